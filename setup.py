@@ -1,0 +1,20 @@
+"""pyflowtools: a flow-tools compatible NetFlow filter suite over a C core."""
+import glob
+
+from setuptools import setup
+
+setup(
+    name="pyflowtools",
+    version="0.1.0",
+    description="flow-tools 0.68 compatible NetFlow tools in Python over a small C core",
+    packages=["pyflowtools", "pyflowtools.filters"],
+    package_data={"pyflowtools": ["data/*"]},
+    scripts=sorted(glob.glob("bin/flow-*")),
+    data_files=[("share/man/man1", sorted(glob.glob("man/*.1"))),
+                ("share/man/man7", sorted(glob.glob("man/*.7")))],
+    setup_requires=["cffi>=1.15"],
+    install_requires=["cffi>=1.15"],
+    cffi_modules=["csrc/build_ftcore.py:ffibuilder"],
+    python_requires=">=3.9",
+    zip_safe=False,
+)
