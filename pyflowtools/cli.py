@@ -1,0 +1,219 @@
+"""Command-line plumbing shared by every command: getopt-like parsing with
+the reference's usage/exit-status rules, error reporting, SIGPIPE.
+
+Only `run()` maps exceptions to exit statuses (STYLE.md "Errors").
+"""
+import argparse
+import os
+import signal
+import sys
+
+from pyflowtools.errors import FlowToolsError
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+
+_prog = "flow-tools"
+
+
+def prog():
+    return _prog
+
+
+def warn(msg):
+    """One diagnostic line on stderr: `prog: msg`."""
+    try:
+        sys.stderr.write("%s: %s\n" % (_prog, msg))
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+class _Exit(Exception):
+    def __init__(self, status):
+        Exception.__init__(self, status)
+        self.status = status
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with getopt behaviour: usage on stderr, the command's own
+    statuses for -h and for unknown options."""
+
+    def __init__(self, prog, usage, help_status, unknown_status):
+        argparse.ArgumentParser.__init__(self, prog=prog, usage=usage, add_help=False,
+                                         allow_abbrev=False)
+        self.usage_text = usage
+        self.help_status = help_status
+        self.unknown_status = unknown_status
+        self.operands = False
+
+    def print_usage_text(self):
+        try:
+            sys.stderr.write(self.usage_text.rstrip("\n") + "\n")
+        except (OSError, ValueError):
+            pass
+
+    def error(self, message):
+        if "unrecognized arguments" in message or "invalid choice" in message:
+            bad = message.split(":", 1)[1].split()[0] if ":" in message else "?"
+            if bad.startswith("-") and len(bad) > 1:
+                warn("invalid option -- '%s'" % bad[1])
+                self.print_usage_text()
+                raise _Exit(self.unknown_status)
+        if "expected one argument" in message:
+            opt = message.split()[1] if len(message.split()) > 1 else "?"
+            opt = opt.split("/")[0]
+            warn("option requires an argument -- '%s'" % opt.lstrip("-")[:1])
+            self.print_usage_text()
+            raise _Exit(self.unknown_status)
+        warn(message)
+        raise _Exit(EXIT_ERROR)
+
+
+def parser(name, usage, help_status=0, unknown_status=None, common=""):
+    """A parser for command `name`.  `common` adds shared letters:
+    b (byte order), C (comment), d (debug), z (compression level)."""
+    global _prog
+    _prog = name
+    if unknown_status is None:
+        unknown_status = help_status
+    p = Parser(name, usage, help_status, unknown_status)
+    p.add_argument("-h", "-?", dest="help", action="store_true")
+    if "b" in common:
+        p.add_argument("-b", dest="byte_order", metavar="big|little")
+    if "C" in common:
+        p.add_argument("-C", dest="comment")
+    if "d" in common:
+        p.add_argument("-d", dest="debug", type=atoi, default=0)
+    if "z" in common:
+        p.add_argument("-z", dest="zlevel", type=atoi, default=None)
+    return p
+
+
+def parse(p, argv=None, operands=False):
+    """Parse argv (sys.argv[1:] by default).  -h prints usage and exits with
+    the command's status.  Without `operands`, any operand is fatal like the
+    reference: `Extra arguments starting with X.`"""
+    if argv is None:
+        argv = sys.argv[1:]
+    if operands:
+        p.add_argument("operands", nargs="*")
+    try:
+        opts = p.parse_intermixed_args(argv) if operands else p.parse_args(argv)
+    except _Exit:
+        raise
+    if opts.help:
+        p.print_usage_text()
+        raise _Exit(p.help_status)
+    return opts
+
+
+def reject_operands(opts_extra):
+    if opts_extra:
+        raise FlowToolsError("Extra arguments starting with %s." % opts_extra[0])
+
+
+def atoi(text):
+    """C atoi: optional blanks and sign, then digits; garbage gives 0."""
+    s = text.lstrip(" \t\n\r\f\v")
+    sign = 1
+    if s[:1] in ("+", "-"):
+        sign = -1 if s[0] == "-" else 1
+        s = s[1:]
+    n = 0
+    for ch in s:
+        if "0" <= ch <= "9":
+            n = n * 10 + ord(ch) - 48
+        else:
+            break
+    return sign * n
+
+
+def strtoul(text):
+    """C strtoul with base 0 (0x hex, leading 0 octal); garbage gives 0."""
+    s = text.strip()
+    neg = s.startswith("-")
+    s = s.lstrip("+-")
+    base = 10
+    if s[:2].lower() == "0x":
+        base, s = 16, s[2:]
+    elif s[:1] == "0" and len(s) > 1:
+        base, s = 8, s[1:]
+    digits = "0123456789abcdef"[:base]
+    n = 0
+    for ch in s.lower():
+        d = digits.find(ch)
+        if d < 0:
+            break
+        n = n * base + d
+    return -n if neg else n
+
+
+def zlevel(opts):
+    """Validated -z level (0 when absent)."""
+    z = opts.zlevel or 0
+    if z < 0 or z > 9:
+        raise FlowToolsError("Compression level must be between 0 and 9")
+    return z
+
+
+def byte_order(opts):
+    """Validated -b value as a header byte order, or None (host order)."""
+    if opts.byte_order is None:
+        return None
+    from pyflowtools.header import parse_order
+    return parse_order(opts.byte_order)
+
+
+def stdin_binary():
+    return sys.stdin.buffer
+
+
+def stdout_binary():
+    """stdout for a binary stream; refuses a terminal."""
+    out = sys.stdout.buffer
+    try:
+        if os.isatty(out.fileno()):
+            raise FlowToolsError("will not write binary flow data to a terminal")
+    except (AttributeError, OSError, ValueError):
+        pass
+    return out
+
+
+def _broken_pipe():
+    """Die of SIGPIPE quietly, as the C originals do (status 141 in sh)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGPIPE)
+    return 141
+
+
+def run(main, argv=None):
+    """Run main(argv) and map exceptions to exit statuses."""
+    try:
+        status = main(argv)
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            return _broken_pipe()
+        return status or 0
+    except _Exit as e:
+        return e.status
+    except BrokenPipeError:
+        return _broken_pipe()
+    except KeyboardInterrupt:
+        return 130
+    except (FlowToolsError, OSError) as e:
+        msg = str(e)
+        if isinstance(e, OSError) and e.filename is not None and e.strerror:
+            msg = "%s: %s" % (e.filename, e.strerror)
+        elif isinstance(e, OSError) and e.strerror:
+            msg = e.strerror
+        warn(msg)
+        if os.environ.get("PYFLOWTOOLS_TRACEBACK"):
+            raise
+        return EXIT_ERROR
