@@ -1,0 +1,81 @@
+# pyflowtools -- see README.md.  `make help` lists the targets.
+PYTHON  ?= python3
+VENV    ?= .venv
+PREFIX  ?= /usr/local
+MANDIR  ?= $(PREFIX)/share/man
+DESTDIR ?=
+VPY      = $(VENV)/bin/python
+VBIN     = $(VENV)/bin
+PYTEST_ARGS ?=
+SAMPLE   = samples/enterprise/ft-v05.2004-08-16.090000+0000
+
+.PHONY: help sysdeps venv build install-venv demo test check bench man fuzz asan install clean
+
+help:
+	@echo "make demo     build, install into $(VENV), run the suite on the bundled sample"
+	@echo "make test     build and run the whole test suite (pytest)"
+	@echo "make build    compile the C core in place (for development)"
+	@echo "make check    ruff, C warnings, man page lint"
+	@echo "make bench    speed and memory benchmarks (bench/, results in bench/out/)"
+	@echo "make fuzz     libFuzzer harnesses (csrc/fuzz), time-boxed"
+	@echo "make asan     the test suite with AddressSanitizer"
+	@echo "make install  pip install into the current Python, man pages into MANDIR"
+	@echo "make clean    remove build products"
+
+sysdeps:
+	@PYTHON=$(PYTHON) sh tools/sysdeps.sh
+
+$(VPY):
+	@PYTHON=$(PYTHON) sh tools/sysdeps.sh
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip setuptools wheel
+	$(VPY) -m pip install -q "cffi>=1.15" pytest hypothesis
+
+venv: $(VPY)
+
+build: $(VPY)
+	$(VPY) csrc/build_ftcore.py >/dev/null
+
+# a real (non-editable) install into the virtual environment: commands on
+# $(VBIN), man pages under $(VENV)/share/man
+install-venv: $(VPY)
+	$(VPY) -m pip install -q --no-build-isolation --force-reinstall --no-deps .
+
+demo: install-venv
+	@sh tools/demo.sh "$(VBIN)" "$(SAMPLE)"
+
+test: install-venv build
+	PATH="$(CURDIR)/$(VBIN):$$PATH" $(VPY) -m pytest $(PYTEST_ARGS)
+
+check: $(VPY)
+	-$(VPY) -m ruff check pyflowtools bin tests bench 2>/dev/null || echo "(ruff not installed: pip install ruff)"
+	$(PYTHON) -c "import sys; sys.exit(0)"
+	cc -std=gnu99 -Wall -Wextra -Wconversion -fsyntax-only -Icsrc csrc/*.c
+	for m in man/*.[17]; do groff -man -ww -z "$$m" || exit 1; done
+
+bench: install-venv
+	PATH="$(CURDIR)/$(VBIN):$$PATH" $(VPY) bench/run.py
+
+man:
+	@for m in man/*.[17]; do echo "== $$m"; groff -man -Tutf8 "$$m" | head -n 20; done
+
+fuzz:
+	$(MAKE) -C csrc/fuzz run
+
+asan: $(VPY)
+	CC=clang CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \
+	  $(VPY) csrc/build_ftcore.py >/dev/null
+	ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD=$$(clang -print-file-name=libclang_rt.asan-x86_64.so) \
+	  $(VPY) -m pytest -x -q tests
+	$(MAKE) build
+
+install:
+	$(PYTHON) -m pip install --no-build-isolation .
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	-install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/ 2>/dev/null
+
+clean:
+	rm -rf build dist *.egg-info pyflowtools/_ftcore.c pyflowtools/_ftcore*.so pyflowtools/*.o \
+	  .pytest_cache .hypothesis bench/out
+	find . -name __pycache__ -prune -exec rm -rf {} +

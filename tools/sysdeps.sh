@@ -1,0 +1,25 @@
+#!/bin/sh
+# Install the system packages the build and the tests need, when missing,
+# on Debian-like systems: a C compiler, Python headers and venv, groff
+# (man page lint).  Does nothing when everything is already there.
+set -e
+PYTHON=${PYTHON:-python3}
+need=""
+command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || need="$need gcc libc6-dev"
+"$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1 || need="$need python3-venv"
+inc=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["include"])' 2>/dev/null || true)
+[ -n "$inc" ] && [ -f "$inc/Python.h" ] || need="$need python3-dev"
+command -v groff >/dev/null 2>&1 || need="$need groff-base"
+command -v make >/dev/null 2>&1 || need="$need make"
+[ -z "$need" ] && exit 0
+echo "sysdeps: installing$need" >&2
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "sysdeps: please install:$need" >&2
+    exit 1
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq $need >/dev/null
