@@ -1,0 +1,86 @@
+"""Shared fixtures and settings for the pyflowtools test suite.
+
+Fixtures:
+    flow_bin      Path of the directory holding the flow-* commands under test
+                  ($PYFLOWTOOLS_BIN, else the running interpreter's bin directory).
+    corpus_dir    Path of tests/conformance (inputs/, acl/, cfg/, expected/).
+    samples_dir   Path of samples/ (samples/enterprise/...).
+    require       require("flow-cat", ...) skips the test unless every command exists.
+    run_cmd       run_cmd(cmd, stdin=b"", env=None, cwd=None, timeout=20)
+                  -> (status, stdout, stderr); see the fixture.
+
+Hypothesis profiles: "ci" (derandomized, no deadline, 200 examples) when $CI is set,
+"dev" (no deadline, 50 examples) otherwise; $HYPOTHESIS_PROFILE overrides.
+"""
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+import harness
+
+settings.register_profile(
+    "ci", derandomize=True, deadline=None, max_examples=200, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", deadline=None, max_examples=50)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                      or ("ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_report_header(config):
+    bindir = harness.commands_dir()
+    found = sorted(p.name for p in bindir.glob("flow-*") if harness.is_implemented(p.name))
+    return "flow-* commands from %s: %s" % (bindir, ", ".join(found) or "none yet")
+
+
+@pytest.fixture(scope="session")
+def flow_bin():
+    return harness.commands_dir()
+
+
+@pytest.fixture(scope="session")
+def corpus_dir():
+    return harness.CORPUS_DIR
+
+
+@pytest.fixture(scope="session")
+def samples_dir():
+    return harness.SAMPLES_DIR
+
+
+@pytest.fixture
+def require(flow_bin):
+    """require("flow-cat", "flow-print"): skip unless each command is installed."""
+    def _require(*names):
+        missing = [n for n in names if not harness.is_implemented(n, flow_bin)]
+        if missing:
+            pytest.skip("command not implemented: " + ", ".join(missing))
+    return _require
+
+
+@pytest.fixture
+def run_cmd(flow_bin, tmp_path):
+    """Run a command the way the conformance cases run.
+
+        status, out, err = run_cmd(["flow-cat", path], stdin=data)
+        status, out, err = run_cmd("flow-gen -V5 -n 3 | flow-print -f 5")
+
+    cmd      an argv list (argv[0] found on PATH, the commands dir first) or a
+             string run with `bash -c`.
+    stdin    bytes fed to standard input; None (the default) means /dev/null.
+    env      dict of variables added to the case environment (TZ=UTC, LC_ALL=C,
+             LANG/LANGUAGE unset, PATH with the commands dir first, T = a fresh
+             empty scratch dir); a value of None removes the variable.
+    cwd      working directory, default the test's tmp_path.
+    timeout  seconds (default 20); on expiry the whole process group is killed and
+             status is 124.
+    Returns a tuple (status, stdout bytes, stderr bytes), also available as
+    .status/.stdout/.stderr; a command killed by signal N gives 128+N.
+    """
+    def _run(cmd, stdin=None, env=None, cwd=None, timeout=harness.CASE_TIMEOUT):
+        scratch = tmp_path / "T"
+        scratch.mkdir(exist_ok=True)
+        full_env = harness.case_env(scratch=scratch, extra=env, bindir=flow_bin)
+        return harness.run(cmd, stdin=stdin, env=full_env,
+                           cwd=tmp_path if cwd is None else cwd, timeout=timeout)
+    return _run

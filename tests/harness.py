@@ -1,0 +1,143 @@
+"""Running the installed flow-* commands from tests (shared by conftest.py and
+test_conformance.py; nothing here imports pyflowtools).
+
+The commands under test are the executables in commands_dir(): $PYFLOWTOOLS_BIN when
+set, else the directory of the interpreter running pytest (the virtualenv's bin, where
+`pip install` puts the flow-* scripts).
+"""
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+TESTS_DIR = Path(__file__).resolve().parent
+CORPUS_DIR = TESTS_DIR / "conformance"
+SAMPLES_DIR = TESTS_DIR.parent / "samples"
+CASE_TIMEOUT = 20
+
+COMMAND_WORD = re.compile(r"flow-[a-z]+")
+
+
+def commands_dir():
+    """Directory holding the flow-* commands under test."""
+    override = os.environ.get("PYFLOWTOOLS_BIN")
+    if override:
+        return Path(override).expanduser().absolute()
+    return Path(os.path.dirname(sys.executable))
+
+
+def is_implemented(name, bindir=None):
+    """True when an executable regular file `name` exists in the commands dir."""
+    path = (bindir or commands_dir()) / name
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+def command_words(cmdline):
+    """The distinct flow-* command words of a shell command line, in order."""
+    return list(dict.fromkeys(COMMAND_WORD.findall(cmdline)))
+
+
+def missing_commands(cmdline, bindir=None):
+    return [w for w in command_words(cmdline) if not is_implemented(w, bindir)]
+
+
+def case_env(scratch=None, extra=None, bindir=None):
+    """The environment every case runs with: the caller's, plus TZ=UTC, LC_ALL=C,
+    LANG/LANGUAGE unset, the commands dir first on PATH and T=scratch.
+    `extra` overrides; a value of None removes the variable."""
+    env = dict(os.environ)
+    env["TZ"] = "UTC"
+    env["LC_ALL"] = "C"
+    env.pop("LANG", None)
+    env.pop("LANGUAGE", None)
+    bindir = str(bindir or commands_dir())
+    env["PATH"] = bindir + os.pathsep + env.get("PATH", os.defpath)
+    if scratch is not None:
+        env["T"] = str(scratch)
+    for key, value in (extra or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = str(value)
+    return env
+
+
+class Result(tuple):
+    """(status, stdout, stderr); also .status, .stdout, .stderr, .timed_out."""
+
+    def __new__(cls, status, stdout, stderr, timed_out=False):
+        self = super().__new__(cls, (status, stdout, stderr))
+        self.timed_out = timed_out
+        return self
+
+    status = property(lambda self: self[0])
+    stdout = property(lambda self: self[1])
+    stderr = property(lambda self: self[2])
+
+
+def run(cmd, stdin=None, env=None, cwd=None, timeout=CASE_TIMEOUT):
+    """Run `cmd` and return Result(status, stdout, stderr).
+
+    cmd: a string (run as `bash -c cmd`) or an argv list (argv[0] looked up on the
+    PATH of env).  stdin: bytes, or None for /dev/null.  env: a full environment
+    (default case_env()).  The command runs in its own process group, killed as a
+    whole on timeout (status 124, as coreutils timeout reports).  A command killed
+    by signal N reports 128+N, as a shell does."""
+    if isinstance(cmd, str):
+        argv = ["bash", "-c", cmd]
+    else:
+        argv = [os.fspath(a) for a in cmd]
+    if env is None:
+        env = case_env()
+    proc = subprocess.Popen(
+        argv, cwd=cwd, env=env,
+        stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = proc.communicate(stdin, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        out, err = proc.communicate()
+        return Result(124, out, err, timed_out=True)
+    except BaseException:
+        _kill_group(proc)
+        proc.wait()
+        raise
+    finally:
+        _kill_group(proc)  # leftovers of a pipeline whose last command ended
+    status = proc.returncode
+    if status < 0:
+        status = 128 - status
+    return Result(status, out, err)
+
+
+def _kill_group(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def describe_difference(expected, actual, max_lines=12):
+    """A short text diff, or the first differing byte offset for binary data."""
+    if b"\0" in expected or b"\0" in actual:
+        n = min(len(expected), len(actual))
+        at = next((i for i in range(n) if expected[i] != actual[i]), n)
+        exp_b = "%02x" % expected[at] if at < len(expected) else "EOF"
+        act_b = "%02x" % actual[at] if at < len(actual) else "EOF"
+        return ("    binary output differs at byte %d (expected %s, got %s); "
+                "expected %d bytes, got %d" % (at, exp_b, act_b, len(expected), len(actual)))
+    import difflib
+    lines = list(difflib.unified_diff(
+        expected.decode("latin-1").splitlines(keepends=True),
+        actual.decode("latin-1").splitlines(keepends=True),
+        "expected", "actual", n=1))
+    shown = [line if line.endswith("\n") else line + "\n\\ no newline at end\n"
+             for line in lines[2:2 + max_lines]]
+    more = len(lines) - 2 - len(shown)
+    text = "".join("    " + line for line in shown)
+    if more > 0:
+        text += "    ... (%d more diff lines)\n" % more
+    return text.rstrip("\n")
