@@ -227,10 +227,15 @@ class Reader:
                     if not pending:
                         eof = True
                         break
+                saved = d.copy()
                 try:
                     out = d.decompress(pending, cap - fill)
                 except zlib.error as e:
                     self.error = "inflate(): failed (%s)" % (e.args[0] if e.args else e)
+                    out = _salvage(saved, pending, cap - fill)
+                    if out:
+                        mv[fill:fill + len(out)] = out
+                        fill += len(out)
                     pending = b""
                     eof = True
                     break
@@ -297,6 +302,19 @@ class Reader:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _salvage(d, data, limit, step=64):
+    """Inflate data in small steps up to the damage: the output before it."""
+    out = bytearray()
+    for i in range(0, len(data), step):
+        try:
+            out += d.decompress(data[i:i + step], max(limit - len(out), 1))
+        except zlib.error:
+            break
+        if len(out) >= limit or d.eof:
+            break
+    return bytes(out[:limit])
 
 
 def reader(src, **kw):

@@ -1,0 +1,241 @@
+"""Stream reading/writing against the independent oracle (tests/oracle.py):
+round trips in every record format, byte order and compression; any
+chunking of the input; arbitrary or damaged bytes end in a defined status."""
+import io
+import zlib
+
+import pytest
+from hypothesis import given, settings, strategies as st, HealthCheck
+
+import oracle
+import strategies as fst
+from pyflowtools import header as hdr
+from pyflowtools import stream
+from pyflowtools.errors import FormatError
+from pyflowtools.header import Header
+
+ORDERS = {"little": hdr.LITTLE, "big": hdr.BIG}
+
+
+def read_all(data, **kw):
+    with stream.reader(io.BytesIO(data), **kw) as rd:
+        recs = [dict(r._asdict()) for r in rd.records()]
+        return rd.header, recs, rd
+
+
+def to_header(hd, version):
+    """A pyflowtools Header from an oracle header dict."""
+    v, _, m = version.partition(".")
+    h = Header(int(v), int(m or 0))
+    h.present = set()
+    for key, tlv in (("vendor", hdr.VENDOR), ("d_version", hdr.EX_VER),
+                     ("agg_version", hdr.AGG_VER), ("agg_method", hdr.AGG_METHOD),
+                     ("exporter_ip", hdr.EXPORTER_IP), ("cap_start", hdr.CAP_START),
+                     ("cap_end", hdr.CAP_END), ("flags", hdr.HEADER_FLAGS),
+                     ("rot_schedule", hdr.ROT_SCHEDULE), ("flows_count", hdr.FLOW_COUNT),
+                     ("flows_lost", hdr.FLOW_LOST), ("flows_misordered", hdr.FLOW_MISORDERED),
+                     ("pkts_corrupt", hdr.PKT_CORRUPT), ("seq_reset", hdr.SEQ_RESET),
+                     ("cap_hostname", hdr.CAP_HOSTNAME), ("comments", hdr.COMMENTS),
+                     ("interrupt", hdr.INTERRUPT)):
+        if key in hd:
+            h.set(tlv, key, hd[key])
+    return h
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(fst.streams())
+def test_oracle_stream_reads_back(s):
+    header, records, order, level = s
+    data = oracle.write_stream(header, records, order, level)
+    h, recs, rd = read_all(data)
+    assert recs == records
+    assert h.byte_order == ORDERS[order]
+    assert h.compressed == bool(level)
+    assert rd.warnings == [] and rd.error is None
+    for key in ("cap_start", "cap_end", "flows_count", "flows_lost", "pkts_corrupt",
+                "seq_reset", "cap_hostname", "comments", "exporter_ip"):
+        if key in header:
+            assert getattr(h, key) == header[key], key
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(fst.streams(), st.sampled_from(["little", "big"]), st.integers(0, 9))
+def test_written_stream_matches_oracle(s, out_order, out_level):
+    """Read any stream, write it in any order/level: the oracle reads the
+    same header values and records."""
+    header, records, order, level = s
+    data = oracle.write_stream(header, records, order, level)
+    out = io.BytesIO()
+    with stream.reader(io.BytesIO(data)) as rd:
+        w = stream.writer(out, rd.header, byte_order=ORDERS[out_order], zlevel=out_level)
+        for b in rd:
+            w.write(b)
+        w.close()
+    h2, recs2 = oracle.read_stream(out.getvalue())
+    assert recs2 == records
+    assert h2["byte_order"] == out_order
+    assert bool(h2.get("flags", 0) & oracle.HF_COMPRESS) == bool(out_level)
+    for key in ("cap_start", "cap_end", "flows_count", "cap_hostname", "comments"):
+        if key in header:
+            assert h2[key] == header[key], key
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(fst.streams(), st.sampled_from(["little", "big"]))
+def test_raw_batches_pass_through(s, out_order):
+    """flow-cat's path: file-order batches, swapped only when orders differ."""
+    header, records, order, level = s
+    data = oracle.write_stream(header, records, order, level)
+    out = io.BytesIO()
+    with stream.reader(io.BytesIO(data), raw=True) as rd:
+        w = stream.writer(out, rd.header, byte_order=ORDERS[out_order])
+        for b in rd:
+            assert b.order == ORDERS[order]
+            w.write(b)
+        w.close()
+    assert oracle.read_stream(out.getvalue())[1] == records
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(fst.v1_streams())
+def test_stream_v1_reads_as_v3(s):
+    header, records, order, level = s
+    data = oracle.write_stream(header, records, order, level)
+    h, recs, _ = read_all(data)
+    assert h.s_version == 1
+    assert recs == records
+
+
+class Chunky(io.RawIOBase):
+    """A raw stream returning the data in the given chunks (a pipe)."""
+
+    def __init__(self, chunks):
+        self.chunks = [c for c in chunks if c]
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        if not self.chunks:
+            return 0
+        c = self.chunks[0]
+        n = min(len(b), len(c))
+        b[:n] = c[:n]
+        if n < len(c):
+            self.chunks[0] = c[n:]
+        else:
+            self.chunks.pop(0)
+        return n
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_any_chunking_gives_same_records(data):
+    header, records, order, level = data.draw(fst.streams(max_records=40))
+    raw = oracle.write_stream(header, records, order, level)
+    cuts = data.draw(fst.chunkings(len(raw), max_cuts=24))
+    with stream.reader(Chunky(fst.split_at(raw, cuts)), batch_records=7) as rd:
+        recs = [dict(r._asdict()) for r in rd.records()]
+    assert recs == records
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=512))
+def test_arbitrary_bytes_end_in_a_defined_status(blob):
+    try:
+        with stream.reader(io.BytesIO(blob)) as rd:
+            n = sum(b.n for b in rd)
+    except FormatError:
+        return
+    assert n * rd.rec_size <= len(blob)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_damaged_streams_yield_the_records_before_the_damage(data):
+    header, records, order, level = data.draw(fst.streams(max_records=30))
+    raw = oracle.write_stream(header, records, order, level)
+    bad = data.draw(fst.damaged(raw))
+    try:
+        h, recs, rd = read_all(bad)
+    except FormatError:
+        return
+    if len(bad) < len(raw) and bad == raw[:len(bad)]:
+        # a truncation: what came out is a prefix of the records
+        assert recs == records[:len(recs)]
+
+
+def test_truncated_plain_stream_warns_and_keeps_whole_records():
+    hd = {"d_version": 5, "flags": oracle.HF_STREAMING}
+    recs = [{"srcaddr": i, "dPkts": i} for i in range(10)]
+    full = oracle.write_stream(hd, [dict(oracle_record("5"), **r) for r in recs])
+    h, out, rd = read_all(full[:-10])
+    assert len(out) == 9
+    assert rd.warnings == ["Warning, partial record before EOF"]
+
+
+def test_corrupt_zlib_stream_keeps_records_before_damage():
+    hd = {"d_version": 5, "flags": oracle.HF_STREAMING}
+    recs = [dict(oracle_record("5"), srcaddr=i, dOctets=i * 7919) for i in range(20000)]
+    data = bytearray(oracle.write_stream(hd, recs, zlevel=1))
+    cut = len(data) // 2
+    data[cut:cut + 64] = b"\xff" * 64
+    h, out, rd = read_all(bytes(data))
+    assert rd.error is not None and rd.error.startswith("inflate")
+    assert 0 < len(out) < 20000
+    assert out == recs[:len(out)]
+
+
+def test_headers_rejected_with_reference_messages():
+    with pytest.raises(FormatError, match="bad magic"):
+        read_all(b"hello world, this is text\n")
+    with pytest.raises(FormatError, match="short read"):
+        read_all(b"")
+    with pytest.raises(FormatError, match="short read"):
+        read_all(b"\xcf\x10\x01\x03\x40\x00")
+    with pytest.raises(FormatError, match="Stream format must be 1 or 3, not 2"):
+        read_all(b"\xcf\x10\x01\x02" + b"\0" * 60)
+    no_version = b"\xcf\x10\x01\x03\x10\x00\x00\x00\x08\x00\x04\x00\x08\x00\x00\x00"
+    with pytest.raises(FormatError, match="Unsupported d_version 0"):
+        read_all(no_version)
+
+
+def test_header_encode_matches_oracle_for_every_tlv():
+    h = Header(8, 5)
+    for tlv, attr, v in ((hdr.CAP_START, "cap_start", 1), (hdr.CAP_END, "cap_end", 2),
+                         (hdr.FLOW_COUNT, "flows_count", 3), (hdr.FLOW_LOST, "flows_lost", 4),
+                         (hdr.PKT_CORRUPT, "pkts_corrupt", 5), (hdr.SEQ_RESET, "seq_reset", 6),
+                         (hdr.CAP_HOSTNAME, "cap_hostname", "host"),
+                         (hdr.COMMENTS, "comments", "a comment"),
+                         (hdr.EXPORTER_IP, "exporter_ip", 0x0A000001)):
+        h.set(tlv, attr, v)
+    for order in ("little", "big"):
+        data = h.encode(ORDERS[order])
+        assert len(data) % 4 == 0
+        od = oracle.read_header(data)
+        assert od["byte_order"] == order
+        assert (od["d_version"], od["agg_method"], od["agg_version"]) == (8, 5, 2)
+        assert od["cap_hostname"] == "host" and od["comments"] == "a comment"
+        assert od["exporter_ip"] == 0x0A000001 and od["seq_reset"] == 6
+        assert od["tlv_types"] == sorted(od["tlv_types"])
+
+
+def oracle_record(version):
+    return {name: 0 for name in oracle.fields(version)}
+
+
+@pytest.mark.parametrize("rt", range(19))
+def test_batch_sizes_zero_one_cap_and_cap_plus_one(rt):
+    from pyflowtools._native import layout
+    version, agg, size, _ = layout(rt)
+    vs = "%d.%d" % (version, agg) if version == 8 else str(version)
+    hd = {"d_version": version, "flags": oracle.HF_STREAMING}
+    if version == 8:
+        hd.update(agg_version=2, agg_method=agg)
+    cap = 5
+    for n in (0, 1, cap, cap + 1, 3 * cap + 2):
+        recs = [dict(oracle_record(vs), dPkts=i + 1) for i in range(n)]
+        data = oracle.write_stream(hd, recs, "big")
+        with stream.reader(io.BytesIO(data), batch_records=cap) as rd:
+            sizes = [b.n for b in rd]
+        assert sum(sizes) == n and all(0 < s <= cap for s in sizes)
