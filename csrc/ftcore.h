@@ -186,6 +186,197 @@ int ftc_recs_gen(int rt, uint32_t start, size_t n, uint8_t *out);
 /* ---- fmt.c (flow-print formats) ---- */
 
 /* ---- pdu.c (NetFlow export datagrams) ---- */
+/* Datagrams are big-endian on the wire (formats.md 6); records are host
+   order in the stream layout of their record type.  IPv4 addresses are
+   host-order u32 values (10.0.0.1 = 0x0A000001). */
+#define FTC_PDU_RECV_MAX     2048   /* flow-capture reads at most this much */
+#define FTC_PDU_MAX_LEN      1464   /* longest datagram the encoder emits */
+#define FTC_PDU_MAX_COUNT    51     /* highest count of any version (8.1, 8.2) */
+#define FTC_PDU_DECODE_MAX   2448   /* most record bytes one datagram decodes to */
+#define FTC_SEQ_RESET_GAP    1000   /* a gap of this many flows or more = reset */
+
+/* why a datagram was rejected (0 = accepted); rules of formats.md 6.4 */
+#define FTC_PDU_R_OK          0
+#define FTC_PDU_R_SHORT       1   /* 1: fewer than 4 bytes */
+#define FTC_PDU_R_VERSION     2   /* 2: version not 1, 5, 6, 7 or 8 */
+#define FTC_PDU_R_COUNT       3   /* 3: count above the version's maximum */
+#define FTC_PDU_R_LENGTH      4   /* 4: length != header + count x record */
+#define FTC_PDU_R_V8SHORT     5   /* 5: v8 with fewer than 24 bytes */
+#define FTC_PDU_R_AGGVER      6   /* 5: v8 agg_version not 2 (0 counts as 2) */
+#define FTC_PDU_R_METHOD      7   /* 5: v8 aggregation method not 1..14 */
+#define FTC_PDU_R_SRCIP       8   /* 6: source is not the configured exporter */
+#define FTC_PDU_R_XLATE_V8    9   /* 7: v8 into a non-v8 file or vice versa */
+#define FTC_PDU_R_XLATE_AGG  10   /* 7: v8 of another aggregation method */
+#define FTC_PDU_NREASONS     11
+
+/* A datagram header as read (host order).  Filled as far as the bytes go,
+   the rest 0, even when the datagram is rejected. */
+typedef struct {
+    uint16_t version;
+    uint16_t count;
+    uint32_t sysUpTime;
+    uint32_t unix_secs;
+    uint32_t unix_nsecs;
+    uint32_t flow_sequence;   /* 0 for v1 */
+    uint8_t  engine_type;     /* 0 for v1 */
+    uint8_t  engine_id;       /* 0 for v1 */
+    uint8_t  agg_method;      /* v8 only */
+    uint8_t  agg_version;     /* v8 only, after mapping 0 -> 2 */
+    int32_t  rectype;         /* FTC_RT_* of its records; -1 when rejected */
+    uint32_t length;          /* header + count x record (v8.6-8 padding excluded) */
+} ftc_pdu_hdr_t;
+
+/* Sizes of the datagram form of record type rt (V1, V5, V6, V7, V8_*):
+   FTC_OK, FTC_EDVERSION for V1005 (no datagram form), FTC_EINVAL. */
+int ftc_pdu_limits(int rt, unsigned *hdr_size, unsigned *rec_size, unsigned *max_count);
+
+/* Verify one datagram (rules 1-5).  FTC_OK, or FTC_EBADPDU with *reason
+   (h and reason may be NULL). */
+int ftc_pdu_verify(const uint8_t *buf, size_t len, ftc_pdu_hdr_t *h, int *reason);
+
+/* Can records of datagram type pdu_rt go into a file of type file_rt (rule
+   7)?  FTC_OK; FTC_EDVERSION (v8 <-> non-v8) or FTC_EAGGMETHOD (another v8
+   method), with *reason FTC_PDU_R_XLATE_* (reason may be NULL). */
+int ftc_pdu_compat(int pdu_rt, int file_rt, int *reason);
+
+/* Verify and decode one datagram into records of type rt (rt < 0: the
+   datagram's own type), mapping as flow-capture does (formats.md 6.5):
+   header times and exaddr in every record, AS 0 replaced by as_sub, the
+   engine quirks, version translation.  out holds out_size bytes; *produced
+   = records written.  FTC_OK, FTC_EBADPDU, FTC_EDVERSION / FTC_EAGGMETHOD
+   (untranslatable), FTC_EFULL (nothing written), FTC_EINVAL. */
+int ftc_pdu_decode(const uint8_t *buf, size_t len, uint32_t exaddr, uint16_t as_sub,
+                   int rt, uint8_t *out, size_t out_size, size_t *produced,
+                   ftc_pdu_hdr_t *h, int *reason);
+
+/* Sequence accounting (formats.md 6.6): a caller-owned open-addressing
+   table, one "exporter" slot per (source IP, local IP, version) holding
+   the per-exporter counters, and one "engine" slot per (exporter key,
+   engine_id*256 + engine_type) holding the expected flow_sequence.
+   slot[] is zeroed before first use; cap is a power of two; the table
+   takes at most 3/4 cap slots, then calls return FTC_EFULL: allocate a
+   bigger zeroed table, ftc_seq_rehash() into it, retry. */
+#define FTC_SEQ_FREE      0
+#define FTC_SEQ_EXPORTER  1
+#define FTC_SEQ_ENGINE    2
+typedef struct {
+    uint32_t exporter_ip;
+    uint32_t local_ip;
+    uint16_t version;
+    uint16_t kind;         /* FTC_SEQ_FREE / _EXPORTER / _ENGINE */
+    uint16_t engine;       /* engine slots: engine_id * 256 + engine_type */
+    uint16_t reserved;
+    uint32_t expected;     /* engine slots: next flow_sequence expected */
+    uint32_t reserved2;
+    uint64_t pkts;         /* exporter slots: accepted datagrams */
+    uint64_t flows;        /* exporter slots: records in them */
+    uint64_t lost;         /* exporter slots: flows lost (gaps < 1000) */
+    uint64_t resets;       /* exporter slots: sequencer resets */
+    uint64_t filtered;     /* exporter slots: for the caller (filter drops) */
+} ftc_seq_slot_t;
+
+typedef struct {
+    ftc_seq_slot_t *slot;
+    uint32_t cap;
+    uint32_t used;
+} ftc_seq_table_t;
+
+/* ftc_seq_check() result bits (>= 0); LOST and RESET exclude each other */
+#define FTC_SEQ_NEW    1   /* first datagram of this exporter key */
+#define FTC_SEQ_LOST   2   /* flow_sequence gap < 1000: *lost flows lost */
+#define FTC_SEQ_RESET  4   /* gap >= 1000: a sequencer reset */
+
+/* Account one verified datagram h from exporter_ip to local_ip: updates
+   the slots exactly as flow-capture (v1 is never checked; the wrap case is
+   one short, as in the reference).  *expected and *lost describe a mismatch.
+   Returns the FTC_SEQ_* bits, FTC_EFULL (table untouched) or FTC_EINVAL. */
+int ftc_seq_check(ftc_seq_table_t *t, uint32_t exporter_ip, uint32_t local_ip,
+                  const ftc_pdu_hdr_t *h, uint32_t *expected, uint32_t *lost);
+/* Copy every slot of `from` into the zeroed, larger table `to`. */
+int ftc_seq_rehash(const ftc_seq_table_t *from, ftc_seq_table_t *to);
+
+/* Receive batch: n datagrams packed back to back in buf (lens[i] bytes
+   each, src_ips[i] their sources, dst_ips[i] their local addresses or
+   dst_ips NULL), handled as flow-capture's loop does: verify (rules 1-5),
+   remote_ip (rule 6, 0 = any), file type *rt (rule 7; *rt < 0: the first
+   accepted datagram sets it), sequence accounting (seq may be NULL), then
+   decode into out (out_size bytes, at least FTC_PDU_DECODE_MAX).
+   One event per noteworthy datagram (ev may be NULL: not recorded).
+   Stops early with FTC_EFULL when out, the table or ev is full: st->pdus
+   datagrams (st->bytes bytes) were consumed, st->full says which. */
+#define FTC_PDU_EV_CORRUPT   1   /* rejected; reason says why */
+#define FTC_PDU_EV_EXPORTER  2   /* first datagram from a new exporter key */
+#define FTC_PDU_EV_SEQ       3   /* flow_sequence mismatch (lost or reset) */
+#define FTC_PDU_FULL_OUT     1
+#define FTC_PDU_FULL_TABLE   2
+#define FTC_PDU_FULL_EVENTS  3
+typedef struct {
+    uint32_t index;        /* datagram index in the batch */
+    int32_t  kind;         /* FTC_PDU_EV_* */
+    int32_t  reason;       /* FTC_PDU_R_* (CORRUPT) */
+    uint32_t src_ip;
+    uint32_t dst_ip;
+    uint16_t version;
+    uint8_t  agg_method;
+    uint8_t  agg_version;
+    uint32_t expected;     /* SEQ: value expected */
+    uint32_t received;     /* SEQ: flow_sequence received */
+    uint32_t lost;         /* SEQ: gap as computed by the reference */
+} ftc_pdu_event_t;
+
+typedef struct {
+    uint64_t bytes;        /* bytes of buf consumed */
+    uint64_t lost;         /* add to FLOW_LOST */
+    uint32_t pdus;         /* datagrams consumed */
+    uint32_t accepted;
+    uint32_t corrupt;      /* add to PKT_CORRUPT */
+    uint32_t resets;       /* add to SEQ_RESET */
+    uint32_t flows;        /* records written to out */
+    uint32_t n_events;
+    int32_t  full;         /* FTC_PDU_FULL_* when FTC_EFULL was returned */
+    uint32_t reasons[11];  /* corrupt datagrams by FTC_PDU_R_* */
+} ftc_pdu_rx_stats_t;
+
+int ftc_pdu_rx_batch(const uint8_t *buf, const uint32_t *lens, size_t n,
+                     const uint32_t *src_ips, const uint32_t *dst_ips,
+                     uint32_t remote_ip, uint16_t as_sub, int *rt,
+                     ftc_seq_table_t *seq, uint8_t *out, size_t out_size,
+                     size_t *produced, ftc_pdu_event_t *ev, size_t ev_cap,
+                     ftc_pdu_rx_stats_t *st);
+
+/* Encoder (flow-send, formats.md 6.7).  Caller-owned state, zeroed before
+   first use: per-engine sequence counters and the datagram being filled. */
+typedef struct {
+    uint32_t seq_next[65536];  /* by engine_id * 256 + engine_type */
+    uint8_t  pend[1464];       /* FTC_PDU_MAX_LEN: datagram being filled */
+    int32_t  pend_rt;
+    uint32_t pend_count;
+    uint32_t key_uptime;
+    uint32_t key_secs;
+    uint32_t key_nsecs;
+    uint8_t  key_engine_type;
+    uint8_t  key_engine_id;
+    uint16_t reserved;
+} ftc_pdu_enc_t;
+
+/* Encode n records of type rt_in as datagrams of type rt_out (V1, V5, V6,
+   V7 from V1/V5/V6/V7/V1005; V8_m only from the same V8_m).  Consecutive
+   records sharing sysUpTime, unix_secs, unix_nsecs (and, v5 and later,
+   engine_type/engine_id) share a datagram up to the version's maximum; the
+   last, unfinished datagram stays in st until more records or
+   ftc_pdu_encode_flush().  Datagrams go back to back into out (out_size
+   bytes), their lengths into lens (lens_cap entries).  *consumed records,
+   *n_pdus datagrams, *out_len bytes.  FTC_OK (all consumed), FTC_EFULL
+   (out or lens full: send, then call again with the rest), FTC_EDVERSION /
+   FTC_EAGGMETHOD (untranslatable), FTC_EINVAL. */
+int ftc_pdu_encode(ftc_pdu_enc_t *st, int rt_in, const uint8_t *recs, size_t n,
+                   int rt_out, uint8_t *out, size_t out_size,
+                   uint32_t *lens, size_t lens_cap,
+                   size_t *consumed, size_t *n_pdus, size_t *out_len);
+/* Emit the unfinished datagram, if any.  FTC_OK or FTC_EFULL. */
+int ftc_pdu_encode_flush(ftc_pdu_enc_t *st, uint8_t *out, size_t out_size,
+                         uint32_t *lens, size_t lens_cap,
+                         size_t *n_pdus, size_t *out_len);
 
 /* cdef-end */
 

@@ -1,0 +1,775 @@
+/* pdu.c -- NetFlow export datagrams (formats.md section 6): verification,
+ * decoding into host-order stream records with flow-capture's mapping and
+ * version translation, flow_sequence accounting, and flow-send's encoder.
+ *
+ * Every datagram record type is described once, by a wire table (field,
+ * offset, direction); decoding and encoding both walk it.  Records pass
+ * through a uint32 value per field (indexed by FTC_F_*), so translation
+ * between record types is "store the fields the target has". */
+#include <string.h>
+
+#include "ftcore.h"
+#include "ftc_internal.h"
+
+/* ------------------------------------------------------------------ */
+/* wire tables                                                         */
+
+enum { WD = 1, WE = 2, WDE = 3 };   /* decoded, encoded, both */
+
+typedef struct {
+    uint8_t field;    /* FTC_F_* */
+    uint8_t off;      /* offset in the wire record */
+    uint8_t dir;      /* WD / WE / WDE */
+} went_t;
+
+typedef struct {
+    uint8_t hdr;      /* header bytes; 0 = no datagram form */
+    uint8_t rec;      /* wire record bytes */
+    uint8_t max;      /* max count */
+    uint8_t pad_ok;   /* length >= expected accepted (v8.6-8.8, Catalyst) */
+    uint8_t n;        /* entries in e */
+    went_t  e[21];
+} wire_t;
+
+#define F(name) FTC_F_##name
+#define CNT_A {F(DFLOWS), 0, WDE}, {F(DPKTS), 4, WDE}, {F(DOCTETS), 8, WDE}, \
+              {F(FIRST), 12, WDE}, {F(LAST), 16, WDE}
+#define V1_HEAD {F(SRCADDR), 0, WDE}, {F(DSTADDR), 4, WDE}, {F(NEXTHOP), 8, WDE}, \
+              {F(INPUT), 12, WDE}, {F(OUTPUT), 14, WDE}, {F(DPKTS), 16, WDE}, \
+              {F(DOCTETS), 20, WDE}, {F(FIRST), 24, WDE}, {F(LAST), 28, WDE}, \
+              {F(SRCPORT), 32, WDE}, {F(DSTPORT), 34, WDE}
+#define V5_TAIL {F(TCP_FLAGS), 37, WDE}, {F(PROT), 38, WDE}, {F(TOS), 39, WDE}, \
+              {F(SRC_AS), 40, WDE}, {F(DST_AS), 42, WDE}, {F(SRC_MASK), 44, WDE}, \
+              {F(DST_MASK), 45, WDE}
+
+static const wire_t wires[FTC_RT_COUNT] = {
+    [FTC_RT_V1] = {16, 48, 24, 0, 14, {V1_HEAD,
+        {F(PROT), 38, WDE}, {F(TOS), 39, WDE}, {F(TCP_FLAGS), 40, WDE}}},
+    [FTC_RT_V5] = {24, 48, 30, 0, 18, {V1_HEAD, V5_TAIL}},
+    /* v6: flow-capture never copies in_encaps, out_encaps, peer_nexthop */
+    [FTC_RT_V6] = {24, 52, 27, 0, 21, {V1_HEAD, V5_TAIL,
+        {F(IN_ENCAPS), 46, WE}, {F(OUT_ENCAPS), 47, WE}, {F(PEER_NEXTHOP), 48, WE}}},
+    [FTC_RT_V7] = {24, 52, 27, 0, 19, {V1_HEAD, V5_TAIL, {F(ROUTER_SC), 48, WDE}}},
+    [FTC_RT_V1005] = {0, 0, 0, 0, 0, {{0, 0, 0}}},
+    [FTC_RT_V8_1] = {28, 28, 51, 0, 9, {CNT_A,
+        {F(SRC_AS), 20, WDE}, {F(DST_AS), 22, WDE}, {F(INPUT), 24, WDE},
+        {F(OUTPUT), 26, WDE}}},
+    [FTC_RT_V8_2] = {28, 28, 51, 0, 8, {CNT_A,
+        {F(PROT), 20, WDE}, {F(SRCPORT), 24, WDE}, {F(DSTPORT), 26, WDE}}},
+    [FTC_RT_V8_3] = {28, 32, 44, 0, 9, {CNT_A,
+        {F(SRCADDR), 20, WDE}, {F(SRC_MASK), 24, WDE}, {F(SRC_AS), 26, WDE},
+        {F(INPUT), 28, WDE}}},
+    [FTC_RT_V8_4] = {28, 32, 44, 0, 9, {CNT_A,
+        {F(DSTADDR), 20, WDE}, {F(DST_MASK), 24, WDE}, {F(DST_AS), 26, WDE},
+        {F(OUTPUT), 28, WDE}}},
+    [FTC_RT_V8_5] = {28, 40, 35, 0, 13, {CNT_A,
+        {F(SRCADDR), 20, WDE}, {F(DSTADDR), 24, WDE}, {F(DST_MASK), 28, WDE},
+        {F(SRC_MASK), 29, WDE}, {F(SRC_AS), 32, WDE}, {F(DST_AS), 34, WDE},
+        {F(INPUT), 36, WDE}, {F(OUTPUT), 38, WDE}}},
+    [FTC_RT_V8_6] = {28, 32, 44, 1, 10, {
+        {F(DSTADDR), 0, WDE}, {F(DPKTS), 4, WDE}, {F(DOCTETS), 8, WDE},
+        {F(FIRST), 12, WDE}, {F(LAST), 16, WDE}, {F(OUTPUT), 20, WDE},
+        {F(TOS), 22, WDE}, {F(MARKED_TOS), 23, WDE}, {F(EXTRA_PKTS), 24, WDE},
+        {F(ROUTER_SC), 28, WDE}}},
+    [FTC_RT_V8_7] = {28, 40, 35, 1, 12, {
+        {F(DSTADDR), 0, WDE}, {F(SRCADDR), 4, WDE}, {F(DPKTS), 8, WDE},
+        {F(DOCTETS), 12, WDE}, {F(FIRST), 16, WDE}, {F(LAST), 20, WDE},
+        {F(OUTPUT), 24, WDE}, {F(INPUT), 26, WDE}, {F(TOS), 28, WDE},
+        {F(MARKED_TOS), 29, WDE}, {F(EXTRA_PKTS), 32, WDE}, {F(ROUTER_SC), 36, WDE}}},
+    /* 8.8: the original's encoder (flow-send) never fills prot */
+    [FTC_RT_V8_8] = {28, 44, 32, 1, 15, {
+        {F(DSTADDR), 0, WDE}, {F(SRCADDR), 4, WDE}, {F(DSTPORT), 8, WDE},
+        {F(SRCPORT), 10, WDE}, {F(DPKTS), 12, WDE}, {F(DOCTETS), 16, WDE},
+        {F(FIRST), 20, WDE}, {F(LAST), 24, WDE}, {F(OUTPUT), 28, WDE},
+        {F(INPUT), 30, WDE}, {F(TOS), 32, WDE}, {F(PROT), 33, WD},
+        {F(MARKED_TOS), 34, WDE}, {F(EXTRA_PKTS), 36, WDE}, {F(ROUTER_SC), 40, WDE}}},
+    [FTC_RT_V8_9] = {28, 32, 44, 0, 10, {CNT_A,
+        {F(SRC_AS), 20, WDE}, {F(DST_AS), 22, WDE}, {F(INPUT), 24, WDE},
+        {F(OUTPUT), 26, WDE}, {F(TOS), 28, WDE}}},
+    /* 8.10: input (28) and output (30) are neither decoded nor encoded */
+    [FTC_RT_V8_10] = {28, 32, 44, 0, 9, {CNT_A,
+        {F(PROT), 20, WDE}, {F(TOS), 21, WDE}, {F(SRCPORT), 24, WDE},
+        {F(DSTPORT), 26, WDE}}},
+    [FTC_RT_V8_11] = {28, 32, 44, 0, 10, {CNT_A,
+        {F(SRCADDR), 20, WDE}, {F(SRC_MASK), 24, WDE}, {F(TOS), 25, WDE},
+        {F(SRC_AS), 26, WDE}, {F(INPUT), 28, WDE}}},
+    [FTC_RT_V8_12] = {28, 32, 44, 0, 10, {CNT_A,
+        {F(DSTADDR), 20, WDE}, {F(DST_MASK), 24, WDE}, {F(TOS), 25, WDE},
+        {F(DST_AS), 26, WDE}, {F(OUTPUT), 28, WDE}}},
+    [FTC_RT_V8_13] = {28, 40, 35, 0, 15, {CNT_A,
+        {F(SRCADDR), 20, WDE}, {F(DSTADDR), 24, WDE}, {F(DST_MASK), 28, WDE},
+        {F(SRC_MASK), 29, WDE}, {F(TOS), 30, WDE}, {F(SRC_AS), 32, WDE},
+        {F(DST_AS), 34, WDE}, {F(INPUT), 36, WDE}, {F(OUTPUT), 38, WDE}}},
+    [FTC_RT_V8_14] = {28, 40, 35, 0, 16, {CNT_A,
+        {F(SRCADDR), 20, WDE}, {F(DSTADDR), 24, WDE}, {F(DST_MASK), 28, WDE},
+        {F(SRC_MASK), 29, WDE}, {F(TOS), 30, WDE}, {F(PROT), 31, WDE},
+        {F(SRCPORT), 32, WDE}, {F(DSTPORT), 34, WDE}, {F(INPUT), 36, WDE},
+        {F(OUTPUT), 38, WDE}}},
+};
+
+#undef CNT_A
+#undef V1_HEAD
+#undef V5_TAIL
+
+static int is_v8(int rt) { return rt >= FTC_RT_V8_1 && rt <= FTC_RT_V8_14; }
+
+/* wire table of rt, or NULL when rt has no datagram form */
+static const wire_t *wire_of(int rt)
+{
+    if (rt < 0 || rt >= FTC_RT_COUNT || wires[rt].hdr == 0)
+        return NULL;
+    return &wires[rt];
+}
+
+static uint32_t ldbe(const uint8_t *p, int w)
+{
+    return w == 4 ? ftc_ldbe32(p) : w == 2 ? ftc_ldbe16(p) : p[0];
+}
+
+static void stbe(uint8_t *p, int w, uint32_t v)
+{
+    if (w == 4)
+        ftc_stbe32(p, v);
+    else if (w == 2)
+        ftc_stbe16(p, (uint16_t)v);
+    else
+        p[0] = (uint8_t)v;
+}
+
+/* ------------------------------------------------------------------ */
+/* verification                                                        */
+
+int ftc_pdu_limits(int rt, unsigned *hdr_size, unsigned *rec_size, unsigned *max_count)
+{
+    const wire_t *W;
+    if (rt < 0 || rt >= FTC_RT_COUNT)
+        return FTC_EINVAL;
+    W = wire_of(rt);
+    if (!W)
+        return FTC_EDVERSION;
+    if (hdr_size)
+        *hdr_size = W->hdr;
+    if (rec_size)
+        *rec_size = W->rec;
+    if (max_count)
+        *max_count = W->max;
+    return FTC_OK;
+}
+
+static int reject(int *reason, int r)
+{
+    if (reason)
+        *reason = r;
+    return FTC_EBADPDU;
+}
+
+int ftc_pdu_verify(const uint8_t *buf, size_t len, ftc_pdu_hdr_t *h, int *reason)
+{
+    ftc_pdu_hdr_t tmp;
+    uint8_t b[28];
+    const wire_t *W;
+    size_t expect;
+    int rt;
+
+    if (!h)
+        h = &tmp;
+    memset(h, 0, sizeof *h);
+    h->rectype = -1;
+    if (reason)
+        *reason = FTC_PDU_R_OK;
+    if (!buf && len)
+        return FTC_EINVAL;
+    /* the header as far as the bytes go, the rest zero */
+    memset(b, 0, sizeof b);
+    if (len)
+        memcpy(b, buf, len < sizeof b ? len : sizeof b);
+    h->version = ftc_ldbe16(b);
+    h->count = ftc_ldbe16(b + 2);
+    h->sysUpTime = ftc_ldbe32(b + 4);
+    h->unix_secs = ftc_ldbe32(b + 8);
+    h->unix_nsecs = ftc_ldbe32(b + 12);
+    if (h->version != 1) {
+        h->flow_sequence = ftc_ldbe32(b + 16);
+        h->engine_type = b[20];
+        h->engine_id = b[21];
+    }
+    if (len < 4)
+        return reject(reason, FTC_PDU_R_SHORT);
+
+    switch (h->version) {
+    case 1: rt = FTC_RT_V1; break;
+    case 5: rt = FTC_RT_V5; break;
+    case 6: rt = FTC_RT_V6; break;
+    case 7: rt = FTC_RT_V7; break;
+    case 8:
+        if (len < 24)
+            return reject(reason, FTC_PDU_R_V8SHORT);
+        h->agg_method = b[22];
+        h->agg_version = (uint8_t)(b[23] == 0 ? 2 : b[23]);   /* Juniper sends 0 */
+        if (h->agg_version != 2)
+            return reject(reason, FTC_PDU_R_AGGVER);
+        if (h->agg_method < 1 || h->agg_method > 14)
+            return reject(reason, FTC_PDU_R_METHOD);
+        rt = FTC_RT_V8_1 + h->agg_method - 1;
+        break;
+    default:
+        return reject(reason, FTC_PDU_R_VERSION);
+    }
+    W = &wires[rt];
+    if (h->count > W->max)
+        return reject(reason, FTC_PDU_R_COUNT);
+    expect = (size_t)W->hdr + (size_t)h->count * W->rec;
+    if (W->pad_ok ? len < expect : len != expect)
+        return reject(reason, FTC_PDU_R_LENGTH);
+    h->rectype = rt;
+    h->length = (uint32_t)expect;
+    return FTC_OK;
+}
+
+int ftc_pdu_compat(int pdu_rt, int file_rt, int *reason)
+{
+    if (reason)
+        *reason = FTC_PDU_R_OK;
+    if (pdu_rt < 0 || pdu_rt >= FTC_RT_COUNT || file_rt < 0 || file_rt >= FTC_RT_COUNT)
+        return FTC_EINVAL;
+    if (pdu_rt == file_rt)
+        return FTC_OK;
+    if (is_v8(pdu_rt) != is_v8(file_rt)) {
+        if (reason)
+            *reason = FTC_PDU_R_XLATE_V8;
+        return FTC_EDVERSION;
+    }
+    if (is_v8(pdu_rt)) {
+        if (reason)
+            *reason = FTC_PDU_R_XLATE_AGG;
+        return FTC_EAGGMETHOD;
+    }
+    return FTC_OK;   /* v1, v5, v6, v7 and v1005 translate into each other */
+}
+
+/* ------------------------------------------------------------------ */
+/* decoding                                                            */
+
+/* the fields a record type has, as a list */
+static int fields_of(const ftc_layout_t *L, uint8_t *list)
+{
+    int f, n = 0;
+    for (f = 0; f < FTC_F_COUNT; f++)
+        if (L->off[f] >= 0)
+            list[n++] = (uint8_t)f;
+    return n;
+}
+
+/* store v[] into a zeroed record of layout L */
+static void store(const ftc_layout_t *L, const uint8_t *list, int n,
+                  const uint32_t *v, uint8_t *r)
+{
+    int j;
+    memset(r, 0, L->rec_size);
+    for (j = 0; j < n; j++)
+        ftc_stw(r + L->off[list[j]], ftc_field_width(list[j]), v[list[j]]);
+}
+
+/* Does translating from record type `from` to `to` lose `output`?  The
+   reference's v1 -> v5/v6/v7 routines copy output onto itself (verified);
+   v1 -> v1005 reuses v5 -> v1005 and keeps it. */
+static int drops_output(int from, int to)
+{
+    return from == FTC_RT_V1 && (to == FTC_RT_V5 || to == FTC_RT_V6 || to == FTC_RT_V7);
+}
+
+/* decode the count records of a verified datagram of type drt into
+   records of type trt (compatible, see ftc_pdu_compat) */
+static void decode_records(const uint8_t *buf, const ftc_pdu_hdr_t *h, uint32_t exaddr,
+                           uint16_t as_sub, int trt, uint8_t *out)
+{
+    const int drt = h->rectype;
+    const wire_t *W = &wires[drt];
+    const ftc_layout_t *T = ftc_layout_get(trt);
+    uint8_t list[FTC_F_COUNT];
+    uint32_t v[FTC_F_COUNT];
+    int nl = fields_of(T, list), k, no_out = drops_output(drt, trt);
+    uint32_t et = 0, ei = 0, i;
+
+    if (drt == FTC_RT_V5) {
+        et = h->engine_type;
+        ei = h->engine_id;
+    } else if (drt != FTC_RT_V1) {
+        /* v6, v7, v8: the reference stores engine_id into engine_type and
+           leaves engine_id 0 (verified) */
+        et = h->engine_id;
+    }
+    for (i = 0; i < h->count; i++) {
+        const uint8_t *w = buf + W->hdr + i * W->rec;
+        memset(v, 0, sizeof v);
+        v[FTC_F_UNIX_SECS] = h->unix_secs;
+        v[FTC_F_UNIX_NSECS] = h->unix_nsecs;
+        v[FTC_F_SYSUPTIME] = h->sysUpTime;
+        v[FTC_F_EXADDR] = exaddr;
+        v[FTC_F_ENGINE_TYPE] = et;
+        v[FTC_F_ENGINE_ID] = ei;
+        for (k = 0; k < W->n; k++) {
+            const went_t *e = &W->e[k];
+            uint32_t x;
+            if (!(e->dir & WD))
+                continue;
+            x = ldbe(w + e->off, ftc_field_width(e->field));
+            if (x == 0 && (e->field == FTC_F_SRC_AS || e->field == FTC_F_DST_AS))
+                x = as_sub;
+            v[e->field] = x;
+        }
+        if (no_out)
+            v[FTC_F_OUTPUT] = 0;
+        store(T, list, nl, v, out + (size_t)i * T->rec_size);
+    }
+}
+
+int ftc_pdu_decode(const uint8_t *buf, size_t len, uint32_t exaddr, uint16_t as_sub,
+                   int rt, uint8_t *out, size_t out_size, size_t *produced,
+                   ftc_pdu_hdr_t *h, int *reason)
+{
+    ftc_pdu_hdr_t tmp;
+    int r, trt;
+    if (!h)
+        h = &tmp;
+    if (!produced || rt >= FTC_RT_COUNT || (!out && out_size))
+        return FTC_EINVAL;
+    *produced = 0;
+    r = ftc_pdu_verify(buf, len, h, reason);
+    if (r != FTC_OK)
+        return r;
+    trt = rt < 0 ? h->rectype : rt;
+    r = ftc_pdu_compat(h->rectype, trt, reason);
+    if (r != FTC_OK)
+        return r;
+    if ((size_t)h->count * ftc_layout_get(trt)->rec_size > out_size)
+        return FTC_EFULL;
+    decode_records(buf, h, exaddr, as_sub, trt, out);
+    *produced = h->count;
+    return FTC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* sequence accounting                                                 */
+
+static uint32_t mix32(uint32_t x)
+{
+    x ^= x >> 16;
+    x *= 0x7feb352du;
+    x ^= x >> 15;
+    x *= 0x846ca68bu;
+    x ^= x >> 16;
+    return x;
+}
+
+typedef struct {
+    uint32_t src, dst;
+    uint16_t version, kind, engine;
+} seqkey_t;
+
+static uint32_t key_hash(const seqkey_t *k)
+{
+    uint32_t x = mix32(k->src);
+    x = mix32(x ^ k->dst);
+    x = mix32(x ^ ((uint32_t)k->version | (uint32_t)k->kind << 16));
+    return mix32(x ^ k->engine);
+}
+
+static int key_eq(const ftc_seq_slot_t *s, const seqkey_t *k)
+{
+    return s->kind == k->kind && s->exporter_ip == k->src && s->local_ip == k->dst
+        && s->version == k->version && s->engine == k->engine;
+}
+
+/* index of the slot holding k, or of the free slot where it would go;
+   -1 when neither exists (cannot happen below 3/4 load) */
+static long seq_find(const ftc_seq_table_t *t, const seqkey_t *k)
+{
+    uint32_t mask = t->cap - 1, i = key_hash(k) & mask, n;
+    for (n = 0; n < t->cap; n++, i = (i + 1) & mask) {
+        const ftc_seq_slot_t *s = &t->slot[i];
+        if (s->kind == FTC_SEQ_FREE || key_eq(s, k))
+            return (long)i;
+    }
+    return -1;
+}
+
+static int table_ok(const ftc_seq_table_t *t)
+{
+    return t && (t->cap == 0 || (t->slot && (t->cap & (t->cap - 1)) == 0))
+        && t->used <= t->cap;
+}
+
+static uint32_t load_max(const ftc_seq_table_t *t) { return t->cap - t->cap / 4; }
+
+static ftc_seq_slot_t *seq_take(ftc_seq_table_t *t, const seqkey_t *k, int *fresh)
+{
+    long i = seq_find(t, k);
+    ftc_seq_slot_t *s;
+    if (i < 0)
+        return NULL;
+    s = &t->slot[i];
+    *fresh = s->kind == FTC_SEQ_FREE;
+    if (*fresh) {
+        memset(s, 0, sizeof *s);
+        s->exporter_ip = k->src;
+        s->local_ip = k->dst;
+        s->version = k->version;
+        s->kind = k->kind;
+        s->engine = k->engine;
+        t->used++;
+    }
+    return s;
+}
+
+int ftc_seq_check(ftc_seq_table_t *t, uint32_t exporter_ip, uint32_t local_ip,
+                  const ftc_pdu_hdr_t *h, uint32_t *expected, uint32_t *lost)
+{
+    seqkey_t kx, ke;
+    ftc_seq_slot_t *sx, *se;
+    uint32_t missing = 0, exp, gap;
+    int fresh, check, ret = 0;
+    long ix, ie = 0;
+
+    if (expected)
+        *expected = 0;
+    if (lost)
+        *lost = 0;
+    if (!table_ok(t) || !h)
+        return FTC_EINVAL;
+    check = h->version != 1;   /* v1 has no flow_sequence */
+    kx.src = ke.src = exporter_ip;
+    kx.dst = ke.dst = local_ip;
+    kx.version = ke.version = h->version;
+    kx.kind = FTC_SEQ_EXPORTER;
+    kx.engine = 0;
+    ke.kind = FTC_SEQ_ENGINE;
+    ke.engine = (uint16_t)(h->engine_id << 8 | h->engine_type);
+
+    /* room for every slot this datagram creates, before touching anything */
+    if (t->cap == 0)
+        return FTC_EFULL;
+    ix = seq_find(t, &kx);
+    if (ix < 0 || t->slot[ix].kind == FTC_SEQ_FREE)
+        missing++;
+    if (check) {
+        ie = seq_find(t, &ke);
+        if (ie < 0 || t->slot[ie].kind == FTC_SEQ_FREE)
+            missing++;
+    }
+    if (t->used + missing > load_max(t))
+        return FTC_EFULL;
+
+    sx = seq_take(t, &kx, &fresh);
+    if (fresh)
+        ret |= FTC_SEQ_NEW;
+    if (check) {
+        se = seq_take(t, &ke, &fresh);
+        if (fresh) {
+            se->expected = h->flow_sequence + h->count;
+        } else if (h->flow_sequence == se->expected) {
+            se->expected += h->count;
+        } else {
+            exp = se->expected;
+            /* the reference's arithmetic: a backwards jump gives a huge
+               number, and the wrap case comes out one short */
+            if (h->flow_sequence > exp)
+                gap = h->flow_sequence - exp;
+            else
+                gap = (0xFFFFFFFFu - exp) + h->flow_sequence;
+            se->expected = h->flow_sequence + h->count;
+            if (expected)
+                *expected = exp;
+            if (lost)
+                *lost = gap;
+            if (gap < FTC_SEQ_RESET_GAP) {
+                sx->lost += gap;
+                ret |= FTC_SEQ_LOST;
+            } else {
+                sx->resets++;
+                ret |= FTC_SEQ_RESET;
+            }
+        }
+    }
+    sx->pkts++;
+    sx->flows += h->count;
+    return ret;
+}
+
+int ftc_seq_rehash(const ftc_seq_table_t *from, ftc_seq_table_t *to)
+{
+    uint32_t i;
+    if (!table_ok(from) || !table_ok(to) || to->used != 0)
+        return FTC_EINVAL;
+    if (from->used > load_max(to))
+        return FTC_EFULL;
+    for (i = 0; i < from->cap; i++) {
+        const ftc_seq_slot_t *s = &from->slot[i];
+        seqkey_t k;
+        long j;
+        if (s->kind == FTC_SEQ_FREE)
+            continue;
+        k.src = s->exporter_ip;
+        k.dst = s->local_ip;
+        k.version = s->version;
+        k.kind = s->kind;
+        k.engine = s->engine;
+        j = seq_find(to, &k);
+        if (j < 0 || to->slot[j].kind != FTC_SEQ_FREE)
+            return FTC_EINVAL;   /* duplicate key in `from`: corrupted table */
+        to->slot[j] = *s;
+        to->used++;
+    }
+    return FTC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* receive batch                                                       */
+
+static void add_event(ftc_pdu_event_t *ev, ftc_pdu_rx_stats_t *st, uint32_t index,
+                      int kind, int reason, uint32_t src, uint32_t dst,
+                      const ftc_pdu_hdr_t *h)
+{
+    ftc_pdu_event_t *e;
+    if (!ev)
+        return;
+    e = &ev[st->n_events++];
+    memset(e, 0, sizeof *e);
+    e->index = index;
+    e->kind = kind;
+    e->reason = reason;
+    e->src_ip = src;
+    e->dst_ip = dst;
+    e->version = h->version;
+    e->agg_method = h->agg_method;
+    e->agg_version = h->agg_version;
+}
+
+int ftc_pdu_rx_batch(const uint8_t *buf, const uint32_t *lens, size_t n,
+                     const uint32_t *src_ips, const uint32_t *dst_ips,
+                     uint32_t remote_ip, uint16_t as_sub, int *rt,
+                     ftc_seq_table_t *seq, uint8_t *out, size_t out_size,
+                     size_t *produced, ftc_pdu_event_t *ev, size_t ev_cap,
+                     ftc_pdu_rx_stats_t *st)
+{
+    size_t i, used = 0;
+    uint64_t off = 0;
+
+    if (!st || !produced || !rt || !out || out_size < FTC_PDU_DECODE_MAX
+        || (n && (!buf || !lens || !src_ips)) || *rt >= FTC_RT_COUNT
+        || (seq && !table_ok(seq)))
+        return FTC_EINVAL;
+    memset(st, 0, sizeof *st);
+    *produced = 0;
+
+    for (i = 0; i < n; i++) {
+        const uint8_t *p = buf + off;
+        const size_t len = lens[i];
+        const uint32_t src = src_ips[i], dst = dst_ips ? dst_ips[i] : 0;
+        const uint32_t index = (uint32_t)i;
+        ftc_pdu_hdr_t h;
+        const ftc_layout_t *T;
+        int reason = FTC_PDU_R_OK, trt = 0;
+        size_t need;
+
+        if (ev && st->n_events >= ev_cap) {
+            st->full = FTC_PDU_FULL_EVENTS;
+            break;
+        }
+        if (ftc_pdu_verify(p, len, &h, &reason) != FTC_OK) {
+            /* rules 1-5 */
+        } else if (remote_ip && src != remote_ip) {
+            reason = FTC_PDU_R_SRCIP;
+        } else {
+            trt = *rt < 0 ? h.rectype : *rt;
+            ftc_pdu_compat(h.rectype, trt, &reason);
+        }
+        if (reason != FTC_PDU_R_OK) {
+            st->corrupt++;
+            st->reasons[reason]++;
+            add_event(ev, st, index, FTC_PDU_EV_CORRUPT, reason, src, dst, &h);
+            goto next;
+        }
+        T = ftc_layout_get(trt);
+        need = (size_t)h.count * T->rec_size;
+        if (need > out_size - used) {
+            st->full = FTC_PDU_FULL_OUT;
+            break;
+        }
+        if (seq) {
+            uint32_t exp, gap;
+            int r = ftc_seq_check(seq, src, dst, &h, &exp, &gap);
+            if (r == FTC_EFULL) {
+                st->full = FTC_PDU_FULL_TABLE;
+                break;
+            }
+            if (r & FTC_SEQ_NEW)
+                add_event(ev, st, index, FTC_PDU_EV_EXPORTER, 0, src, dst, &h);
+            if (r & (FTC_SEQ_LOST | FTC_SEQ_RESET)) {
+                if (ev) {
+                    add_event(ev, st, index, FTC_PDU_EV_SEQ, 0, src, dst, &h);
+                    ev[st->n_events - 1].expected = exp;
+                    ev[st->n_events - 1].received = h.flow_sequence;
+                    ev[st->n_events - 1].lost = gap;
+                }
+                if (r & FTC_SEQ_LOST)
+                    st->lost += gap;
+                else
+                    st->resets++;
+            }
+        }
+        if (*rt < 0)
+            *rt = trt;   /* the first accepted datagram fixes the file type */
+        decode_records(p, &h, src, as_sub, trt, out + used);
+        used += need;
+        *produced += h.count;
+        st->flows += h.count;
+        st->accepted++;
+    next:
+        off += len;
+        st->pdus++;
+        st->bytes = off;
+    }
+    return st->full ? FTC_EFULL : FTC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* encoding (flow-send)                                                */
+
+static int encode_compat(int rt_in, int rt_out)
+{
+    if (rt_in < 0 || rt_in >= FTC_RT_COUNT || !wire_of(rt_out))
+        return FTC_EINVAL;
+    if (rt_in == rt_out)
+        return FTC_OK;
+    if (is_v8(rt_in) != is_v8(rt_out))
+        return FTC_EDVERSION;
+    if (is_v8(rt_in))
+        return FTC_EAGGMETHOD;
+    return FTC_OK;
+}
+
+/* write the pending datagram's header and move it to out */
+static int emit(ftc_pdu_enc_t *st, uint8_t *out, size_t out_size, uint32_t *lens,
+                size_t lens_cap, size_t *n_pdus, size_t *out_len)
+{
+    const wire_t *W = &wires[st->pend_rt];
+    const size_t len = (size_t)W->hdr + (size_t)st->pend_count * W->rec;
+    uint8_t *p = st->pend;
+
+    if (*n_pdus >= lens_cap || len > out_size - *out_len)
+        return FTC_EFULL;
+    memset(p, 0, W->hdr);
+    ftc_stbe16(p, ftc_layout_get(st->pend_rt)->version);
+    ftc_stbe16(p + 2, (uint16_t)st->pend_count);
+    ftc_stbe32(p + 4, st->key_uptime);
+    ftc_stbe32(p + 8, st->key_secs);
+    ftc_stbe32(p + 12, st->key_nsecs);
+    if (st->pend_rt != FTC_RT_V1) {
+        uint32_t idx = (uint32_t)st->key_engine_id << 8 | st->key_engine_type;
+        ftc_stbe32(p + 16, st->seq_next[idx]);
+        st->seq_next[idx] += st->pend_count;
+        p[20] = st->key_engine_type;
+        p[21] = st->key_engine_id;
+        if (is_v8(st->pend_rt)) {
+            p[22] = ftc_layout_get(st->pend_rt)->agg_method;
+            p[23] = 2;
+        }
+    }
+    memcpy(out + *out_len, p, len);
+    lens[(*n_pdus)++] = (uint32_t)len;
+    *out_len += len;
+    st->pend_count = 0;
+    return FTC_OK;
+}
+
+int ftc_pdu_encode(ftc_pdu_enc_t *st, int rt_in, const uint8_t *recs, size_t n,
+                   int rt_out, uint8_t *out, size_t out_size,
+                   uint32_t *lens, size_t lens_cap,
+                   size_t *consumed, size_t *n_pdus, size_t *out_len)
+{
+    const ftc_layout_t *L;
+    const wire_t *W;
+    uint8_t list[FTC_F_COUNT];
+    uint32_t v[FTC_F_COUNT];
+    int nl, j, k, no_out, r;
+    size_t i;
+
+    if (!st || !consumed || !n_pdus || !out_len || (n && !recs)
+        || (!out && out_size) || (!lens && lens_cap))
+        return FTC_EINVAL;
+    *consumed = *n_pdus = *out_len = 0;
+    r = encode_compat(rt_in, rt_out);
+    if (r != FTC_OK)
+        return r;
+    if (st->pend_count && !wire_of(st->pend_rt))
+        return FTC_EINVAL;   /* state not zeroed */
+    L = ftc_layout_get(rt_in);
+    W = &wires[rt_out];
+    nl = fields_of(L, list);
+    no_out = drops_output(rt_in, rt_out);
+
+    for (i = 0; i < n; i++) {
+        const uint8_t *rec = recs + i * L->rec_size;
+        uint8_t *w;
+        uint32_t et, ei;
+
+        memset(v, 0, sizeof v);
+        for (j = 0; j < nl; j++)
+            v[list[j]] = ftc_ldw(rec + L->off[list[j]], ftc_field_width(list[j]));
+        if (no_out)
+            v[FTC_F_OUTPUT] = 0;
+        et = rt_out == FTC_RT_V1 ? 0 : v[FTC_F_ENGINE_TYPE];
+        ei = rt_out == FTC_RT_V1 ? 0 : v[FTC_F_ENGINE_ID];
+
+        if (st->pend_count
+            && (st->pend_rt != rt_out || st->pend_count >= wires[st->pend_rt].max
+                || st->key_uptime != v[FTC_F_SYSUPTIME]
+                || st->key_secs != v[FTC_F_UNIX_SECS]
+                || st->key_nsecs != v[FTC_F_UNIX_NSECS]
+                || st->key_engine_type != et || st->key_engine_id != ei)) {
+            if (emit(st, out, out_size, lens, lens_cap, n_pdus, out_len) != FTC_OK) {
+                *consumed = i;
+                return FTC_EFULL;
+            }
+        }
+        if (st->pend_count == 0) {
+            st->pend_rt = rt_out;
+            st->key_uptime = v[FTC_F_SYSUPTIME];
+            st->key_secs = v[FTC_F_UNIX_SECS];
+            st->key_nsecs = v[FTC_F_UNIX_NSECS];
+            st->key_engine_type = (uint8_t)et;
+            st->key_engine_id = (uint8_t)ei;
+        }
+        w = st->pend + W->hdr + (size_t)st->pend_count * W->rec;
+        memset(w, 0, W->rec);
+        for (k = 0; k < W->n; k++) {
+            const went_t *e = &W->e[k];
+            if (e->dir & WE)
+                stbe(w + e->off, ftc_field_width(e->field), v[e->field]);
+        }
+        st->pend_count++;
+        /* send a full datagram at once; if there is no room it waits */
+        if (st->pend_count >= W->max
+            && emit(st, out, out_size, lens, lens_cap, n_pdus, out_len) != FTC_OK) {
+            *consumed = i + 1;
+            return i + 1 == n ? FTC_OK : FTC_EFULL;
+        }
+    }
+    *consumed = n;
+    return FTC_OK;
+}
+
+int ftc_pdu_encode_flush(ftc_pdu_enc_t *st, uint8_t *out, size_t out_size,
+                         uint32_t *lens, size_t lens_cap,
+                         size_t *n_pdus, size_t *out_len)
+{
+    if (!st || !n_pdus || !out_len || (!out && out_size) || (!lens && lens_cap))
+        return FTC_EINVAL;
+    *n_pdus = *out_len = 0;
+    if (st->pend_count == 0)
+        return FTC_OK;
+    if (!wire_of(st->pend_rt))
+        return FTC_EINVAL;
+    return emit(st, out, out_size, lens, lens_cap, n_pdus, out_len);
+}
