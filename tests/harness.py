@@ -5,6 +5,7 @@ The commands under test are the executables in commands_dir(): $PYFLOWTOOLS_BIN 
 set, else the directory of the interpreter running pytest (the virtualenv's bin, where
 `pip install` puts the flow-* scripts).
 """
+import difflib
 import os
 import re
 import signal
@@ -129,7 +130,6 @@ def describe_difference(expected, actual, max_lines=12):
         act_b = "%02x" % actual[at] if at < len(actual) else "EOF"
         return ("    binary output differs at byte %d (expected %s, got %s); "
                 "expected %d bytes, got %d" % (at, exp_b, act_b, len(expected), len(actual)))
-    import difflib
     lines = list(difflib.unified_diff(
         expected.decode("latin-1").splitlines(keepends=True),
         actual.decode("latin-1").splitlines(keepends=True),
