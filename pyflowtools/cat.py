@@ -1,7 +1,7 @@
 """flow-cat: concatenate flow streams (commands.md section 3, formats.md
 2.5).  Records pass through in batches, swapped only when the output byte
 order differs from the input's."""
-import signal
+import _signal as signal
 
 from pyflowtools import header as hdr
 from pyflowtools import inputs, stream

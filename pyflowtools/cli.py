@@ -3,9 +3,7 @@ the reference's usage/exit-status rules, error reporting, SIGPIPE.
 
 Only `run()` maps exceptions to exit statuses (STYLE.md "Errors").
 """
-import argparse
 import os
-import signal
 import sys
 
 from pyflowtools.errors import FlowToolsError
@@ -35,17 +33,55 @@ class _Exit(Exception):
         self.status = status
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse with getopt behaviour: usage on stderr, the command's own
-    statuses for -h and for unknown options."""
+class Options:
+    """Parsed options: one attribute per `dest`, plus `operands`."""
+
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+    def __repr__(self):
+        return "Options(%r)" % self.__dict__
+
+
+class _Action:
+    __slots__ = ("option_strings", "dest", "type", "default", "action", "takes_arg")
+
+    def __init__(self, option_strings, dest, type_, default, action):
+        self.option_strings = option_strings
+        self.dest = dest
+        self.type = type_
+        self.default = default
+        self.action = action
+        self.takes_arg = action in ("store", "append")
+
+
+class Parser:
+    """GNU getopt(3) semantics, as the reference commands parse: clustered
+    flags (`-nw`), attached or separate values (`-f5`, `-f 5`), options
+    and operands in any order, `--` ends options.  Usage goes to stderr;
+    -h and unknown options exit with the command's own statuses."""
 
     def __init__(self, prog, usage, help_status, unknown_status):
-        argparse.ArgumentParser.__init__(self, prog=prog, usage=usage, add_help=False,
-                                         allow_abbrev=False)
+        self.prog = prog
         self.usage_text = usage
         self.help_status = help_status
         self.unknown_status = unknown_status
-        self.operands = False
+        self._actions = []
+        self._by_letter = {}
+
+    def add_argument(self, *flags, dest=None, type=None, default=None, action="store",
+                     metavar=None, help=None):
+        if dest is None:
+            dest = flags[0].lstrip("-")
+        if action == "store_true" and default is None:
+            default = False
+        if action == "count" and default is None:
+            default = 0
+        act = _Action(list(flags), dest, type, default, action)
+        self._actions.append(act)
+        for f in flags:
+            self._by_letter[f[1:]] = act
+        return act
 
     def print_usage_text(self):
         try:
@@ -53,21 +89,58 @@ class Parser(argparse.ArgumentParser):
         except (OSError, ValueError):
             pass
 
-    def error(self, message):
-        if "unrecognized arguments" in message or "invalid choice" in message:
-            bad = message.split(":", 1)[1].split()[0] if ":" in message else "?"
-            if bad.startswith("-") and len(bad) > 1:
-                warn("invalid option -- '%s'" % bad[1])
-                self.print_usage_text()
-                raise _Exit(self.unknown_status)
-        if "expected one argument" in message:
-            opt = message.split()[1] if len(message.split()) > 1 else "?"
-            opt = opt.split("/")[0]
-            warn("option requires an argument -- '%s'" % opt.lstrip("-")[:1])
-            self.print_usage_text()
-            raise _Exit(self.unknown_status)
-        warn(message)
-        raise _Exit(EXIT_ERROR)
+    def _fail(self, msg):
+        warn(msg)
+        self.print_usage_text()
+        raise _Exit(self.unknown_status)
+
+    def parse(self, argv):
+        values = {a.dest: (list(a.default) if a.action == "append" and a.default else
+                           [] if a.action == "append" else a.default)
+                  for a in self._actions}
+        operands = []
+        i = 0
+        while i < len(argv):
+            arg = argv[i]
+            i += 1
+            if arg == "--":
+                operands.extend(argv[i:])
+                break
+            if len(arg) < 2 or arg[0] != "-":
+                operands.append(arg)
+                continue
+            j = 1
+            while j < len(arg):
+                letter = arg[j]
+                j += 1
+                act = self._by_letter.get(letter)
+                if act is None:
+                    self._fail("invalid option -- '%s'" % letter)
+                if not act.takes_arg:
+                    if act.action == "count":
+                        values[act.dest] += 1
+                    else:
+                        values[act.dest] = True
+                    continue
+                if j < len(arg):
+                    val = arg[j:]
+                elif i < len(argv):
+                    val = argv[i]
+                    i += 1
+                else:
+                    self._fail("option requires an argument -- '%s'" % letter)
+                if act.type is not None:
+                    try:
+                        val = act.type(val)
+                    except (ValueError, FlowToolsError) as e:
+                        warn(str(e) or "bad value for -%s: %s" % (letter, val))
+                        raise _Exit(EXIT_ERROR)
+                if act.action == "append":
+                    values[act.dest].append(val)
+                else:
+                    values[act.dest] = val
+                break
+        return Options(operands=operands, **values)
 
 
 def parser(name, usage, help_status=0, unknown_status=None, common=""):
@@ -92,16 +165,11 @@ def parser(name, usage, help_status=0, unknown_status=None, common=""):
 
 def parse(p, argv=None, operands=False):
     """Parse argv (sys.argv[1:] by default).  -h prints usage and exits with
-    the command's status.  Without `operands`, any operand is fatal like the
-    reference: `Extra arguments starting with X.`"""
+    the command's status.  Operands are in `.operands`; commands that take
+    none call reject_operands()."""
     if argv is None:
         argv = sys.argv[1:]
-    if operands:
-        p.add_argument("operands", nargs="*")
-    try:
-        opts = p.parse_intermixed_args(argv) if operands else p.parse_args(argv)
-    except _Exit:
-        raise
+    opts = p.parse(list(argv))
     if opts.help:
         p.print_usage_text()
         raise _Exit(p.help_status)
@@ -187,8 +255,9 @@ def _broken_pipe():
         os.dup2(devnull, sys.stdout.fileno())
     except OSError:
         pass
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    os.kill(os.getpid(), signal.SIGPIPE)
+    import _signal
+    _signal.signal(_signal.SIGPIPE, _signal.SIG_DFL)
+    os.kill(os.getpid(), _signal.SIGPIPE)
     return 141
 
 

@@ -1,6 +1,5 @@
 """Stream headers as plain objects: decode/encode through the C core, and
 flow-header's text (formats.md section 8)."""
-import socket
 import struct
 import time
 
@@ -174,7 +173,7 @@ class Header:
         if not streaming and CAP_HOSTNAME in p:
             add("capture hostname", self.cap_hostname)
         if not streaming and EXPORTER_IP in p:
-            add("exporter IP address", socket.inet_ntoa(struct.pack("!I", self.exporter_ip)))
+            add("exporter IP address", ipv4(self.exporter_ip))
         if CAP_START in p and full:
             add("capture start", _ctime(self.cap_start))
             if f & (DONE | PRELOADED):
@@ -209,6 +208,11 @@ class Header:
         return "\n".join(lines) + "\n"
 
 
+def ipv4(a):
+    """Dotted quad of a u32 address."""
+    return "%d.%d.%d.%d" % (a >> 24 & 255, a >> 16 & 255, a >> 8 & 255, a & 255)
+
+
 def _ctime(t):
     return time.strftime("%a, %d %b %Y %H:%M:%S %z", time.localtime(t))
 
@@ -216,7 +220,7 @@ def _ctime(t):
 def _ifmap_text(cc, t, val, order):
     """IF_NAME: ip, ifIndex, name; IF_ALIAS: ip, count, ifIndex list, name."""
     e = "<" if order == LITTLE else ">"
-    ip = socket.inet_ntoa(val[:4][::-1] if order == LITTLE else val[:4]) if len(val) >= 4 else "0.0.0.0"
+    ip = ipv4(struct.unpack(e + "I", val[:4])[0]) if len(val) >= 4 else "0.0.0.0"
     if t == IF_NAME:
         idx = struct.unpack(e + "H", val[4:6])[0] if len(val) >= 6 else 0
         name = val[6:].split(b"\0")[0].decode("latin-1")
