@@ -184,6 +184,55 @@ int ftc_recs_from_compat(int rt, const uint8_t *in, size_t n, int swap, uint8_t 
 int ftc_recs_gen(int rt, uint32_t start, size_t n, uint8_t *out);
 
 /* ---- fmt.c (flow-print formats) ---- */
+#define FTC_FMT_COUNT      25     /* formats 0..24 */
+#define FTC_FMT_NAMES      0x01   /* -n: symbolic names */
+#define FTC_FMT_WIDE       0x02   /* -w: wide variants */
+#define FTC_FMT_LINE_MAX   1024   /* cap must exceed this for any progress */
+#define FTC_FMT_HEADER_MAX 512    /* longest column header text */
+#define FTC_SYM_NONE       0xFFFFFFFF  /* "no name" in a symbol offset array */
+
+/* Symbol tables (caller-owned).  Each *_off array maps a number to the
+   offset of a NUL-terminated name in `blob`, or FTC_SYM_NONE.  prot_off has
+   256 entries, port_off and as_off 65536; tags are n_tag sorted keys with
+   their offsets.  A NULL array means "no names" for that table. */
+typedef struct {
+    const char *blob;
+    const uint32_t *prot_off;
+    const uint32_t *port_off;
+    const uint32_t *as_off;
+    const uint32_t *tag_key;
+    const uint32_t *tag_off;
+    size_t n_tag;
+} ftc_symtab_t;
+
+/* Formatter state (caller-owned, zero it before the first call): the
+   local-time conversion of the last minute seen. */
+typedef struct {
+    int64_t minute;       /* seconds / 60 of the cached minute */
+    int32_t kind;         /* 0 empty, 1 cached, 2 convert directly */
+    int32_t year, mon, mday, hour, min;
+} ftc_fmt_state_t;
+
+/* Default format for a record type (flow-print without -f). */
+int ftc_fmt_default(int rt);
+/* FTC_OK if format fmt can print records of type rt, FTC_EFORMAT for no such
+   format, FTC_EFIELD when the record type lacks a field the format needs. */
+int ftc_fmt_check(int fmt, int rt);
+/* Which symbol tables (bit 0 prot, 1 port, 2 AS, 3 tag) format fmt uses
+   with options opts (0 without FTC_FMT_NAMES). */
+unsigned ftc_fmt_symbols(int fmt, unsigned opts);
+/* Column header text of format fmt into out[0..cap); *len = bytes. */
+int ftc_fmt_header(int fmt, int rt, unsigned opts, char *out, size_t cap, size_t *len);
+/* Format records recs[0..n) of type rt as text into out[0..cap).  Whole
+   records only: *consumed records were used, *len bytes written.  Returns
+   FTC_OK when all n were consumed, FTC_EFULL when the buffer filled first
+   (write out, call again with recs + *consumed).  *bogus = number of
+   consumed records skipped for dPkts == 0 (formats 1, 2, 24; the caller
+   reports them). */
+int ftc_fmt_records(const uint8_t *recs, size_t n, int rt, int fmt, unsigned opts,
+                    const ftc_symtab_t *sym, ftc_fmt_state_t *st,
+                    char *out, size_t cap, size_t *len, size_t *consumed,
+                    size_t *bogus);
 
 /* ---- pdu.c (NetFlow export datagrams) ---- */
 /* Datagrams are big-endian on the wire (formats.md 6); records are host

@@ -1,0 +1,814 @@
+/* fmt.c -- flow-print's 25 text formats (commands.md section 2): a batch of
+ * host-order records -> text in a caller buffer.
+ *
+ * Every format is a table of columns.  A column turns one value of the record
+ * into text (a number, an address, a prefix, a time, a symbol name), cuts it
+ * to its precision, pads it to its width and appends a fixed separator.  The
+ * formatter loops over the columns of a record; there is no printf in the hot
+ * path.  Local time comes from localtime_r, cached per minute in a
+ * caller-owned state, so the result depends on TZ but never on the locale.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "ftcore.h"
+#include "ftc_internal.h"
+
+/* ---- column kinds, symbol tables, format flags ---- */
+
+enum {
+    K_END = 0,  /* end of a column table */
+    K_LIT,      /* no value: only the separator */
+    K_DEC,      /* field, unsigned decimal (or a symbol name) */
+    K_HEX,      /* field, lowercase hex, zero padded to f2 digits */
+    K_IP,       /* field, dotted quad */
+    K_PFX,      /* address field f, mask field f2: "10.1/16" */
+    K_TIME,     /* field First/Last as MMDD.HH:MM:SS.mmm (local time) */
+    K_DTIME,    /* field First/Last as YYYY-MM-DD HH:MM:SS.mmm */
+    K_ACTIVE,   /* (Last - First) as seconds.mmm */
+    K_DUR,      /* (Last - First) in ms, decimal */
+    K_BPK,      /* dOctets / dPkts */
+    K_FL7,      /* tcp_flags & 7, decimal */
+    K_TAG       /* field as 0x%08x (or a tag name) */
+};
+
+enum { S_NONE = 0, S_PROT = 1, S_PORT = 2, S_AS = 3, S_TAG = 4 };
+
+#define FL_BOGUS 0x01   /* skip (and count) records with dPkts == 0 */
+#define FL_SYN   0x02   /* format 2: only prot 6, flags 0x02, 2 pkts, 80 octets */
+
+typedef struct {
+    uint8_t kind;
+    uint8_t f;      /* field */
+    uint8_t f2;     /* mask field (K_PFX) or hex digits (K_HEX) */
+    uint8_t w;      /* column width: pad to this many characters */
+    uint8_t p;      /* precision: cut any text to this many (0 = never) */
+    uint8_t nm;     /* cut a symbol name to this many characters */
+    uint8_t sym;    /* S_* table for names */
+    uint8_t right;  /* right-justified */
+    const char *sep;
+} col_t;
+
+typedef struct {
+    uint32_t rts;          /* bit (1 << rectype) for every accepted type */
+    uint8_t flags;         /* FL_* */
+    const char *hdr;
+    const char *hdr_w;     /* NULL: no wide variant */
+    const col_t *cols;
+    const col_t *cols_w;
+} fmt_t;
+
+/* column constructors */
+#define C_END                   {K_END, 0, 0, 0, 0, 0, S_NONE, 0, ""}
+#define C_LIT(s)                {K_LIT, 0, 0, 0, 0, 0, S_NONE, 0, s}
+#define C_DEC(f, w, s)          {K_DEC, FTC_F_##f, 0, w, 0, 0, S_NONE, 0, s}
+#define C_DECR(f, w, s)         {K_DEC, FTC_F_##f, 0, w, 0, 0, S_NONE, 1, s}
+#define C_SYM(f, w, nm, y, s)   {K_DEC, FTC_F_##f, 0, w, w, nm, y, 0, s}
+#define C_HEX(f, d, s)          {K_HEX, FTC_F_##f, d, 0, 0, 0, S_NONE, 0, s}
+#define C_HEXL(f, w, s)         {K_HEX, FTC_F_##f, 1, w, 0, 0, S_NONE, 0, s}
+#define C_IP(f, w, s)           {K_IP, FTC_F_##f, 0, w, 0, 0, S_NONE, 0, s}
+#define C_PFX(f, m, w, s)       {K_PFX, FTC_F_##f, FTC_F_##m, w, w, 0, S_NONE, 0, s}
+#define C_TIME(f, s)            {K_TIME, FTC_F_##f, 0, 0, 0, 0, S_NONE, 0, s}
+#define C_DTIME(f, s)           {K_DTIME, FTC_F_##f, 0, 0, 0, 0, S_NONE, 0, s}
+#define C_ACTIVE(s)             {K_ACTIVE, 0, 0, 9, 0, 0, S_NONE, 1, s}
+#define C_DUR(w, s)             {K_DUR, 0, 0, w, 0, 0, S_NONE, 0, s}
+#define C_BPK(w, s)             {K_BPK, 0, 0, w, 0, 0, S_NONE, 0, s}
+#define C_FL7(w, s)             {K_FL7, 0, 0, w, 0, 0, S_NONE, 0, s}
+#define C_TAG(f, w, s)          {K_TAG, FTC_F_##f, 0, w, w, w, S_TAG, 0, s}
+
+#define C_PROT(w, nm, s)        C_SYM(PROT, w, nm, S_PROT, s)
+#define C_PORT(f, w, nm, s)     C_SYM(f, w, nm, S_PORT, s)
+#define C_AS(f, w, s)           C_SYM(f, w, w, S_AS, s)
+
+/* v8 counters: flows, octets, packets, duration, each L12! and unseparated */
+#define C_COUNTERS \
+    C_DEC(DFLOWS, 12, ""), C_DEC(DOCTETS, 12, ""), C_DEC(DPKTS, 12, ""), C_DUR(12, "\n")
+
+/* second line of formats 1 and 2, then an empty line */
+#define C_F1_LINE2 \
+    C_LIT(" "), C_TIME(FIRST, "  "), C_TIME(LAST, "  "), C_ACTIVE(" "), \
+    C_BPK(3, " "), C_HEX(TOS, 2, " "), C_HEX(TCP_FLAGS, 2, "\n\n")
+
+#define RT(x) (1u << FTC_RT_##x)
+#define RT_V1_FAMILY (RT(V1) | RT(V5) | RT(V6) | RT(V7) | RT(V1005))
+
+/* ---- column tables ---- */
+
+static const col_t f0[] = {
+    C_HEX(INPUT, 4, " "), C_IP(SRCADDR, 15, "  "), C_HEX(OUTPUT, 4, " "),
+    C_IP(DSTADDR, 15, "   "), C_HEX(PROT, 2, " "), C_HEXL(SRCPORT, 4, " "),
+    C_HEXL(DSTPORT, 4, "  "), C_DEC(DPKTS, 10, " "), C_DEC(DOCTETS, 10, "\n"),
+    C_END
+};
+
+static const col_t f1[] = {
+    C_HEX(INPUT, 4, " "), C_IP(SRCADDR, 15, "  "), C_HEX(OUTPUT, 4, " "),
+    C_IP(DSTADDR, 15, "   "), C_HEX(PROT, 2, " "), C_HEXL(SRCPORT, 4, " "),
+    C_HEXL(DSTPORT, 4, "  "), C_DEC(DPKTS, 10, " "), C_DEC(DOCTETS, 10, "\n"),
+    C_F1_LINE2, C_END
+};
+
+static const col_t f2[] = {
+    C_HEX(INPUT, 2, "  "), C_IP(SRCADDR, 15, "  "), C_HEX(OUTPUT, 2, "  "),
+    C_IP(DSTADDR, 15, " "), C_HEX(PROT, 2, " "), C_HEXL(SRCPORT, 4, " "),
+    C_HEXL(DSTPORT, 4, " "), C_DEC(DPKTS, 10, " "), C_DEC(DOCTETS, 10, "\n"),
+    C_F1_LINE2, C_END
+};
+
+static const col_t f3[] = {
+    C_IP(SRCADDR, 15, "  "), C_IP(DSTADDR, 15, "  "), C_PROT(4, 4, "  "),
+    C_PORT(SRCPORT, 7, 7, "  "), C_PORT(DSTPORT, 7, 7, "  "),
+    C_DEC(DOCTETS, 10, "  "), C_DEC(DPKTS, 10, "\n"), C_END
+};
+
+static const col_t f3w[] = {
+    C_IP(SRCADDR, 15, "  "), C_IP(DSTADDR, 15, "  "), C_PROT(5, 4, "  "),
+    C_PORT(SRCPORT, 16, 16, "  "), C_PORT(DSTPORT, 16, 16, "  "),
+    C_DEC(DOCTETS, 10, "  "), C_DEC(DPKTS, 10, "\n"), C_END
+};
+
+static const col_t f4[] = {
+    C_PFX(SRCADDR, SRC_MASK, 18, " "), C_PFX(DSTADDR, DST_MASK, 18, " "),
+    C_PROT(4, 4, "  "), C_AS(SRC_AS, 5, "  "), C_AS(DST_AS, 5, "  "),
+    C_DEC(DOCTETS, 10, "  "), C_DEC(DPKTS, 10, "\n"), C_END
+};
+
+static const col_t f4w[] = {
+    C_HEX(INPUT, 4, " "), C_HEX(OUTPUT, 4, " "),
+    C_PFX(SRCADDR, SRC_MASK, 18, "  "), C_PFX(DSTADDR, DST_MASK, 18, "  "),
+    C_PROT(5, 4, "  "), C_AS(SRC_AS, 16, "  "), C_AS(DST_AS, 16, "  "),
+    C_DEC(DOCTETS, 10, "  "), C_DEC(DPKTS, 10, "\n"), C_END
+};
+
+static const col_t f5[] = {
+    C_TIME(FIRST, " "), C_TIME(LAST, " "), C_DEC(INPUT, 5, " "),
+    C_IP(SRCADDR, 15, " "), C_DEC(SRCPORT, 5, " "), C_DEC(OUTPUT, 5, " "),
+    C_IP(DSTADDR, 15, " "), C_DEC(DSTPORT, 5, " "), C_DEC(PROT, 3, " "),
+    C_FL7(2, " "), C_DEC(DPKTS, 10, " "), C_DEC(DOCTETS, 10, "\n"), C_END
+};
+
+static const col_t f6[] = {
+    C_LIT(" "), C_IP(SRCADDR, 15, "  "), C_IP(DSTADDR, 15, "  "),
+    C_DECR(DPKTS, 17, "  "), C_DECR(DOCTETS, 18, "\n"), C_END
+};
+
+static const col_t f7[] = {
+    C_PFX(SRCADDR, SRC_MASK, 18, "  "), C_PFX(DSTADDR, DST_MASK, 18, "  "),
+    C_IP(ROUTER_SC, 15, "  "), C_PROT(5, 4, "  "),
+    C_PORT(SRCPORT, 14, 14, "  "), C_PORT(DSTPORT, 14, 14, "  "),
+    C_DEC(DOCTETS, 10, "  "), C_DEC(DPKTS, 10, "\n"), C_END
+};
+
+static const col_t f8[] = {
+    C_PFX(SRCADDR, SRC_MASK, 18, "  "), C_PFX(DSTADDR, DST_MASK, 18, "  "),
+    C_IP(PEER_NEXTHOP, 15, "  "), C_DEC(IN_ENCAPS, 4, " "),
+    C_DEC(OUT_ENCAPS, 4, "  "), C_PROT(5, 4, "  "),
+    C_PORT(SRCPORT, 14, 14, "  "), C_PORT(DSTPORT, 14, 14, "  "),
+    C_DEC(DOCTETS, 10, "  "), C_DEC(DPKTS, 10, "\n"), C_END
+};
+
+static const col_t f9[] = {
+    C_TAG(SRC_TAG, 10, "  "), C_TAG(DST_TAG, 10, "  "),
+    C_IP(SRCADDR, 15, "  "), C_IP(DSTADDR, 15, "  "),
+    C_DEC(DOCTETS, 10, "  "), C_DEC(DPKTS, 10, "\n"), C_END
+};
+
+static const col_t f9w[] = {
+    C_TAG(SRC_TAG, 15, "  "), C_TAG(DST_TAG, 15, "  "),
+    C_IP(SRCADDR, 15, "  "), C_IP(DSTADDR, 15, "  "),
+    C_DEC(DOCTETS, 10, "  "), C_DEC(DPKTS, 10, "\n"), C_END
+};
+
+#define F10_COLS(w) \
+    C_AS(SRC_AS, w, "  "), C_AS(DST_AS, w, "  "), \
+    C_DEC(INPUT, 7, ""), C_DEC(OUTPUT, 7, ""), C_COUNTERS, C_END
+#define F11_COLS(w) \
+    C_PORT(SRCPORT, w, w, "  "), C_PORT(DSTPORT, w, w, "  "), \
+    C_PROT(5, 4, "  "), C_COUNTERS, C_END
+#define F12_COLS(w) \
+    C_PFX(SRCADDR, SRC_MASK, 18, "  "), C_AS(SRC_AS, w, "  "), \
+    C_DEC(INPUT, 7, ""), C_COUNTERS, C_END
+#define F13_COLS(w) \
+    C_PFX(DSTADDR, DST_MASK, 18, "  "), C_AS(DST_AS, w, "  "), \
+    C_DEC(OUTPUT, 7, ""), C_COUNTERS, C_END
+#define F14_COLS(w) \
+    C_PFX(SRCADDR, SRC_MASK, 18, "  "), C_AS(SRC_AS, w, "  "), \
+    C_PFX(DSTADDR, DST_MASK, 18, "  "), C_AS(DST_AS, w, "  "), \
+    C_DEC(INPUT, 7, ""), C_DEC(OUTPUT, 7, ""), C_COUNTERS, C_END
+#define C_TOS C_DEC(TOS, 3, "  ")
+
+static const col_t f10[] = { F10_COLS(5) };
+static const col_t f10w[] = { F10_COLS(16) };
+static const col_t f11[] = { F11_COLS(7) };
+static const col_t f11w[] = { F11_COLS(16) };
+static const col_t f12[] = { F12_COLS(5) };
+static const col_t f12w[] = { F12_COLS(16) };
+static const col_t f13[] = { F13_COLS(5) };
+static const col_t f13w[] = { F13_COLS(16) };
+static const col_t f14[] = { F14_COLS(5) };
+static const col_t f14w[] = { F14_COLS(16) };
+
+static const col_t f15[] = {
+    C_IP(DSTADDR, 15, "  "), C_IP(ROUTER_SC, 15, "  "), C_DEC(OUTPUT, 5, "  "),
+    C_DEC(TOS, 3, "  "), C_DEC(MARKED_TOS, 3, "  "), C_DEC(EXTRA_PKTS, 10, "  "),
+    C_DEC(DOCTETS, 10, "  "), C_DEC(DPKTS, 10, "\n"), C_END
+};
+
+static const col_t f16[] = {
+    C_IP(SRCADDR, 15, "  "), C_IP(DSTADDR, 15, "  "), C_IP(ROUTER_SC, 15, "  "),
+    C_DEC(INPUT, 5, "  "), C_DEC(OUTPUT, 5, "  "),
+    C_DEC(TOS, 3, "  "), C_DEC(MARKED_TOS, 3, "  "), C_DEC(EXTRA_PKTS, 10, "  "),
+    C_DEC(DOCTETS, 10, "  "), C_DEC(DPKTS, 10, "\n"), C_END
+};
+
+static const col_t f17[] = {
+    C_IP(SRCADDR, 15, "  "), C_IP(DSTADDR, 15, "  "), C_IP(ROUTER_SC, 15, "  "),
+    C_DEC(INPUT, 5, "  "), C_DEC(OUTPUT, 5, "  "),
+    C_PORT(SRCPORT, 5, 4, "  "), C_PORT(DSTPORT, 5, 4, "  "), C_PROT(3, 3, "  "),
+    C_DEC(TOS, 3, "  "), C_DEC(MARKED_TOS, 3, "  "), C_DEC(EXTRA_PKTS, 10, "  "),
+    C_DEC(DOCTETS, 10, "  "), C_DEC(DPKTS, 10, "\n"), C_END
+};
+
+static const col_t f18[] = { C_TOS, F10_COLS(5) };
+static const col_t f18w[] = { C_TOS, F10_COLS(16) };
+/* the reference prints the protocol in the ToS column */
+static const col_t f19[] = { C_DEC(PROT, 3, "  "), F11_COLS(7) };
+static const col_t f19w[] = { C_DEC(PROT, 3, "  "), F11_COLS(16) };
+static const col_t f20[] = { C_TOS, F12_COLS(5) };
+static const col_t f20w[] = { C_TOS, F12_COLS(16) };
+static const col_t f21[] = { C_TOS, F13_COLS(5) };
+static const col_t f21w[] = { C_TOS, F13_COLS(16) };
+
+/* the reference swaps the dst prefix and src_as values (not the headers) */
+#define F22_COLS(w) \
+    C_TOS, C_PFX(SRCADDR, SRC_MASK, 18, "  "), C_PFX(DSTADDR, DST_MASK, w, "  "), \
+    C_AS(SRC_AS, 18, "  "), C_AS(DST_AS, w, "  "), \
+    C_DEC(INPUT, 7, ""), C_DEC(OUTPUT, 7, ""), C_COUNTERS, C_END
+static const col_t f22[] = { F22_COLS(5) };
+static const col_t f22w[] = { F22_COLS(16) };
+
+static const col_t f23[] = {
+    C_TOS, C_PFX(SRCADDR, SRC_MASK, 18, "  "), C_PFX(DSTADDR, DST_MASK, 18, "  "),
+    C_PROT(3, 3, "  "), C_PORT(SRCPORT, 5, 5, "  "), C_PORT(DSTPORT, 5, 5, "  "),
+    C_DEC(INPUT, 7, ""), C_DEC(OUTPUT, 7, ""), C_COUNTERS, C_END
+};
+
+static const col_t f23w[] = {
+    C_TOS, C_PFX(SRCADDR, SRC_MASK, 18, "  "), C_PFX(DSTADDR, DST_MASK, 18, "  "),
+    C_PROT(5, 4, "  "), C_PORT(SRCPORT, 16, 16, "  "), C_PORT(DSTPORT, 16, 16, "  "),
+    C_DEC(INPUT, 7, ""), C_DEC(OUTPUT, 7, ""), C_COUNTERS, C_END
+};
+
+static const col_t f24[] = {
+    C_HEX(INPUT, 4, " "), C_IP(SRCADDR, 15, "  "), C_HEX(OUTPUT, 4, " "),
+    C_IP(DSTADDR, 15, "  "), C_HEX(PROT, 2, " "), C_DEC(SRCPORT, 5, " "),
+    C_DEC(DSTPORT, 5, " "), C_DEC(DPKTS, 10, " "), C_DEC(DOCTETS, 10, "   "),
+    C_DTIME(FIRST, "  "), C_DTIME(LAST, "  "), C_IP(EXADDR, 15, " "),
+    C_IP(ROUTER_SC, 15, " "), C_ACTIVE(" "), C_BPK(4, "  "), C_HEX(TOS, 2, " "),
+    C_HEX(TCP_FLAGS, 2, "  "), C_AS(SRC_AS, 5, " "), C_AS(DST_AS, 5, "\n"), C_END
+};
+
+/* ---- header texts ---- */
+
+#define H_COUNTERS "flows       octets      packets     duration\n"
+#define H_ASN "srcAS  dstAS  "
+#define H_ASW "srcAS             dstAS             "
+#define H_PORTN "srcPort  dstPort  prot   "
+#define H_PORTW "srcPort           dstPort           prot   "
+#define H_F1LINE2 " StartTime          EndTime             Active   B/Pk Ts Fl\n\n"
+
+static const fmt_t formats[FTC_FMT_COUNT] = {
+    /* 0 */ {RT_V1_FAMILY | RT(V8_8) | RT(V8_14), 0,
+             "Sif  SrcIPaddress     Dif  DstIPaddress      Pr SrcP DstP  Pkts       Octets\n",
+             NULL, f0, NULL},
+    /* 1 */ {RT_V1_FAMILY, FL_BOGUS,
+             "Sif  SrcIPaddress     DIf  DstIPaddress      Pr SrcP DstP  Pkts  Octets\n" H_F1LINE2,
+             NULL, f1, NULL},
+    /* 2 */ {RT_V1_FAMILY, FL_BOGUS | FL_SYN,
+             "Sif SrcIPaddress     DIf DstIPaddress    Pr SrcP DstP Pkts       Octets\n" H_F1LINE2,
+             NULL, f2, NULL},
+    /* 3 */ {RT_V1_FAMILY | RT(V8_8) | RT(V8_14), 0,
+             "srcIP            dstIP            prot  srcPort  dstPort  octets      packets\n",
+             "srcIP            dstIP            prot   srcPort           dstPort           octets      packets\n",
+             f3, f3w},
+    /* 4 */ {RT(V5) | RT(V6) | RT(V7) | RT(V1005), 0,
+             "srcIP              dstIP              prot  srcAS  dstAS  octets      packets\n",
+             "Sif  Dif  srcIP               dstIP               prot   srcAS             dstAS             octets      packets\n",
+             f4, f4w},
+    /* 5 */ {RT_V1_FAMILY, 0,
+             "Start             End               Sif   SrcIPaddress    SrcP  DIf   DstIPaddress    DstP    P Fl Pkts       Octets\n\n",
+             NULL, f5, NULL},
+    /* 6 */ {RT_V1_FAMILY | RT(V8_5) | RT(V8_7) | RT(V8_8) | RT(V8_13) | RT(V8_14), 0,
+             "   Source           Destination              Packets               Bytes\n",
+             NULL, f6, NULL},
+    /* 7 */ {RT(V7), 0,
+             "srcIP               dstIP               router_sc        prot   srcPort         dstPort         octets      packets\n",
+             NULL, f7, NULL},
+    /* 8 */ {RT(V6), 0,
+             "srcIP               dstIP               peer_nexthop     encap i/o  prot   srcPort         dstPort         octets      packets\n",
+             NULL, f8, NULL},
+    /* 9 */ {RT(V1005), 0,
+             "srcTag      dstTag      srcIP            dstIP            octets      packets\n",
+             "srcTag             dstTag             srcIP            dstIP            octets      packets\n",
+             f9, f9w},
+    /* 10 */ {RT(V8_1) | RT(V8_5) | RT(V8_9) | RT(V8_13), 0,
+              H_ASN "in     out    " H_COUNTERS,
+              H_ASW "in     out    " H_COUNTERS,
+              f10, f10w},
+    /* 11 */ {RT(V8_2) | RT(V8_10) | RT(V8_14), 0,
+              H_PORTN H_COUNTERS, H_PORTW H_COUNTERS, f11, f11w},
+    /* 12 */ {RT(V8_3) | RT(V8_5) | RT(V8_11) | RT(V8_13), 0,
+              "src/mask            srcAS  input  " H_COUNTERS,
+              "srcPrefix           srcAS             input  " H_COUNTERS,
+              f12, f12w},
+    /* 13 */ {RT(V8_4) | RT(V8_5) | RT(V8_12) | RT(V8_13), 0,
+              "dst/mask            dstAS  input  " H_COUNTERS,
+              "dstPrefix           dstAS             input  " H_COUNTERS,
+              f13, f13w},
+    /* 14 */ {RT(V8_5) | RT(V8_13), 0,
+              "srcPrefix           srcAS  dstPrefix           dstAS  input  output " H_COUNTERS,
+              "srcPrefix           srcAS             dstPrefix           dstAS             input  output " H_COUNTERS,
+              f14, f14w},
+    /* 15 */ {RT(V8_6) | RT(V8_7) | RT(V8_8), 0,
+              "dstIP            router_sc        Dif    ToS  mToS xpackets    octets      packets\n",
+              NULL, f15, NULL},
+    /* 16 */ {RT(V8_7) | RT(V8_8), 0,
+              "srcIP            dstIP            router_sc        Sif    Dif    ToS  mToS xpackets    octets      packets\n",
+              NULL, f16, NULL},
+    /* 17 */ {RT(V8_8), 0,
+              "srcIP            dstIP            router_sc        Sif    Dif    SrcP   DstP   prot ToS  mToS xpackets    octets      packets\n",
+              NULL, f17, NULL},
+    /* 18 */ {RT(V8_9) | RT(V8_13), 0,
+              "ToS  " H_ASN "in     out    " H_COUNTERS,
+              "ToS  " H_ASW "in     out    " H_COUNTERS,
+              f18, f18w},
+    /* 19 */ {RT(V8_10) | RT(V8_14), 0,
+              "ToS  " H_PORTN H_COUNTERS, "ToS  " H_PORTW H_COUNTERS, f19, f19w},
+    /* 20 */ {RT(V8_11) | RT(V8_13), 0,
+              "ToS  srcPrefix           srcAS  input  " H_COUNTERS,
+              "ToS  srcPrefix           srcAS             input  " H_COUNTERS,
+              f20, f20w},
+    /* 21 */ {RT(V8_12) | RT(V8_13), 0,
+              "ToS  dst/mask            dstAS  input  " H_COUNTERS,
+              "ToS  dstPrefix           dstAS             input  " H_COUNTERS,
+              f21, f21w},
+    /* 22 */ {RT(V8_13), 0,
+              "ToS  srcPrefix           srcAS  dstPrefix           dstAS  input  output " H_COUNTERS,
+              "ToS  srcPrefix           srcAS             dstPrefix           dstAS             input  output " H_COUNTERS,
+              f22, f22w},
+    /* 23 */ {RT(V8_14), 0,
+              "ToS  srcPrefix           dstPrefix           Pr   SrcP   DstP    input  output " H_COUNTERS,
+              "ToS  srcPrefix           dstPrefix           Pr     SrcP              DstP              input  output " H_COUNTERS,
+              f23, f23w},
+    /* 24 */ {RT(V7), FL_BOGUS,
+              "#Sif SrcIPaddress     DIf  DstIPaddress     Pr SrcP  DstP  Pkts       Octets       StartDate  StartTime     EndDate    EndTime       ExporterAddr    RouterSrc          Active B/Pk  Ts Fl  SrcAS DstAS\n\n",
+              NULL, f24, NULL},
+};
+
+/* ---- integer to text ---- */
+
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* v in decimal at p; returns the length (1..20) */
+static size_t put_dec64(char *p, uint64_t v)
+{
+    char t[20];
+    size_t i = sizeof t, n;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        i -= 2;
+        memcpy(t + i, digit_pairs + 2 * r, 2);
+    }
+    if (v >= 10) {
+        i -= 2;
+        memcpy(t + i, digit_pairs + 2 * v, 2);
+    } else {
+        t[--i] = (char)('0' + v);
+    }
+    n = sizeof t - i;
+    memcpy(p, t + i, n);
+    return n;
+}
+
+static size_t put_dec(char *p, uint32_t v)
+{
+    if (v < 10) {
+        p[0] = (char)('0' + v);
+        return 1;
+    }
+    if (v < 100) {
+        memcpy(p, digit_pairs + 2 * v, 2);
+        return 2;
+    }
+    return put_dec64(p, v);
+}
+
+/* exactly two digits of v (0..99) */
+static void put2(char *p, unsigned v)
+{
+    memcpy(p, digit_pairs + 2 * (v % 100), 2);
+}
+
+/* exactly three digits of v (0..999) */
+static void put3(char *p, unsigned v)
+{
+    p[0] = (char)('0' + v / 100);
+    put2(p + 1, v % 100);
+}
+
+/* lowercase hex, at least `digits` digits */
+static size_t put_hex(char *p, uint32_t v, unsigned digits)
+{
+    static const char hex[] = "0123456789abcdef";
+    char t[8];
+    size_t i = sizeof t, n;
+    do {
+        t[--i] = hex[v & 15];
+        v >>= 4;
+    } while (v);
+    while (sizeof t - i < digits && i > 0)
+        t[--i] = '0';
+    n = sizeof t - i;
+    memcpy(p, t + i, n);
+    return n;
+}
+
+/* the first `octets` octets of a dotted quad */
+static size_t put_octets(char *p, uint32_t a, int octets)
+{
+    size_t n = 0;
+    int i;
+    for (i = 0; i < octets; i++) {
+        if (i)
+            p[n++] = '.';
+        n += put_dec(p + n, (a >> (24 - 8 * i)) & 0xFF);
+    }
+    return n;
+}
+
+static size_t put_ip(char *p, uint32_t a)
+{
+    return put_octets(p, a, 4);
+}
+
+/* address (not masked) without its trailing zero octets, "/", length;
+   a length above 32 prints as 0 */
+static size_t put_prefix(char *p, uint32_t a, uint32_t len)
+{
+    int octets = !(a & 0x00FFFFFF) ? 1 : !(a & 0xFFFF) ? 2 : !(a & 0xFF) ? 3 : 4;
+    size_t n = put_octets(p, a, octets);
+    p[n++] = '/';
+    return n + put_dec(p + n, len > 32 ? 0 : len);
+}
+
+/* ---- time ---- */
+
+typedef struct {
+    int year, mon, mday, hour, min, sec;
+} ymdhms_t;
+
+static int local_parts(time_t t, ymdhms_t *out)
+{
+    struct tm tm;
+    if (!localtime_r(&t, &tm)) {
+        memset(out, 0, sizeof *out);
+        return -1;
+    }
+    out->year = tm.tm_year + 1900;
+    out->mon = tm.tm_mon + 1;
+    out->mday = tm.tm_mday;
+    out->hour = tm.tm_hour;
+    out->min = tm.tm_min;
+    out->sec = tm.tm_sec;
+    return 0;
+}
+
+/* Local time of `secs` through the per-minute cache in st.  A minute is
+   cached only when both its first and its last second convert to the same
+   local minute at seconds 0 and 59 (so zones with non-minute offsets,
+   transitions and leap seconds inside a minute convert directly). */
+static void local_time(ftc_fmt_state_t *st, uint64_t secs, ymdhms_t *out)
+{
+    int64_t minute = (int64_t)(secs / 60);
+    if (st->kind == 0 || st->minute != minute) {
+        ymdhms_t a, b;
+        st->minute = minute;
+        st->kind = 2;
+        if (local_parts((time_t)(minute * 60), &a) == 0 && a.sec == 0 &&
+            local_parts((time_t)(minute * 60 + 59), &b) == 0 && b.sec == 59 &&
+            b.min == a.min && b.hour == a.hour && b.mday == a.mday &&
+            b.mon == a.mon && b.year == a.year) {
+            st->kind = 1;
+            st->year = a.year;
+            st->mon = a.mon;
+            st->mday = a.mday;
+            st->hour = a.hour;
+            st->min = a.min;
+        }
+    }
+    if (st->kind == 1) {
+        out->year = st->year;
+        out->mon = st->mon;
+        out->mday = st->mday;
+        out->hour = st->hour;
+        out->min = st->min;
+        out->sec = (int)(secs - (uint64_t)minute * 60);
+    } else {
+        local_parts((time_t)secs, out);
+    }
+}
+
+/* absolute time in ms of T (First or Last), unsigned 64-bit (1.8) */
+static uint64_t flow_ms(const ftc_layout_t *L, const uint8_t *rec, int field)
+{
+    uint64_t ms = (uint64_t)ftc_get(L, rec, FTC_F_UNIX_SECS) * 1000u;
+    ms += ftc_get(L, rec, FTC_F_UNIX_NSECS) / 1000000u;
+    ms -= ftc_get(L, rec, FTC_F_SYSUPTIME);
+    ms += ftc_get(L, rec, field);
+    return ms;
+}
+
+/* "MMDD.HH:MM:SS.mmm" (17) or "YYYY-MM-DD HH:MM:SS.mmm" (23 with a 4-digit
+   year) */
+static size_t put_time(char *p, ftc_fmt_state_t *st, uint64_t ms, int with_year)
+{
+    ymdhms_t t;
+    size_t n = 0;
+    local_time(st, ms / 1000, &t);
+    if (with_year) {
+        int y = t.year < 0 ? 0 : t.year;
+        char yb[12];
+        size_t yl = put_dec((char *)yb, (uint32_t)y);
+        while (yl + n < 4)
+            p[n++] = '0';
+        memcpy(p + n, yb, yl);
+        n += yl;
+        p[n++] = '-';
+        put2(p + n, (unsigned)t.mon);
+        p[n + 2] = '-';
+        put2(p + n + 3, (unsigned)t.mday);
+        p[n + 5] = ' ';
+        n += 6;
+    } else {
+        put2(p, (unsigned)t.mon);
+        put2(p + 2, (unsigned)t.mday);
+        p[4] = '.';
+        n = 5;
+    }
+    put2(p + n, (unsigned)t.hour);
+    p[n + 2] = ':';
+    put2(p + n + 3, (unsigned)t.min);
+    p[n + 5] = ':';
+    put2(p + n + 6, (unsigned)t.sec);
+    p[n + 8] = '.';
+    put3(p + n + 9, (unsigned)(ms % 1000));
+    return n + 12;
+}
+
+/* ---- symbols ---- */
+
+static const char *sym_name(const ftc_symtab_t *s, int table, uint32_t v)
+{
+    const uint32_t *offs;
+    uint32_t off;
+    switch (table) {
+    case S_PROT:
+        offs = s->prot_off;
+        if (!offs || v > 0xFF)
+            return NULL;
+        off = offs[v];
+        break;
+    case S_PORT:
+        offs = s->port_off;
+        if (!offs || v > 0xFFFF)
+            return NULL;
+        off = offs[v];
+        break;
+    case S_AS:
+        offs = s->as_off;
+        if (!offs || v > 0xFFFF)
+            return NULL;
+        off = offs[v];
+        break;
+    case S_TAG: {
+        size_t lo = 0, hi = s->n_tag;
+        if (!s->tag_key || !s->tag_off)
+            return NULL;
+        off = FTC_SYM_NONE;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (s->tag_key[mid] < v)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < s->n_tag && s->tag_key[lo] == v)
+            off = s->tag_off[lo];
+        break;
+    }
+    default:
+        return NULL;
+    }
+    if (off == FTC_SYM_NONE || !s->blob)
+        return NULL;
+    return s->blob + off;
+}
+
+/* ---- the formatter ---- */
+
+static const fmt_t *fmt_get(int fmt)
+{
+    if (fmt < 0 || fmt >= FTC_FMT_COUNT)
+        return NULL;
+    return &formats[fmt];
+}
+
+static const col_t *fmt_cols(const fmt_t *F, unsigned opts)
+{
+    return (opts & FTC_FMT_WIDE) && F->cols_w ? F->cols_w : F->cols;
+}
+
+/* one record as text at o; returns the length */
+static size_t emit(const col_t *c, const ftc_layout_t *L, const uint8_t *rec,
+                   const ftc_symtab_t *sym, ftc_fmt_state_t *st, char *o)
+{
+    char *p = o;
+    char tmp[64];
+    for (; c->kind != K_END; c++) {
+        const char *t = tmp;
+        const char *s;
+        size_t tl = 0, pad;
+        uint32_t v, d;
+        switch (c->kind) {
+        case K_DEC:
+            v = ftc_get(L, rec, c->f);
+            if (sym && c->sym && (t = sym_name(sym, c->sym, v)) != NULL) {
+                tl = strnlen(t, c->nm);
+            } else {
+                t = tmp;
+                tl = put_dec(tmp, v);
+            }
+            break;
+        case K_TAG:
+            v = ftc_get(L, rec, c->f);
+            if (sym && (t = sym_name(sym, S_TAG, v)) != NULL) {
+                tl = strnlen(t, c->nm);
+            } else {
+                t = tmp;
+                tmp[0] = '0';
+                tmp[1] = 'x';
+                tl = 2 + put_hex(tmp + 2, v, 8);
+            }
+            break;
+        case K_HEX:
+            tl = put_hex(tmp, ftc_get(L, rec, c->f), c->f2);
+            break;
+        case K_IP:
+            tl = put_ip(tmp, ftc_get(L, rec, c->f));
+            break;
+        case K_PFX:
+            tl = put_prefix(tmp, ftc_get(L, rec, c->f), ftc_get(L, rec, c->f2));
+            break;
+        case K_TIME:
+        case K_DTIME:
+            tl = put_time(tmp, st, flow_ms(L, rec, c->f), c->kind == K_DTIME);
+            break;
+        case K_ACTIVE:
+            d = ftc_get(L, rec, FTC_F_LAST) - ftc_get(L, rec, FTC_F_FIRST);
+            tl = put_dec(tmp, d / 1000);
+            tmp[tl++] = '.';
+            put3(tmp + tl, d % 1000);
+            tl += 3;
+            break;
+        case K_DUR:
+            tl = put_dec(tmp, ftc_get(L, rec, FTC_F_LAST) - ftc_get(L, rec, FTC_F_FIRST));
+            break;
+        case K_BPK:
+            v = ftc_get(L, rec, FTC_F_DPKTS);
+            tl = put_dec(tmp, v ? ftc_get(L, rec, FTC_F_DOCTETS) / v : 0);
+            break;
+        case K_FL7:
+            tl = put_dec(tmp, ftc_get(L, rec, FTC_F_TCP_FLAGS) & 7);
+            break;
+        default: /* K_LIT */
+            break;
+        }
+        if (c->p && tl > c->p)
+            tl = c->p;
+        pad = c->w > tl ? c->w - tl : 0;
+        if (c->right) {
+            memset(p, ' ', pad);
+            p += pad;
+            memcpy(p, t, tl);
+            p += tl;
+        } else {
+            memcpy(p, t, tl);
+            p += tl;
+            memset(p, ' ', pad);
+            p += pad;
+        }
+        for (s = c->sep; *s; s++)
+            *p++ = *s;
+    }
+    return (size_t)(p - o);
+}
+
+int ftc_fmt_default(int rt)
+{
+    switch (rt) {
+    case FTC_RT_V6: return 8;
+    case FTC_RT_V7: return 7;
+    case FTC_RT_V1005: return 9;
+    default:
+        if (rt >= FTC_RT_V8_1 && rt <= FTC_RT_V8_14)
+            return 10 + (rt - FTC_RT_V8_1);
+        return 3;
+    }
+}
+
+int ftc_fmt_check(int fmt, int rt)
+{
+    const fmt_t *F = fmt_get(fmt);
+    if (!F)
+        return FTC_EFORMAT;
+    if (rt < 0 || rt >= FTC_RT_COUNT)
+        return FTC_EINVAL;
+    return (F->rts >> rt) & 1 ? FTC_OK : FTC_EFIELD;
+}
+
+unsigned ftc_fmt_symbols(int fmt, unsigned opts)
+{
+    const fmt_t *F = fmt_get(fmt);
+    const col_t *c;
+    unsigned used = 0;
+    if (!F || !(opts & FTC_FMT_NAMES))
+        return 0;
+    for (c = fmt_cols(F, opts); c->kind != K_END; c++)
+        if (c->sym)
+            used |= 1u << (c->sym - 1);
+    return used;
+}
+
+int ftc_fmt_header(int fmt, int rt, unsigned opts, char *out, size_t cap, size_t *len)
+{
+    const fmt_t *F;
+    const char *h;
+    size_t n;
+    int rc = ftc_fmt_check(fmt, rt);
+    *len = 0;
+    if (rc != FTC_OK)
+        return rc;
+    F = fmt_get(fmt);
+    h = (opts & FTC_FMT_WIDE) && F->hdr_w ? F->hdr_w : F->hdr;
+    n = strlen(h);
+    if (n > cap)
+        return FTC_EFULL;
+    memcpy(out, h, n);
+    *len = n;
+    return FTC_OK;
+}
+
+int ftc_fmt_records(const uint8_t *recs, size_t n, int rt, int fmt, unsigned opts,
+                    const ftc_symtab_t *sym, ftc_fmt_state_t *st,
+                    char *out, size_t cap, size_t *len, size_t *consumed,
+                    size_t *bogus)
+{
+    const fmt_t *F;
+    const col_t *cols;
+    const ftc_layout_t *L;
+    size_t i, pos = 0, nbogus = 0, rs;
+    int rc = ftc_fmt_check(fmt, rt);
+    *len = 0;
+    *consumed = 0;
+    *bogus = 0;
+    if (rc != FTC_OK)
+        return rc;
+    F = fmt_get(fmt);
+    L = ftc_layout_get(rt);
+    cols = fmt_cols(F, opts);
+    rs = L->rec_size;
+    if (!(opts & FTC_FMT_NAMES))
+        sym = NULL;
+    for (i = 0; i < n; i++) {
+        const uint8_t *rec = recs + i * rs;
+        if (cap - pos < FTC_FMT_LINE_MAX)
+            break;
+        if (F->flags & FL_BOGUS && ftc_get(L, rec, FTC_F_DPKTS) == 0) {
+            nbogus++;
+            continue;
+        }
+        if (F->flags & FL_SYN &&
+            !(ftc_get(L, rec, FTC_F_PROT) == 6 && ftc_get(L, rec, FTC_F_TCP_FLAGS) == 0x02 &&
+              ftc_get(L, rec, FTC_F_DPKTS) == 2 && ftc_get(L, rec, FTC_F_DOCTETS) == 80))
+            continue;
+        pos += emit(cols, L, rec, sym, st, out + pos);
+    }
+    *len = pos;
+    *consumed = i;
+    *bogus = nbogus;
+    return i < n ? FTC_EFULL : FTC_OK;
+}
