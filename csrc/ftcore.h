@@ -234,6 +234,83 @@ int ftc_fmt_records(const uint8_t *recs, size_t n, int rt, int fmt, unsigned opt
                     char *out, size_t cap, size_t *len, size_t *consumed,
                     size_t *bogus);
 
+/* ---- filter.c (filter programs) ---- */
+/* A filter program is a flat array of instructions evaluated per record:
+   each computes a value, tests it, and continues at jt (true) or jf
+   (false); FTC_PROG_ACCEPT / FTC_PROG_REJECT end the evaluation.  Jumps
+   only go forward, so every evaluation ends.  Programs are compiled in
+   Python for one record type (field offsets resolved) from both filter
+   languages (flow-filter lists and ACLs, flow-nfilter's filter.cfg). */
+#define FTC_PROG_ACCEPT   -1
+#define FTC_PROG_REJECT   -2
+
+/* operations */
+#define FTC_OP_TRUE     0   /* always true */
+#define FTC_OP_BITMAP   1   /* bit ((value & b) >> c) of the bitmap at table */
+#define FTC_OP_RANGES   2   /* value in sorted ranges at table: its verdict, else a != 0 */
+#define FTC_OP_CMP      3   /* value <cmp> a (unsigned 64-bit) */
+#define FTC_OP_MASKEQ   4   /* (value & b) == a */
+#define FTC_OP_CMPF     5   /* (double) value <cmp> d */
+#define FTC_OP_SAMPLE   6   /* true for 1 in a records (pseudo-random) */
+
+/* value sources */
+#define FTC_SRC_FIELD     0   /* the record field at offset, width bytes */
+#define FTC_SRC_DURATION  1   /* Last - First (u32, ms) */
+#define FTC_SRC_START     2   /* absolute time of First, unix seconds */
+#define FTC_SRC_END       3   /* absolute time of Last, unix seconds */
+#define FTC_SRC_START_TOD 4   /* seconds since local midnight of First */
+#define FTC_SRC_END_TOD   5   /* seconds since local midnight of Last */
+#define FTC_SRC_PPS       6   /* dPkts / ((Last - First) / 1000.0), 0 when 0 ms */
+#define FTC_SRC_BPS       7   /* dOctets * 8 / ((Last - First) / 1000.0) */
+#define FTC_SRC_NONE      8   /* no value (OP_TRUE, OP_SAMPLE) */
+
+/* comparisons */
+#define FTC_CMP_LT 0
+#define FTC_CMP_LE 1
+#define FTC_CMP_EQ 2
+#define FTC_CMP_NE 3
+#define FTC_CMP_GE 4
+#define FTC_CMP_GT 5
+
+typedef struct {
+    uint8_t  op;         /* FTC_OP_* */
+    uint8_t  src;        /* FTC_SRC_* */
+    uint8_t  width;      /* field width for FTC_SRC_FIELD: 1, 2 or 4 */
+    uint8_t  cmp;        /* FTC_CMP_* */
+    uint8_t  shift;      /* c: right shift after masking (BITMAP) */
+    uint8_t  pad[3];
+    int32_t  offset;     /* field offset for FTC_SRC_FIELD */
+    int32_t  jt, jf;     /* next instruction (> this one), or ACCEPT/REJECT */
+    uint32_t table;      /* byte offset of the table in the tables blob */
+    uint32_t table_len;  /* its length in bytes */
+    uint64_t a, b;
+    double   d;
+} ftc_insn_t;
+
+/* RANGES tables: uint32 count, then count x {uint32 lo, uint32 hi}
+   sorted and disjoint, then count verdict bytes (0/1). */
+
+/* Caller-owned evaluation state: PRNG and local-time cache (zero it). */
+typedef struct {
+    uint64_t rng;
+    int64_t  tod_minute;     /* cached minute for the time-of-day sources */
+    int32_t  tod_base;       /* its seconds since local midnight */
+    int32_t  tod_valid;
+} ftc_filter_state_t;
+
+/* FTC_OK when the program is well formed for record type rt (forward
+   jumps, fields inside the record, tables inside tables_len). */
+int ftc_filter_check(const ftc_insn_t *prog, size_t nprog, size_t tables_len, int rt);
+/* Keep the records of recs[0..n) the program accepts, compacted to the
+   front in order; *kept = their number. */
+int ftc_filter_apply(const ftc_insn_t *prog, size_t nprog, const uint8_t *tables,
+                     int rt, ftc_filter_state_t *st, uint8_t *recs, size_t n,
+                     size_t *kept);
+/* sel[i] = 1 when record i is accepted, else 0; returns the count. */
+int ftc_filter_select(const ftc_insn_t *prog, size_t nprog, const uint8_t *tables,
+                      int rt, ftc_filter_state_t *st, const uint8_t *recs, size_t n,
+                      uint8_t *sel);
+
 /* ---- pdu.c (NetFlow export datagrams) ---- */
 /* Datagrams are big-endian on the wire (formats.md 6); records are host
    order in the stream layout of their record type.  IPv4 addresses are

@@ -1,0 +1,267 @@
+/* filter.c -- the filter-program interpreter shared by flow-filter,
+ * flow-nfilter and the detectors: evaluate a flat, forward-jumping program
+ * over a whole batch; compact in place or produce a selection. */
+#include <string.h>
+#include <time.h>
+
+#include "ftcore.h"
+#include "ftc_internal.h"
+
+typedef struct {
+    int o_secs, o_nsecs, o_upt, o_first, o_last, o_pkts, o_octets;
+} timeoffs_t;
+
+static void time_offsets(const ftc_layout_t *L, timeoffs_t *t)
+{
+    t->o_secs = L->off[FTC_F_UNIX_SECS];
+    t->o_nsecs = L->off[FTC_F_UNIX_NSECS];
+    t->o_upt = L->off[FTC_F_SYSUPTIME];
+    t->o_first = L->off[FTC_F_FIRST];
+    t->o_last = L->off[FTC_F_LAST];
+    t->o_pkts = L->off[FTC_F_DPKTS];
+    t->o_octets = L->off[FTC_F_DOCTETS];
+}
+
+static uint64_t abs_secs(const uint8_t *r, const timeoffs_t *t, int off)
+{
+    uint64_t ms = (uint64_t)ftc_ld32(r + t->o_secs) * 1000u
+                  + ftc_ld32(r + t->o_nsecs) / 1000000u;
+    ms = ms - ftc_ld32(r + t->o_upt) + ftc_ld32(r + off);
+    return ms / 1000u;
+}
+
+static int64_t tod(ftc_filter_state_t *st, uint64_t secs)
+{
+    int64_t minute = (int64_t)(secs / 60u);
+    struct tm tm;
+    time_t tt;
+    if (st->tod_valid && st->tod_minute == minute)
+        return st->tod_base + (int64_t)(secs % 60u);
+    tt = (time_t)secs;
+    if (!localtime_r(&tt, &tm))
+        return 0;
+    if ((uint64_t)tm.tm_sec == secs % 60u) {
+        st->tod_valid = 1;
+        st->tod_minute = minute;
+        st->tod_base = tm.tm_hour * 3600 + tm.tm_min * 60;
+    } else {
+        st->tod_valid = 0;
+    }
+    return (int64_t)tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+}
+
+static double rate(const uint8_t *r, const timeoffs_t *t, int octets)
+{
+    uint32_t dur = ftc_ld32(r + t->o_last) - ftc_ld32(r + t->o_first);
+    double v;
+    if (dur == 0 || t->o_pkts < 0 || t->o_octets < 0)
+        return 0.0;
+    v = octets ? (double)ftc_ld32(r + t->o_octets) * 8.0 : (double)ftc_ld32(r + t->o_pkts);
+    return v / ((double)dur / 1000.0);
+}
+
+static int cmp_u(uint64_t v, int cmp, uint64_t a)
+{
+    switch (cmp) {
+    case FTC_CMP_LT: return v < a;
+    case FTC_CMP_LE: return v <= a;
+    case FTC_CMP_EQ: return v == a;
+    case FTC_CMP_NE: return v != a;
+    case FTC_CMP_GE: return v >= a;
+    default: return v > a;
+    }
+}
+
+static int cmp_d(double v, int cmp, double a)
+{
+    switch (cmp) {
+    case FTC_CMP_LT: return v < a;
+    case FTC_CMP_LE: return v <= a;
+    case FTC_CMP_EQ: return v == a;
+    case FTC_CMP_NE: return v != a;
+    case FTC_CMP_GE: return v >= a;
+    default: return v > a;
+    }
+}
+
+static int in_ranges(const uint8_t *tab, uint64_t v, int dflt)
+{
+    uint32_t n = ftc_ld32(tab), lo = 0, hi, mid;
+    const uint8_t *pairs = tab + 4;
+    const uint8_t *verdict = tab + 4 + (size_t)n * 8u;
+    if (n == 0 || v > 0xFFFFFFFFu)
+        return dflt;
+    hi = n;                       /* find the last range with lo <= v */
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        if (ftc_ld32(pairs + (size_t)mid * 8u) <= v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return dflt;
+    lo--;
+    if (v <= ftc_ld32(pairs + (size_t)lo * 8u + 4u))
+        return verdict[lo] != 0;
+    return dflt;
+}
+
+static uint64_t next_rand(ftc_filter_state_t *st)
+{
+    uint64_t x = st->rng ? st->rng : 0x9E3779B97F4A7C15ull;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    st->rng = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
+
+/* evaluate one record: 1 accept, 0 reject */
+static int eval(const ftc_insn_t *prog, const uint8_t *tables, const timeoffs_t *t,
+                ftc_filter_state_t *st, const uint8_t *r)
+{
+    int32_t pc = 0;
+    for (;;) {
+        const ftc_insn_t *in = &prog[pc];
+        uint64_t v = 0;
+        double dv = 0.0;
+        int res;
+        switch (in->src) {
+        case FTC_SRC_FIELD:
+            v = in->width == 4 ? ftc_ld32(r + in->offset)
+                : in->width == 2 ? ftc_ld16(r + in->offset) : r[in->offset];
+            break;
+        case FTC_SRC_DURATION:
+            v = (uint32_t)(ftc_ld32(r + t->o_last) - ftc_ld32(r + t->o_first));
+            break;
+        case FTC_SRC_START: v = abs_secs(r, t, t->o_first); break;
+        case FTC_SRC_END: v = abs_secs(r, t, t->o_last); break;
+        case FTC_SRC_START_TOD: v = (uint64_t)tod(st, abs_secs(r, t, t->o_first)); break;
+        case FTC_SRC_END_TOD: v = (uint64_t)tod(st, abs_secs(r, t, t->o_last)); break;
+        case FTC_SRC_PPS: dv = rate(r, t, 0); break;
+        case FTC_SRC_BPS: dv = rate(r, t, 1); break;
+        default: break;
+        }
+        switch (in->op) {
+        case FTC_OP_TRUE: res = 1; break;
+        case FTC_OP_BITMAP: {
+            uint64_t bit = (v & in->b) >> in->shift;
+            res = (tables[in->table + (bit >> 3)] >> (bit & 7)) & 1;
+            break;
+        }
+        case FTC_OP_RANGES: res = in_ranges(tables + in->table, v, in->a != 0); break;
+        case FTC_OP_CMP: res = cmp_u(v, in->cmp, in->a); break;
+        case FTC_OP_MASKEQ: res = (v & in->b) == in->a; break;
+        case FTC_OP_CMPF:
+            if (in->src != FTC_SRC_PPS && in->src != FTC_SRC_BPS)
+                dv = (double)v;
+            res = cmp_d(dv, in->cmp, in->d);
+            break;
+        case FTC_OP_SAMPLE: res = in->a <= 1 || next_rand(st) % in->a == 0; break;
+        default: res = 0; break;
+        }
+        pc = res ? in->jt : in->jf;
+        if (pc < 0)
+            return pc == FTC_PROG_ACCEPT;
+    }
+}
+
+int ftc_filter_check(const ftc_insn_t *prog, size_t nprog, size_t tables_len, int rt)
+{
+    const ftc_layout_t *L = ftc_layout_get(rt);
+    size_t i;
+    if (!L || (!prog && nprog) || nprog > 0x7FFFFFFF)
+        return FTC_EINVAL;
+    for (i = 0; i < nprog; i++) {
+        const ftc_insn_t *in = &prog[i];
+        int32_t j[2];
+        int k;
+        j[0] = in->jt;
+        j[1] = in->jf;
+        for (k = 0; k < 2; k++) {
+            if (j[k] == FTC_PROG_ACCEPT || j[k] == FTC_PROG_REJECT)
+                continue;
+            if (j[k] <= (int32_t)i || (size_t)j[k] >= nprog)
+                return FTC_EPROGRAM;
+        }
+        if (in->op > FTC_OP_SAMPLE || in->src > FTC_SRC_NONE || in->cmp > FTC_CMP_GT)
+            return FTC_EPROGRAM;
+        if (in->src == FTC_SRC_FIELD && in->op != FTC_OP_TRUE && in->op != FTC_OP_SAMPLE) {
+            if ((in->width != 1 && in->width != 2 && in->width != 4) || in->offset < 0
+                || (size_t)in->offset + in->width > L->rec_size)
+                return FTC_EPROGRAM;
+        }
+        if (in->op == FTC_OP_BITMAP) {
+            /* the largest index the masked, shifted value can take */
+            uint64_t maxv = in->src == FTC_SRC_FIELD && in->width < 4
+                                ? ((1ull << (8 * in->width)) - 1) : 0xFFFFFFFFull;
+            uint64_t bits = ((maxv & in->b) >> in->shift) + 1;
+            if (in->shift > 63 || (uint64_t)in->table + in->table_len > tables_len
+                || (uint64_t)in->table_len * 8u < bits)
+                return FTC_EPROGRAM;
+        }
+        if (in->op == FTC_OP_RANGES
+            && ((uint64_t)in->table + in->table_len > tables_len || in->table_len < 4))
+            return FTC_EPROGRAM;
+    }
+    return FTC_OK;
+}
+
+static int check_ranges(const ftc_insn_t *prog, size_t nprog, const uint8_t *tables)
+{
+    size_t i;
+    for (i = 0; i < nprog; i++) {
+        if (prog[i].op == FTC_OP_RANGES) {
+            uint32_t n = ftc_ld32(tables + prog[i].table);
+            if ((uint64_t)n * 9u + 4u > prog[i].table_len)
+                return FTC_EPROGRAM;
+        }
+    }
+    return FTC_OK;
+}
+
+int ftc_filter_apply(const ftc_insn_t *prog, size_t nprog, const uint8_t *tables,
+                     int rt, ftc_filter_state_t *st, uint8_t *recs, size_t n,
+                     size_t *kept)
+{
+    const ftc_layout_t *L = ftc_layout_get(rt);
+    timeoffs_t t;
+    size_t i, k = 0, rs;
+    if (!L || !st || !kept || (!recs && n) || nprog == 0)
+        return FTC_EINVAL;
+    if (check_ranges(prog, nprog, tables) != FTC_OK)
+        return FTC_EPROGRAM;
+    time_offsets(L, &t);
+    rs = L->rec_size;
+    for (i = 0; i < n; i++) {
+        uint8_t *r = recs + i * rs;
+        if (eval(prog, tables, &t, st, r)) {
+            if (k != i)
+                memcpy(recs + k * rs, r, rs);
+            k++;
+        }
+    }
+    *kept = k;
+    return FTC_OK;
+}
+
+int ftc_filter_select(const ftc_insn_t *prog, size_t nprog, const uint8_t *tables,
+                      int rt, ftc_filter_state_t *st, const uint8_t *recs, size_t n,
+                      uint8_t *sel)
+{
+    const ftc_layout_t *L = ftc_layout_get(rt);
+    timeoffs_t t;
+    size_t i, k = 0, rs;
+    if (!L || !st || (n && (!recs || !sel)) || nprog == 0 || n > 0x7FFFFFFF)
+        return FTC_EINVAL;
+    if (check_ranges(prog, nprog, tables) != FTC_OK)
+        return FTC_EPROGRAM;
+    time_offsets(L, &t);
+    rs = L->rec_size;
+    for (i = 0; i < n; i++) {
+        sel[i] = (uint8_t)eval(prog, tables, &t, st, recs + i * rs);
+        k += sel[i];
+    }
+    return (int)k;
+}
