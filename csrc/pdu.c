@@ -400,7 +400,10 @@ static int table_ok(const ftc_seq_table_t *t)
         && t->used <= t->cap;
 }
 
-static uint32_t load_max(const ftc_seq_table_t *t) { return t->cap - t->cap / 4; }
+static uint32_t load_max(const ftc_seq_table_t *t)
+{
+    return (uint32_t)((uint64_t)t->cap * 3 / 4);
+}
 
 static ftc_seq_slot_t *seq_take(ftc_seq_table_t *t, const seqkey_t *k, int *fresh)
 {
