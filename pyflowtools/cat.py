@@ -123,6 +123,11 @@ def concatenate(operands, dst, *, all_files=False, group=False, preload=False,
     h, final = output_header(first, items, every, preload, to_file, comment)
     w = None
     copied = 0
+    if not all(i.header.same_format(first) for i in items):
+        # the reference checks every input before copying: the output gets
+        # its header and no record
+        stream.writer(dst, h, byte_order=byte_order, zlevel=zlevel).close()
+        raise FlowToolsError("data version or sub version changed!")
     with _Stop() as stop:
         try:
             for inp in items:
