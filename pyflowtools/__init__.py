@@ -3,15 +3,19 @@
 As a library::
 
     import pyflowtools
-    with pyflowtools.open("ft-v05.2004-08-16.090000+0000") as rd:
-        print(rd.header.d_version)
-        for r in rd.records():
-            print(r.srcaddr, r.dstport)
+    for r in pyflowtools.open("ft-v05.2004-08-16.090000+0000"):
+        print(pyflowtools.ipv4(r.srcaddr), r.dstport)
 
-``open`` returns a :class:`pyflowtools.stream.Reader`; iterating it yields
-batches of host-order records (the fast path every command uses);
-``records()`` yields named tuples for scripts.  ``pyflowtools.stream.writer``
-writes streams in either byte order, compressed or not.
+    with pyflowtools.open("f.ft") as flows:
+        print(flows.header.describe())     # flow-header's text
+        for batch in flows.batches():      # the fast path the commands use
+            ...
+
+``open`` returns a :class:`pyflowtools.stream.RecordReader`: iterating it
+yields named-tuple records (fields named as in flow-tools: srcaddr, dPkts,
+First, tcp_flags, ...); ``batches()`` yields batches of host-order records
+for the C core.  ``pyflowtools.stream.writer`` writes streams in either
+byte order, compressed or not.
 """
 __version__ = "0.1.0"
 
@@ -19,4 +23,10 @@ __version__ = "0.1.0"
 def open(src, **kw):  # noqa: A001 - mirrors the builtin on purpose
     """Open a flow stream for reading: a path, ``"-"`` or a binary file."""
     from pyflowtools import stream
-    return stream.reader(src, **kw)
+    return stream.RecordReader(src, **kw)
+
+
+def ipv4(addr):
+    """Dotted-quad text of a u32 address field."""
+    from pyflowtools.header import ipv4 as _ipv4
+    return _ipv4(addr)

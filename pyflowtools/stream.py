@@ -321,6 +321,21 @@ def reader(src, **kw):
     return Reader(src, **kw)
 
 
+class RecordReader(Reader):
+    """A Reader whose iteration yields named-tuple records (for scripts);
+    batches() gives the batches."""
+
+    def __iter__(self):
+        return self.records()
+
+    def batches(self):
+        return Reader.__iter__(self)
+
+    def records(self):
+        for b in Reader.__iter__(self):
+            yield from b.records()
+
+
 class Writer:
     """Write a stream: header, then records (plain or one zlib stream).
 
