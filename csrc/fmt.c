@@ -14,6 +14,9 @@
 #include "ftcore.h"
 #include "ftc_internal.h"
 
+_Static_assert(sizeof(((ftc_fmt_state_t *)0)->slot) / sizeof(ftc_fmt_tslot_t) == FTC_FMT_TCACHE,
+               "ftc_fmt_state_t must hold FTC_FMT_TCACHE slots");
+
 /* ---- column kinds, symbol tables, format flags ---- */
 
 enum {
@@ -487,35 +490,38 @@ static int local_parts(time_t t, ymdhms_t *out)
     return 0;
 }
 
-/* Local time of `secs` through the per-minute cache in st.  A minute is
-   cached only when both its first and its last second convert to the same
-   local minute at seconds 0 and 59 (so zones with non-minute offsets,
-   transitions and leap seconds inside a minute convert directly). */
+/* Local time of `secs` through the per-minute cache in st (a record's
+   First and Last usually fall in the same or adjacent minutes, so they take
+   different slots).  A minute is cached only when both its first and its
+   last second convert to the same local minute at seconds 0 and 59 (so zones
+   with non-minute offsets, transitions and leap seconds inside a minute
+   convert directly). */
 static void local_time(ftc_fmt_state_t *st, uint64_t secs, ymdhms_t *out)
 {
     int64_t minute = (int64_t)(secs / 60);
-    if (st->kind == 0 || st->minute != minute) {
+    ftc_fmt_tslot_t *c = &st->slot[(uint64_t)minute % FTC_FMT_TCACHE];
+    if (c->kind == 0 || c->minute != minute) {
         ymdhms_t a, b;
-        st->minute = minute;
-        st->kind = 2;
+        c->minute = minute;
+        c->kind = 2;
         if (local_parts((time_t)(minute * 60), &a) == 0 && a.sec == 0 &&
             local_parts((time_t)(minute * 60 + 59), &b) == 0 && b.sec == 59 &&
             b.min == a.min && b.hour == a.hour && b.mday == a.mday &&
             b.mon == a.mon && b.year == a.year) {
-            st->kind = 1;
-            st->year = a.year;
-            st->mon = a.mon;
-            st->mday = a.mday;
-            st->hour = a.hour;
-            st->min = a.min;
+            c->kind = 1;
+            c->year = a.year;
+            c->mon = a.mon;
+            c->mday = a.mday;
+            c->hour = a.hour;
+            c->min = a.min;
         }
     }
-    if (st->kind == 1) {
-        out->year = st->year;
-        out->mon = st->mon;
-        out->mday = st->mday;
-        out->hour = st->hour;
-        out->min = st->min;
+    if (c->kind == 1) {
+        out->year = c->year;
+        out->mon = c->mon;
+        out->mday = c->mday;
+        out->hour = c->hour;
+        out->min = c->min;
         out->sec = (int)(secs - (uint64_t)minute * 60);
     } else {
         local_parts((time_t)secs, out);

@@ -205,12 +205,16 @@ typedef struct {
     size_t n_tag;
 } ftc_symtab_t;
 
-/* Formatter state (caller-owned, zero it before the first call): the
-   local-time conversion of the last minute seen. */
+/* Formatter state (caller-owned, zero it before the first call): local
+   times of recently seen minutes, slot = minute % FTC_FMT_TCACHE. */
+#define FTC_FMT_TCACHE 8
 typedef struct {
     int64_t minute;       /* seconds / 60 of the cached minute */
     int32_t kind;         /* 0 empty, 1 cached, 2 convert directly */
     int32_t year, mon, mday, hour, min;
+} ftc_fmt_tslot_t;
+typedef struct {
+    ftc_fmt_tslot_t slot[8];   /* FTC_FMT_TCACHE entries */
 } ftc_fmt_state_t;
 
 /* Default format for a record type (flow-print without -f). */
