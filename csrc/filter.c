@@ -60,6 +60,15 @@ static double rate(const uint8_t *r, const timeoffs_t *t, int octets)
     return v / ((double)dur / 1000.0);
 }
 
+static double per_packet(const uint8_t *r, const timeoffs_t *t)
+{
+    uint32_t pkts;
+    if (t->o_pkts < 0 || t->o_octets < 0)
+        return 0.0;
+    pkts = ftc_ld32(r + t->o_pkts);
+    return pkts ? (double)ftc_ld32(r + t->o_octets) / (double)pkts : 0.0;
+}
+
 static int cmp_u(uint64_t v, int cmp, uint64_t a)
 {
     switch (cmp) {
@@ -141,6 +150,7 @@ static int eval(const ftc_insn_t *prog, const uint8_t *tables, const timeoffs_t 
         case FTC_SRC_END_TOD: v = (uint64_t)tod(st, abs_secs(r, t, t->o_last)); break;
         case FTC_SRC_PPS: dv = rate(r, t, 0); break;
         case FTC_SRC_BPS: dv = rate(r, t, 1); break;
+        case FTC_SRC_OPP: dv = per_packet(r, t); break;
         default: break;
         }
         switch (in->op) {
@@ -154,7 +164,7 @@ static int eval(const ftc_insn_t *prog, const uint8_t *tables, const timeoffs_t 
         case FTC_OP_CMP: res = cmp_u(v, in->cmp, in->a); break;
         case FTC_OP_MASKEQ: res = (v & in->b) == in->a; break;
         case FTC_OP_CMPF:
-            if (in->src != FTC_SRC_PPS && in->src != FTC_SRC_BPS)
+            if (in->src != FTC_SRC_PPS && in->src != FTC_SRC_BPS && in->src != FTC_SRC_OPP)
                 dv = (double)v;
             res = cmp_d(dv, in->cmp, in->d);
             break;
@@ -185,7 +195,7 @@ int ftc_filter_check(const ftc_insn_t *prog, size_t nprog, size_t tables_len, in
             if (j[k] <= (int32_t)i || (size_t)j[k] >= nprog)
                 return FTC_EPROGRAM;
         }
-        if (in->op > FTC_OP_SAMPLE || in->src > FTC_SRC_NONE || in->cmp > FTC_CMP_GT)
+        if (in->op > FTC_OP_SAMPLE || in->src > FTC_SRC_OPP || in->cmp > FTC_CMP_GT)
             return FTC_EPROGRAM;
         if (in->src == FTC_SRC_FIELD && in->op != FTC_OP_TRUE && in->op != FTC_OP_SAMPLE) {
             if ((in->width != 1 && in->width != 2 && in->width != 4) || in->offset < 0

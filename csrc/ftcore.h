@@ -267,6 +267,7 @@ int ftc_fmt_records(const uint8_t *recs, size_t n, int rt, int fmt, unsigned opt
 #define FTC_SRC_PPS       6   /* dPkts / ((Last - First) / 1000.0), 0 when 0 ms */
 #define FTC_SRC_BPS       7   /* dOctets * 8 / ((Last - First) / 1000.0) */
 #define FTC_SRC_NONE      8   /* no value (OP_TRUE, OP_SAMPLE) */
+#define FTC_SRC_OPP       9   /* dOctets / dPkts (double), 0 when dPkts is 0 */
 
 /* comparisons */
 #define FTC_CMP_LT 0

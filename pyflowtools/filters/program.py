@@ -24,6 +24,7 @@ END_TOD = lib.FTC_SRC_END_TOD
 PPS = lib.FTC_SRC_PPS
 BPS = lib.FTC_SRC_BPS
 NONE = lib.FTC_SRC_NONE
+OPP = lib.FTC_SRC_OPP      # dOctets / dPkts (compare_float only)
 
 CMPS = {"lt": lib.FTC_CMP_LT, "le": lib.FTC_CMP_LE, "eq": lib.FTC_CMP_EQ,
         "ne": lib.FTC_CMP_NE, "ge": lib.FTC_CMP_GE, "gt": lib.FTC_CMP_GT}
