@@ -83,6 +83,15 @@ class Parser:
             self._by_letter[f[1:]] = act
         return act
 
+    def remove_argument(self, *flags):
+        """Drop options (flow-filter has no -h: it is an invalid option)."""
+        for f in flags:
+            act = self._by_letter.pop(f[1:], None)
+            if act is not None:
+                act.option_strings.remove(f)
+                if not act.option_strings:
+                    self._actions.remove(act)
+
     def print_usage_text(self):
         try:
             sys.stderr.write(self.usage_text.rstrip("\n") + "\n")
@@ -170,7 +179,7 @@ def parse(p, argv=None, operands=False):
     if argv is None:
         argv = sys.argv[1:]
     opts = p.parse(list(argv))
-    if opts.help:
+    if getattr(opts, "help", False):
         p.print_usage_text()
         raise _Exit(p.help_status)
     return opts
