@@ -818,3 +818,107 @@ int ftc_fmt_records(const uint8_t *recs, size_t n, int rt, int fmt, unsigned opt
     *bogus = nbogus;
     return i < n ? FTC_EFULL : FTC_OK;
 }
+
+/* ---- symbol files ---- */
+
+static int sym_blank(uint8_t c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* strtoul(tok, NULL, 0) on tok[0..n), wrapped to 32 bits; -1 if tok does not
+   start with a digit */
+static int64_t sym_number(const uint8_t *tok, size_t n)
+{
+    uint64_t v = 0;
+    size_t i = 0;
+    unsigned base = 10;
+    if (n == 0 || tok[0] < '0' || tok[0] > '9')
+        return -1;
+    if (tok[0] == '0') {
+        base = 8;
+        if (n > 2 && (tok[1] == 'x' || tok[1] == 'X')) {
+            uint8_t c = tok[2];
+            if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) {
+                base = 16;
+                i = 2;
+            }
+        }
+    }
+    for (; i < n; i++) {
+        uint8_t c = tok[i];
+        unsigned d;
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            d = (unsigned)(c - 'A' + 10);
+        else
+            break;
+        if (d >= base)
+            break;
+        v = v * base + d;
+    }
+    return (int64_t)(v & 0xFFFFFFFFu);
+}
+
+int ftc_sym_parse(uint8_t *text, size_t len, uint32_t base, uint32_t *keys,
+                  uint32_t *offs, size_t cap, size_t *n, size_t *bad_line)
+{
+    size_t pos = 0, line = 0, count = 0;
+    *n = 0;
+    *bad_line = 0;
+    while (pos < len) {
+        size_t eol = pos, p, tok, tok_end, name_end;
+        int64_t num;
+        const uint8_t *nl = memchr(text + pos, '\n', len - pos);
+        eol = nl ? (size_t)(nl - text) : len;
+        line++;
+        p = pos;
+        while (p < eol && sym_blank(text[p]))
+            p++;
+        if (p == eol || text[p] == '#') {
+            pos = eol + 1;
+            continue;
+        }
+        tok = p;
+        while (p < eol && !sym_blank(text[p]))
+            p++;
+        tok_end = p;
+        while (p < eol && sym_blank(text[p]))
+            p++;
+        name_end = eol;
+        while (name_end > p && sym_blank(text[name_end - 1]))
+            name_end--;
+        num = sym_number(text + tok, tok_end - tok);
+        if (num < 0 || name_end == p) {
+            *n = count;
+            *bad_line = line;
+            return FTC_EFORMAT;
+        }
+        if (count >= cap) {
+            *n = count;
+            return FTC_EFULL;
+        }
+        text[name_end] = 0;
+        keys[count] = (uint32_t)num;
+        offs[count] = base + (uint32_t)p;
+        count++;
+        pos = eol + 1;
+    }
+    *n = count;
+    return FTC_OK;
+}
+
+int ftc_sym_index(const uint32_t *keys, const uint32_t *offs, size_t n,
+                  uint32_t *table, size_t size)
+{
+    size_t i;
+    for (i = 0; i < size; i++)
+        table[i] = FTC_SYM_NONE;
+    for (i = 0; i < n; i++)
+        if (keys[i] < size)
+            table[keys[i]] = offs[i];
+    return FTC_OK;
+}

@@ -237,6 +237,18 @@ int ftc_fmt_records(const uint8_t *recs, size_t n, int rt, int fmt, unsigned opt
                     const ftc_symtab_t *sym, ftc_fmt_state_t *st,
                     char *out, size_t cap, size_t *len, size_t *consumed,
                     size_t *bogus);
+/* Parse the text of a symbol file (commands.md 1.7) in place: text[0..len)
+   plus one writable byte at text[len].  Every entry's name is NUL-terminated
+   where it ends; keys[i] = its number (C base auto-detection, as strtoul,
+   cut to 32 bits), offs[i] = base + offset of its name in text, in file
+   order.  *n = entries.  FTC_EFORMAT: a line has no number or no name
+   (*bad_line = its 1-based number); FTC_EFULL: more than cap entries. */
+int ftc_sym_parse(uint8_t *text, size_t len, uint32_t base, uint32_t *keys,
+                  uint32_t *offs, size_t cap, size_t *n, size_t *bad_line);
+/* table[0..size) = FTC_SYM_NONE, then table[keys[i]] = offs[i] for every
+   key < size in order (the last duplicate wins). */
+int ftc_sym_index(const uint32_t *keys, const uint32_t *offs, size_t n,
+                  uint32_t *table, size_t size);
 
 /* ---- filter.c (filter programs) ---- */
 /* A filter program is a flat array of instructions evaluated per record:

@@ -308,15 +308,15 @@ def test_numbers_not_in_table_print_as_numbers():
     assert got.split()[2:5] == ["250", "12345", "65535"]
 
 
-def test_names_cached_tables_loaded_only_when_needed(monkeypatch):
+def test_symbol_files_loaded_only_when_needed(monkeypatch):
     loaded = []
-    real = symbols.load
+    real = symbols._read
 
     def spy(name):
         loaded.append(name)
         return real(name)
 
-    monkeypatch.setattr(symbols, "load", spy)
+    monkeypatch.setattr(symbols, "_read", spy)
     formats.Printer(RT["V5"], 3)
     assert loaded == []
     formats.Printer(RT["V5"], 3, names=True)
@@ -441,6 +441,28 @@ def test_sym_parse_rules():
 def test_sym_number_without_name_fails():
     with pytest.raises(symbols.FormatError):
         symbols.parse("1 one\n2\n")
+
+
+def test_sym_parse_in_c_follows_strtoul():
+    got = symbols.parse(b"0x 1\n08 a\n0x1g b\n6.6 F  \n  # c\n\n7 two words\t \n0XFF up\n"
+                        b"4294967297 wraps\n")
+    assert got == [(0, "1"), (0, "a"), (1, "b"), (6, "F"), (7, "two words"), (255, "up"),
+                   (1, "wraps")]
+    with pytest.raises(symbols.FormatError) as e:
+        symbols.parse(b"1 one\n\nx two\n")
+    assert "line 3" in str(e.value)
+
+
+def test_malformed_symbol_file_is_reported(monkeypatch, tmp_path):
+    (tmp_path / "ip-prot.sym").write_bytes(b"6 tcp\n17\n")
+    (tmp_path / "tcp-port.sym").write_bytes(b"80 http\n")
+    monkeypatch.setattr(symbols, "DATA_DIR", str(tmp_path))
+    said = []
+    tab = symbols.load_for(3, said.append)
+    assert len(said) == 1 and "line 2" in said[0]
+    assert tab.ptr.prot_off == ffi.NULL and tab.ptr.port_off != ffi.NULL
+    got = lines("V5", 3, [rec(prot=6, dstport=80)], names=True, symtab=tab)[0]
+    assert got.split()[2:5] == ["6", "0", "http"]
 
 
 def test_missing_symbol_file_is_reported(monkeypatch, tmp_path):
