@@ -1154,3 +1154,18 @@ def test_replay_fuzz_inputs(path):
     rx = pdu.Receiver(target, tracker=pdu.SequenceTracker(4), as_sub=as_sub, events=2)
     res = _feed(rx, frames, srcs=[i % 5 for i in range(len(frames))])
     assert res.accepted + res.corrupt == len(frames)
+
+
+def test_stream_batch_interop():
+    from pyflowtools.stream import Batch
+    recs = [{"unix_secs": 7, "srcaddr": i, "dPkts": i} for i in range(40)]
+    b = Batch(RT("5"), 64, 40)
+    b.buf[:] = recs_bytes("5", recs)
+    b.n = 40
+    dgs = pdu.Encoder(RT("5")).encode(b)             # a Batch goes in as is
+    assert [len(d) for d in dgs] == [1464]           # the 10 left wait for flush
+    buf, lens = pdu.encode_packed(b.view(), RT("5"))
+    res = pdu.decode_many(buf, lens, [A] * len(lens))
+    out = res.batch()
+    assert (out.rectype, out.n) == (RT("5"), 40)
+    assert [r["srcaddr"] for r in decoded("5", out.view())] == list(range(40))
