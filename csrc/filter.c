@@ -177,6 +177,89 @@ static int eval(const ftc_insn_t *prog, const uint8_t *tables, const timeoffs_t 
     }
 }
 
+/* ---- fast path ----------------------------------------------------------
+ * Programs whose instructions all test a record field with BITMAP, MASKEQ,
+ * CMP or RANGES (plus constant TRUE instructions), as flow-filter's lists
+ * and access lists compile, run through a leaner evaluator: no value-source
+ * dispatch, no floating point, no state.  Same results as eval(). */
+static int fields_only(const ftc_insn_t *prog, size_t nprog)
+{
+    size_t i;
+    for (i = 0; i < nprog; i++) {
+        const ftc_insn_t *in = &prog[i];
+        if (in->op == FTC_OP_TRUE)
+            continue;
+        if (in->src != FTC_SRC_FIELD)
+            return 0;
+        if (in->op != FTC_OP_BITMAP && in->op != FTC_OP_MASKEQ && in->op != FTC_OP_CMP
+            && in->op != FTC_OP_RANGES)
+            return 0;
+    }
+    return 1;
+}
+
+static inline int eval_fields(const ftc_insn_t *prog, const uint8_t *tables,
+                              const uint8_t *r)
+{
+    int32_t pc = 0;
+    for (;;) {
+        const ftc_insn_t *in = &prog[pc];
+        const uint8_t *p = r + in->offset;
+        uint64_t v;
+        int res;
+        if (in->op == FTC_OP_TRUE) {
+            res = 1;
+        } else {
+            v = in->width == 2 ? ftc_ld16(p) : in->width == 4 ? ftc_ld32(p) : p[0];
+            if (in->op == FTC_OP_BITMAP) {
+                uint64_t bit = (v & in->b) >> in->shift;
+                res = (tables[in->table + (bit >> 3)] >> (bit & 7)) & 1;
+            } else if (in->op == FTC_OP_MASKEQ) {
+                res = (v & in->b) == in->a;
+            } else if (in->op == FTC_OP_CMP) {
+                res = cmp_u(v, in->cmp, in->a);
+            } else {
+                res = in_ranges(tables + in->table, v, in->a != 0);
+            }
+        }
+        pc = res ? in->jt : in->jf;
+        if (pc < 0)
+            return pc == FTC_PROG_ACCEPT;
+    }
+}
+
+/* A one-instruction BITMAP program on a 16-bit field (flow-filter -P 80):
+   its own loop, the instruction's operands hoisted out of it. */
+static int bitmap16_only(const ftc_insn_t *prog, size_t nprog)
+{
+    return nprog == 1 && prog[0].op == FTC_OP_BITMAP && prog[0].src == FTC_SRC_FIELD
+           && prog[0].width == 2;
+}
+
+typedef struct {
+    const uint8_t *bm;
+    uint32_t mask;
+    unsigned shift;
+    int if_set, if_clear;          /* accept when the bit is set / clear */
+} bitmap16_t;
+
+static bitmap16_t bitmap16_prep(const ftc_insn_t *in, const uint8_t *tables)
+{
+    bitmap16_t b;
+    b.bm = tables + in->table;
+    b.mask = (uint32_t)(in->b & 0xFFFFu);
+    b.shift = in->shift;
+    b.if_set = in->jt == FTC_PROG_ACCEPT;
+    b.if_clear = in->jf == FTC_PROG_ACCEPT;
+    return b;
+}
+
+static inline int bitmap16_test(const bitmap16_t *b, const uint8_t *p)
+{
+    uint32_t bit = (ftc_ld16(p) & b->mask) >> b->shift;
+    return ((b->bm[bit >> 3] >> (bit & 7)) & 1) ? b->if_set : b->if_clear;
+}
+
 int ftc_filter_check(const ftc_insn_t *prog, size_t nprog, size_t tables_len, int rt)
 {
     const ftc_layout_t *L = ftc_layout_get(rt);
@@ -244,6 +327,31 @@ int ftc_filter_apply(const ftc_insn_t *prog, size_t nprog, const uint8_t *tables
         return FTC_EPROGRAM;
     time_offsets(L, &t);
     rs = L->rec_size;
+    if (bitmap16_only(prog, nprog)) {
+        bitmap16_t b = bitmap16_prep(prog, tables);
+        const uint8_t *p = recs + prog->offset;
+        for (i = 0; i < n; i++, p += rs) {
+            if (bitmap16_test(&b, p)) {
+                if (k != i)
+                    memcpy(recs + k * rs, recs + i * rs, rs);
+                k++;
+            }
+        }
+        *kept = k;
+        return FTC_OK;
+    }
+    if (fields_only(prog, nprog)) {
+        for (i = 0; i < n; i++) {
+            uint8_t *r = recs + i * rs;
+            if (eval_fields(prog, tables, r)) {
+                if (k != i)
+                    memcpy(recs + k * rs, r, rs);
+                k++;
+            }
+        }
+        *kept = k;
+        return FTC_OK;
+    }
     for (i = 0; i < n; i++) {
         uint8_t *r = recs + i * rs;
         if (eval(prog, tables, &t, st, r)) {
@@ -269,6 +377,22 @@ int ftc_filter_select(const ftc_insn_t *prog, size_t nprog, const uint8_t *table
         return FTC_EPROGRAM;
     time_offsets(L, &t);
     rs = L->rec_size;
+    if (bitmap16_only(prog, nprog)) {
+        bitmap16_t b = bitmap16_prep(prog, tables);
+        const uint8_t *p = recs + prog->offset;
+        for (i = 0; i < n; i++, p += rs) {
+            sel[i] = (uint8_t)bitmap16_test(&b, p);
+            k += sel[i];
+        }
+        return (int)k;
+    }
+    if (fields_only(prog, nprog)) {
+        for (i = 0; i < n; i++) {
+            sel[i] = (uint8_t)eval_fields(prog, tables, recs + i * rs);
+            k += sel[i];
+        }
+        return (int)k;
+    }
     for (i = 0; i < n; i++) {
         sel[i] = (uint8_t)eval(prog, tables, &t, st, recs + i * rs);
         k += sel[i];

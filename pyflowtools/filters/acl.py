@@ -27,7 +27,6 @@ Standard and extended lists live in separate name spaces (-S/-D/-x look
 up standard lists, -E extended ones).
 """
 import bisect
-import re
 
 from pyflowtools.filters import program
 from pyflowtools.filters.lists import scan_ip
@@ -40,7 +39,7 @@ KEYWORDS = frozenset(("ip", "access-list", "standard", "extended", "permit", "de
                       "host", "any", "tcp", "udp", "icmp", "igmp", "eq", "neq", "lt", "gt",
                       "range", "established", "tos", "precedence", "log"))
 
-_TOKEN = re.compile(r"""
+_TOKEN_RE = r"""
     (?P<blank>[ \t]+)
   | (?P<comment>![^\n]*)
   | (?P<nl>\n)
@@ -48,7 +47,8 @@ _TOKEN = re.compile(r"""
   | (?P<num>[0-9]+)
   | (?P<word>access-list|[A-Za-z][A-Za-z0-9_]*)
   | (?P<bad>.)
-""", re.X | re.S)
+"""
+_token = None          # compiled on first use: `re` costs start-up time
 
 
 class StdLine:
@@ -128,8 +128,12 @@ class _Syntax(Exception):
 def tokenize(text):
     """[(kind, text)] ending with ("eof", "").  Kinds: nl addr num word bad
     and each keyword as its own kind."""
+    global _token
+    if _token is None:
+        import re
+        _token = re.compile(_TOKEN_RE, re.X | re.S)
     toks = []
-    for m in _TOKEN.finditer(text):
+    for m in _token.finditer(text):
         kind = m.lastgroup
         val = m.group()
         if kind in ("blank", "comment"):
@@ -380,16 +384,42 @@ def _ext_addr(field, addr, wildcard):
     return program.masked_equal(field, keep, addr)
 
 
+def _can_match(ln):
+    return not ln.never and not (ln.src & ln.src_wc) and not (ln.dst & ln.dst_wc)
+
+
+def _guard(field, blocks):
+    """RANGES test: the address is in one of the (addr, wildcard) blocks;
+    TRUE when a wildcard is not prefix-shaped (no cheap test then)."""
+    if not all(_contiguous(wc) for _, wc in blocks):
+        return program.TRUE
+    cover = _Cover()
+    parts = []
+    for addr, wc in blocks:
+        parts.extend(cover.claim(addr, addr | wc))
+    return _ranges_node(field, parts)
+
+
 def extended_node(lines):
+    """First-match chain of extended lines.  A flow can only be permitted
+    through a permit line, so the chain is guarded by one RANGES lookup
+    per address field over the permit lines' blocks: most flows of a long
+    list are then rejected by two lookups instead of the whole chain."""
     rules = []
     for ln in lines:
-        if ln.never:
+        if not _can_match(ln):
             cond = program.FALSE
         else:
             parts = [_ext_addr("srcaddr", ln.src, ln.src_wc),
                      _ext_addr("dstaddr", ln.dst, ln.dst_wc)]
             if ln.proto is not None:
-                parts.insert(0, program.compare("prot", "eq", ln.proto))
+                parts.append(program.compare("prot", "eq", ln.proto))
             cond = program.And(*parts)
         rules.append((cond, ln.permit))
-    return _first(rules)
+    chain = _first(rules)
+    permits = [ln for ln in lines if ln.permit and _can_match(ln)]
+    if len(rules) < 4 or not permits:
+        return chain
+    return program.And(_guard("srcaddr", [(ln.src, ln.src_wc) for ln in permits]),
+                       _guard("dstaddr", [(ln.dst, ln.dst_wc) for ln in permits]),
+                       chain)

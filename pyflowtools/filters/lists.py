@@ -10,8 +10,6 @@ means `b`; empty items are skipped; blanks may follow a comma.  A value
 below 0 or >= the table size fails the whole list (`load_lookup():
 failed`).
 """
-import socket
-
 from pyflowtools.errors import UsageError
 
 PORT_TABLE = 1 << 16        # -i -I -p -P -a -A
@@ -124,6 +122,7 @@ def scan_ip(text, resolve=True):
     octets zero (`10.1` = 10.1.0.0).  Characters other than digits and
     dots give garbage, not an error (each adds its code minus '0')."""
     if resolve and any(c.isalpha() for c in text):
+        import socket
         try:
             packed = socket.inet_aton(socket.gethostbyname(text))
             return int.from_bytes(packed, "big")
