@@ -106,7 +106,7 @@ class _Stop:
 
 def concatenate(operands, dst, *, all_files=False, group=False, preload=False,
                 t_start=None, t_end=None, byte_order=None, zlevel=0, comment=None,
-                to_file=False, warn=lambda m: None, debug=0):
+                to_file=False, warn=lambda m: None, debug=0, started=None):
     """Copy every selected input to dst.  Returns the number of streams
     copied (0 means nothing was written at all, not even a header)."""
     lists = inputs.collect(operands, all_files=all_files, group=group, warn=warn)
@@ -158,4 +158,7 @@ def concatenate(operands, dst, *, all_files=False, group=False, preload=False,
                 if final is not None:
                     final.flows_count = w.records_written & 0xFFFFFFFF
                 w.close(final)
+    if debug > 0 and started is not None:
+        from pyflowtools.cli import profile
+        profile(w.records_written if w is not None else 0, started)
     return copied

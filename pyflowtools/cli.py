@@ -185,6 +185,18 @@ def parse(p, argv=None, operands=False):
     return opts
 
 
+def profile(nflows, started):
+    """-d N: the reference's profile on stderr (commands.md 1.2)."""
+    import time
+    secs = max(time.time() - started, 1e-6)
+    warn("processed %d flows" % nflows)
+    try:
+        for _ in range(2):
+            sys.stderr.write("  sys: seconds=%.3f flows/second=%f\n" % (secs, nflows / secs))
+    except (OSError, ValueError):
+        pass
+
+
 def reject_operands(opts_extra):
     if opts_extra:
         raise FlowToolsError("Extra arguments starting with %s." % opts_extra[0])
