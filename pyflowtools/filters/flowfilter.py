@@ -171,13 +171,15 @@ def _profile(warn, nflows, started):
         sys.stderr.write("  sys: seconds=%.3f flows/second=%f\n" % (secs, nflows / secs))
 
 
-def run(tests, src, dst, *, acl_file=DEFAULT_ACL, or_mode=False, keep_times=False,
-        comment=None, byte_order=None, zlevel=0, debug=0, warn=lambda m: None):
+def run(tests, src, dst, *, acl_file=DEFAULT_ACL, acls=None, or_mode=False,
+        keep_times=False, comment=None, byte_order=None, zlevel=0, debug=0,
+        warn=lambda m: None):
     """Filter the stream `src` into `dst`.  Returns the number of records
     written.  Errors (unknown list, missing field, bad input) raise before
-    anything is written."""
+    anything is written.  `acls`, an AclSet, replaces reading `acl_file`."""
     started = time.time()
-    acls = aclmod.load(acl_path(acl_file))
+    if acls is None:
+        acls = aclmod.load(acl_path(acl_file))
     for msg in acls.errors:
         warn(msg + "\n")
     if debug > 5:
