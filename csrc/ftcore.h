@@ -328,6 +328,49 @@ int ftc_filter_select(const ftc_insn_t *prog, size_t nprog, const uint8_t *table
                       int rt, ftc_filter_state_t *st, const uint8_t *recs, size_t n,
                       uint8_t *sel);
 
+/* ---- agg.c (counting tables) ---- */
+/* An open-addressing hash table of 64-bit keys with flow/octet/packet
+   counters, caller-owned (slots zeroed before first use, cap a power of
+   two).  Keys are built from up to two record fields:
+   key = (field1 << 32) | field2 (field2 = -1: none).  A table takes at
+   most 3/4 cap entries; past that a call returns FTC_EFULL with *done =
+   records already counted: grow (ftc_agg_rehash into a bigger zeroed
+   table) and call again from there. */
+typedef struct {
+    uint64_t key;
+    uint64_t flows;
+    uint64_t octets;
+    uint64_t packets;
+    uint64_t aux;        /* distinct-peer count (ftc_agg_distinct) */
+    uint32_t used;
+    uint32_t order;      /* insertion number (stable ties) */
+} ftc_agg_slot_t;
+
+typedef struct {
+    ftc_agg_slot_t *slot;
+    uint32_t cap;
+    uint32_t used;
+} ftc_agg_table_t;
+
+/* Count records i (sel == NULL or sel[i] != 0) into t by (f1, f2). */
+int ftc_agg_add(ftc_agg_table_t *t, int rt, const uint8_t *recs, size_t n,
+                const uint8_t *sel, int f1, int f2, size_t *done);
+/* Distinct peers: for each selected record, insert (f1, f2) into `pairs`;
+   when the pair is new, add 1 to the aux counter of key f1 in `keys`
+   (also counting flows/octets/packets of key f1 there). */
+int ftc_agg_distinct(ftc_agg_table_t *pairs, ftc_agg_table_t *keys, int rt,
+                     const uint8_t *recs, size_t n, const uint8_t *sel,
+                     int f1, int f2, size_t *done);
+/* Move every entry of `from` into the (bigger, zeroed) table `to`. */
+int ftc_agg_rehash(const ftc_agg_table_t *from, ftc_agg_table_t *to);
+/* Look a key up: slot index or -1. */
+int64_t ftc_agg_find(const ftc_agg_table_t *t, uint64_t key);
+/* The used slots' indexes sorted by metric (0 flows, 1 octets, 2 packets,
+   3 aux) descending, ties by key ascending; at most `max` into idx;
+   returns the count written.  `min_value` drops smaller entries. */
+int64_t ftc_agg_rank(const ftc_agg_table_t *t, int metric, uint64_t min_value,
+                     uint32_t *idx, size_t max, uint32_t *scratch);
+
 /* ---- pdu.c (NetFlow export datagrams) ---- */
 /* Datagrams are big-endian on the wire (formats.md 6); records are host
    order in the stream layout of their record type.  IPv4 addresses are
