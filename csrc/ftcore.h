@@ -371,6 +371,12 @@ int64_t ftc_agg_find(const ftc_agg_table_t *t, uint64_t key);
 int64_t ftc_agg_rank(const ftc_agg_table_t *t, int metric, uint64_t min_value,
                      uint32_t *idx, size_t max, uint32_t *scratch);
 
+/* ---- icmp.c (flow-icmpdecode) ---- */
+
+/* ---- zone.c (flow-zonecheck, flow-topn) ---- */
+
+/* ---- portrank.c (flow-synonly, flow-portrank) ---- */
+
 /* ---- pdu.c (NetFlow export datagrams) ---- */
 /* Datagrams are big-endian on the wire (formats.md 6); records are host
    order in the stream layout of their record type.  IPv4 addresses are
