@@ -376,6 +376,59 @@ int64_t ftc_agg_rank(const ftc_agg_table_t *t, int metric, uint64_t min_value,
 /* ---- zone.c (flow-zonecheck, flow-topn) ---- */
 
 /* ---- portrank.c (flow-synonly, flow-portrank) ---- */
+/* TCP flag rules: a record matches when prot == 6 and
+   (tcp_flags & mask) == value. */
+#define FTC_TCP_PROT      6
+#define FTC_TCP_SYN       0x02   /* SYN only: a probe with no answer */
+#define FTC_TCP_RST_ACK   0x14   /* RST|ACK only: a closed port's reply */
+
+/* Per-(host, port) counters, caller-owned open addressing table (slots
+   zeroed before first use, cap a power of two, at most 3/4 full).
+   key = host << 32 | port; flows == 0 marks a free slot. */
+typedef struct {
+    uint64_t key;
+    uint64_t flows;      /* flows of this host on this port */
+    uint64_t hits;       /* of those, flows matching the rule */
+} ftc_pr_slot_t;
+
+typedef struct {
+    ftc_pr_slot_t *slot;
+    uint32_t cap;
+    uint32_t used;
+} ftc_pr_table_t;
+
+/* One pass over recs[0..n) of type rt: host = field host_f, port = field
+   port_f; a record matching (value, mask) adds 1 to flows and hits of its
+   (host, port); with all != 0 every other record adds 1 to flows too.
+   FTC_EFULL: *done records were counted; grow (ftc_pr_rehash) and call
+   again.  FTC_EFIELD: the record type lacks a field. */
+int ftc_pr_add(ftc_pr_table_t *t, int rt, const uint8_t *recs, size_t n,
+               int host_f, int port_f, unsigned value, unsigned mask, int all,
+               size_t *done);
+/* Move every entry of `from` into the bigger, zeroed table `to`. */
+int ftc_pr_rehash(const ftc_pr_table_t *from, ftc_pr_table_t *to);
+
+/* One report row: a host at or above the threshold and one of its ports. */
+typedef struct {
+    uint32_t host;
+    uint32_t port;
+    uint64_t host_hits;  /* the host's matching flows (the threshold count) */
+    uint64_t flows;      /* the host's flows on this port */
+    uint32_t host_rank;  /* 1, 2, ... */
+    uint32_t port_rank;  /* 1, 2, ... within the host */
+} ftc_pr_row_t;
+
+/* Hosts whose matching flows (summed over their ports) are >= threshold,
+   by that count descending then address ascending, at most max_hosts (0:
+   all); for each, its ports by flows descending then port ascending, at
+   most max_ports (0: all), as rows in that order.  work holds 3 * t->used
+   entries, hosts t->used entries (scratch).  *nrows rows written, *nhosts
+   hosts reported, *nsuspects hosts at or above the threshold.  FTC_EFULL:
+   more than cap rows (nothing useful written). */
+int ftc_pr_report(const ftc_pr_table_t *t, uint64_t threshold, size_t max_hosts,
+                  size_t max_ports, uint32_t *work, ftc_pr_slot_t *hosts,
+                  ftc_pr_row_t *rows, size_t cap, size_t *nrows, size_t *nhosts,
+                  size_t *nsuspects);
 
 /* ---- pdu.c (NetFlow export datagrams) ---- */
 /* Datagrams are big-endian on the wire (formats.md 6); records are host
