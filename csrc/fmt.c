@@ -368,211 +368,14 @@ static const fmt_t formats[FTC_FMT_COUNT] = {
               NULL, f24, NULL},
 };
 
-/* ---- integer to text ---- */
-
-static const char digit_pairs[201] =
-    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-    "8081828384858687888990919293949596979899";
-
-/* v in decimal at p; returns the length (1..20) */
-static size_t put_dec64(char *p, uint64_t v)
-{
-    char t[20];
-    size_t i = sizeof t, n;
-    while (v >= 100) {
-        unsigned r = (unsigned)(v % 100);
-        v /= 100;
-        i -= 2;
-        memcpy(t + i, digit_pairs + 2 * r, 2);
-    }
-    if (v >= 10) {
-        i -= 2;
-        memcpy(t + i, digit_pairs + 2 * v, 2);
-    } else {
-        t[--i] = (char)('0' + v);
-    }
-    n = sizeof t - i;
-    memcpy(p, t + i, n);
-    return n;
-}
-
-static size_t put_dec(char *p, uint32_t v)
-{
-    if (v < 10) {
-        p[0] = (char)('0' + v);
-        return 1;
-    }
-    if (v < 100) {
-        memcpy(p, digit_pairs + 2 * v, 2);
-        return 2;
-    }
-    return put_dec64(p, v);
-}
-
-/* exactly two digits of v (0..99) */
-static void put2(char *p, unsigned v)
-{
-    memcpy(p, digit_pairs + 2 * (v % 100), 2);
-}
-
-/* exactly three digits of v (0..999) */
-static void put3(char *p, unsigned v)
-{
-    p[0] = (char)('0' + v / 100);
-    put2(p + 1, v % 100);
-}
-
-/* lowercase hex, at least `digits` digits */
-static size_t put_hex(char *p, uint32_t v, unsigned digits)
-{
-    static const char hex[] = "0123456789abcdef";
-    char t[8];
-    size_t i = sizeof t, n;
-    do {
-        t[--i] = hex[v & 15];
-        v >>= 4;
-    } while (v);
-    while (sizeof t - i < digits && i > 0)
-        t[--i] = '0';
-    n = sizeof t - i;
-    memcpy(p, t + i, n);
-    return n;
-}
-
-/* the first `octets` octets of a dotted quad */
-static size_t put_octets(char *p, uint32_t a, int octets)
-{
-    size_t n = 0;
-    int i;
-    for (i = 0; i < octets; i++) {
-        if (i)
-            p[n++] = '.';
-        n += put_dec(p + n, (a >> (24 - 8 * i)) & 0xFF);
-    }
-    return n;
-}
-
-static size_t put_ip(char *p, uint32_t a)
-{
-    return put_octets(p, a, 4);
-}
-
 /* address (not masked) without its trailing zero octets, "/", length;
    a length above 32 prints as 0 */
 static size_t put_prefix(char *p, uint32_t a, uint32_t len)
 {
     int octets = !(a & 0x00FFFFFF) ? 1 : !(a & 0xFFFF) ? 2 : !(a & 0xFF) ? 3 : 4;
-    size_t n = put_octets(p, a, octets);
+    size_t n = ftc_put_octets(p, a, octets);
     p[n++] = '/';
-    return n + put_dec(p + n, len > 32 ? 0 : len);
-}
-
-/* ---- time ---- */
-
-typedef struct {
-    int year, mon, mday, hour, min, sec;
-} ymdhms_t;
-
-static int local_parts(time_t t, ymdhms_t *out)
-{
-    struct tm tm;
-    if (!localtime_r(&t, &tm)) {
-        memset(out, 0, sizeof *out);
-        return -1;
-    }
-    out->year = tm.tm_year + 1900;
-    out->mon = tm.tm_mon + 1;
-    out->mday = tm.tm_mday;
-    out->hour = tm.tm_hour;
-    out->min = tm.tm_min;
-    out->sec = tm.tm_sec;
-    return 0;
-}
-
-/* Local time of `secs` through the per-minute cache in st (a record's
-   First and Last usually fall in the same or adjacent minutes, so they take
-   different slots).  A minute is cached only when both its first and its
-   last second convert to the same local minute at seconds 0 and 59 (so zones
-   with non-minute offsets, transitions and leap seconds inside a minute
-   convert directly). */
-static void local_time(ftc_fmt_state_t *st, uint64_t secs, ymdhms_t *out)
-{
-    int64_t minute = (int64_t)(secs / 60);
-    ftc_fmt_tslot_t *c = &st->slot[(uint64_t)minute % FTC_FMT_TCACHE];
-    if (c->kind == 0 || c->minute != minute) {
-        ymdhms_t a, b;
-        c->minute = minute;
-        c->kind = 2;
-        if (local_parts((time_t)(minute * 60), &a) == 0 && a.sec == 0 &&
-            local_parts((time_t)(minute * 60 + 59), &b) == 0 && b.sec == 59 &&
-            b.min == a.min && b.hour == a.hour && b.mday == a.mday &&
-            b.mon == a.mon && b.year == a.year) {
-            c->kind = 1;
-            c->year = a.year;
-            c->mon = a.mon;
-            c->mday = a.mday;
-            c->hour = a.hour;
-            c->min = a.min;
-        }
-    }
-    if (c->kind == 1) {
-        out->year = c->year;
-        out->mon = c->mon;
-        out->mday = c->mday;
-        out->hour = c->hour;
-        out->min = c->min;
-        out->sec = (int)(secs - (uint64_t)minute * 60);
-    } else {
-        local_parts((time_t)secs, out);
-    }
-}
-
-/* absolute time in ms of T (First or Last), unsigned 64-bit (1.8) */
-static uint64_t flow_ms(const ftc_layout_t *L, const uint8_t *rec, int field)
-{
-    uint64_t ms = (uint64_t)ftc_get(L, rec, FTC_F_UNIX_SECS) * 1000u;
-    ms += ftc_get(L, rec, FTC_F_UNIX_NSECS) / 1000000u;
-    ms -= ftc_get(L, rec, FTC_F_SYSUPTIME);
-    ms += ftc_get(L, rec, field);
-    return ms;
-}
-
-/* "MMDD.HH:MM:SS.mmm" (17) or "YYYY-MM-DD HH:MM:SS.mmm" (23 with a 4-digit
-   year) */
-static size_t put_time(char *p, ftc_fmt_state_t *st, uint64_t ms, int with_year)
-{
-    ymdhms_t t;
-    size_t n = 0;
-    local_time(st, ms / 1000, &t);
-    if (with_year) {
-        int y = t.year < 0 ? 0 : t.year;
-        char yb[12];
-        size_t yl = put_dec((char *)yb, (uint32_t)y);
-        while (yl + n < 4)
-            p[n++] = '0';
-        memcpy(p + n, yb, yl);
-        n += yl;
-        p[n++] = '-';
-        put2(p + n, (unsigned)t.mon);
-        p[n + 2] = '-';
-        put2(p + n + 3, (unsigned)t.mday);
-        p[n + 5] = ' ';
-        n += 6;
-    } else {
-        put2(p, (unsigned)t.mon);
-        put2(p + 2, (unsigned)t.mday);
-        p[4] = '.';
-        n = 5;
-    }
-    put2(p + n, (unsigned)t.hour);
-    p[n + 2] = ':';
-    put2(p + n + 3, (unsigned)t.min);
-    p[n + 5] = ':';
-    put2(p + n + 6, (unsigned)t.sec);
-    p[n + 8] = '.';
-    put3(p + n + 9, (unsigned)(ms % 1000));
-    return n + 12;
+    return n + ftc_put_dec(p + n, len > 32 ? 0 : len);
 }
 
 /* ---- symbols ---- */
@@ -656,7 +459,7 @@ static size_t emit(const col_t *c, const ftc_layout_t *L, const uint8_t *rec,
                 tl = strnlen(t, c->nm);
             } else {
                 t = tmp;
-                tl = put_dec(tmp, v);
+                tl = ftc_put_dec(tmp, v);
             }
             break;
         case K_TAG:
@@ -667,38 +470,38 @@ static size_t emit(const col_t *c, const ftc_layout_t *L, const uint8_t *rec,
                 t = tmp;
                 tmp[0] = '0';
                 tmp[1] = 'x';
-                tl = 2 + put_hex(tmp + 2, v, 8);
+                tl = 2 + ftc_put_hex(tmp + 2, v, 8);
             }
             break;
         case K_HEX:
-            tl = put_hex(tmp, ftc_get(L, rec, c->f), c->f2);
+            tl = ftc_put_hex(tmp, ftc_get(L, rec, c->f), c->f2);
             break;
         case K_IP:
-            tl = put_ip(tmp, ftc_get(L, rec, c->f));
+            tl = ftc_put_ip(tmp, ftc_get(L, rec, c->f));
             break;
         case K_PFX:
             tl = put_prefix(tmp, ftc_get(L, rec, c->f), ftc_get(L, rec, c->f2));
             break;
         case K_TIME:
         case K_DTIME:
-            tl = put_time(tmp, st, flow_ms(L, rec, c->f), c->kind == K_DTIME);
+            tl = ftc_put_time(tmp, st, ftc_flow_ms(L, rec, c->f), c->kind == K_DTIME);
             break;
         case K_ACTIVE:
             d = ftc_get(L, rec, FTC_F_LAST) - ftc_get(L, rec, FTC_F_FIRST);
-            tl = put_dec(tmp, d / 1000);
+            tl = ftc_put_dec(tmp, d / 1000);
             tmp[tl++] = '.';
-            put3(tmp + tl, d % 1000);
+            ftc_put3(tmp + tl, d % 1000);
             tl += 3;
             break;
         case K_DUR:
-            tl = put_dec(tmp, ftc_get(L, rec, FTC_F_LAST) - ftc_get(L, rec, FTC_F_FIRST));
+            tl = ftc_put_dec(tmp, ftc_get(L, rec, FTC_F_LAST) - ftc_get(L, rec, FTC_F_FIRST));
             break;
         case K_BPK:
             v = ftc_get(L, rec, FTC_F_DPKTS);
-            tl = put_dec(tmp, v ? ftc_get(L, rec, FTC_F_DOCTETS) / v : 0);
+            tl = ftc_put_dec(tmp, v ? ftc_get(L, rec, FTC_F_DOCTETS) / v : 0);
             break;
         case K_FL7:
-            tl = put_dec(tmp, ftc_get(L, rec, FTC_F_TCP_FLAGS) & 7);
+            tl = ftc_put_dec(tmp, ftc_get(L, rec, FTC_F_TCP_FLAGS) & 7);
             break;
         default: /* K_LIT */
             break;
