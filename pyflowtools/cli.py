@@ -61,9 +61,10 @@ class Parser:
     and operands in any order, `--` ends options.  Usage goes to stderr;
     -h and unknown options exit with the command's own statuses."""
 
-    def __init__(self, prog, usage, help_status, unknown_status):
+    def __init__(self, prog, usage, help_status, unknown_status, usage_on_error=True):
         self.prog = prog
         self.usage_text = usage
+        self.usage_on_error = usage_on_error
         self.help_status = help_status
         self.unknown_status = unknown_status
         self._actions = []
@@ -100,7 +101,8 @@ class Parser:
 
     def _fail(self, msg):
         warn(msg)
-        self.print_usage_text()
+        if self.usage_on_error:
+            self.print_usage_text()
         raise _Exit(self.unknown_status)
 
     def parse(self, argv):
@@ -152,14 +154,17 @@ class Parser:
         return Options(operands=operands, **values)
 
 
-def parser(name, usage, help_status=0, unknown_status=None, common=""):
+def parser(name, usage, help_status=0, unknown_status=None, common="", usage_on_error=True):
     """A parser for command `name`.  `common` adds shared letters:
-    b (byte order), C (comment), d (debug), z (compression level)."""
+    b (byte order), C (comment), d (debug), z (compression level).
+    usage_on_error=False: an unknown option or a missing value gives the
+    one `prog: message` line only (new commands; the originals' getopt
+    loops print their usage after it)."""
     global _prog
     _prog = name
     if unknown_status is None:
         unknown_status = help_status
-    p = Parser(name, usage, help_status, unknown_status)
+    p = Parser(name, usage, help_status, unknown_status, usage_on_error)
     p.add_argument("-h", "-?", dest="help", action="store_true")
     if "b" in common:
         p.add_argument("-b", dest="byte_order", metavar="big|little")

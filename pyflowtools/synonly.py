@@ -33,8 +33,16 @@ RST_ACK = Rule(lib.FTC_TCP_RST_ACK, 0xFF)
 
 
 def _byte(text, what):
+    """A number as C's strtoul reads it with base 0 (0x hex, leading 0
+    octal, else decimal), as flow-filter's -T does; all of it must be
+    digits."""
+    t = text.strip()
+    base = 16 if t[:2].lower() == "0x" else 8 if t[:1] == "0" and len(t) > 1 else 10
+    digits = t[2:] if base == 16 else t
     try:
-        v = int(text.strip(), 0)
+        if not digits or not digits.isalnum():
+            raise ValueError(t)
+        v = int(digits, base)
     except ValueError:
         raise UsageError("bad %s: %s" % (what, text)) from None
     if not 0 <= v <= 0xFF:

@@ -1,0 +1,326 @@
+"""TCP flag rules (synonly.py) and the one-pass port ranking (portrank.py,
+csrc/portrank.c): each C entry point through _native, sizes 0/1/cap/cap+1,
+growth of the pair table, ordering and limits, and property tests against
+plain Python computations over streams built by the independent oracle."""
+import collections
+import io
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import oracle
+import strategies as fst
+from pyflowtools import portrank, stream, synonly
+from pyflowtools._native import ffi, lib
+from pyflowtools.errors import FlowToolsError, UsageError
+
+TCP, UDP, ICMP = 6, 17, 1
+# the versions whose records carry prot, tcp_flags, both addresses and ports
+FLAG_VERSIONS = ("1", "5", "6", "7", "1005")
+
+
+def rec(version="5", **kw):
+    r = dict.fromkeys(oracle.fields(version), 0)
+    r.update(kw)
+    return r
+
+
+def batches(recs, version="5", order="little", zlevel=0, per_batch=None):
+    major, method = oracle.split_version(version)
+    h = {"d_version": major, "flags": oracle.HF_STREAMING}
+    if major == 8:
+        h.update(agg_version=2, agg_method=method)
+    data = oracle.write_stream(h, recs, order, zlevel)
+    rd = stream.reader(io.BytesIO(data), batch_records=per_batch or max(len(recs), 1))
+    return rd.rectype, [b.copy() for b in rd]
+
+
+def ranking(recs, version="5", cap=4, **mode_kw):
+    rt, bs = batches(recs, version)
+    r = portrank.Ranking(rt, portrank.mode(**mode_kw), cap=cap)
+    for b in bs:
+        r.add(b)
+    return r
+
+
+# ---- rules ---------------------------------------------------------------
+
+@pytest.mark.parametrize("text,rule", [
+    ("2", synonly.Rule(2, 0xFF)), ("0x14", synonly.Rule(0x14, 0xFF)),
+    ("0x02/0x02", synonly.Rule(2, 2)), ("022/0377", synonly.Rule(0o22, 0xFF)),
+    (" 0x12 / 0x12 ", synonly.Rule(0x12, 0x12)), ("0/0x02", synonly.Rule(0, 2)),
+])
+def test_parse_rule(text, rule):
+    assert synonly.parse_rule(text) == rule
+
+
+@pytest.mark.parametrize("text", ["", "x", "256", "-1", "2/", "2/0x100", "0x12/0x02", "2/3/4"])
+def test_parse_rule_refuses(text):
+    with pytest.raises(UsageError):
+        synonly.parse_rule(text)
+
+
+def test_rule_constants_come_from_c():
+    assert synonly.SYN_ONLY == (lib.FTC_TCP_SYN, 0xFF) == (0x02, 0xFF)
+    assert synonly.RST_ACK == (lib.FTC_TCP_RST_ACK, 0xFF) == (0x14, 0xFF)
+    assert str(synonly.SYN_ONLY) == "0x02" and str(synonly.Rule(2, 0x12)) == "0x02/0x12"
+
+
+def test_check_fields_names_the_missing_field():
+    rt, _ = batches([], "8.1")
+    with pytest.raises(FlowToolsError, match="version 8.1 have no prot field"):
+        synonly.check_fields(rt)
+    with pytest.raises(FlowToolsError, match="tcp_flags"):
+        portrank.Ranking(batches([], "8.14")[0])
+
+
+def _filtered(rule, recs, version="5", order="little", zlevel=0):
+    rt, bs = batches(recs, version, order, zlevel, per_batch=7)
+    out = io.BytesIO()
+    h = stream.streaming_header(stream.reader(io.BytesIO(oracle.write_stream(
+        {"d_version": oracle.split_version(version)[0], "flags": 0}, []))).header)
+    with stream.writer(out, h) as wr:
+        n = synonly.filter_stream(rule, bs, rt, wr)
+    got = oracle.read_stream(out.getvalue())[1]
+    assert n == len(got)
+    return got
+
+
+def test_flag_edges():
+    recs = [rec(prot=TCP, tcp_flags=f, srcaddr=f) for f in (0x02, 0x12, 0x03, 0x00, 0x14, 0x04,
+                                                             0x1C, 0x16, 0xFF)]
+    recs += [rec(prot=UDP, tcp_flags=0x02, srcaddr=1000), rec(prot=ICMP, tcp_flags=0x14,
+                                                               srcaddr=1001)]
+    syn = [r["srcaddr"] for r in _filtered(synonly.SYN_ONLY, recs)]
+    assert syn == [0x02]                      # not SYN|ACK, not SYN|FIN, not UDP
+    rst = [r["srcaddr"] for r in _filtered(synonly.RST_ACK, recs)]
+    assert rst == [0x14]                      # not RST, not RST|ACK|PSH, not ICMP
+    any_syn = [r["srcaddr"] for r in _filtered(synonly.Rule(0x02, 0x02), recs)]
+    assert any_syn == [0x02, 0x12, 0x03, 0x16, 0xFF]
+    no_ack = [r["srcaddr"] for r in _filtered(synonly.Rule(0, 0x10), recs)]
+    assert no_ack == [0x02, 0x03, 0x00, 0x04]
+
+
+flag_records = st.fixed_dictionaries({
+    "prot": st.sampled_from((TCP, TCP, TCP, UDP, ICMP, 0)),
+    "tcp_flags": st.sampled_from((0x02, 0x12, 0x03, 0x14, 0x04, 0x1C, 0x10, 0x18, 0x00, 0xFF)),
+    "srcaddr": st.integers(0, 5), "dstaddr": st.integers(0, 5),
+    "srcport": st.sampled_from((0, 80, 1025, 65535)), "dstport": st.sampled_from((0, 80, 1025, 65535)),
+})
+
+
+def full_records(version):
+    """oracle-valid records of `version` whose interesting fields come from
+    small pools (so hosts and ports repeat)."""
+    return st.tuples(fst.records(version), flag_records).map(lambda t: dict(t[0], **t[1]))
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(FLAG_VERSIONS).flatmap(
+           lambda v: st.tuples(st.just(v), st.lists(full_records(v), max_size=80))),
+       st.integers(0, 255), st.sampled_from((0xFF, 0x02, 0x14, 0x12, 0x00)),
+       fst.byte_orders(), st.sampled_from((0, 1)))
+def test_filter_equals_python(vrecs, value, mask, order, zlevel):
+    version, recs = vrecs
+    value &= mask
+    got = _filtered(synonly.Rule(value, mask), recs, version, order, zlevel)
+    assert got == [r for r in recs if r["prot"] == TCP and r["tcp_flags"] & mask == value]
+
+
+# ---- the pair table ------------------------------------------------------
+
+def test_add_counts_all_flows_and_matching_flows_per_pair():
+    recs = [rec(prot=TCP, tcp_flags=0x02, srcaddr=1, dstport=80),
+            rec(prot=TCP, tcp_flags=0x12, srcaddr=1, dstport=80),
+            rec(prot=UDP, tcp_flags=0x02, srcaddr=1, dstport=53),
+            rec(prot=TCP, tcp_flags=0x02, srcaddr=2, dstport=80)]
+    r = ranking(recs)
+    assert r.table.pairs() == {(1, 80): (2, 1), (1, 53): (1, 0), (2, 80): (1, 1)}
+    r = ranking(recs, matching_only=True)
+    assert r.table.pairs() == {(1, 80): (1, 1), (2, 80): (1, 1)}
+
+
+def test_ingress_counts_rst_ack_per_destination_by_source_port():
+    recs = [rec(prot=TCP, tcp_flags=0x14, dstaddr=9, srcport=135),
+            rec(prot=TCP, tcp_flags=0x04, dstaddr=9, srcport=135),
+            rec(prot=TCP, tcp_flags=0x1C, dstaddr=9, srcport=135),
+            rec(prot=TCP, tcp_flags=0x14, dstaddr=9, srcport=445),
+            rec(prot=TCP, tcp_flags=0x02, srcaddr=9, dstport=135)]
+    r = ranking(recs, ingress=True)
+    assert r.table.pairs() == {(9, 135): (1, 1), (9, 445): (1, 1)}
+
+
+def test_table_grows_from_the_smallest_size():
+    recs = [rec(prot=TCP, tcp_flags=0x02, srcaddr=i % 50, dstport=i) for i in range(3000)]
+    r = ranking(recs, cap=4)
+    assert len(r.table) == 3000 and r.table.t.cap >= 4000
+    rep = r.report(threshold=60, max_ports=0)
+    assert [h.address for h in rep.hosts] == list(range(50))
+    assert all(h.count == 60 and len(h.ports) == 60 for h in rep.hosts)
+
+
+def _table(cap):
+    slots = ffi.new("ftc_pr_slot_t[]", cap)
+    return slots, ffi.new("ftc_pr_table_t *", {"slot": slots, "cap": cap, "used": 0})
+
+
+def test_add_says_full_with_done_and_resumes():
+    rt, (b,) = batches([rec(prot=TCP, tcp_flags=2, srcaddr=i) for i in range(5)])
+    slots, t = _table(4)                       # holds 3 entries (3/4 of 4)
+    done = ffi.new("size_t *")
+    f_src, f_dport = lib.FTC_F_SRCADDR, lib.FTC_F_DSTPORT
+    st_ = lib.ftc_pr_add(t, rt, b.ptr, b.n, f_src, f_dport, 2, 0xFF, 1, done)
+    assert st_ == lib.FTC_EFULL and done[0] == 3 and t.used == 3
+    slots2, t2 = _table(8)
+    assert lib.ftc_pr_rehash(t, t2) == lib.FTC_OK and t2.used == 3
+    assert lib.ftc_pr_add(t2, rt, b.ptr, b.n, f_src, f_dport, 2, 0xFF, 1, done) == lib.FTC_OK
+    assert done[0] == 5 and t2.used == 5
+    assert sum(t2.slot[i].flows for i in range(8)) == 5
+
+
+def test_c_entry_points_refuse_bad_arguments():
+    rt, (b,) = batches([rec()])
+    slots, t = _table(4)
+    done = ffi.new("size_t *")
+    F = lib.FTC_F_SRCADDR
+    assert lib.ftc_pr_add(ffi.NULL, rt, b.ptr, 1, F, F, 2, 255, 1, done) == lib.FTC_EINVAL
+    assert lib.ftc_pr_add(t, 99, b.ptr, 1, F, F, 2, 255, 1, done) == lib.FTC_EINVAL
+    assert lib.ftc_pr_add(t, rt, b.ptr, 1, -1, F, 2, 255, 1, done) == lib.FTC_EINVAL
+    done[0] = 2
+    assert lib.ftc_pr_add(t, rt, b.ptr, 1, F, F, 2, 255, 1, done) == lib.FTC_EINVAL
+    done[0] = 0
+    assert lib.ftc_pr_add(t, rt, ffi.NULL, 0, F, F, 2, 255, 1, done) == lib.FTC_OK
+    _, t3 = _table(3)                          # not a power of two
+    assert lib.ftc_pr_add(t3, rt, b.ptr, 1, F, F, 2, 255, 1, done) == lib.FTC_EINVAL
+    rt8, _ = batches([], "8.1")
+    assert lib.ftc_pr_add(t, rt8, ffi.NULL, 0, F, F, 2, 255, 1, done) == lib.FTC_EFIELD
+    _, small = _table(4)
+    small.used = 1                              # rehash needs an empty target
+    assert lib.ftc_pr_rehash(t, small) == lib.FTC_EINVAL
+    n = ffi.new("size_t *")
+    assert lib.ftc_pr_report(t, 1, 0, 0, ffi.NULL, ffi.NULL, ffi.NULL, 0, n, n, ffi.NULL) \
+        == lib.FTC_EINVAL
+
+
+def test_report_says_full_when_rows_do_not_fit():
+    r = ranking([rec(prot=TCP, tcp_flags=2, srcaddr=1, dstport=p) for p in range(3)])
+    t = r.table.t
+    work = ffi.new("uint32_t[]", 9)
+    hosts = ffi.new("ftc_pr_slot_t[]", 3)
+    rows = ffi.new("ftc_pr_row_t[]", 3)
+    a, b, c = (ffi.new("size_t *") for _ in range(3))
+    assert lib.ftc_pr_report(t, 1, 0, 0, work, hosts, rows, 2, a, b, c) == lib.FTC_EFULL
+    assert lib.ftc_pr_report(t, 1, 0, 0, work, hosts, rows, 3, a, b, c) == lib.FTC_OK
+    assert (a[0], b[0], c[0]) == (3, 1, 1)
+    assert [(rows[i].port, rows[i].port_rank, rows[i].host_rank) for i in range(3)] == \
+        [(0, 1, 1), (1, 2, 1), (2, 3, 1)]
+
+
+# ---- the report ------------------------------------------------------------
+
+def test_empty_input_gives_an_empty_report():
+    r = ranking([])
+    assert r.report(1) == portrank.Report([], 0)
+    assert list(portrank.text_lines(r.report(1))) == []
+
+
+def test_threshold_edges_and_ties():
+    recs = []
+    for host, n in ((10, 5), (11, 4), (12, 5), (9, 5)):
+        recs += [rec(prot=TCP, tcp_flags=2, srcaddr=host, dstport=80)] * n
+    rep = ranking(recs).report(threshold=5)
+    assert [(h.address, h.count) for h in rep.hosts] == [(9, 5), (10, 5), (12, 5)]
+    rep = ranking(recs).report(threshold=4)
+    assert [h.address for h in rep.hosts] == [9, 10, 12, 11] and rep.suspects == 4
+    assert ranking(recs).report(threshold=6) == portrank.Report([], 0)
+
+
+def test_ports_rank_by_flows_then_port_and_limits():
+    recs = [rec(prot=TCP, tcp_flags=2, srcaddr=1, dstport=p) for p in (445, 80, 80, 135, 135, 22)]
+    recs += [rec(prot=UDP, srcaddr=1, dstport=53)] * 3
+    recs += [rec(prot=TCP, tcp_flags=2, srcaddr=2, dstport=80)] * 7
+    r = ranking(recs)
+    rep = r.report(threshold=1, max_ports=0)
+    assert rep.hosts[0] == portrank.Host(2, 7, [(80, 7)])
+    assert rep.hosts[1] == portrank.Host(1, 6, [(53, 3), (80, 2), (135, 2), (22, 1), (445, 1)])
+    rep = r.report(threshold=1, max_hosts=1, max_ports=2)
+    assert rep.hosts == [portrank.Host(2, 7, [(80, 7)])] and rep.suspects == 2
+    rep = r.report(threshold=1, max_hosts=5, max_ports=2)
+    assert rep.hosts[1].ports == [(53, 3), (80, 2)]
+    rep = ranking(recs, matching_only=True).report(threshold=1, max_ports=0)
+    assert rep.hosts[1].ports == [(80, 2), (135, 2), (22, 1), (445, 1)]
+
+
+def test_text_layout_and_names():
+    rep = portrank.Report([portrank.Host(0x3DEC7BE1, 160, [(1025, 84), (80, 76)]),
+                           portrank.Host(0x0A000001, 30, [(31337, 30)])], 2)
+    assert list(portrank.text_lines(rep)) == [
+        "potential host1: 61.236.123.225", "-----",
+        " 84 times probe on dstport 1025", " 76 times probe on dstport 80", "",
+        "potential host2: 10.0.0.1", "-----", " 30 times probe on dstport 31337"]
+    names = portrank.load_names()
+    lines = list(portrank.text_lines(rep, names))
+    assert lines[2] == " 84 times probe on dstport 1025 (%s)" % names.name(1025)
+    assert lines[3] == " 76 times probe on dstport 80 (%s)" % names.name(80)
+    assert list(portrank.tsv_rows(rep)) == [("61.236.123.225", 160, 1025, 84),
+                                            ("61.236.123.225", 160, 80, 76),
+                                            ("10.0.0.1", 30, 31337, 30)]
+    assert portrank.tsv_columns(portrank.mode()) == ["host", "syn_only", "dstport", "flows"]
+    assert portrank.tsv_columns(portrank.mode(ingress=True), True) == \
+        ["host", "rst_ack", "srcport", "flows", "name"]
+    no_name = portrank.Report([portrank.Host(1, 1, [(4, 1)])], 1)
+    assert list(portrank.text_lines(no_name, names))[-1] == " 1 times probe on dstport 4"
+    assert list(portrank.tsv_rows(no_name, names)) == [("0.0.0.1", 1, 4, 1, "")]
+
+
+def test_worm_port_file_covers_the_articles_ports():
+    names = portrank.load_names()
+    for port in (135, 137, 138, 139, 445, 1025, 1433, 1434, 2745, 4444, 5554, 9996, 6129,
+                 12345, 27374, 80, 25, 69, 3389, 1080, 3128, 8080, 10080, 17300, 31337):
+        assert names.name(port), port
+    assert all("MyDoom" in names.name(p) for p in range(3127, 3199))
+    assert "Slammer" in names.name(1434) and "Sasser" in names.name(5554)
+    assert "Sasser" in names.name(9996) and "Bagle" in names.name(2745)
+    # flow-tools syntax: one `<number> <name>` per line, names without blanks
+    with open(portrank.WORM_PORTS, encoding="ascii") as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                number, name = line.split()
+                assert number.isdigit() and 0 <= int(number) <= 65535
+
+
+# ---- property: the C counting equals Python ----------------------------------
+
+def model(recs, ingress, matching_only, threshold, max_hosts, max_ports):
+    """The articles' three steps, written plainly."""
+    value = 0x14 if ingress else 0x02
+    hits = collections.Counter()
+    ports = collections.defaultdict(collections.Counter)
+    for r in recs:
+        match = r["prot"] == TCP and r["tcp_flags"] == value
+        host = r["dstaddr"] if ingress else r["srcaddr"]
+        port = r["srcport"] if ingress else r["dstport"]
+        if match:
+            hits[host] += 1
+        if match or not (ingress or matching_only):
+            ports[host][port] += 1
+    suspects = sorted((h for h in hits if hits[h] >= threshold), key=lambda h: (-hits[h], h))
+    out = []
+    for h in suspects[:max_hosts or None]:
+        ranked = sorted(ports[h].items(), key=lambda pf: (-pf[1], pf[0]))
+        out.append(portrank.Host(h, hits[h], ranked[:max_ports or None]))
+    return portrank.Report(out, len(suspects))
+
+
+@settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(FLAG_VERSIONS).flatmap(
+           lambda v: st.tuples(st.just(v), st.lists(full_records(v), max_size=150))),
+       st.booleans(), st.booleans(), st.integers(1, 6), st.integers(0, 3), st.integers(0, 3),
+       fst.byte_orders(), st.integers(1, 40))
+def test_ranking_equals_python(vrecs, ingress, matching_only, threshold, max_hosts,
+                               max_ports, order, per_batch):
+    version, recs = vrecs
+    rt, bs = batches(recs, version, order, per_batch=per_batch)
+    m = portrank.mode(ingress=ingress, matching_only=matching_only)
+    got = portrank.rank(bs, rt, m, threshold, max_hosts, max_ports)
+    assert got == model(recs, ingress, matching_only, threshold, max_hosts, max_ports)
