@@ -372,6 +372,26 @@ int64_t ftc_agg_rank(const ftc_agg_table_t *t, int metric, uint64_t min_value,
                      uint32_t *idx, size_t max, uint32_t *scratch);
 
 /* ---- icmp.c (flow-icmpdecode) ---- */
+/* ICMP flows keep type and code in dstport: type = dstport >> 8, code =
+   dstport & 0xFF.  Names follow the IANA registry (man flow-icmpdecode). */
+#define FTC_ICMP_TSV       0x01   /* tab-separated listing, no padding */
+#define FTC_ICMP_LINE_MAX  256    /* cap must exceed this for any progress */
+/* Name of ICMP type `type`, or NULL when it has none. */
+const char *ftc_icmp_type_name(unsigned type);
+/* Name of code `code` of type `type`: NULL when unknown (or the type is);
+   "-" for code 0 of a known type that defines no codes. */
+const char *ftc_icmp_code_name(unsigned type, unsigned code);
+/* FTC_OK when records of type rt have every field the listing prints,
+   FTC_EFIELD when not, FTC_EINVAL for a bad rt. */
+int ftc_icmp_check(int rt);
+/* Column header line of the listing into out[0..cap); *len = bytes. */
+int ftc_icmp_header(unsigned opts, char *out, size_t cap, size_t *len);
+/* List records recs[0..n) of type rt, one line each (source, destination,
+   type, code, their names, dPkts, dOctets, bytes per packet), into
+   out[0..cap).  Whole lines only: *consumed records, *len bytes.  FTC_OK
+   when all n were consumed, FTC_EFULL when the buffer filled first. */
+int ftc_icmp_format(const uint8_t *recs, size_t n, int rt, unsigned opts,
+                    char *out, size_t cap, size_t *len, size_t *consumed);
 
 /* ---- zone.c (flow-zonecheck, flow-topn) ---- */
 
