@@ -292,3 +292,42 @@ def test_stream_output_refuses_a_terminal(flow_bin, require, sample):
         os.close(master)
     assert res.returncode == 1
     assert error_lines(res.stderr) == [PROG + ": will not write binary flow data to a terminal"]
+
+
+# ---- in-process -------------------------------------------------------------
+
+def load():
+    import importlib.machinery
+    import importlib.util
+    from pathlib import Path
+    path = str(Path(__file__).resolve().parents[2] / "bin" / PROG)
+    loader = importlib.machinery.SourceFileLoader("cmd_flow_icmpdecode", path)
+    spec = importlib.util.spec_from_loader("cmd_flow_icmpdecode", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def test_in_process(tmp_path, capsysbinary, empty_stream):
+    from pyflowtools import cli
+    mod = load()
+    recs = [dict({k: 0 for k in oracle.fields("5")}, srcaddr=0x0A000001, dstaddr=0x0A000002,
+                 prot=1, dstport=0x0303, dPkts=2, dOctets=184)] * 3
+    f = tmp_path / "in.ft"
+    f.write_bytes(oracle.write_stream({"d_version": 5, "flags": oracle.HF_STREAMING}, recs))
+    assert cli.run(mod.main, ["-u", "-o", "tsv", str(f)]) == 0
+    out, err = capsysbinary.readouterr()
+    assert out.decode().splitlines()[1:] == ["10.0.0.2\t3\t0\t0\t3"] and err == b""
+    assert cli.run(mod.main, ["-o", "tsv", "-t", "3/3", "-s", "92", str(f)]) == 0
+    out, err = capsysbinary.readouterr()
+    assert out.decode().splitlines()[1:] == [
+        "10.0.0.1\t10.0.0.2\t3\t3\tdest-unreachable\tport-unreachable\t2\t184\t92"] * 3
+    assert cli.run(mod.main, [str(empty_stream)]) == 0
+    out, err = capsysbinary.readouterr()
+    assert out.count(b"\n") == 1 and err == b""
+    assert cli.run(mod.main, ["-t", "3/x", str(f)]) == 1
+    assert cli.run(mod.main, ["-h"]) == 0
+    out, err = capsysbinary.readouterr()
+    assert out == b""
+    assert err.startswith(b"flow-icmpdecode: bad ICMP type/code list '3/x': ")
+    assert err.count(b"\n") == 2 + mod.USAGE.count("\n") and b"\nUsage: " in err
