@@ -394,6 +394,83 @@ int ftc_icmp_format(const uint8_t *recs, size_t n, int rt, unsigned opts,
                     char *out, size_t cap, size_t *len, size_t *consumed);
 
 /* ---- zone.c (flow-zonecheck, flow-topn) ---- */
+/* Special zones.  Address sets are built from prefixes into sorted,
+   disjoint ranges; a range carries the value of its LONGEST covering
+   prefix (longest prefix match), so a lookup is one binary search. */
+typedef struct {
+    uint32_t net;        /* network, host order, no bits beyond len */
+    uint32_t len;        /* 0..32 */
+    uint32_t value;      /* what an address under this prefix maps to */
+} ftc_zone_prefix_t;
+
+typedef struct {
+    uint32_t lo, hi;     /* addresses, inclusive */
+    uint32_t value;
+} ftc_zone_range_t;
+
+/* Sort pfx[0..n) in place and paint it into ranges out[0..cap): *nout
+   ranges, at most 2n.  FTC_EINVAL for a bad or duplicate prefix,
+   FTC_EFULL when cap is too small. */
+int ftc_zone_ranges(ftc_zone_prefix_t *pfx, size_t n, ftc_zone_range_t *out,
+                    size_t cap, size_t *nout);
+/* Value of the range holding addr, or -1. */
+int64_t ftc_zone_lookup(const ftc_zone_range_t *r, size_t n, uint32_t addr);
+
+/* A service key is (prot << 16) | port; svc[svc_start[z] .. svc_start[z+1])
+   are the allowed services of zone entry z as sorted, disjoint inclusive
+   ranges {lo, hi} of keys. */
+typedef struct {
+    const ftc_zone_range_t *zones;   /* address -> zone entry (value) */
+    size_t n_zones;
+    const ftc_zone_range_t *inside;  /* the enterprise's networks (-L) */
+    size_t n_inside;
+    const uint32_t *svc_start;       /* entries + 1 */
+    const uint32_t *svc;             /* pairs lo, hi */
+    size_t n_entries;                /* zone entries */
+} ftc_zone_db_t;
+
+#define FTC_ZONE_ALERT     1      /* level */
+#define FTC_ZONE_RED       2
+#define FTC_ZONE_INGRESS   1      /* direction */
+#define FTC_ZONE_EGRESS    2
+#define FTC_ZONE_TSV       0x01   /* ftc_zone_format: tab-separated */
+#define FTC_ZONE_LINE_MAX  160    /* longest alert line */
+
+typedef struct {
+    uint64_t start_ms;   /* absolute time of First, ms */
+    uint32_t index;      /* record number in the batch */
+    uint32_t entry;      /* zone entry of the server */
+    uint32_t server, peer;
+    uint32_t dPkts, dOctets;
+    uint16_t server_port, peer_port;
+    uint8_t  prot, tcp_flags;
+    uint8_t  level, direction;
+} ftc_zone_alert_t;
+
+/* Classify records recs[*done..n) of type rt: ingress = TCP from a peer
+   outside `inside` to a zone server, destination port not allowed, ACK set
+   and flags != RST|ACK; egress = TCP (flags != RST|ACK) or UDP from a zone
+   server to an outside peer, source port not allowed; egress with PSH, or
+   UDP, is RED.  Alerts in record order into out[0..cap): *produced.  A
+   record may raise two (both ends zone servers).  FTC_EFULL: out is full,
+   *done = records classified; call again with a fresh out. */
+int ftc_zone_check(const ftc_zone_db_t *db, int rt, const uint8_t *recs, size_t n,
+                   size_t *done, ftc_zone_alert_t *out, size_t cap, size_t *produced);
+/* Keep the records named by alerts a[0..na) (indexes ascending), compacted
+   to the front in order, each once; *kept = their number. */
+int ftc_zone_keep(const ftc_zone_alert_t *a, size_t na, int rt, uint8_t *recs,
+                  size_t n, size_t *kept);
+/* The column title line ("# level ..." aligned, or "#level<TAB>direction
+   ..." with FTC_ZONE_TSV) into out[0..cap), cap > FTC_ZONE_LINE_MAX. */
+int ftc_zone_header(unsigned opts, char *out, size_t cap, size_t *len);
+/* Alerts a[0..na) as text lines (level, direction, server, server port,
+   peer, peer port, protocol, flags, packets, octets, start time in local
+   time), aligned, or tab-separated with FTC_ZONE_TSV, into out[0..cap);
+   whole lines: *consumed alerts, *len bytes; FTC_EFULL when the buffer
+   filled first. */
+int ftc_zone_format(const ftc_zone_alert_t *a, size_t na, unsigned opts,
+                    ftc_fmt_state_t *st, char *out, size_t cap, size_t *len,
+                    size_t *consumed);
 
 /* ---- portrank.c (flow-synonly, flow-portrank) ---- */
 /* TCP flag rules: a record matches when prot == 6 and
