@@ -15,8 +15,9 @@ flag and service tests, the alert lines.  Python only loops over batches
 and keeps the per-server summary of the (few) alerts.
 """
 import collections
+import os
 
-from pyflowtools import detect
+from pyflowtools import detect, symbols
 from pyflowtools._native import ffi, lib, check
 from pyflowtools.errors import FormatError, InternalError, UsageError
 
@@ -105,8 +106,19 @@ def parse(text, path="zones"):
     return zones
 
 
+def resolve(path):
+    """`path`, or for a bare file name that is not in the current
+    directory, the shipped file of that name in the data folder (as
+    flow-filter -f does): `-z zones.conf` finds the example."""
+    if os.path.exists(path) or os.sep in path:
+        return path
+    shipped = os.path.join(symbols.DATA_DIR, path)
+    return shipped if os.path.isfile(shipped) else path
+
+
 def load(path):
     """Parse the zone file at `path` (OSError when it cannot be read)."""
+    path = resolve(path)
     with open(path, "rb") as f:
         data = f.read()
     try:
