@@ -505,7 +505,19 @@ int ftc_pr_add(ftc_pr_table_t *t, int rt, const uint8_t *recs, size_t n,
 /* Move every entry of `from` into the bigger, zeroed table `to`. */
 int ftc_pr_rehash(const ftc_pr_table_t *from, ftc_pr_table_t *to);
 
-/* One report row: a host at or above the threshold and one of its ports. */
+/* The report, in three calls.  (1) ftc_pr_hosts: per host, the sums of
+   flows and matching flows of its pairs with a matching flow (of all its
+   pairs when threshold is 0) into `hosts`, a zeroed table of the same kind
+   with key = host address.  FTC_EFULL: give a bigger zeroed table and
+   call again. */
+int ftc_pr_hosts(const ftc_pr_table_t *t, uint64_t threshold, ftc_pr_table_t *hosts);
+/* (2) The slot indexes of the hosts with hits >= threshold into idx, by
+   hits descending, then address ascending (idx and scratch: hosts->used
+   entries each).  Returns their number. */
+int64_t ftc_pr_rank_hosts(const ftc_pr_table_t *hosts, uint64_t threshold, uint32_t *idx,
+                          uint32_t *scratch);
+
+/* One report row: a reported host and one of its ports. */
 typedef struct {
     uint32_t host;
     uint32_t port;
@@ -515,17 +527,14 @@ typedef struct {
     uint32_t port_rank;  /* 1, 2, ... within the host */
 } ftc_pr_row_t;
 
-/* Hosts whose matching flows (summed over their ports) are >= threshold,
-   by that count descending then address ascending, at most max_hosts (0:
-   all); for each, its ports by flows descending then port ascending, at
-   most max_ports (0: all), as rows in that order.  work holds 3 * t->used
-   entries, hosts t->used entries (scratch).  *nrows rows written, *nhosts
-   hosts reported, *nsuspects hosts at or above the threshold.  FTC_EFULL:
-   more than cap rows (nothing useful written). */
-int ftc_pr_report(const ftc_pr_table_t *t, uint64_t threshold, size_t max_hosts,
-                  size_t max_ports, uint32_t *work, ftc_pr_slot_t *hosts,
-                  ftc_pr_row_t *rows, size_t cap, size_t *nrows, size_t *nhosts,
-                  size_t *nsuspects);
+/* (3) The ports of the reported hosts, idx[0..nh) from ftc_pr_rank_hosts:
+   rows by host rank, then flows descending, then port ascending, at most
+   max_ports per host (0: all).  rank_of: hosts->cap entries of scratch;
+   rows and tmp hold cap rows each.  *nrows = rows written.  FTC_EFULL:
+   those hosts have *nrows (host, port) pairs, more than cap. */
+int ftc_pr_ports(const ftc_pr_table_t *t, const ftc_pr_table_t *hosts, const uint32_t *idx,
+                 size_t nh, size_t max_ports, uint32_t *rank_of, ftc_pr_row_t *rows,
+                 ftc_pr_row_t *tmp, size_t cap, size_t *nrows);
 
 /* ---- pdu.c (NetFlow export datagrams) ---- */
 /* Datagrams are big-endian on the wire (formats.md 6); records are host

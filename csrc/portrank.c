@@ -106,113 +106,173 @@ int ftc_pr_rehash(const ftc_pr_table_t *from, ftc_pr_table_t *to)
     return FTC_OK;
 }
 
-/* ---- report ---------------------------------------------------------- */
+/* ---- report ----------------------------------------------------------
+ * Only the pairs of suspect hosts are sorted: a table of millions of
+ * pairs with few suspects costs two sequential scans. */
 
-/* is entry a strictly before entry b? */
-typedef int (*before_fn)(const ftc_pr_slot_t *v, uint32_t a, uint32_t b);
-
-static int by_key(const ftc_pr_slot_t *v, uint32_t a, uint32_t b)
+/* slot of key in t, or NULL */
+static const ftc_pr_slot_t *find(const ftc_pr_table_t *t, uint64_t key)
 {
-    return v[a].key < v[b].key;
+    uint32_t mask = t->cap - 1, j = (uint32_t)mix(key) & mask, probes;
+    for (probes = 0; probes < t->cap; probes++) {
+        const ftc_pr_slot_t *s = &t->slot[j];
+        if (!s->flows)
+            return NULL;
+        if (s->key == key)
+            return s;
+        j = (j + 1) & mask;
+    }
+    return NULL;
 }
 
-/* ports of one host: flows descending, then port (key) ascending */
-static int by_flows(const ftc_pr_slot_t *v, uint32_t a, uint32_t b)
+int ftc_pr_hosts(const ftc_pr_table_t *t, uint64_t threshold, ftc_pr_table_t *hosts)
 {
-    if (v[a].flows != v[b].flows)
-        return v[a].flows > v[b].flows;
-    return v[a].key < v[b].key;
+    uint32_t i, mask;
+    if (!valid_table(t) || !valid_table(hosts) || hosts->used != 0)
+        return FTC_EINVAL;
+    mask = hosts->cap - 1;
+    for (i = 0; i < t->cap; i++) {
+        const ftc_pr_slot_t *s = &t->slot[i];
+        uint64_t host;
+        uint32_t j;
+        if (!s->flows || (!s->hits && threshold))
+            continue;
+        host = s->key >> 32;
+        j = (uint32_t)mix(host) & mask;
+        while (hosts->slot[j].flows && hosts->slot[j].key != host)
+            j = (j + 1) & mask;
+        if (!hosts->slot[j].flows) {
+            if (full(hosts))
+                return FTC_EFULL;
+            hosts->slot[j].key = host;
+            hosts->used++;
+        }
+        hosts->slot[j].flows += s->flows;
+        hosts->slot[j].hits += s->hits;
+    }
+    return FTC_OK;
 }
 
-/* hosts: matching flows descending, then address (key) ascending */
-static int by_hits(const ftc_pr_slot_t *v, uint32_t a, uint32_t b)
+/* hosts: matching flows descending, then address ascending */
+static int host_before(const ftc_pr_slot_t *v, uint32_t a, uint32_t b)
 {
     if (v[a].hits != v[b].hits)
         return v[a].hits > v[b].hits;
     return v[a].key < v[b].key;
 }
 
-/* stable bottom-up merge sort of idx[0..m) (no recursion), tmp: m entries */
-static void msort(uint32_t *idx, uint32_t *tmp, size_t m, before_fn before,
-                  const ftc_pr_slot_t *v)
+int64_t ftc_pr_rank_hosts(const ftc_pr_table_t *hosts, uint64_t threshold, uint32_t *idx,
+                          uint32_t *scratch)
 {
-    size_t width;
+    size_t m = 0, width;
+    uint32_t i;
+    if (!valid_table(hosts) || (hosts->used && (!idx || !scratch)))
+        return FTC_EINVAL;
+    for (i = 0; i < hosts->cap; i++) {
+        const ftc_pr_slot_t *s = &hosts->slot[i];
+        if (s->flows && s->hits >= threshold) {
+            if (m == hosts->used)
+                return FTC_EINVAL;              /* used count is wrong */
+            idx[m++] = i;
+        }
+    }
+    /* stable bottom-up merge sort, no recursion */
     for (width = 1; width < m; width *= 2) {
         size_t lo;
         for (lo = 0; lo < m; lo += 2 * width) {
             size_t mid = lo + width < m ? lo + width : m;
             size_t hi = lo + 2 * width < m ? lo + 2 * width : m;
-            size_t a = lo, b = mid, o = lo;
-            while (a < mid && b < hi)
-                tmp[o++] = before(v, idx[b], idx[a]) ? idx[b++] : idx[a++];
-            while (a < mid)
-                tmp[o++] = idx[a++];
-            while (b < hi)
-                tmp[o++] = idx[b++];
+            size_t x = lo, y = mid, o = lo;
+            while (x < mid && y < hi)
+                scratch[o++] = host_before(hosts->slot, idx[y], idx[x]) ? idx[y++] : idx[x++];
+            while (x < mid)
+                scratch[o++] = idx[x++];
+            while (y < hi)
+                scratch[o++] = idx[y++];
         }
-        memcpy(idx, tmp, m * sizeof *idx);
+        memcpy(idx, scratch, m * sizeof *idx);
     }
+    return (int64_t)m;
 }
 
-int ftc_pr_report(const ftc_pr_table_t *t, uint64_t threshold, size_t max_hosts,
-                  size_t max_ports, uint32_t *work, ftc_pr_slot_t *hosts,
-                  ftc_pr_row_t *rows, size_t cap, size_t *nrows, size_t *nhosts,
-                  size_t *nsuspects)
+/* rows: host rank ascending, flows descending, port ascending */
+static int row_before(const ftc_pr_row_t *a, const ftc_pr_row_t *b)
 {
-    uint32_t *idx, *tmp, *hidx;
-    size_t m = 0, i, k = 0, r, out = 0, nh;
-    if (!valid_table(t) || !nrows || !nhosts || !nsuspects || (cap && !rows)
-        || (t->used && (!work || !hosts)))
+    if (a->host_rank != b->host_rank)
+        return a->host_rank < b->host_rank;
+    if (a->flows != b->flows)
+        return a->flows > b->flows;
+    return a->port < b->port;
+}
+
+int ftc_pr_ports(const ftc_pr_table_t *t, const ftc_pr_table_t *hosts, const uint32_t *idx,
+                 size_t nh, size_t max_ports, uint32_t *rank_of, ftc_pr_row_t *rows,
+                 ftc_pr_row_t *tmp, size_t cap, size_t *nrows)
+{
+    size_t m = 0, r, width, out;
+    uint32_t i, prev;
+    if (!valid_table(t) || !valid_table(hosts) || !nrows || (nh && (!idx || !rank_of))
+        || nh > hosts->used || (cap && (!rows || !tmp)))
         return FTC_EINVAL;
-    *nrows = *nhosts = *nsuspects = 0;
-    idx = work;
-    tmp = work + t->used;
-    hidx = work + 2 * (size_t)t->used;
-    for (i = 0; i < t->cap; i++)
-        if (t->slot[i].flows) {
-            if (m == t->used)
-                return FTC_EINVAL;           /* used count is wrong */
-            idx[m++] = (uint32_t)i;
-        }
-    /* group the pairs by host: key order is (host, port) order */
-    msort(idx, tmp, m, by_key, t->slot);
-    for (i = 0; i < m;) {
-        uint32_t host = (uint32_t)(t->slot[idx[i]].key >> 32);
-        uint64_t sum = 0;
-        size_t j = i;
-        while (j < m && (uint32_t)(t->slot[idx[j]].key >> 32) == host)
-            sum += t->slot[idx[j++]].hits;
-        if (sum >= threshold) {
-            hosts[k].key = host;
-            hosts[k].flows = (uint64_t)i | (uint64_t)(j - i) << 32;   /* run */
-            hosts[k].hits = sum;
-            hidx[k] = (uint32_t)k;
-            k++;
-        }
-        i = j;
-    }
-    msort(hidx, tmp, k, by_hits, hosts);
-    nh = max_hosts && max_hosts < k ? max_hosts : k;
+    *nrows = 0;
+    if (!nh)
+        return FTC_OK;
+    memset(rank_of, 0, (size_t)hosts->cap * sizeof *rank_of);
     for (r = 0; r < nh; r++) {
-        const ftc_pr_slot_t *h = &hosts[hidx[r]];
-        size_t start = (size_t)(h->flows & 0xFFFFFFFFu), len = (size_t)(h->flows >> 32);
-        size_t np = max_ports && max_ports < len ? max_ports : len, p;
-        msort(idx + start, tmp, len, by_flows, t->slot);
-        if (np > cap - out)
-            return FTC_EFULL;
-        for (p = 0; p < np; p++) {
-            const ftc_pr_slot_t *s = &t->slot[idx[start + p]];
-            ftc_pr_row_t *row = &rows[out++];
-            row->host = (uint32_t)h->key;
+        if (idx[r] >= hosts->cap || !hosts->slot[idx[r]].flows)
+            return FTC_EINVAL;
+        rank_of[idx[r]] = (uint32_t)(r + 1);
+    }
+    for (i = 0; i < t->cap; i++) {
+        const ftc_pr_slot_t *s = &t->slot[i], *h;
+        uint32_t rank;
+        if (!s->flows || !(h = find(hosts, s->key >> 32)))
+            continue;
+        rank = rank_of[h - hosts->slot];
+        if (!rank)
+            continue;
+        if (m < cap) {
+            ftc_pr_row_t *row = &rows[m];
+            row->host = (uint32_t)(s->key >> 32);
             row->port = (uint32_t)(s->key & 0xFFFFFFFFu);
             row->host_hits = h->hits;
             row->flows = s->flows;
-            row->host_rank = (uint32_t)(r + 1);
-            row->port_rank = (uint32_t)(p + 1);
+            row->host_rank = rank;
+            row->port_rank = 0;
         }
+        m++;
+    }
+    if (m > cap) {
+        *nrows = m;
+        return FTC_EFULL;
+    }
+    for (width = 1; width < m; width *= 2) {
+        size_t lo;
+        for (lo = 0; lo < m; lo += 2 * width) {
+            size_t mid = lo + width < m ? lo + width : m;
+            size_t hi = lo + 2 * width < m ? lo + 2 * width : m;
+            size_t x = lo, y = mid, o = lo;
+            while (x < mid && y < hi)
+                tmp[o++] = row_before(&rows[y], &rows[x]) ? rows[y++] : rows[x++];
+            while (x < mid)
+                tmp[o++] = rows[x++];
+            while (y < hi)
+                tmp[o++] = rows[y++];
+        }
+        memcpy(rows, tmp, m * sizeof *rows);
+    }
+    /* number the ports of each host; keep the first max_ports */
+    out = 0;
+    prev = 0;
+    for (r = 0; r < m; r++) {
+        uint32_t pr = rows[r].host_rank == prev ? rows[out - 1].port_rank + 1 : 1;
+        if (rows[r].host_rank == prev && max_ports && pr > max_ports)
+            continue;
+        rows[out] = rows[r];
+        rows[out].port_rank = pr;
+        prev = rows[out].host_rank;
+        out++;
     }
     *nrows = out;
-    *nhosts = nh;
-    *nsuspects = k;
     return FTC_OK;
 }

@@ -103,25 +103,40 @@ class Ranking:
         """Report of the hosts with at least `threshold` matching flows
         (count descending, address ascending; at most max_hosts, 0 = all),
         each with its ports (flows descending, port ascending; at most
-        max_ports, 0 = all)."""
+        max_ports, 0 = all).  Three C calls; only the suspects' pairs are
+        sorted."""
         t = self.table.t
-        used = t.used
-        cap = used
-        if max_hosts and max_ports:
-            cap = min(cap, max_hosts * max_ports)
-        work = ffi.new("uint32_t[]", 3 * used + 1)
-        hosts = ffi.new("ftc_pr_slot_t[]", used + 1)
-        rows = ffi.new("ftc_pr_row_t[]", cap + 1)
-        nrows, nhosts, nsusp = ffi.new("size_t *"), ffi.new("size_t *"), ffi.new("size_t *")
-        check(lib.ftc_pr_report(t, threshold, max_hosts, max_ports, work, hosts,
-                                rows, cap + 1, nrows, nhosts, nsusp))
+        hosts = PairTable(1 << 8)
+        while True:
+            st = lib.ftc_pr_hosts(t, threshold, hosts.t)
+            if st != lib.FTC_EFULL:
+                check(st)
+                break
+            hosts = PairTable(hosts.t.cap * 4)
+        n = hosts.t.used
+        idx = ffi.new("uint32_t[]", n + 1)
+        suspects = check(lib.ftc_pr_rank_hosts(hosts.t, threshold, idx,
+                                               ffi.new("uint32_t[]", n + 1)))
+        nh = min(suspects, max_hosts) if max_hosts else suspects
+        rank_of = ffi.new("uint32_t[]", hosts.t.cap)
+        nrows = ffi.new("size_t *")
+        cap = nh * 16
+        while True:
+            rows = ffi.new("ftc_pr_row_t[]", cap + 1)
+            tmp = ffi.new("ftc_pr_row_t[]", cap + 1)
+            st = lib.ftc_pr_ports(t, hosts.t, idx, nh, max_ports, rank_of, rows, tmp,
+                                  cap + 1, nrows)
+            if st != lib.FTC_EFULL:
+                check(st)
+                break
+            cap = nrows[0]
         out = []
         for i in range(nrows[0]):
             r = rows[i]
             if r.port_rank == 1:
                 out.append(Host(r.host, r.host_hits, []))
             out[-1].ports.append((r.port, r.flows))
-        return Report(out, nsusp[0])
+        return Report(out, suspects)
 
 
 def rank(batches, rectype, mode_=None, threshold=DEFAULT_THRESHOLD, max_hosts=0,

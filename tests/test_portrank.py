@@ -198,22 +198,46 @@ def test_c_entry_points_refuse_bad_arguments():
     small.used = 1                              # rehash needs an empty target
     assert lib.ftc_pr_rehash(t, small) == lib.FTC_EINVAL
     n = ffi.new("size_t *")
-    assert lib.ftc_pr_report(t, 1, 0, 0, ffi.NULL, ffi.NULL, ffi.NULL, 0, n, n, ffi.NULL) \
+    assert lib.ftc_pr_hosts(t, 1, small) == lib.FTC_EINVAL          # hosts not empty
+    assert lib.ftc_pr_hosts(t, 1, ffi.NULL) == lib.FTC_EINVAL
+    assert lib.ftc_pr_rank_hosts(small, 1, ffi.NULL, ffi.NULL) == lib.FTC_EINVAL
+    assert lib.ftc_pr_ports(t, t, ffi.NULL, 1, 0, ffi.NULL, ffi.NULL, ffi.NULL, 0, n) \
         == lib.FTC_EINVAL
+    assert lib.ftc_pr_ports(t, t, ffi.NULL, 0, 0, ffi.NULL, ffi.NULL, ffi.NULL, 0, n) \
+        == lib.FTC_OK and n[0] == 0
 
 
-def test_report_says_full_when_rows_do_not_fit():
-    r = ranking([rec(prot=TCP, tcp_flags=2, srcaddr=1, dstport=p) for p in range(3)])
+def test_report_calls_say_full_and_resume():
+    recs = [rec(prot=TCP, tcp_flags=2 if p % 2 else 0x12, srcaddr=p % 4, dstport=p)
+            for p in range(12)]
+    r = ranking(recs)
     t = r.table.t
-    work = ffi.new("uint32_t[]", 9)
-    hosts = ffi.new("ftc_pr_slot_t[]", 3)
-    rows = ffi.new("ftc_pr_row_t[]", 3)
-    a, b, c = (ffi.new("size_t *") for _ in range(3))
-    assert lib.ftc_pr_report(t, 1, 0, 0, work, hosts, rows, 2, a, b, c) == lib.FTC_EFULL
-    assert lib.ftc_pr_report(t, 1, 0, 0, work, hosts, rows, 3, a, b, c) == lib.FTC_OK
-    assert (a[0], b[0], c[0]) == (3, 1, 1)
-    assert [(rows[i].port, rows[i].port_rank, rows[i].host_rank) for i in range(3)] == \
-        [(0, 1, 1), (1, 2, 1), (2, 3, 1)]
+    _, hosts = _table(4)                       # 4 hosts, room for 3
+    assert lib.ftc_pr_hosts(t, 0, hosts) == lib.FTC_EFULL
+    _, hosts = _table(4)                       # the 2 with SYN-only flows fit
+    assert lib.ftc_pr_hosts(t, 1, hosts) == lib.FTC_OK
+    _, hosts = _table(8)
+    assert lib.ftc_pr_hosts(t, 1, hosts) == lib.FTC_OK and hosts.used == 2   # hosts 1 and 3
+    _, all_hosts = _table(8)
+    assert lib.ftc_pr_hosts(t, 0, all_hosts) == lib.FTC_OK and all_hosts.used == 4
+    idx, scratch = ffi.new("uint32_t[]", 2), ffi.new("uint32_t[]", 2)
+    assert lib.ftc_pr_rank_hosts(hosts, 1, idx, scratch) == 2
+    assert [hosts.slot[idx[i]].key for i in range(2)] == [1, 3]          # tie: address
+    assert [hosts.slot[idx[i]].hits for i in range(2)] == [3, 3]
+    assert [hosts.slot[idx[i]].flows for i in range(2)] == [3, 3]
+    assert lib.ftc_pr_rank_hosts(hosts, 4, idx, scratch) == 0
+    rank_of = ffi.new("uint32_t[]", 8)
+    rows, tmp = ffi.new("ftc_pr_row_t[]", 6), ffi.new("ftc_pr_row_t[]", 6)
+    n = ffi.new("size_t *")
+    assert lib.ftc_pr_ports(t, hosts, idx, 2, 0, rank_of, rows, tmp, 5, n) == lib.FTC_EFULL
+    assert n[0] == 6
+    assert lib.ftc_pr_ports(t, hosts, idx, 2, 0, rank_of, rows, tmp, 6, n) == lib.FTC_OK
+    got = [(rows[i].host, rows[i].port, rows[i].host_rank, rows[i].port_rank, rows[i].host_hits)
+           for i in range(n[0])]
+    assert got == [(1, 1, 1, 1, 3), (1, 5, 1, 2, 3), (1, 9, 1, 3, 3),
+                   (3, 3, 2, 1, 3), (3, 7, 2, 2, 3), (3, 11, 2, 3, 3)]
+    assert lib.ftc_pr_ports(t, hosts, idx, 1, 2, rank_of, rows, tmp, 6, n) == lib.FTC_OK
+    assert [(rows[i].host, rows[i].port) for i in range(n[0])] == [(1, 1), (1, 5)]
 
 
 # ---- the report ------------------------------------------------------------
