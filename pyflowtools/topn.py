@@ -149,7 +149,8 @@ def load_baseline(path, key, metric):
             continue
         try:
             addrs = tuple(detect.parse_ipv4(a) for a in fields[:want])
-            if len(addrs) != want or len(fields) > want + 1:
+            if len(addrs) != want or len(fields) > want + 1 \
+                    or not all(v.isdigit() for v in fields[want:]):
                 raise ValueError("want %s" % ("SOURCE DESTINATION [VALUE]" if want == 2
                                               else "ADDRESS [VALUE]"))
         except ValueError as e:
