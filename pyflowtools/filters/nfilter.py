@@ -168,7 +168,6 @@ class Definition:
         self.lineno = lineno
         self.groups = [[]]
         self.invert = False
-        self.refs = []                # (match type, primitive name, line)
 
     def __repr__(self):
         return "Definition(%r)" % (self.name,)
@@ -228,8 +227,8 @@ def _number(tok):
     return lists.strtol(tok)[0]
 
 
-_FLOAT = re.compile(r"\s*[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)",
-                    re.I)
+_FLOAT = re.compile(r"\s*[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?"
+                    r"|inf(?:inity)?|nan)", re.I)
 
 
 def _double(tok):
@@ -303,7 +302,8 @@ class _Parser:
             try:
                 t = self._symtabs[name] = symbols.load(name)
             except (OSError, FlowToolsError) as e:
-                self.error("cannot load %s: %s" % (symbols.path(name), getattr(e, "strerror", None) or e))
+                reason = getattr(e, "strerror", None) or e
+                self.error("cannot load %s: %s" % (symbols.path(name), reason))
         return t
 
     # ---- driver
@@ -567,33 +567,23 @@ def _source(src, tod=False):
 
 
 def _bitmap_node(src, p):
-    """A list primitive as one bitmap test (true = permit)."""
+    """A list primitive as one bitmap test (true = permit); a constant when
+    every value the (masked) field can take has the same verdict."""
     nbits = 1 << _FIELD_WIDTH_BITS.get(src, 16)
-    if p.default:
-        bm = bytearray(b"\xff") * (nbits // 8)
-    else:
-        bm = bytearray(nbits // 8)
+    bm = bytearray(b"\xff" if p.default else b"\0") * (nbits // 8)
     for v, permit in p.values.items():
         if permit:
             bm[v >> 3] |= 1 << (v & 7)
         else:
             bm[v >> 3] &= ~(1 << (v & 7)) & 0xFF
-    reach = set()
-    if p.type in MASKED_TYPES:
-        reach = {v & p.mask for v in range(nbits)}
-        bits = [bm[v >> 3] >> (v & 7) & 1 for v in reach]
-    else:
-        bits = None
-    if bits is not None:
-        if all(bits):
-            return TRUE
-        if not any(bits):
-            return FALSE
-    elif bm.count(0xFF) == len(bm):
-        return TRUE
-    elif bm.count(0) == len(bm):
-        return FALSE
     mask = p.mask if p.type in MASKED_TYPES else None
+    if mask is None:
+        verdicts = {0xFF: True, 0: False}.get(bm[0]) if bm.count(bm[0]) == len(bm) else None
+    else:
+        seen = {bm[(v & mask) >> 3] >> ((v & mask) & 7) & 1 for v in range(nbits)}
+        verdicts = bool(seen.pop()) if len(seen) == 1 else None
+    if verdicts is not None:
+        return TRUE if verdicts else FALSE
     return program.bitmap(src, bytes(bm), mask=mask)
 
 
