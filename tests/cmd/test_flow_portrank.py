@@ -204,6 +204,8 @@ def test_inputs_files_directories_compressed_big_endian(run_cmd, tmp_path):
     (["-t", "0"], "flow-portrank: threshold (-t) must be an integer >= 1: 0"),
     (["-t-5"], "flow-portrank: threshold (-t) must be an integer >= 1: -5"),
     (["-t", "5x"], "flow-portrank: threshold (-t) must be an integer >= 1: 5x"),
+    (["-t", "9223372036854775808"],
+     "flow-portrank: threshold (-t) is too large: 9223372036854775808"),
     (["-n", "x"], "flow-portrank: host count (-n) must be an integer >= 0: x"),
     (["-p", "-1"], "flow-portrank: port count (-p) must be an integer >= 0: -1"),
     (["-o", "csv"], "flow-portrank: output format must be text or tsv, not csv"),
