@@ -105,7 +105,8 @@ flag_records = st.fixed_dictionaries({
     "prot": st.sampled_from((TCP, TCP, TCP, UDP, ICMP, 0)),
     "tcp_flags": st.sampled_from((0x02, 0x12, 0x03, 0x14, 0x04, 0x1C, 0x10, 0x18, 0x00, 0xFF)),
     "srcaddr": st.integers(0, 5), "dstaddr": st.integers(0, 5),
-    "srcport": st.sampled_from((0, 80, 1025, 65535)), "dstport": st.sampled_from((0, 80, 1025, 65535)),
+    "srcport": st.sampled_from((0, 80, 1025, 65535)),
+    "dstport": st.sampled_from((0, 80, 1025, 65535)),
 })
 
 

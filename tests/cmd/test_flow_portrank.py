@@ -45,7 +45,8 @@ def error_lines(err, prog="flow-portrank"):
 
 
 def hosts_of_text(out):
-    return [ln.split(": ")[1] for ln in out.decode().splitlines() if ln.startswith("potential host")]
+    return [ln.split(": ")[1] for ln in out.decode().splitlines()
+            if ln.startswith("potential host")]
 
 
 # a worm, a weaker scanner, normal hosts, and flows that are NOT SYN only
@@ -77,7 +78,8 @@ def test_articles_layout(run_cmd):
 
 
 def test_default_threshold_is_50(run_cmd):
-    st, out, _ = run_cmd(["flow-portrank"], stdin=stream(syn("1.1.1.1", 1, 49) + syn("2.2.2.2", 1, 50)))
+    data = stream(syn("1.1.1.1", 1, 49) + syn("2.2.2.2", 1, 50))
+    st, out, _ = run_cmd(["flow-portrank"], stdin=data)
     assert st == 0 and hosts_of_text(out) == ["2.2.2.2"]
 
 
@@ -156,7 +158,7 @@ def test_ingress_rst_ack_edges(run_cmd):
             + [rec(prot=TCP, tcp_flags=0x04, dstaddr=victim, srcport=135)] * 9       # RST alone
             + [rec(prot=TCP, tcp_flags=0x1C, dstaddr=victim, srcport=135)] * 9       # RST|ACK|PSH
             + [rec(prot=UDP, tcp_flags=0x14, dstaddr=victim, srcport=135)] * 9       # not TCP
-            + [rec(prot=TCP, tcp_flags=0x14, srcaddr=victim, dstport=135)] * 9       # sent, not received
+            + [rec(prot=TCP, tcp_flags=0x14, srcaddr=victim, dstport=135)] * 9       # sent
             + [rec(prot=TCP, tcp_flags=0x14, dstaddr=victim, srcport=445)] * 4
             + [rec(prot=TCP, tcp_flags=0x14, dstaddr=ip("10.0.0.1"), srcport=80)] * 8)
     st, out, _ = run_cmd(["flow-portrank", "-d", "-t", "9"], stdin=stream(recs))

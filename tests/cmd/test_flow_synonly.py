@@ -39,7 +39,8 @@ def stream(recs, order="little", zlevel=0, version=5, comment=None):
 # one TCP record per flag value (srcaddr = the flags), plus UDP and ICMP
 # records carrying the SYN and RST|ACK bits
 EDGES = [rec(prot=TCP, tcp_flags=f, srcaddr=f, dstport=80) for f in FLAGS] + \
-        [rec(prot=UDP, tcp_flags=0x02, srcaddr=0x1002), rec(prot=ICMP, tcp_flags=0x14, srcaddr=0x1014),
+        [rec(prot=UDP, tcp_flags=0x02, srcaddr=0x1002),
+         rec(prot=ICMP, tcp_flags=0x14, srcaddr=0x1014),
          rec(prot=0, tcp_flags=0x02, srcaddr=0x2002)]
 
 
@@ -80,7 +81,8 @@ def test_records_are_copied_unchanged_and_in_order(run_cmd):
     st, out, _ = run_cmd(["flow-synonly"], stdin=stream(mixed, order="big", zlevel=6))
     assert st == 0
     got = oracle.read_stream(out)[1]
-    assert len(got) == 300 + 24 and got == [r for r in mixed if r["prot"] == TCP and r["tcp_flags"] == 2]
+    want = [r for r in mixed if r["prot"] == TCP and r["tcp_flags"] == 2]
+    assert len(got) == 300 + 24 and got == want
 
 
 def test_operands_files_directories_and_stdin(run_cmd, tmp_path):
@@ -179,7 +181,8 @@ def test_bad_and_missing_operands(run_cmd, tmp_path):
     assert st == 1
     assert passed(out) == [2, 2]                 # the good file and the truncated one's records
     lines = error_lines(err)
-    assert any("nonexistent.ft" in ln for ln in lines) and any("partial record" in ln for ln in lines)
+    assert any("nonexistent.ft" in ln for ln in lines)
+    assert any("partial record" in ln for ln in lines)
     st, out, err = run_cmd(["flow-synonly", "/nonexistent.ft"])
     assert st == 1 and out == b""
     assert error_lines(err)[-1] == "flow-synonly: no readable flow input"
@@ -216,7 +219,8 @@ def test_binary_output_refused_on_a_terminal(tmp_path, flow_bin):
         os.close(slave)
         os.close(master)
     assert res.returncode == 1
-    assert error_lines(res.stderr) == ["flow-synonly: will not write binary flow data to a terminal"]
+    assert error_lines(res.stderr) == [
+        "flow-synonly: will not write binary flow data to a terminal"]
 
 
 # ---- in-process ---------------------------------------------------------
