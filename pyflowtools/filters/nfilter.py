@@ -25,9 +25,8 @@ go through the `warn` callback in the same form.  Messages keep the
 reference's wording where commands.md gives it.
 """
 import os
-import re
 
-from pyflowtools import getdate, symbols
+from pyflowtools import symbols
 from pyflowtools._native import layout
 from pyflowtools.errors import FlowToolsError
 from pyflowtools.filters import lists, program
@@ -227,14 +226,36 @@ def _number(tok):
     return lists.strtol(tok)[0]
 
 
-_FLOAT = re.compile(r"\s*[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?"
-                    r"|inf(?:inity)?|nan)", re.I)
+_DIGITS = "0123456789"
 
 
 def _double(tok):
     """C strtod: the longest numeric prefix, 0.0 when there is none."""
-    m = _FLOAT.match(tok)
-    return float(m.group(0)) if m else 0.0
+    s = tok.lstrip(" \t")
+    n = len(s)
+    i = 1 if s[:1] in ("+", "-") else 0
+    low = s[i:i + 8].lower()
+    for word in ("infinity", "inf", "nan"):
+        if low.startswith(word):
+            return float(s[:i] + word)
+    j = i
+    while j < n and s[j] in _DIGITS:
+        j += 1
+    mantissa = j > i
+    if j < n and s[j] == ".":
+        j += 1
+        while j < n and s[j] in _DIGITS:
+            j += 1
+            mantissa = True
+    if not mantissa:
+        return 0.0
+    if j < n and s[j] in "eE":
+        k = j + 1 + (s[j + 1:j + 2] in ("+", "-"))
+        if k < n and s[k] in _DIGITS:
+            while k < n and s[k] in _DIGITS:
+                k += 1
+            j = k
+    return float(s[:j])
 
 
 def prefix_len(addr):
@@ -256,17 +277,39 @@ def parse_prefix(text):
     return addr & mask, length
 
 
-_VAR = re.compile(r"@(?:\{([A-Za-z0-9_]+)(?::-([^}]*))?\}|([A-Za-z0-9_]+))")
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 
 
 def expand(line, variables):
-    """Replace @NAME, @{NAME}, @{NAME:-default} (unset and no default: empty)."""
-    def sub(m):
-        name = m.group(1) or m.group(3)
-        if name in variables:
-            return variables[name]
-        return m.group(2) or ""
-    return _VAR.sub(sub, line) if "@" in line else line
+    """Replace @NAME, @{NAME}, @{NAME:-default} (unset and no default:
+    empty); an `@` starting none of these stays."""
+    if "@" not in line:
+        return line
+    out = []
+    i, n = 0, len(line)
+    while i < n:
+        c = line[i]
+        i += 1
+        if c != "@":
+            out.append(c)
+            continue
+        if line[i:i + 1] == "{":
+            end = line.find("}", i + 1)
+            name, sep, default = line[i + 1:end].partition(":-") if end > 0 else ("", "", "")
+            if name and _NAME_CHARS.issuperset(name):
+                out.append(variables[name] if name in variables else default)
+                i = end + 1
+                continue
+        else:
+            j = i
+            while j < n and line[j] in _NAME_CHARS:
+                j += 1
+            if j > i:
+                out.append(variables.get(line[i:j], ""))
+                i = j
+                continue
+        out.append(c)
+    return "".join(out)
 
 
 def parse_binding(text):
@@ -425,6 +468,7 @@ class _Parser:
                 self.error('Unknown operator "%s" (lt gt eq ne le ge).' % words[1])
             if t == "time-date":
                 text = " ".join(words[2:])
+                from pyflowtools import getdate
                 try:
                     value = getdate.parse(text)
                 except ValueError:
