@@ -982,3 +982,19 @@ def test_c_evaluation_equals_the_documented_rules(scenario):
             want = [i for i, r in enumerate(records) if evaluate(spec, prims, r)]
             got = selected(cfg, name, records, version="1005")
             assert got == want, (name, text)
+
+
+@pytest.mark.parametrize("text,want", [
+    ("@A", "1"), ("@{A}", "1"), ("@{C:-9}", "9"), ("@{C}", ""), ("@C", ""), ("@{A:-9}", "1"),
+    ("x@-y", "x@-y"), ("@{bad name}", "@{bad name}"), ("@{A", "@{A"), ("@{:-3}", "@{:-3}"),
+    ("a @B_2, @{B_2}z", "a x, xz"), ("@@A", "@1"), ("no variables", "no variables")])
+def test_variable_expansion(text, want):
+    assert nfilter.expand(text, {"A": "1", "B_2": "x"}) == want
+
+
+@pytest.mark.parametrize("text,want", [
+    ("92", 92.0), ("1e+16", 1e16), ("x", 0.0), (".5e1", 5.0), ("-3.25abc", -3.25),
+    ("5.", 5.0), (".", 0.0), ("1e", 1.0), ("1e+", 1.0), ("+12.5e-3z", 0.0125)])
+def test_double_values_read_like_strtod(text, want):
+    cfg = one_primitive("double", ["permit eq %s" % text], "pps")
+    assert nfilter.parse(cfg).primitives["p"].entries == [("eq", want, True)]
