@@ -275,3 +275,18 @@ def test_broken_pipe_is_quiet(run_cmd, zfile):
                            % (zfile, zfile.parent / "many.ft"))
     assert len(out.splitlines()) == 3
     assert err.decode().strip() in ("141", "2")      # killed by SIGPIPE, or done first
+
+
+def test_unreadable_operand_status(run_cmd, zfile, tmp_path):
+    quiet = tmp_path / "quiet.ft"
+    quiet.write_bytes(stream([rec(srcaddr=OUTSIDE, dstaddr=SERVER, dstport=80, prot=TCP,
+                                  tcp_flags=0x10)]))
+    loud = tmp_path / "loud.ft"
+    loud.write_bytes(stream([rec(srcaddr=SERVER, dstaddr=OUTSIDE, srcport=6667, prot=TCP,
+                                 tcp_flags=0x18)]))
+    missing = str(tmp_path / "missing.ft")
+    st, out, err = run_cmd(["flow-zonecheck", "-z", str(zfile), "-o", "tsv", str(quiet), missing])
+    assert st == 1 and tsv_rows(out) == []
+    assert len(error_lines(err)) == 1 and "missing.ft" in err.decode()
+    st, out, err = run_cmd(["flow-zonecheck", "-z", str(zfile), "-o", "tsv", str(loud), missing])
+    assert st == 2 and len(tsv_rows(out)) == 1 and len(error_lines(err)) == 1
