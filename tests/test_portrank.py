@@ -160,8 +160,14 @@ def test_table_grows_from_the_smallest_size():
     assert all(h.count == 60 and len(h.ports) == 60 for h in rep.hosts)
 
 
+_KEEP = []
+
+
 def _table(cap):
+    """(slots, table); the slots stay alive for the whole test run (the
+    table struct only points at them)."""
     slots = ffi.new("ftc_pr_slot_t[]", cap)
+    _KEEP.append(slots)
     return slots, ffi.new("ftc_pr_table_t *", {"slot": slots, "cap": cap, "used": 0})
 
 
