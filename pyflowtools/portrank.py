@@ -19,12 +19,14 @@ from pyflowtools import header as hdr
 from pyflowtools import symbols
 from pyflowtools._native import ffi, lib, check
 from pyflowtools.agg import field_id
+from pyflowtools.errors import FlowToolsError
 from pyflowtools.synonly import RST_ACK, SYN_ONLY, check_fields
 
 #: the shipped worm and backdoor port names (-N)
 WORM_PORTS = symbols.path("worm-ports")
 
 DEFAULT_THRESHOLD = 50
+MAX_SLOTS = 1 << 31            # ftc_pr_table_t.cap is a uint32_t power of two
 DEFAULT_PORTS = 10
 
 Host = namedtuple("Host", "address count ports")     # ports: [(port, flows)]
@@ -58,7 +60,9 @@ class PairTable:
     def grow(self):
         old_slots, old = self._slots, self.t
         cap = old.cap
-        self._alloc(cap * (4 if cap < (1 << 20) else 2))
+        if cap >= MAX_SLOTS:
+            raise FlowToolsError("more than %d distinct (host, port) pairs" % (MAX_SLOTS * 3 // 4))
+        self._alloc(min(cap * (4 if cap < (1 << 20) else 2), MAX_SLOTS))
         check(lib.ftc_pr_rehash(old, self.t))
         del old_slots
 
@@ -112,7 +116,7 @@ class Ranking:
             if st != lib.FTC_EFULL:
                 check(st)
                 break
-            hosts = PairTable(hosts.t.cap * 4)
+            hosts = PairTable(min(hosts.t.cap * 4, MAX_SLOTS))
         n = hosts.t.used
         idx = ffi.new("uint32_t[]", n + 1)
         suspects = check(lib.ftc_pr_rank_hosts(hosts.t, threshold, idx,
