@@ -193,6 +193,13 @@ class Checker:
         self._done = ffi.new("size_t *")
         self._produced = ffi.new("size_t *")
 
+    def check_rectype(self, rectype):
+        """FormatError when records of `rectype` lack a field the rules
+        read (the version 8 aggregations): checked before any output."""
+        self._done[0] = 0
+        check(lib.ftc_zone_check(self.db, rectype, ffi.NULL, 0, self._done, ffi.NULL, 0,
+                                 self._produced))
+
     def check(self, batch):
         """(cffi ftc_zone_alert_t array, count) of one batch, in record
         order; the array is reused by the next call."""
@@ -206,7 +213,7 @@ class Checker:
                                 self._out, self._cap, self._produced)
         if st == lib.FTC_EFULL:       # 2 per record at most: cannot happen
             raise InternalError("zone alert buffer full")
-        check(st, "zone check")
+        check(st)
         return self._out, self._produced[0]
 
     def keep(self, batch, alerts, n):

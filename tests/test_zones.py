@@ -476,3 +476,10 @@ def test_classification_equals_the_plain_rules(scn, order, per_batch):
     got = run_checker(checker, recs, order=order, per_batch=per_batch)
     event("alerts: %s" % ("none" if not got else "1-5" if len(got) < 6 else "6+"))
     assert got == py_alerts(recs, table, inside)
+
+
+def test_check_rectype():
+    CHECKER.check_rectype(lib.FTC_RT_V5)
+    CHECKER.check_rectype(lib.FTC_RT_V7)
+    with pytest.raises(FormatError):
+        CHECKER.check_rectype(lib.FTC_RT_V8_1)

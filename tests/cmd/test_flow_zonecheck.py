@@ -290,3 +290,11 @@ def test_unreadable_operand_status(run_cmd, zfile, tmp_path):
     assert len(error_lines(err)) == 1 and "missing.ft" in err.decode()
     st, out, err = run_cmd(["flow-zonecheck", "-z", str(zfile), "-o", "tsv", str(loud), missing])
     assert st == 2 and len(tsv_rows(out)) == 1 and len(error_lines(err)) == 1
+
+
+def test_records_without_ports_or_flags_are_refused_before_any_output(run_cmd, zfile):
+    data = oracle.write_stream({"d_version": 8, "agg_version": 2, "agg_method": 1, "flags": 0},
+                               [dict.fromkeys(oracle.fields("8.1"), 0)])
+    st, out, err = run_cmd(["flow-zonecheck", "-z", str(zfile)], stdin=data)
+    assert (st, out) == (1, b"")
+    assert error_lines(err) == ["flow-zonecheck: flow record missing required field"]
