@@ -169,7 +169,10 @@ def write_baseline(path, key, metric, rows, argv=()):
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=d)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=d)
+    except OSError as e:            # name the baseline, not the temporary
+        raise OSError(e.errno, e.strerror, path) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write("%s %s\n" % (BASELINE_MAGIC, _spec(key, metric)))

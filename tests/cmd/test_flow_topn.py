@@ -287,3 +287,10 @@ def test_unreadable_operand_is_reported_and_status_1(run_cmd, tmp_path):
     assert st == 1
     assert len(error_lines(err)) == 1 and "missing.ft" in err.decode()
     assert tsv(out)[1][0] == ["10.0.0.1", "3", ""]          # the report is still written
+
+
+def test_baseline_in_a_missing_directory(run_cmd, tmp_path):
+    base = tmp_path / "nodir" / "base.txt"
+    st, out, err = run_cmd(["flow-topn", "-b", str(base)], stdin=stream(handmade()))
+    assert (st, out) == (1, b"")
+    assert error_lines(err) == ["flow-topn: %s: No such file or directory" % base]
