@@ -220,9 +220,45 @@ int64_t ftc_agg_rank(const ftc_agg_table_t *t, int metric, uint64_t min_value,
     if (!valid_table(t) || !idx || !scratch || metric < 0 || metric > 3)
         return FTC_EINVAL;
     /* idx and scratch must each hold t->used entries */
-    for (i = 0; i < t->cap; i++)
-        if (t->slot[i].used && metric_of(&t->slot[i], metric) >= min_value)
-            idx[m++] = i;
+    if (max < t->used / 8u) {
+        /* top-N: keep the best `max` in a heap whose root is the worst */
+        size_t h = 0, c, p;
+        if (max == 0)
+            return 0;
+        for (i = 0; i < t->cap; i++) {
+            if (!t->slot[i].used || metric_of(&t->slot[i], metric) < min_value)
+                continue;
+            if (h < max) {
+                c = h++;
+                while (c > 0) {                        /* sift up */
+                    p = (c - 1) / 2;
+                    if (!before(t, idx[p], i, metric))
+                        break;
+                    idx[c] = idx[p];
+                    c = p;
+                }
+                idx[c] = i;
+            } else if (before(t, i, idx[0], metric)) {
+                c = 0;                                 /* replace root, sift down */
+                for (;;) {
+                    size_t l = 2 * c + 1, r = l + 1, w = c;
+                    uint32_t wv = i;
+                    if (l < h && before(t, wv, idx[l], metric)) { w = l; wv = idx[l]; }
+                    if (r < h && before(t, wv, idx[r], metric)) { w = r; wv = idx[r]; }
+                    if (w == c)
+                        break;
+                    idx[c] = idx[w];
+                    c = w;
+                }
+                idx[c] = i;
+            }
+        }
+        m = (uint32_t)h;
+    } else {
+        for (i = 0; i < t->cap; i++)
+            if (t->slot[i].used && metric_of(&t->slot[i], metric) >= min_value)
+                idx[m++] = i;
+    }
     /* bottom-up merge sort (stable, no recursion) */
     for (width = 1; width < m; width *= 2) {
         size_t lo;

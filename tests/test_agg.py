@@ -50,3 +50,13 @@ def test_counts_equal_python(recs, mask):
         if a[2] == b[2]:
             assert a[0] < b[0]
     assert len(c.table.ranked("flows", limit=3)) == min(3, len(want))
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(small, min_size=1, max_size=400), st.integers(0, 12))
+def test_top_n_selection_equals_full_sort(recs, limit):
+    c = agg.Counter("srcaddr", "dstaddr")
+    for b in batch_of(recs):
+        c.add(b)
+    full = c.table.ranked("octets")
+    assert c.table.ranked("octets", limit=limit) == full[:limit]
