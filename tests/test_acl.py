@@ -5,11 +5,12 @@ documented rules (it never imports pyflowtools' filter code)."""
 import io
 import types
 
-import pytest
-from hypothesis import given, settings, strategies as st
-
 import oracle
+import pytest
 import strategies as fst
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from pyflowtools.filters import acl, flowfilter
 
 ALL = 0xFFFFFFFF
@@ -398,7 +399,7 @@ def std_acls(draw):
 def test_standard_acls_match_the_rules(case, recs, letter):
     name, lines, text = case
     field = {"S": "srcaddr", "D": "dstaddr", "x": "nexthop"}[letter]
-    want = [r for r in recs if first_match(lines, lambda ln: std_match(ln, r[field]))]
+    want = [r for r in recs if first_match(lines, lambda ln, r=r: std_match(ln, r[field]))]
     assert run_filter(recs, acl_text=text, **{letter: name}) == want
 
 
@@ -406,7 +407,7 @@ def test_standard_acls_match_the_rules(case, recs, letter):
 @given(NAMES, st.lists(ext_lines(), min_size=1, max_size=10), acl_records())
 def test_extended_acls_match_the_rules(name, lines, recs):
     text = "".join(render_ext(name, ln) + "\n" for ln in lines)
-    want = [r for r in recs if first_match(lines, lambda ln: ext_match(ln, r))]
+    want = [r for r in recs if first_match(lines, lambda ln, r=r: ext_match(ln, r))]
     assert run_filter(recs, acl_text=text, E=name) == want
 
 
@@ -427,7 +428,7 @@ def test_parse_stops_at_the_first_error(lines, recs, cut, newline):
             run_filter(recs, acl_text=body, S="L")
         return
     kept = lines[:cut]
-    want = [r for r in recs if first_match(kept, lambda ln: std_match(ln, r["srcaddr"]))]
+    want = [r for r in recs if first_match(kept, lambda ln, r=r: std_match(ln, r["srcaddr"]))]
     assert run_filter(recs, acl_text=body, S="L") == want
 
 
@@ -438,5 +439,5 @@ def test_long_prefix_lists_keep_first_match_order(raw, recs):
     """Long prefix lists go through the range compilation: same result."""
     lines = [(p, "wild", a & ~wc & ALL, wc) for p, wc, a in raw]
     text = "".join(render_std("big", ln) + "\n" for ln in lines)
-    want = [r for r in recs if first_match(lines, lambda ln: std_match(ln, r["srcaddr"]))]
+    want = [r for r in recs if first_match(lines, lambda ln, r=r: std_match(ln, r["srcaddr"]))]
     assert run_filter(recs, acl_text=text, S="big") == want

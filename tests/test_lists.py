@@ -2,7 +2,8 @@
 commands.md 1.7): every documented quirk, then a property test against a
 list model built here from the documented rules."""
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pyflowtools.filters import lists
 from pyflowtools.filters.lists import ListError
