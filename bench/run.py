@@ -15,6 +15,7 @@ import sys
 import time
 
 import bench_cat
+import bench_filter
 import bench_nfilter
 import bench_print
 import bench_startup
@@ -264,7 +265,8 @@ def main():
     sizes = {k: os.path.getsize(v) for k, v in files.items()}
 
     rows = []
-    for st in bench_cat.STAGES + bench_print.STAGES + bench_nfilter.STAGES:
+    for st in (bench_cat.STAGES + bench_print.STAGES + bench_nfilter.STAGES
+               + bench_filter.STAGES):
         if only and not only.search(st["name"]):
             continue
         row = measure_stage(st, files, env, repeat)
