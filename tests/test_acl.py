@@ -441,3 +441,26 @@ def test_long_prefix_lists_keep_first_match_order(raw, recs):
     text = "".join(render_std("big", ln) + "\n" for ln in lines)
     want = [r for r in recs if first_match(lines, lambda ln, r=r: std_match(ln, r["srcaddr"]))]
     assert run_filter(recs, acl_text=text, S="big") == want
+
+
+narrow_wc = st.tuples(st.integers(0, 0xFF), st.integers(0, 0xFFFF)).map(
+    lambda t: (t[0] << 16) | t[1])           # few wildcard bits in the top 16
+
+
+@settings(max_examples=80)
+@given(st.lists(st.tuples(st.booleans(), st.one_of(narrow_wc, wildcards), addresses),
+                min_size=4, max_size=30),
+       acl_records(), st.sampled_from(("std", "ext")))
+def test_long_lists_of_any_wildcard_keep_first_match_order(raw, recs, kind):
+    """Lists with non-prefix wildcards get a top-16-bit guard: same result."""
+    if kind == "std":
+        lines = [(p, "wild", a, wc) for p, wc, a in raw]
+        text = "".join(render_std("nc", ln) + "\n" for ln in lines)
+        want = [r for r in recs
+                if first_match(lines, lambda ln, r=r: std_match(ln, r["srcaddr"]))]
+        assert run_filter(recs, acl_text=text, S="nc") == want
+    else:
+        lines = [(p, "ip", ("wild", a & ~wc & ALL, wc), ("any", 0, ALL), []) for p, wc, a in raw]
+        text = "".join(render_ext("nc", ln) + "\n" for ln in lines)
+        want = [r for r in recs if first_match(lines, lambda ln, r=r: ext_match(ln, r))]
+        assert run_filter(recs, acl_text=text, E="nc") == want

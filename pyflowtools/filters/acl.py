@@ -343,7 +343,9 @@ def standard_node(lines, field):
     """First-match chain of standard lines on an address field.  Runs of
     lines with prefix-shaped wildcards become two RANGES lookups each (the
     addresses they permit, those they deny), overlaps resolved in line
-    order; other lines stay one masked compare each."""
+    order; other lines stay one masked compare each, and the chain is then
+    guarded by a bitmap of the top 16 bits the permit lines allow (only a
+    permit line can pass an address)."""
     rules = []
     cover = None
     permits = denies = None
@@ -365,7 +367,13 @@ def standard_node(lines, field):
             cover = None
             rules.append((_std_test(line, field), line.permit))
     flush()
-    return _first(rules)
+    chain = _first(rules)
+    if all(_contiguous(ln.wildcard) for ln in lines) or len(rules) < 4:
+        return chain
+    permits = [(ln.addr & ~ln.wildcard & ALL, ln.wildcard) for ln in lines if ln.permit]
+    if not permits:
+        return chain
+    return program.And(_top16_guard(field, permits), chain)
 
 
 def _first(rules):
@@ -388,11 +396,37 @@ def _can_match(ln):
     return not ln.never and not (ln.src & ln.src_wc) and not (ln.dst & ln.dst_wc)
 
 
-def _guard(field, blocks):
-    """RANGES test: the address is in one of the (addr, wildcard) blocks;
-    TRUE when a wildcard is not prefix-shaped (no cheap test then)."""
-    if not all(_contiguous(wc) for _, wc in blocks):
+_GUARD_SPREAD = 10      # at most 2**10 top-16-bit values per line in a bitmap guard
+
+
+def _top16_guard(field, blocks):
+    """BITMAP test on the top 16 bits of the address: a value some block
+    can have there.  For blocks with wildcards of any shape (the address is
+    taken with its wildcard bits clear); TRUE when a block spreads too wide
+    for the guard to help."""
+    bits = 0
+    for addr, wc in blocks:
+        w16 = wc >> 16
+        if bin(w16).count("1") > _GUARD_SPREAD:
+            return program.TRUE
+        base = (addr >> 16) & ~w16 & 0xFFFF
+        sub = w16
+        while True:                 # every value of the wildcard bits
+            bits |= 1 << (base | sub)
+            if not sub:
+                break
+            sub = (sub - 1) & w16
+    if bits == (1 << 65536) - 1:
         return program.TRUE
+    return program.bitmap(field, bits.to_bytes(8192, "little"), mask=0xFFFF0000, shift=16)
+
+
+def _guard(field, blocks):
+    """A test every address of the (addr, wildcard) blocks passes: one
+    RANGES lookup when the wildcards are prefix-shaped, else a bitmap on the
+    top 16 bits."""
+    if not all(_contiguous(wc) for _, wc in blocks):
+        return _top16_guard(field, blocks)
     cover = _Cover()
     parts = []
     for addr, wc in blocks:
