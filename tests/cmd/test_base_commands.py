@@ -65,7 +65,7 @@ def test_cat_corrupt_zlib_writes_records_before_damage(run_cmd, files):
     lines = one_error_line(err, "flow-cat")
     assert any("inflate" in line for line in lines)
     recs = oracle.read_stream(out)[1]
-    assert 0 < len(recs) < 20000
+    assert 0 < len(recs) <= 20000
     # deflate may emit some garbage before it notices the damage; what came
     # before the damaged bytes is intact
     assert [r["srcaddr"] for r in recs[:1000]] == list(range(1000))
