@@ -212,11 +212,21 @@ static int before(const ftc_agg_table_t *t, uint32_t a, uint32_t b, int metric)
     return t->slot[a].key < t->slot[b].key;
 }
 
+typedef struct {
+    const ftc_agg_table_t *t;
+    int metric;
+} rank_ctx_t;
+
+static int rank_before(const void *ctx, uint32_t a, uint32_t b)
+{
+    const rank_ctx_t *c = ctx;
+    return before(c->t, a, b, c->metric);
+}
+
 int64_t ftc_agg_rank(const ftc_agg_table_t *t, int metric, uint64_t min_value,
                      uint32_t *idx, size_t max, uint32_t *scratch)
 {
     uint32_t i, m = 0;
-    size_t width;
     if (!valid_table(t) || !idx || !scratch || metric < 0 || metric > 3)
         return FTC_EINVAL;
     /* idx and scratch must each hold t->used entries */
@@ -259,21 +269,11 @@ int64_t ftc_agg_rank(const ftc_agg_table_t *t, int metric, uint64_t min_value,
             if (t->slot[i].used && metric_of(&t->slot[i], metric) >= min_value)
                 idx[m++] = i;
     }
-    /* bottom-up merge sort (stable, no recursion) */
-    for (width = 1; width < m; width *= 2) {
-        size_t lo;
-        for (lo = 0; lo < m; lo += 2 * width) {
-            size_t mid = lo + width < m ? lo + width : m;
-            size_t hi = lo + 2 * width < m ? lo + 2 * width : m;
-            size_t a = lo, b = mid, o = lo;
-            while (a < mid && b < hi)
-                scratch[o++] = before(t, idx[b], idx[a], metric) ? idx[b++] : idx[a++];
-            while (a < mid)
-                scratch[o++] = idx[a++];
-            while (b < hi)
-                scratch[o++] = idx[b++];
-        }
-        memcpy(idx, scratch, (size_t)m * sizeof *idx);
+    {
+        rank_ctx_t c;
+        c.t = t;
+        c.metric = metric;
+        ftc_sort_idx(idx, scratch, m, rank_before, &c);
     }
     return (int64_t)(m < max ? m : max);
 }

@@ -161,10 +161,15 @@ static int host_before(const ftc_pr_slot_t *v, uint32_t a, uint32_t b)
     return v[a].key < v[b].key;
 }
 
+static int host_before_idx(const void *ctx, uint32_t a, uint32_t b)
+{
+    return host_before(ctx, a, b);
+}
+
 int64_t ftc_pr_rank_hosts(const ftc_pr_table_t *hosts, uint64_t threshold, uint32_t *idx,
                           uint32_t *scratch)
 {
-    size_t m = 0, width;
+    size_t m = 0;
     uint32_t i;
     if (!valid_table(hosts) || (hosts->used && (!idx || !scratch)))
         return FTC_EINVAL;
@@ -176,22 +181,7 @@ int64_t ftc_pr_rank_hosts(const ftc_pr_table_t *hosts, uint64_t threshold, uint3
             idx[m++] = i;
         }
     }
-    /* stable bottom-up merge sort, no recursion */
-    for (width = 1; width < m; width *= 2) {
-        size_t lo;
-        for (lo = 0; lo < m; lo += 2 * width) {
-            size_t mid = lo + width < m ? lo + width : m;
-            size_t hi = lo + 2 * width < m ? lo + 2 * width : m;
-            size_t x = lo, y = mid, o = lo;
-            while (x < mid && y < hi)
-                scratch[o++] = host_before(hosts->slot, idx[y], idx[x]) ? idx[y++] : idx[x++];
-            while (x < mid)
-                scratch[o++] = idx[x++];
-            while (y < hi)
-                scratch[o++] = idx[y++];
-        }
-        memcpy(idx, scratch, m * sizeof *idx);
-    }
+    ftc_sort_idx(idx, scratch, m, host_before_idx, hosts->slot);
     return (int64_t)m;
 }
 
