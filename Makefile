@@ -48,8 +48,8 @@ test: install-venv build
 	PATH="$(CURDIR)/$(VBIN):$$PATH" $(VPY) -m pytest $(PYTEST_ARGS)
 
 check: $(VPY)
-	-$(VPY) -m ruff check pyflowtools bin tests bench 2>/dev/null || echo "(ruff not installed: pip install ruff)"
-	$(PYTHON) -c "import sys; sys.exit(0)"
+	@$(VPY) -m ruff --version >/dev/null 2>&1 || $(VPY) -m pip install -q ruff
+	$(VPY) -m ruff check pyflowtools bin tests bench
 	cc -std=gnu99 -Wall -Wextra -Wconversion -fsyntax-only -Icsrc csrc/*.c
 	for m in man/*.[17]; do groff -man -ww -z "$$m" || exit 1; done
 

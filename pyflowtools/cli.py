@@ -145,7 +145,7 @@ class Parser:
                         val = act.type(val)
                     except (ValueError, FlowToolsError) as e:
                         warn(str(e) or "bad value for -%s: %s" % (letter, val))
-                        raise _Exit(EXIT_ERROR)
+                        raise _Exit(EXIT_ERROR) from None
                 if act.action == "append":
                     values[act.dest].append(val)
                 else:

@@ -257,7 +257,7 @@ def test_prefix_classful_lengths_and_host_bits():
 def test_prefix_ranges_equal_brute_force_longest_match(prefixes, extra):
     prefixes = {(net & (U32 << (32 - ln)) & U32, ln): v for (net, ln), v in prefixes.items()}
     ranges = nfilter.prefix_ranges(prefixes)
-    for (lo1, hi1, _), (lo2, _, _) in zip(ranges, ranges[1:]):
+    for (_lo1, hi1, _), (lo2, _, _) in zip(ranges, ranges[1:]):
         assert hi1 < lo2
     probes = set(extra)
     for net, ln in prefixes:

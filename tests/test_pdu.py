@@ -739,7 +739,7 @@ def test_batch_c_out_full_and_resume():
 def test_batch_agrees_with_single_decode():
     rng = random.Random(3)
     dgs, srcs = [], []
-    for i in range(200):
+    for _i in range(200):
         v = rng.choice(WIRE_VERSIONS)
         n = rng.randint(0, WIRE[v][2])
         dg = datagram(v, [wire_values(v, rng) for _ in range(n)], **HDR)

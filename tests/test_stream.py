@@ -2,7 +2,6 @@
 round trips in every record format, byte order and compression; any
 chunking of the input; arbitrary or damaged bytes end in a defined status."""
 import io
-import zlib
 
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck

@@ -123,7 +123,7 @@ def in_ranges(field, ranges, default=False):
     that verdict; otherwise `default`."""
     src, name = _src(field)
     ranges = sorted(ranges)
-    for (lo1, hi1, _), (lo2, _, _) in zip(ranges, ranges[1:]):
+    for (_lo1, hi1, _), (lo2, _, _) in zip(ranges, ranges[1:]):
         if lo2 <= hi1:
             raise InternalError("overlapping ranges")
     blob = struct.pack("=I", len(ranges))

@@ -134,7 +134,8 @@ def test_cat_refuses_a_terminal(flow_bin, files, tmp_path):
     import subprocess
     master, slave = pty.openpty()
     env = dict(os.environ)
-    p = subprocess.run([os.path.join(flow_bin, "flow-cat"), str(files["gen5"])], stdout=slave, stderr=subprocess.PIPE, env=env)
+    p = subprocess.run([os.path.join(flow_bin, "flow-cat"), str(files["gen5"])],
+                       stdout=slave, stderr=subprocess.PIPE, env=env)
     os.close(slave)
     os.close(master)
     assert p.returncode == 1
