@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install the system packages the build and the tests need, when missing,
 # on Debian-like systems: a C compiler, Python headers and venv, groff
-# (man page lint).  Does nothing when everything is already there.
+# (man page lint), softflowd and nfdump (real peers of the collector tests).
+# Does nothing when everything is already there.
 set -e
 PYTHON=${PYTHON:-python3}
 need=""
@@ -11,6 +12,9 @@ inc=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["include"])' 2
 [ -n "$inc" ] && [ -f "$inc/Python.h" ] || need="$need python3-dev"
 command -v groff >/dev/null 2>&1 || need="$need groff-base"
 command -v make >/dev/null 2>&1 || need="$need make"
+# real peers of the collector tests: an exporter and a collector
+command -v softflowd >/dev/null 2>&1 || need="$need softflowd"
+command -v nfcapd >/dev/null 2>&1 || need="$need nfdump"
 [ -z "$need" ] && exit 0
 echo "sysdeps: installing$need" >&2
 if ! command -v apt-get >/dev/null 2>&1; then
