@@ -75,14 +75,21 @@ class Batch:
 
 
 def _open_src(src):
-    """(binary file object, name, close_it) for a path, '-', or a file."""
+    """(binary file object, name, close_it) for a path, '-', or a file.
+
+    Buffered readers are read through their raw file (a buffered read of a
+    pipe waits to fill the whole request, a raw one returns what is there),
+    so pass them unread."""
     if src is None or src == "-":
-        f = sys.stdin.buffer
-        return getattr(f, "raw", f), "stdin", False
-    if isinstance(src, (str, bytes, os.PathLike)):
+        src = sys.stdin.buffer
+        name = "stdin"
+    elif isinstance(src, (str, bytes, os.PathLike)):
         return io.FileIO(src, "rb"), os.fsdecode(src), True
-    return getattr(src, "raw", src) if hasattr(src, "raw") and isinstance(src, io.BufferedReader) \
-        else src, getattr(src, "name", "stream"), False
+    else:
+        name = getattr(src, "name", "stream")
+    if isinstance(src, io.BufferedReader):
+        src = src.raw
+    return src, name, False
 
 
 class Reader:
