@@ -536,6 +536,33 @@ int ftc_pr_ports(const ftc_pr_table_t *t, const ftc_pr_table_t *hosts, const uin
                  size_t nh, size_t max_ports, uint32_t *rank_of, ftc_pr_row_t *rows,
                  ftc_pr_row_t *tmp, size_t cap, size_t *nrows);
 
+/* ---- net.c (UDP receive) ---- */
+/* The one part of the core that does I/O (see net.c): batches of UDP
+   datagrams in and out.  A failed system call returns FTC_ESYS with its
+   errno value in *err; everything else as elsewhere. */
+#define FTC_ESYS        -16   /* a system call failed (*err = errno) */
+#define FTC_NET_SLOT    2048  /* receive slot: flow-capture reads at most this */
+
+/* Wait up to timeout_ms (0: do not wait, -1: forever) for fd to become
+   readable, then receive up to nslots datagrams without blocking, slot
+   bytes each (longer ones are truncated to slot).  Per datagram: lens,
+   src_ips (IPv4, host order; 0 for a non-mapped IPv6 source), dst_ips
+   (local address from IP_PKTINFO, 0 when unknown), src_ports, src6 (16
+   bytes each, IPv4 as ::ffff:a.b.c.d); any of those four may be NULL.  On
+   return the *n datagrams are packed back to back from buf[0].  A timeout
+   or a signal gives FTC_OK with *n = 0. */
+int ftc_net_recv(int fd, uint8_t *buf, size_t slot, size_t nslots, int timeout_ms,
+                 uint32_t *lens, uint32_t *src_ips, uint32_t *dst_ips,
+                 uint16_t *src_ports, uint8_t *src6, size_t *n, int *err);
+/* Ask for the local destination address of every datagram on fd
+   (IP_PKTINFO; with v6 also IPV6_RECVPKTINFO, IP_PKTINFO where allowed). */
+int ftc_net_pktinfo(int fd, int v6, int *err);
+/* Send n datagrams packed back to back in buf (lens[i] bytes each) to the
+   socket address addr (addrlen bytes; NULL for a connected socket) with
+   sendmmsg().  *sent = datagrams sent (all of them on FTC_OK). */
+int ftc_net_send(int fd, const uint8_t *buf, const uint32_t *lens, size_t n,
+                 const void *addr, uint32_t addrlen, size_t *sent, int *err);
+
 /* ---- pdu.c (NetFlow export datagrams) ---- */
 /* Datagrams are big-endian on the wire (formats.md 6); records are host
    order in the stream layout of their record type.  IPv4 addresses are
