@@ -74,29 +74,36 @@ static inline const char *ftc_digit_pairs_(void)
 }
 
 /* v in decimal at p; returns the length (1..20) */
+static inline unsigned ftc_digits64(uint64_t v)
+{
+    unsigned n = 1;
+    while (v >= 10000) {
+        v /= 10000;
+        n += 4;
+    }
+    return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
+/* decimal text of v written in place (no temporary, no memmove) */
 static inline size_t ftc_put_dec64(char *p, uint64_t v)
 {
-    char t[20];
-    size_t i = sizeof t, n;
+    size_t n = ftc_digits64(v), i = n;
     while (v >= 100) {
         unsigned r = (unsigned)(v % 100);
         v /= 100;
         i -= 2;
-        memcpy(t + i, ftc_digit_pairs_() + 2 * r, 2);
+        memcpy(p + i, ftc_digit_pairs_() + 2 * r, 2);
     }
-    if (v >= 10) {
-        i -= 2;
-        memcpy(t + i, ftc_digit_pairs_() + 2 * v, 2);
-    } else {
-        t[--i] = (char)('0' + v);
-    }
-    n = sizeof t - i;
-    memcpy(p, t + i, n);
+    if (v >= 10)
+        memcpy(p + i - 2, ftc_digit_pairs_() + 2 * v, 2);
+    else
+        p[i - 1] = (char)('0' + v);
     return n;
 }
 
 static inline size_t ftc_put_dec(char *p, uint32_t v)
 {
+    size_t n, i;
     if (v < 10) {
         p[0] = (char)('0' + v);
         return 1;
@@ -105,7 +112,20 @@ static inline size_t ftc_put_dec(char *p, uint32_t v)
         memcpy(p, ftc_digit_pairs_() + 2 * v, 2);
         return 2;
     }
-    return ftc_put_dec64(p, v);
+    n = v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6
+        : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
+    i = n;
+    while (v >= 100) {
+        unsigned r = v % 100;
+        v /= 100;
+        i -= 2;
+        memcpy(p + i, ftc_digit_pairs_() + 2 * r, 2);
+    }
+    if (v >= 10)
+        memcpy(p + i - 2, ftc_digit_pairs_() + 2 * v, 2);
+    else
+        p[i - 1] = (char)('0' + v);
+    return n;
 }
 
 /* exactly two digits of v (0..99) */
