@@ -756,6 +756,52 @@ int ftc_pdu_encode_flush(ftc_pdu_enc_t *st, uint8_t *out, size_t out_size,
                          uint32_t *lens, size_t lens_cap,
                          size_t *n_pdus, size_t *out_len);
 
+/* ---- relay.c (flow-send, flow-fanout) ---- */
+/* ftrec_mask_ip(): AND srcaddr and dstaddr of v1/v5/v6/v7/v1005 records
+   with mask, except records whose dstaddr is multicast (224/4); other
+   record types are left alone.  FTC_OK or FTC_EINVAL. */
+int ftc_recs_mask_ip(int rt, uint8_t *recs, size_t n, uint32_t mask);
+
+typedef struct {
+    ftc_pdu_rx_stats_t rx;     /* receive side, as ftc_pdu_rx_batch() */
+    uint64_t filtered;         /* records the filter dropped */
+    uint64_t relayed_flows;    /* records re-encoded */
+    uint64_t out_bytes;        /* bytes of out used */
+    uint32_t out_pdus;         /* datagrams in out */
+    uint32_t reserved;
+} ftc_fanout_stats_t;
+
+/* flow-fanout's loop over n received datagrams (packed as for
+   ftc_pdu_rx_batch): each is verified, accounted and decoded into records
+   of *rt exactly as ftc_pdu_rx_batch() does, masked (mask 0xFFFFFFFF:
+   none), filtered (prog NULL: none) and re-encoded on its own by enc
+   (flushed after each datagram, as the reference does).  Output datagrams
+   go back to back into out, lengths into out_lens, and (out_src not NULL)
+   the source address of the datagram each came from into out_src.  Stops
+   with FTC_EFULL when out, out_lens (room for 3 datagrams per input is
+   kept), the table or ev (2 per input) is full: st->rx.pdus datagrams,
+   st->rx.bytes bytes were consumed and st->rx.full says which. */
+int ftc_fanout_batch(const uint8_t *buf, const uint32_t *lens, size_t n,
+                     const uint32_t *src_ips, const uint32_t *dst_ips,
+                     uint32_t remote_ip, uint16_t as_sub, int *rt,
+                     ftc_seq_table_t *seq, uint32_t mask,
+                     const ftc_insn_t *prog, size_t nprog, const uint8_t *tables,
+                     ftc_filter_state_t *fst, ftc_pdu_enc_t *enc,
+                     uint8_t *out, size_t out_size, uint32_t *out_lens,
+                     uint32_t *out_src, size_t lens_cap,
+                     ftc_pdu_event_t *ev, size_t ev_cap,
+                     ftc_fanout_stats_t *st);
+
+/* IPv4 + UDP headers for raw sockets (-s): each of the n datagrams packed
+   in `in` goes to out prefixed by a 20-byte IPv4 header (src_ips[i], or
+   src_ip when src_ips is NULL, to dst_ip, ttl, protocol 17, checksum) and
+   an 8-byte UDP header (sport, dport, checksum).  FTC_OK, FTC_EFULL. */
+#define FTC_IPUDP_HDR 28
+int ftc_ipudp_wrap(const uint8_t *in, const uint32_t *lens, size_t n,
+                   const uint32_t *src_ips, uint32_t src_ip, uint32_t dst_ip,
+                   uint16_t sport, uint16_t dport, uint8_t ttl,
+                   uint8_t *out, size_t out_size, uint32_t *out_lens, size_t *out_len);
+
 /* cdef-end */
 
 #endif /* FTCORE_H */

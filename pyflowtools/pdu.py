@@ -398,6 +398,47 @@ class Encoder:
             if r == lib.FTC_OK:
                 return dgrams
 
+    def _packed(self, npdu, nbytes):
+        lens = array.array("I")
+        lens.frombytes(ffi.buffer(self._lens, 4 * npdu))
+        return memoryview(ffi.buffer(self._out, nbytes)), lens
+
+    def packed(self, records):
+        """Like encode(), for sending: yields (data, lens) chunks, the
+        datagrams back to back in a view of the encoder's buffer (valid
+        until the next step) and an array('I') of their lengths; up to
+        `burst` datagrams per chunk, no Python work per datagram."""
+        if hasattr(records, "to_host"):
+            records = records.to_host().view()
+        mv = memoryview(records).cast("B")
+        n = len(mv) // self._rec_size
+        if n * self._rec_size != len(mv):
+            raise InternalError("partial record in encoder input")
+        if not n:
+            return
+        src = ffi.from_buffer("uint8_t[]", mv)
+        consumed, npdu, nbytes = self._c
+        done = 0
+        while True:
+            r = lib.ftc_pdu_encode(self._st, self.rt_in, src + done * self._rec_size,
+                                   n - done, self.rt_out, self._out, self._burst * MAX_LEN,
+                                   self._lens, self._burst, consumed, npdu, nbytes)
+            if r not in (lib.FTC_OK, lib.FTC_EFULL):
+                _native.check(r, "encode")
+            done += consumed[0]
+            if npdu[0]:
+                yield self._packed(npdu[0], nbytes[0])
+            if r == lib.FTC_OK:
+                return
+
+    def flush_packed(self):
+        """The unfinished datagram as a (data, lens) chunk, or None."""
+        _, npdu, nbytes = self._c
+        _native.check(lib.ftc_pdu_encode_flush(self._st, self._out, self._burst * MAX_LEN,
+                                               self._lens, self._burst, npdu, nbytes),
+                      "encode")
+        return self._packed(npdu[0], nbytes[0]) if npdu[0] else None
+
     def flush(self):
         """The unfinished datagram, if any, as a list of 0 or 1 datagrams."""
         _, npdu, nbytes = self._c

@@ -1,0 +1,210 @@
+/* relay.c -- the per-record and per-datagram work of flow-send and
+ * flow-fanout (commands.md 8.5, 8.6): the privacy mask, flow-fanout's
+ * receive -> mask -> filter -> re-encode loop over a whole batch of
+ * datagrams, and IPv4/UDP headers for raw sockets (-s).
+ *
+ * Datagram verification, decoding, sequence accounting and encoding are
+ * pdu.c's; this file only strings them together as the reference's loops
+ * do, so Python makes one call per batch. */
+#include <string.h>
+
+#include "ftcore.h"
+#include "ftc_internal.h"
+
+int ftc_recs_mask_ip(int rt, uint8_t *recs, size_t n, uint32_t mask)
+{
+    const ftc_layout_t *L = ftc_layout_get(rt);
+    size_t i;
+    int so, dof;
+
+    if (!L || (n && !recs))
+        return FTC_EINVAL;
+    /* ftrec_mask_ip(): v1, v5, v6, v7 and v1005 only */
+    if (rt != FTC_RT_V1 && rt != FTC_RT_V5 && rt != FTC_RT_V6 && rt != FTC_RT_V7
+        && rt != FTC_RT_V1005)
+        return FTC_OK;
+    if (mask == 0xFFFFFFFFu)
+        return FTC_OK;
+    so = L->off[FTC_F_SRCADDR];
+    dof = L->off[FTC_F_DSTADDR];
+    for (i = 0; i < n; i++) {
+        uint8_t *r = recs + i * L->rec_size;
+        uint32_t dst = ftc_ld32(r + dof);
+        if ((dst & 0xF0000000u) == 0xE0000000u)
+            continue;   /* multicast destination: left alone */
+        ftc_st32(r + so, ftc_ld32(r + so) & mask);
+        ftc_st32(r + dof, dst & mask);
+    }
+    return FTC_OK;
+}
+
+/* output room one input datagram may need: re-encoded into another
+   version (-V) a full datagram can split in two; keep a spare one */
+#define RELAY_PDUS_PER_IN 3
+
+int ftc_fanout_batch(const uint8_t *buf, const uint32_t *lens, size_t n,
+                     const uint32_t *src_ips, const uint32_t *dst_ips,
+                     uint32_t remote_ip, uint16_t as_sub, int *rt,
+                     ftc_seq_table_t *seq, uint32_t mask,
+                     const ftc_insn_t *prog, size_t nprog, const uint8_t *tables,
+                     ftc_filter_state_t *fst, ftc_pdu_enc_t *enc,
+                     uint8_t *out, size_t out_size, uint32_t *out_lens,
+                     uint32_t *out_src, size_t lens_cap,
+                     ftc_pdu_event_t *ev, size_t ev_cap,
+                     ftc_fanout_stats_t *st)
+{
+    uint8_t recs[FTC_PDU_DECODE_MAX];
+    size_t i;
+    uint64_t off = 0;
+
+    if (!st || !rt || !enc || (n && (!buf || !lens || !src_ips))
+        || (!out && out_size) || (!out_lens && lens_cap) || (prog && !fst)
+        || *rt >= FTC_RT_COUNT)
+        return FTC_EINVAL;
+    memset(st, 0, sizeof *st);
+
+    for (i = 0; i < n; i++) {
+        ftc_pdu_rx_stats_t one;
+        size_t produced = 0, kept, consumed, npdu = 0, nbytes = 0, k;
+        size_t ev_used = st->rx.n_events;
+        int r;
+
+        if (ev && ev_cap - ev_used < 2) {
+            st->rx.full = FTC_PDU_FULL_EVENTS;
+            break;
+        }
+        if (st->out_pdus + RELAY_PDUS_PER_IN > lens_cap
+            || st->out_bytes + RELAY_PDUS_PER_IN * FTC_PDU_MAX_LEN > out_size) {
+            st->rx.full = FTC_PDU_FULL_OUT;
+            break;
+        }
+        r = ftc_pdu_rx_batch(buf + off, lens + i, 1, src_ips + i,
+                             dst_ips ? dst_ips + i : NULL, remote_ip, as_sub, rt, seq,
+                             recs, sizeof recs, &produced,
+                             ev ? ev + ev_used : NULL, ev ? ev_cap - ev_used : 0, &one);
+        if (r == FTC_EFULL) {
+            st->rx.full = one.full;
+            break;
+        }
+        if (r != FTC_OK)
+            return r;
+        for (k = 0; k < one.n_events; k++)
+            ev[ev_used + k].index = (uint32_t)i;
+        st->rx.n_events += one.n_events;
+        st->rx.lost += one.lost;
+        st->rx.accepted += one.accepted;
+        st->rx.corrupt += one.corrupt;
+        st->rx.resets += one.resets;
+        st->rx.flows += one.flows;
+        for (k = 0; k < FTC_PDU_NREASONS; k++)
+            st->rx.reasons[k] += one.reasons[k];
+        off += lens[i];
+        st->rx.pdus++;
+        st->rx.bytes = off;
+        if (!one.accepted)
+            continue;
+
+        r = ftc_recs_mask_ip(*rt, recs, produced, mask);
+        if (r != FTC_OK)
+            return r;
+        kept = produced;
+        if (prog) {
+            r = ftc_filter_apply(prog, nprog, tables, *rt, fst, recs, produced, &kept);
+            if (r < 0)
+                return r;
+            st->filtered += produced - kept;
+        }
+        /* the reference re-encodes each datagram's records on their own */
+        r = ftc_pdu_encode(enc, *rt, recs, kept, *rt, out + st->out_bytes,
+                           out_size - st->out_bytes, out_lens + st->out_pdus,
+                           lens_cap - st->out_pdus, &consumed, &npdu, &nbytes);
+        if (r != FTC_OK)
+            return r == FTC_EFULL ? FTC_EINVAL : r;
+        for (k = 0; k < npdu; k++)
+            if (out_src)
+                out_src[st->out_pdus + k] = src_ips[i];
+        st->out_pdus += (uint32_t)npdu;
+        st->out_bytes += nbytes;
+        r = ftc_pdu_encode_flush(enc, out + st->out_bytes, out_size - st->out_bytes,
+                                 out_lens + st->out_pdus, lens_cap - st->out_pdus,
+                                 &npdu, &nbytes);
+        if (r != FTC_OK)
+            return r == FTC_EFULL ? FTC_EINVAL : r;
+        for (k = 0; k < npdu; k++)
+            if (out_src)
+                out_src[st->out_pdus + k] = src_ips[i];
+        st->out_pdus += (uint32_t)npdu;
+        st->out_bytes += nbytes;
+        st->relayed_flows += kept;
+    }
+    return st->rx.full ? FTC_EFULL : FTC_OK;
+}
+
+/* one's complement sum of len bytes (big-endian 16-bit words) */
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+    size_t i;
+    for (i = 0; i + 1 < len; i += 2)
+        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+    if (len & 1)
+        sum += (uint32_t)p[len - 1] << 8;
+    return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xFFFF) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+int ftc_ipudp_wrap(const uint8_t *in, const uint32_t *lens, size_t n,
+                   const uint32_t *src_ips, uint32_t src_ip, uint32_t dst_ip,
+                   uint16_t sport, uint16_t dport, uint8_t ttl,
+                   uint8_t *out, size_t out_size, uint32_t *out_lens, size_t *out_len)
+{
+    size_t i, used = 0;
+    uint64_t off = 0;
+
+    if (!out_len || (n && (!in || !lens || !out || !out_lens)))
+        return FTC_EINVAL;
+    *out_len = 0;
+    for (i = 0; i < n; i++) {
+        const size_t len = lens[i], tot = len + FTC_IPUDP_HDR;
+        const uint32_t src = src_ips ? src_ips[i] : src_ip;
+        uint8_t *ip = out + used, *udp = ip + 20;
+        uint8_t pseudo[12];
+        uint32_t sum;
+        uint16_t c;
+
+        if (tot > 65535)
+            return FTC_EINVAL;
+        if (tot > out_size - used)
+            return FTC_EFULL;
+        memset(ip, 0, FTC_IPUDP_HDR);
+        ip[0] = 0x45;
+        ftc_stbe16(ip + 2, (uint16_t)tot);
+        ip[8] = ttl;
+        ip[9] = 17;
+        ftc_stbe32(ip + 12, src);
+        ftc_stbe32(ip + 16, dst_ip);
+        ftc_stbe16(ip + 10, csum_fold(csum_add(0, ip, 20)));
+        ftc_stbe16(udp, sport);
+        ftc_stbe16(udp + 2, dport);
+        ftc_stbe16(udp + 4, (uint16_t)(len + 8));
+        memcpy(udp + 8, in + off, len);
+        memcpy(pseudo, ip + 12, 8);
+        pseudo[8] = 0;
+        pseudo[9] = 17;
+        ftc_stbe16(pseudo + 10, (uint16_t)(len + 8));
+        sum = csum_add(0, pseudo, 12);
+        sum = csum_add(sum, udp, len + 8);
+        c = csum_fold(sum);
+        ftc_stbe16(udp + 6, c ? c : 0xFFFF);
+        out_lens[i] = (uint32_t)tot;
+        used += tot;
+        off += len;
+    }
+    *out_len = used;
+    return FTC_OK;
+}
