@@ -224,3 +224,18 @@ def test_usage_and_statuses(run_cmd):
     res = run_cmd(["flow-fanout", "-D", "-S", "61", "0/0/9991", "0/127.0.0.1/9"])
     assert (res.status, res.stderr) == (
         1, b"flow-fanout: Stat interval must be between 0 and 60.\n")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="raw sockets need root")
+def test_keep_source_address(run_cmd, tmp_path):
+    """-s: the relayed datagrams come from the exporter's address (raw
+    socket, UDP source port 7999 for the first destination)."""
+    stream = gen(run_cmd, "-n 35")
+    port = free_port()
+    a = Listener()
+    with fanout(tmp_path, "-s", "0/0/%d" % port, a.spec):
+        res = run_cmd(["flow-send", "127.0.0.5/127.0.0.1/%d" % port], stdin=stream)
+        assert res.status == 1 and res.stderr == b""
+        got = a.result()
+    assert [len(d) for d in got] == [1464, 264]
+    assert set(a.sources) == {("127.0.0.5", 7999)}
