@@ -28,7 +28,7 @@ from pyflowtools._native import ffi, lib
 from pyflowtools.errors import InternalError, UsageError
 from pyflowtools.filters.lists import scan_ip
 
-__all__ = ["Spec", "parse_spec", "listen", "RecvBatch", "BatchReceiver",
+__all__ = ["Spec", "parse_spec", "is_any", "u32", "ipv4_text", "listen", "RecvBatch", "BatchReceiver",
            "BatchSender", "sender", "sockaddr", "DEFAULT_PORT", "SLOT"]
 
 DEFAULT_PORT = 9991
@@ -73,6 +73,11 @@ def is_any(addr):
     return ipaddress.ip_address(addr).is_unspecified
 
 
+def ipv4_text(a):
+    """Dotted quad of a host-order u32."""
+    return "%d.%d.%d.%d" % (a >> 24 & 255, a >> 16 & 255, a >> 8 & 255, a & 255)
+
+
 def u32(addr):
     """Host-order int of IPv4 address text (0 for IPv6 that is not mapped)."""
     a = ipaddress.ip_address(addr)
@@ -94,7 +99,8 @@ def listen(spec, rcvbuf=RCVBUF):
     v6 = local.version == 6 or remote.version == 6
     s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
     try:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if remote.is_multicast:     # several listeners of one group may share the port
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         _grow_rcvbuf(s, rcvbuf)
         if v6:
             try:

@@ -1,0 +1,162 @@
+"""Helpers for the collector tests: a flow-capture / flow-receive process
+on 127.0.0.1, readiness and drain checks, pcap writing, record making.
+Every process started here is stopped by its handle (context manager)."""
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import oracle
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = REPO / "bin"
+LOCAL = 0x7F000001
+
+
+def env():
+    e = dict(os.environ, TZ="UTC", LC_ALL="C", PYTHONPATH=str(REPO))
+    e.pop("PYFLOWTOOLS_TRACEBACK", None)
+    return e
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_bound(port):
+    """True once some socket holds UDP 127.0.0.1:port (we cannot bind it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+        return False
+
+
+def rx_queue(port):
+    """Bytes waiting in the receive queue of the UDP socket on port (0 if none)."""
+    total = 0
+    for name in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            lines = Path(name).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for ln in lines:
+            f = ln.split()
+            if int(f[1].split(":")[1], 16) == port:
+                total += int(f[4].split(":")[1], 16)
+    return total
+
+
+def wait_drained(port, timeout=20.0, settle=0.3):
+    end = time.time() + timeout
+    while time.time() < end:
+        if rx_queue(port) == 0:
+            time.sleep(settle)
+            if rx_queue(port) == 0:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+class Proc:
+    """A collector command run in the foreground on 127.0.0.1:port."""
+
+    def __init__(self, argv, port, stdout=None, cwd=None):
+        self.port = port
+        self.errpath = None
+        self.stdout_f = stdout
+        self.p = subprocess.Popen([sys.executable] + argv, env=env(), cwd=cwd,
+                                  stdin=subprocess.DEVNULL,
+                                  stdout=stdout or subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE)
+        end = time.time() + 20
+        while not port_bound(port):
+            if self.p.poll() is not None or time.time() > end:
+                raise AssertionError("collector did not start: %r"
+                                     % self.p.stderr.read().decode(errors="replace"))
+            time.sleep(0.02)
+
+    def send_signal(self, sig):
+        self.p.send_signal(sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        """Send sig, wait; returns (status, stderr text)."""
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+        try:
+            _, err = self.p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            _, err = self.p.communicate()
+            raise AssertionError("collector did not stop") from None
+        return self.p.returncode, err.decode(errors="replace")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.communicate()
+
+
+def capture(workdir, port, *args, spec=None):
+    argv = [str(BIN / "flow-capture"), "-D", "-w", str(workdir)] + list(args)
+    argv.append(spec or "127.0.0.1/0/%d" % port)
+    return Proc(argv, port)
+
+
+def files(workdir, prefix="ft-"):
+    return sorted(p for p in Path(workdir).rglob(prefix + "*") if p.is_file())
+
+
+def read(path):
+    return oracle.read_stream(Path(path).read_bytes())
+
+
+# ---------------------------------------------------------------- pcap
+
+def _csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ip_packet(src, dst, proto, payload, tos=0):
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, tos, 20 + len(payload), 1, 0, 64, proto, 0,
+                      struct.pack("!I", src), struct.pack("!I", dst))
+    hdr = hdr[:10] + struct.pack("!H", _csum(hdr)) + hdr[12:]
+    return hdr + payload
+
+
+def tcp(sport, dport, flags, data=b""):
+    return struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4, flags, 8192, 0, 0) + data
+
+
+def udp_(sport, dport, data=b""):
+    return struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data
+
+
+def icmp(type_, code, data=b""):
+    return struct.pack("!BBHI", type_, code, 0, 0) + data
+
+
+def write_pcap(path, packets):
+    """packets: [(time float, ip packet bytes)] as Ethernet frames."""
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
+    for t, ip in packets:
+        frame = b"\x02\0\0\0\0\x01" + b"\x02\0\0\0\0\x02" + b"\x08\x00" + ip
+        sec = int(t)
+        out.append(struct.pack("<IIII", sec, int(round((t - sec) * 1e6)), len(frame),
+                               len(frame)) + frame)
+    Path(path).write_bytes(b"".join(out))
