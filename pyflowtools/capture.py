@@ -393,6 +393,8 @@ class Capture:
         self.last_start = 0        # creation second of the previous file
         self.held = []             # records that wait for the next second's file
         self.children = []
+        self.to_run = collections.deque()   # -R: finished files, from the writer thread
+        self.expired_at = 0
         from pyflowtools.expire import Ager
         self.ager = Ager(opts.expire_count, opts.expire_size, dry_run=opts.debug > 0, log=log)
 
@@ -424,7 +426,8 @@ class Capture:
                     next_stat = now + o.stat_interval * 60
                 self._check_writer()
                 self._reap()
-                if self.cur is not None and self.ager.enabled:
+                if self.cur is not None and self.ager.enabled and now - self.expired_at >= 1:
+                    self.expired_at = now
                     self.writer.call(self._expire)
                 timeout = TIMEOUT
                 if self.cur is not None:
@@ -451,6 +454,7 @@ class Capture:
             if self.cur is not None:
                 self.finish()
             self.writer.stop()
+            self._reap()
             self._check_writer()
             for c in self.children:
                 try:
@@ -505,11 +509,7 @@ class Capture:
         if self.ager.enabled:
             self.ager.add(final, start)
         if self.o.program:
-            try:
-                self.children.append(subprocess.Popen([self.o.program, rel], cwd=self.workdir,
-                                                      stdin=subprocess.DEVNULL))
-            except OSError as e:
-                self.log("exec(%s): %s" % (self.o.program, e.strerror))
+            self.to_run.append(rel)
 
     def _expire(self):
         """Writer thread: the ager, counting the open file's bytes."""
@@ -517,6 +517,14 @@ class Capture:
             self.log("remove/1 %s" % path if self.o.debug else "expired %s" % path)
 
     def _reap(self):
+        """Main thread: start -R for files finished since, reap the done ones."""
+        while self.to_run:
+            rel = self.to_run.popleft()
+            try:
+                self.children.append(subprocess.Popen([self.o.program, rel], cwd=self.workdir,
+                                                      stdin=subprocess.DEVNULL))
+            except OSError as e:
+                self.log("exec(%s): %s" % (self.o.program, e.strerror))
         self.children = [c for c in self.children if c.poll() is None]
 
 
