@@ -29,11 +29,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def port_bound(port):
-    """True once some socket holds UDP 127.0.0.1:port (we cannot bind it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+def port_bound(port, host="127.0.0.1"):
+    """True once some socket holds UDP host:port (we cannot bind it)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as s:
         try:
-            s.bind(("127.0.0.1", port))
+            s.bind((host, port))
         except OSError:
             return True
         return False
@@ -68,7 +69,7 @@ def wait_drained(port, timeout=20.0, settle=0.3):
 class Proc:
     """A collector command run in the foreground on 127.0.0.1:port."""
 
-    def __init__(self, argv, port, stdout=None, cwd=None):
+    def __init__(self, argv, port, stdout=None, cwd=None, host="127.0.0.1"):
         self.port = port
         self.errpath = None
         self.stdout_f = stdout
@@ -77,7 +78,7 @@ class Proc:
                                   stdout=stdout or subprocess.DEVNULL,
                                   stderr=subprocess.PIPE)
         end = time.time() + 20
-        while not port_bound(port):
+        while not port_bound(port, host):
             if self.p.poll() is not None or time.time() > end:
                 raise AssertionError("collector did not start: %r"
                                      % self.p.stderr.read().decode(errors="replace"))
@@ -107,10 +108,10 @@ class Proc:
             self.p.communicate()
 
 
-def capture(workdir, port, *args, spec=None):
+def capture(workdir, port, *args, spec=None, host="127.0.0.1"):
     argv = [str(BIN / "flow-capture"), "-D", "-w", str(workdir)] + list(args)
     argv.append(spec or "127.0.0.1/0/%d" % port)
-    return Proc(argv, port)
+    return Proc(argv, port, host=host)
 
 
 def files(workdir, prefix="ft-"):

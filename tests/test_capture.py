@@ -126,3 +126,33 @@ def test_ager_dry_run_removes_nothing(tmp_path):
     a.scan(str(tmp_path))
     assert len(a.enforce()) == 2
     assert len(list(tmp_path.iterdir())) == 3
+
+
+def test_collector_stat_lines_and_events():
+    from pyflowtools import pdu, udp
+    logged = []
+    col = capture.Collector(udp.parse_spec("127.0.0.1/0/0"), log=logged.append)
+    try:
+        rt = lib.FTC_RT_V5
+        from pyflowtools._native import ffi
+        buf = bytearray(45 * 64)
+        lib.ftc_recs_gen(rt, 0, 45, ffi.from_buffer("uint8_t[]", buf))
+        s = udp.sender(("127.0.0.1", col.port()))
+        with s.sock:
+            s.send_list(pdu.encode(bytes(buf), rt) + [b"\x00\x09junk"])
+        got = 0
+        for _ in range(50):
+            r = col.poll(0.2)
+            if r is not None:
+                got += r[1]
+            if got == 45 and col.total_pdus == 3:
+                break
+        assert got == 45 and col.take_counts() == [0, 1, 0] and col.take_counts() == [0, 0, 0]
+        (line,) = col.stat_lines(100, 50)
+        assert line == ("STAT: now=100 startup=50 src_ip=127.0.0.1 dst_ip=127.0.0.1 d_ver=5 "
+                        "pkts=2 flows=45 lost=0 reset=0 filter_drops=0")
+        assert logged[0].startswith("New exporter: time=")
+        assert logged[0].endswith(" src_ip=127.0.0.1 dst_ip=127.0.0.1 d_version=5")
+        assert logged[1] == "ftpdu_verify(): src_ip=127.0.0.1 failed: unsupported export version"
+    finally:
+        col.close()

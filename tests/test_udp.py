@@ -129,3 +129,32 @@ def test_v4_to_dual_stack_socket():
                 break
         assert b.datagrams() == [b"abc"]
         assert b.src_ips[0] == 0x7F000001
+
+
+def test_multicast_group_joined_on_loopback():
+    spec = udp.parse_spec("127.0.0.1/239.255.42.7/0")
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.bind(("0.0.0.0", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    try:
+        sock = udp.listen(spec._replace(port=port))
+    except OSError as e:
+        pytest.skip("no multicast here: %s" % e)
+    rx = udp.BatchReceiver(sock, slots=8)
+    out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    out.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("127.0.0.1"))
+    out.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
+    with sock, out:
+        try:
+            out.sendto(b"group", ("239.255.42.7", port))
+        except OSError as e:
+            pytest.skip("cannot send to a group here: %s" % e)
+        for _ in range(10):
+            b = rx.recv(timeout=0.2)
+            if b.n:
+                break
+        if b.n == 0:
+            pytest.skip("multicast not looped back here")
+        assert b.datagrams() == [b"group"]
+        assert b.dst_ips[0] == 0xEFFF2A07          # the group, from IP_PKTINFO

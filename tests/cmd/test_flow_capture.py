@@ -7,6 +7,7 @@ import random
 import re
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -192,6 +193,31 @@ def test_sequence_accounting_in_header(tmp_path):
     (f,) = c.files(tmp_path)
     h, recs = c.read(f)
     assert (h["flows_lost"], h["seq_reset"], h["flows_count"]) == (10, 2, 9)
+
+
+def test_ipv6_dual_stack_socket(tmp_path):
+    """::/::/port takes IPv4 exporters (exaddr kept) and IPv6 ones (exaddr 0)."""
+    if not socket.has_ipv6 or c.port_bound(0, "::1"):      # ::1 cannot be bound
+        pytest.skip("no IPv6")
+    port = c.free_port()
+    rt = lib.FTC_RT_V5
+    try:
+        p = c.capture(tmp_path, port, "-N", "0", spec="::/::/%d" % port, host="::")
+    except AssertionError as e:
+        pytest.skip("no IPv6 socket: %s" % e)
+    with p:
+        s4 = sender(port)
+        s6 = udp.sender(("::1", port))
+        with s4.sock, s6.sock:
+            s4.send_list(pdu.encode(gen(rt, 30), rt))
+            s6.send_list(pdu.encode(gen(rt, 30, 30), rt))
+        time.sleep(0.5)
+        assert c.wait_drained(port)
+        assert p.stop()[0] == 0
+    (f,) = c.files(tmp_path)
+    h, recs = c.read(f)
+    assert len(recs) == 60
+    assert sorted(r["exaddr"] for r in recs) == [0] * 30 + [c.LOCAL] * 30
 
 
 # ---------------------------------------------------------------- hostile input
