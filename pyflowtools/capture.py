@@ -600,6 +600,8 @@ def capture_main(o, prog="flow-capture"):
     check_capture_options(o)
     if not o.keep_umask:
         os.umask(0o022)
+    if o.program and os.sep in o.program:          # -R runs in workdir
+        o.program = os.path.abspath(o.program)
     cfg = load_filter(o, lambda m: sys.stderr.write("%s: %s\n" % (prog, m)))
     name = o.filter_def or "default"
     if cfg is not None:

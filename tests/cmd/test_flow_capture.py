@@ -283,6 +283,39 @@ def test_hostile_input_never_dies_counts_every_bad_datagram(tmp_path):
     assert h["flows_lost"] == 0 and h["seq_reset"] == 0
 
 
+def test_corrupt_before_the_first_good_datagram_go_into_the_first_file(tmp_path):
+    port = c.free_port()
+    rt = lib.FTC_RT_V5
+    with c.capture(tmp_path, port, "-N", "0") as p:
+        s = sender(port)
+        with s.sock:
+            s.send_list([b"", b"\x00\x05", b"\x00\x02" + bytes(30)])
+            assert c.wait_drained(port)
+            time.sleep(1.2)
+            assert not c.files(tmp_path, "tmp")             # no version yet: no file
+            s.send_list(pdu.encode(gen(rt, 10), rt))
+        assert c.wait_drained(port)
+        assert p.stop()[0] == 0
+    (f,) = c.files(tmp_path)
+    h, recs = c.read(f)
+    assert (h["pkts_corrupt"], h["flows_count"], len(recs)) == (3, 10, 10)
+
+
+def test_relative_workdir_and_rotation_program(tmp_path):
+    (tmp_path / "bin").mkdir()
+    prog = tmp_path / "bin" / "r.sh"
+    prog.write_text("#!/bin/sh\necho \"$1\" > ../ran\n")
+    prog.chmod(0o755)
+    port = c.free_port()
+    argv = [str(c.BIN / "flow-capture"), "-D", "-w", "wd", "-N", "0", "-V", "1",
+            "-R", "bin/r.sh", "127.0.0.1/0/%d" % port]
+    with c.Proc(argv, port, cwd=tmp_path) as p:
+        time.sleep(1.2)
+        assert p.stop()[0] == 0
+    (f,) = c.files(tmp_path / "wd")
+    assert (tmp_path / "ran").read_text() == f.name + "\n"
+
+
 def test_remoteip_other_sources_counted_corrupt(tmp_path):
     port = c.free_port()
     rt = lib.FTC_RT_V5
