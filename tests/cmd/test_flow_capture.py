@@ -431,6 +431,32 @@ def test_rotation_program_and_count_expiry(tmp_path):
     assert all(ln.split()[1] == str(wd) for ln in lines if ln)
 
 
+@pytest.mark.slow
+def test_time_rotation_on_the_minute(tmp_path):
+    """-n 1439: a file per minute, boundaries on the minute (formats.md 7.4):
+    the first file ends at the boundary, the next starts right after."""
+    if 60 - time.time() % 60 < 3:
+        time.sleep(4)
+    port = c.free_port()
+    rt = lib.FTC_RT_V5
+    with c.capture(tmp_path, port, "-N", "0", "-n", "1439", "-V", "5") as p:
+        boundary = (int(time.time()) // 60 + 1) * 60
+        s = sender(port)
+        with s.sock:
+            s.send_list(pdu.encode(gen(rt, 30), rt))
+            time.sleep(max(0.0, boundary - time.time()) + 1.5)
+            s.send_list(pdu.encode(gen(rt, 30, 30), rt))
+        assert c.wait_drained(port)
+        assert p.stop()[0] == 0
+    first, second = c.files(tmp_path)
+    h1, r1 = c.read(first)
+    h2, r2 = c.read(second)
+    assert h1["cap_end"] in (boundary, boundary + 1) and len(r1) == 30
+    assert boundary <= h2["cap_start"] <= boundary + 2 and len(r2) == 30
+    assert second.name.endswith(time.strftime("%H%M", time.gmtime(boundary))
+                                + "%02d+0000" % (h2["cap_start"] - boundary))
+
+
 def test_size_expiry(tmp_path):
     port = c.free_port()
     rt = lib.FTC_RT_V5
