@@ -2,6 +2,7 @@
 on 127.0.0.1, readiness and drain checks, pcap writing, record making.
 Every process started here is stopped by its handle (context manager)."""
 import os
+import random
 import signal
 import socket
 import struct
@@ -24,9 +25,18 @@ def env():
 
 
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A UDP port free now, outside the kernel's ephemeral range (so no
+    sender socket is given it before the collector binds it)."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(20000, 32000)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free UDP port")
 
 
 def port_bound(port, host="127.0.0.1"):
