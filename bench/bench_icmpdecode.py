@@ -16,6 +16,7 @@ import subprocess
 import sys
 
 import harness
+from harness import log, bench_env as env, count_records as count
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "out")
@@ -31,24 +32,6 @@ STAGES = [
     ("unreachable -u -T 15", ["-u", "-T", "15"], ("real", "gen")),
     ("unreachable -u -T 0 tsv", ["-u", "-T", "0", "-o", "tsv"], ("real",)),
 ]
-
-
-def log(msg):
-    sys.stderr.write("bench: %s\n" % msg)
-    sys.stderr.flush()
-
-
-def env():
-    e = dict(os.environ)
-    e["PATH"] = os.path.dirname(sys.executable) + os.pathsep + e.get("PATH", "")
-    e["TZ"] = "UTC"
-    return e
-
-
-def count(path, e):
-    out = subprocess.run(["flow-cat", "-d", "1", path], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, env=e, check=True).stderr.decode()
-    return int(out.split("processed ")[1].split()[0])
 
 
 def make_inputs(e):

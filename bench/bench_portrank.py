@@ -23,6 +23,7 @@ import subprocess
 import sys
 
 import harness
+from harness import bench_env as env, make_file as _make
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "out")
@@ -45,27 +46,6 @@ STAGES = [
     ("flow-portrank (distinct pairs)", ["flow-portrank", "-t", "1"], ("gen1M", "gen10M"),
      False, None),
 ]
-
-
-def log(msg):
-    sys.stderr.write("bench: %s\n" % msg)
-    sys.stderr.flush()
-
-
-def env():
-    e = dict(os.environ)
-    e["PATH"] = os.path.dirname(sys.executable) + os.pathsep + e.get("PATH", "")
-    e["TZ"] = "UTC"
-    return e
-
-
-def _make(path, argv, e):
-    if not os.path.exists(path):
-        log("making %s" % path)
-        with open(path + ".tmp", "wb") as f:
-            subprocess.run(argv, stdout=f, env=e, check=True)
-        os.rename(path + ".tmp", path)
-    return path
 
 
 def inputs(e):

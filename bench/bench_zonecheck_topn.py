@@ -15,11 +15,11 @@ of flows (only with distinct hosts).
 """
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
 import harness
+from harness import bench_env as env, count_records as count, make_file as made
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "out")
@@ -49,33 +49,6 @@ STAGES = [
     ("topn src octets -b", ["flow-topn", "-m", "octets", "-n", "20", "-b", "BASELINE"],
      ("real",)),
 ]
-
-
-def log(msg):
-    sys.stderr.write("bench: %s\n" % msg)
-    sys.stderr.flush()
-
-
-def env():
-    e = dict(os.environ)
-    e["PATH"] = os.path.dirname(sys.executable) + os.pathsep + e.get("PATH", "")
-    e["TZ"] = "UTC"
-    return e
-
-
-def count(path, e):
-    out = subprocess.run(["flow-cat", "-d", "1", path], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, env=e, check=True).stderr.decode()
-    return int(out.split("processed ")[1].split()[0])
-
-
-def made(path, argv, e):
-    if not os.path.exists(path):
-        log("making %s" % path)
-        with open(path + ".tmp", "wb") as f:
-            subprocess.run(argv, stdout=f, env=e, check=True)
-        os.rename(path + ".tmp", path)
-    return path
 
 
 def make_inputs(e):

@@ -181,3 +181,35 @@ def summary(results):
         "peak_rss_kib": max(r.peak_kib for r in results),
         "peak_rss_sum_kib": max(sum(r.rss_kib) for r in results),
     }
+
+
+# ---- helpers shared by the detector benches ------------------------------
+
+def log(msg):
+    sys.stderr.write("bench: %s\n" % msg)
+    sys.stderr.flush()
+
+
+def bench_env():
+    """The environment of a bench command: the venv's bin first, TZ=UTC."""
+    e = dict(os.environ)
+    e["PATH"] = os.path.dirname(sys.executable) + os.pathsep + e.get("PATH", "")
+    e["TZ"] = "UTC"
+    return e
+
+
+def count_records(path, e):
+    """Records in a flow file (flow-cat -d 1's profile line)."""
+    out = subprocess.run(["flow-cat", "-d", "1", path], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, env=e, check=True).stderr.decode()
+    return int(out.split("processed ")[1].split()[0])
+
+
+def make_file(path, argv, e):
+    """Write argv's stdout to path once (cached in bench/out)."""
+    if not os.path.exists(path):
+        log("making %s" % path)
+        with open(path + ".tmp", "wb") as f:
+            subprocess.run(argv, stdout=f, env=e, check=True)
+        os.rename(path + ".tmp", path)
+    return path
