@@ -671,9 +671,17 @@ def receive_main(o, prog="flow-receive"):
             h.set(hdr.COMMENTS, "comments", o.comment)
         return h
 
+    started = time.time()
+    stat_every = max(o.stat_interval, 0) * 60
+    next_stat = started + stat_every if stat_every else None
     try:
         while signals.stop is None:
             signals.hup = False
+            now = time.time()
+            if next_stat is not None and now >= next_stat:
+                for line in collector.stat_lines(int(now), int(started)):
+                    log(line)
+                next_stat = now + stat_every
             if start is None and collector.rectype is not None:
                 start = time.time()
                 writer.open(dst, header(), rewrite=to_file)
