@@ -84,10 +84,10 @@ static inline unsigned ftc_digits64(uint64_t v)
     return n + (v >= 10) + (v >= 100) + (v >= 1000);
 }
 
-/* decimal text of v written in place (no temporary, no memmove) */
-static inline size_t ftc_put_dec64(char *p, uint64_t v)
+/* the n decimal digits of v, written in place (no temporary, no memmove) */
+static inline size_t ftc_put_digits(char *p, uint64_t v, size_t n)
 {
-    size_t n = ftc_digits64(v), i = n;
+    size_t i = n;
     while (v >= 100) {
         unsigned r = (unsigned)(v % 100);
         v /= 100;
@@ -101,9 +101,13 @@ static inline size_t ftc_put_dec64(char *p, uint64_t v)
     return n;
 }
 
+static inline size_t ftc_put_dec64(char *p, uint64_t v)
+{
+    return ftc_put_digits(p, v, ftc_digits64(v));
+}
+
 static inline size_t ftc_put_dec(char *p, uint32_t v)
 {
-    size_t n, i;
     if (v < 10) {
         p[0] = (char)('0' + v);
         return 1;
@@ -112,20 +116,8 @@ static inline size_t ftc_put_dec(char *p, uint32_t v)
         memcpy(p, ftc_digit_pairs_() + 2 * v, 2);
         return 2;
     }
-    n = v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6
-        : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
-    i = n;
-    while (v >= 100) {
-        unsigned r = v % 100;
-        v /= 100;
-        i -= 2;
-        memcpy(p + i, ftc_digit_pairs_() + 2 * r, 2);
-    }
-    if (v >= 10)
-        memcpy(p + i - 2, ftc_digit_pairs_() + 2 * v, 2);
-    else
-        p[i - 1] = (char)('0' + v);
-    return n;
+    return ftc_put_digits(p, v, v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6
+                          : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10);
 }
 
 /* exactly two digits of v (0..99) */

@@ -555,3 +555,23 @@ def write_stream(header, records, byte_order="little", zlevel=0):
     if zlevel:
         area = zlib.compress(area, zlevel)
     return write_header(header, byte_order, compressed=bool(zlevel)) + area
+
+
+# ---- small builders shared by the command tests ---------------------------
+
+def record(version="5", **fields_):
+    """A record dict of `version` with every field 0 but those given."""
+    r = dict.fromkeys(fields(version), 0)
+    r.update(fields_)
+    return r
+
+
+def ipv4(text):
+    """u32 of a dotted quad."""
+    a, b, c, d = (int(x) for x in text.split("."))
+    return a << 24 | b << 16 | c << 8 | d
+
+
+def v5_stream(recs, order="little", zlevel=0):
+    """A streaming v5 file holding recs."""
+    return write_stream({"d_version": 5, "flags": HF_STREAMING}, recs, order, zlevel)

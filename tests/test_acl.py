@@ -16,9 +16,7 @@ from pyflowtools.filters import acl, flowfilter
 ALL = 0xFFFFFFFF
 
 
-def ip(text):
-    a, b, c, d = (int(x) for x in text.split("."))
-    return a << 24 | b << 16 | c << 8 | d
+ip = oracle.ipv4
 
 
 def dotted(a):

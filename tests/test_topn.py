@@ -17,10 +17,7 @@ from pyflowtools.filters import lists
 U32 = 0xFFFFFFFF
 
 
-def rec(**kw):
-    r = dict.fromkeys(oracle.fields("5"), 0)
-    r.update(kw)
-    return r
+rec = oracle.record
 
 
 def count(t, recs, per_batch=None, order="little", zlevel=0):

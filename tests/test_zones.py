@@ -20,9 +20,7 @@ ACK, PSH, RST, SYN = 0x10, 0x08, 0x04, 0x02
 U32 = 0xFFFFFFFF
 
 
-def ip(text):
-    a, b, c, d = (int(x) for x in text.split("."))
-    return a << 24 | b << 16 | c << 8 | d
+ip = oracle.ipv4
 
 
 def mask(length):
@@ -74,10 +72,7 @@ def py_alerts(recs, table, inside):
 
 # ---- helpers --------------------------------------------------------------
 
-def rec(**kw):
-    r = dict.fromkeys(oracle.fields("5"), 0)
-    r.update(kw)
-    return r
+rec = oracle.record
 
 
 def batches(recs, order="little", zlevel=0, per_batch=None):

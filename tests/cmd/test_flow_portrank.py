@@ -18,18 +18,14 @@ def _needs(require):
     require("flow-portrank")
 
 
-def rec(**kw):
-    r = dict.fromkeys(oracle.fields("5"), 0)
-    r.update(kw)
-    return r
+rec = oracle.record
 
 
 def ip(text):
     return int(ipaddress.IPv4Address(text))
 
 
-def stream(recs, order="little", zlevel=0):
-    return oracle.write_stream({"d_version": 5, "flags": oracle.HF_STREAMING}, recs, order, zlevel)
+stream = oracle.v5_stream
 
 
 def syn(src, dport, n=1, **kw):

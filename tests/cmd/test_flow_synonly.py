@@ -21,10 +21,7 @@ def _needs(require):
     require("flow-synonly")
 
 
-def rec(**kw):
-    r = dict.fromkeys(oracle.fields("5"), 0)
-    r.update(kw)
-    return r
+rec = oracle.record
 
 
 def stream(recs, order="little", zlevel=0, version=5, comment=None):

@@ -25,19 +25,13 @@ def scenario(samples_dir):
             "inside": ",".join(labels["network"]["internal_blocks"])}
 
 
-def rec(**kw):
-    r = dict.fromkeys(oracle.fields("5"), 0)
-    r.update(kw)
-    return r
+rec = oracle.record
 
 
-def ip(text):
-    a, b, c, d = (int(x) for x in text.split("."))
-    return a << 24 | b << 16 | c << 8 | d
+ip = oracle.ipv4
 
 
-def stream(recs, order="little", zlevel=0):
-    return oracle.write_stream({"d_version": 5, "flags": oracle.HF_STREAMING}, recs, order, zlevel)
+stream = oracle.v5_stream
 
 
 def tsv_rows(out):
