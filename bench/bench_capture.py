@@ -24,8 +24,8 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
 import collector as c                                     # noqa: E402
-from pyflowtools import pdu, udp                          # noqa: E402
-from pyflowtools._native import ffi, lib                  # noqa: E402
+from pyflowtools.netflow import pdu, udp                  # noqa: E402
+from pyflowtools.core.native import ffi, lib                  # noqa: E402
 
 TICK = 0.002          # the sender's pacing step
 

@@ -11,10 +11,10 @@ As a library::
         for batch in flows.batches():      # the fast path the commands use
             ...
 
-``open`` returns a :class:`pyflowtools.stream.RecordReader`: iterating it
+``open`` returns a :class:`pyflowtools.io.stream.RecordReader`: iterating it
 yields named-tuple records (fields named as in flow-tools: srcaddr, dPkts,
 First, tcp_flags, ...); ``batches()`` yields batches of host-order records
-for the C core.  ``pyflowtools.stream.writer`` writes streams in either
+for the C core.  ``pyflowtools.io.stream.writer`` writes streams in either
 byte order, compressed or not.
 """
 __version__ = "0.1.0"
@@ -22,11 +22,11 @@ __version__ = "0.1.0"
 
 def open(src, **kw):  # noqa: A001 - mirrors the builtin on purpose
     """Open a flow stream for reading: a path, ``"-"`` or a binary file."""
-    from pyflowtools import stream
+    from pyflowtools.io import stream
     return stream.RecordReader(src, **kw)
 
 
 def ipv4(addr):
     """Dotted-quad text of a u32 address field."""
-    from pyflowtools.header import ipv4 as _ipv4
-    return _ipv4(addr)
+    from pyflowtools.util import ipv4 as _ipv4
+    return _ipv4.text(addr)

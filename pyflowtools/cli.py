@@ -6,7 +6,7 @@ Only `run()` maps exceptions to exit statuses (STYLE.md "Errors").
 import os
 import sys
 
-from pyflowtools.errors import FlowToolsError
+from pyflowtools.core.errors import FlowToolsError
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -255,7 +255,7 @@ def byte_order(opts):
     """Validated -b value as a header byte order, or None (host order)."""
     if opts.byte_order is None:
         return None
-    from pyflowtools.header import parse_order
+    from pyflowtools.io.header import parse_order
     return parse_order(opts.byte_order)
 
 

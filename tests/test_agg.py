@@ -5,7 +5,8 @@ import io
 from hypothesis import given, settings, strategies as st, HealthCheck
 
 import oracle
-from pyflowtools import agg, stream
+from pyflowtools.report import agg
+from pyflowtools.io import stream
 
 
 def batch_of(recs):

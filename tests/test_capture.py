@@ -1,4 +1,4 @@
-"""pyflowtools.capture / expire units: names, nesting, rotation boundaries,
+"""pyflowtools.netflow.capture / expire units: names, nesting, rotation boundaries,
 capture headers, -E sizes, the ager."""
 import calendar
 import os
@@ -7,10 +7,10 @@ import time
 import pytest
 
 import oracle
-from pyflowtools import capture, expire
-from pyflowtools import header as hdr
-from pyflowtools._native import lib
-from pyflowtools.errors import FlowToolsError
+from pyflowtools.netflow import capture, expire
+from pyflowtools.io import header as hdr
+from pyflowtools.core.native import lib
+from pyflowtools.core.errors import FlowToolsError
 
 
 @pytest.fixture
@@ -129,12 +129,12 @@ def test_ager_dry_run_removes_nothing(tmp_path):
 
 
 def test_collector_stat_lines_and_events():
-    from pyflowtools import pdu, udp
+    from pyflowtools.netflow import pdu, udp
     logged = []
     col = capture.Collector(udp.parse_spec("127.0.0.1/0/0"), log=logged.append)
     try:
         rt = lib.FTC_RT_V5
-        from pyflowtools._native import ffi
+        from pyflowtools.core.native import ffi
         buf = bytearray(45 * 64)
         lib.ftc_recs_gen(rt, 0, 45, ffi.from_buffer("uint8_t[]", buf))
         s = udp.sender(("127.0.0.1", col.port()))

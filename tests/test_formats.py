@@ -1,5 +1,5 @@
-"""flow-print's formats: the C formatter (csrc/fmt.c) through pyflowtools.formats,
-and the symbol files (pyflowtools.symbols).
+"""flow-print's formats: the C formatter (csrc/fmt.c) through pyflowtools.report.formats,
+and the symbol files (pyflowtools.report.symbols).
 
 Expected texts come from commands.md section 2 (value renderings, column specs)
 and formats.md section 5 (time arithmetic), written out by hand here.
@@ -11,9 +11,10 @@ import time
 
 import pytest
 
-from pyflowtools import formats, symbols
-from pyflowtools._native import ffi, lib
-from pyflowtools.record import pack
+from pyflowtools.report import formats, symbols
+from pyflowtools.util import paths
+from pyflowtools.core.native import ffi, lib
+from pyflowtools.core.record import pack
 
 RT = {name: getattr(lib, "FTC_RT_" + name) for name in
       ("V1", "V5", "V6", "V7", "V1005") + tuple("V8_%d" % i for i in range(1, 15))}
@@ -328,7 +329,7 @@ def test_symbol_files_loaded_only_when_needed(monkeypatch):
 def _random_records(rt, n, seed=1):
     import random
     rnd = random.Random(seed)
-    from pyflowtools.record import record_type
+    from pyflowtools.core.record import record_type
     _, _, names = record_type(RT[rt])
     widths = {"input": 16, "output": 16, "srcport": 16, "dstport": 16, "src_as": 16,
               "dst_as": 16, "prot": 8, "tos": 8, "tcp_flags": 8, "src_mask": 8,
@@ -390,9 +391,9 @@ def test_lines_never_exceed_line_max():
 
 _TZ_SCRIPT = r"""
 import sys, time
-from pyflowtools import formats
-from pyflowtools._native import lib
-from pyflowtools.record import pack
+from pyflowtools.report import formats
+from pyflowtools.core.native import lib
+from pyflowtools.core.record import pack
 recs = []
 for secs in range(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])):
     recs.append(dict(unix_secs=secs, unix_nsecs=0, sysUpTime=0, First=0, Last=1, dPkts=1))
@@ -456,7 +457,7 @@ def test_sym_parse_in_c_follows_strtoul():
 def test_malformed_symbol_file_is_reported(monkeypatch, tmp_path):
     (tmp_path / "ip-prot.sym").write_bytes(b"6 tcp\n17\n")
     (tmp_path / "tcp-port.sym").write_bytes(b"80 http\n")
-    monkeypatch.setattr(symbols, "DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(paths, "DATA_DIR", str(tmp_path))
     said = []
     tab = symbols.load_for(3, said.append)
     assert len(said) == 1 and "line 2" in said[0]
@@ -466,7 +467,7 @@ def test_malformed_symbol_file_is_reported(monkeypatch, tmp_path):
 
 
 def test_missing_symbol_file_is_reported(monkeypatch, tmp_path):
-    monkeypatch.setattr(symbols, "DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(paths, "DATA_DIR", str(tmp_path))
     said = []
     tab = symbols.load_for(2, said.append)
     assert said and said[0].startswith("open(") and tab.ptr.port_off == ffi.NULL

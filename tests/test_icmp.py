@@ -1,4 +1,4 @@
-"""flow-icmpdecode's library (pyflowtools.icmp over csrc/icmp.c, the filter
+"""flow-icmpdecode's library (pyflowtools.report.icmp over csrc/icmp.c, the filter
 engine and the agg tables): names, the listing, the -t and -s selections,
 the unreachable counts.
 
@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import oracle
 import strategies as fst
-from pyflowtools import icmp, stream
-from pyflowtools._native import lib
+from pyflowtools.report import icmp
+from pyflowtools.io import stream
+from pyflowtools.core.native import lib
 
 # ---------------------------------------------------------------- names
 # type -> (name, {code: name}); a type without a code table names code 0 "-"

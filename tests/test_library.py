@@ -2,7 +2,7 @@
 import io
 
 import pyflowtools
-from pyflowtools import gen, stream, header as hdr
+from pyflowtools.io import gen, stream, header as hdr
 
 
 def make(tmp_path, n=10, version=5, agg=0, **kw):

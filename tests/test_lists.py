@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from pyflowtools.filters import lists
 from pyflowtools.filters.lists import ListError
+from pyflowtools.util import ipv4
 
 
 def values(text, size=lists.PORT_TABLE):
@@ -99,16 +100,16 @@ def test_split_mask(text, want):
     ("1.2.3.4.5", 0x01020304), ("10..1", 0x0A000100),
 ])
 def test_scan_ip(text, want):
-    assert lists.scan_ip(text) == want
+    assert ipv4.scan(text) == want
 
 
 def test_scan_ip_garbage_is_not_an_error():
-    assert isinstance(lists.scan_ip("1.2.3.-4", resolve=False), int)
-    assert 0 <= lists.scan_ip("10.0.0.300", resolve=False) <= 0xFFFFFFFF
+    assert isinstance(ipv4.scan("1.2.3.-4", resolve=False), int)
+    assert 0 <= ipv4.scan("10.0.0.300", resolve=False) <= 0xFFFFFFFF
 
 
 def test_scan_ip_resolves_names():
-    assert lists.scan_ip("localhost") == 0x7F000001
+    assert ipv4.scan("localhost") == 0x7F000001
 
 
 @pytest.mark.parametrize("text,want", [

@@ -7,8 +7,7 @@ editing this file.
 """
 import ast
 import glob
-import importlib.machinery
-import importlib.util
+import importlib
 import os
 import re
 import shutil
@@ -81,20 +80,14 @@ def documented_options(text):
 
 
 def load_command(name):
-    """The bin script as a module (its main() is not run)."""
-    path = str(BIN / name)
-    modname = "man_test_" + re.sub(r"\W", "_", name)
-    loader = importlib.machinery.SourceFileLoader(modname, path)
-    spec = importlib.util.spec_from_loader(modname, loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+    """The command's module (pyflowtools.commands.flow_x; main() not run)."""
+    return importlib.import_module("pyflowtools.commands." + name.replace("-", "_"))
 
 
 def parser_options(name):
     module = load_command(name)
     assert hasattr(module, "build_parser"), \
-        "bin/%s has no build_parser(); the man page test needs it" % name
+        "pyflowtools.commands for %s has no build_parser(); the man page test needs it" % name
     parser = module.build_parser()
     opts = set()
     for action in parser._actions:

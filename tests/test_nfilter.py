@@ -17,8 +17,8 @@ from hypothesis import given, settings, strategies as st, HealthCheck
 
 import oracle
 import strategies as fst
-from pyflowtools import stream
-from pyflowtools.errors import FlowToolsError
+from pyflowtools.io import stream
+from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.filters import nfilter
 
 U32 = 0xFFFFFFFF

@@ -1,4 +1,4 @@
-"""pyflowtools.pdu / csrc/pdu.c: NetFlow export datagrams (formats.md section 6).
+"""pyflowtools.netflow.pdu / csrc/pdu.c: NetFlow export datagrams (formats.md section 6).
 
 Datagrams are built here with `struct` from the tables of formats.md 6.1 and
 6.2 (WIRE below); the records a datagram must decode to come from the mapping
@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 
 import oracle
 import strategies as fst
-from pyflowtools import _native, pdu
-from pyflowtools._native import ffi, lib
-from pyflowtools.errors import FormatError, InternalError
+from pyflowtools.core import native as _native
+from pyflowtools.netflow import pdu
+from pyflowtools.core.native import ffi, lib
+from pyflowtools.core.errors import FormatError, InternalError
 
 HOST = "little" if _native.HOST_LITTLE else "big"
 NON_V8 = ("1", "5", "6", "7")
@@ -1157,7 +1158,7 @@ def test_replay_fuzz_inputs(path):
 
 
 def test_stream_batch_interop():
-    from pyflowtools.stream import Batch
+    from pyflowtools.io.stream import Batch
     recs = [{"unix_secs": 7, "srcaddr": i, "dPkts": i} for i in range(40)]
     b = Batch(RT("5"), 64, 40)
     b.buf[:] = recs_bytes("5", recs)

@@ -10,9 +10,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import oracle
 import strategies as fst
-from pyflowtools import portrank, stream, synonly
-from pyflowtools._native import ffi, lib
-from pyflowtools.errors import FlowToolsError, UsageError
+from pyflowtools.report import portrank, synonly
+from pyflowtools.io import stream
+from pyflowtools.core.native import ffi, lib
+from pyflowtools.core.errors import FlowToolsError, UsageError
 
 TCP, UDP, ICMP = 6, 17, 1
 # the versions whose records carry prot, tcp_flags, both addresses and ports

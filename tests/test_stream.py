@@ -8,10 +8,10 @@ from hypothesis import given, settings, strategies as st, HealthCheck
 
 import oracle
 import strategies as fst
-from pyflowtools import header as hdr
-from pyflowtools import stream
-from pyflowtools.errors import FormatError
-from pyflowtools.header import Header
+from pyflowtools.io import header as hdr
+from pyflowtools.io import stream
+from pyflowtools.core.errors import FormatError
+from pyflowtools.io.header import Header
 
 ORDERS = {"little": hdr.LITTLE, "big": hdr.BIG}
 
@@ -225,7 +225,7 @@ def oracle_record(version):
 
 @pytest.mark.parametrize("rt", range(19))
 def test_batch_sizes_zero_one_cap_and_cap_plus_one(rt):
-    from pyflowtools._native import layout
+    from pyflowtools.core.native import layout
     version, agg, size, _ = layout(rt)
     vs = "%d.%d" % (version, agg) if version == 8 else str(version)
     hd = {"d_version": version, "flags": oracle.HF_STREAMING}

@@ -1,4 +1,4 @@
-"""flow-topn's library (pyflowtools.topn): counting and ranking equal a
+"""flow-topn's library (pyflowtools.report.topn): counting and ranking equal a
 plain Python computation over random records; ties, thresholds, -n; the
 -P/-r selection; the baseline file."""
 import collections
@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import oracle
 import strategies as fst
-from pyflowtools import stream, topn
-from pyflowtools.errors import FormatError, UsageError
+from pyflowtools.io import stream
+from pyflowtools.report import topn
+from pyflowtools.core.errors import FormatError, UsageError
 from pyflowtools.filters import lists
 
 U32 = 0xFFFFFFFF

@@ -1,12 +1,12 @@
-"""pyflowtools.udp / csrc/net.c: batch receive and send on 127.0.0.1."""
+"""pyflowtools.netflow.udp / csrc/net.c: batch receive and send on 127.0.0.1."""
 import array
 import socket
 
 import pytest
 
-from pyflowtools import pdu, udp
-from pyflowtools._native import lib
-from pyflowtools.errors import UsageError
+from pyflowtools.netflow import pdu, udp
+from pyflowtools.core.native import lib
+from pyflowtools.core.errors import UsageError
 
 
 def _pair(spec="127.0.0.1/0/0"):
@@ -68,7 +68,7 @@ def test_oversized_truncated_to_slot():
 
 
 def _gen(rt, n):
-    from pyflowtools._native import ffi, rec_size
+    from pyflowtools.core.native import ffi, rec_size
     buf = bytearray(n * rec_size(rt))
     assert lib.ftc_recs_gen(rt, 0, n, ffi.from_buffer("uint8_t[]", buf)) >= 0
     return bytes(buf)

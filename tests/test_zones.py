@@ -1,4 +1,4 @@
-"""Special zones (pyflowtools.zones, csrc/zone.c): longest-prefix ranges,
+"""Special zones (pyflowtools.report.zones, csrc/zone.c): longest-prefix ranges,
 the zone file, per-record classification and the alert lines.
 
 The property tests compare the C classifier with a plain Python reading
@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, assume, event, given, settings, strategies a
 
 import oracle
 import strategies as fst
-from pyflowtools import stream, zones
-from pyflowtools._native import ffi, lib
-from pyflowtools.errors import FormatError, InternalError
+from pyflowtools.io import stream
+from pyflowtools.report import zones
+from pyflowtools.core.native import ffi, lib
+from pyflowtools.core.errors import FormatError, InternalError
 
 TCP, UDP, ICMP = 6, 17, 1
 ACK, PSH, RST, SYN = 0x10, 0x08, 0x04, 0x02

@@ -29,7 +29,7 @@ up standard lists, -E extended ones).
 import bisect
 
 from pyflowtools.filters import program
-from pyflowtools.filters.lists import scan_ip
+from pyflowtools.util import ipv4
 
 ALL = 0xFFFFFFFF
 
@@ -64,7 +64,7 @@ class StdLine:
 
     def __repr__(self):
         return "StdLine(%s %s %s)" % ("permit" if self.permit else "deny",
-                                      _dotted(self.addr), _dotted(self.wildcard))
+                                      ipv4.text(self.addr), ipv4.text(self.wildcard))
 
 
 class ExtLine:
@@ -105,16 +105,14 @@ class AclSet:
         for name, lines in self.standard.items():
             for ln in lines:
                 out.append("ip access-list standard %s %s %s %s" % (
-                    name, "permit" if ln.permit else "deny", _dotted(ln.addr),
-                    _dotted(ln.wildcard)))
+                    name, "permit" if ln.permit else "deny", ipv4.text(ln.addr),
+                    ipv4.text(ln.wildcard)))
         for name, lines in self.extended.items():
             for ln in lines:
                 out.append("ip access-list extended %s %s" % (name, ln.text))
         return out
 
 
-def _dotted(a):
-    return "%d.%d.%d.%d" % (a >> 24 & 255, a >> 16 & 255, a >> 8 & 255, a & 255)
 
 
 # ---- parser --------------------------------------------------------------
@@ -173,11 +171,11 @@ class _Parser:
             return 0, ALL
         if kind == "host":
             self.take("host")
-            return scan_ip(self.take("addr"), resolve=False), 0
-        addr = scan_ip(self.take("addr"), resolve=False)
+            return ipv4.scan(self.take("addr"), resolve=False), 0
+        addr = ipv4.scan(self.take("addr"), resolve=False)
         if standard and self.peek() != "addr":
             return addr, 0
-        return addr, scan_ip(self.take("addr"), resolve=False)
+        return addr, ipv4.scan(self.take("addr"), resolve=False)
 
     def number(self):
         return int(self.take("num"))

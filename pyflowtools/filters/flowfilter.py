@@ -15,20 +15,20 @@ AND of the given tests by default (no test: every record passes); with -o
 the OR in the reference's order i I p P e r t T a A x S D E (no test:
 nothing passes), and -T then never passes a non-TCP flow.
 """
-import os
 import sys
 import time
 
-from pyflowtools import header as hdr
-from pyflowtools import stream
-from pyflowtools._native import layout
-from pyflowtools.errors import FlowToolsError
+from pyflowtools.io import header as hdr
+from pyflowtools.io import stream
+from pyflowtools.core.native import layout
+from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.filters import acl as aclmod
 from pyflowtools.filters import lists, program
+from pyflowtools.util import paths
+from pyflowtools.util import ipv4
 
 MISSING_FIELD = "Flow record missing required field for format."
 DEFAULT_ACL = "flow.acl"
-DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
 
 #: the tests in the reference's evaluation order, with the fields each needs
 ORDER = ("i", "I", "p", "P", "e", "r", "t", "T", "a", "A", "x", "S", "D", "E")
@@ -85,20 +85,16 @@ def parse_tests(opts):
             lst, mask = lists.split_mask(text)
             t.values[letter] = (lists.bitmap_of(lst, lists.BYTE_TABLE), mask)
         elif letter == "e":
-            t.values[letter] = lists.scan_ip(text)
+            t.values[letter] = ipv4.scan(text)
         else:
             t.values[letter] = text
     return t
 
 
 def acl_path(name):
-    """The ACL file to read: `name` as given, except that a bare file name
-    (no directory part) missing from the current directory is looked up in
-    the package's data folder (where iana-reserved.acl ships)."""
-    if os.sep in name or (os.altsep and os.altsep in name) or os.path.exists(name):
-        return name
-    shipped = os.path.join(DATA_DIR, name)
-    return shipped if os.path.exists(shipped) else name
+    """The ACL file to read: `name`, or the shipped file of that bare name
+    (where iana-reserved.acl ships): the one lookup of util.paths."""
+    return paths.resolve(name)
 
 
 def _bitmap_node(field, bm, mask=None):

@@ -10,7 +10,7 @@ means `b`; empty items are skipped; blanks may follow a comma.  A value
 below 0 or >= the table size fails the whole list (`load_lookup():
 failed`).
 """
-from pyflowtools.errors import UsageError
+from pyflowtools.core.errors import UsageError
 
 PORT_TABLE = 1 << 16        # -i -I -p -P -a -A
 BYTE_TABLE = 1 << 8         # -r -t -T
@@ -114,25 +114,3 @@ def split_mask(text, default_mask=0xFF):
         return lst, default_mask
     return lst, strtol(mask_text)[0] & 0xFF
 
-
-def scan_ip(text, resolve=True):
-    """An IPv4 address as a host-order int, as the reference scans option
-    values: text with a letter is first resolved as a host name; else (or
-    when that fails) dotted decimal, octet by octet, missing trailing
-    octets zero (`10.1` = 10.1.0.0).  Characters other than digits and
-    dots give garbage, not an error (each adds its code minus '0')."""
-    if resolve and any(c.isalpha() for c in text):
-        import socket
-        try:
-            packed = socket.inet_aton(socket.gethostbyname(text))
-            return int.from_bytes(packed, "big")
-        except (OSError, UnicodeError, ValueError):
-            pass
-    addr = 0
-    octets = text.split(".")[:4]
-    for part in octets:
-        n = 0
-        for ch in part:
-            n = n * 10 + (ord(ch) - 48)
-        addr = (addr << 8) | (n & 0xFF)
-    return (addr << (8 * (4 - len(octets)))) & 0xFFFFFFFF

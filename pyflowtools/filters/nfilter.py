@@ -24,16 +24,17 @@ Errors are ConfigError("FILE:LINE: message"), warnings (a value set twice)
 go through the `warn` callback in the same form.  Messages keep the
 reference's wording where commands.md gives it.
 """
-import os
 
-from pyflowtools import symbols
-from pyflowtools._native import layout
-from pyflowtools.errors import FlowToolsError
+from pyflowtools.report import symbols
+from pyflowtools.core.native import layout
+from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.filters import lists, program
+from pyflowtools.util import paths
 from pyflowtools.filters.program import And, Or, Not, First, TRUE, FALSE
+from pyflowtools.util import ipv4
 
 #: the reference reads <sysconfdir>/cfg/filter.cfg; ours ships in the package
-DEFAULT_FILE = os.path.join(symbols.DATA_DIR, "filter.cfg")
+DEFAULT_FILE = paths.shipped("filter.cfg")
 DEFAULT_DEFINITION = "default"
 
 NOT_IN_FLOW = "Filter references a field not in flow."
@@ -271,7 +272,7 @@ def parse_prefix(text):
     """`A.B.C.D/len` (or classful, see prefix_len) -> (network, len); the
     address is masked to the length."""
     addr_text, slash, len_text = text.partition("/")
-    addr = lists.scan_ip(addr_text)
+    addr = ipv4.scan(addr_text)
     length = min(max(lists.strtol(len_text)[0], 0), 32) if slash else prefix_len(addr)
     mask = (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF
     return addr & mask, length
@@ -439,14 +440,14 @@ class _Parser:
             self.list_values(p, words[1], permit)
         elif t == "ip-address":
             self.expect(words, 2, "IP address")
-            self.set_once(p.values, lists.scan_ip(words[1]), permit, words[1])
+            self.set_once(p.values, ipv4.scan(words[1]), permit, words[1])
         elif t == "ip-address-prefix":
             self.expect(words, 2, "IP prefix")
             net, length = parse_prefix(words[1])
             self.set_once(p.values, (net, length), permit, words[1])
         elif t == "ip-address-mask":
             self.expect(words, 3, "IP address and mask")
-            addr, mask = lists.scan_ip(words[1]), lists.scan_ip(words[2])
+            addr, mask = ipv4.scan(words[1]), ipv4.scan(words[2])
             p.entries.append((addr, mask, permit))
         elif t == "tag":
             self.expect(words, 2, "tag")
@@ -468,7 +469,7 @@ class _Parser:
                 self.error('Unknown operator "%s" (lt gt eq ne le ge).' % words[1])
             if t == "time-date":
                 text = " ".join(words[2:])
-                from pyflowtools import getdate
+                from pyflowtools.util import getdate
                 try:
                     value = getdate.parse(text)
                 except ValueError:

@@ -11,8 +11,8 @@ and the constants TRUE / FALSE.
 """
 import struct
 
-from pyflowtools._native import ffi, lib, check, layout
-from pyflowtools.errors import FormatError, InternalError
+from pyflowtools.core.native import ffi, lib, check, layout
+from pyflowtools.core.errors import FormatError, InternalError
 
 # value sources
 FIELD = lib.FTC_SRC_FIELD

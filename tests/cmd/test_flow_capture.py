@@ -18,8 +18,8 @@ import pytest
 
 import collector as c
 import oracle
-from pyflowtools import pdu, udp
-from pyflowtools._native import ffi, layout, lib, rec_size
+from pyflowtools.netflow import pdu, udp
+from pyflowtools.core.native import ffi, layout, lib, rec_size
 
 NAME = re.compile(r"^ft-v(\d\d+)(m\d\d)?\.\d{4}-\d\d-\d\d\.\d{6}[+-]\d{4}$")
 VERSIONS = ["1", "5", "6", "7"] + ["8.%d" % m for m in range(1, 15)]

@@ -5,8 +5,8 @@ import sys
 import pytest
 
 import collector as c
-from pyflowtools import capture
-from pyflowtools._native import lib
+from pyflowtools.netflow import capture
+from pyflowtools.core.native import lib
 
 
 def make(path, start, size=1000):

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pyflowtools.filters import acl, flowfilter
+from pyflowtools.util import paths
 
 GEN = "flow-gen -V5 -n 200"
 ORDER = "iIpPertTaAxSDE"
@@ -186,7 +187,7 @@ def run_library(version, recs, opts, or_mode, in_order, zlevel, out_order):
     data = oracle.write_stream({"d_version": d_version, "flags": 0}, recs, in_order, zlevel)
     ns = types.SimpleNamespace(**{"opt_" + k: v[0] for k, v in opts.items()})
     out = io.BytesIO()
-    from pyflowtools import header as hdr
+    from pyflowtools.io import header as hdr
     order = hdr.BIG if out_order == "big" else hdr.LITTLE
     flowfilter.run(flowfilter.parse_tests(ns), io.BytesIO(data), out, acls=acl.parse(ACL_TEXT),
                    or_mode=or_mode, byte_order=order)
@@ -408,7 +409,7 @@ def test_shipped_iana_list_has_every_registry_block():
 
 def test_shipped_acl_files_parse_clean():
     for name in ("flow.acl", "iana-reserved.acl"):
-        a = acl.load(os.path.join(flowfilter.DATA_DIR, name))
+        a = acl.load(os.path.join(paths.DATA_DIR, name))
         assert a.errors == [] and a.standard, name
 
 

@@ -297,15 +297,8 @@ def test_stream_output_refuses_a_terminal(flow_bin, require, sample):
 # ---- in-process -------------------------------------------------------------
 
 def load():
-    import importlib.machinery
-    import importlib.util
-    from pathlib import Path
-    path = str(Path(__file__).resolve().parents[2] / "bin" / PROG)
-    loader = importlib.machinery.SourceFileLoader("cmd_flow_icmpdecode", path)
-    spec = importlib.util.spec_from_loader("cmd_flow_icmpdecode", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+    from pyflowtools.commands import flow_icmpdecode
+    return flow_icmpdecode
 
 
 def test_in_process(tmp_path, capsysbinary, empty_stream):

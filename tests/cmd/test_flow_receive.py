@@ -8,8 +8,8 @@ import pytest
 
 import collector as c
 import oracle
-from pyflowtools import pdu, udp
-from pyflowtools._native import ffi, lib, rec_size
+from pyflowtools.netflow import pdu, udp
+from pyflowtools.core.native import ffi, lib, rec_size
 
 
 def gen(rt, n):

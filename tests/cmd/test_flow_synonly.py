@@ -1,8 +1,6 @@
 """flow-synonly as a command: each rule's edges on hand-made streams
 (files, directories, stdin), the output stream's header options, statuses,
 the one-line stderr rule, bad input, pipes; in-process through cli.run."""
-import importlib.machinery
-import importlib.util
 import os
 import subprocess
 from pathlib import Path
@@ -223,12 +221,8 @@ def test_binary_output_refused_on_a_terminal(tmp_path, flow_bin):
 # ---- in-process ---------------------------------------------------------
 
 def load():
-    path = str(BIN / "flow-synonly")
-    loader = importlib.machinery.SourceFileLoader("cmd_flow_synonly", path)
-    spec = importlib.util.spec_from_loader("cmd_flow_synonly", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+    from pyflowtools.commands import flow_synonly
+    return flow_synonly
 
 
 def test_in_process_statuses(tmp_path, capsysbinary):

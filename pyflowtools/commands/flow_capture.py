@@ -1,0 +1,44 @@
+"""flow-capture -- receive NetFlow export datagrams and store them in
+rotating flow files under a work directory (commands.md 8.3)."""
+
+from pyflowtools.netflow import capture
+from pyflowtools import cli
+
+USAGE = ("Usage: flow-capture [-hu] [-b big|little] [-C comment] [-c flow_clients] "
+         "[-d debug_level] [-D daemonize] [-e expire_count] [-E expire_size[bKMG]] "
+         "[-f filter_fname] [-F filter_definition] [-n rotations] [-N nesting_level] "
+         "[-p pidfile] [-R rot_program] [-S stat_interval] [-t tag_fname] "
+         "[-T tag_active] [-v variable binding] [-V pdu_version] [-x xlate_fname] "
+         "[-X xlate_definition] [-z z_level] -w workdir localip/remoteip/port")
+
+
+def build_parser():
+    p = cli.parser("flow-capture", USAGE, help_status=0, unknown_status=1, common="bCdz")
+    p.add_argument("-c", dest="clients", type=cli.atoi, default=0)
+    p.add_argument("-D", dest="foreground", action="store_true")
+    p.add_argument("-e", dest="expire_count", type=cli.atoi, default=0)
+    p.add_argument("-E", dest="expire_size_text")
+    p.add_argument("-f", dest="filter_file")
+    p.add_argument("-F", dest="filter_def")
+    p.add_argument("-n", dest="rotations", type=cli.atoi, default=capture.DEFAULT_ROTATIONS)
+    p.add_argument("-N", dest="nesting", type=cli.atoi, default=capture.DEFAULT_NESTING)
+    p.add_argument("-p", dest="pidfile")
+    p.add_argument("-R", dest="program")
+    p.add_argument("-S", dest="stat_interval", type=cli.atoi, default=0)
+    p.add_argument("-t", dest="tag_file")
+    p.add_argument("-T", dest="tag_def")
+    p.add_argument("-u", dest="keep_umask", action="store_true")
+    p.add_argument("-v", dest="variables", action="append")
+    p.add_argument("-V", dest="version")
+    p.add_argument("-w", dest="workdir")
+    p.add_argument("-x", dest="xlate_file")
+    p.add_argument("-X", dest="xlate_def")
+    return p
+
+
+def main(argv=None):
+    opts = cli.parse(build_parser(), argv, operands=True)
+    opts.zlevel = 6 if opts.zlevel is None else cli.zlevel(opts)
+    opts.byte_order = cli.byte_order(opts)
+    return capture.capture_main(opts)
+

@@ -1,0 +1,69 @@
+"""flow-icmpdecode -- list, select or count ICMP flows by type and code
+(the "ICMP" method of the worm articles; man flow-icmpdecode)."""
+import sys
+import time
+
+from pyflowtools import cli
+from pyflowtools.report import detect, icmp
+from pyflowtools.core.errors import UsageError
+
+USAGE = ("Usage: flow-icmpdecode [-hFu] [-b big|little] [-C comment] [-d debug_level]\n"
+         "       [-o text|tsv] [-s bytes] [-t type[/code][,...]] [-T threshold]\n"
+         "       [-z z_level] [file|directory ...]")
+
+
+def build_parser():
+    p = cli.parser("flow-icmpdecode", USAGE, help_status=0, unknown_status=1, common="bCdz",
+                   usage_on_error=False)
+    detect.add_common(p)
+    p.add_argument("-F", dest="stream_out", action="store_true")
+    p.add_argument("-s", dest="size", type=icmp.parse_size, default=None)
+    p.add_argument("-t", dest="types", type=icmp.parse_types, action="append")
+    p.add_argument("-T", dest="threshold", type=icmp.parse_threshold, default=None)
+    p.add_argument("-u", dest="unreachable", action="store_true")
+    return p
+
+
+def check_options(opts, fmt):
+    if opts.unreachable and (opts.types or opts.size is not None or opts.stream_out):
+        raise UsageError("-u counts type 3 codes 0, 1 and 3 itself: no -t, -s or -F with it")
+    if opts.threshold is not None and not opts.unreachable:
+        raise UsageError("-T is the threshold of the -u report")
+    if opts.stream_out and fmt != "text":
+        raise UsageError("-o applies to the text reports, not to -F")
+    cli.zlevel(opts), cli.byte_order(opts)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    opts = cli.parse(build_parser(), argv, operands=True)
+    fmt = detect.output_format(opts)
+    check_options(opts, fmt)
+    types = tuple(t for lst in opts.types for t in lst)
+    started = time.time()
+    inp = detect.Input(opts.operands, warn=cli.warn)
+    if opts.unreachable:
+        threshold = icmp.DEFAULT_THRESHOLD if opts.threshold is None else opts.threshold
+        counts = icmp.Unreachable(inp.rectype)
+        for batch in inp:
+            counts.add(batch)
+        icmp.write_report(sys.stdout, counts.rows(threshold), threshold,
+                          tsv=fmt == "tsv", args=["flow-icmpdecode"] + argv)
+    elif opts.stream_out:
+        icmp.check_rectype(inp.rectype)
+        prog = icmp.compile_selection(inp.rectype, types, opts.size)
+        with detect.stream_writer(inp.header, opts) as wr:
+            for batch in inp:
+                wr.write(prog.apply(batch))
+    else:
+        prog = icmp.compile_selection(inp.rectype, types, opts.size)
+        listing = icmp.Listing(inp.rectype, tsv=fmt == "tsv")
+        out = sys.stdout.buffer
+        out.write(listing.header())
+        for batch in inp:
+            for chunk in listing.format(prog.apply(batch)):
+                out.write(chunk)
+    if opts.debug:
+        cli.profile(inp.records_read, started)
+    return cli.EXIT_OK
+

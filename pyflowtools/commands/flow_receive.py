@@ -1,0 +1,25 @@
+"""flow-receive -- receive NetFlow export datagrams and write one flow
+stream to stdout or a file (commands.md 8.4)."""
+
+from pyflowtools.netflow import capture
+from pyflowtools import cli
+
+USAGE = ("Usage: flow-receive [-h] [-b big|little] [-C comment] [-d debug_level] "
+         "[-o filename] [-S stat_interval] [-V pdu_version] [-z z_level] "
+         "[localip/remoteip/port]")
+
+
+def build_parser():
+    p = cli.parser("flow-receive", USAGE, help_status=0, unknown_status=0, common="bCdz")
+    p.add_argument("-o", dest="output")
+    p.add_argument("-S", dest="stat_interval", type=cli.atoi, default=0)
+    p.add_argument("-V", dest="version")
+    return p
+
+
+def main(argv=None):
+    opts = cli.parse(build_parser(), argv, operands=True)
+    opts.zlevel = cli.zlevel(opts)
+    opts.byte_order = cli.byte_order(opts)
+    return capture.receive_main(opts)
+

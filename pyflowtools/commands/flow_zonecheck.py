@@ -1,0 +1,71 @@
+"""flow-zonecheck -- special zones: alert on flows of hardened servers that
+use a service their zone file line does not allow (man flow-zonecheck)."""
+import sys
+import time
+
+from pyflowtools import cli
+from pyflowtools.report import detect, zones
+from pyflowtools.core.errors import UsageError
+
+USAGE = ("Usage: flow-zonecheck [-hF] [-b big|little] [-C comment] [-d debug_level] "
+         "[-L prefix[,prefix...]] [-o text|tsv] -z zone_file [file|directory ...]")
+EXIT_ALERTS = 2
+
+
+def build_parser():
+    p = cli.parser("flow-zonecheck", USAGE, help_status=0, unknown_status=1, common="bCd")
+    p.add_argument("-z", dest="zone_file")
+    p.add_argument("-L", dest="inside", action="append")
+    p.add_argument("-F", dest="stream_out", action="store_true")
+    detect.add_common(p)
+    return p
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    opts = cli.parse(build_parser(), argv, operands=True)
+    if not opts.zone_file:
+        raise UsageError("no zone file: use -z FILE")
+    fmt = detect.output_format(opts)
+    table = zones.load(opts.zone_file)
+    inside = zones.parse_inside(opts.inside)
+    started = time.time()
+    warned = []
+
+    def warn(msg):
+        warned.append(msg)
+        cli.warn(msg)
+
+    inp = detect.Input(opts.operands, warn=warn)
+    checker = zones.Checker(table, inside)
+    checker.check_rectype(inp.rectype)
+    summary = zones.Summary()
+    if opts.stream_out:
+        opts.zlevel = 0             # -z is the zone file: -F writes uncompressed
+        with detect.stream_writer(inp.header, opts) as wr:
+            for batch in inp:
+                alerts, n = checker.check(batch)
+                if n:
+                    summary.add(alerts, n)
+                    wr.write(checker.keep(batch, alerts, n))
+    else:
+        out = sys.stdout.buffer
+        lines = zones.Formatter(tsv=fmt == "tsv")
+        if fmt == "text":
+            out.write(zones.report_header(zones.resolve(opts.zone_file), table, inside,
+                                          [cli.prog()] + argv).encode())
+        out.write(lines.header())
+        if fmt == "text":
+            out.write(b"#\n")
+        for batch in inp:
+            alerts, n = checker.check(batch)
+            if n:
+                summary.add(alerts, n)
+                for chunk in lines.lines(alerts, n):
+                    out.write(chunk)
+        if fmt == "text":
+            out.write(summary.text(inp.records_read).encode())
+    if opts.debug > 0:
+        cli.profile(inp.records_read, started)
+    return EXIT_ALERTS if summary.alerts else cli.EXIT_ERROR if warned else cli.EXIT_OK
+

@@ -1,0 +1,164 @@
+"""flow-cat: concatenate flow streams (commands.md section 3, formats.md
+2.5).  Records pass through in batches, swapped only when the output byte
+order differs from the input's."""
+import _signal as signal
+
+from pyflowtools.io import header as hdr
+from pyflowtools.io import inputs, stream
+from pyflowtools.core.errors import FlowToolsError
+
+_COPIED_TLVS = (hdr.VENDOR, hdr.EXPORTER_IP, hdr.ROT_SCHEDULE, hdr.FLOW_MISORDERED)
+
+
+def select_times(items, t_start=None, t_end=None):
+    """-t/-T: keep files by their header capture times (0 when absent)."""
+    out = []
+    for inp in items:
+        h = inp.header
+        start = h.cap_start if hdr.CAP_START in h.present else 0
+        end = h.cap_end if hdr.CAP_END in h.present else 0
+        if t_start is not None and t_end is not None:
+            keep = t_start <= start <= t_end
+        elif t_start is not None:
+            keep = start <= t_start
+        elif t_end is not None:
+            keep = end >= t_end
+        else:
+            keep = True
+        if keep:
+            out.append(inp)
+    return out
+
+
+def _times(items):
+    starts = [i.header.cap_start if hdr.CAP_START in i.header.present else 0 for i in items]
+    ends = [i.header.cap_end if hdr.CAP_END in i.header.present else 0 for i in items]
+    return (min(starts) if starts else 0), (max(ends) if ends else 0)
+
+
+def output_header(first, items, every, preload, to_file, comment):
+    """(initial header, final header or None) for the output stream.  The
+    capture times span `every` input found (the reference takes them
+    before the -t/-T selection); counts come from the selected `items`."""
+    h = hdr.Header(first.d_version, first.agg_method if first.d_version == 8 else 0)
+    h.flags = hdr.STREAMING
+    if comment is not None:
+        h.set(hdr.COMMENTS, "comments", comment)
+    final = None
+    if preload:
+        h.flags |= hdr.PRELOADED
+        start, end = _times(every)
+        if any(hdr.CAP_START in i.header.present for i in every):
+            h.set(hdr.CAP_START, "cap_start", start)
+            h.set(hdr.CAP_END, "cap_end", end)
+        h.set(hdr.FLOW_COUNT, "flows_count", sum(i.header.flows_count for i in items) & 0xFFFFFFFF)
+        h.set(hdr.FLOW_LOST, "flows_lost", sum(i.header.flows_lost for i in items) & 0xFFFFFFFF)
+        h.set(hdr.PKT_CORRUPT, "pkts_corrupt", sum(i.header.pkts_corrupt for i in items) & 0xFFFFFFFF)
+        for i in items:
+            ih = i.header
+            for tlv, attr in ((hdr.SEQ_RESET, "seq_reset"), (hdr.CAP_HOSTNAME, "cap_hostname"),
+                              (hdr.COMMENTS, "comments"), (hdr.VENDOR, "vendor"),
+                              (hdr.EXPORTER_IP, "exporter_ip"), (hdr.ROT_SCHEDULE, "rot_schedule"),
+                              (hdr.FLOW_MISORDERED, "flows_misordered")):
+                if tlv in ih.present:
+                    h.set(tlv, attr, getattr(ih, attr))
+            if hdr.AGG_VER in ih.present and first.d_version != 8:
+                h.set(hdr.AGG_VER, "agg_version", ih.agg_version)
+        if to_file:
+            final = h.copy()
+            final.flags = hdr.DONE | hdr.PRELOADED
+    elif to_file:
+        start, end = _times(items)
+        h.set(hdr.CAP_START, "cap_start", 0xFFFFFFFF)
+        h.set(hdr.CAP_END, "cap_end", 0)
+        h.set(hdr.FLOW_COUNT, "flows_count", 0)
+        h.set(hdr.FLOW_LOST, "flows_lost", 0)
+        h.set(hdr.PKT_CORRUPT, "pkts_corrupt", 0)
+        final = h.copy()
+        final.flags = hdr.DONE
+        final.cap_start, final.cap_end = start, end
+    return h, final
+
+
+class _Stop:
+    """SIGINT/SIGTERM/SIGHUP/SIGQUIT end the copy after the current batch;
+    the output is still closed properly."""
+
+    def __init__(self):
+        self.hit = False
+        self._old = {}
+
+    def __enter__(self):
+        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+            try:
+                self._old[s] = signal.signal(s, self._handler)
+            except (ValueError, OSError):
+                pass
+        return self
+
+    def _handler(self, signum, frame):
+        self.hit = True
+
+    def __exit__(self, *exc):
+        for s, h in self._old.items():
+            signal.signal(s, h)
+
+
+def concatenate(operands, dst, *, all_files=False, group=False, preload=False,
+                t_start=None, t_end=None, byte_order=None, zlevel=0, comment=None,
+                to_file=False, warn=lambda m: None, debug=0, started=None):
+    """Copy every selected input to dst.  Returns the number of streams
+    copied (0 means nothing was written at all, not even a header)."""
+    lists = inputs.collect(operands, all_files=all_files, group=group, warn=warn)
+    items = every = [i for lst in lists for i in lst]
+    if t_start is not None or t_end is not None:
+        items = select_times(items, t_start, t_end)
+        preload = True
+    if debug > 5:
+        for i in items:
+            warn("file: %s start=%d" % (i.name, i.header.cap_start))
+    if not items:
+        return 0
+    first = items[0].header
+    h, final = output_header(first, items, every, preload, to_file, comment)
+    w = None
+    copied = 0
+    if not all(i.header.same_format(first) for i in items):
+        # the reference checks every input before copying: the output gets
+        # its header and no record
+        stream.writer(dst, h, byte_order=byte_order, zlevel=zlevel).close()
+        raise FlowToolsError("data version or sub version changed!")
+    with _Stop() as stop:
+        try:
+            for inp in items:
+                if stop.hit:
+                    break
+                try:
+                    rd = inp.open(raw=True)
+                except (OSError, FlowToolsError) as e:
+                    warn("%s: %s" % (inp.name, e))
+                    continue
+                with rd:
+                    if not rd.header.same_format(first):
+                        raise FlowToolsError("data version or sub version changed!")
+                    if w is None:
+                        w = stream.writer(dst, h, byte_order=byte_order, zlevel=zlevel,
+                                          rewrite=final is not None)
+                    for b in rd:
+                        w.write(b)
+                        if stop.hit:
+                            break
+                    for m in rd.warnings:
+                        warn(m)
+                    if rd.error:
+                        warn(rd.error)
+                copied += 1
+        finally:
+            if w is not None:
+                if final is not None:
+                    final.flows_count = w.records_written & 0xFFFFFFFF
+                w.close(final)
+    if debug > 0 and started is not None:
+        from pyflowtools.cli import profile
+        profile(w.records_written if w is not None else 0, started)
+    return copied

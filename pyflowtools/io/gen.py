@@ -1,0 +1,47 @@
+"""flow-gen's synthetic streams: the same records and bytes as the
+reference (commands.md 8.2); the records are made by the C core."""
+from pyflowtools.io import header as hdr
+from pyflowtools.io import stream
+from pyflowtools.core.native import lib, check
+from pyflowtools.core.errors import FlowToolsError
+
+
+def parse_version(text):
+    """-V: 1, 5, 6, 7, 1005, 8 (= 8.1) or 8.N -> (version, agg_method)."""
+    t = text.strip()
+    head, dot, tail = t.partition(".")
+    if not head.isdigit() or (dot and not tail.isdigit()):
+        raise FlowToolsError("Version scan failed")
+    v = int(head)
+    agg = int(tail) if dot else 0
+    if v == 8:
+        agg = agg or 1
+        if not 1 <= agg <= 14:
+            raise FlowToolsError("Unsupported agg_method %d" % agg)
+        return v, agg
+    if v not in (1, 5, 6, 7, 1005):
+        raise FlowToolsError("Unsupported d_version %d" % v)
+    return v, 0
+
+
+def header(version, agg):
+    h = hdr.Header(version, agg)
+    h.flags = hdr.STREAMING
+    h.set(hdr.CAP_HOSTNAME, "cap_hostname", "flow-gen")
+    h.set(hdr.COMMENTS, "comments", "flow-gen")
+    return h
+
+
+def write(dst, version, agg, count, byte_order=None, zlevel=0):
+    """Write `count` generated records as a stream to dst."""
+    h = header(version, agg)
+    w = stream.writer(dst, h, byte_order=byte_order, zlevel=zlevel)
+    b = stream.Batch(h.rectype, h.rec_size, min(max(count, 1), stream.BATCH_BYTES // h.rec_size))
+    done = 0
+    while done < count:
+        n = min(b.capacity, count - done)
+        check(lib.ftc_recs_gen(h.rectype, done & 0xFFFFFFFF, n, b.ptr))
+        b.n = n
+        w.write(b)
+        done += n
+    w.close()

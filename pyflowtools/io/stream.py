@@ -1,0 +1,555 @@
+"""Reading and writing flow-tools streams: paths, `-`, file objects; both
+byte orders; plain or zlib-compressed record areas (formats.md 2-3).
+
+A Reader yields Batch objects: up to BATCH_RECORDS host-order records in a
+reusable buffer (refilled on the next iteration: `.copy()` to keep one).
+No Python code runs per record.
+"""
+import io
+import os
+import select
+import stat
+import struct
+import sys
+import zlib
+
+from pyflowtools.core.native import ffi, lib, check, HOST_ORDER
+from pyflowtools.core.errors import FormatError, FlowToolsError
+from pyflowtools.io import header as hdr
+from pyflowtools.io.header import Header
+
+BATCH_BYTES = 1 << 20          # target bytes per batch
+READ_CHUNK = 1 << 18           # compressed bytes read per call
+MIN_FILL = 1 << 16             # keep reading a pipe while data is ready
+
+
+class Batch:
+    """`n` records of `rectype` in `buf` (bytearray); `order` is the byte
+    order of the records in buf (host order unless read raw)."""
+
+    __slots__ = ("rectype", "rec_size", "buf", "n", "order", "_ptr")
+
+    def __init__(self, rectype, rec_size, capacity, order=HOST_ORDER):
+        self.rectype = rectype
+        self.rec_size = rec_size
+        self.buf = bytearray(capacity * rec_size)
+        self.n = 0
+        self.order = order
+        self._ptr = ffi.from_buffer("uint8_t[]", self.buf)
+
+    @property
+    def capacity(self):
+        return len(self.buf) // self.rec_size
+
+    @property
+    def ptr(self):
+        """cffi `uint8_t *` to the first record."""
+        return self._ptr
+
+    @property
+    def nbytes(self):
+        return self.n * self.rec_size
+
+    def view(self):
+        """memoryview of the n records' bytes."""
+        return memoryview(self.buf)[:self.n * self.rec_size]
+
+    def to_host(self):
+        """Swap records to host order in place if needed."""
+        if self.order != HOST_ORDER:
+            check(lib.ftc_recs_swap(self.rectype, self._ptr, self.n))
+            self.order = HOST_ORDER
+        return self
+
+    def copy(self):
+        b = Batch(self.rectype, self.rec_size, max(self.n, 1), self.order)
+        b.buf[:self.nbytes] = self.buf[:self.nbytes]
+        b.n = self.n
+        return b
+
+    def records(self):
+        """Named-tuple records (scripts and tests only: slow)."""
+        from pyflowtools.core.record import unpack
+        self.to_host()
+        return unpack(self.rectype, self.buf, self.n)
+
+
+def _open_src(src):
+    """(binary file object, name, close_it) for a path, '-', or a file.
+
+    Buffered readers are read through their raw file (a buffered read of a
+    pipe waits to fill the whole request, a raw one returns what is there),
+    so pass them unread."""
+    if src is None or src == "-":
+        src = sys.stdin.buffer
+        name = "stdin"
+    elif isinstance(src, (str, bytes, os.PathLike)):
+        return io.FileIO(src, "rb"), os.fsdecode(src), True
+    else:
+        name = getattr(src, "name", "stream")
+    if isinstance(src, io.BufferedReader):
+        src = src.raw
+    return src, name, False
+
+
+class Reader:
+    """A flow stream open for reading.
+
+    `raw=True` leaves records in file order (batch.order tells which); used
+    by flow-cat to pass records through without two swaps.
+    `warnings` collects non-fatal damage messages ("partial record before
+    EOF"); `error` is set when decompression failed midway (records before
+    the damage were still yielded).
+    """
+
+    def __init__(self, src, raw=False, batch_records=None):
+        self.f, self.name, self._close = _open_src(src)
+        self.raw = raw
+        self.warnings = []
+        self.error = None
+        self.records_read = 0
+        try:
+            self._regular = stat.S_ISREG(os.fstat(self.f.fileno()).st_mode)
+        except (AttributeError, OSError, io.UnsupportedOperation):
+            self._regular = False
+        try:
+            self._read_header()
+        except BaseException:
+            self.close()
+            raise
+        rs = self.header.rec_size
+        self.rectype = self.header.rectype
+        self.rec_size = rs
+        self._batch_records = batch_records or max(BATCH_BYTES // rs, 1)
+        self._compat = self.header.s_version == 1
+
+    # ---- header ------------------------------------------------------
+    def _readsome(self, n):
+        """Read up to n bytes (fewer only at EOF)."""
+        out = bytearray()
+        while len(out) < n:
+            chunk = self.f.read(n - len(out))
+            if not chunk:
+                break
+            out += chunk
+        return out
+
+    def _read_header(self):
+        buf = self._readsome(4)
+        if len(buf) < 4:
+            raise FormatError("short read while loading header top" if buf or True else "")
+        while True:
+            h, need = Header.parse(buf)
+            if h is not None:
+                break
+            more = self._readsome(need - len(buf))
+            if not more or len(buf) + len(more) < need:
+                raise FormatError("short read while loading header")
+            buf += more
+        self.header = h
+        self._rest = bytes(buf[h.header_len:])   # over-read past the header
+        self.file_order = h.byte_order
+        self._swap = h.byte_order != HOST_ORDER
+
+    # ---- records -----------------------------------------------------
+    def __iter__(self):
+        if self._compat:
+            return self._iter_compat()
+        if self.header.compressed:
+            return self._iter_z()
+        return self._iter_plain()
+
+    def _new_batch(self):
+        order = self.file_order if self.raw else HOST_ORDER
+        return Batch(self.rectype, self.rec_size, self._batch_records, order)
+
+    def _finish(self, b):
+        if not self.raw and self._swap:
+            check(lib.ftc_recs_swap(self.rectype, b.ptr, b.n))
+        self.records_read += b.n
+        return b
+
+    def _fill(self, mv, pos):
+        """Read into mv[pos:]; returns new fill.  Keeps reading a pipe only
+        while data is immediately available (so live streams flow)."""
+        end = len(mv)
+        while pos < end:
+            n = self.f.readinto(mv[pos:])
+            if not n:
+                self._eof = True
+                break
+            pos += n
+            if self._regular or pos >= MIN_FILL:
+                if self._regular:
+                    continue
+                break
+            try:
+                r, _, _ = select.select([self.f], [], [], 0)
+            except (OSError, ValueError, TypeError):
+                continue
+            if not r:
+                break
+        return pos
+
+    def _iter_plain(self):
+        rs = self.rec_size
+        b = self._new_batch()
+        mv = memoryview(b.buf)
+        fill = len(self._rest)
+        mv[:fill] = self._rest
+        self._rest = b""
+        self._eof = False
+        while True:
+            if not self._eof:
+                fill = self._fill(mv, fill)
+            n = fill // rs
+            if n:
+                b.n = n
+                b.order = self.file_order if self.raw else HOST_ORDER
+                yield self._finish(b)
+                tail = fill - n * rs
+                if tail:
+                    mv[:tail] = mv[n * rs:fill]
+                fill = tail
+            elif self._eof:
+                break
+        if fill:
+            self.warnings.append("Warning, partial record before EOF")
+
+    def _iter_z(self):
+        rs = self.rec_size
+        d = zlib.decompressobj()
+        b = self._new_batch()
+        cap = len(b.buf)
+        mv = memoryview(b.buf)
+        fill = 0
+        pending = self._rest
+        self._rest = b""
+        eof = False
+        while True:
+            while fill < cap:
+                if not pending:
+                    if eof or d.eof:
+                        break
+                    pending = self.f.read(READ_CHUNK)
+                    if not pending:
+                        eof = True
+                        break
+                saved = d.copy()
+                try:
+                    out = d.decompress(pending, cap - fill)
+                except zlib.error as e:
+                    self.error = "inflate(): failed (%s)" % (e.args[0] if e.args else e)
+                    out = _salvage(saved, pending, cap - fill)
+                    if out:
+                        mv[fill:fill + len(out)] = out
+                        fill += len(out)
+                    pending = b""
+                    eof = True
+                    break
+                pending = d.unconsumed_tail
+                if d.eof:
+                    pending = b""
+                if out:
+                    mv[fill:fill + len(out)] = out
+                    fill += len(out)
+                elif not pending and not self._regular and fill:
+                    break
+            n = fill // rs
+            if n:
+                b.n = n
+                b.order = self.file_order if self.raw else HOST_ORDER
+                yield self._finish(b)
+                tail = fill - n * rs
+                if tail:
+                    mv[:tail] = mv[n * rs:fill]
+                fill = tail
+                if fill < cap and not (eof or d.eof):
+                    continue
+            if (eof or d.eof) and not pending:
+                break
+        if fill:
+            self.warnings.append("Warning, partial inflated record before EOF")
+
+    def _iter_compat(self):
+        """Stream version 1: 60-byte compat records -> v1/v5 records."""
+        comp = Batch(self.rectype, 60, self._batch_records)
+        inner = Reader.__new__(Reader)
+        inner.__dict__.update(self.__dict__)
+        inner.rec_size = 60
+        inner.raw = True
+        inner.rectype = self.rectype
+        out = Batch(self.rectype, self.rec_size, self._batch_records)
+        swap = 1 if self._swap else 0
+        it = inner._iter_z() if self.header.compressed else inner._iter_plain()
+        del comp
+        for cb in it:
+            if out.capacity < cb.n:
+                out = Batch(self.rectype, self.rec_size, cb.n)
+            check(lib.ftc_recs_from_compat(self.rectype, cb.ptr, cb.n, swap, out.ptr))
+            out.n = cb.n
+            out.order = HOST_ORDER
+            self.records_read += cb.n
+            yield out
+        self.warnings.extend(inner.warnings)
+        self.error = inner.error
+
+    def records(self):
+        """Iterate named-tuple records (scripts; slow)."""
+        for b in self:
+            yield from b.records()
+
+    # ---- context -----------------------------------------------------
+    def close(self):
+        if self._close:
+            self.f.close()
+            self._close = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _salvage(d, data, limit, step=64):
+    """Inflate data in small steps up to the damage: the output before it."""
+    out = bytearray()
+    for i in range(0, len(data), step):
+        try:
+            out += d.decompress(data[i:i + step], max(limit - len(out), 1))
+        except zlib.error:
+            break
+        if len(out) >= limit or d.eof:
+            break
+    return bytes(out[:limit])
+
+
+def reader(src, **kw):
+    return Reader(src, **kw)
+
+
+class RecordReader(Reader):
+    """A Reader whose iteration yields named-tuple records (for scripts);
+    batches() gives the batches."""
+
+    def __iter__(self):
+        return self.records()
+
+    def batches(self):
+        return Reader.__iter__(self)
+
+    def records(self):
+        for b in Reader.__iter__(self):
+            yield from b.records()
+
+
+class Deflater:
+    """One zlib (RFC 1950) stream, deflated on every core: the input is cut
+    into CHUNK-byte pieces, each deflated raw on a worker thread (zlib
+    releases the GIL) with the previous 32 KiB as its dictionary and ended
+    with a sync flush; the last ends the stream; an Adler-32 of all input
+    closes it.  A stream shorter than one chunk is byte for byte what a
+    single zlib.compress() gives."""
+
+    CHUNK = 1 << 20
+    _HEADERS = {1: b"\x78\x01", 2: b"\x78\x5e", 3: b"\x78\x5e", 4: b"\x78\x5e",
+                5: b"\x78\x5e", 6: b"\x78\x9c", 7: b"\x78\xda", 8: b"\x78\xda",
+                9: b"\x78\xda"}
+
+    def __init__(self, level):
+        self.level = level
+        self.buf = bytearray()
+        self.prev = b""
+        self.adler = 1
+        self.started = False
+        self.pending = []
+        self.pool = None
+
+    def _job(self, data, zdict, last):
+        if zdict:
+            c = zlib.compressobj(self.level, zlib.DEFLATED, -15, zdict=zdict)
+        else:
+            c = zlib.compressobj(self.level, zlib.DEFLATED, -15)
+        out = c.compress(data)
+        return out + c.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+    def _submit(self, data, last):
+        data = bytes(data)
+        self.adler = zlib.adler32(data, self.adler)
+        zdict, self.prev = self.prev, data[-32768:]
+        if self.pool is None and not last:
+            from concurrent.futures import ThreadPoolExecutor
+            self.pool = ThreadPoolExecutor(max_workers=max(2, min(os.cpu_count() or 2, 8)))
+        if self.pool is None:
+            self.pending.append(_Done(self._job(data, zdict, last)))
+        else:
+            self.pending.append(self.pool.submit(self._job, data, zdict, last))
+
+    def _drain(self, keep):
+        out = []
+        if not self.started:
+            out.append(self._HEADERS.get(self.level, b"\x78\x9c"))
+            self.started = True
+        while len(self.pending) > keep:
+            out.append(self.pending.pop(0).result())
+        return out
+
+    def compress(self, data):
+        """Compressed chunks ready so far (a list of bytes)."""
+        self.buf += data
+        while len(self.buf) > self.CHUNK:
+            self._submit(self.buf[:self.CHUNK], False)
+            del self.buf[:self.CHUNK]
+        if len(self.pending) > 4:
+            return self._drain(2)
+        return []
+
+    def finish(self):
+        self._submit(self.buf, True)
+        self.buf = bytearray()
+        out = self._drain(0)
+        out.append(struct.pack(">I", self.adler & 0xFFFFFFFF))
+        if self.pool is not None:
+            self.pool.shutdown()
+        return out
+
+
+class _Done:
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+class Writer:
+    """Write a stream: header, then records (plain or one zlib stream).
+
+    `header` is written as given (its `present` set decides the TLVs) with
+    byte order `byte_order`; COMPRESS is set from `zlevel`.  When `dst` is a
+    regular file and `rewrite` is true, close() rewrites the header in
+    place (same size) with the values of `final_header`.
+    """
+
+    def __init__(self, dst, header, byte_order=None, zlevel=0, rewrite=False):
+        if dst is None or dst == "-":
+            self.f = sys.stdout.buffer
+            self._close = False
+        elif isinstance(dst, (str, bytes, os.PathLike)):
+            fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            self.f = io.FileIO(fd, "wb")
+            self._close = True
+        else:
+            self.f = dst
+            self._close = False
+        self.order = byte_order or header.byte_order or HOST_ORDER
+        self.zlevel = zlevel
+        self.header = header.copy()
+        self.header.byte_order = self.order
+        self.header.byte_order_raw = self.order
+        if zlevel:
+            self.header.flags |= hdr.COMPRESS
+        else:
+            self.header.flags &= ~hdr.COMPRESS
+        self.rectype = self.header.rectype
+        self.rec_size = self.header.rec_size
+        self.records_written = 0
+        self._z = Deflater(zlevel) if zlevel else None
+        self._scratch = None
+        self._rewrite = rewrite and self._seekable()
+        self._hlen = 0
+        self._write_header(self.header)
+
+    def _seekable(self):
+        try:
+            return stat.S_ISREG(os.fstat(self.f.fileno()).st_mode)
+        except (AttributeError, OSError, io.UnsupportedOperation):
+            return False
+
+    def _write_header(self, h):
+        data = h.encode(self.order)
+        self._hlen = len(data)
+        self.f.write(data)
+
+    def write(self, batch):
+        """Write a Batch (any byte order; swapped to the output order)."""
+        n = batch.n
+        if not n:
+            return
+        if batch.rectype != self.rectype:
+            raise FlowToolsError("data version or sub version changed!")
+        if batch.order != self.order:
+            nb = n * self.rec_size
+            if self._scratch is None or len(self._scratch) < nb:
+                self._scratch = bytearray(nb)
+                self._sptr = ffi.from_buffer("uint8_t[]", self._scratch)
+            self._scratch[:nb] = batch.buf[:nb]
+            check(lib.ftc_recs_swap(self.rectype, self._sptr, n))
+            data = memoryview(self._scratch)[:nb]
+        else:
+            data = batch.view()
+        self.write_bytes(data)
+        self.records_written += n
+
+    def write_bytes(self, data):
+        """Write record bytes already in the output order."""
+        if self._z is not None:
+            for chunk in self._z.compress(data):
+                self.f.write(chunk)
+            return
+        self.f.write(data)
+
+    def flush(self):
+        self.f.flush()
+
+    def close(self, final_header=None):
+        """Finish the zlib stream; rewrite the header when asked; close."""
+        if self.f is None:
+            return
+        try:
+            if self._z is not None:
+                for chunk in self._z.finish():
+                    self.f.write(chunk)
+                self._z = None
+            self.f.flush()
+            if self._rewrite and final_header is not None:
+                h = final_header.copy()
+                if self.zlevel:
+                    h.flags |= hdr.COMPRESS
+                data = h.encode(self.order)
+                if len(data) != self._hlen:
+                    raise FlowToolsError("header size changed on rewrite")
+                self.f.seek(0)
+                self.f.write(data)
+                self.f.flush()
+        finally:
+            if self._close:
+                self.f.close()
+            self.f = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            self.close()
+        elif self.f is not None and self._close:
+            self.f.close()
+            self.f = None
+
+
+def writer(dst, header, **kw):
+    return Writer(dst, header, **kw)
+
+
+def streaming_header(src_header, comment=None):
+    """The header a filter writes: streaming, the input's export version
+    (and v8 method), comment only from -C (commands.md 1.2)."""
+    h = Header(src_header.d_version, src_header.agg_method if src_header.d_version == 8 else 0)
+    h.flags = hdr.STREAMING
+    if comment is not None:
+        h.set(hdr.COMMENTS, "comments", comment)
+    return h

@@ -1,0 +1,231 @@
+"""flow-fanout (commands.md 8.6): receive export datagrams on one address
+and re-send them to several destinations, as the reference does: each
+datagram is verified and accounted like flow-capture's (formats.md 6.4,
+6.6), decoded, masked (-m), filtered (-f/-F), re-encoded on its own with
+fanout's own per-engine sequence numbers (formats.md 6.7) and sent to
+every destination.
+
+    fo = fanout.Fanout(listen_spec, outputs, log=print)
+    while running:
+        fo.step(timeout=1.0)        # one recvmmsg, one C call, one send per output
+
+Per-datagram work is C (relay.c's ftc_fanout_batch over a whole
+received batch, net.c's batch receive and send).
+"""
+import array
+import os
+import signal
+import time
+
+from pyflowtools.core import native as _native
+from pyflowtools.netflow import pdu, send, udp
+from pyflowtools.core.native import ffi, lib
+from pyflowtools.util import ipv4
+
+__all__ = ["Fanout", "PIDFILE", "daemonize", "write_pidfile", "unlink_pidfile"]
+
+PIDFILE = "/var/run/flow-fanout.pid"
+
+
+
+
+class Fanout:
+    """The relay.  outputs: send.Output list (destination order).
+    version: (v, agg) of -V or None (the first datagram fixes it).
+    filter_factory: None, or a callable rectype -> filters.program.Program
+    (called once the record version is known, again after reload())."""
+
+    def __init__(self, spec, outputs, version=None, as_sub=0, mask=send.NO_MASK,
+                 filter_factory=None, log=None, slots=1024, events=4096):
+        self.spec = spec
+        self.outputs = outputs
+        self.as_sub = as_sub & 0xFFFF
+        self.mask = mask
+        self.filter_factory = filter_factory
+        self.log = log or (lambda msg: None)
+        self.sock = udp.listen(spec)
+        self.rx = udp.BatchReceiver(self.sock, slots=slots)
+        remote = ipv4.from_socket(spec.remote)
+        # a multicast group: the exporter is the first field (reference)
+        self.remote_ip = ipv4.from_socket(spec.local) if (remote >> 28) == 0xE else remote
+        self.tracker = pdu.SequenceTracker()
+        self._rt = ffi.new("int *", -1)
+        if version is not None:
+            self._rt[0] = send.output_rectype(lib.FTC_RT_V5, version)
+        self.prog = None
+        self._reload = True
+        self._enc = ffi.new("ftc_pdu_enc_t *")
+        self._st = ffi.new("ftc_fanout_stats_t *")
+        self._ev_cap = events
+        self._ev = ffi.new("ftc_pdu_event_t[]", events)
+        self._cap = 3 * slots + 3
+        self._out = bytearray(self._cap * pdu.MAX_LEN)
+        self._c_out = ffi.from_buffer("uint8_t[]", self._out)
+        self._lens = array.array("I", bytes(4 * self._cap))
+        self._c_lens = ffi.from_buffer("uint32_t[]", self._lens)
+        self._src = array.array("I", bytes(4 * self._cap))
+        self._c_src = ffi.from_buffer("uint32_t[]", self._src)
+        self.corrupt = self.filtered = self.pdus = self.flows = 0
+        self.started = int(time.time())
+
+    @property
+    def rectype(self):
+        return self._rt[0] if self._rt[0] >= 0 else None
+
+    def reload(self):
+        """SIGHUP: load the filter again before the next datagram."""
+        self._reload = True
+
+    def _load_filter(self):
+        if self.filter_factory is not None and self.rectype is not None:
+            self.prog = self.filter_factory(self.rectype)
+            self._reload = False
+
+    def step(self, timeout=1.0):
+        """Receive one batch (waiting up to timeout seconds) and relay it.
+        Returns the number of datagrams received."""
+        b = self.rx.recv(timeout=timeout)
+        if not b.n:
+            return 0
+        c_buf = ffi.from_buffer("uint8_t[]", b.data)
+        c_lens = ffi.from_buffer("uint32_t[]", b.lens)
+        c_src = ffi.from_buffer("uint32_t[]", b.src_ips)
+        c_dst = ffi.from_buffer("uint32_t[]", b.dst_ips)
+        if self.rectype is None and self.filter_factory is not None:
+            self._first_version(b)
+        done = off = 0
+        while done < b.n:
+            if self._reload and self.rectype is not None:
+                self._load_filter()
+            n = b.n - done
+            prog = self.prog
+            st = self._st
+            r = lib.ftc_fanout_batch(
+                c_buf + off, c_lens + done, n, c_src + done, c_dst + done,
+                self.remote_ip, self.as_sub, self._rt, self.tracker.table, self.mask,
+                prog._insns if prog else ffi.NULL, prog.n if prog else 0,
+                prog._tptr if prog else ffi.NULL, prog.state if prog else ffi.NULL,
+                self._enc, self._c_out, len(self._out), self._c_lens, self._c_src,
+                self._cap, self._ev, self._ev_cap, st)
+            if r not in (lib.FTC_OK, lib.FTC_EFULL):
+                _native.check(r, "fanout")
+            self._events(st.rx.n_events)
+            nout = st.out_pdus
+            if nout:
+                data = memoryview(self._out)[:st.out_bytes]
+                lens = self._lens[:nout]
+                srcs = self._src[:nout]
+                for o in self.outputs:
+                    o.send(data, lens, srcs)
+            self.corrupt += st.rx.corrupt
+            self.filtered += st.filtered
+            self.pdus += st.rx.accepted
+            self.flows += st.rx.flows
+            done += st.rx.pdus
+            off += st.rx.bytes
+            if r == lib.FTC_EFULL and st.rx.full == lib.FTC_PDU_FULL_TABLE:
+                self.tracker.grow()
+        return b.n
+
+    def _first_version(self, b):
+        """The filter is compiled for the record version, which the first
+        acceptable datagram fixes: find it (once, before any is relayed)."""
+        pos = 0
+        for i, ln in enumerate(b.lens):
+            try:
+                h = pdu.verify(b.data[pos:pos + ln])
+            except pdu.DatagramError:
+                h = None
+            pos += ln
+            if h is not None and (not self.remote_ip or b.src_ips[i] == self.remote_ip):
+                self._rt[0] = h.rectype
+                return
+
+    def _events(self, n):
+        now = int(time.time())
+        for k in range(n):
+            e = self._ev[k]
+            src, dst = ipv4.text(e.src_ip), ipv4.text(e.dst_ip)
+            if e.kind == lib.FTC_PDU_EV_CORRUPT:
+                if e.reason == lib.FTC_PDU_R_SRCIP:
+                    self.log("Unexpected PDU: src_ip=%s not configured" % src)
+                elif e.reason == lib.FTC_PDU_R_XLATE_V8:
+                    # the reference prints the local address here
+                    self.log("Unexpected PDU: src_ip=%s no v8 translation" % dst)
+                elif e.reason == lib.FTC_PDU_R_XLATE_AGG:
+                    oagg = lib.ftc_layout_get(self.rectype).agg_method
+                    self.log("Unexpected PDU: src_ip=%s multi v8 oagg=%d agg=%d over=%d ver=%d"
+                             % (dst, oagg, e.agg_method, 2, e.agg_version))
+                else:
+                    self.log("ftpdu_verify(): src_ip=%s failed." % src)
+            elif e.kind == lib.FTC_PDU_EV_EXPORTER:
+                self.log("New exporter: time=%d src_ip=%s dst_ip=%s d_version=%d"
+                         % (now, src, dst, e.version))
+            elif e.kind == lib.FTC_PDU_EV_SEQ:
+                self.log("ftpdu_seq_check(): src_ip=%s dst_ip=%s d_version=%d "
+                         "expecting=%d received=%d lost=%d"
+                         % (src, dst, e.version, e.expected, e.received, e.lost))
+
+    def stat_lines(self):
+        """-S: the reference's STAT line per exporter."""
+        now = int(time.time())
+        return ["STAT: now=%d startup=%d src_ip=%s dst_ip=%s d_ver=%d pkts=%d flows=%d "
+                "lost=%d reset=%d filter_drops=%d send_nobufs=0"
+                % (now, self.started, ipv4.text(x.exporter_ip), ipv4.text(x.local_ip), x.version,
+                   x.pkts, x.flows, x.lost, x.resets, x.filtered)
+                for x in self.tracker.exporters()]
+
+    def close(self):
+        self.sock.close()
+        for o in self.outputs:
+            o.close()
+
+
+# ---------------------------------------------------------------------------
+# daemon plumbing (-D, -p)
+
+def pidfile_name(path, port):
+    """The reference appends the listening port: /var/run/flow-fanout.pid.9991."""
+    return "%s.%d" % (path, port)
+
+
+def write_pidfile(pid, path, port):
+    name = pidfile_name(path, port)
+    with open(name, "w") as f:
+        f.write("%d\n" % pid)
+    return name
+
+
+def unlink_pidfile(path, port):
+    try:
+        os.unlink(pidfile_name(path, port))
+    except OSError:
+        pass
+
+
+def daemonize(pidfile, port):
+    """Fork; the parent writes the pidfile and returns True (it exits 0),
+    the child detaches (new session, cwd /, umask 022, stdio on
+    /dev/null) and returns False."""
+    pid = os.fork()
+    if pid:
+        if pidfile:
+            write_pidfile(pid, pidfile, port)
+        return True
+    os.chdir("/")
+    os.umask(0o022)
+    os.setsid()
+    fd = os.open(os.devnull, os.O_RDWR)
+    for k in (0, 1, 2):
+        os.dup2(fd, k)
+    if fd > 2:
+        os.close(fd)
+    return False
+
+
+def install_signals(flags):
+    """SIGQUIT/SIGTERM end the loop, SIGHUP reloads: flags is a dict."""
+    def handler(signum, frame):
+        flags[signum] = True
+    for sig in (signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, handler)

@@ -1,0 +1,82 @@
+"""Plumbing shared by the detectors (flow-synonly, flow-portrank,
+flow-icmpdecode, flow-zonecheck, flow-topn): input from file/directory
+operands or stdin, report output as text or TSV, stream output.
+
+Per-record work stays in C (filter programs, agg tables, formatters); this
+module only moves batches and writes finished rows.
+"""
+import sys
+
+from pyflowtools.io import inputs, stream
+from pyflowtools.core.errors import FlowToolsError, UsageError
+
+
+def add_common(p, stream_out=False):
+    """-o text|tsv for reports; -b -C -z come from cli.parser(common=...)."""
+    if not stream_out:
+        p.add_argument("-o", dest="output_format", default="text")
+    return p
+
+
+def output_format(opts):
+    fmt = getattr(opts, "output_format", "text") or "text"
+    if fmt not in ("text", "tsv"):
+        raise UsageError("output format must be text or tsv, not %s" % fmt)
+    return fmt
+
+
+class Input:
+    """The records of every operand (like flow-cat: directories walked,
+    tmp- files skipped, files ordered by capture start) or of stdin.
+    Iterating yields host-order batches; `header` is the first input's."""
+
+    def __init__(self, operands, warn=lambda m: None):
+        self.warn = warn
+        lists = inputs.collect(operands or ["-"], warn=warn)
+        self.items = [i for lst in lists for i in lst]
+        if not self.items:
+            raise FlowToolsError("no readable flow input")
+        self.header = self.items[0].header
+        for i in self.items:
+            if not i.header.same_format(self.header):
+                raise FlowToolsError("data version or sub version changed!")
+        self.rectype = self.header.rectype
+        self.records_read = 0
+
+    def __iter__(self):
+        for item in self.items:
+            with item.open() as rd:
+                for b in rd:
+                    self.records_read += b.n
+                    yield b
+                for m in rd.warnings:
+                    self.warn(m)
+                if rd.error:
+                    self.warn(rd.error)
+
+
+def stream_writer(src_header, opts, dst=None):
+    """A writer for -F style stream output: the input's record version,
+    streaming header, -b / -C / -z from opts."""
+    from pyflowtools import cli
+    h = stream.streaming_header(src_header, getattr(opts, "comment", None))
+    return stream.writer(dst if dst is not None else cli.stdout_binary(), h,
+                         byte_order=cli.byte_order(opts), zlevel=cli.zlevel(opts))
+
+
+class Tsv:
+    """One tab-separated row per item, after a `#`-prefixed header line."""
+
+    def __init__(self, out, columns):
+        self.out = out
+        out.write("#" + "\t".join(columns) + "\n")
+
+    def row(self, *values):
+        self.out.write("\t".join("" if v is None else str(v) for v in values) + "\n")
+
+
+def text_out():
+    return sys.stdout
+
+
+

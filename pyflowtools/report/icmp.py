@@ -1,0 +1,244 @@
+"""flow-icmpdecode's logic: the "ICMP" method of the worm articles.
+
+NetFlow v5 keeps an ICMP flow's type and code in its destination port:
+type = dstport >> 8, code = dstport & 0xff.  Three things are done with it,
+each over whole batches in C:
+
+- select ICMP flows (protocol 1) by type/code list and by exact average
+  packet size (a filter program, filters/program.py + csrc/filter.c);
+- list them as text or TSV with the type and code names (csrc/icmp.c);
+- count, per destination host, the flows of type 3 with code 0, 1 or 3 it
+  received (agg.c tables), ranked by flows, ties by address.
+
+The average size rule (-s BYTES) is exact: a flow matches when it has
+packets and octets == BYTES * packets.  A flow of 92 * p + 1 octets never
+matches 92, a flow without packets never matches anything.
+"""
+import re
+
+from pyflowtools.report import agg, detect
+from pyflowtools.core.native import ffi, lib, check
+from pyflowtools.core.errors import FlowToolsError
+from pyflowtools.filters import program
+from pyflowtools.util import ipv4
+
+PROT_ICMP = 1
+UNREACHABLE = 3
+#: type 3 codes counted by the unreachable report: net, host, port
+UNREACH_CODES = (0, 1, 3)
+UNREACH_LABELS = ("net-unreachable", "host-unreachable", "port-unreachable")
+#: default -T: every destination that received one such flow
+DEFAULT_THRESHOLD = 1
+
+TSV = lib.FTC_ICMP_TSV
+LINE_MAX = lib.FTC_ICMP_LINE_MAX
+BUFFER_BYTES = 1 << 18
+U32 = 0xFFFFFFFF
+
+_ITEM = re.compile(r"^(\d+)(?:/(\d+))?$")
+
+
+# ---- names ----------------------------------------------------------------
+
+def type_name(icmp_type):
+    """The name of an ICMP type, or None."""
+    p = lib.ftc_icmp_type_name(icmp_type)
+    return None if p == ffi.NULL else ffi.string(p).decode("ascii")
+
+
+def code_name(icmp_type, code):
+    """The name of code `code` of type `icmp_type` ("-" for code 0 of a type
+    that defines no codes), or None."""
+    p = lib.ftc_icmp_code_name(icmp_type, code)
+    return None if p == ffi.NULL else ffi.string(p).decode("ascii")
+
+
+def name_table():
+    """[(type, type name, [(code, code name), ...])] for every named type,
+    codes in order ("-" entries left out): the man page's table."""
+    out = []
+    for t in range(256):
+        tn = type_name(t)
+        if tn is None:
+            continue
+        codes = [(c, code_name(t, c)) for c in range(256)]
+        out.append((t, tn, [(c, n) for c, n in codes if n not in (None, "-")]))
+    return out
+
+
+# ---- option values --------------------------------------------------------
+
+def parse_types(text):
+    """-t TYPE[/CODE][,TYPE[/CODE]...] -> tuple of (type, code or None).
+    ValueError (one line) on anything else."""
+    items = []
+    for part in text.split(","):
+        m = _ITEM.match(part.strip())
+        if not m:
+            raise ValueError("bad ICMP type/code list %r: want TYPE[/CODE][,...]" % text)
+        t = int(m.group(1))
+        c = None if m.group(2) is None else int(m.group(2))
+        if t > 255 or (c is not None and c > 255):
+            raise ValueError("bad ICMP type/code list %r: types and codes are 0..255" % text)
+        items.append((t, c))
+    return tuple(items)
+
+
+def parse_size(text):
+    """-s BYTES: a decimal number 0..4294967295."""
+    s = text.strip()
+    if not s.isdigit() or int(s) > U32:
+        raise ValueError("bad packet size %r: want a number of bytes (0..%d)" % (text, U32))
+    return int(s)
+
+
+def parse_threshold(text):
+    """-T N: a decimal number of flows."""
+    s = text.strip()
+    if not s.isdigit() or int(s) >= 1 << 64:
+        raise ValueError("bad threshold %r: want a number of flows" % text)
+    return int(s)
+
+
+def dstport_values(types):
+    """The dstport values (type << 8 | code) a -t list selects."""
+    values = set()
+    for t, c in types:
+        if c is None:
+            values.update(range(t << 8, (t << 8) + 256))
+        else:
+            values.add((t << 8) | c)
+    return values
+
+
+# ---- selection ------------------------------------------------------------
+
+def selection(types=(), size=None):
+    """Filter tree: ICMP flows, of the listed types/codes (any when empty),
+    with exactly `size` bytes per packet (any when None)."""
+    parts = [program.compare("prot", "eq", PROT_ICMP)]
+    if types:
+        parts.append(program.in_set("dstport", dstport_values(types), nbits=1 << 16))
+    if size is not None:
+        # dOctets / dPkts in double precision equals an integer B exactly
+        # when dOctets == B * dPkts: both are below 2**32, so a remainder r
+        # moves the quotient by r / dPkts > B * 2**-32, far more than half a
+        # double's unit in the last place at B (B * 2**-53).
+        parts.append(program.compare("dPkts", "ne", 0))
+        parts.append(program.compare_float(program.OPP, "eq", size))
+    return program.And(*parts)
+
+
+def compile_selection(rectype, types=(), size=None):
+    return program.compile(selection(types, size), rectype)
+
+
+def check_rectype(rectype):
+    """FlowToolsError unless the records carry what flow-icmpdecode reads."""
+    st = lib.ftc_icmp_check(rectype)
+    if st == lib.FTC_EFIELD:
+        raise FlowToolsError("Flow record missing required field for format.")
+    check(st)
+
+
+# ---- the listing ----------------------------------------------------------
+
+class Listing:
+    """ICMP flows as text lines (or TSV rows), formatted in C into one
+    reusable buffer."""
+
+    def __init__(self, rectype, tsv=False, buffer_bytes=BUFFER_BYTES):
+        check_rectype(rectype)
+        self.rectype = rectype
+        self.opts = TSV if tsv else 0
+        cap = max(buffer_bytes, LINE_MAX + 1)
+        self._buf = bytearray(cap)
+        self._cbuf = ffi.from_buffer("char[]", self._buf)
+        self._len = ffi.new("size_t *")
+        self._consumed = ffi.new("size_t *")
+        self._rs = lib.ftc_layout_get(rectype).rec_size
+
+    def header(self):
+        buf = ffi.new("char[]", 512)
+        check(lib.ftc_icmp_header(self.opts, buf, 512, self._len))
+        return ffi.buffer(buf, self._len[0])[:]
+
+    def format_records(self, ptr, n):
+        """Yield chunks (memoryviews of the buffer: use each at once)."""
+        mv = memoryview(self._buf)
+        done = 0
+        while done < n:
+            rc = lib.ftc_icmp_format(ptr + done * self._rs, n - done, self.rectype,
+                                     self.opts, self._cbuf, len(self._buf), self._len,
+                                     self._consumed)
+            if rc not in (lib.FTC_OK, lib.FTC_EFULL):
+                check(rc, "icmp listing")
+            done += self._consumed[0]
+            if self._len[0]:
+                yield mv[:self._len[0]]
+
+    def format(self, batch):
+        batch.to_host()
+        return self.format_records(batch.ptr, batch.n)
+
+
+# ---- the unreachable report -----------------------------------------------
+
+class Unreachable:
+    """Per destination host: flows of type 3, code 0, 1 or 3 received."""
+
+    def __init__(self, rectype):
+        check_rectype(rectype)
+        self.prog = compile_selection(rectype, [(UNREACHABLE, c) for c in UNREACH_CODES])
+        self.hosts = agg.Counter("dstaddr")
+        self.codes = agg.Counter("dstaddr", "dstport")
+
+    def add(self, batch):
+        """Count a batch (its records are compacted to the selected ones)."""
+        self.prog.apply(batch)
+        if batch.n:
+            self.hosts.add(batch)
+            self.codes.add(batch)
+
+    def rows(self, threshold=DEFAULT_THRESHOLD):
+        """[(address, flows, net, host, port)]: flows descending, ties by
+        address ascending, only flows >= threshold."""
+        out = []
+        for key, flows, _, _, _ in self.hosts.table.ranked("flows", min_value=threshold):
+            addr = key >> 32
+            per = []
+            for c in UNREACH_CODES:
+                s = self.codes.table.get((addr << 32) | (UNREACHABLE << 8) | c)
+                per.append(0 if s is None else s.flows)
+            out.append((addr, flows) + tuple(per))
+        return out
+
+
+def write_report(out, rows, threshold, tsv=False, args=None):
+    """The unreachable report as text (flow-stat's layout: a `#` block,
+    then one row per host) or TSV, on the text stream `out`."""
+    if tsv:
+        t = detect.Tsv(out, ("host", "flows") + UNREACH_LABELS)
+        for addr, flows, net, host, port in rows:
+            t.row(ipv4.text(addr), flows, net, host, port)
+        return
+    head = [
+        "#  --- ---- ---- Report Information --- --- ---",
+        "#",
+        "# Name:      ICMP unreachable (type 3, codes 0 1 3) flows by destination",
+        "# Sorting:   Descending flows, then address",
+        "# Threshold: %d flows" % threshold,
+        "#",
+    ]
+    if args is not None:
+        head += ["# Args:      %s" % " ".join(args), "#"]
+    head += [
+        "#",
+        "# IPaddr         flows                 net-unreach           host-unreach"
+        "          port-unreach",
+        "#",
+    ]
+    out.write("\n".join(head) + "\n")
+    for addr, flows, net, host, port in rows:
+        out.write("%-15.15s  %-20d  %-20d  %-20d  %d\n"
+                  % (ipv4.text(addr), flows, net, host, port))

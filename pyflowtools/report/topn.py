@@ -1,0 +1,256 @@
+"""flow-topn's logic: the "Top N session", "Top N data" and "baseline"
+methods of the worm articles.
+
+Records (optionally only those whose destination port / protocol is in a
+flow-filter style list) are counted per source, destination or
+source/destination pair in the C tables of agg.c: flows, octets, packets,
+and for src/dst keys the number of distinct peers (destinations of a
+source, sources of a destination).  The C core ranks them (value
+descending, ties by the lower key); Python formats the N rows.
+
+Baseline file (text, one entry per line, written atomically):
+
+    # flow-topn baseline: -k src -m octets
+    # <free comment lines>
+    135.169.20.221<TAB>9686296
+    135.169.1.40<TAB>7609258
+
+For `-k pair` an entry is `SOURCE<TAB>DESTINATION<TAB>VALUE`.  Only the
+addresses matter when reading; the value is informational.  The first
+line names the key and metric the entries were ranked by; a file made
+with another -k or -m is refused.
+"""
+import os
+import tempfile
+import time
+
+from pyflowtools.report import agg
+from pyflowtools.core.errors import FormatError, UsageError
+from pyflowtools.filters import lists, program
+from pyflowtools.util import ipv4
+
+KEYS = ("src", "dst", "pair")
+METRICS = ("flows", "octets", "packets", "peers")
+DEFAULT_KEY = "src"
+DEFAULT_METRIC = "flows"
+DEFAULT_N = 10
+BASELINE_MAGIC = "# flow-topn baseline:"
+
+# (first field, second field) of the counting key; peers = distinct second
+_FIELDS = {"src": ("srcaddr", "dstaddr"), "dst": ("dstaddr", "srcaddr"),
+           "pair": ("srcaddr", "dstaddr")}
+_VALUE = {"flows": 1, "octets": 2, "packets": 3, "peers": 4}
+U32 = 0xFFFFFFFF
+
+
+def count_value(text):
+    """A non-negative decimal option value (-n, -t)."""
+    t = text.strip()
+    if not t.isdigit():
+        raise ValueError("bad number: %s" % text)
+    return int(t)
+
+
+def check_choice(what, value, choices):
+    if value not in choices:
+        raise UsageError("%s must be one of %s, not %s" % (what, "|".join(choices), value))
+    return value
+
+
+def selection(ports=None, protocols=None):
+    """Expression tree for -P (dstport list) and -r (protocol list), in
+    flow-filter's list syntax; None when neither is given."""
+    parts = []
+    if ports is not None:
+        parts.append(program.bitmap("dstport", lists.bitmap_of(ports, lists.PORT_TABLE)))
+    if protocols is not None:
+        parts.append(program.bitmap("prot", lists.bitmap_of(protocols, lists.BYTE_TABLE)))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else program.And(*parts)
+
+
+class TopN:
+    """Counts batches by key; rows() ranks them."""
+
+    def __init__(self, key=DEFAULT_KEY, metric=DEFAULT_METRIC, select=None):
+        self.key = check_choice("-k", key, KEYS)
+        self.metric = check_choice("-m", metric, METRICS)
+        if metric == "peers" and key == "pair":
+            raise UsageError("-m peers counts the peers of one address: use -k src or -k dst")
+        f1, f2 = _FIELDS[key]
+        if metric == "peers":
+            self.counter = agg.DistinctCounter(f1, f2)
+        elif key == "pair":
+            self.counter = agg.Counter(f1, f2)
+        else:
+            self.counter = agg.Counter(f1)
+        self.select = select
+        self._prog = None
+        self._rectype = None
+        self.flows = 0                 # records counted (after -P/-r)
+
+    def add(self, batch):
+        if self.select is not None:
+            if self._prog is None or self._rectype != batch.rectype:
+                self._prog = program.compile(self.select, batch.rectype)
+                self._rectype = batch.rectype
+            self._prog.apply(batch)
+        self.flows += batch.n
+        if batch.n:
+            self.counter.add(batch)
+
+    def rows(self, n=DEFAULT_N, threshold=0):
+        """[(key, value, flows, octets, packets, peers)] best first, at most
+        n (0: all), value >= threshold.  key is an address, or a (source,
+        destination) tuple for pairs."""
+        ranked = self.counter.table.ranked(self.metric, limit=n if n > 0 else None,
+                                           min_value=threshold)
+        out = []
+        for k, flows, octets, packets, aux in ranked:
+            key = (k >> 32, k & U32) if self.key == "pair" else k >> 32
+            value = (None, flows, octets, packets, aux)[_VALUE[self.metric]]
+            out.append((key, value, flows, octets, packets,
+                        aux if self.metric == "peers" else None))
+        return out
+
+
+# ---- baseline -------------------------------------------------------------
+
+def key_text(key):
+    return "\t".join(ipv4.text(k) for k in key) if isinstance(key, tuple) \
+        else ipv4.text(key)
+
+
+def _spec(key, metric):
+    return "-k %s -m %s" % (key, metric)
+
+
+def load_baseline(path, key, metric):
+    """The set of keys in baseline file `path`, or None when it does not
+    exist.  FormatError (FILE:LINE: ...) for a malformed file or one made
+    with another -k / -m."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return None
+    text = data.decode("utf-8", "replace")
+    want = 2 if key == "pair" else 1
+    keys = set()
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.startswith(BASELINE_MAGIC):
+            made = line[len(BASELINE_MAGIC):].strip()
+            if made != _spec(key, metric):
+                raise FormatError("%s:%d: baseline of %s, not %s (use one file per -k/-m)"
+                                  % (path, lineno, made, _spec(key, metric)))
+            continue
+        fields = line.split("#", 1)[0].split()
+        if not fields:
+            continue
+        try:
+            addrs = tuple(ipv4.parse(a) for a in fields[:want])
+            if len(addrs) != want or len(fields) > want + 1 \
+                    or not all(v.isdigit() for v in fields[want:]):
+                raise ValueError("want %s" % ("SOURCE DESTINATION [VALUE]" if want == 2
+                                              else "ADDRESS [VALUE]"))
+        except ValueError as e:
+            raise FormatError("%s:%d: %s" % (path, lineno, e)) from None
+        keys.add(addrs if want == 2 else addrs[0])
+    return keys
+
+
+def write_baseline(path, key, metric, rows, argv=()):
+    """Replace `path` atomically (a temporary file in the same directory,
+    then rename) with the keys and values of rows."""
+    d = os.path.dirname(os.path.abspath(path))
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=d)
+    except OSError as e:            # name the baseline, not the temporary
+        raise OSError(e.errno, e.strerror, path) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write("%s %s\n" % (BASELINE_MAGIC, _spec(key, metric)))
+            f.write("# written %s by %s\n" % (
+                time.strftime("%Y-%m-%d %H:%M:%S %z"),
+                " ".join(a for a in argv if a.isprintable()) or "flow-topn"))
+            for r in rows:
+                f.write("%s\t%d\n" % (key_text(r[0]), r[1]))
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+# ---- report ---------------------------------------------------------------
+
+_NAMES = {"src": "Source IP", "dst": "Destination IP", "pair": "Source/Destination IP"}
+_COUNTERS = ("flows", "octets", "packets")
+
+
+def columns(metric):
+    """Counter columns of the text report: the ranked one first."""
+    rest = [c for c in _COUNTERS if c != metric]
+    return [metric] + rest
+
+
+def text_header(opts, argv, baseline_note):
+    lines = [
+        "#  --- ---- ---- Report Information --- --- ---",
+        "#",
+        "# Name:      Top N %s by %s" % (_NAMES[opts.key], opts.metric),
+        "# Top:       %s" % (opts.n if opts.n > 0 else "all"),
+        "# Threshold: %d" % opts.threshold,
+    ]
+    sel = []
+    if opts.ports is not None:
+        sel.append("dstport %s" % opts.ports)
+    if opts.protocols is not None:
+        sel.append("prot %s" % opts.protocols)
+    lines.append("# Selected:  %s" % (", ".join(sel) if sel else "all flows"))
+    if baseline_note:
+        lines.append("# Baseline:  %s" % baseline_note)
+    lines += ["#",
+              "# Args:      %s" % "".join("".join(c for c in w if c.isprintable()) + " "
+                                          for w in argv),
+              "#", "#"]
+    if opts.key == "pair":
+        title = "# src IPaddr     dst IPaddr       "
+    else:
+        title = "# IPaddr         "
+    title += "".join("%-22s" % c for c in columns(opts.metric))
+    lines += [title.rstrip(), "#"]
+    return "\n".join(lines) + "\n"
+
+
+def text_row(metric, row, mark):
+    key, value, flows, octets, packets, _ = row
+    by = {"flows": flows, "octets": octets, "packets": packets, "peers": value}
+    if isinstance(key, tuple):
+        s = "%-15s  %-15s  " % (ipv4.text(key[0]), ipv4.text(key[1]))
+    else:
+        s = "%-15s  " % ipv4.text(key)
+    s += "".join("%-22d" % by[c] for c in columns(metric))
+    return (s + mark).rstrip() + "\n"
+
+
+def tsv_columns(key, metric):
+    keys = ["srcaddr", "dstaddr"] if key == "pair" else \
+        ["srcaddr" if key == "src" else "dstaddr"]
+    return keys + [metric, "new"]
+
+
+def tsv_row(row, mark):
+    return "\t".join([key_text(row[0]), str(row[1]), mark]) + "\n"
