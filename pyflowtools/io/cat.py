@@ -110,7 +110,18 @@ def concatenate(operands, dst, *, all_files=False, group=False, preload=False,
     """Copy every selected input to dst.  Returns the number of streams
     copied (0 means nothing was written at all, not even a header)."""
     lists = inputs.collect(operands, all_files=all_files, group=group, warn=warn)
-    items = every = [i for lst in lists for i in lst]
+    every = [i for lst in lists for i in lst]
+    try:
+        return _concatenate(every, dst, preload, t_start, t_end, byte_order, zlevel,
+                            comment, to_file, warn, debug, started)
+    finally:
+        for i in every:         # the kept readers of inputs not copied
+            i.close()
+
+
+def _concatenate(every, dst, preload, t_start, t_end, byte_order, zlevel, comment,
+                 to_file, warn, debug, started):
+    items = every
     if t_start is not None or t_end is not None:
         items = select_times(items, t_start, t_end)
         preload = True

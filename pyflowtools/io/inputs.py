@@ -1,6 +1,11 @@
 """Input operands of flow-cat (and later flow-merge): files, directories
 walked recursively, `-` for stdin; ordered by header capture start within
-each operand's list, as the reference does (commands.md section 3)."""
+each operand's list, as the reference does (commands.md section 3).
+
+An operand that can be read only once (stdin, a FIFO, bash's `<(...)`, a
+character device) is probed and then read through the same open Reader,
+which keeps the bytes read past the header; regular files are probed, closed
+and opened again when their turn comes (a directory may hold thousands)."""
 import os
 import stat
 
@@ -11,8 +16,8 @@ MAX_DEPTH = 50
 
 
 class Input:
-    """One readable flow stream: its name, header, and (for stdin, which
-    cannot be reopened) the open reader."""
+    """One readable flow stream: its name, header, and (for an operand that
+    cannot be reopened) the Reader its header was probed with."""
 
     __slots__ = ("name", "header", "reader")
 
@@ -21,18 +26,26 @@ class Input:
         self.header = header
         self.reader = reader
 
-    def open(self, **kw):
+    def open(self, raw=False):
+        """A Reader of the whole stream (the probed one when kept)."""
         if self.reader is not None:
             rd, self.reader = self.reader, None
+            rd.raw = raw
             return rd
-        return stream.reader(self.name, **kw)
+        return stream.reader(self.name, raw=raw)
+
+    def close(self):
+        """Close a kept Reader that will not be read."""
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
 
 
-def _probe(path, warn):
-    """Header of path, or None (with the reference's warnings)."""
+def _probe(path, warn, keep=False):
+    """Input of path, or None (with the reference's warnings).  `keep`:
+    hold the Reader open for the read (an operand readable only once)."""
     try:
-        with stream.reader(path) as rd:
-            return rd.header
+        rd = stream.reader(path)
     except FileNotFoundError:
         warn("open(%s): No such file or directory" % path)
     except PermissionError:
@@ -42,6 +55,11 @@ def _probe(path, warn):
         warn("ftiheader_read(%s): Failed, ignoring file." % path)
     except OSError as e:
         warn("open(%s): %s" % (path, e.strerror or e))
+    else:
+        if keep:
+            return Input(path, rd.header, rd)
+        rd.close()
+        return Input(path, rd.header)
     return None
 
 
@@ -67,9 +85,9 @@ def _walk(path, all_files, warn, out, depth=0):
         elif ent.name.startswith("tmp") and not all_files:
             continue
         else:
-            h = _probe(full, warn)
-            if h is not None:
-                out.append(Input(full, h))
+            inp = _probe(full, warn)
+            if inp is not None:
+                out.append(inp)
 
 
 def collect(operands, all_files=False, group=False, warn=lambda m: None):
@@ -99,9 +117,9 @@ def collect(operands, all_files=False, group=False, warn=lambda m: None):
             elif stat.S_ISDIR(mode):
                 _walk(op, all_files, warn, found)
             elif stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
-                h = _probe(op, warn)
-                if h is not None:
-                    found.append(Input(op, h))
+                inp = _probe(op, warn, keep=not stat.S_ISREG(mode))
+                if inp is not None:
+                    found.append(inp)
             else:
                 warn("odd file, skipping: %s" % op)
         lists.append(found)
