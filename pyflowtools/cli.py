@@ -59,7 +59,8 @@ class Parser:
     """GNU getopt(3) semantics, as the reference commands parse: clustered
     flags (`-nw`), attached or separate values (`-f5`, `-f 5`), options
     and operands in any order, `--` ends options.  Usage goes to stderr;
-    -h and unknown options exit with the command's own statuses."""
+    -h and unknown options exit with the command's own statuses, -h where
+    it stands (the getopt loops call usage() and exit in its `case`)."""
 
     def __init__(self, prog, usage, help_status, unknown_status, usage_on_error=True):
         self.prog = prog
@@ -74,7 +75,7 @@ class Parser:
                      metavar=None, help=None):
         if dest is None:
             dest = flags[0].lstrip("-")
-        if action == "store_true" and default is None:
+        if action in ("store_true", "help") and default is None:
             default = False
         if action == "count" and default is None:
             default = 0
@@ -98,6 +99,12 @@ class Parser:
             sys.stderr.write(self.usage_text.rstrip("\n") + "\n")
         except (OSError, ValueError):
             pass
+
+    def error(self, msg):
+        """One `prog: msg` line and exit status 1 (argparse's error() exits 2;
+        the reference commands exit 1)."""
+        warn(msg)
+        raise _Exit(EXIT_ERROR)
 
     def _fail(self, msg):
         warn(msg)
@@ -127,6 +134,9 @@ class Parser:
                 act = self._by_letter.get(letter)
                 if act is None:
                     self._fail("invalid option -- '%s'" % letter)
+                if act.action == "help":
+                    self.print_usage_text()
+                    raise _Exit(self.help_status)
                 if not act.takes_arg:
                     if act.action == "count":
                         values[act.dest] += 1
@@ -165,7 +175,7 @@ def parser(name, usage, help_status=0, unknown_status=None, common="", usage_on_
     if unknown_status is None:
         unknown_status = help_status
     p = Parser(name, usage, help_status, unknown_status, usage_on_error)
-    p.add_argument("-h", "-?", dest="help", action="store_true")
+    p.add_argument("-h", "-?", dest="help", action="help")
     if "b" in common:
         p.add_argument("-b", dest="byte_order", metavar="big|little")
     if "C" in common:

@@ -8,6 +8,13 @@ Accepted (as verified with the reference): `2026-11-22 03:12:50`,
 relative items like `2 hours ago`.  Rejected: `Nov 22 2026 03:12:50` (the
 bare 2026 is read as a time, 20:26, and a second time is an error),
 `@1795317170`, `bogus`.
+
+As the grammar (flow-tools lib/getdate.y) also reads: `2026/11/22`,
+`22-Nov-2026`, `20261122`, `3pm`, `3:15 p.m.`, `03:12:50 -0500`, a weekday
+(`friday`: the next one, today included), `(comments)`; nothing but a zone,
+or nothing at all, is today's midnight.  It refuses a day past its month's
+end, second 60, hour 0 or 13 with am/pm, years outside 1970..2106, a comma
+but after a day name or in `Nov 22, 2026`, and results past the C time_t.
 """
 import calendar
 import re
@@ -29,7 +36,11 @@ _ZONES = {"gmt": 0, "ut": 0, "utc": 0, "wet": 0, "bst": 60, "wat": -60, "ast": -
           "cct": 480, "jst": 540, "east": 600, "eadt": 660, "gst": 600, "nzt": 720,
           "nzst": 720, "nzdt": 780, "idle": 720, "z": 0}
 
-_TOKEN = re.compile(r"\s*(?:(?P<num>[+-]?\d+)|(?P<word>[A-Za-z]+\.?)|(?P<punct>[:/,.-]))")
+_TOKEN = re.compile(r"\s*(?:(?P<num>[+-]?\d+)|(?P<word>[A-Za-z][A-Za-z.]*)|(?P<sign>[+-])"
+                    r"|(?P<comment>\()|(?P<punct>[:/,.]))")
+# Years: from the grammar's EPOCH; to 2106, the end of the unsigned 32-bit flow times
+# (the grammar stops at 2038, which its own comment calls a bogus 32-bit time_t check)
+_EPOCH, _LAST_YEAR = 1970, 2106
 
 
 def _tokens(text):
@@ -43,10 +54,30 @@ def _tokens(text):
         if m.group("num") is not None:
             out.append(("num", m.group("num")))
         elif m.group("word") is not None:
-            out.append(("word", m.group("word").rstrip(".").lower()))
-        else:
+            word = m.group("word").lower()
+            out.append(("word", word.rstrip(".") if word.count(".") == 1 else word))
+        elif m.group("comment"):
+            depth = 1                      # (nested (comments)) are skipped
+            while depth and pos < len(text):
+                depth += {"(": 1, ")": -1}.get(text[pos], 0)
+                pos += 1
+        elif m.group("punct"):
             out.append((m.group("punct"), m.group("punct")))
+        # a sign not followed by a digit is skipped, as the grammar's lexer does
     return out
+
+
+def _meridian(word):
+    """'am'/'pm' (also 'a.m.', 'p.m.'), else None."""
+    return {"am": "am", "a.m.": "am", "pm": "pm", "p.m.": "pm"}.get(word)
+
+
+def _to_24h(hour, meridian, text):
+    if meridian is None:
+        return hour
+    if not 1 <= hour <= 12:
+        raise ValueError(text)
+    return hour % 12 + (12 if meridian == "pm" else 0)
 
 
 def _month(word):
@@ -68,6 +99,7 @@ def parse(text, now=None):
     year = month = day = None
     hour = minute = sec = 0
     zone = None
+    weekday = None
     rel_secs = rel_months = 0
     i = 0
 
@@ -91,10 +123,8 @@ def parse(text, now=None):
                 if peek()[0] == ":" and peek(1)[0] == "num":
                     sec = int(peek(1)[1])
                     i += 2
-                if peek()[1] in ("am", "pm", "a.m", "p.m"):
-                    if hour > 12 or hour == 0 and False:
-                        raise ValueError(text)
-                    hour = hour % 12 + (12 if peek()[1].startswith("p") else 0)
+                if _meridian(peek()[1]):
+                    hour = _to_24h(hour, _meridian(peek()[1]), text)
                     i += 1
                 if peek()[0] == "num" and peek()[1][0] in "+-":
                     z = int(peek()[1])
@@ -103,7 +133,13 @@ def parse(text, now=None):
                     i += 1
                 st["time"] += 1
                 continue
-            # m/d[/y]
+            # h am|pm
+            if not signed and _meridian(peek(1)[1]):
+                hour, minute, sec = _to_24h(n, _meridian(peek(1)[1]), text), 0, 0
+                st["time"] += 1
+                i += 2
+                continue
+            # m/d[/y], y/m/d when the first number is 100 or more
             if not signed and peek(1)[0] == "/" and peek(2)[0] == "num":
                 m, d = n, int(peek(2)[1])
                 i += 3
@@ -111,6 +147,8 @@ def parse(text, now=None):
                 if peek()[0] == "/" and peek(1)[0] == "num":
                     y = int(peek(1)[1])
                     i += 2
+                    if n >= 100:
+                        y, m, d = n, d, y
                 set_date(y, m, d)
                 continue
             # ISO 8601 y-m-d
@@ -119,12 +157,15 @@ def parse(text, now=None):
                 set_date(n, -int(peek(1)[1]), -int(peek(2)[1]))
                 i += 3
                 continue
-            # d month [y]
+            # d month [y], d-month-y
             if not signed and peek(1)[0] == "word" and _month(peek(1)[1]):
                 m = _month(peek(1)[1])
                 i += 2
                 y = None
-                if peek()[0] == "num" and peek()[1][0] not in "+-" and peek(1)[0] != ":":
+                if peek()[0] == "num" and peek()[1][0] in "+-":
+                    y = -int(peek()[1])
+                    i += 1
+                elif peek()[0] == "num" and peek(1)[0] != ":":
                     y = int(peek()[1])
                     i += 1
                 set_date(y, m, n)
@@ -201,30 +242,46 @@ def parse(text, now=None):
                     rel_secs += sign * mult
                 st["rel"] += 1
                 continue
-            if w in _ZONES:
-                zone = _ZONES[w]
+            if w in _ZONES or w.replace(".", "") in _ZONES:
+                zone = _ZONES[w.replace(".", "")]
                 st["zone"] += 1
                 i += 1
                 if peek()[1] == "dst":
                     zone += 60
                     i += 1
                 continue
-            if w in _DAYS or any(len(w) >= 3 and d.startswith(w) for d in _DAYS):
+            wd = _weekday(w)
+            if wd is not None:
+                weekday = wd
                 st["day"] += 1
                 i += 1
                 if peek()[0] == ",":
                     i += 1
                 continue
             raise ValueError(text)
-        if kind == ",":
-            i += 1
-            continue
         raise ValueError(text)
 
     if st["time"] > 1 or st["date"] > 1 or st["zone"] > 1 or st["day"] > 1:
         raise ValueError(text)
+    try:
+        return _convert(now, year, month, day, hour, minute, sec, zone, weekday,
+                        rel_secs, rel_months, st, text)
+    except (OverflowError, OSError):        # mktime/localtime out of range
+        raise ValueError(text) from None
+
+
+def _weekday(word):
+    """0 (Sunday) .. 6 for a day name or an abbreviation of 3 letters or more."""
+    for n, name in enumerate(_DAYS):
+        if len(word) >= 3 and name.startswith(word):
+            return n
+    return None
+
+
+def _convert(now, year, month, day, hour, minute, sec, zone, weekday, rel_secs, rel_months,
+             st, text):
     lt = time.localtime(now)
-    if st["date"] or st["time"]:
+    if st["date"] or st["time"] or st["day"]:
         if year is None:
             year = lt.tm_year
         if year < 0:
@@ -235,8 +292,9 @@ def parse(text, now=None):
             year += 1900
         if month is None:
             month, day = lt.tm_mon, lt.tm_mday
-        if not (1 <= month <= 12 and 1 <= day <= 31 and 0 <= hour <= 23
-                and 0 <= minute <= 59 and 0 <= sec <= 61):
+        if not (_EPOCH <= year <= _LAST_YEAR and 1 <= month <= 12
+                and 1 <= day <= calendar.monthrange(year, month)[1]
+                and 0 <= hour <= 23 and 0 <= minute <= 59 and 0 <= sec <= 59):
             raise ValueError(text)
         if not st["time"]:
             hour = minute = sec = 0
@@ -244,11 +302,21 @@ def parse(text, now=None):
             t = calendar.timegm((year, month, day, hour, minute, sec, 0, 0, 0)) - zone * 60
         else:
             t = time.mktime((year, month, day, hour, minute, sec, 0, 0, -1))
-    else:
+    elif st["rel"]:
         t = now
+    else:                                  # nothing, or only a zone: today's midnight
+        t = time.mktime((lt.tm_year, lt.tm_mon, lt.tm_mday, 0, 0, 0, 0, 0, -1))
+    t += rel_secs
     if rel_months:
         tm = time.localtime(t)
         mo = tm.tm_mon - 1 + rel_months
         t = time.mktime((tm.tm_year + mo // 12, mo % 12 + 1, tm.tm_mday, tm.tm_hour,
                          tm.tm_min, tm.tm_sec, 0, 0, -1))
-    return int(t + rel_secs)
+    if weekday is not None and not st["date"]:
+        # the next such day, today included, at the same wall-clock time
+        tm = time.localtime(t)
+        ahead = (weekday - (tm.tm_wday + 1) % 7 + 7) % 7
+        t = time.mktime((tm.tm_year, tm.tm_mon, tm.tm_mday + ahead, tm.tm_hour, tm.tm_min,
+                         tm.tm_sec, 0, 0, -1))
+    time.localtime(t)                      # a time the C library can represent
+    return int(t)

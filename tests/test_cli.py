@@ -1,0 +1,380 @@
+"""pyflowtools/cli.py: the getopt(3)-style option parser every command uses, the
+common option letters, the C-style number readers and cli.run's exception -> exit
+status mapping.  In process; the real pipes are in tests/cmd/."""
+import errno
+import importlib
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from pyflowtools import cli
+from pyflowtools.core.errors import FlowToolsError
+
+USAGE = "Usage: flow-x [-ab] [-f format] [file ...]"
+
+
+@pytest.fixture(autouse=True)
+def _keep_prog(monkeypatch):
+    """cli.parser() names the program for warn(); give it back after each test."""
+    monkeypatch.setattr(cli, "_prog", cli._prog)
+
+
+def make(help_status=0, unknown_status=1, common="", usage_on_error=True):
+    p = cli.parser("flow-x", USAGE, help_status=help_status, unknown_status=unknown_status,
+                   common=common, usage_on_error=usage_on_error)
+    p.add_argument("-a", dest="all", action="store_true")
+    p.add_argument("-b", dest="brief", action="store_true")
+    p.add_argument("-f", dest="format")
+    p.add_argument("-n", dest="count", type=cli.atoi, default=7)
+    p.add_argument("-v", dest="verbose", action="count")
+    p.add_argument("-x", dest="extra", action="append")
+    return p
+
+
+def parse(argv, **kw):
+    return cli.parse(make(**kw), argv)
+
+
+def status_of(argv, **kw):
+    """The exit status cli.run gives for a command that only parses argv."""
+    p = make(**kw)
+    return cli.run(lambda a: cli.parse(p, a) and 0, argv)
+
+
+# -- values ---------------------------------------------------------------
+
+def test_defaults():
+    o = parse([])
+    assert (o.all, o.brief, o.format, o.count, o.verbose, o.extra, o.operands) == \
+        (False, False, None, 7, 0, [], [])
+    assert o.help is False
+
+
+@pytest.mark.parametrize("argv", [["-f5"], ["-f", "5"]])
+def test_attached_and_separate_values(argv):
+    assert parse(argv).format == "5"
+
+
+@pytest.mark.parametrize("argv,value", [
+    (["-f", "-5"], "-5"), (["-f", "-a"], "-a"), (["-f-a"], "-a"), (["-f", "--"], "--"),
+    (["-f", "-"], "-"), (["-f", ""], ""), (["-n", "-3"], -3),
+])
+def test_a_value_may_start_with_a_dash(argv, value):
+    o = parse(argv)
+    got = o.count if argv[0] == "-n" else o.format
+    assert got == value
+    assert o.all is False and o.operands == []
+
+
+def test_combined_flags():
+    o = parse(["-ab"])
+    assert o.all and o.brief and o.format is None
+    o = parse(["-baf5", "-vvv"])
+    assert o.all and o.brief and o.format == "5" and o.verbose == 3
+    o = parse(["-abf", "x y"])                # the value of the last letter is the next word
+    assert o.format == "x y" and o.operands == []
+    o = parse(["-afb"])                       # after a value letter the rest is its value
+    assert o.format == "b" and o.brief is False
+
+
+def test_options_after_operands_are_options():
+    o = parse(["in1", "-a", "in2", "-f", "3", "in3", "-b"])
+    assert o.operands == ["in1", "in2", "in3"]
+    assert o.all and o.brief and o.format == "3"
+
+
+def test_double_dash_ends_options():
+    o = parse(["-a", "--", "-b", "-f", "x", "--"])
+    assert o.all and not o.brief and o.format is None
+    assert o.operands == ["-b", "-f", "x", "--"]
+
+
+def test_a_lone_dash_is_an_operand():
+    assert parse(["-", "-a", "-"]).operands == ["-", "-"]
+
+
+def test_last_value_wins_and_append_keeps_all():
+    o = parse(["-f", "1", "-f2", "-x", "a", "-xb"])
+    assert o.format == "2" and o.extra == ["a", "b"]
+
+
+def test_append_default_is_not_shared_between_parses():
+    p = make()
+    cli.parse(p, ["-x", "a"])
+    assert cli.parse(p, []).extra == []
+
+
+# -- help and errors ------------------------------------------------------------
+
+@pytest.mark.parametrize("flag", ["-h", "-?"])
+@pytest.mark.parametrize("help_status", [0, 1])
+def test_help_prints_usage_with_the_commands_status(flag, help_status, capsys):
+    assert status_of([flag], help_status=help_status, unknown_status=3) == help_status
+    out, err = capsys.readouterr()
+    assert out == "" and err == USAGE + "\n"
+
+
+def test_help_exits_where_it_stands(capsys):
+    # getopt loops exit at -h: what follows (even a bad option) is never read
+    assert status_of(["-h", "-Q"], help_status=0, unknown_status=1) == 0
+    assert status_of(["-h", "-f"], help_status=0, unknown_status=1) == 0
+    assert capsys.readouterr().err == (USAGE + "\n") * 2
+    # and what comes before it is
+    assert status_of(["-Q", "-h"], help_status=0, unknown_status=1) == 1
+
+
+def test_help_in_a_cluster():
+    assert status_of(["-ah"], help_status=1, unknown_status=0) == 1
+
+
+@pytest.mark.parametrize("unknown_status", [0, 1])
+def test_unknown_option(unknown_status, capsys):
+    assert status_of(["-a", "-Q", "x"], unknown_status=unknown_status) == unknown_status
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == "flow-x: invalid option -- 'Q'\n" + USAGE + "\n"
+
+
+def test_unknown_letter_in_a_cluster(capsys):
+    assert status_of(["-aZb"], unknown_status=1) == 1
+    assert capsys.readouterr().err.startswith("flow-x: invalid option -- 'Z'\n")
+
+
+def test_missing_value(capsys):
+    assert status_of(["-a", "-f"], unknown_status=1) == 1
+    assert capsys.readouterr().err == \
+        "flow-x: option requires an argument -- 'f'\n" + USAGE + "\n"
+
+
+def test_one_line_errors_without_usage(capsys):
+    assert status_of(["-Q"], unknown_status=1, usage_on_error=False) == 1
+    assert capsys.readouterr().err == "flow-x: invalid option -- 'Q'\n"
+    assert status_of(["-f"], unknown_status=1, usage_on_error=False) == 1
+    assert capsys.readouterr().err == "flow-x: option requires an argument -- 'f'\n"
+
+
+def test_a_value_the_type_refuses_exits_1(capsys):
+    p = make(unknown_status=0)
+    p.add_argument("-p", dest="port", type=int)
+    assert cli.run(lambda a: cli.parse(p, a) and 0, ["-p", "http"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("flow-x: ")
+
+    def bad(text):
+        raise FlowToolsError("bad port %s" % text)
+    p.add_argument("-q", dest="q", type=bad)
+    assert cli.run(lambda a: cli.parse(p, a) and 0, ["-q", "9"]) == 1
+    assert capsys.readouterr().err == "flow-x: bad port 9\n"
+
+
+def test_error_exits_1_not_2(capsys):
+    # argparse's error() exits 2; the reference commands exit 1
+    p = make(help_status=0, unknown_status=0)
+
+    def main(argv):
+        cli.parse(p, argv)
+        p.error("Must define at least source and one destination.")
+    assert cli.run(main, []) == 1
+    assert capsys.readouterr() == ("", "flow-x: Must define at least source and one destination.\n")
+
+
+def test_remove_argument(capsys):
+    p = make(unknown_status=0)
+    p.remove_argument("-h", "-?")
+    assert cli.run(lambda a: cli.parse(p, a) and 0, ["-h"]) == 0
+    assert capsys.readouterr().err.startswith("flow-x: invalid option -- 'h'\n")
+    assert cli.run(lambda a: cli.parse(p, a) and 5, ["-a"]) == 5
+
+
+def test_reject_operands():
+    cli.reject_operands([])
+    with pytest.raises(FlowToolsError, match="Extra arguments starting with x."):
+        cli.reject_operands(["x", "y"])
+
+
+# -- the common letters ----------------------------------------------------------
+
+def common(argv, letters):
+    return cli.parse(cli.parser("flow-x", USAGE, common=letters), argv)
+
+
+def test_common_letters():
+    o = common([], "bCdz")
+    assert (o.byte_order, o.comment, o.debug, o.zlevel) == (None, None, 0, None)
+    o = common(["-b", "big", "-Chello world", "-d5", "-z", "9"], "bCdz")
+    assert (o.byte_order, o.comment, o.debug, o.zlevel) == ("big", "hello world", 5, 9)
+    assert cli.zlevel(o) == 9
+    assert cli.byte_order(o) is not None
+
+
+def test_common_letters_only_when_asked():
+    assert status_of(["-z", "1"], common="bCd", unknown_status=1) == 1
+    assert status_of(["-C", "c"], common="z", unknown_status=1) == 1
+    assert status_of(["-d", "2"], common="d", unknown_status=1) == 0
+    assert common(["-d", "x"], "d").debug == 0        # atoi: garbage is 0
+
+
+def test_zlevel_and_byte_order_validation():
+    assert cli.zlevel(common([], "z")) == 0
+    assert cli.zlevel(common(["-z0"], "z")) == 0
+    for bad in ("10", "-1"):
+        with pytest.raises(FlowToolsError, match="between 0 and 9"):
+            cli.zlevel(common(["-z", bad], "z"))
+    assert cli.byte_order(common([], "b")) is None
+    little = cli.byte_order(common(["-b", "little"], "b"))
+    big = cli.byte_order(common(["-b", "BIG"], "b"))
+    assert None is not little != big is not None
+    with pytest.raises(FlowToolsError):
+        cli.byte_order(common(["-b", "middle"], "b"))
+
+
+@pytest.mark.parametrize("text,value", [
+    ("12", 12), ("  12abc", 12), ("-3", -3), ("+7", 7), ("abc", 0), ("", 0), ("-", 0),
+    ("\t\n 42", 42), ("4 2", 4), ("0x10", 0), ("007", 7),
+])
+def test_atoi_reads_as_c_does(text, value):
+    assert cli.atoi(text) == value
+
+
+@pytest.mark.parametrize("text,value", [
+    ("12", 12), ("0x1f", 31), ("0X1F", 31), ("017", 15), ("0", 0), ("08", 0),
+    ("12z", 12), ("-5", -5), (" 9 ", 9), ("", 0), ("zz", 0), ("0x", 0),
+])
+def test_strtoul_reads_as_c_does(text, value):
+    assert cli.strtoul(text) == value
+
+
+# -- every command's -h and unknown-option statuses -----------------------------------
+
+# (help status, unknown-option status) of each command, as the flow-tools 0.68 commands
+# exit (flow-filter's option string has no h: -h is an unknown option there)
+STATUSES = {
+    "flow_capture": (0, 1), "flow_cat": (1, 1), "flow_expire": (0, 0), "flow_fanout": (0, 1),
+    "flow_filter": (0, 0), "flow_gen": (0, 1), "flow_header": (0, 0),
+    "flow_icmpdecode": (0, 1), "flow_nfilter": (1, 1), "flow_portrank": (0, 1),
+    "flow_print": (0, 0), "flow_receive": (0, 0), "flow_send": (0, 0), "flow_synonly": (0, 1),
+    "flow_topn": (0, 1), "flow_zonecheck": (0, 1),
+}
+
+
+def test_every_command_is_listed():
+    import pyflowtools.commands as pkg
+    names = {f[:-3] for f in os.listdir(os.path.dirname(pkg.__file__))
+             if f.startswith("flow_") and f.endswith(".py")}
+    assert names == set(STATUSES)
+
+
+@pytest.mark.parametrize("name", sorted(STATUSES))
+def test_command_help_and_unknown_statuses(name, capsys):
+    mod = importlib.import_module("pyflowtools.commands." + name)
+    help_status, unknown_status = STATUSES[name]
+    prog = name.replace("_", "-")
+    for flag in ("-h", "-?"):
+        assert cli.run(mod.main, [flag]) == help_status, flag
+        out, err = capsys.readouterr()
+        assert out == ""
+        if name == "flow_filter":
+            assert err.startswith("%s: invalid option -- '%s'\n" % (prog, flag[1]))
+        else:
+            assert err.lower().startswith("usage: " + prog) and err.endswith("\n")
+    assert cli.run(mod.main, ["-%"]) == unknown_status
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("%s: invalid option -- '%%'\n" % prog)
+
+
+# -- cli.run: exceptions -> statuses -------------------------------------------------------
+
+def raiser(exc):
+    def main(argv):
+        raise exc
+    return main
+
+
+@pytest.fixture
+def named(monkeypatch):
+    monkeypatch.setattr(cli, "_prog", "flow-x")
+    monkeypatch.delenv("PYFLOWTOOLS_TRACEBACK", raising=False)
+
+
+def test_run_returns_mains_status(named, capsys):
+    assert cli.run(lambda a: None, []) == 0
+    assert cli.run(lambda a: 0, []) == 0
+    assert cli.run(lambda a: 3, []) == 3
+    seen = []
+    cli.run(seen.append, ["-a", "b"])
+    assert seen == [["-a", "b"]]
+    assert capsys.readouterr() == ("", "")
+
+
+def test_run_flowtoolserror_is_one_line_status_1(named, capsys):
+    assert cli.run(raiser(FlowToolsError("Compression level must be between 0 and 9")), []) == 1
+    assert capsys.readouterr() == ("", "flow-x: Compression level must be between 0 and 9\n")
+
+
+@pytest.mark.parametrize("exc,line", [
+    (FileNotFoundError(errno.ENOENT, "No such file or directory", "/x/y.ft"),
+     "flow-x: /x/y.ft: No such file or directory"),
+    (PermissionError(errno.EACCES, "Permission denied"), "flow-x: Permission denied"),
+    (OSError("socket gone"), "flow-x: socket gone"),
+])
+def test_run_oserror_is_one_line_status_1(named, capsys, exc, line):
+    assert cli.run(raiser(exc), []) == 1
+    assert capsys.readouterr() == ("", line + "\n")
+
+
+def test_run_keyboard_interrupt_is_130(named, capsys):
+    assert cli.run(raiser(KeyboardInterrupt()), []) == 130
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_run_traceback_on_request(named, monkeypatch, capsys):
+    monkeypatch.setenv("PYFLOWTOOLS_TRACEBACK", "1")
+    with pytest.raises(FlowToolsError):
+        cli.run(raiser(FlowToolsError("boom")), [])
+    assert capsys.readouterr().err == "flow-x: boom\n"
+
+
+def test_run_other_errors_are_not_hidden(named):
+    with pytest.raises(ZeroDivisionError):
+        cli.run(raiser(ZeroDivisionError()), [])
+
+
+def test_warn_survives_a_closed_stderr(named, monkeypatch):
+    class Closed:
+        def write(self, s):
+            raise ValueError("I/O operation on closed file")
+    monkeypatch.setattr(sys, "stderr", Closed())
+    cli.warn("nobody hears this")
+    assert cli.run(raiser(FlowToolsError("nor this")), []) == 1
+
+
+BROKEN_PIPE = r"""
+import sys
+from pyflowtools import cli
+cli._prog = "flow-x"
+def raising(argv):
+    raise BrokenPipeError(32, "Broken pipe")
+def writing(argv):
+    sys.stdout.write("x" * 100)        # buffered: the flush in cli.run meets the pipe
+def writing_much(argv):
+    for _ in range(100):
+        sys.stdout.write("x" * 65536)
+mode = sys.argv[1]
+sys.exit(cli.run({"raising": raising, "writing": writing, "writing_much": writing_much}[mode]))
+"""
+
+
+@pytest.mark.parametrize("mode", ["raising", "writing", "writing_much"])
+def test_run_broken_pipe_dies_quietly_of_sigpipe(mode):
+    r, w = os.pipe()
+    os.close(r)                         # nobody reads: writes fail with EPIPE
+    try:
+        proc = subprocess.run([sys.executable, "-c", BROKEN_PIPE, mode], stdout=w,
+                              stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(w)
+    assert proc.returncode == -signal.SIGPIPE
+    assert proc.stderr == b""
