@@ -1,5 +1,5 @@
-"""pyflowtools.netflow.capture / expire units: names, nesting, rotation boundaries,
-capture headers, -E sizes, the ager."""
+"""pyflowtools.netflow naming / writer / collector / expire units: names, nesting,
+rotation boundaries, capture headers, -E sizes, the ager, STAT lines."""
 import calendar
 import os
 import time
@@ -7,7 +7,7 @@ import time
 import pytest
 
 import oracle
-from pyflowtools.netflow import capture, expire
+from pyflowtools.netflow import collector, expire, naming, writer
 from pyflowtools.io import header as hdr
 from pyflowtools.core.native import lib
 from pyflowtools.core.errors import FlowToolsError
@@ -34,20 +34,20 @@ def tz(monkeypatch):
 def test_file_names(tz, zone, rt, name):
     tz(zone)
     t = calendar.timegm((2026, 11, 22, 3, 11, 2, 0, 0, 0))
-    assert capture.file_name(rt, t) == name
-    assert capture.file_name(rt, t, "tmp-") == "tmp-" + name[3:]
+    assert naming.file_name(rt, t) == name
+    assert naming.file_name(rt, t, "tmp-") == "tmp-" + name[3:]
 
 
 def test_nesting(tz):
     tz("UTC")
     lt = time.gmtime(1795316800)
     day = time.strftime("%Y-%m-%d", lt)
-    assert capture.nest_dirs(lt, 0) == []
-    assert capture.nest_dirs(lt, 3) == capture.nest_dirs(lt, -3) == ["2026", "2026-11", day]
-    assert capture.nest_dirs(lt, -1) == [day]
-    assert capture.nest_dirs(lt, -2) == ["2026-11", day]
-    assert capture.nest_dirs(lt, 1) == ["2026"]
-    assert capture.nest_dirs(lt, 2) == ["2026", "2026-11"]
+    assert naming.nest_dirs(lt, 0) == []
+    assert naming.nest_dirs(lt, 3) == naming.nest_dirs(lt, -3) == ["2026", "2026-11", day]
+    assert naming.nest_dirs(lt, -1) == [day]
+    assert naming.nest_dirs(lt, -2) == ["2026-11", day]
+    assert naming.nest_dirs(lt, 1) == ["2026"]
+    assert naming.nest_dirs(lt, 2) == ["2026", "2026-11"]
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata", "America/New_York"])
@@ -56,24 +56,24 @@ def test_nesting(tz):
 def test_rotation_boundaries_from_local_midnight(tz, zone, rotations, interval):
     tz(zone)
     for t in (1795316800.0, 1795316800.0 + 12345.6, 1795316800 + 899.0):
-        nxt = capture.next_rotation(t, rotations)
-        mid = capture.local_midnight(t)
+        nxt = naming.next_rotation(t, rotations)
+        mid = naming.local_midnight(t)
         assert t < nxt <= mid + 86400
-        assert (nxt - mid) % interval == 0 or nxt == capture.local_midnight(mid + 90000)
+        assert (nxt - mid) % interval == 0 or nxt == naming.local_midnight(mid + 90000)
         assert nxt - t <= interval
 
 
 def test_capture_header_tlvs():
-    h = capture.capture_header(lib.FTC_RT_V8_3, 1000, "vm", "c", (5, 6, 7, 8), done=True)
+    h = writer.capture_header(lib.FTC_RT_V8_3, 1000, "vm", "c", (5, 6, 7, 8), end=time.time())
     d = oracle.read_header(h.encode(hdr.LITTLE))
     assert d["tlv_types"] == [2, 3, 4, 6, 7, 8, 10, 11, 13, 14, 15, 16]
     assert (d["flows_count"], d["flows_lost"], d["pkts_corrupt"], d["seq_reset"]) == (5, 6, 7, 8)
     assert d["flags"] == hdr.DONE and d["cap_start"] == 1000 and d["cap_end"] > 1000
-    h0 = capture.capture_header(lib.FTC_RT_V5, 1000, "vm", None)
+    h0 = writer.capture_header(lib.FTC_RT_V5, 1000, "vm", None)
     d0 = oracle.read_header(h0.encode(hdr.BIG))
     assert d0["tlv_types"] == [2, 6, 7, 8, 10, 11, 13, 14, 15] and d0["cap_end"] == 0
-    assert len(h0.encode()) == len(capture.capture_header(lib.FTC_RT_V5, 5, "vm", None,
-                                                          (9, 9, 9, 9), True).encode())
+    assert len(h0.encode()) == len(writer.capture_header(lib.FTC_RT_V5, 5, "vm", None,
+                                                          (9, 9, 9, 9), 7).encode())
 
 
 @pytest.mark.parametrize("text,value", [("0", 0), ("100", 100), ("3b", 1536), ("2K", 2048),
@@ -90,7 +90,7 @@ def test_parse_size_bad(text):
 
 
 def _flow_file(path, start, size=0):
-    h = capture.capture_header(lib.FTC_RT_V5, start, "vm", None, done=True)
+    h = writer.capture_header(lib.FTC_RT_V5, start, "vm", None, end=time.time())
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(h.encode() + bytes(size))
 
@@ -131,7 +131,7 @@ def test_ager_dry_run_removes_nothing(tmp_path):
 def test_collector_stat_lines_and_events():
     from pyflowtools.netflow import pdu, udp
     logged = []
-    col = capture.Collector(udp.parse_spec("127.0.0.1/0/0"), log=logged.append)
+    col = collector.Collector(udp.parse_spec("127.0.0.1/0/0"), log=logged.append)
     try:
         rt = lib.FTC_RT_V5
         from pyflowtools.core.native import ffi

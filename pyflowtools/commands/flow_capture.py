@@ -1,8 +1,13 @@
 """flow-capture -- receive NetFlow export datagrams and store them in
 rotating flow files under a work directory (commands.md 8.3)."""
 
-from pyflowtools.netflow import capture
+import os
+import signal
+
 from pyflowtools import cli
+from pyflowtools.netflow import capture, collector, naming
+from pyflowtools.util import daemon
+from pyflowtools.util.log import Log
 
 USAGE = ("Usage: flow-capture [-hu] [-b big|little] [-C comment] [-c flow_clients] "
          "[-d debug_level] [-D daemonize] [-e expire_count] [-E expire_size[bKMG]] "
@@ -20,8 +25,8 @@ def build_parser():
     p.add_argument("-E", dest="expire_size_text")
     p.add_argument("-f", dest="filter_file")
     p.add_argument("-F", dest="filter_def")
-    p.add_argument("-n", dest="rotations", type=cli.atoi, default=capture.DEFAULT_ROTATIONS)
-    p.add_argument("-N", dest="nesting", type=cli.atoi, default=capture.DEFAULT_NESTING)
+    p.add_argument("-n", dest="rotations", type=cli.atoi, default=naming.DEFAULT_ROTATIONS)
+    p.add_argument("-N", dest="nesting", type=cli.atoi, default=naming.DEFAULT_NESTING)
     p.add_argument("-p", dest="pidfile")
     p.add_argument("-R", dest="program")
     p.add_argument("-S", dest="stat_interval", type=cli.atoi, default=0)
@@ -40,5 +45,31 @@ def main(argv=None):
     opts = cli.parse(build_parser(), argv, operands=True)
     opts.zlevel = 6 if opts.zlevel is None else cli.zlevel(opts)
     opts.byte_order = cli.byte_order(opts)
-    return capture.capture_main(opts)
-
+    capture.check_options(opts)
+    if not opts.keep_umask:
+        os.umask(0o022)
+    cfg = collector.load_filter(opts.filter_file, opts.filter_def, opts.variables, cli.warn)
+    if opts.clients:
+        cli.warn("-c %d: TCP clients are not supported; ignored" % opts.clients)
+    os.makedirs(opts.workdir, exist_ok=True)
+    col = collector.Collector(opts.spec, opts.rectype, filter_cfg=cfg,
+                              filter_name=opts.filter_name)
+    pidfile = None
+    if not opts.foreground:
+        d = daemon.daemonize(None if opts.pidfile == "-" else
+                             opts.pidfile or capture.DEFAULT_PIDFILE, opts.spec.port)
+        if d.parent:
+            if d.warning:
+                cli.warn(d.warning)
+            return cli.EXIT_OK
+        pidfile = d.pidfile
+    col.log = log = Log("flow-capture", use_syslog=not opts.foreground)
+    signals = daemon.Signals()
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    try:
+        capture.Capture(opts, log).run(col, signals)
+    finally:
+        col.close()
+        signals.restore()
+        daemon.unlink_pidfile(pidfile)
+    return cli.EXIT_OK

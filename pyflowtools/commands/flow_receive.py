@@ -1,8 +1,11 @@
 """flow-receive -- receive NetFlow export datagrams and write one flow
 stream to stdout or a file (commands.md 8.4)."""
+import signal
 
-from pyflowtools.netflow import capture
 from pyflowtools import cli
+from pyflowtools.netflow import capture, collector
+from pyflowtools.util import daemon
+from pyflowtools.util.log import Log
 
 USAGE = ("Usage: flow-receive [-h] [-b big|little] [-C comment] [-d debug_level] "
          "[-o filename] [-S stat_interval] [-V pdu_version] [-z z_level] "
@@ -21,5 +24,15 @@ def main(argv=None):
     opts = cli.parse(build_parser(), argv, operands=True)
     opts.zlevel = cli.zlevel(opts)
     opts.byte_order = cli.byte_order(opts)
-    return capture.receive_main(opts)
-
+    capture.check_receive_options(opts)
+    log = Log("flow-receive")
+    col = collector.Collector(opts.spec, opts.rectype, log=log)
+    to_file = bool(opts.output) and opts.output != "-"
+    dst = opts.output if to_file else cli.stdout_binary()
+    signals = daemon.Signals(stop=(signal.SIGTERM, signal.SIGQUIT, signal.SIGINT, signal.SIGHUP))
+    try:
+        capture.Receive(opts, dst, to_file, log).run(col, signals)
+    finally:
+        col.close()
+        signals.restore()
+    return cli.EXIT_OK

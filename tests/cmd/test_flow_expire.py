@@ -5,12 +5,12 @@ import sys
 import pytest
 
 import collector as c
-from pyflowtools.netflow import capture
+from pyflowtools.netflow import writer
 from pyflowtools.core.native import lib
 
 
 def make(path, start, size=1000):
-    h = capture.capture_header(lib.FTC_RT_V5, start, "vm", None, done=True)
+    h = writer.capture_header(lib.FTC_RT_V5, start, "vm", None, end=start)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(h.encode() + bytes(size))
 
