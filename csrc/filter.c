@@ -249,6 +249,10 @@ static bitmap16_t bitmap16_prep(const ftc_insn_t *in, const uint8_t *tables)
     b.bm = tables + in->table;
     b.mask = (uint32_t)(in->b & 0xFFFFu);
     b.shift = in->shift;
+    if (b.shift >= 16) {           /* a 16-bit value shifted out entirely: */
+        b.mask = 0;                /* bit 0, as eval() computes it in 64 bits */
+        b.shift = 0;
+    }
     b.if_set = in->jt == FTC_PROG_ACCEPT;
     b.if_clear = in->jf == FTC_PROG_ACCEPT;
     return b;
@@ -260,12 +264,70 @@ static inline int bitmap16_test(const bitmap16_t *b, const uint8_t *p)
     return ((b->bm[bit >> 3] >> (bit & 7)) & 1) ? b->if_set : b->if_clear;
 }
 
-int ftc_filter_check(const ftc_insn_t *prog, size_t nprog, size_t tables_len, int rt)
+/* ---- validation ---------------------------------------------------------
+ * Every program is checked before it runs: ftc_filter_apply() and
+ * ftc_filter_select() call ftc_filter_check() once per call (O(nprog), not
+ * per record), so no caller can run a program that would make the
+ * evaluators read out of bounds or loop. */
+
+/* does the record type have a field at byte offset off, width bytes wide? */
+static int is_field(const ftc_layout_t *L, int32_t off, unsigned width)
+{
+    int f;
+    for (f = 0; f < FTC_F_COUNT; f++)
+        if (L->off[f] >= 0 && L->off[f] == off && (unsigned)ftc_field_width(f) == width)
+            return 1;
+    return 0;
+}
+
+/* are the fields value source src reads (FIELD aside) in layout L? */
+static int src_fields_ok(const ftc_layout_t *L, unsigned src)
+{
+    switch (src) {
+    case FTC_SRC_DURATION:
+    case FTC_SRC_PPS:
+    case FTC_SRC_BPS:
+        return L->off[FTC_F_FIRST] >= 0 && L->off[FTC_F_LAST] >= 0;
+    case FTC_SRC_START:
+    case FTC_SRC_END:
+    case FTC_SRC_START_TOD:
+    case FTC_SRC_END_TOD:
+        return L->off[FTC_F_FIRST] >= 0 && L->off[FTC_F_LAST] >= 0
+               && L->off[FTC_F_UNIX_SECS] >= 0 && L->off[FTC_F_UNIX_NSECS] >= 0
+               && L->off[FTC_F_SYSUPTIME] >= 0;
+    default:   /* NONE; OPP guards its own fields */
+        return 1;
+    }
+}
+
+/* an upper bound, of the form 2^k - 1, of the value of source in->src */
+static uint64_t src_max(const ftc_insn_t *in)
+{
+    switch (in->src) {
+    case FTC_SRC_FIELD:
+        return in->width == 4 ? 0xFFFFFFFFull : in->width == 2 ? 0xFFFFull : 0xFFull;
+    case FTC_SRC_DURATION:
+        return 0xFFFFFFFFull;
+    case FTC_SRC_START_TOD:
+    case FTC_SRC_END_TOD:
+        return 0x1FFFFull;          /* seconds of a day, a leap second included */
+    case FTC_SRC_START:
+    case FTC_SRC_END:
+        return UINT64_MAX;          /* a sysUpTime past the export time wraps */
+    default:
+        return 0;                   /* PPS, BPS, OPP, NONE: no integer value */
+    }
+}
+
+int ftc_filter_check(const ftc_insn_t *prog, size_t nprog, const uint8_t *tables,
+                     size_t tables_len, int rt)
 {
     const ftc_layout_t *L = ftc_layout_get(rt);
     size_t i;
-    if (!L || (!prog && nprog) || nprog > 0x7FFFFFFF)
+    if (!L || (!prog && nprog) || (!tables && tables_len) || nprog > 0x7FFFFFFF)
         return FTC_EINVAL;
+    if (nprog == 0)
+        return FTC_EPROGRAM;
     for (i = 0; i < nprog; i++) {
         const ftc_insn_t *in = &prog[i];
         int32_t j[2];
@@ -280,51 +342,74 @@ int ftc_filter_check(const ftc_insn_t *prog, size_t nprog, size_t tables_len, in
         }
         if (in->op > FTC_OP_SAMPLE || in->src > FTC_SRC_OPP || in->cmp > FTC_CMP_GT)
             return FTC_EPROGRAM;
-        if (in->src == FTC_SRC_FIELD && in->op != FTC_OP_TRUE && in->op != FTC_OP_SAMPLE) {
-            if ((in->width != 1 && in->width != 2 && in->width != 4) || in->offset < 0
-                || (size_t)in->offset + in->width > L->rec_size)
-                return FTC_EPROGRAM;
+        if (in->src == FTC_SRC_FIELD) {
+            if (in->op != FTC_OP_TRUE && in->op != FTC_OP_SAMPLE) {
+                /* a field of this record type, at its own width */
+                if (!is_field(L, in->offset, in->width))
+                    return FTC_EPROGRAM;
+            } else {
+                /* eval() still loads the value: it must be in the record */
+                size_t w = in->width == 4 ? 4u : in->width == 2 ? 2u : 1u;
+                if (in->offset < 0 || (size_t)in->offset + w > L->rec_size)
+                    return FTC_EPROGRAM;
+            }
+        } else if (!src_fields_ok(L, in->src)) {
+            return FTC_EPROGRAM;
         }
         if (in->op == FTC_OP_BITMAP) {
-            /* the largest index the masked, shifted value can take */
-            uint64_t maxv = in->src == FTC_SRC_FIELD && in->width < 4
-                                ? ((1ull << (8 * in->width)) - 1) : 0xFFFFFFFFull;
-            uint64_t bits = ((maxv & in->b) >> in->shift) + 1;
-            if (in->shift > 63 || (uint64_t)in->table + in->table_len > tables_len
-                || (uint64_t)in->table_len * 8u < bits)
+            /* the largest bit index the masked, shifted value can take */
+            uint64_t hi;
+            if (in->shift > 63 || (uint64_t)in->table + in->table_len > tables_len)
+                return FTC_EPROGRAM;
+            hi = (src_max(in) & in->b) >> in->shift;
+            if ((hi >> 3) >= in->table_len)
                 return FTC_EPROGRAM;
         }
-        if (in->op == FTC_OP_RANGES
-            && ((uint64_t)in->table + in->table_len > tables_len || in->table_len < 4))
-            return FTC_EPROGRAM;
+        if (in->op == FTC_OP_RANGES) {
+            uint32_t n;
+            if (in->table_len < 4 || (uint64_t)in->table + in->table_len > tables_len)
+                return FTC_EPROGRAM;
+            n = ftc_ld32(tables + in->table);
+            if ((uint64_t)n * 9u + 4u > in->table_len)
+                return FTC_EPROGRAM;
+        }
     }
     return FTC_OK;
 }
 
-static int check_ranges(const ftc_insn_t *prog, size_t nprog, const uint8_t *tables)
+/* batch arguments shared by apply and select: FTC_OK or FTC_EINVAL */
+static int batch_ok(const ftc_layout_t *L, const ftc_filter_state_t *st, const void *recs,
+                    size_t n)
 {
-    size_t i;
-    for (i = 0; i < nprog; i++) {
-        if (prog[i].op == FTC_OP_RANGES) {
-            uint32_t n = ftc_ld32(tables + prog[i].table);
-            if ((uint64_t)n * 9u + 4u > prog[i].table_len)
-                return FTC_EPROGRAM;
-        }
-    }
+    if (!L || !st || (n && !recs) || n > SIZE_MAX / L->rec_size)
+        return FTC_EINVAL;
     return FTC_OK;
 }
 
 int ftc_filter_apply(const ftc_insn_t *prog, size_t nprog, const uint8_t *tables,
-                     int rt, ftc_filter_state_t *st, uint8_t *recs, size_t n,
-                     size_t *kept)
+                     size_t tables_len, int rt, ftc_filter_state_t *st, uint8_t *recs,
+                     size_t n, size_t *kept)
+{
+    const ftc_layout_t *L = ftc_layout_get(rt);
+    int r;
+    if (!kept || batch_ok(L, st, recs, n) != FTC_OK)
+        return FTC_EINVAL;
+    r = ftc_filter_check(prog, nprog, tables, tables_len, rt);
+    if (r != FTC_OK)
+        return r;
+    return ftc_filter_apply_checked(prog, nprog, tables, rt, st, recs, n, kept);
+}
+
+int ftc_filter_apply_checked(const ftc_insn_t *prog, size_t nprog, const uint8_t *tables,
+                             int rt, ftc_filter_state_t *st, uint8_t *recs, size_t n,
+                             size_t *kept)
 {
     const ftc_layout_t *L = ftc_layout_get(rt);
     timeoffs_t t;
     size_t i, k = 0, rs;
-    if (!L || !st || !kept || (!recs && n) || nprog == 0)
-        return FTC_EINVAL;
-    if (check_ranges(prog, nprog, tables) != FTC_OK)
-        return FTC_EPROGRAM;
+    *kept = 0;
+    if (n == 0)
+        return FTC_OK;
     time_offsets(L, &t);
     rs = L->rec_size;
     if (bitmap16_only(prog, nprog)) {
@@ -365,16 +450,20 @@ int ftc_filter_apply(const ftc_insn_t *prog, size_t nprog, const uint8_t *tables
 }
 
 int ftc_filter_select(const ftc_insn_t *prog, size_t nprog, const uint8_t *tables,
-                      int rt, ftc_filter_state_t *st, const uint8_t *recs, size_t n,
-                      uint8_t *sel)
+                      size_t tables_len, int rt, ftc_filter_state_t *st,
+                      const uint8_t *recs, size_t n, uint8_t *sel)
 {
     const ftc_layout_t *L = ftc_layout_get(rt);
     timeoffs_t t;
     size_t i, k = 0, rs;
-    if (!L || !st || (n && (!recs || !sel)) || nprog == 0 || n > 0x7FFFFFFF)
+    int r;
+    if (batch_ok(L, st, recs, n) != FTC_OK || (n && !sel) || n > 0x7FFFFFFF)
         return FTC_EINVAL;
-    if (check_ranges(prog, nprog, tables) != FTC_OK)
-        return FTC_EPROGRAM;
+    r = ftc_filter_check(prog, nprog, tables, tables_len, rt);
+    if (r != FTC_OK)
+        return r;
+    if (n == 0)
+        return 0;
     time_offsets(L, &t);
     rs = L->rec_size;
     if (bitmap16_only(prog, nprog)) {

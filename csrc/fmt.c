@@ -422,7 +422,9 @@ static const char *sym_name(const ftc_symtab_t *s, int table, uint32_t v)
     default:
         return NULL;
     }
-    if (off == FTC_SYM_NONE || !s->blob)
+    /* ftc_fmt_records() checked that blob ends in a NUL, so the name ends
+       inside it */
+    if (off == FTC_SYM_NONE || !s->blob || off >= s->blob_len)
         return NULL;
     return s->blob + off;
 }
@@ -567,7 +569,10 @@ int ftc_fmt_header(int fmt, int rt, unsigned opts, char *out, size_t cap, size_t
     const fmt_t *F;
     const char *h;
     size_t n;
-    int rc = ftc_fmt_check(fmt, rt);
+    int rc;
+    if (!out || !len)
+        return FTC_EINVAL;
+    rc = ftc_fmt_check(fmt, rt);
     *len = 0;
     if (rc != FTC_OK)
         return rc;
@@ -590,7 +595,10 @@ int ftc_fmt_records(const uint8_t *recs, size_t n, int rt, int fmt, unsigned opt
     const col_t *cols;
     const ftc_layout_t *L;
     size_t i, pos = 0, nbogus = 0, rs;
-    int rc = ftc_fmt_check(fmt, rt);
+    int rc;
+    if (!len || !consumed || !bogus || !st || (n && !recs) || (cap && !out))
+        return FTC_EINVAL;
+    rc = ftc_fmt_check(fmt, rt);
     *len = 0;
     *consumed = 0;
     *bogus = 0;
@@ -600,8 +608,15 @@ int ftc_fmt_records(const uint8_t *recs, size_t n, int rt, int fmt, unsigned opt
     L = ftc_layout_get(rt);
     cols = fmt_cols(F, opts);
     rs = L->rec_size;
+    if (n > SIZE_MAX / rs)
+        return FTC_EINVAL;
     if (!(opts & FTC_FMT_NAMES))
         sym = NULL;
+    /* names are read up to their NUL: the blob must end in one */
+    if (sym && sym->blob && (sym->blob_len == 0 || sym->blob[sym->blob_len - 1] != 0))
+        return FTC_EINVAL;
+    if (sym && sym->n_tag && (!sym->tag_key || !sym->tag_off))
+        return FTC_EINVAL;
     for (i = 0; i < n; i++) {
         const uint8_t *rec = recs + i * rs;
         if (cap - pos < FTC_FMT_LINE_MAX)
@@ -670,6 +685,8 @@ int ftc_sym_parse(uint8_t *text, size_t len, uint32_t base, uint32_t *keys,
                   uint32_t *offs, size_t cap, size_t *n, size_t *bad_line)
 {
     size_t pos = 0, line = 0, count = 0;
+    if (!n || !bad_line || (!text && len) || (cap && (!keys || !offs)) || len > 0xFFFFFFFFu - base)
+        return FTC_EINVAL;
     *n = 0;
     *bad_line = 0;
     while (pos < len) {
@@ -718,6 +735,8 @@ int ftc_sym_index(const uint32_t *keys, const uint32_t *offs, size_t n,
                   uint32_t *table, size_t size)
 {
     size_t i;
+    if ((size && !table) || (n && (!keys || !offs)))
+        return FTC_EINVAL;
     for (i = 0; i < size; i++)
         table[i] = FTC_SYM_NONE;
     for (i = 0; i < n; i++)

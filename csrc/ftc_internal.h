@@ -1,5 +1,6 @@
 /* ftc_internal.h -- private static-inline helpers of the C core (byte
- * swapping, bounded loads and stores).  Never part of the cffi cdef. */
+ * swapping, bounded loads and stores) and the few functions one core file
+ * lends another.  Never part of the cffi cdef. */
 #ifndef FTC_INTERNAL_H
 #define FTC_INTERNAL_H
 
@@ -300,4 +301,27 @@ static inline void ftc_sort_idx(uint32_t *idx, uint32_t *scratch, size_t m,
     }
 }
 
+/* ---- shared between core files (never in the cdef) ---- */
+
+/* Do n packed datagrams of lens[i] bytes each fit in buf_len bytes?  (No
+   sum that can overflow: each length is taken off what is left.) */
+static inline int ftc_lens_fit(const uint32_t *lens, size_t n, size_t buf_len)
+{
+    size_t i, left = buf_len;
+    for (i = 0; i < n; i++) {
+        if (lens[i] > left)
+            return 0;
+        left -= lens[i];
+    }
+    return 1;
+}
+
+/* ftc_filter_apply() without its ftc_filter_check(): only for a program
+   and batch already checked by the caller (relay.c checks once per batch
+   of datagrams, then filters each datagram's records). */
+int ftc_filter_apply_checked(const ftc_insn_t *prog, size_t nprog, const uint8_t *tables,
+                             int rt, ftc_filter_state_t *st, uint8_t *recs, size_t n,
+                             size_t *kept);
+
 #endif /* FTC_INTERNAL_H */
+

@@ -194,9 +194,12 @@ int ftc_recs_gen(int rt, uint32_t start, size_t n, uint8_t *out);
 /* Symbol tables (caller-owned).  Each *_off array maps a number to the
    offset of a NUL-terminated name in `blob`, or FTC_SYM_NONE.  prot_off has
    256 entries, port_off and as_off 65536; tags are n_tag sorted keys with
-   their offsets.  A NULL array means "no names" for that table. */
+   their offsets.  A NULL array means "no names" for that table.  blob holds
+   blob_len bytes, the last a NUL; an offset at or past blob_len reads as
+   "no name". */
 typedef struct {
     const char *blob;
+    size_t blob_len;
     const uint32_t *prot_off;
     const uint32_t *port_off;
     const uint32_t *as_off;
@@ -242,7 +245,8 @@ int ftc_fmt_records(const uint8_t *recs, size_t n, int rt, int fmt, unsigned opt
    where it ends; keys[i] = its number (C base auto-detection, as strtoul,
    cut to 32 bits), offs[i] = base + offset of its name in text, in file
    order.  *n = entries.  FTC_EFORMAT: a line has no number or no name
-   (*bad_line = its 1-based number); FTC_EFULL: more than cap entries. */
+   (*bad_line = its 1-based number); FTC_EFULL: more than cap entries;
+   FTC_EINVAL: a NULL pointer, or base + len past 32 bits. */
 int ftc_sym_parse(uint8_t *text, size_t len, uint32_t base, uint32_t *keys,
                   uint32_t *offs, size_t cap, size_t *n, size_t *bad_line);
 /* table[0..size) = FTC_SYM_NONE, then table[keys[i]] = offs[i] for every
@@ -315,18 +319,27 @@ typedef struct {
     int32_t  tod_valid;
 } ftc_filter_state_t;
 
-/* FTC_OK when the program is well formed for record type rt (forward
-   jumps, fields inside the record, tables inside tables_len). */
-int ftc_filter_check(const ftc_insn_t *prog, size_t nprog, size_t tables_len, int rt);
+/* FTC_OK when the program prog[0..nprog) is well formed for record type
+   rt, else FTC_EPROGRAM (FTC_EINVAL for NULL pointers or a bad rt): at
+   least one instruction; jumps forward inside the program or to
+   ACCEPT/REJECT; known op, src and cmp; a FIELD operand is a field of rt
+   at its own offset and width; the other sources' fields exist in rt;
+   every table inside tables[0..tables_len); a BITMAP table covers every
+   bit index its masked, shifted value can take (shift < 64); a RANGES
+   table holds its count's ranges and verdicts.  ftc_filter_apply() and
+   ftc_filter_select() run this check themselves, once per call. */
+int ftc_filter_check(const ftc_insn_t *prog, size_t nprog, const uint8_t *tables,
+                     size_t tables_len, int rt);
 /* Keep the records of recs[0..n) the program accepts, compacted to the
-   front in order; *kept = their number. */
+   front in order; *kept = their number.  FTC_EPROGRAM: the program fails
+   ftc_filter_check (records untouched). */
 int ftc_filter_apply(const ftc_insn_t *prog, size_t nprog, const uint8_t *tables,
-                     int rt, ftc_filter_state_t *st, uint8_t *recs, size_t n,
-                     size_t *kept);
+                     size_t tables_len, int rt, ftc_filter_state_t *st, uint8_t *recs,
+                     size_t n, size_t *kept);
 /* sel[i] = 1 when record i is accepted, else 0; returns the count. */
 int ftc_filter_select(const ftc_insn_t *prog, size_t nprog, const uint8_t *tables,
-                      int rt, ftc_filter_state_t *st, const uint8_t *recs, size_t n,
-                      uint8_t *sel);
+                      size_t tables_len, int rt, ftc_filter_state_t *st,
+                      const uint8_t *recs, size_t n, uint8_t *sel);
 
 /* ---- agg.c (counting tables) ---- */
 /* An open-addressing hash table of 64-bit keys with flow/octet/packet
@@ -550,17 +563,20 @@ int ftc_pr_ports(const ftc_pr_table_t *t, const ftc_pr_table_t *hosts, const uin
    (local address from IP_PKTINFO, 0 when unknown), src_ports, src6 (16
    bytes each, IPv4 as ::ffff:a.b.c.d); any of those four may be NULL.  On
    return the *n datagrams are packed back to back from buf[0].  A timeout
-   or a signal gives FTC_OK with *n = 0. */
-int ftc_net_recv(int fd, uint8_t *buf, size_t slot, size_t nslots, int timeout_ms,
+   or a signal gives FTC_OK with *n = 0.  buf holds buf_len bytes, at least
+   slot x nslots (else FTC_EINVAL). */
+int ftc_net_recv(int fd, uint8_t *buf, size_t buf_len, size_t slot, size_t nslots,
+                 int timeout_ms,
                  uint32_t *lens, uint32_t *src_ips, uint32_t *dst_ips,
                  uint16_t *src_ports, uint8_t *src6, size_t *n, int *err);
 /* Ask for the local destination address of every datagram on fd
    (IP_PKTINFO; with v6 also IPV6_RECVPKTINFO, IP_PKTINFO where allowed). */
 int ftc_net_pktinfo(int fd, int v6, int *err);
-/* Send n datagrams packed back to back in buf (lens[i] bytes each) to the
-   socket address addr (addrlen bytes; NULL for a connected socket) with
+/* Send n datagrams packed back to back in buf[0..buf_len) (lens[i] bytes
+   each; FTC_EINVAL when they add up to more than buf_len) to the socket
+   address addr (addrlen bytes; NULL for a connected socket) with
    sendmmsg().  *sent = datagrams sent (all of them on FTC_OK). */
-int ftc_net_send(int fd, const uint8_t *buf, const uint32_t *lens, size_t n,
+int ftc_net_send(int fd, const uint8_t *buf, size_t buf_len, const uint32_t *lens, size_t n,
                  const void *addr, uint32_t addrlen, size_t *sent, int *err);
 
 /* ---- pdu.c (NetFlow export datagrams) ---- */
@@ -673,8 +689,9 @@ int ftc_seq_check(ftc_seq_table_t *t, uint32_t exporter_ip, uint32_t local_ip,
 /* Copy every slot of `from` into the zeroed, larger table `to`. */
 int ftc_seq_rehash(const ftc_seq_table_t *from, ftc_seq_table_t *to);
 
-/* Receive batch: n datagrams packed back to back in buf (lens[i] bytes
-   each, src_ips[i] their sources, dst_ips[i] their local addresses or
+/* Receive batch: n datagrams packed back to back in buf[0..buf_len)
+   (lens[i] bytes each, FTC_EINVAL before any work when they add up to more
+   than buf_len; src_ips[i] their sources, dst_ips[i] their local addresses or
    dst_ips NULL), handled as flow-capture's loop does: verify (rules 1-5),
    remote_ip (rule 6, 0 = any), file type *rt (rule 7; *rt < 0: the first
    accepted datagram sets it), sequence accounting (seq may be NULL), then
@@ -715,7 +732,7 @@ typedef struct {
     uint32_t reasons[11];  /* corrupt datagrams by FTC_PDU_R_* */
 } ftc_pdu_rx_stats_t;
 
-int ftc_pdu_rx_batch(const uint8_t *buf, const uint32_t *lens, size_t n,
+int ftc_pdu_rx_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, size_t n,
                      const uint32_t *src_ips, const uint32_t *dst_ips,
                      uint32_t remote_ip, uint16_t as_sub, int *rt,
                      ftc_seq_table_t *seq, uint8_t *out, size_t out_size,
@@ -771,33 +788,34 @@ typedef struct {
     uint32_t reserved;
 } ftc_fanout_stats_t;
 
-/* flow-fanout's loop over n received datagrams (packed as for
-   ftc_pdu_rx_batch): each is verified, accounted and decoded into records
-   of *rt exactly as ftc_pdu_rx_batch() does, masked (mask 0xFFFFFFFF:
-   none), filtered (prog NULL: none) and re-encoded on its own by enc
+/* flow-fanout's loop over n received datagrams (packed in buf[0..buf_len)
+   as for ftc_pdu_rx_batch): each is verified, accounted and decoded into
+   records of *rt exactly as ftc_pdu_rx_batch() does, masked (mask
+   0xFFFFFFFF: none), filtered (prog NULL: none; else *rt >= 0 and the
+   program is checked once, as ftc_filter_apply() does) and re-encoded on its own by enc
    (flushed after each datagram, as the reference does).  Output datagrams
    go back to back into out, lengths into out_lens, and (out_src not NULL)
    the source address of the datagram each came from into out_src.  Stops
    with FTC_EFULL when out, out_lens (room for 3 datagrams per input is
    kept), the table or ev (2 per input) is full: st->rx.pdus datagrams,
    st->rx.bytes bytes were consumed and st->rx.full says which. */
-int ftc_fanout_batch(const uint8_t *buf, const uint32_t *lens, size_t n,
+int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, size_t n,
                      const uint32_t *src_ips, const uint32_t *dst_ips,
                      uint32_t remote_ip, uint16_t as_sub, int *rt,
                      ftc_seq_table_t *seq, uint32_t mask,
                      const ftc_insn_t *prog, size_t nprog, const uint8_t *tables,
-                     ftc_filter_state_t *fst, ftc_pdu_enc_t *enc,
+                     size_t tables_len, ftc_filter_state_t *fst, ftc_pdu_enc_t *enc,
                      uint8_t *out, size_t out_size, uint32_t *out_lens,
                      uint32_t *out_src, size_t lens_cap,
                      ftc_pdu_event_t *ev, size_t ev_cap,
                      ftc_fanout_stats_t *st);
 
 /* IPv4 + UDP headers for raw sockets (-s): each of the n datagrams packed
-   in `in` goes to out prefixed by a 20-byte IPv4 header (src_ips[i], or
+   in in[0..in_len) (FTC_EINVAL when lens add up to more) goes to out prefixed by a 20-byte IPv4 header (src_ips[i], or
    src_ip when src_ips is NULL, to dst_ip, ttl, protocol 17, checksum) and
    an 8-byte UDP header (sport, dport, checksum).  FTC_OK, FTC_EFULL. */
 #define FTC_IPUDP_HDR 28
-int ftc_ipudp_wrap(const uint8_t *in, const uint32_t *lens, size_t n,
+int ftc_ipudp_wrap(const uint8_t *in, size_t in_len, const uint32_t *lens, size_t n,
                    const uint32_t *src_ips, uint32_t src_ip, uint32_t dst_ip,
                    uint16_t sport, uint16_t dport, uint8_t ttl,
                    uint8_t *out, size_t out_size, uint32_t *out_lens, size_t *out_len);

@@ -276,6 +276,8 @@ int ftc_icmp_format(const uint8_t *recs, size_t n, int rt, unsigned opts,
         return rc;
     L = ftc_layout_get(rt);
     rs = L->rec_size;
+    if (n > SIZE_MAX / rs)
+        return FTC_EINVAL;
     for (i = 0; i < n; i++) {
         if (cap - pos < FTC_ICMP_LINE_MAX)
             break;

@@ -24,6 +24,7 @@
 #include <sys/types.h>
 
 #include "ftcore.h"
+#include "ftc_internal.h"
 
 #define BURST 256     /* mmsghdr entries per system call */
 
@@ -37,7 +38,8 @@ static uint32_t v4_of6(const struct in6_addr *a)
            ((uint32_t)b[14] << 8) | (uint32_t)b[15];
 }
 
-int ftc_net_recv(int fd, uint8_t *buf, size_t slot, size_t nslots, int timeout_ms,
+int ftc_net_recv(int fd, uint8_t *buf, size_t buf_len, size_t slot, size_t nslots,
+                 int timeout_ms,
                  uint32_t *lens, uint32_t *src_ips, uint32_t *dst_ips,
                  uint16_t *src_ports, uint8_t *src6, size_t *n, int *err)
 {
@@ -47,9 +49,12 @@ int ftc_net_recv(int fd, uint8_t *buf, size_t slot, size_t nslots, int timeout_m
     union { char buf[128]; struct cmsghdr align; } ctl[BURST];
     size_t got = 0;
 
+    if (!n || !err)
+        return FTC_EINVAL;
     *n = 0;
     *err = 0;
-    if (fd < 0 || buf == NULL || lens == NULL || slot == 0)
+    if (fd < 0 || buf == NULL || lens == NULL || slot == 0 || slot > 0xFFFFFFFFu
+        || nslots > buf_len / slot)
         return FTC_EINVAL;
     if (nslots == 0)
         return FTC_OK;
@@ -156,6 +161,8 @@ int ftc_net_recv(int fd, uint8_t *buf, size_t slot, size_t nslots, int timeout_m
 int ftc_net_pktinfo(int fd, int v6, int *err)
 {
     int on = 1;
+    if (!err)
+        return FTC_EINVAL;
     *err = 0;
     if (v6) {
         if (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on) < 0) {
@@ -172,16 +179,19 @@ int ftc_net_pktinfo(int fd, int v6, int *err)
     return FTC_OK;
 }
 
-int ftc_net_send(int fd, const uint8_t *buf, const uint32_t *lens, size_t n,
+int ftc_net_send(int fd, const uint8_t *buf, size_t buf_len, const uint32_t *lens, size_t n,
                  const void *addr, uint32_t addrlen, size_t *sent, int *err)
 {
     struct mmsghdr msg[BURST];
     struct iovec iov[BURST];
     size_t done = 0, off = 0;
 
+    if (!sent || !err)
+        return FTC_EINVAL;
     *sent = 0;
     *err = 0;
-    if (fd < 0 || (n && (buf == NULL || lens == NULL)))
+    if (fd < 0 || (n && (buf == NULL || lens == NULL)) || (buf == NULL && buf_len)
+        || (n && !ftc_lens_fit(lens, n, buf_len)))
         return FTC_EINVAL;
     while (done < n) {
         size_t want = n - done, i, o = off;

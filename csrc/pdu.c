@@ -548,7 +548,7 @@ static void add_event(ftc_pdu_event_t *ev, ftc_pdu_rx_stats_t *st, uint32_t inde
     e->agg_version = h->agg_version;
 }
 
-int ftc_pdu_rx_batch(const uint8_t *buf, const uint32_t *lens, size_t n,
+int ftc_pdu_rx_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, size_t n,
                      const uint32_t *src_ips, const uint32_t *dst_ips,
                      uint32_t remote_ip, uint16_t as_sub, int *rt,
                      ftc_seq_table_t *seq, uint8_t *out, size_t out_size,
@@ -559,9 +559,11 @@ int ftc_pdu_rx_batch(const uint8_t *buf, const uint32_t *lens, size_t n,
     uint64_t off = 0;
 
     if (!st || !produced || !rt || !out || out_size < FTC_PDU_DECODE_MAX
-        || (n && (!buf || !lens || !src_ips)) || *rt >= FTC_RT_COUNT
+        || (n && (!buf || !lens || !src_ips)) || (!buf && buf_len) || *rt >= FTC_RT_COUNT
         || (seq && !table_ok(seq)))
         return FTC_EINVAL;
+    if (n && !ftc_lens_fit(lens, n, buf_len))
+        return FTC_EINVAL;   /* the lengths lie: more bytes than buf holds */
     memset(st, 0, sizeof *st);
     *produced = 0;
 
@@ -652,6 +654,14 @@ static int encode_compat(int rt_in, int rt_out)
     return FTC_OK;
 }
 
+/* is the caller-owned encoder state sane: no pending datagram, or one of a
+   type with a datagram form holding at most that type's maximum count? */
+static int pend_ok(const ftc_pdu_enc_t *st)
+{
+    return st->pend_count == 0
+           || (wire_of(st->pend_rt) && st->pend_count <= wires[st->pend_rt].max);
+}
+
 /* write the pending datagram's header and move it to out */
 static int emit(ftc_pdu_enc_t *st, uint8_t *out, size_t out_size, uint32_t *lens,
                 size_t lens_cap, size_t *n_pdus, size_t *out_len)
@@ -705,9 +715,11 @@ int ftc_pdu_encode(ftc_pdu_enc_t *st, int rt_in, const uint8_t *recs, size_t n,
     r = encode_compat(rt_in, rt_out);
     if (r != FTC_OK)
         return r;
-    if (st->pend_count && !wire_of(st->pend_rt))
+    if (!pend_ok(st))
         return FTC_EINVAL;   /* state not zeroed */
     L = ftc_layout_get(rt_in);
+    if (n > SIZE_MAX / L->rec_size)
+        return FTC_EINVAL;
     W = &wires[rt_out];
     nl = fields_of(L, list);
     no_out = drops_output(rt_in, rt_out);
@@ -770,9 +782,9 @@ int ftc_pdu_encode_flush(ftc_pdu_enc_t *st, uint8_t *out, size_t out_size,
     if (!st || !n_pdus || !out_len || (!out && out_size) || (!lens && lens_cap))
         return FTC_EINVAL;
     *n_pdus = *out_len = 0;
+    if (!pend_ok(st))
+        return FTC_EINVAL;
     if (st->pend_count == 0)
         return FTC_OK;
-    if (!wire_of(st->pend_rt))
-        return FTC_EINVAL;
     return emit(st, out, out_size, lens, lens_cap, n_pdus, out_len);
 }

@@ -17,7 +17,7 @@ int ftc_recs_mask_ip(int rt, uint8_t *recs, size_t n, uint32_t mask)
     size_t i;
     int so, dof;
 
-    if (!L || (n && !recs))
+    if (!L || (n && !recs) || n > SIZE_MAX / L->rec_size)
         return FTC_EINVAL;
     /* ftrec_mask_ip(): v1, v5, v6, v7 and v1005 only */
     if (rt != FTC_RT_V1 && rt != FTC_RT_V5 && rt != FTC_RT_V6 && rt != FTC_RT_V7
@@ -42,12 +42,12 @@ int ftc_recs_mask_ip(int rt, uint8_t *recs, size_t n, uint32_t mask)
    version (-V) a full datagram can split in two; keep a spare one */
 #define RELAY_PDUS_PER_IN 3
 
-int ftc_fanout_batch(const uint8_t *buf, const uint32_t *lens, size_t n,
+int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, size_t n,
                      const uint32_t *src_ips, const uint32_t *dst_ips,
                      uint32_t remote_ip, uint16_t as_sub, int *rt,
                      ftc_seq_table_t *seq, uint32_t mask,
                      const ftc_insn_t *prog, size_t nprog, const uint8_t *tables,
-                     ftc_filter_state_t *fst, ftc_pdu_enc_t *enc,
+                     size_t tables_len, ftc_filter_state_t *fst, ftc_pdu_enc_t *enc,
                      uint8_t *out, size_t out_size, uint32_t *out_lens,
                      uint32_t *out_src, size_t lens_cap,
                      ftc_pdu_event_t *ev, size_t ev_cap,
@@ -57,10 +57,23 @@ int ftc_fanout_batch(const uint8_t *buf, const uint32_t *lens, size_t n,
     size_t i;
     uint64_t off = 0;
 
-    if (!st || !rt || !enc || (n && (!buf || !lens || !src_ips))
+    if (!st || !rt || !enc || (n && (!buf || !lens || !src_ips)) || (!buf && buf_len)
         || (!out && out_size) || (!out_lens && lens_cap) || (prog && !fst)
         || *rt >= FTC_RT_COUNT)
         return FTC_EINVAL;
+    if (n && !ftc_lens_fit(lens, n, buf_len))
+        return FTC_EINVAL;   /* the lengths lie: more bytes than buf holds */
+    if (*rt >= 0 && ftc_pdu_limits(*rt, NULL, NULL, NULL) != FTC_OK)
+        return FTC_EINVAL;   /* no datagram form (v1005): nothing to re-send */
+    if (prog) {
+        /* checked once for the batch; the record type is fixed by then */
+        int r;
+        if (*rt < 0)
+            return FTC_EINVAL;
+        r = ftc_filter_check(prog, nprog, tables, tables_len, *rt);
+        if (r != FTC_OK)
+            return r;
+    }
     memset(st, 0, sizeof *st);
 
     for (i = 0; i < n; i++) {
@@ -78,7 +91,7 @@ int ftc_fanout_batch(const uint8_t *buf, const uint32_t *lens, size_t n,
             st->rx.full = FTC_PDU_FULL_OUT;
             break;
         }
-        r = ftc_pdu_rx_batch(buf + off, lens + i, 1, src_ips + i,
+        r = ftc_pdu_rx_batch(buf + off, lens[i], lens + i, 1, src_ips + i,
                              dst_ips ? dst_ips + i : NULL, remote_ip, as_sub, rt, seq,
                              recs, sizeof recs, &produced,
                              ev ? ev + ev_used : NULL, ev ? ev_cap - ev_used : 0, &one);
@@ -109,7 +122,8 @@ int ftc_fanout_batch(const uint8_t *buf, const uint32_t *lens, size_t n,
             return r;
         kept = produced;
         if (prog) {
-            r = ftc_filter_apply(prog, nprog, tables, *rt, fst, recs, produced, &kept);
+            r = ftc_filter_apply_checked(prog, nprog, tables, *rt, fst, recs, produced,
+                                         &kept);
             if (r < 0)
                 return r;
             st->filtered += produced - kept;
@@ -158,7 +172,7 @@ static uint16_t csum_fold(uint32_t sum)
     return (uint16_t)~sum;
 }
 
-int ftc_ipudp_wrap(const uint8_t *in, const uint32_t *lens, size_t n,
+int ftc_ipudp_wrap(const uint8_t *in, size_t in_len, const uint32_t *lens, size_t n,
                    const uint32_t *src_ips, uint32_t src_ip, uint32_t dst_ip,
                    uint16_t sport, uint16_t dport, uint8_t ttl,
                    uint8_t *out, size_t out_size, uint32_t *out_lens, size_t *out_len)
@@ -166,9 +180,12 @@ int ftc_ipudp_wrap(const uint8_t *in, const uint32_t *lens, size_t n,
     size_t i, used = 0;
     uint64_t off = 0;
 
-    if (!out_len || (n && (!in || !lens || !out || !out_lens)))
+    if (!out_len || (n && (!in || !lens || !out || !out_lens)) || (!in && in_len)
+        || (!out && out_size))
         return FTC_EINVAL;
     *out_len = 0;
+    if (n && !ftc_lens_fit(lens, n, in_len))
+        return FTC_EINVAL;
     for (i = 0; i < n; i++) {
         const size_t len = lens[i], tot = len + FTC_IPUDP_HDR;
         const uint32_t src = src_ips ? src_ips[i] : src_ip;

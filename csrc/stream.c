@@ -13,7 +13,7 @@ int ftc_recs_swap(int rt, uint8_t *recs, size_t n)
     int off16[FTC_F_COUNT], off32[FTC_F_COUNT];
     int n16 = 0, n32 = 0, f, j;
     size_t i;
-    if (!L || (!recs && n))
+    if (!L || (!recs && n) || n > SIZE_MAX / L->rec_size)
         return FTC_EINVAL;
     for (f = 0; f < FTC_F_COUNT; f++) {
         if (L->off[f] < 0)
@@ -37,8 +37,11 @@ int ftc_recs_from_compat(int rt, const uint8_t *in, size_t n, int swap, uint8_t 
 {
     const ftc_layout_t *L = ftc_layout_get(rt);
     size_t i;
-    if (!L || (rt != FTC_RT_V1 && rt != FTC_RT_V5) || (n && (!in || !out)))
+    if (!L || (rt != FTC_RT_V1 && rt != FTC_RT_V5) || (n && (!in || !out))
+        || n > SIZE_MAX / 72u)
         return FTC_EINVAL;
+    if (n == 0)
+        return FTC_OK;
     memset(out, 0, n * L->rec_size);
     for (i = 0; i < n; i++) {
         const uint8_t *c = in + i * 60;
@@ -86,8 +89,10 @@ int ftc_recs_gen(int rt, uint32_t start, size_t n, uint8_t *out)
 {
     const ftc_layout_t *L = ftc_layout_get(rt);
     size_t k;
-    if (!L || (n && !out))
+    if (!L || (n && !out) || n > SIZE_MAX / L->rec_size)
         return FTC_EINVAL;
+    if (n == 0)
+        return FTC_OK;
     memset(out, 0, n * L->rec_size);
     for (k = 0; k < n; k++) {
         uint32_t i = start + (uint32_t)k;

@@ -163,10 +163,15 @@ static int valid_db(const ftc_zone_db_t *db)
 {
     size_t i;
     if (!db || (db->n_zones && !db->zones) || (db->n_inside && !db->inside)
-        || !db->svc_start || (db->svc_start[db->n_entries] && !db->svc))
+        || !db->svc_start || db->n_entries > 0xFFFFFFFEu
+        || (db->svc_start[db->n_entries] && !db->svc))
         return 0;
     for (i = 0; i < db->n_zones; i++)
         if (db->zones[i].value >= db->n_entries)
+            return 0;
+    /* every entry's services lie inside svc: the starts never go down */
+    for (i = 0; i < db->n_entries; i++)
+        if (db->svc_start[i] > db->svc_start[i + 1])
             return 0;
     return 1;
 }
@@ -177,7 +182,8 @@ int ftc_zone_check(const ftc_zone_db_t *db, int rt, const uint8_t *recs, size_t 
     const ftc_layout_t *L = ftc_layout_get(rt);
     int o_src, o_dst, o_sp, o_dp, o_prot, o_fl, o_pk, o_oc;
     size_t i, k = 0;
-    if (!L || !valid_db(db) || !done || !produced || (n && !recs) || (cap && !out))
+    if (!L || !valid_db(db) || !done || !produced || (n && !recs) || (cap && !out)
+        || n > SIZE_MAX / L->rec_size)
         return FTC_EINVAL;
     *produced = 0;
     o_src = L->off[FTC_F_SRCADDR];
@@ -265,7 +271,7 @@ int ftc_zone_keep(const ftc_zone_alert_t *a, size_t na, int rt, uint8_t *recs,
     const ftc_layout_t *L = ftc_layout_get(rt);
     size_t j, k = 0;
     int64_t last = -1;
-    if (!L || !kept || (na && !a) || (n && !recs))
+    if (!L || !kept || (na && !a) || (n && !recs) || n > SIZE_MAX / L->rec_size)
         return FTC_EINVAL;
     for (j = 0; j < na; j++) {
         size_t i = a[j].index;

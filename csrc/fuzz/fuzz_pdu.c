@@ -115,7 +115,7 @@ static void batch(const uint8_t *const *start, const uint32_t *lens, size_t n,
     uint32_t srcs[MAX_PDUS], dsts[MAX_PDUS];
     ftc_seq_table_t seq;
     ftc_pdu_rx_stats_t st;
-    size_t done = 0, produced, i;
+    size_t done = 0, produced, i, total;
     int rt = target, r, rounds = 0;
     uint32_t corrupt = 0, accepted = 0;
     size_t off = 0;
@@ -127,14 +127,15 @@ static void batch(const uint8_t *const *start, const uint32_t *lens, size_t n,
         srcs[i] = (uint32_t)(i % 5);
         dsts[i] = (uint32_t)(i % 3);
     }
+    total = off;
     off = 0;
     memset(slots, 0, sizeof slots);
     seq.slot = slots;
     seq.cap = 16;
     seq.used = 0;
     while (done < n) {
-        r = ftc_pdu_rx_batch(packed + off, lens + done, n - done, srcs + done, dsts + done,
-                             remote, as_sub, &rt, &seq, batch_out, sizeof batch_out,
+        r = ftc_pdu_rx_batch(packed + off, total - off, lens + done, n - done, srcs + done,
+                             dsts + done, remote, as_sub, &rt, &seq, batch_out, sizeof batch_out,
                              &produced, ev, 3, &st);
         CHECK(r == FTC_OK || r == FTC_EFULL);
         CHECK(st.accepted + st.corrupt == st.pdus);

@@ -279,8 +279,8 @@ class Program:
         if batch.n:
             batch.to_host()
             kept = ffi.new("size_t *")
-            check(lib.ftc_filter_apply(self._insns, self.n, self._tptr, self.rectype,
-                                       self.state, batch.ptr, batch.n, kept))
+            check(lib.ftc_filter_apply(self._insns, self.n, self._tptr, len(self.tables),
+                                       self.rectype, self.state, batch.ptr, batch.n, kept))
             batch.n = kept[0]
         return batch
 
@@ -290,8 +290,8 @@ class Program:
         if self._sel is None or len(self._sel) < batch.n:
             self._sel = bytearray(max(batch.n, 1))
             self._sptr = ffi.from_buffer("uint8_t[]", self._sel)
-        check(lib.ftc_filter_select(self._insns, self.n, self._tptr, self.rectype,
-                                    self.state, batch.ptr, batch.n, self._sptr))
+        check(lib.ftc_filter_select(self._insns, self.n, self._tptr, len(self.tables),
+                                    self.rectype, self.state, batch.ptr, batch.n, self._sptr))
         return memoryview(self._sel)[:batch.n]
 
 
@@ -318,7 +318,8 @@ def compile(node, rectype):  # noqa: A001 - the verb is the point
             ins.table_len = len(test.table)
         ins.jt, ins.jf = t.pos, f.pos
     tables = bytes(em.tables)
-    check(lib.ftc_filter_check(insns, n, len(tables), rectype), "filter program")
+    tptr = ffi.from_buffer("uint8_t[]", tables) if tables else ffi.NULL
+    check(lib.ftc_filter_check(insns, n, tptr, len(tables), rectype), "filter program")
     return Program(insns, n, tables, rectype)
 
 

@@ -101,10 +101,11 @@ class Fanout:
             prog = self.prog
             st = self._st
             r = lib.ftc_fanout_batch(
-                c_buf + off, c_lens + done, n, c_src + done, c_dst + done,
+                c_buf + off, len(c_buf) - off, c_lens + done, n, c_src + done, c_dst + done,
                 self.remote_ip, self.as_sub, self._rt, self.tracker.table, self.mask,
                 prog._insns if prog else ffi.NULL, prog.n if prog else 0,
-                prog._tptr if prog else ffi.NULL, prog.state if prog else ffi.NULL,
+                prog._tptr if prog else ffi.NULL, len(prog.tables) if prog else 0,
+                prog.state if prog else ffi.NULL,
                 self._enc, self._c_out, len(self._out), self._c_lens, self._c_src,
                 self._cap, self._ev, self._ev_cap, st)
             if r not in (lib.FTC_OK, lib.FTC_EFULL):

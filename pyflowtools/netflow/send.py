@@ -212,8 +212,9 @@ class _Raw:
         if src_ips is not None and not self.src:
             srcs = ffi.from_buffer("uint32_t[]", src_ips)
         lens = lens if isinstance(lens, array.array) else array.array("I", lens)
+        c_data = ffi.from_buffer("uint8_t[]", data)
         _native.check(lib.ftc_ipudp_wrap(
-            ffi.from_buffer("uint8_t[]", data), ffi.from_buffer("uint32_t[]", lens), n,
+            c_data, len(c_data), ffi.from_buffer("uint32_t[]", lens), n,
             srcs, self.src, self.dst, self.sport, self.dport, self.ttl,
             ffi.from_buffer("uint8_t[]", self._buf), len(self._buf),
             ffi.from_buffer("uint32_t[]", self._lens), self._used), "raw datagrams")

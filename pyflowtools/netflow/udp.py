@@ -179,7 +179,7 @@ class BatchReceiver:
         ms = -1 if timeout is None else int(timeout * 1000)
         cap = self.slots if max_n is None else min(max_n, self.slots)
         lens, src, dst, ports, src6 = self._c
-        st = lib.ftc_net_recv(self.fd, self._c_buf, self.slot, cap, ms,
+        st = lib.ftc_net_recv(self.fd, self._c_buf, len(self._buf), self.slot, cap, ms,
                               lens, src, dst, ports, src6, self._n, self._err)
         if st == lib.FTC_ESYS:
             raise _oserror(self._err[0], "recvmmsg")
@@ -228,10 +228,9 @@ class BatchSender:
             return 0
         if not (isinstance(lens, array.array) and lens.itemsize == 4):
             lens = array.array("I", lens)
-        if sum(lens) > len(data):
-            raise InternalError("datagram lengths exceed the buffer")
+        # C checks that the lengths fit in the buffer (FTC_EINVAL if not)
         st = lib.ftc_net_send(self.fd, ffi.from_buffer("uint8_t[]", data),
-                              ffi.from_buffer("uint32_t[]", lens), n,
+                              memoryview(data).nbytes, ffi.from_buffer("uint32_t[]", lens), n,
                               self._addr, self._addrlen, self._sent, self._err)
         if st == lib.FTC_ESYS:
             if self._err[0] in (errno.ECONNREFUSED,):

@@ -146,6 +146,7 @@ class CTables:
         self._keep = [cblob]
         st = ffi.new("ftc_symtab_t *")
         st.blob = ffi.cast("char *", cblob)
+        st.blob_len = len(blob)
         for key, (base, length) in spans.items():
             try:
                 parsed = _Parsed(cblob, base, length, texts[key].count(b"\n"),
