@@ -33,10 +33,12 @@ def main(argv=None):
     zlevel, order = cli.zlevel(opts), cli.byte_order(opts)
     t_start, t_end = _time(opts.start), _time(opts.end)
     dst = opts.output if opts.output else cli.stdout_binary()
-    n = cat.concatenate(opts.operands, dst, all_files=opts.all, group=opts.group,
-                        preload=opts.preload, t_start=t_start, t_end=t_end,
-                        byte_order=order, zlevel=zlevel, comment=opts.comment,
-                        to_file=bool(opts.output), warn=cli.warn, debug=opts.debug,
-                        started=time.time())
-    return cli.EXIT_OK if n else cli.EXIT_ERROR
+    started = time.time()
+    done = cat.concatenate(opts.operands, dst, all_files=opts.all, group=opts.group,
+                           preload=opts.preload, t_start=t_start, t_end=t_end,
+                           byte_order=order, zlevel=zlevel, comment=opts.comment,
+                           to_file=bool(opts.output), warn=cli.warn, debug=opts.debug)
+    if opts.debug > 0 and done.selected:
+        cli.profile(done.records, started)
+    return cli.EXIT_OK if done.streams else cli.EXIT_ERROR
 

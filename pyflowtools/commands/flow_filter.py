@@ -1,4 +1,5 @@
 """flow-filter -- pass the flows that match lists, masks and access lists."""
+import time
 
 from pyflowtools import cli
 from pyflowtools.filters import flowfilter
@@ -25,8 +26,12 @@ def main(argv=None):
     tests = flowfilter.parse_tests(opts)
     cli.reject_operands(opts.operands)
     zlevel, order = cli.zlevel(opts), cli.byte_order(opts)
-    flowfilter.run(tests, cli.stdin_binary(), cli.stdout_binary(), acl_file=opts.acl_file,
-                   or_mode=opts.or_mode, keep_times=opts.keep_times, comment=opts.comment,
-                   byte_order=order, zlevel=zlevel, debug=opts.debug, warn=cli.warn)
+    started = time.time()
+    done = flowfilter.run(tests, cli.stdin_binary(), cli.stdout_binary(),
+                          acl_file=opts.acl_file, or_mode=opts.or_mode,
+                          keep_times=opts.keep_times, comment=opts.comment,
+                          byte_order=order, zlevel=zlevel, debug=opts.debug, warn=cli.warn)
+    if opts.debug > 0:
+        cli.profile(done.read, started)
     return cli.EXIT_OK
 

@@ -2,7 +2,7 @@
 import sys
 
 from pyflowtools import cli
-from pyflowtools.io import stream
+from pyflowtools.io import sink, stream
 
 USAGE = "Usage: flow-header [-h] [-c comment_char] [-d debug_level]"
 
@@ -16,7 +16,7 @@ def build_parser():
 def main(argv=None):
     opts = cli.parse(build_parser(), argv, operands=True)
     cli.reject_operands(opts.operands)
-    with stream.reader(cli.stdin_binary()) as rd:
-        sys.stdout.write(rd.header.describe(opts.cc[:1] or "#"))
+    with stream.reader(cli.stdin_binary()) as rd, sink.TextSink(sys.stdout) as text:
+        text.text(rd.header.describe(opts.cc[:1] or "#"))
     return cli.EXIT_OK
 

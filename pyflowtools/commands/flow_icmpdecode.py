@@ -4,6 +4,7 @@ import sys
 import time
 
 from pyflowtools import cli
+from pyflowtools.io import sink
 from pyflowtools.report import detect, icmp
 from pyflowtools.core.errors import UsageError
 
@@ -52,17 +53,16 @@ def main(argv=None):
     elif opts.stream_out:
         icmp.check_rectype(inp.rectype)
         prog = icmp.compile_selection(inp.rectype, types, opts.size)
-        with detect.stream_writer(inp.header, opts) as wr:
+        with detect.stream_writer(inp.header, cli.stdout_binary(), opts.comment,
+                                  cli.byte_order(opts), cli.zlevel(opts)) as wr:
             for batch in inp:
                 wr.write(prog.apply(batch))
     else:
         prog = icmp.compile_selection(inp.rectype, types, opts.size)
         listing = icmp.Listing(inp.rectype, tsv=fmt == "tsv")
-        out = sys.stdout.buffer
-        out.write(listing.header())
-        for batch in inp:
-            for chunk in listing.format(prog.apply(batch)):
-                out.write(chunk)
+        with sink.TextSink(sys.stdout.buffer, listing) as text:
+            for batch in inp:
+                text.write(prog.apply(batch))
     if opts.debug:
         cli.profile(inp.records_read, started)
     return cli.EXIT_OK

@@ -1,6 +1,5 @@
 """flow-nfilter -- pass the flows a filter.cfg definition accepts
 (commands.md section 5)."""
-import sys
 import time
 
 from pyflowtools import cli
@@ -50,10 +49,6 @@ def main(argv=None):
         for message in rd.warnings + ([rd.error] if rd.error else []):
             cli.warn(message)
     if opts.debug > 0:
-        secs = max(time.time() - started, 1e-6)
-        cli.warn("processed %d flows" % rd.records_read)
-        for _ in range(2):
-            sys.stderr.write("  sys: seconds=%.3f flows/second=%f\n"
-                             % (secs, rd.records_read / secs))
+        cli.profile(rd.records_read, started)
     return cli.EXIT_OK
 

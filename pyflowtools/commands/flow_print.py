@@ -4,7 +4,7 @@ import time
 
 from pyflowtools import cli
 from pyflowtools.report import formats
-from pyflowtools.io import stream
+from pyflowtools.io import sink, stream
 
 USAGE = "Usage: flow-print [-hlnpw] [-d debug_level] [-f format] [-c comment_char]"
 EXIT_MISSING_FIELD = 255
@@ -39,15 +39,14 @@ def main(argv=None):
             out.flush()
             cli.warn(str(e))
             return EXIT_MISSING_FIELD
-        out.write(printer.header())
-        for batch in rd:
-            for chunk in printer.format(batch):
-                out.write(chunk)
-            if printer.bogus:
-                sys.stderr.write((formats.BOGUS_MESSAGE + "\n") * printer.bogus)
-                printer.bogus = 0
-            if opts.line_buffered:
-                out.flush()
+        with sink.TextSink(out, printer) as text:
+            for batch in rd:
+                text.write(batch)
+                if printer.bogus:
+                    sys.stderr.write((formats.BOGUS_MESSAGE + "\n") * printer.bogus)
+                    printer.bogus = 0
+                if opts.line_buffered:
+                    out.flush()
         for message in rd.warnings + ([rd.error] if rd.error else []):
             cli.warn(message)
         if opts.debug > 0:

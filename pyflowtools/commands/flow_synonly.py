@@ -32,7 +32,8 @@ def main(argv=None):
         cli.warn(msg)
 
     inp = detect.Input(opts.operands, warn=warn)
-    with detect.stream_writer(inp.header, opts) as wr:
+    with detect.stream_writer(inp.header, cli.stdout_binary(), opts.comment,
+                                  cli.byte_order(opts), cli.zlevel(opts)) as wr:
         synonly.filter_stream(rule, inp, inp.rectype, wr)
     if opts.debug > 0:
         cli.profile(inp.records_read, started)

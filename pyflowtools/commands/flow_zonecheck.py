@@ -4,6 +4,7 @@ import sys
 import time
 
 from pyflowtools import cli
+from pyflowtools.io import sink
 from pyflowtools.report import detect, zones
 from pyflowtools.core.errors import UsageError
 
@@ -42,29 +43,29 @@ def main(argv=None):
     summary = zones.Summary()
     if opts.stream_out:
         opts.zlevel = 0             # -z is the zone file: -F writes uncompressed
-        with detect.stream_writer(inp.header, opts) as wr:
+        with detect.stream_writer(inp.header, cli.stdout_binary(), opts.comment,
+                                  cli.byte_order(opts), cli.zlevel(opts)) as wr:
             for batch in inp:
                 alerts, n = checker.check(batch)
                 if n:
                     summary.add(alerts, n)
                     wr.write(checker.keep(batch, alerts, n))
     else:
-        out = sys.stdout.buffer
         lines = zones.Formatter(tsv=fmt == "tsv")
-        if fmt == "text":
-            out.write(zones.report_header(zones.resolve(opts.zone_file), table, inside,
-                                          [cli.prog()] + argv).encode())
-        out.write(lines.header())
-        if fmt == "text":
-            out.write(b"#\n")
-        for batch in inp:
-            alerts, n = checker.check(batch)
-            if n:
-                summary.add(alerts, n)
-                for chunk in lines.lines(alerts, n):
-                    out.write(chunk)
-        if fmt == "text":
-            out.write(summary.text(inp.records_read).encode())
+        with sink.TextSink(sys.stdout.buffer) as text:
+            if fmt == "text":
+                text.text(zones.report_header(zones.resolve(opts.zone_file), table, inside,
+                                              [cli.prog()] + argv))
+            text.text(lines.header())
+            if fmt == "text":
+                text.text("#\n")
+            for batch in inp:
+                alerts, n = checker.check(batch)
+                if n:
+                    summary.add(alerts, n)
+                    text.chunks(lines.lines(alerts, n))
+            if fmt == "text":
+                text.text(summary.text(inp.records_read))
     if opts.debug > 0:
         cli.profile(inp.records_read, started)
     return EXIT_ALERTS if summary.alerts else cli.EXIT_ERROR if warned else cli.EXIT_OK

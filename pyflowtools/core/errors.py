@@ -15,3 +15,16 @@ class UsageError(FlowToolsError):
 
 class InternalError(FlowToolsError):
     """A C status that means a bug in the caller, not bad input."""
+
+
+class MissingField(FormatError):
+    """Records of this version lack a field that a print format, a filter or
+    a report reads.  The default text is flow-print's (flow-filter,
+    flow-icmpdecode and flow-print say it); `field` names the field when
+    known."""
+
+    MESSAGE = "Flow record missing required field for format."
+
+    def __init__(self, message=MESSAGE, field=None):
+        FormatError.__init__(self, message)
+        self.field = field

@@ -15,19 +15,18 @@ AND of the given tests by default (no test: every record passes); with -o
 the OR in the reference's order i I p P e r t T a A x S D E (no test:
 nothing passes), and -T then never passes a non-TCP flow.
 """
-import sys
-import time
+from collections import namedtuple
 
 from pyflowtools.io import header as hdr
 from pyflowtools.io import stream
 from pyflowtools.core.native import layout
-from pyflowtools.core.errors import FlowToolsError
+from pyflowtools.core.errors import FlowToolsError, MissingField
 from pyflowtools.filters import acl as aclmod
 from pyflowtools.filters import lists, program
 from pyflowtools.util import paths
 from pyflowtools.util import ipv4
 
-MISSING_FIELD = "Flow record missing required field for format."
+MISSING_FIELD = MissingField.MESSAGE
 DEFAULT_ACL = "flow.acl"
 
 #: the tests in the reference's evaluation order, with the fields each needs
@@ -143,7 +142,7 @@ def check_fields(tests, rectype):
     have = layout(rectype)[3]
     for letter in ORDER:
         if letter in tests and any(f not in have for f in FIELDS[letter]):
-            raise FlowToolsError(MISSING_FIELD)
+            raise MissingField()
 
 
 def output_header(src_header, comment=None, keep_times=False):
@@ -160,20 +159,17 @@ def output_header(src_header, comment=None, keep_times=False):
     return h
 
 
-def _profile(warn, nflows, started):
-    secs = max(time.time() - started, 1e-6)
-    warn("processed %d flows" % nflows)
-    for _ in range(2):
-        sys.stderr.write("  sys: seconds=%.3f flows/second=%f\n" % (secs, nflows / secs))
+#: what run() did: records written and read
+Counts = namedtuple("Counts", "written read")
 
 
 def run(tests, src, dst, *, acl_file=DEFAULT_ACL, acls=None, or_mode=False,
         keep_times=False, comment=None, byte_order=None, zlevel=0, debug=0,
         warn=lambda m: None):
-    """Filter the stream `src` into `dst`.  Returns the number of records
-    written.  Errors (unknown list, missing field, bad input) raise before
-    anything is written.  `acls`, an AclSet, replaces reading `acl_file`."""
-    started = time.time()
+    """Filter the stream `src` into `dst`.  Returns Counts.  Errors
+    (unknown list, missing field, bad input) raise before anything is
+    written.  `acls`, an AclSet, replaces reading `acl_file`.  Messages
+    (ACL errors, -d dumps, stream damage) go to warn(); nothing is printed."""
     if acls is None:
         acls = aclmod.load(acl_path(acl_file))
     for msg in acls.errors:
@@ -195,6 +191,4 @@ def run(tests, src, dst, *, acl_file=DEFAULT_ACL, acls=None, or_mode=False,
                 warn(msg)
         if rd.error:
             warn(rd.error)
-        if debug > 0:
-            _profile(warn, rd.records_read, started)
-    return written
+    return Counts(written, rd.records_read)

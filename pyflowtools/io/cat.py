@@ -2,12 +2,17 @@
 2.5).  Records pass through in batches, swapped only when the output byte
 order differs from the input's."""
 import _signal as signal
+from collections import namedtuple
 
 from pyflowtools.io import header as hdr
 from pyflowtools.io import inputs, stream
 from pyflowtools.core.errors import FlowToolsError
 
 _COPIED_TLVS = (hdr.VENDOR, hdr.EXPORTER_IP, hdr.ROT_SCHEDULE, hdr.FLOW_MISORDERED)
+
+#: what concatenate() did: inputs selected, streams copied (0: nothing
+#: written at all, not even a header) and records written
+Copied = namedtuple("Copied", "selected streams records")
 
 
 def select_times(items, t_start=None, t_end=None):
@@ -106,21 +111,20 @@ class _Stop:
 
 def concatenate(operands, dst, *, all_files=False, group=False, preload=False,
                 t_start=None, t_end=None, byte_order=None, zlevel=0, comment=None,
-                to_file=False, warn=lambda m: None, debug=0, started=None):
-    """Copy every selected input to dst.  Returns the number of streams
-    copied (0 means nothing was written at all, not even a header)."""
+                to_file=False, warn=lambda m: None, debug=0):
+    """Copy every selected input to dst.  Returns Copied."""
     lists = inputs.collect(operands, all_files=all_files, group=group, warn=warn)
     every = [i for lst in lists for i in lst]
     try:
         return _concatenate(every, dst, preload, t_start, t_end, byte_order, zlevel,
-                            comment, to_file, warn, debug, started)
+                            comment, to_file, warn, debug)
     finally:
         for i in every:         # the kept readers of inputs not copied
             i.close()
 
 
 def _concatenate(every, dst, preload, t_start, t_end, byte_order, zlevel, comment,
-                 to_file, warn, debug, started):
+                 to_file, warn, debug):
     items = every
     if t_start is not None or t_end is not None:
         items = select_times(items, t_start, t_end)
@@ -129,7 +133,7 @@ def _concatenate(every, dst, preload, t_start, t_end, byte_order, zlevel, commen
         for i in items:
             warn("file: %s start=%d" % (i.name, i.header.cap_start))
     if not items:
-        return 0
+        return Copied(0, 0, 0)
     first = items[0].header
     h, final = output_header(first, items, every, preload, to_file, comment)
     w = None
@@ -169,7 +173,4 @@ def _concatenate(every, dst, preload, t_start, t_end, byte_order, zlevel, commen
                 if final is not None:
                     final.flows_count = w.records_written & 0xFFFFFFFF
                 w.close(final)
-    if debug > 0 and started is not None:
-        from pyflowtools.cli import profile
-        profile(w.records_written if w is not None else 0, started)
-    return copied
+    return Copied(len(items), copied, w.records_written if w is not None else 0)

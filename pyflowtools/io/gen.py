@@ -2,7 +2,7 @@
 reference (commands.md 8.2); the records are made by the C core."""
 from pyflowtools.io import header as hdr
 from pyflowtools.io import stream
-from pyflowtools.core.native import lib, check
+from pyflowtools.core import recs
 from pyflowtools.core.errors import FlowToolsError
 
 
@@ -40,7 +40,7 @@ def write(dst, version, agg, count, byte_order=None, zlevel=0):
     done = 0
     while done < count:
         n = min(b.capacity, count - done)
-        check(lib.ftc_recs_gen(h.rectype, done & 0xFFFFFFFF, n, b.ptr))
+        recs.gen(h.rectype, done, n, b.ptr)
         b.n = n
         w.write(b)
         done += n

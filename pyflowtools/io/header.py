@@ -3,13 +3,14 @@ flow-header's text (formats.md section 8)."""
 import struct
 import time
 
-from pyflowtools.core.native import ffi, lib, check, rectype as _rectype, rec_size as _rec_size
+from pyflowtools.core import header as _core
+from pyflowtools.core.native import rectype as _rectype, rec_size as _rec_size
 from pyflowtools.core.native import HOST_ORDER
 from pyflowtools.core.errors import FormatError
 from pyflowtools.util import ipv4
 
-LITTLE = lib.FTC_LITTLE_ENDIAN
-BIG = lib.FTC_BIG_ENDIAN
+LITTLE = _core.LITTLE
+BIG = _core.BIG
 
 # TLV types
 VENDOR, EX_VER, AGG_VER, AGG_METHOD, EXPORTER_IP, CAP_START, CAP_END, \
@@ -27,10 +28,7 @@ AGG_NAMES = {
     12: "ToS Destination Prefix", 13: "ToS Prefix", 14: "ToS Prefix Port",
 }
 
-_INTS = ("vendor", "d_version", "agg_version", "agg_method", "exporter_ip",
-         "cap_start", "cap_end", "flags", "rot_schedule", "flows_count",
-         "flows_lost", "flows_misordered", "pkts_corrupt", "seq_reset",
-         "interrupt")
+_INTS = tuple(name for name, _ in _core.INTS)
 
 
 def parse_order(text):
@@ -99,62 +97,25 @@ class Header:
         if attr is not None:
             setattr(self, attr, value)
 
-    # ---- C conversion ------------------------------------------------
-    @classmethod
-    def _from_c(cls, ch, raw):
-        h = cls.__new__(cls)
-        h.byte_order = ch.byte_order
-        h.byte_order_raw = ch.byte_order_raw
-        h.s_version = ch.s_version
-        h.header_len = ch.header_len
-        h.present = {t for t in range(32) if ch.present & (1 << t)}
-        for name in _INTS:
-            setattr(h, name, getattr(ch, name))
-        h.cap_hostname = ffi.string(ch.cap_hostname).decode("latin-1")
-        h.comments = ffi.string(ch.comments).decode("latin-1")
-        h.ifmaps = [(ch.ifmap_type[i], bytes(raw[ch.ifmap_off[i]:ch.ifmap_off[i] + ch.ifmap_len[i]]))
-                    for i in range(ch.n_ifmap)]
-        return h
-
-    def _to_c(self):
-        ch = ffi.new("ftc_header_t *")
-        for name in _INTS:
-            setattr(ch, name, getattr(self, name) & (0xFFFFFFFF if name not in (
-                "vendor", "agg_version", "agg_method", "interrupt") else 0xFF))
-        ch.present = sum(1 << t for t in self.present)
-        ch.cap_hostname = self.cap_hostname.encode("latin-1")[:16383]
-        ch.comments = self.comments.encode("latin-1")[:16383]
-        return ch
-
+    # ---- bytes ------------------------------------------------------
     @classmethod
     def parse(cls, buf):
         """Parse from bytes.  Returns (Header, None) or (None, bytes_needed)."""
-        ch = ffi.new("ftc_header_t *")
-        need = ffi.new("size_t *")
-        st = lib.ftc_header_parse(ffi.from_buffer(buf), len(buf), ch, need)
-        if st == lib.FTC_EAGAIN:
-            return None, need[0]
-        if st == lib.FTC_EDVERSION:
-            raise FormatError("Unsupported d_version %d" % ch.d_version)
-        if st == lib.FTC_EAGGVER:
-            raise FormatError("Unsupported agg_version %d" % ch.agg_version)
-        if st == lib.FTC_EAGGMETHOD:
-            raise FormatError("Unsupported agg_method %d" % ch.agg_method)
-        if st == lib.FTC_ESVERSION:
-            raise FormatError("Stream format must be 1 or 3, not %d" % buf[3])
-        if st == lib.FTC_EBADMAGIC:
-            raise FormatError("bad magic number, not a flow file")
-        check(st, "header")
-        return cls._from_c(ch, buf), None
+        d, need = _core.parse(buf)
+        if d is None:
+            return None, need
+        h = cls.__new__(cls)
+        present = d.pop("present")
+        h.present = {t for t in range(32) if present & (1 << t)}
+        for k, v in d.items():
+            setattr(h, k, v)
+        return h, None
 
     def encode(self, byte_order=None):
         """Stream-3 header bytes in `byte_order` (default: self.byte_order)."""
-        out = ffi.new("uint8_t[]", lib.FTC_HEADER_MAX)
-        n = ffi.new("size_t *")
-        st = lib.ftc_header_encode(self._to_c(), byte_order or self.byte_order, out,
-                                   lib.FTC_HEADER_MAX, n)
-        check(st, "header too large")
-        return bytes(ffi.buffer(out, n[0]))
+        return _core.encode({k: getattr(self, k) for k in _INTS},
+                            sum(1 << t for t in self.present), self.cap_hostname,
+                            self.comments, byte_order or self.byte_order)
 
     # ---- flow-header text --------------------------------------------
     def describe(self, cc="#"):

@@ -13,65 +13,17 @@ import struct
 import sys
 import zlib
 
-from pyflowtools.core.native import ffi, lib, check, HOST_ORDER
+from pyflowtools.core import recs
+from pyflowtools.core.batch import Batch
+from pyflowtools.core.native import HOST_ORDER
 from pyflowtools.core.errors import FormatError, FlowToolsError
 from pyflowtools.io import header as hdr
 from pyflowtools.io.header import Header
+from pyflowtools.io.sink import Sink
 
 BATCH_BYTES = 1 << 20          # target bytes per batch
 READ_CHUNK = 1 << 18           # compressed bytes read per call
 MIN_FILL = 1 << 16             # keep reading a pipe while data is ready
-
-
-class Batch:
-    """`n` records of `rectype` in `buf` (bytearray); `order` is the byte
-    order of the records in buf (host order unless read raw)."""
-
-    __slots__ = ("rectype", "rec_size", "buf", "n", "order", "_ptr")
-
-    def __init__(self, rectype, rec_size, capacity, order=HOST_ORDER):
-        self.rectype = rectype
-        self.rec_size = rec_size
-        self.buf = bytearray(capacity * rec_size)
-        self.n = 0
-        self.order = order
-        self._ptr = ffi.from_buffer("uint8_t[]", self.buf)
-
-    @property
-    def capacity(self):
-        return len(self.buf) // self.rec_size
-
-    @property
-    def ptr(self):
-        """cffi `uint8_t *` to the first record."""
-        return self._ptr
-
-    @property
-    def nbytes(self):
-        return self.n * self.rec_size
-
-    def view(self):
-        """memoryview of the n records' bytes."""
-        return memoryview(self.buf)[:self.n * self.rec_size]
-
-    def to_host(self):
-        """Swap records to host order in place if needed."""
-        if self.order != HOST_ORDER:
-            check(lib.ftc_recs_swap(self.rectype, self._ptr, self.n))
-            self.order = HOST_ORDER
-        return self
-
-    def copy(self):
-        b = Batch(self.rectype, self.rec_size, max(self.n, 1), self.order)
-        b.buf[:self.nbytes] = self.buf[:self.nbytes]
-        b.n = self.n
-        return b
-
-    def records(self):
-        """Named-tuple records (scripts and tests only: slow)."""
-        from pyflowtools.core.record import unpack
-        self.to_host()
-        return unpack(self.rectype, self.buf, self.n)
 
 
 def _open_src(src):
@@ -160,12 +112,13 @@ class Reader:
         return self._iter_plain()
 
     def _new_batch(self):
-        order = self.file_order if self.raw else HOST_ORDER
-        return Batch(self.rectype, self.rec_size, self._batch_records, order)
+        return Batch(self.rectype, self.rec_size, self._batch_records, self.file_order)
 
     def _finish(self, b):
-        if not self.raw and self._swap:
-            check(lib.ftc_recs_swap(self.rectype, b.ptr, b.n))
+        """b holds records in file order: to host order unless raw."""
+        b.order = self.file_order
+        if not self.raw:
+            b.to_host()
         self.records_read += b.n
         return b
 
@@ -205,7 +158,6 @@ class Reader:
             n = fill // rs
             if n:
                 b.n = n
-                b.order = self.file_order if self.raw else HOST_ORDER
                 yield self._finish(b)
                 tail = fill - n * rs
                 if tail:
@@ -258,7 +210,6 @@ class Reader:
             n = fill // rs
             if n:
                 b.n = n
-                b.order = self.file_order if self.raw else HOST_ORDER
                 yield self._finish(b)
                 tail = fill - n * rs
                 if tail:
@@ -273,20 +224,18 @@ class Reader:
 
     def _iter_compat(self):
         """Stream version 1: 60-byte compat records -> v1/v5 records."""
-        comp = Batch(self.rectype, 60, self._batch_records)
         inner = Reader.__new__(Reader)
         inner.__dict__.update(self.__dict__)
-        inner.rec_size = 60
+        inner.rec_size = recs.COMPAT_SIZE
         inner.raw = True
         inner.rectype = self.rectype
         out = Batch(self.rectype, self.rec_size, self._batch_records)
-        swap = 1 if self._swap else 0
+        swap = self._swap
         it = inner._iter_z() if self.header.compressed else inner._iter_plain()
-        del comp
         for cb in it:
             if out.capacity < cb.n:
                 out = Batch(self.rectype, self.rec_size, cb.n)
-            check(lib.ftc_recs_from_compat(self.rectype, cb.ptr, cb.n, swap, out.ptr))
+            recs.from_compat(self.rectype, cb.ptr, cb.n, swap, out.ptr)
             out.n = cb.n
             out.order = HOST_ORDER
             self.records_read += cb.n
@@ -425,8 +374,9 @@ class _Done:
         return self.value
 
 
-class Writer:
-    """Write a stream: header, then records (plain or one zlib stream).
+class Writer(Sink):
+    """Write a stream: header, then records (plain or one zlib stream); the
+    flow-stream Sink (io/sink.py).
 
     `header` is written as given (its `present` set decides the TLVs) with
     byte order `byte_order`; COMPRESS is set from `zlevel`.  When `dst` is a
@@ -482,13 +432,13 @@ class Writer:
         if batch.rectype != self.rectype:
             raise FlowToolsError("data version or sub version changed!")
         if batch.order != self.order:
+            if self._scratch is None or self._scratch.capacity < n:
+                self._scratch = Batch(self.rectype, self.rec_size, n)
             nb = n * self.rec_size
-            if self._scratch is None or len(self._scratch) < nb:
-                self._scratch = bytearray(nb)
-                self._sptr = ffi.from_buffer("uint8_t[]", self._scratch)
-            self._scratch[:nb] = batch.buf[:nb]
-            check(lib.ftc_recs_swap(self.rectype, self._sptr, n))
-            data = memoryview(self._scratch)[:nb]
+            self._scratch.buf[:nb] = batch.buf[:nb]
+            self._scratch.n = n
+            self._scratch.order = batch.order
+            data = self._scratch.to_order(self.order).view()
         else:
             data = batch.view()
         self.write_bytes(data)
@@ -530,13 +480,9 @@ class Writer:
                 self.f.close()
             self.f = None
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if exc[0] is None:
-            self.close()
-        elif self.f is not None and self._close:
+    def abort(self):
+        """After an error: close a file we opened, without finishing it."""
+        if self.f is not None and self._close:
             self.f.close()
             self.f = None
 

@@ -7,7 +7,7 @@ module only moves batches and writes finished rows.
 """
 import sys
 
-from pyflowtools.io import inputs, stream
+from pyflowtools.io import inputs, sink, stream
 from pyflowtools.core.errors import FlowToolsError, UsageError
 
 
@@ -55,28 +55,16 @@ class Input:
                     self.warn(rd.error)
 
 
-def stream_writer(src_header, opts, dst=None):
-    """A writer for -F style stream output: the input's record version,
-    streaming header, -b / -C / -z from opts."""
-    from pyflowtools import cli
-    h = stream.streaming_header(src_header, getattr(opts, "comment", None))
-    return stream.writer(dst if dst is not None else cli.stdout_binary(), h,
-                         byte_order=cli.byte_order(opts), zlevel=cli.zlevel(opts))
+def stream_writer(src_header, dst, comment=None, byte_order=None, zlevel=0):
+    """The flow-stream sink of -F style output: the input's record version,
+    a streaming header with comment (-C), byte order (-b), level (-z)."""
+    h = stream.streaming_header(src_header, comment)
+    return stream.writer(dst, h, byte_order=byte_order, zlevel=zlevel)
 
 
-class Tsv:
-    """One tab-separated row per item, after a `#`-prefixed header line."""
-
-    def __init__(self, out, columns):
-        self.out = out
-        out.write("#" + "\t".join(columns) + "\n")
-
-    def row(self, *values):
-        self.out.write("\t".join("" if v is None else str(v) for v in values) + "\n")
+#: the TSV report sink (io/sink.py)
+Tsv = sink.TsvSink
 
 
 def text_out():
     return sys.stdout
-
-
-

@@ -17,9 +17,8 @@ folder (`data/`, see data/SOURCES.md); nothing is cached between processes and
 a file is read only when asked for.
 """
 import os
-from array import array
 
-from pyflowtools.core.native import ffi, lib
+from pyflowtools.core import sym as _sym
 from pyflowtools.core.errors import FormatError
 from pyflowtools.util import paths
 
@@ -43,39 +42,12 @@ def _read(name_or_path):
         return f.read(), p
 
 
-class _Parsed:
-    """The C parse of one file's text inside a shared blob: `keys[:n]` and
-    `offs[:n]` (name offsets in the blob), in file order."""
-
-    def __init__(self, cblob, base, length, count_hint, what):
-        cap = count_hint + 1
-        self.keys = array("I", bytes(4 * cap))
-        self.offs = array("I", bytes(4 * cap))
-        n = ffi.new("size_t *")
-        bad = ffi.new("size_t *")
-        rc = lib.ftc_sym_parse(cblob + base, length, base,
-                               ffi.from_buffer("uint32_t[]", self.keys),
-                               ffi.from_buffer("uint32_t[]", self.offs), cap, n, bad)
-        if rc == lib.FTC_EFORMAT:
-            raise FormatError("%s line %d: expecting <number> <name>" % (what, bad[0]))
-        if rc != lib.FTC_OK:
-            raise FormatError("%s: %s" % (what, ffi.string(lib.ftc_strerror(rc)).decode()))
-        self.n = n[0]
-
-
 def parse(data, what="symbol file"):
     """[(number, name)] in file order from the bytes (or str) of a .sym file.
     FormatError for a line without a number or without a name."""
     if isinstance(data, str):
         data = data.encode("latin-1")
-    blob = bytearray(data)
-    blob.append(0)
-    p = _Parsed(ffi.from_buffer("uint8_t[]", blob), 0, len(data), data.count(b"\n"), what)
-    out = []
-    for i in range(p.n):
-        off = p.offs[i]
-        out.append((p.keys[i], blob[off:blob.index(0, off)].decode("latin-1")))
-    return out
+    return _sym.parse_text(data, what)
 
 
 class SymbolTable:
@@ -121,8 +93,6 @@ class CTables:
     is the `ftc_symtab_t *`.  A malformed text raises FormatError, or, with
     `on_error`, is reported through on_error(message) and left out."""
 
-    _SIZES = {"prot": 256, "port": 65536, "asn": 65536}
-
     def __init__(self, prot=None, port=None, asn=None, tag=None, what=None, on_error=None):
         texts = {}
         for key, val in (("prot", prot), ("port", port), ("asn", asn), ("tag", tag)):
@@ -141,40 +111,24 @@ class CTables:
             blob.append(0)
         if not blob:
             blob.append(0)
-        self._blob = blob
-        cblob = ffi.from_buffer("uint8_t[]", blob)
-        self._keep = [cblob]
-        st = ffi.new("ftc_symtab_t *")
-        st.blob = ffi.cast("char *", cblob)
-        st.blob_len = len(blob)
+        tab = _sym.SymTab(blob)
         for key, (base, length) in spans.items():
             try:
-                parsed = _Parsed(cblob, base, length, texts[key].count(b"\n"),
-                                 (what or {}).get(key, key + " symbols"))
+                keys, offs, n = tab.parse(base, length, texts[key].count(b"\n"),
+                                          (what or {}).get(key, key + " symbols"))
             except FormatError as e:
                 if on_error is None:
                     raise
                 on_error(str(e))
                 continue
             if key == "tag":
-                last = dict(zip(parsed.keys[:parsed.n], parsed.offs[:parsed.n]))
+                last = dict(zip(keys[:n], offs[:n]))
                 order = sorted(last)
-                tag_key = array("I", order)
-                tag_off = array("I", (last[k] for k in order))
-                for attr, arr in (("tag_key", tag_key), ("tag_off", tag_off)):
-                    cptr = ffi.from_buffer("uint32_t[]", arr)
-                    self._keep += [arr, cptr]
-                    setattr(st, attr, cptr)
-                st.n_tag = len(order)
-                continue
-            size = self._SIZES[key]
-            table = array("I", bytes(4 * size))
-            cptr = ffi.from_buffer("uint32_t[]", table)
-            lib.ftc_sym_index(ffi.from_buffer("uint32_t[]", parsed.keys),
-                              ffi.from_buffer("uint32_t[]", parsed.offs), parsed.n, cptr, size)
-            self._keep += [table, cptr]
-            setattr(st, key + "_off" if key != "asn" else "as_off", cptr)
-        self.ptr = st
+                tab.set_tags(order, [last[k] for k in order])
+            else:
+                tab.set_table(key, keys, offs, n)
+        self._tab = tab
+        self.ptr = tab.ptr
 
 
 def load_for(mask, warn=None):

@@ -16,15 +16,16 @@ and keeps the per-server summary of the (few) alerts.
 """
 import collections
 
-from pyflowtools.core.native import ffi, lib, check
-from pyflowtools.core.errors import FormatError, InternalError, UsageError
+from pyflowtools.core import zone as _zone
+from pyflowtools.core.errors import FormatError, UsageError
+from pyflowtools.report import text
 from pyflowtools.util import paths
 from pyflowtools.util import ipv4
 
 PROTOCOLS = {"tcp": 6, "udp": 17}
 PROTOCOL_NAMES = {v: k for k, v in PROTOCOLS.items()}
-LEVELS = {lib.FTC_ZONE_ALERT: "ALERT", lib.FTC_ZONE_RED: "RED"}
-DIRECTIONS = {lib.FTC_ZONE_INGRESS: "ingress", lib.FTC_ZONE_EGRESS: "egress"}
+LEVELS = {_zone.ALERT: "ALERT", _zone.RED: "RED"}
+DIRECTIONS = {_zone.INGRESS: "ingress", _zone.EGRESS: "egress"}
 
 
 class ZoneFileError(FormatError):
@@ -129,18 +130,6 @@ def parse_inside(values):
     return out
 
 
-def _ranges(prefixes):
-    """[(net, len, value)] -> (cffi ftc_zone_range_t[], count) by C LPM."""
-    n = len(prefixes)
-    pfx = ffi.new("ftc_zone_prefix_t[]", max(n, 1))
-    for i, (net, length, value) in enumerate(prefixes):
-        pfx[i].net, pfx[i].len, pfx[i].value = net, length, value
-    out = ffi.new("ftc_zone_range_t[]", 2 * n + 1)
-    nout = ffi.new("size_t *")
-    check(lib.ftc_zone_ranges(pfx, n, out, 2 * n + 1, nout), "zone prefixes")
-    return out, nout[0]
-
-
 def _merge(services):
     """Sorted disjoint key ranges of [(prot, lo, hi)]."""
     out = []
@@ -160,78 +149,39 @@ class Checker:
         # zones with the same prefix were refused by parse(); inside
         # prefixes may repeat (-L a,a): keep each once
         inside = sorted(set((net, length) for net, length in inside))
-        self._zr, nz = _ranges([(z.net, z.length, i) for i, z in enumerate(self.zones)])
-        self._ir, ni = _ranges([(net, length, 0) for net, length in inside])
-        start, flat = [0], []
-        for z in self.zones:
-            for lo, hi in _merge(z.services):
-                flat += (lo, hi)
-            start.append(len(flat) // 2)
-        self._start = ffi.new("uint32_t[]", start)
-        self._svc = ffi.new("uint32_t[]", flat or [0, 0])
-        self.db = ffi.new("ftc_zone_db_t *", {
-            "zones": self._zr, "n_zones": nz, "inside": self._ir, "n_inside": ni,
-            "svc_start": self._start, "svc": self._svc, "n_entries": len(self.zones)})
-        self._out = None
-        self._done = ffi.new("size_t *")
-        self._produced = ffi.new("size_t *")
+        self._db = _zone.Db([(z.net, z.length, i) for i, z in enumerate(self.zones)],
+                            [(net, length, 0) for net, length in inside],
+                            [_merge(z.services) for z in self.zones])
+        self.db = self._db.ptr          # the ftc_zone_db_t * (tests call C with it)
 
     def check_rectype(self, rectype):
         """FormatError when records of `rectype` lack a field the rules
         read (the version 8 aggregations): checked before any output."""
-        self._done[0] = 0
-        check(lib.ftc_zone_check(self.db, rectype, ffi.NULL, 0, self._done, ffi.NULL, 0,
-                                 self._produced))
+        self._db.check_rectype(rectype)
 
     def check(self, batch):
         """(cffi ftc_zone_alert_t array, count) of one batch, in record
         order; the array is reused by the next call."""
-        batch.to_host()
-        cap = 2 * batch.n
-        if self._out is None or self._cap < cap:
-            self._cap = max(cap, 64)
-            self._out = ffi.new("ftc_zone_alert_t[]", self._cap)
-        self._done[0] = 0
-        st = lib.ftc_zone_check(self.db, batch.rectype, batch.ptr, batch.n, self._done,
-                                self._out, self._cap, self._produced)
-        if st == lib.FTC_EFULL:       # 2 per record at most: cannot happen
-            raise InternalError("zone alert buffer full")
-        check(st)
-        return self._out, self._produced[0]
+        return self._db.check(batch.to_host())
 
     def keep(self, batch, alerts, n):
         """Compact batch to the records that raised alerts."""
-        kept = ffi.new("size_t *")
-        check(lib.ftc_zone_keep(alerts, n, batch.rectype, batch.ptr, batch.n, kept))
-        batch.n = kept[0]
-        return batch
+        return self._db.keep(batch, alerts, n)
 
 
 class Formatter:
     """Alert lines (C) in text or TSV."""
 
     def __init__(self, tsv=False):
-        self.opts = lib.FTC_ZONE_TSV if tsv else 0
-        self.state = ffi.new("ftc_fmt_state_t *")
-        self._buf = bytearray(1 << 16)
-        self._ptr = ffi.from_buffer("char[]", self._buf)
-        self._len = ffi.new("size_t *")
-        self._used = ffi.new("size_t *")
+        self.opts = _zone.TSV if tsv else 0
+        self._lines = _zone.Lines(self.opts)
 
     def header(self):
-        check(lib.ftc_zone_header(self.opts, self._ptr, len(self._buf), self._len))
-        return bytes(self._buf[:self._len[0]])
+        return _zone.header(self.opts)
 
     def lines(self, alerts, n):
         """Yield bytes chunks of the lines of alerts[0..n)."""
-        done = 0
-        while done < n:
-            st = lib.ftc_zone_format(alerts + done, n - done, self.opts, self.state,
-                                     self._ptr, len(self._buf), self._len, self._used)
-            if st != lib.FTC_EFULL:
-                check(st)
-            yield bytes(self._buf[:self._len[0]])
-            done += self._used[0]
+        return self._lines.lines(alerts, n)
 
 
 class Summary:
@@ -247,13 +197,13 @@ class Summary:
             s = self.servers.get(a.server)
             if s is None:
                 s = self.servers[a.server] = [0, 0, 0, set()]
-            if a.direction == lib.FTC_ZONE_INGRESS:
+            if a.direction == _zone.INGRESS:
                 s[0] += 1
                 self.ingress += 1
             else:
                 s[1] += 1
                 self.egress += 1
-                if a.level == lib.FTC_ZONE_RED:
+                if a.level == _zone.RED:
                     s[2] += 1
                     self.red += 1
             s[3].add(a.peer)
@@ -284,16 +234,7 @@ def report_header(zone_path, zones, inside, argv):
     """The `#` block that opens a text report (flow-stat's style)."""
     inside_text = ", ".join(ipv4.text(n) + "/%d" % ln for n, ln in inside) \
         or "none (every peer counts as outside)"
-    lines = [
-        "#  --- ---- ---- Report Information --- --- ---",
-        "#",
-        "# Name:      Special zones",
-        "# Zones:     %s (%d %s)" % (zone_path, len(zones),
-                                     "entry" if len(zones) == 1 else "entries"),
-        "# Inside:    %s" % inside_text,
-        "#",
-        "# Args:      %s" % "".join("".join(c for c in w if c.isprintable()) + " "
-                                    for w in argv),
-        "#",
-    ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(text.report_information("Special zones", [
+        ("Zones", "%s (%d %s)" % (zone_path, len(zones),
+                                  "entry" if len(zones) == 1 else "entries")),
+        ("Inside", inside_text)], text.args_text(argv))) + "\n"
