@@ -2,7 +2,7 @@
 import collections
 import io
 
-from hypothesis import given, settings, strategies as st, HealthCheck
+from hypothesis import given, strategies as st
 
 import oracle
 from pyflowtools.report import agg
@@ -22,7 +22,6 @@ small = st.fixed_dictionaries({
     "dOctets": st.integers(0, 2**32 - 1)})
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(small, max_size=300), st.lists(st.booleans(), min_size=300, max_size=300))
 def test_counts_equal_python(recs, mask):
     c = agg.Counter("srcaddr", "dstport", cap=4)   # tiny: forces growth
@@ -53,7 +52,6 @@ def test_counts_equal_python(recs, mask):
     assert len(c.table.ranked("flows", limit=3)) == min(3, len(want))
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(small, min_size=1, max_size=400), st.integers(0, 12))
 def test_top_n_selection_equals_full_sort(recs, limit):
     c = agg.Counter("srcaddr", "dstaddr")

@@ -10,7 +10,7 @@ import collections
 import io
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 import oracle
 import strategies as fst
@@ -391,7 +391,6 @@ TYPE_LISTS = st.lists(st.tuples(st.sampled_from([0, 3, 8, 11, 255]),
                       max_size=4).map(tuple)
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(icmp_records(), max_size=120), TYPE_LISTS,
        st.one_of(st.none(), st.sampled_from([0, 60, 84, 92])), st.sampled_from(["little", "big"]),
        st.integers(1, 50))
@@ -406,7 +405,6 @@ def test_selection_equals_python(recs, types, size, order, per_batch):
     assert got == [r for r in recs if want(r)]
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(icmp_records(), max_size=200), st.integers(0, 4), st.integers(1, 64))
 def test_unreachable_counts_equal_python(recs, threshold, per_batch):
     flows = collections.Counter()

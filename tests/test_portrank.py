@@ -6,7 +6,7 @@ import collections
 import io
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 import oracle
 import strategies as fst
@@ -117,7 +117,6 @@ def full_records(version):
     return st.tuples(fst.records(version), flag_records).map(lambda t: dict(t[0], **t[1]))
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(FLAG_VERSIONS).flatmap(
            lambda v: st.tuples(st.just(v), st.lists(full_records(v), max_size=80))),
        st.integers(0, 255), st.sampled_from((0xFF, 0x02, 0x14, 0x12, 0x00)),
@@ -344,7 +343,6 @@ def model(recs, ingress, matching_only, threshold, max_hosts, max_ports):
     return portrank.Report(out, len(suspects))
 
 
-@settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(FLAG_VERSIONS).flatmap(
            lambda v: st.tuples(st.just(v), st.lists(full_records(v), max_size=150))),
        st.booleans(), st.booleans(), st.integers(1, 6), st.integers(0, 3), st.integers(0, 3),
