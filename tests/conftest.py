@@ -8,9 +8,18 @@ Fixtures:
     require       require("flow-cat", ...) skips the test unless every command exists.
     run_cmd       run_cmd(cmd, stdin=b"", env=None, cwd=None, timeout=20)
                   -> (status, stdout, stderr); see the fixture.
+    ahead         (session, autouse) a harness.Ahead that runs the selected conformance
+                  cases in the background from the start of the session, niced (idle
+                  CPU only), $PYFLOWTOOLS_CONFORMANCE_JOBS at a time (default: the number
+                  of CPUs; 0: each case runs in its own test).
 
-Hypothesis profiles: "ci" (derandomized, no deadline, 200 examples) when $CI is set,
-"dev" (no deadline, 50 examples) otherwise; $HYPOTHESIS_PROFILE overrides.
+Hypothesis: example counts come from these profiles only, never from per-test
+@settings (STYLE.md "Testing"); every profile has no deadline and tolerates slow or
+large draws (C round trips, generated streams):
+    dev        the default: 25 examples, random
+    ci         when $CI is set: 50 examples, derandomized (the same run every time)
+    thorough   only when asked: 500 examples (HYPOTHESIS_PROFILE=thorough make test)
+$HYPOTHESIS_PROFILE names the profile and wins over $CI.
 """
 import os
 
@@ -19,10 +28,11 @@ from hypothesis import HealthCheck, settings
 
 import harness
 
-settings.register_profile(
-    "ci", derandomize=True, deadline=None, max_examples=200, print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("dev", deadline=None, max_examples=50)
+_COMMON = dict(deadline=None, print_blob=True,
+               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("dev", max_examples=25, **_COMMON)
+settings.register_profile("ci", max_examples=50, derandomize=True, **_COMMON)
+settings.register_profile("thorough", max_examples=500, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
                       or ("ci" if os.environ.get("CI") else "dev"))
 
@@ -31,6 +41,25 @@ def pytest_report_header(config):
     bindir = harness.commands_dir()
     found = sorted(p.name for p in bindir.glob("flow-*") if harness.is_implemented(p.name))
     return "flow-* commands from %s: %s" % (bindir, ", ".join(found) or "none yet")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ahead(request, tmp_path_factory):
+    """Start the selected, runnable conformance cases in the background; each
+    test_conformance item collects its own result (tests/test_conformance.py)."""
+    jobs = int(os.environ.get("PYFLOWTOOLS_CONFORMANCE_JOBS") or os.cpu_count() or 1)
+    pool = harness.Ahead(jobs)
+    bindir = harness.commands_dir()
+    for item in request.session.items:
+        callspec = getattr(item, "callspec", None)
+        case = callspec.params.get("case") if callspec else None
+        if (case is None or item.get_closest_marker("conformance") is None
+                or item.get_closest_marker("skip") is not None):
+            continue
+        pool.submit(case[0], harness.run_case, case[1],
+                    tmp_path_factory.mktemp("case", numbered=True), bindir, 10)
+    yield pool
+    pool.close()
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import time
 from contextlib import contextmanager
 
 import pytest
-from hypothesis import given, settings, strategies as st, HealthCheck
+from hypothesis import given, strategies as st
 
 import oracle
 import strategies as fst
@@ -970,8 +970,6 @@ def scenarios(draw):
     return records, prims, defs
 
 
-@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-          max_examples=200)
 @given(scenarios())
 def test_c_evaluation_equals_the_documented_rules(scenario):
     records, prims, defs = scenario

@@ -4,7 +4,7 @@ chunking of the input; arbitrary or damaged bytes end in a defined status."""
 import io
 
 import pytest
-from hypothesis import given, settings, strategies as st, HealthCheck
+from hypothesis import given, strategies as st
 
 import oracle
 import strategies as fst
@@ -41,7 +41,6 @@ def to_header(hd, version):
     return h
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(fst.streams())
 def test_oracle_stream_reads_back(s):
     header, records, order, level = s
@@ -57,7 +56,6 @@ def test_oracle_stream_reads_back(s):
             assert getattr(h, key) == header[key], key
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(fst.streams(), st.sampled_from(["little", "big"]), st.integers(0, 9))
 def test_written_stream_matches_oracle(s, out_order, out_level):
     """Read any stream, write it in any order/level: the oracle reads the
@@ -79,7 +77,6 @@ def test_written_stream_matches_oracle(s, out_order, out_level):
             assert h2[key] == header[key], key
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
 @given(fst.streams(), st.sampled_from(["little", "big"]))
 def test_raw_batches_pass_through(s, out_order):
     """flow-cat's path: file-order batches, swapped only when orders differ."""
@@ -95,7 +92,6 @@ def test_raw_batches_pass_through(s, out_order):
     assert oracle.read_stream(out.getvalue())[1] == records
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 @given(fst.v1_streams())
 def test_stream_v1_reads_as_v3(s):
     header, records, order, level = s
@@ -127,7 +123,6 @@ class Chunky(io.RawIOBase):
         return n
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_any_chunking_gives_same_records(data):
     header, records, order, level = data.draw(fst.streams(max_records=40))
@@ -138,7 +133,6 @@ def test_any_chunking_gives_same_records(data):
     assert recs == records
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=512))
 def test_arbitrary_bytes_end_in_a_defined_status(blob):
     try:
@@ -149,7 +143,6 @@ def test_arbitrary_bytes_end_in_a_defined_status(blob):
     assert n * rd.rec_size <= len(blob)
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_damaged_streams_yield_the_records_before_the_damage(data):
     header, records, order, level = data.draw(fst.streams(max_records=30))

@@ -6,7 +6,7 @@ import io
 import os
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 import oracle
 import strategies as fst
@@ -127,7 +127,6 @@ small = st.fixed_dictionaries({
     "dOctets": st.one_of(st.integers(0, 3), st.just(U32))})
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(fst.records("5"), small).map(lambda t: {**t[0], **t[1]}),
                 max_size=200),
        st.sampled_from([("src", m) for m in topn.METRICS] + [("dst", m) for m in topn.METRICS]

@@ -7,7 +7,7 @@ streams built by tests/oracle.py."""
 import io
 
 import pytest
-from hypothesis import HealthCheck, assume, event, given, settings, strategies as st
+from hypothesis import assume, event, given, strategies as st
 
 import oracle
 import strategies as fst
@@ -164,7 +164,6 @@ def prefix_sets(draw):
     return out
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(prefix_sets(), st.lists(st.integers(0, U32), max_size=20))
 def test_lookup_equals_python_lpm(pfx, extra):
     st_, r = ranges(list(pfx))
@@ -462,8 +461,6 @@ def scenarios(draw):
     return table, inside, recs
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow,
-                                                   HealthCheck.data_too_large])
 @given(scenarios(), fst.byte_orders(), st.integers(1, 40))
 def test_classification_equals_the_plain_rules(scn, order, per_batch):
     table, inside, recs = scn

@@ -10,7 +10,7 @@ import types
 import oracle
 import pytest
 import strategies as fst
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from pyflowtools.filters import acl, flowfilter
@@ -207,34 +207,29 @@ def check_options(version, data, letters=ORDER, max_size=4):
     assert run_library(version, recs, opts, or_mode, in_order, zlevel, out_order) == want
 
 
-@settings(max_examples=200)
 @given(st.sampled_from(("5", "6", "7", "1005")), st.data())
 def test_options_select_what_the_rules_say(version, data):
     check_options(version, data)
 
 
-@settings(max_examples=150)
 @given(st.sampled_from(("5", "1005")), st.data())
 def test_list_options(version, data):
     """-i -I -p -P -a -A -r, one or two at a time, in both modes."""
     check_options(version, data, letters="iIpPaAr", max_size=2)
 
 
-@settings(max_examples=150)
 @given(st.data())
 def test_masked_options_and_the_tcp_rule(data):
     """-t and -T under masks, alone or with -r, in both modes."""
     check_options("5", data, letters="tTr", max_size=2)
 
 
-@settings(max_examples=100)
 @given(st.data())
 def test_address_options(data):
     """-e -x -S -D -E, alone or together, in both modes."""
     check_options("5", data, letters="exSDE", max_size=2)
 
 
-@settings(max_examples=50)
 @given(fst.record_lists("1", max_size=20), lists_of(65536, PORTS))
 def test_version_1_has_ports_but_no_as(recs, lst):
     text, chosen, _ = lst
