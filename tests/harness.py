@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -112,6 +113,42 @@ def run(cmd, stdin=None, env=None, cwd=None, timeout=CASE_TIMEOUT):
     if status < 0:
         status = 128 - status
     return Result(status, out, err)
+
+
+def run_case(cmd, scratch, bindir=None, nice=0):
+    """Run one conformance case as tests/conformance/run does: `bash -c cmd` from the
+    corpus folder, stdin /dev/null, case_env() with $T = scratch, CASE_TIMEOUT.
+    nice > 0 runs it at that lower priority (`nice -n`: same output and status)."""
+    env = case_env(scratch=scratch, bindir=bindir)
+    argv = ["nice", "-n", str(nice), "bash", "-c", cmd] if nice else cmd
+    return run(argv, env=env, cwd=CORPUS_DIR, timeout=CASE_TIMEOUT)
+
+
+class Ahead:
+    """Runs slow, independent work (the conformance cases) `jobs` at a time in the
+    background, so that it fills the time the other tests spend waiting on sockets
+    and timers; submit() it niced so that it takes only idle CPU.  The test that
+    checks a result collects it with result(): the background result when that work
+    has started, else (not started yet, jobs=0, never submitted) the work run now in
+    the foreground by `fn`."""
+
+    def __init__(self, jobs):
+        self._pool = ThreadPoolExecutor(jobs, "ahead") if jobs > 0 else None
+        self._futures = {}
+
+    def submit(self, key, fn, *args):
+        if self._pool is not None:
+            self._futures[key] = self._pool.submit(fn, *args)
+
+    def result(self, key, fn, *args):
+        future = self._futures.pop(key, None)
+        if future is None or future.cancel():
+            return fn(*args)
+        return future.result()
+
+    def close(self):
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _kill_group(proc):

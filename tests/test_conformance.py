@@ -8,6 +8,12 @@ expected bytes and the exit status the recorded one.  stderr is not compared.
 A case whose flow-* commands are not all installed in the commands dir is skipped
 ("command not implemented: flow-xxx") and becomes live as soon as they appear.
 Select cases by id: `pytest tests/test_conformance.py -k cat-`.
+
+The cases are independent processes: from the start of the session the selected ones
+run in the background, niced, CPU-count at a time (the `ahead` fixture of conftest.py;
+PYFLOWTOOLS_CONFORMANCE_JOBS=0 runs each in its own test), in the time the other tests
+spend waiting on sockets; a case not started by the time its test comes runs in the
+test.  Each test checks its own case.
 """
 import pytest
 
@@ -71,14 +77,13 @@ def test_case_ids_are_unique():
 
 
 @pytest.mark.parametrize("case", _params())
-def test_conformance(case, tmp_path):
+def test_conformance(case, tmp_path, ahead):
     case_id, cmd, expected_path, expected_status = case
     expected_file = harness.CORPUS_DIR / expected_path
     assert expected_file.is_file(), "expected output file %s is missing" % expected_path
     expected = expected_file.read_bytes()
 
-    env = harness.case_env(scratch=tmp_path, bindir=_BIN)
-    result = harness.run(cmd, env=env, cwd=harness.CORPUS_DIR, timeout=harness.CASE_TIMEOUT)
+    result = ahead.result(case_id, harness.run_case, cmd, tmp_path, _BIN)
 
     problems = []
     if result.timed_out:

@@ -60,7 +60,7 @@ def test_run_cmd_stdin_status_argv(run_cmd, tmp_path):
 
 def test_run_cmd_timeout_kills_the_group(run_cmd):
     start = time.monotonic()
-    res = run_cmd("sleep 30 | sleep 30", timeout=1)
+    res = run_cmd("sleep 30 | sleep 30", timeout=0.3)
     assert res.status == 124 and res.timed_out
     assert time.monotonic() - start < 10
 
@@ -94,3 +94,68 @@ def test_corpus_copy_is_complete():
     assert (harness.CORPUS_DIR / "run").stat().st_mode & stat.S_IXUSR
     assert {p.name for p in (harness.SAMPLES_DIR / "enterprise").iterdir()} >= {
         "ft-v05.2004-08-16.090000+0000", "labels.json", "truth.md", "zones.txt"}
+
+
+def test_ahead_runs_work_in_the_background_once():
+    import threading
+    calls = []
+    gate = threading.Event()
+
+    def work(x):
+        gate.wait(10)
+        calls.append((x, threading.current_thread().name))
+        if x == "bad":
+            raise ValueError(x)
+        return x * 2
+
+    pool = harness.Ahead(2)
+    try:
+        pool.submit("a", work, "a")
+        pool.submit("bad", work, "bad")
+        gate.set()
+        assert pool.result("a", work, "never") == "aa"
+        try:
+            pool.result("bad", work, "never")
+            raise AssertionError("the worker's exception was lost")
+        except ValueError as e:
+            assert str(e) == "bad"
+        # collected once: asking again (or for a key never submitted) runs it here
+        assert pool.result("a", work, "b") == "bb"
+        assert pool.result("zzz", work, "c") == "cc"
+    finally:
+        pool.close()
+    assert [c[0] for c in calls if c[1].startswith("ahead")] in (["a", "bad"], ["bad", "a"])
+    assert [c for c in calls if not c[1].startswith("ahead")] == [
+        ("b", threading.current_thread().name), ("c", threading.current_thread().name)]
+
+
+def test_ahead_runs_what_has_not_started_in_the_foreground():
+    import threading
+    gate = threading.Event()
+    pool = harness.Ahead(1)
+    try:
+        pool.submit("busy", gate.wait, 10)
+        pool.submit("queued", lambda: "background")
+        assert pool.result("queued", lambda: "foreground") == "foreground"
+        gate.set()
+        assert pool.result("busy", lambda: "foreground") is True
+    finally:
+        gate.set()
+        pool.close()
+
+
+def test_ahead_with_no_jobs_runs_inline():
+    pool = harness.Ahead(0)
+    pool.submit("k", lambda: 1 / 0)            # not started
+    assert pool.result("k", lambda: 5) == 5
+    pool.close()
+
+
+def test_run_case_is_the_corpus_runner(tmp_path):
+    res = harness.run_case('pwd; echo "$T|$TZ|$LC_ALL"; ls -A "$T"; exit 3', tmp_path)
+    assert res.status == 3
+    assert res.stdout.decode().splitlines() == [
+        str(harness.CORPUS_DIR), "%s|UTC|C" % tmp_path]
+    niced = harness.run_case("nice; exit 4", tmp_path, nice=10)
+    assert niced.status == 4
+    assert int(niced.stdout) == min(int(harness.run_case("nice", tmp_path).stdout) + 10, 19)
