@@ -52,24 +52,25 @@ def main(argv=None):
     if opts.clients:
         cli.warn("-c %d: TCP clients are not supported; ignored" % opts.clients)
     os.makedirs(opts.workdir, exist_ok=True)
-    col = collector.Collector(opts.spec, opts.rectype, filter_cfg=cfg,
-                              filter_name=opts.filter_name)
-    pidfile = None
-    if not opts.foreground:
-        d = daemon.daemonize(None if opts.pidfile == "-" else
-                             opts.pidfile or capture.DEFAULT_PIDFILE, opts.spec.port)
-        if d.parent:
-            if d.warning:
-                cli.warn(d.warning)
-            return cli.EXIT_OK
-        pidfile = d.pidfile
-    col.log = log = Log("flow-capture", use_syslog=not opts.foreground)
-    signals = daemon.Signals()
-    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    signals = daemon.Signals()       # before binding: a signal once bound is never lost
+    col = pidfile = None
     try:
+        col = collector.Collector(opts.spec, opts.rectype, filter_cfg=cfg,
+                                  filter_name=opts.filter_name)
+        if not opts.foreground:
+            d = daemon.daemonize(None if opts.pidfile == "-" else
+                                 opts.pidfile or capture.DEFAULT_PIDFILE, opts.spec.port)
+            if d.parent:
+                if d.warning:
+                    cli.warn(d.warning)
+                return cli.EXIT_OK
+            pidfile = d.pidfile
+        col.log = log = Log("flow-capture", use_syslog=not opts.foreground)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
         capture.Capture(opts, log).run(col, signals)
     finally:
-        col.close()
+        if col is not None:
+            col.close()
         signals.restore()
         daemon.unlink_pidfile(pidfile)
     return cli.EXIT_OK

@@ -1,11 +1,9 @@
 """flow-fanout -- relay NetFlow export datagrams received on one address to
 several collectors (commands.md 8.6)."""
-import syslog
-import time
-
 from pyflowtools import cli
-from pyflowtools.netflow import fanout, send, udp
-from pyflowtools.filters import nfilter
+from pyflowtools.netflow import collector, fanout, send, udp
+from pyflowtools.util import daemon
+from pyflowtools.util.log import Log
 
 USAGE = ("usage: flow-fanout [-hDs] [-A AS0_substitution] [-d debug_level]\n"
          "       [-m privacy_mask] [-p pidfile] [-S stat_interval] [-V pdu_version]\n"
@@ -29,14 +27,12 @@ def build_parser():
 
 
 def filter_factory(opts):
+    """-f/-F: rectype -> Program, loading the file again at each call (SIGHUP)."""
     if not opts.filter_def:
         return None
-    variables = dict(nfilter.parse_binding(v) for v in opts.variables)
-
-    def load(rectype):
-        cfg = nfilter.load(opts.filter_file, variables, warn=cli.warn)
-        return cfg.program(opts.filter_def, rectype)
-    return load
+    return lambda rectype: collector.load_filter(
+        opts.filter_file, opts.filter_def, opts.variables, cli.warn).program(opts.filter_def,
+                                                                            rectype)
 
 
 def main(argv=None):
@@ -45,48 +41,32 @@ def main(argv=None):
         raise cli.FlowToolsError("Stat interval must be between 0 and 60.")
     if len(opts.operands) < 2:
         raise cli.FlowToolsError("Must define at least source and one destination.")
-    pidfile = None if opts.pidfile in ("", "-") else opts.pidfile
     specs = [udp.parse_spec(t) for t in opts.operands]
-    log = cli.warn
-    if not opts.foreground:
-        if fanout.daemonize(pidfile, specs[0].port):
-            return cli.EXIT_OK
-        syslog.openlog("flow-fanout", syslog.LOG_PID | syslog.LOG_NDELAY, syslog.LOG_LOCAL6)
-        log = syslog.syslog
-    outs = []
-    for i, spec in enumerate(specs[1:]):
-        outs.append(send.Output(spec, opts.keep_source, send.SPOOF_SPORT + i, opts.delay))
-        if outs[-1].fallback:
-            log(outs[-1].fallback)
-    fo = fanout.Fanout(specs[0], outs, opts.version, opts.as_sub, opts.mask,
-                       filter_factory(opts), log=log)
-    flags = {}
-    fanout.install_signals(flags)
-    stat_next = -1
+    signals = daemon.Signals()       # before binding: a signal once bound is never lost
+    fo = pidfile = None
     try:
-        while True:
-            fo.step(timeout=1.0)
-            if opts.stat_interval:
-                tm = time.localtime()
-                if stat_next in (-1, tm.tm_min):
-                    for line in fo.stat_lines():
-                        log(line)
-                    stat_next = (tm.tm_min + opts.stat_interval
-                                 - tm.tm_min % opts.stat_interval) % 60
-            if flags.pop(fanout.signal.SIGQUIT, False):
-                log("SIGQUIT")
-                break
-            if flags.pop(fanout.signal.SIGTERM, False):
-                log("SIGTERM")
-                break
-            if flags.pop(fanout.signal.SIGHUP, False):
-                log("SIGHUP")
-                fo.reload()
+        if not opts.foreground:
+            d = daemon.daemonize(None if opts.pidfile in ("", "-") else opts.pidfile,
+                                 specs[0].port, chdir="/", umask=0o022)
+            if d.parent:
+                if d.warning:
+                    cli.warn(d.warning)
+                return cli.EXIT_OK
+            pidfile = d.pidfile
+        log = Log("flow-fanout", use_syslog=not opts.foreground)
+        outs = []
+        for i, spec in enumerate(specs[1:]):
+            outs.append(send.Output(spec, opts.keep_source, send.SPOOF_SPORT + i, opts.delay))
+            if outs[-1].fallback:
+                log(outs[-1].fallback)
+        fo = fanout.Fanout(specs[0], outs, opts.version, opts.as_sub, opts.mask,
+                           filter_factory(opts), log=log)
+        fo.run(signals, opts.stat_interval)
     finally:
-        fo.close()
-        if pidfile and not opts.foreground:
-            fanout.unlink_pidfile(pidfile, specs[0].port)
+        if fo is not None:
+            fo.close()
+        signals.restore()
+        daemon.unlink_pidfile(pidfile)
     if opts.debug > 0:
         cli.profile(fo.flows, fo.started)
     return cli.EXIT_OK
-

@@ -26,13 +26,15 @@ def main(argv=None):
     opts.byte_order = cli.byte_order(opts)
     capture.check_receive_options(opts)
     log = Log("flow-receive")
-    col = collector.Collector(opts.spec, opts.rectype, log=log)
-    to_file = bool(opts.output) and opts.output != "-"
-    dst = opts.output if to_file else cli.stdout_binary()
     signals = daemon.Signals(stop=(signal.SIGTERM, signal.SIGQUIT, signal.SIGINT, signal.SIGHUP))
+    col = None
     try:
+        col = collector.Collector(opts.spec, opts.rectype, log=log)
+        to_file = bool(opts.output) and opts.output != "-"
+        dst = opts.output if to_file else cli.stdout_binary()
         capture.Receive(opts, dst, to_file, log).run(col, signals)
     finally:
-        col.close()
+        if col is not None:
+            col.close()
         signals.restore()
     return cli.EXIT_OK

@@ -5,28 +5,28 @@ datagram is verified and accounted like flow-capture's (formats.md 6.4,
 fanout's own per-engine sequence numbers (formats.md 6.7) and sent to
 every destination.
 
-    fo = fanout.Fanout(listen_spec, outputs, log=print)
-    while running:
-        fo.step(timeout=1.0)        # one recvmmsg, one C call, one send per output
+    fo = fanout.Fanout(listen_spec, outputs, log=log)
+    fo.run(daemon.Signals(), stat_interval)   # until SIGTERM/SIGQUIT
+    fo.step(timeout=1.0)        # (or step by step) one recvmmsg, one C call,
+                                # one send per output
 
 Per-datagram work is C (relay.c's ftc_fanout_batch over a whole
 received batch, net.c's batch receive and send).
 """
 import array
-import os
-import signal
 import time
 
 from pyflowtools.core import native as _native
 from pyflowtools.netflow import pdu, send, udp
 from pyflowtools.core.native import ffi, lib
+from pyflowtools.netflow.collector import stat_line
 from pyflowtools.util import ipv4
+from pyflowtools.util.clock import clock as _clock
+from pyflowtools.util.log import discard
 
-__all__ = ["Fanout", "PIDFILE", "daemonize", "write_pidfile", "unlink_pidfile"]
+__all__ = ["Fanout", "PIDFILE"]
 
 PIDFILE = "/var/run/flow-fanout.pid"
-
-
 
 
 class Fanout:
@@ -36,13 +36,14 @@ class Fanout:
     (called once the record version is known, again after reload())."""
 
     def __init__(self, spec, outputs, version=None, as_sub=0, mask=send.NO_MASK,
-                 filter_factory=None, log=None, slots=1024, events=4096):
+                 filter_factory=None, log=None, slots=1024, events=4096, clock=None):
         self.spec = spec
         self.outputs = outputs
         self.as_sub = as_sub & 0xFFFF
         self.mask = mask
         self.filter_factory = filter_factory
-        self.log = log or (lambda msg: None)
+        self.log = log or discard
+        self.clock = clock or _clock()
         self.sock = udp.listen(spec)
         self.rx = udp.BatchReceiver(self.sock, slots=slots)
         remote = ipv4.from_socket(spec.remote)
@@ -66,7 +67,7 @@ class Fanout:
         self._src = array.array("I", bytes(4 * self._cap))
         self._c_src = ffi.from_buffer("uint32_t[]", self._src)
         self.corrupt = self.filtered = self.pdus = self.flows = 0
-        self.started = int(time.time())
+        self.started = int(self.clock())
 
     @property
     def rectype(self):
@@ -143,7 +144,7 @@ class Fanout:
                 return
 
     def _events(self, n):
-        now = int(time.time())
+        now = int(self.clock())
         for k in range(n):
             e = self._ev[k]
             src, dst = ipv4.text(e.src_ip), ipv4.text(e.dst_ip)
@@ -169,64 +170,32 @@ class Fanout:
 
     def stat_lines(self):
         """-S: the reference's STAT line per exporter."""
-        now = int(time.time())
-        return ["STAT: now=%d startup=%d src_ip=%s dst_ip=%s d_ver=%d pkts=%d flows=%d "
-                "lost=%d reset=%d filter_drops=%d send_nobufs=0"
-                % (now, self.started, ipv4.text(x.exporter_ip), ipv4.text(x.local_ip), x.version,
-                   x.pkts, x.flows, x.lost, x.resets, x.filtered)
+        now = int(self.clock())
+        return [stat_line(now, self.started, x, " send_nobufs=0")
                 for x in self.tracker.exporters()]
+
+    def run(self, signals, stat_interval=0):
+        """The daemon's loop (util.daemon.Signals): relay until SIGTERM or
+        SIGQUIT, reload the filter on SIGHUP (each logged); with
+        stat_interval, STAT lines at start and then every stat_interval
+        minutes on the minute, as the reference."""
+        stat_next = -1
+        while True:
+            self.step(timeout=1.0)
+            if stat_interval:
+                tm = time.localtime(self.clock())
+                if stat_next in (-1, tm.tm_min):
+                    for line in self.stat_lines():
+                        self.log(line)
+                    stat_next = (tm.tm_min + stat_interval - tm.tm_min % stat_interval) % 60
+            if signals.stop is not None:
+                self.log(signals.stop_name)
+                return
+            if signals.take_hup():
+                self.log("SIGHUP")
+                self.reload()
 
     def close(self):
         self.sock.close()
         for o in self.outputs:
             o.close()
-
-
-# ---------------------------------------------------------------------------
-# daemon plumbing (-D, -p)
-
-def pidfile_name(path, port):
-    """The reference appends the listening port: /var/run/flow-fanout.pid.9991."""
-    return "%s.%d" % (path, port)
-
-
-def write_pidfile(pid, path, port):
-    name = pidfile_name(path, port)
-    with open(name, "w") as f:
-        f.write("%d\n" % pid)
-    return name
-
-
-def unlink_pidfile(path, port):
-    try:
-        os.unlink(pidfile_name(path, port))
-    except OSError:
-        pass
-
-
-def daemonize(pidfile, port):
-    """Fork; the parent writes the pidfile and returns True (it exits 0),
-    the child detaches (new session, cwd /, umask 022, stdio on
-    /dev/null) and returns False."""
-    pid = os.fork()
-    if pid:
-        if pidfile:
-            write_pidfile(pid, pidfile, port)
-        return True
-    os.chdir("/")
-    os.umask(0o022)
-    os.setsid()
-    fd = os.open(os.devnull, os.O_RDWR)
-    for k in (0, 1, 2):
-        os.dup2(fd, k)
-    if fd > 2:
-        os.close(fd)
-    return False
-
-
-def install_signals(flags):
-    """SIGQUIT/SIGTERM end the loop, SIGHUP reloads: flags is a dict."""
-    def handler(signum, frame):
-        flags[signum] = True
-    for sig in (signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, handler)
