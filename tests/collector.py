@@ -8,6 +8,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -65,34 +66,98 @@ def rx_queue(port):
     return total
 
 
-def wait_drained(port, timeout=20.0, settle=0.3):
+def wait_for(cond, timeout=20.0, step=0.02):
+    """Poll cond() until it is true (returns True) or timeout seconds pass."""
+    end = time.time() + timeout
+    while not cond():
+        if time.time() > end:
+            return False
+        time.sleep(step)
+    return True
+
+
+def wait_drained(port, timeout=20.0, settle=0.05):
+    """True once the receive queue of the UDP socket on port is empty (and
+    still is `settle` seconds later: loopback datagrams handed to softirq
+    processing have reached it)."""
     end = time.time() + timeout
     while time.time() < end:
         if rx_queue(port) == 0:
             time.sleep(settle)
             if rx_queue(port) == 0:
                 return True
-        time.sleep(0.05)
+        time.sleep(0.01)
     return False
 
 
-class Proc:
-    """A collector command run in the foreground on 127.0.0.1:port."""
+class Clock:
+    """A daemon's clock (util/clock.py's $PYFLOWTOOLS_TEST_CLOCK): seconds
+    added to the real time, written to a file the daemon reads."""
 
-    def __init__(self, argv, port, stdout=None, cwd=None, host="127.0.0.1"):
+    def __init__(self, path):
+        self.path = Path(path)
+        self.offset = 0.0
+        self.path.write_text("0")
+
+    def set(self, offset):
+        self.offset = offset
+        tmp = self.path.with_suffix(".new")
+        tmp.write_text(repr(offset))
+        os.replace(tmp, self.path)
+
+    def advance(self, seconds):
+        self.set(self.offset + seconds)
+
+    def now(self):
+        return time.time() + self.offset
+
+
+class Proc:
+    """A collector command run in the foreground on 127.0.0.1:port; stderr
+    goes to a file (log() reads it while the command runs).  wait=False:
+    call ready() before sending."""
+
+    def __init__(self, argv, port, stdout=None, cwd=None, host="127.0.0.1", clock=None,
+                 wait=True):
         self.port = port
-        self.errpath = None
-        self.stdout_f = stdout
-        self.p = subprocess.Popen([sys.executable] + argv, env=env(), cwd=cwd,
+        self.host = host
+        e = env()
+        if clock is not None:
+            e["PYFLOWTOOLS_TEST_CLOCK"] = str(clock.path)
+        self.errf = tempfile.TemporaryFile()
+        self.p = subprocess.Popen([sys.executable] + argv, env=e, cwd=cwd,
                                   stdin=subprocess.DEVNULL,
                                   stdout=stdout or subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE)
+                                  stderr=self.errf)
+        if wait:
+            self.ready()
+
+    def ready(self):
         end = time.time() + 20
-        while not port_bound(port, host):
+        while not port_bound(self.port, self.host):
             if self.p.poll() is not None or time.time() > end:
-                raise AssertionError("collector did not start: %r"
-                                     % self.p.stderr.read().decode(errors="replace"))
-            time.sleep(0.02)
+                raise AssertionError("collector did not start: %r" % self.log())
+            time.sleep(0.01)
+        return self
+
+    def log(self):
+        """stderr so far (text)."""
+        self.errf.seek(0)
+        return self.errf.read().decode(errors="replace")
+
+    def wait_log(self, text, count=1, timeout=20.0):
+        """Wait until stderr holds `text` at least count times; returns the log."""
+        if not wait_for(lambda: self.log().count(text) >= count, timeout):
+            raise AssertionError("no %d x %r in the log: %r" % (count, text, self.log()))
+        return self.log()
+
+    def loop_passed(self):
+        """Wait until flow-capture's main loop has gone round at least once
+        more: two SIGHUPs, each logged at the top of the loop."""
+        n = self.log().count("SIGHUP")
+        for k in (1, 2):
+            self.send_signal(signal.SIGHUP)
+            self.wait_log("SIGHUP", n + k)
 
     def send_signal(self, sig):
         self.p.send_signal(sig)
@@ -102,12 +167,12 @@ class Proc:
         if self.p.poll() is None:
             self.p.send_signal(sig)
         try:
-            _, err = self.p.communicate(timeout=timeout)
+            self.p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.p.kill()
-            _, err = self.p.communicate()
+            self.p.wait()
             raise AssertionError("collector did not stop") from None
-        return self.p.returncode, err.decode(errors="replace")
+        return self.p.returncode, self.log()
 
     def __enter__(self):
         return self
@@ -115,13 +180,13 @@ class Proc:
     def __exit__(self, *exc):
         if self.p.poll() is None:
             self.p.kill()
-            self.p.communicate()
+            self.p.wait()
 
 
-def capture(workdir, port, *args, spec=None, host="127.0.0.1"):
+def capture(workdir, port, *args, spec=None, host="127.0.0.1", clock=None, wait=True):
     argv = [str(BIN / "flow-capture"), "-D", "-w", str(workdir)] + list(args)
     argv.append(spec or "127.0.0.1/0/%d" % port)
-    return Proc(argv, port, host=host)
+    return Proc(argv, port, host=host, clock=clock, wait=wait)
 
 
 def files(workdir, prefix="ft-"):

@@ -78,7 +78,10 @@ def test_round_trip_every_version(tmp_path):
         for version in VERSIONS:
             port = c.free_port()
             wd = tmp_path / version
-            runs.append((version, port, wd, c.capture(wd, port, "-N", "0", "-C", "rt")))
+            runs.append((version, port, wd, c.capture(wd, port, "-N", "0", "-C", "rt",
+                                                      wait=False)))
+        for *_, proc in runs:
+            proc.ready()
         for version, port, _wd, _ in runs:
             rt = rt_of(version)
             recs = gen(rt, n)
@@ -138,7 +141,7 @@ def test_byte_order_and_compression(tmp_path, args, order, flags):
 def test_nesting_directories(tmp_path, nesting, depth):
     port = c.free_port()
     with c.capture(tmp_path, port, "-N", str(nesting), "-V", "5") as p:
-        time.sleep(1.2)                 # with -V the first file opens at once
+        assert c.wait_for(lambda: c.files(tmp_path, "tmp"))   # with -V: opened at once
         assert p.stop()[0] == 0
     (f,) = c.files(tmp_path)
     rel = f.relative_to(tmp_path).parts
@@ -211,7 +214,6 @@ def test_ipv6_dual_stack_socket(tmp_path):
         with s4.sock, s6.sock:
             s4.send_list(pdu.encode(gen(rt, 30), rt))
             s6.send_list(pdu.encode(gen(rt, 30, 30), rt))
-        time.sleep(0.5)
         assert c.wait_drained(port)
         assert p.stop()[0] == 0
     (f,) = c.files(tmp_path)
@@ -290,8 +292,8 @@ def test_corrupt_before_the_first_good_datagram_go_into_the_first_file(tmp_path)
         s = sender(port)
         with s.sock:
             s.send_list([b"", b"\x00\x05", b"\x00\x02" + bytes(30)])
-            assert c.wait_drained(port)
-            time.sleep(1.2)
+            p.wait_log("ftpdu_verify(): src_ip=127.0.0.1 failed", 3)
+            p.loop_passed()
             assert not c.files(tmp_path, "tmp")             # no version yet: no file
             s.send_list(pdu.encode(gen(rt, 10), rt))
         assert c.wait_drained(port)
@@ -310,7 +312,7 @@ def test_relative_workdir_and_rotation_program(tmp_path):
     argv = [str(c.BIN / "flow-capture"), "-D", "-w", "wd", "-N", "0", "-V", "1",
             "-R", "bin/r.sh", "127.0.0.1/0/%d" % port]
     with c.Proc(argv, port, cwd=tmp_path) as p:
-        time.sleep(1.2)
+        assert c.wait_for(lambda: c.files(tmp_path / "wd", "tmp"))
         assert p.stop()[0] == 0
     (f,) = c.files(tmp_path / "wd")
     assert (tmp_path / "ran").read_text() == f.name + "\n"
@@ -325,8 +327,7 @@ def test_remoteip_other_sources_counted_corrupt(tmp_path):
         s = sender(port)
         with s.sock:
             s.send_list(dgrams)
-        assert c.wait_drained(port)
-        time.sleep(1.2)
+        p.wait_log("failed: source is not the configured exporter", len(dgrams))
         assert p.stop()[0] == 0
     (f,) = c.files(tmp_path)
     h, recs = c.read(f)
@@ -380,9 +381,9 @@ def test_signals_under_load_leave_finished_files(tmp_path, final):
         load = Load(port)
         load.start()
         for _ in range(4):
-            time.sleep(rng.uniform(0.1, 0.5))
+            time.sleep(rng.uniform(0.05, 0.3))
             p.send_signal(signal.SIGHUP)
-        time.sleep(rng.uniform(0.1, 0.4))
+        time.sleep(rng.uniform(0.05, 0.2))
         load.halt.set()
         load.join()
         assert c.wait_drained(port)
@@ -406,6 +407,17 @@ def test_sigterm_in_the_middle_of_load(tmp_path):
     assert 0 < _check_files(tmp_path) <= load.sent_flows
 
 
+def rotate(p, wd, clock, k):
+    """SIGHUP number k, one second later on the capture's clock (a file
+    name per second): wait until the next file is open."""
+    assert c.wait_for(lambda: c.files(wd, "tmp"))
+    old = c.files(wd, "tmp")
+    clock.advance(1)
+    p.send_signal(signal.SIGHUP)
+    p.wait_log("SIGHUP", k)
+    assert c.wait_for(lambda: c.files(wd, "tmp") not in ([], old))
+
+
 def test_rotation_program_and_count_expiry(tmp_path):
     """-R runs on each finished file (relative name, in workdir); -e 2
     keeps the two newest finished files plus the open one."""
@@ -415,11 +427,12 @@ def test_rotation_program_and_count_expiry(tmp_path):
     prog.write_text("#!/bin/sh\necho \"$1 $(pwd)\" >> %s\n" % log)
     prog.chmod(0o755)
     port = c.free_port()
-    with c.capture(wd, port, "-N", "1", "-V", "5", "-e", "2", "-R", str(prog)) as p:
-        for _ in range(5):
-            time.sleep(1.1)                      # one file per second name
-            p.send_signal(signal.SIGHUP)
-        time.sleep(1.5)
+    clock = c.Clock(tmp_path / "clock")
+    with c.capture(wd, port, "-N", "1", "-V", "5", "-e", "2", "-R", str(prog),
+                   clock=clock) as p:
+        for k in range(1, 6):
+            rotate(p, wd, clock, k)
+        p.wait_log("expired ", 3)                # 5 finished, the 2 newest kept
         assert len(c.files(wd, "tmp")) == 1
         assert len(c.files(wd)) == 2
         assert p.stop()[0] == 0
@@ -431,24 +444,29 @@ def test_rotation_program_and_count_expiry(tmp_path):
     assert all(ln.split()[1] == str(wd) for ln in lines if ln)
 
 
-@pytest.mark.slow
 def test_time_rotation_on_the_minute(tmp_path):
     """-n 1439: a file per minute, boundaries on the minute (formats.md 7.4):
-    the first file ends at the boundary, the next starts right after."""
-    if 60 - time.time() % 60 < 3:
-        time.sleep(4)
+    the first file ends at the boundary, the next starts right after.  The
+    capture's clock is moved to just before a minute boundary."""
     port = c.free_port()
     rt = lib.FTC_RT_V5
-    with c.capture(tmp_path, port, "-N", "0", "-n", "1439", "-V", "5") as p:
-        boundary = (int(time.time()) // 60 + 1) * 60
+    clock = c.Clock(tmp_path / "clock")
+    now = time.time()
+    clock.set((int(now) // 60 + 1) * 60 + 10 - now)        # 10 s after a minute
+    wd = tmp_path / "wd"
+    with c.capture(wd, port, "-N", "0", "-n", "1439", "-V", "5", clock=clock) as p:
+        assert c.wait_for(lambda: c.files(wd, "tmp"))
         s = sender(port)
         with s.sock:
             s.send_list(pdu.encode(gen(rt, 30), rt))
-            time.sleep(max(0.0, boundary - time.time()) + 1.5)
+            assert c.wait_drained(port)
+            boundary = (int(clock.now()) // 60 + 1) * 60
+            clock.advance(boundary - 0.3 - clock.now())
+            assert c.wait_for(lambda: c.files(wd) and c.files(wd, "tmp"))
             s.send_list(pdu.encode(gen(rt, 30, 30), rt))
         assert c.wait_drained(port)
         assert p.stop()[0] == 0
-    first, second = c.files(tmp_path)
+    first, second = c.files(wd)
     h1, r1 = c.read(first)
     h2, r2 = c.read(second)
     assert h1["cap_end"] in (boundary, boundary + 1) and len(r1) == 30
@@ -460,19 +478,19 @@ def test_time_rotation_on_the_minute(tmp_path):
 def test_size_expiry(tmp_path):
     port = c.free_port()
     rt = lib.FTC_RT_V5
-    with c.capture(tmp_path, port, "-N", "0", "-z", "0", "-E", "40K") as p:
+    clock = c.Clock(tmp_path / "clock")
+    wd = tmp_path / "wd"
+    with c.capture(wd, port, "-N", "0", "-z", "0", "-E", "40K", clock=clock) as p:
         s = sender(port)
         with s.sock:
             enc = pdu.Encoder(rt)
-            for _ in range(4):
+            for k in range(1, 5):
                 s.send_list(enc.encode(gen(rt, 300)))       # 19 KB of records
                 assert c.wait_drained(port)
-                time.sleep(1.1)
-                p.send_signal(signal.SIGHUP)
-                time.sleep(0.5)
-        time.sleep(1.2)
+                rotate(p, wd, clock, k)
+        p.wait_log("expired ", 2)       # 4 x 19 KB finished: the 2 oldest go
         assert p.stop()[0] == 0
-    fs = c.files(tmp_path)
+    fs = c.files(wd)
     assert len(fs) < 4
     assert sum(f.stat().st_size for f in fs[:-1]) <= 40 * 1024
 

@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+import collector
 import harness
 import oracle
 from test_flow_send import Listener, header
@@ -25,26 +26,25 @@ def _needs(require):
     require("flow-fanout", "flow-send", "flow-gen")
 
 
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+free_port = collector.free_port
 
 
 @contextlib.contextmanager
-def fanout(tmp_path, *args, ready=1.0):
-    """flow-fanout -D args... in the background; yields the Popen; stops it
-    with SIGTERM (SIGKILL to its group if it hangs); .log holds stderr."""
+def fanout(tmp_path, port, *args):
+    """flow-fanout -D args... (listening on `port`) in the background; yields
+    the Popen once the port is bound.  On exit, once everything sent to the
+    port was taken, stops it with SIGTERM (SIGKILL to its group if it
+    hangs): all it relayed is then queued at the listeners.  .log holds
+    stderr."""
     env = harness.case_env(scratch=tmp_path)
     errf = open(tmp_path / "fanout.err", "w+b")
     proc = subprocess.Popen(["flow-fanout", "-D", *args], env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=errf, start_new_session=True)
     try:
-        time.sleep(ready)
+        assert collector.wait_for(lambda: proc.poll() is not None or collector.port_bound(port))
         assert proc.poll() is None, (tmp_path / "fanout.err").read_bytes()
         yield proc
+        assert collector.wait_drained(port)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -86,9 +86,9 @@ def test_relays_every_datagram_unchanged(run_cmd, tmp_path):
     assert len(expected) == 7
     port = free_port()
     a, b = Listener(), Listener()
-    with fanout(tmp_path, "0/0/%d" % port, a.spec, b.spec) as proc:
+    with fanout(tmp_path, port, "0/0/%d" % port, a.spec, b.spec) as proc:
         send_stream(run_cmd, stream, port)
-        da, db = a.result(), b.result()
+    da, db = a.result(), b.result()
     assert da == expected and db == expected
     assert proc.returncode == 0
     assert proc.log == (b"flow-fanout: New exporter: time=%s src_ip=127.0.0.1 "
@@ -104,9 +104,9 @@ def test_relays_other_versions(run_cmd, tmp_path, version):
     expected = direct.result()
     port = free_port()
     a = Listener()
-    with fanout(tmp_path, "0/0/%d" % port, a.spec):
+    with fanout(tmp_path, port, "0/0/%d" % port, a.spec):
         send_stream(run_cmd, stream, port)
-        got = a.result()
+    got = a.result()
     assert [len(d) for d in got] == [len(d) for d in expected]
     if version != "7":
         # v7: the wire flags bytes are not decoded; the rest come back byte
@@ -118,9 +118,9 @@ def test_mask_and_as_substitution(run_cmd, tmp_path):
     stream = gen(run_cmd, "-n 3")      # record 0: src_as 0; record i: srcaddr i
     port = free_port()
     a = Listener()
-    with fanout(tmp_path, "-A", "65001", "-m", "255.255.255.0", "0/0/%d" % port, a.spec):
+    with fanout(tmp_path, port, "-A", "65001", "-m", "255.255.255.0", "0/0/%d" % port, a.spec):
         send_stream(run_cmd, stream, port)
-        (d,) = a.result()
+    (d,) = a.result()
     for i in range(3):
         r = d[24 + 48 * i:24 + 48 * (i + 1)]
         src, dst = struct.unpack("!II", r[:8])
@@ -141,9 +141,9 @@ def test_own_sequence_numbers(run_cmd, tmp_path):
         return hdr + recs
     port = free_port()
     a = Listener()
-    with fanout(tmp_path, "0/0/%d" % port, a.spec) as proc:
+    with fanout(tmp_path, port, "0/0/%d" % port, a.spec) as proc:
         udp_send(port, [v5(5000, 2, 0), v5(5002, 3, 10), v5(5010, 1, 20)])
-        got = a.result()
+    got = a.result()
     assert [header(d)[5] for d in got] == [0, 2, 5]
     assert [header(d)[1] for d in got] == [2, 3, 1]
     assert [d[24:] for d in got] == [v5(5000, 2, 0)[24:], v5(5002, 3, 10)[24:],
@@ -156,16 +156,16 @@ def test_corrupt_and_unconfigured_datagrams_dropped(run_cmd, tmp_path):
     good = struct.pack("!HHIIIIBBH", 5, 0, 0, 0, 0, 0, 0, 0, 0)
     port = free_port()
     a = Listener()
-    with fanout(tmp_path, "0/0/%d" % port, a.spec) as proc:
+    with fanout(tmp_path, port, "0/0/%d" % port, a.spec) as proc:
         udp_send(port, [b"\x00\x05\x00\x01garbage", b"", good, b"\x00\x09" + bytes(30)])
-        got = a.result()
+    got = a.result()
     assert got == []                      # count 0: nothing to relay
     assert proc.log.count(b"ftpdu_verify(): src_ip=127.0.0.1 failed.\n") == 3
     port = free_port()
-    a = Listener(quiet=0.5, limit=2)
-    with fanout(tmp_path, "0/127.0.0.2/%d" % port, a.spec) as proc:
+    a = Listener()
+    with fanout(tmp_path, port, "0/127.0.0.2/%d" % port, a.spec) as proc:
         send_stream(run_cmd, gen(run_cmd, "-n 5"), port)
-        got = a.result()
+    got = a.result()
     assert got == []
     assert b"Unexpected PDU: src_ip=127.0.0.1 not configured\n" in proc.log
 
@@ -182,9 +182,9 @@ def test_filter(run_cmd, tmp_path):
     stream = oracle.write_stream({"d_version": 5, "flags": oracle.HF_STREAMING}, recs)
     port = free_port()
     a = Listener()
-    with fanout(tmp_path, "-f", str(cfg), "-F", "smtp", "0/0/%d" % port, a.spec):
+    with fanout(tmp_path, port, "-f", str(cfg), "-F", "smtp", "0/0/%d" % port, a.spec):
         send_stream(run_cmd, stream, port)
-        (d,) = a.result()
+    (d,) = a.result()
     assert header(d)[1] == 4
     assert [struct.unpack("!I", d[24 + 48 * i:28 + 48 * i])[0] for i in range(4)] == [0, 3, 6, 9]
 
@@ -233,9 +233,9 @@ def test_keep_source_address(run_cmd, tmp_path):
     stream = gen(run_cmd, "-n 35")
     port = free_port()
     a = Listener()
-    with fanout(tmp_path, "-s", "0/0/%d" % port, a.spec):
+    with fanout(tmp_path, port, "-s", "0/0/%d" % port, a.spec):
         res = run_cmd(["flow-send", "127.0.0.5/127.0.0.1/%d" % port], stdin=stream)
         assert res.status == 1 and res.stderr == b""
-        got = a.result()
+    got = a.result()
     assert [len(d) for d in got] == [1464, 264]
     assert set(a.sources) == {("127.0.0.5", 7999)}

@@ -11,11 +11,11 @@ import signal
 import socket
 import struct
 import subprocess
-import threading
 import time
 
 import pytest
 
+import collector
 import harness
 import oracle
 
@@ -28,37 +28,32 @@ def _needs(require):
 
 
 class Listener:
-    """A UDP socket on 127.0.0.1 collecting datagrams in a thread until
-    `quiet` seconds pass without one (bounded by `limit` seconds)."""
+    """A UDP socket on 127.0.0.1 that keeps what is sent to it; result()
+    takes everything queued, once every sender is done (a flow-send that
+    exited, a flow-fanout that stopped): on loopback their datagrams are
+    queued by then."""
 
-    def __init__(self, quiet=1.0, limit=20.0, addr="127.0.0.1"):
+    def __init__(self, addr="127.0.0.1"):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 23)
         self.sock.bind((addr, 0))
-        self.sock.settimeout(quiet)
         self.port = self.sock.getsockname()[1]
         self.dgrams = []
         self.sources = []
-        self._limit = limit
-        self._t = threading.Thread(target=self._run, daemon=True)
-        self._t.start()
 
-    def _run(self):
-        end = time.monotonic() + self._limit
-        while time.monotonic() < end:
+    def _take(self):
+        while True:
             try:
-                d, a = self.sock.recvfrom(65536)
-            except socket.timeout:
-                if self.dgrams:
-                    break
-                continue
-            except OSError:
-                break
+                d, a = self.sock.recvfrom(65536, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return
             self.dgrams.append(d)
             self.sources.append(a)
 
     def result(self):
-        self._t.join(self._limit + 2)
+        self._take()
+        time.sleep(0.05)            # loopback datagrams still in softirq processing
+        self._take()
         self.sock.close()
         return self.dgrams
 
@@ -134,7 +129,7 @@ def test_status_full_last_datagram_and_empty(run_cmd):
     lst = Listener()
     assert send(run_cmd, gen(run_cmd, "-n 30"), lst.spec).status == 0
     assert [len(d) for d in lst.result()] == [1464]
-    lst = Listener(quiet=0.3, limit=1.0)
+    lst = Listener()
     res = send(run_cmd, gen(run_cmd, "-n 0"), lst.spec)
     assert res.status == 0 and res.stderr == b""
     assert lst.result() == []
@@ -241,12 +236,10 @@ def test_usage_and_bad_input(run_cmd):
 # ---------------------------------------------------------------------------
 # a real collector: nfdump's nfcapd
 
-def _free_udp_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+def _started(proc, port):
+    """Wait until proc holds UDP 127.0.0.1:port (or has died)."""
+    assert collector.wait_for(lambda: proc.poll() is not None or collector.port_bound(port))
+    return proc.poll() is None
 
 
 def _nfdump_rows(directory):
@@ -280,7 +273,7 @@ def test_real_collector_nfcapd(run_cmd, tmp_path):
     with pyflowtools.open(str(SAMPLE)) as rd:
         for r in rd:
             flows.append(r)
-    port = _free_udp_port()
+    port = collector.free_port()
     store = tmp_path / "nfcapd"
     store.mkdir()
     nf = subprocess.Popen(["nfcapd", "-w", str(store), "-p", str(port), "-b", "127.0.0.1",
@@ -288,12 +281,11 @@ def test_real_collector_nfcapd(run_cmd, tmp_path):
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           start_new_session=True)
     try:
-        time.sleep(1.0)
-        assert nf.poll() is None, nf.stdout.read()
+        assert _started(nf, port), nf.stdout.read()
         res = run_cmd(["flow-send", "-x", "100", "0/127.0.0.1/%d" % port],
                       stdin=SAMPLE.read_bytes(), timeout=120)
         assert res.status in (0, 1) and res.stderr == b""
-        time.sleep(0.5)
+        assert collector.wait_drained(port)
     finally:
         nf.send_signal(signal.SIGTERM)
         try:
@@ -351,7 +343,7 @@ def test_round_trip_through_flow_capture(run_cmd, require, tmp_path, version):
     stream = gen(run_cmd, "-V %s -n 500" % version)
     (tmp_path / "in.ft").write_bytes(stream)
     want = list(pyflowtools.open(str(tmp_path / "in.ft")))
-    port = _free_udp_port()
+    port = collector.free_port()
     wd = tmp_path / "wd"
     wd.mkdir()
     env = harness.case_env(scratch=tmp_path)
@@ -360,11 +352,10 @@ def test_round_trip_through_flow_capture(run_cmd, require, tmp_path, version):
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                            start_new_session=True)
     try:
-        time.sleep(1.0)
-        assert cap.poll() is None, cap.stderr.read()
+        assert _started(cap, port), cap.stderr.read()
         res = send(run_cmd, stream, "0/127.0.0.1/%d" % port)
         assert res.status in (0, 1) and res.stderr == b""
-        time.sleep(0.5)
+        assert collector.wait_drained(port)
     finally:
         cap.send_signal(signal.SIGTERM)
         try:
