@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pyflowtools.filters import acl, flowfilter
+from pyflowtools.core.filter import OP_RANGES
 
 ALL = 0xFFFFFFFF
 
@@ -228,7 +229,7 @@ def test_prefix_runs_compile_to_range_lookups():
     lines = [acl.StdLine(i % 3 != 0, (i * 7919 << 12) & ALL & ~0xFFF, 0xFFF) for i in range(50)]
     node = acl.standard_node(lines, "srcaddr")
     tests = [cond for cond, _ in node.rules]
-    assert len(tests) == 1 and tests[0].op == acl.program.lib.FTC_OP_RANGES
+    assert len(tests) == 1 and tests[0].op == OP_RANGES
 
 
 def test_cover_claims_only_new_parts():

@@ -11,27 +11,23 @@ and the constants TRUE / FALSE.
 """
 import struct
 
-from pyflowtools.core.native import ffi, lib, check, layout
-from pyflowtools.core.errors import FormatError, InternalError
+from pyflowtools.core import filter as _c
+from pyflowtools.core.native import layout
+from pyflowtools.core.errors import InternalError, MissingField
+from pyflowtools.core.filter import Program
 
 # value sources
-FIELD = lib.FTC_SRC_FIELD
-DURATION = lib.FTC_SRC_DURATION
-START = lib.FTC_SRC_START
-END = lib.FTC_SRC_END
-START_TOD = lib.FTC_SRC_START_TOD
-END_TOD = lib.FTC_SRC_END_TOD
-PPS = lib.FTC_SRC_PPS
-BPS = lib.FTC_SRC_BPS
-NONE = lib.FTC_SRC_NONE
-OPP = lib.FTC_SRC_OPP      # dOctets / dPkts (compare_float only)
+FIELD, DURATION, START, END = _c.SRC_FIELD, _c.SRC_DURATION, _c.SRC_START, _c.SRC_END
+START_TOD, END_TOD, PPS, BPS = _c.SRC_START_TOD, _c.SRC_END_TOD, _c.SRC_PPS, _c.SRC_BPS
+NONE = _c.SRC_NONE
+OPP = _c.SRC_OPP      # dOctets / dPkts (compare_float only)
 
-CMPS = {"lt": lib.FTC_CMP_LT, "le": lib.FTC_CMP_LE, "eq": lib.FTC_CMP_EQ,
-        "ne": lib.FTC_CMP_NE, "ge": lib.FTC_CMP_GE, "gt": lib.FTC_CMP_GT}
+CMPS = _c.CMPS
 
-
-class MissingField(FormatError):
-    """The record type lacks a field the filter uses."""
+__all__ = ["MissingField", "Program", "compile", "TRUE", "FALSE", "Test", "And", "Or",
+           "Not", "First", "in_set", "bitmap", "in_ranges", "compare", "compare_float",
+           "masked_equal", "sample", "simplify", "FIELD", "DURATION", "START", "END",
+           "START_TOD", "END_TOD", "PPS", "BPS", "NONE", "OPP", "CMPS"]
 
 
 # ---- expression tree -----------------------------------------------------
@@ -107,14 +103,14 @@ def in_set(field, values, nbits=None, mask=None, shift=0):
     for v in values:
         if 0 <= v < nbits:
             bm[v >> 3] |= 1 << (v & 7)
-    return Test(lib.FTC_OP_BITMAP, src, name, b=0xFFFFFFFF if mask is None else mask,
+    return Test(_c.OP_BITMAP, src, name, b=0xFFFFFFFF if mask is None else mask,
                 shift=shift, table=bytes(bm))
 
 
 def bitmap(field, bm, mask=None, shift=0):
     """value in a ready bitmap (bytes; bit v set = true)."""
     src, name = _src(field)
-    return Test(lib.FTC_OP_BITMAP, src, name, b=0xFFFFFFFF if mask is None else mask,
+    return Test(_c.OP_BITMAP, src, name, b=0xFFFFFFFF if mask is None else mask,
                 shift=shift, table=bytes(bm))
 
 
@@ -129,31 +125,31 @@ def in_ranges(field, ranges, default=False):
     blob = struct.pack("=I", len(ranges))
     blob += b"".join(struct.pack("=II", lo, hi) for lo, hi, _ in ranges)
     blob += bytes(1 if v else 0 for _, _, v in ranges)
-    return Test(lib.FTC_OP_RANGES, src, name, a=1 if default else 0, table=blob)
+    return Test(_c.OP_RANGES, src, name, a=1 if default else 0, table=blob)
 
 
 def compare(field, op, value):
     """value <op> number (op: lt le eq ne ge gt)."""
     src, name = _src(field)
-    return Test(lib.FTC_OP_CMP, src, name, cmp=CMPS[op], a=int(value) & 0xFFFFFFFFFFFFFFFF)
+    return Test(_c.OP_CMP, src, name, cmp=CMPS[op], a=int(value) & 0xFFFFFFFFFFFFFFFF)
 
 
 def compare_float(field, op, value):
     src, name = _src(field)
-    return Test(lib.FTC_OP_CMPF, src, name, cmp=CMPS[op], d=float(value))
+    return Test(_c.OP_CMPF, src, name, cmp=CMPS[op], d=float(value))
 
 
 def masked_equal(field, mask, value):
     """(value & mask) == value_."""
     src, name = _src(field)
-    return Test(lib.FTC_OP_MASKEQ, src, name, a=value & mask & 0xFFFFFFFF, b=mask & 0xFFFFFFFF) \
+    return Test(_c.OP_MASKEQ, src, name, a=value & mask & 0xFFFFFFFF, b=mask & 0xFFFFFFFF) \
         if value & ~mask & 0xFFFFFFFF == 0 else \
-        Test(lib.FTC_OP_MASKEQ, src, name, a=value & 0xFFFFFFFF, b=mask & 0xFFFFFFFF)
+        Test(_c.OP_MASKEQ, src, name, a=value & 0xFFFFFFFF, b=mask & 0xFFFFFFFF)
 
 
 def sample(n):
     """True for 1 record in n (pseudo-random)."""
-    return Test(lib.FTC_OP_SAMPLE, NONE, None, a=max(int(n), 1))
+    return Test(_c.OP_SAMPLE, NONE, None, a=max(int(n), 1))
 
 
 # ---- compiler ------------------------------------------------------------
@@ -165,8 +161,8 @@ class _Label:
         self.pos = pos
 
 
-_ACCEPT = _Label(lib.FTC_PROG_ACCEPT)
-_REJECT = _Label(lib.FTC_PROG_REJECT)
+_ACCEPT = _Label(_c.ACCEPT)
+_REJECT = _Label(_c.REJECT)
 
 
 class _Emitter:
@@ -194,7 +190,7 @@ class _Emitter:
         if isinstance(node, Const):
             # a constant needs an instruction only as a jump target; the
             # callers short-circuit it where possible
-            self.code.append([Test(lib.FTC_OP_TRUE), t if node.value else f,
+            self.code.append([Test(_c.OP_TRUE), t if node.value else f,
                               t if node.value else f])
         elif isinstance(node, Test):
             self.code.append([node, t, f])
@@ -259,68 +255,27 @@ def simplify(node):
     return node
 
 
-class Program:
-    """A compiled filter for one record type."""
-
-    def __init__(self, insns, n, tables, rectype):
-        self._insns = insns
-        self.n = n
-        self.tables = tables
-        self._tptr = ffi.from_buffer("uint8_t[]", tables) if tables else ffi.new("uint8_t[8]")
-        self.rectype = rectype
-        self.state = ffi.new("ftc_filter_state_t *")
-        self._sel = None
-
-    def seed(self, value):
-        self.state.rng = value & 0xFFFFFFFFFFFFFFFF or 1
-
-    def apply(self, batch):
-        """Keep the accepted records of batch (in place); returns batch."""
-        if batch.n:
-            batch.to_host()
-            kept = ffi.new("size_t *")
-            check(lib.ftc_filter_apply(self._insns, self.n, self._tptr, len(self.tables),
-                                       self.rectype, self.state, batch.ptr, batch.n, kept))
-            batch.n = kept[0]
-        return batch
-
-    def select(self, batch):
-        """bytes: 1 per accepted record, 0 otherwise (batch unchanged)."""
-        batch.to_host()
-        if self._sel is None or len(self._sel) < batch.n:
-            self._sel = bytearray(max(batch.n, 1))
-            self._sptr = ffi.from_buffer("uint8_t[]", self._sel)
-        check(lib.ftc_filter_select(self._insns, self.n, self._tptr, len(self.tables),
-                                    self.rectype, self.state, batch.ptr, batch.n, self._sptr))
-        return memoryview(self._sel)[:batch.n]
-
-
 def compile(node, rectype):  # noqa: A001 - the verb is the point
     """Compile an expression tree for records of `rectype`."""
     node = simplify(node)
     em = _Emitter(rectype)
     if isinstance(node, Const):
-        node = Test(lib.FTC_OP_TRUE) if node.value else Not(Test(lib.FTC_OP_TRUE))
+        node = Test(_c.OP_TRUE) if node.value else Not(Test(_c.OP_TRUE))
     em.emit(node, _ACCEPT, _REJECT)
-    n = len(em.code)
-    insns = ffi.new("ftc_insn_t[]", n)
-    for i, (test, t, f) in enumerate(em.code):
-        ins = insns[i]
-        ins.op, ins.src, ins.cmp, ins.shift = test.op, test.src, test.cmp, test.shift
-        ins.a, ins.b, ins.d = test.a, test.b, test.d
-        if test.src == FIELD and test.op not in (lib.FTC_OP_TRUE, lib.FTC_OP_SAMPLE):
+    insns = []
+    for test, t, f in em.code:
+        offset = width = table = table_len = 0
+        if test.src == FIELD and test.op not in (_c.OP_TRUE, _c.OP_SAMPLE):
             pos = em.fields.get(test.field)
             if pos is None:
-                raise MissingField("Filter references a field not in flow: %s" % test.field)
-            ins.offset, ins.width = pos
+                raise MissingField("Filter references a field not in flow: %s" % test.field,
+                                   test.field)
+            offset, width = pos
         if test.table is not None:
-            ins.table = em.table(test.table)
-            ins.table_len = len(test.table)
-        ins.jt, ins.jf = t.pos, f.pos
-    tables = bytes(em.tables)
-    tptr = ffi.from_buffer("uint8_t[]", tables) if tables else ffi.NULL
-    check(lib.ftc_filter_check(insns, n, tptr, len(tables), rectype), "filter program")
-    return Program(insns, n, tables, rectype)
+            table, table_len = em.table(test.table), len(test.table)
+        insns.append((test.op, test.src, test.cmp, test.shift, test.a, test.b, test.d,
+                      offset, width, table, table_len, t.pos, f.pos))
+    return _c.build(insns, em.tables, rectype)
 
 
 def evaluate(node, rec):

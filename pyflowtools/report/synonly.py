@@ -10,11 +10,10 @@ flow-portrank counts them (csrc/portrank.c).
 """
 from collections import namedtuple
 
-from pyflowtools.core import native as _native
+from pyflowtools.core import filter as _c
+from pyflowtools.core.native import layout
 from pyflowtools.core.errors import FlowToolsError, UsageError
 from pyflowtools.filters import program
-
-lib = _native.lib
 
 
 class Rule(namedtuple("Rule", "value mask")):
@@ -28,8 +27,8 @@ class Rule(namedtuple("Rule", "value mask")):
         return "0x%02x/0x%02x" % (self.value, self.mask)
 
 
-SYN_ONLY = Rule(lib.FTC_TCP_SYN, 0xFF)
-RST_ACK = Rule(lib.FTC_TCP_RST_ACK, 0xFF)
+SYN_ONLY = Rule(_c.TCP_SYN, 0xFF)
+RST_ACK = Rule(_c.TCP_RST_ACK, 0xFF)
 
 
 def _byte(text, what):
@@ -66,12 +65,12 @@ def node(rule):
     """The filter-program tree of a rule."""
     flags = program.compare("tcp_flags", "eq", rule.value) if rule.mask == 0xFF \
         else program.masked_equal("tcp_flags", rule.mask, rule.value)
-    return program.And(program.compare("prot", "eq", lib.FTC_TCP_PROT), flags)
+    return program.And(program.compare("prot", "eq", _c.TCP_PROT), flags)
 
 
 def check_fields(rectype, fields=("prot", "tcp_flags")):
     """FlowToolsError when records of `rectype` lack one of `fields`."""
-    version, method, _, have = _native.layout(rectype)
+    version, method, _, have = layout(rectype)
     for f in fields:
         if f not in have:
             v = "%d.%d" % (version, method) if version == 8 else str(version)
