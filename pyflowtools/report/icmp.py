@@ -16,9 +16,9 @@ matches 92, a flow without packets never matches anything.
 """
 import re
 
-from pyflowtools.report import agg, detect
-from pyflowtools.core.native import ffi, lib, check
-from pyflowtools.core.errors import FlowToolsError
+from pyflowtools.core import icmp as _icmp
+from pyflowtools.io import sink
+from pyflowtools.report import agg, text
 from pyflowtools.filters import program
 from pyflowtools.util import ipv4
 
@@ -30,8 +30,8 @@ UNREACH_LABELS = ("net-unreachable", "host-unreachable", "port-unreachable")
 #: default -T: every destination that received one such flow
 DEFAULT_THRESHOLD = 1
 
-TSV = lib.FTC_ICMP_TSV
-LINE_MAX = lib.FTC_ICMP_LINE_MAX
+TSV = _icmp.TSV
+LINE_MAX = _icmp.LINE_MAX
 BUFFER_BYTES = 1 << 18
 U32 = 0xFFFFFFFF
 
@@ -40,17 +40,8 @@ _ITEM = re.compile(r"^(\d+)(?:/(\d+))?$")
 
 # ---- names ----------------------------------------------------------------
 
-def type_name(icmp_type):
-    """The name of an ICMP type, or None."""
-    p = lib.ftc_icmp_type_name(icmp_type)
-    return None if p == ffi.NULL else ffi.string(p).decode("ascii")
-
-
-def code_name(icmp_type, code):
-    """The name of code `code` of type `icmp_type` ("-" for code 0 of a type
-    that defines no codes), or None."""
-    p = lib.ftc_icmp_code_name(icmp_type, code)
-    return None if p == ffi.NULL else ffi.string(p).decode("ascii")
+type_name = _icmp.type_name
+code_name = _icmp.code_name
 
 
 def name_table():
@@ -134,11 +125,8 @@ def compile_selection(rectype, types=(), size=None):
 
 
 def check_rectype(rectype):
-    """FlowToolsError unless the records carry what flow-icmpdecode reads."""
-    st = lib.ftc_icmp_check(rectype)
-    if st == lib.FTC_EFIELD:
-        raise FlowToolsError("Flow record missing required field for format.")
-    check(st)
+    """MissingField unless the records carry what flow-icmpdecode reads."""
+    _icmp.check(rectype)
 
 
 # ---- the listing ----------------------------------------------------------
@@ -151,35 +139,18 @@ class Listing:
         check_rectype(rectype)
         self.rectype = rectype
         self.opts = TSV if tsv else 0
-        cap = max(buffer_bytes, LINE_MAX + 1)
-        self._buf = bytearray(cap)
-        self._cbuf = ffi.from_buffer("char[]", self._buf)
-        self._len = ffi.new("size_t *")
-        self._consumed = ffi.new("size_t *")
-        self._rs = lib.ftc_layout_get(rectype).rec_size
+        self._text = _icmp.Text(rectype, self.opts, buffer_bytes)
 
     def header(self):
-        buf = ffi.new("char[]", 512)
-        check(lib.ftc_icmp_header(self.opts, buf, 512, self._len))
-        return ffi.buffer(buf, self._len[0])[:]
+        return _icmp.header(self.opts)
 
     def format_records(self, ptr, n):
         """Yield chunks (memoryviews of the buffer: use each at once)."""
-        mv = memoryview(self._buf)
-        done = 0
-        while done < n:
-            rc = lib.ftc_icmp_format(ptr + done * self._rs, n - done, self.rectype,
-                                     self.opts, self._cbuf, len(self._buf), self._len,
-                                     self._consumed)
-            if rc not in (lib.FTC_OK, lib.FTC_EFULL):
-                check(rc, "icmp listing")
-            done += self._consumed[0]
-            if self._len[0]:
-                yield mv[:self._len[0]]
+        return self._text.records(ptr, n)
 
     def format(self, batch):
         batch.to_host()
-        return self.format_records(batch.ptr, batch.n)
+        return self._text.records(batch.ptr, batch.n)
 
 
 # ---- the unreachable report -----------------------------------------------
@@ -214,31 +185,43 @@ class Unreachable:
         return out
 
 
-def write_report(out, rows, threshold, tsv=False, args=None):
-    """The unreachable report as text (flow-stat's layout: a `#` block,
-    then one row per host) or TSV, on the text stream `out`."""
-    if tsv:
-        t = detect.Tsv(out, ("host", "flows") + UNREACH_LABELS)
-        for addr, flows, net, host, port in rows:
-            t.row(ipv4.text(addr), flows, net, host, port)
-        return
-    head = [
-        "#  --- ---- ---- Report Information --- --- ---",
-        "#",
-        "# Name:      ICMP unreachable (type 3, codes 0 1 3) flows by destination",
-        "# Sorting:   Descending flows, then address",
-        "# Threshold: %d flows" % threshold,
-        "#",
-    ]
-    if args is not None:
-        head += ["# Args:      %s" % " ".join(args), "#"]
+def report_header(threshold, args=None):
+    """The `#` lines that open the text report (args: the command line)."""
+    head = text.report_information(
+        "ICMP unreachable (type 3, codes 0 1 3) flows by destination",
+        [("Sorting", "Descending flows, then address"), ("Threshold", "%d flows" % threshold)],
+        None if args is None else " ".join(args))
     head += [
         "#",
         "# IPaddr         flows                 net-unreach           host-unreach"
         "          port-unreach",
         "#",
     ]
-    out.write("\n".join(head) + "\n")
-    for addr, flows, net, host, port in rows:
-        out.write("%-15.15s  %-20d  %-20d  %-20d  %d\n"
-                  % (ipv4.text(addr), flows, net, host, port))
+    return "\n".join(head) + "\n"
+
+
+def tsv_columns():
+    return ("host", "flows") + UNREACH_LABELS
+
+
+def tsv_row(row):
+    addr, flows, net, host, port = row
+    return ipv4.text(addr), flows, net, host, port
+
+
+def text_row(row):
+    return "%-15.15s  %-20d  %-20d  %-20d  %d\n" % ((ipv4.text(row[0]),) + tuple(row[1:]))
+
+
+def write_report(out, rows, threshold, tsv=False, args=None):
+    """The unreachable report as text (flow-stat's layout: a `#` block,
+    then one row per host) or TSV, on the binary file `out`."""
+    if tsv:
+        with sink.TsvSink(out, tsv_columns()) as t:
+            for r in rows:
+                t.row(*tsv_row(r))
+        return
+    with sink.TextSink(out) as t:
+        t.text(report_header(threshold, args))
+        for r in rows:
+            t.text(text_row(r))

@@ -27,6 +27,7 @@ import time
 from pyflowtools.report import agg
 from pyflowtools.core.errors import FormatError, UsageError
 from pyflowtools.filters import lists, program
+from pyflowtools.report.text import args_text, report_information
 from pyflowtools.util import ipv4
 
 KEYS = ("src", "dst", "pair")
@@ -207,25 +208,17 @@ def columns(metric):
 
 
 def text_header(opts, argv, baseline_note):
-    lines = [
-        "#  --- ---- ---- Report Information --- --- ---",
-        "#",
-        "# Name:      Top N %s by %s" % (_NAMES[opts.key], opts.metric),
-        "# Top:       %s" % (opts.n if opts.n > 0 else "all"),
-        "# Threshold: %d" % opts.threshold,
-    ]
     sel = []
     if opts.ports is not None:
         sel.append("dstport %s" % opts.ports)
     if opts.protocols is not None:
         sel.append("prot %s" % opts.protocols)
-    lines.append("# Selected:  %s" % (", ".join(sel) if sel else "all flows"))
+    fields = [("Top", opts.n if opts.n > 0 else "all"), ("Threshold", "%d" % opts.threshold),
+              ("Selected", ", ".join(sel) if sel else "all flows")]
     if baseline_note:
-        lines.append("# Baseline:  %s" % baseline_note)
-    lines += ["#",
-              "# Args:      %s" % "".join("".join(c for c in w if c.isprintable()) + " "
-                                          for w in argv),
-              "#", "#"]
+        fields.append(("Baseline", baseline_note))
+    lines = report_information("Top N %s by %s" % (_NAMES[opts.key], opts.metric), fields,
+                               args_text(argv)) + ["#"]
     if opts.key == "pair":
         title = "# src IPaddr     dst IPaddr       "
     else:
