@@ -18,21 +18,19 @@ there and its 16 bytes in RecvBatch.src6.  Spec addresses are text
 """
 import array
 import collections
-import errno
 import ipaddress
-import os
 import socket
 import struct
 
-from pyflowtools.core.native import ffi, lib
-from pyflowtools.core.errors import InternalError, UsageError
+from pyflowtools.core import net
+from pyflowtools.core.errors import UsageError
 from pyflowtools.util import ipv4
 
 __all__ = ["Spec", "parse_spec", "is_any", "listen", "RecvBatch", "BatchReceiver",
            "BatchSender", "sender", "sockaddr", "DEFAULT_PORT", "SLOT"]
 
 DEFAULT_PORT = 9991
-SLOT = lib.FTC_NET_SLOT
+SLOT = net.SLOT
 RCVBUF = 1 << 25               # asked for; the kernel caps it (rmem_max)
 
 Spec = collections.namedtuple("Spec", "local remote port ttl")
@@ -96,9 +94,7 @@ def listen(spec, rcvbuf=RCVBUF):
                 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
             except OSError:
                 pass
-        err = ffi.new("int *")
-        if lib.ftc_net_pktinfo(s.fileno(), int(v6), err) != lib.FTC_OK:
-            raise _oserror(err[0], "IP_PKTINFO")
+        net.pktinfo(s.fileno(), v6)
         if remote.is_multicast:
             if v6:
                 s.bind(("::", spec.port))
@@ -127,10 +123,6 @@ def _grow_rcvbuf(s, size):
             continue
 
 
-def _oserror(err, what):
-    return OSError(err, "%s: %s" % (what, os.strerror(err)))
-
-
 class RecvBatch:
     """Datagrams of one BatchReceiver.recv(): `data` (memoryview, the n
     datagrams back to back), `lens`, `src_ips`, `dst_ips` (array('I') of n),
@@ -157,44 +149,24 @@ class BatchReceiver:
         self.fd = sock.fileno()
         self.slots = slots
         self.slot = slot
-        self._buf = bytearray(slots * slot)
-        self._c_buf = ffi.from_buffer("uint8_t[]", self._buf)
-        self._lens = array.array("I", bytes(4 * slots))
-        self._src = array.array("I", bytes(4 * slots))
-        self._dst = array.array("I", bytes(4 * slots))
-        self._ports = array.array("H", bytes(2 * slots))
-        self._src6 = bytearray(16 * slots)
-        self._c = [ffi.from_buffer("uint32_t[]", self._lens),
-                   ffi.from_buffer("uint32_t[]", self._src),
-                   ffi.from_buffer("uint32_t[]", self._dst),
-                   ffi.from_buffer("uint16_t[]", self._ports),
-                   ffi.from_buffer("uint8_t[]", self._src6)]
-        self._n = ffi.new("size_t *")
-        self._err = ffi.new("int *")
+        self._s = net.Slots(slots, slot)
 
     def recv(self, timeout=1.0, max_n=None):
         """Wait up to `timeout` seconds (None: forever, 0: not at all), then
         take every datagram queued, up to max_n (default: all slots).
         Returns a RecvBatch (n 0 after a timeout or a signal)."""
         ms = -1 if timeout is None else int(timeout * 1000)
-        cap = self.slots if max_n is None else min(max_n, self.slots)
-        lens, src, dst, ports, src6 = self._c
-        st = lib.ftc_net_recv(self.fd, self._c_buf, len(self._buf), self.slot, cap, ms,
-                              lens, src, dst, ports, src6, self._n, self._err)
-        if st == lib.FTC_ESYS:
-            raise _oserror(self._err[0], "recvmmsg")
-        if st != lib.FTC_OK:
-            raise InternalError("ftc_net_recv: status %d" % st)
-        n = self._n[0]
+        s = self._s
+        n = s.recv(self.fd, ms, self.slots if max_n is None else max_n)
         b = RecvBatch()
         b.n = n
-        b.lens = self._lens[:n]
+        b.lens = s.lens[:n]
         b.nbytes = sum(b.lens)
-        b.data = memoryview(self._buf)[:b.nbytes]
-        b.src_ips = self._src[:n]
-        b.dst_ips = self._dst[:n]
-        b.src_ports = self._ports[:n]
-        b.src6 = memoryview(self._src6)[:16 * n]
+        b.data = memoryview(s.buf)[:b.nbytes]
+        b.src_ips = s.src[:n]
+        b.dst_ips = s.dst[:n]
+        b.src_ports = s.ports[:n]
+        b.src6 = memoryview(s.src6)[:16 * n]
         return b
 
 
@@ -215,30 +187,16 @@ class BatchSender:
         self.sock = sock
         self.fd = sock.fileno()
         self.dest = dest
-        self._addr = ffi.new("uint8_t[]", sockaddr(*dest))
-        self._addrlen = len(ffi.buffer(self._addr))
-        self._sent = ffi.new("size_t *")
-        self._err = ffi.new("int *")
+        self._to = net.Destination(self.fd, sockaddr(*dest))
 
     def send(self, data, lens):
         """Send len(lens) datagrams packed back to back in data; returns the
         number sent (all, or OSError)."""
-        n = len(lens)
-        if n == 0:
+        if len(lens) == 0:
             return 0
         if not (isinstance(lens, array.array) and lens.itemsize == 4):
             lens = array.array("I", lens)
-        # C checks that the lengths fit in the buffer (FTC_EINVAL if not)
-        st = lib.ftc_net_send(self.fd, ffi.from_buffer("uint8_t[]", data),
-                              memoryview(data).nbytes, ffi.from_buffer("uint32_t[]", lens), n,
-                              self._addr, self._addrlen, self._sent, self._err)
-        if st == lib.FTC_ESYS:
-            if self._err[0] in (errno.ECONNREFUSED,):
-                return self._sent[0]
-            raise _oserror(self._err[0], "sendmmsg to %s port %d" % self.dest)
-        if st != lib.FTC_OK:
-            raise InternalError("ftc_net_send: status %d" % st)
-        return self._sent[0]
+        return self._to.send(data, lens, "sendmmsg to %s port %d" % self.dest)
 
     def send_list(self, dgrams):
         """Send a list of datagrams (bytes)."""
