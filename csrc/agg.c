@@ -1,279 +1,216 @@
-/* agg.c -- counting kernels over caller-owned hash tables: per-key flow,
- * octet and packet counts; distinct-peer counts; ranking. */
+/* agg.c -- the aggregation kernel over THE hash table (ftc_table.h): per
+ * key (any list of record fields) flows, octets, packets, duration, first
+ * and last times, and the number of distinct peer keys; the ranking. */
 #include <string.h>
 
 #include "ftcore.h"
 #include "ftc_internal.h"
+#include "ftc_table.h"
 
-static uint64_t mix(uint64_t k)
+int ftc_key_spec(ftc_key_spec_t *k, const int32_t *fields, size_t n)
 {
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdull;
-    k ^= k >> 33;
-    k *= 0xc4ceb9fe1a85ec53ull;
-    k ^= k >> 33;
-    return k;
-}
-
-/* slot for key (existing or new); NULL when the table is full */
-static ftc_agg_slot_t *slot_for(ftc_agg_table_t *t, uint64_t key, int *fresh)
-{
-    uint32_t mask = t->cap - 1, i = (uint32_t)mix(key) & mask;
-    for (;;) {
-        ftc_agg_slot_t *s = &t->slot[i];
-        if (!s->used) {
-            if ((uint64_t)(t->used + 1) * 4u > (uint64_t)t->cap * 3u)
-                return NULL;
-            s->used = 1;
-            s->key = key;
-            s->order = t->used;
-            t->used++;
-            *fresh = 1;
-            return s;
-        }
-        if (s->key == key) {
-            *fresh = 0;
-            return s;
-        }
-        i = (i + 1) & mask;
+    size_t j;
+    uint32_t at = 0;
+    if (!k || !fields || n < 1 || n > FTC_KEY_FIELDS)
+        return FTC_EINVAL;
+    memset(k, 0, sizeof *k);
+    for (j = 0; j < n; j++) {
+        int f = fields[j], w;
+        if (f < 0 || f >= FTC_F_COUNT || (w = ftc_field_width(f)) <= 0)
+            return FTC_EINVAL;
+        if (at + (uint32_t)w > FTC_KEY_MAX)
+            return FTC_EINVAL;
+        k->field[j] = f;
+        k->off[j] = (uint16_t)at;
+        k->width[j] = (uint16_t)w;
+        at += (uint32_t)w;
     }
-}
-
-static int valid_table(const ftc_agg_table_t *t)
-{
-    return t && t->slot && t->cap >= 4 && (t->cap & (t->cap - 1)) == 0;
-}
-
-typedef struct {
-    int o1, w1, o2, w2, op, oo;
-} keyspec_t;
-
-static int keyspec(const ftc_layout_t *L, int f1, int f2, keyspec_t *k)
-{
-    if (f1 < 0 || f1 >= FTC_F_COUNT || L->off[f1] < 0)
-        return FTC_EFIELD;
-    k->o1 = L->off[f1];
-    k->w1 = ftc_field_width(f1);
-    if (f2 >= 0) {
-        if (f2 >= FTC_F_COUNT || L->off[f2] < 0)
-            return FTC_EFIELD;
-        k->o2 = L->off[f2];
-        k->w2 = ftc_field_width(f2);
-    } else {
-        k->o2 = -1;
-        k->w2 = 0;
-    }
-    k->op = L->off[FTC_F_DPKTS];
-    k->oo = L->off[FTC_F_DOCTETS];
+    k->n = (uint32_t)n;
+    k->key_len = at;
     return FTC_OK;
 }
 
-static uint64_t make_key(const keyspec_t *k, const uint8_t *r)
+/* the record offsets of the counted fields (-1: absent) */
+typedef struct {
+    int pkts, octets, first, last, secs, nsecs, uptime;
+} cnt_offs_t;
+
+static void cnt_offsets(const ftc_layout_t *L, cnt_offs_t *c)
 {
-    uint64_t key = (uint64_t)ftc_ldw(r + k->o1, k->w1) << 32;
-    if (k->o2 >= 0)
-        key |= ftc_ldw(r + k->o2, k->w2);
-    return key;
+    c->pkts = L->off[FTC_F_DPKTS];
+    c->octets = L->off[FTC_F_DOCTETS];
+    c->first = L->off[FTC_F_FIRST];
+    c->last = L->off[FTC_F_LAST];
+    c->secs = L->off[FTC_F_UNIX_SECS];
+    c->nsecs = L->off[FTC_F_UNIX_NSECS];
+    c->uptime = L->off[FTC_F_SYSUPTIME];
 }
 
-static void count(ftc_agg_slot_t *s, const keyspec_t *k, const uint8_t *r)
+static uint32_t ld_or0(const uint8_t *r, int off)
+{
+    return off < 0 ? 0 : ftc_ld32(r + off);
+}
+
+/* unix seconds of router time t (ms since boot) in record r */
+static uint32_t unix_secs(const cnt_offs_t *c, const uint8_t *r, uint32_t t)
+{
+    uint64_t ms = (uint64_t)ld_or0(r, c->secs) * 1000u + ld_or0(r, c->nsecs) / 1000000u;
+    ms = ms - ld_or0(r, c->uptime) + t;
+    return (uint32_t)(ms / 1000u);
+}
+
+static void count(ftc_agg_slot_t *s, int fresh, const cnt_offs_t *c, unsigned flags,
+                  const uint8_t *r)
 {
     s->flows++;
-    if (k->op >= 0)
-        s->packets += ftc_ld32(r + k->op);
-    if (k->oo >= 0)
-        s->octets += ftc_ld32(r + k->oo);
+    if (c->pkts >= 0)
+        s->packets += ftc_ld32(r + c->pkts);
+    if (c->octets >= 0)
+        s->octets += ftc_ld32(r + c->octets);
+    if (flags & FTC_AGG_TIMES) {
+        uint32_t f = ld_or0(r, c->first), l = ld_or0(r, c->last);
+        uint32_t fs = unix_secs(c, r, f), ls = unix_secs(c, r, l);
+        s->duration += (uint32_t)(l - f);
+        if (fresh || fs < s->first)
+            s->first = fs;
+        if (fresh || ls > s->last)
+            s->last = ls;
+    }
 }
 
-int ftc_agg_add(ftc_agg_table_t *t, int rt, const uint8_t *recs, size_t n,
-                const uint8_t *sel, int f1, int f2, size_t *done)
+int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
+                const ftc_key_spec_t *peer, unsigned flags, int rt, const uint8_t *recs,
+                size_t n, size_t size, const uint8_t *sel, size_t *done)
 {
     const ftc_layout_t *L = ftc_layout_get(rt);
-    keyspec_t k;
-    size_t i;
-    int st, fresh;
-    if (!L || !valid_table(t) || !done || (n && !recs))
+    int koff[FTC_KEY_FIELDS], poff[FTC_KEY_FIELDS], st;
+    uint8_t kb[2 * FTC_KEY_MAX];
+    cnt_offs_t c;
+    uint32_t klen, plen = 0;
+    size_t i, rs;
+
+    if (!L || !ftc_tab_ok(t, FTC_TAB_AGG) || !done || *done > n || (n && !recs)
+        || (flags & ~(unsigned)FTC_AGG_TIMES) || (!pairs != !peer))
         return FTC_EINVAL;
-    if ((st = keyspec(L, f1, f2, &k)) != FTC_OK)
+    rs = L->rec_size;
+    if (n > size / rs)
+        return FTC_EINVAL;
+    if ((st = ftc_key_offsets(key, L, koff)) != FTC_OK)
         return st;
+    klen = key->key_len;
+    if (t->key_len != klen)
+        return FTC_EINVAL;
+    if (pairs) {
+        if (pairs == t || !ftc_tab_ok(pairs, FTC_TAB_SET))
+            return FTC_EINVAL;
+        if ((st = ftc_key_offsets(peer, L, poff)) != FTC_OK)
+            return st;
+        plen = peer->key_len;
+        if (pairs->key_len != klen + plen)
+            return FTC_EINVAL;
+    }
+    cnt_offsets(L, &c);
+    memset(kb, 0, sizeof kb);
     for (i = *done; i < n; i++) {
-        const uint8_t *r = recs + i * L->rec_size;
+        const uint8_t *r = recs + i * rs;
+        uint32_t tag, ptag = 0, si, pi = 0;
+        int fresh, pfresh = 0, tfull, pfull;
         ftc_agg_slot_t *s;
         if (sel && !sel[i])
             continue;
-        s = slot_for(t, make_key(&k, r), &fresh);
-        if (!s) {
+        ftc_key_build(key, koff, r, kb);
+        tag = ftc_tag(ftc_hash(kb, klen));
+        si = ftc_tab_probe(t, kb, tag);
+        if (si == FTC_TAB_NONE)
+            return FTC_EINVAL;
+        fresh = ftc_tab_tag_at(t, si) == 0;
+        if (pairs) {
+            ftc_key_build(peer, poff, r, kb + klen);
+            ptag = ftc_tag(ftc_hash(kb, klen + plen));
+            pi = ftc_tab_probe(pairs, kb, ptag);
+            if (pi == FTC_TAB_NONE)
+                return FTC_EINVAL;
+            pfresh = ftc_tab_tag_at(pairs, pi) == 0;
+        }
+        /* room for both new keys before anything changes (both marked) */
+        tfull = fresh && !ftc_tab_room(t, 1);
+        pfull = pfresh && !ftc_tab_room(pairs, 1);
+        if (tfull || pfull) {
             *done = i;
             return FTC_EFULL;
         }
-        count(s, &k, r);
+        s = (ftc_agg_slot_t *)(void *)(fresh ? ftc_tab_claim(t, si, kb, tag)
+                                             : ftc_tab_at(t, si));
+        if (pfresh) {
+            ftc_tab_claim(pairs, pi, kb, ptag);
+            s->distinct++;
+        }
+        count(s, fresh, &c, flags, r);
     }
     *done = n;
     return FTC_OK;
 }
 
-int ftc_agg_distinct(ftc_agg_table_t *pairs, ftc_agg_table_t *keys, int rt,
-                     const uint8_t *recs, size_t n, const uint8_t *sel,
-                     int f1, int f2, size_t *done)
-{
-    const ftc_layout_t *L = ftc_layout_get(rt);
-    keyspec_t k;
-    size_t i;
-    int st;
-    if (!L || !valid_table(pairs) || !valid_table(keys) || !done || (n && !recs) || f2 < 0)
-        return FTC_EINVAL;
-    if ((st = keyspec(L, f1, f2, &k)) != FTC_OK)
-        return st;
-    for (i = *done; i < n; i++) {
-        const uint8_t *r = recs + i * L->rec_size;
-        uint64_t pk;
-        ftc_agg_slot_t *p, *s;
-        int pfresh, kfresh;
-        if (sel && !sel[i])
-            continue;
-        pk = make_key(&k, r);
-        /* make sure both inserts can succeed before changing anything */
-        if ((uint64_t)(pairs->used + 1) * 4u > (uint64_t)pairs->cap * 3u
-            || (uint64_t)(keys->used + 1) * 4u > (uint64_t)keys->cap * 3u) {
-            if (ftc_agg_find(pairs, pk) < 0 || ftc_agg_find(keys, pk & 0xFFFFFFFF00000000ull) < 0) {
-                *done = i;
-                return FTC_EFULL;
-            }
-        }
-        p = slot_for(pairs, pk, &pfresh);
-        s = slot_for(keys, pk & 0xFFFFFFFF00000000ull, &kfresh);
-        if (!p || !s) {            /* cannot happen after the check above */
-            *done = i;
-            return FTC_EFULL;
-        }
-        count(p, &k, r);
-        count(s, &k, r);
-        if (pfresh)
-            s->aux++;
-    }
-    *done = n;
-    return FTC_OK;
-}
-
-int ftc_agg_rehash(const ftc_agg_table_t *from, ftc_agg_table_t *to)
-{
-    uint32_t i;
-    if (!valid_table(from) || !valid_table(to) || to->used != 0
-        || (uint64_t)from->used * 4u > (uint64_t)to->cap * 3u)
-        return FTC_EINVAL;
-    for (i = 0; i < from->cap; i++) {
-        const ftc_agg_slot_t *s = &from->slot[i];
-        uint32_t mask = to->cap - 1, j;
-        if (!s->used)
-            continue;
-        j = (uint32_t)mix(s->key) & mask;
-        while (to->slot[j].used)
-            j = (j + 1) & mask;
-        to->slot[j] = *s;
-        to->used++;
-    }
-    return FTC_OK;
-}
-
-int64_t ftc_agg_find(const ftc_agg_table_t *t, uint64_t key)
-{
-    uint32_t mask, i, probes;
-    if (!valid_table(t))
-        return -1;
-    mask = t->cap - 1;
-    i = (uint32_t)mix(key) & mask;
-    for (probes = 0; probes < t->cap; probes++) {
-        const ftc_agg_slot_t *s = &t->slot[i];
-        if (!s->used)
-            return -1;
-        if (s->key == key)
-            return (int64_t)i;
-        i = (i + 1) & mask;
-    }
-    return -1;
-}
-
-static uint64_t metric_of(const ftc_agg_slot_t *s, int metric)
-{
-    switch (metric) {
-    case 0: return s->flows;
-    case 1: return s->octets;
-    case 2: return s->packets;
-    default: return s->aux;
-    }
-}
-
-/* a before b? (descending metric, then ascending key) */
-static int before(const ftc_agg_table_t *t, uint32_t a, uint32_t b, int metric)
-{
-    uint64_t ma = metric_of(&t->slot[a], metric), mb = metric_of(&t->slot[b], metric);
-    if (ma != mb)
-        return ma > mb;
-    return t->slot[a].key < t->slot[b].key;
-}
+/* ---- ranking ---- */
 
 typedef struct {
-    const ftc_agg_table_t *t;
-    int metric;
+    const ftc_tab_t *t;
+    int by;
+    uint64_t min_value;
 } rank_ctx_t;
 
+static uint64_t counter_of(const ftc_tab_t *t, uint32_t i, int by)
+{
+    const ftc_agg_slot_t *s = (const ftc_agg_slot_t *)(const void *)ftc_tab_at(t, i);
+    switch (by) {
+    case FTC_AGG_BY_FLOWS:    return s->flows;
+    case FTC_AGG_BY_OCTETS:   return s->octets;
+    case FTC_AGG_BY_PACKETS:  return s->packets;
+    case FTC_AGG_BY_DISTINCT: return s->distinct;
+    case FTC_AGG_BY_DURATION: return s->duration;
+    case FTC_AGG_BY_FIRST:    return s->first;
+    case FTC_AGG_BY_LAST:     return s->last;
+    default:                  return 0;
+    }
+}
+
+static int key_before(const ftc_tab_t *t, uint32_t a, uint32_t b)
+{
+    return memcmp(ftc_tab_at(t, a) + t->key_off, ftc_tab_at(t, b) + t->key_off,
+                  t->key_len) < 0;
+}
+
+/* a before b?  counter descending, then key ascending */
 static int rank_before(const void *ctx, uint32_t a, uint32_t b)
 {
     const rank_ctx_t *c = ctx;
-    return before(c->t, a, b, c->metric);
+    if (c->by != FTC_AGG_BY_KEY) {
+        uint64_t ma = counter_of(c->t, a, c->by), mb = counter_of(c->t, b, c->by);
+        if (ma != mb)
+            return ma > mb;
+    }
+    return key_before(c->t, a, b);
 }
 
-int64_t ftc_agg_rank(const ftc_agg_table_t *t, int metric, uint64_t min_value,
-                     uint32_t *idx, size_t max, uint32_t *scratch)
+static int rank_keep(const void *ctx, uint32_t i)
 {
-    uint32_t i, m = 0;
-    if (!valid_table(t) || !idx || !scratch || metric < 0 || metric > 3)
+    const rank_ctx_t *c = ctx;
+    if (!ftc_tab_tag_at(c->t, i))
+        return 0;
+    return c->by == FTC_AGG_BY_KEY || counter_of(c->t, i, c->by) >= c->min_value;
+}
+
+int64_t ftc_agg_rank(const ftc_tab_t *t, int by, uint64_t min_value, size_t max,
+                     uint32_t *idx, uint32_t *scratch, size_t n_idx)
+{
+    rank_ctx_t c;
+    int64_t m;
+    if (!ftc_tab_ok(t, FTC_TAB_AGG) || by < FTC_AGG_BY_FLOWS || by > FTC_AGG_BY_KEY
+        || (n_idx && (!idx || !scratch)) || n_idx < t->used)
         return FTC_EINVAL;
-    /* idx and scratch must each hold t->used entries */
-    if (max < t->used / 8u) {
-        /* top-N: keep the best `max` in a heap whose root is the worst */
-        size_t h = 0, c, p;
-        if (max == 0)
-            return 0;
-        for (i = 0; i < t->cap; i++) {
-            if (!t->slot[i].used || metric_of(&t->slot[i], metric) < min_value)
-                continue;
-            if (h < max) {
-                c = h++;
-                while (c > 0) {                        /* sift up */
-                    p = (c - 1) / 2;
-                    if (!before(t, idx[p], i, metric))
-                        break;
-                    idx[c] = idx[p];
-                    c = p;
-                }
-                idx[c] = i;
-            } else if (before(t, i, idx[0], metric)) {
-                c = 0;                                 /* replace root, sift down */
-                for (;;) {
-                    size_t l = 2 * c + 1, r = l + 1, w = c;
-                    uint32_t wv = i;
-                    if (l < h && before(t, wv, idx[l], metric)) { w = l; wv = idx[l]; }
-                    if (r < h && before(t, wv, idx[r], metric)) { w = r; wv = idx[r]; }
-                    if (w == c)
-                        break;
-                    idx[c] = idx[w];
-                    c = w;
-                }
-                idx[c] = i;
-            }
-        }
-        m = (uint32_t)h;
-    } else {
-        for (i = 0; i < t->cap; i++)
-            if (t->slot[i].used && metric_of(&t->slot[i], metric) >= min_value)
-                idx[m++] = i;
-    }
-    {
-        rank_ctx_t c;
-        c.t = t;
-        c.metric = metric;
-        ftc_sort_idx(idx, scratch, m, rank_before, &c);
-    }
-    return (int64_t)(m < max ? m : max);
+    c.t = t;
+    c.by = by;
+    c.min_value = min_value;
+    m = ftc_rank_idx(t->cap, t->used, rank_keep, rank_before, &c, max, idx, scratch, n_idx);
+    return m < 0 ? FTC_EINVAL : m;
 }

@@ -276,31 +276,6 @@ static inline size_t ftc_put_time(char *p, ftc_fmt_state_t *st, uint64_t ms, int
     return n + 12;
 }
 
-/* Stable bottom-up merge sort (no recursion) of m indexes by `before`
-   (true when a must come before b); scratch holds m entries. */
-typedef int (*ftc_before_fn)(const void *ctx, uint32_t a, uint32_t b);
-
-static inline void ftc_sort_idx(uint32_t *idx, uint32_t *scratch, size_t m,
-                                ftc_before_fn before, const void *ctx)
-{
-    size_t width;
-    for (width = 1; width < m; width *= 2) {
-        size_t lo;
-        for (lo = 0; lo < m; lo += 2 * width) {
-            size_t mid = lo + width < m ? lo + width : m;
-            size_t hi = lo + 2 * width < m ? lo + 2 * width : m;
-            size_t a = lo, b = mid, o = lo;
-            while (a < mid && b < hi)
-                scratch[o++] = before(ctx, idx[b], idx[a]) ? idx[b++] : idx[a++];
-            while (a < mid)
-                scratch[o++] = idx[a++];
-            while (b < hi)
-                scratch[o++] = idx[b++];
-        }
-        memcpy(idx, scratch, m * sizeof *idx);
-    }
-}
-
 /* ---- shared between core files (never in the cdef) ---- */
 
 /* Do n packed datagrams of lens[i] bytes each fit in buf_len bytes?  (No
@@ -324,4 +299,3 @@ int ftc_filter_apply_checked(const ftc_insn_t *prog, size_t nprog, const uint8_t
                              size_t *kept);
 
 #endif /* FTC_INTERNAL_H */
-

@@ -341,48 +341,113 @@ int ftc_filter_select(const ftc_insn_t *prog, size_t nprog, const uint8_t *table
                       size_t tables_len, int rt, ftc_filter_state_t *st,
                       const uint8_t *recs, size_t n, uint8_t *sel);
 
-/* ---- agg.c (counting tables) ---- */
-/* An open-addressing hash table of 64-bit keys with flow/octet/packet
-   counters, caller-owned (slots zeroed before first use, cap a power of
-   two).  Keys are built from up to two record fields:
-   key = (field1 << 32) | field2 (field2 = -1: none).  A table takes at
-   most 3/4 cap entries; past that a call returns FTC_EFULL with *done =
-   records already counted: grow (ftc_agg_rehash into a bigger zeroed
-   table) and call again from there. */
+/* ---- ftc_table.h, table.c (THE hash table) ---- */
+/* The one open-addressing hash table of the core (aggregation, distinct
+   pairs, portrank, exporter sequences), caller-owned: `slot` holds `size`
+   bytes, at least cap * stride, zeroed before first use, 8-byte aligned.
+   A slot is [value: val_len bytes][tag: uint32][key: key_len bytes][zero
+   pad to a multiple of 8] (stride bytes); tag 0 marks a free slot.  The
+   value is the kind's slot struct up to its `tag` member.  cap is a power
+   of two in [FTC_TAB_MIN_CAP, FTC_TAB_MAX_CAP]; a table takes at most
+   3/4 cap keys.  A kernel that needs a key more in a table at that load
+   sets its `full`, changes nothing for the record (datagram) it could not
+   take and returns FTC_EFULL: grow every table marked full (ftc_tab_rehash
+   into a bigger zeroed table of the same kind and key length) and call
+   again (from *done where the kernel says so). */
+#define FTC_TAB_AGG       1   /* value ftc_agg_slot_t: counters per key */
+#define FTC_TAB_SET       2   /* no value: a set of keys */
+#define FTC_TAB_PR        3   /* value ftc_pr_slot_t (portrank) */
+#define FTC_TAB_SEQ       4   /* value ftc_seq_slot_t (sequence accounting) */
+#define FTC_TAB_MIN_CAP   4
+#define FTC_TAB_MAX_CAP   0x80000000
+#define FTC_KEY_MAX       64   /* key bytes */
+#define FTC_KEY_FIELDS    16   /* record fields in a key */
+
 typedef struct {
-    uint64_t key;
-    uint64_t flows;
-    uint64_t octets;
-    uint64_t packets;
-    uint64_t aux;        /* distinct-peer count (ftc_agg_distinct) */
-    uint32_t used;
-    uint32_t order;      /* insertion number (stable ties) */
+    uint8_t *slot;
+    uint64_t size;       /* bytes at slot */
+    uint32_t cap;        /* slots */
+    uint32_t used;       /* keys */
+    uint32_t kind;       /* FTC_TAB_* */
+    uint32_t key_len;    /* key bytes */
+    uint32_t val_len;    /* value bytes (the tag follows) */
+    uint32_t key_off;    /* val_len + 4 */
+    uint32_t stride;     /* bytes per slot */
+    uint32_t full;       /* set by a kernel that returned FTC_EFULL */
+} ftc_tab_t;
+
+/* Bytes per slot of a table of `kind` with key_len-byte keys; FTC_EINVAL
+   for a bad kind or key length. */
+int64_t ftc_tab_stride(int kind, uint32_t key_len);
+/* Describe in *t the table of `kind`, key_len-byte keys and cap slots over
+   mem[0..size) (zeroed by the caller).  FTC_EINVAL when anything does not
+   fit (cap not a power of two in range, size < cap * stride, alignment). */
+int ftc_tab_init(ftc_tab_t *t, int kind, uint32_t key_len, uint32_t cap, uint8_t *mem,
+                 size_t size);
+/* Move every key of `from` (with its value) into `to`, an empty table of
+   the same kind and key length with room for them all. */
+int ftc_tab_rehash(const ftc_tab_t *from, ftc_tab_t *to);
+/* Look key[0..len) (len = t->key_len) up: 1 and *index = its slot, 0 when
+   absent, FTC_EINVAL. */
+int ftc_tab_find(const ftc_tab_t *t, const uint8_t *key, size_t len, uint32_t *index);
+/* The indexes of the used slots from *pos on, in slot order, at most cap
+   into idx; *pos = where to go on (t->cap: done).  Returns the count. */
+int64_t ftc_tab_slots(const ftc_tab_t *t, uint32_t *pos, uint32_t *idx, size_t cap);
+
+/* ---- agg.c (the aggregation kernel) ---- */
+/* A key is a list of record fields, packed in order at fixed offsets,
+   each big-endian in its flow-tools width (so keys compare as numbers,
+   field by field).  ftc_key_spec() fills the spec from field ids. */
+typedef struct {
+    int32_t  field[16];    /* FTC_KEY_FIELDS: enum ftc_field */
+    uint16_t off[16];      /* byte offset of each field in the key */
+    uint16_t width[16];    /* its width in bytes */
+    uint32_t n;            /* fields */
+    uint32_t key_len;      /* bytes */
+} ftc_key_spec_t;
+
+int ftc_key_spec(ftc_key_spec_t *k, const int32_t *fields, size_t n);
+
+/* The counters of an aggregation slot (FTC_TAB_AGG); the key follows. */
+typedef struct {
+    uint64_t flows;      /* records */
+    uint64_t octets;     /* sum of dOctets */
+    uint64_t packets;    /* sum of dPkts */
+    uint64_t duration;   /* sum of Last - First, ms (FTC_AGG_TIMES) */
+    uint32_t first;      /* earliest start, unix seconds (FTC_AGG_TIMES) */
+    uint32_t last;       /* latest end, unix seconds (FTC_AGG_TIMES) */
+    uint32_t distinct;   /* distinct peer keys (with a pairs table) */
+    uint32_t tag;        /* the table's */
 } ftc_agg_slot_t;
 
-typedef struct {
-    ftc_agg_slot_t *slot;
-    uint32_t cap;
-    uint32_t used;
-} ftc_agg_table_t;
+#define FTC_AGG_TIMES    1   /* ftc_agg_add flag: duration, first, last too */
 
-/* Count records i (sel == NULL or sel[i] != 0) into t by (f1, f2). */
-int ftc_agg_add(ftc_agg_table_t *t, int rt, const uint8_t *recs, size_t n,
-                const uint8_t *sel, int f1, int f2, size_t *done);
-/* Distinct peers: for each selected record, insert (f1, f2) into `pairs`;
-   when the pair is new, add 1 to the aux counter of key f1 in `keys`
-   (also counting flows/octets/packets of key f1 there). */
-int ftc_agg_distinct(ftc_agg_table_t *pairs, ftc_agg_table_t *keys, int rt,
-                     const uint8_t *recs, size_t n, const uint8_t *sel,
-                     int f1, int f2, size_t *done);
-/* Move every entry of `from` into the (bigger, zeroed) table `to`. */
-int ftc_agg_rehash(const ftc_agg_table_t *from, ftc_agg_table_t *to);
-/* Look a key up: slot index or -1. */
-int64_t ftc_agg_find(const ftc_agg_table_t *t, uint64_t key);
-/* The used slots' indexes sorted by metric (0 flows, 1 octets, 2 packets,
-   3 aux) descending, ties by key ascending; at most `max` into idx;
-   returns the count written.  `min_value` drops smaller entries. */
-int64_t ftc_agg_rank(const ftc_agg_table_t *t, int metric, uint64_t min_value,
-                     uint32_t *idx, size_t max, uint32_t *scratch);
+/* Count records i in [*done, n) of type rt (recs holds size bytes, sel
+   NULL or n bytes: sel[i] != 0 counts) into t (FTC_TAB_AGG, key_len =
+   key->key_len) by key.  With pairs (FTC_TAB_SET, key_len = key->key_len
+   + peer->key_len), the key and peer fields of each record are inserted
+   there too, and a new pair adds 1 to the key's distinct count.  FTC_OK
+   (*done = n), FTC_EFULL (*done = records counted; grow the tables marked
+   full), FTC_EFIELD (the record type lacks a field), FTC_EINVAL. */
+int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
+                const ftc_key_spec_t *peer, unsigned flags, int rt, const uint8_t *recs,
+                size_t n, size_t size, const uint8_t *sel, size_t *done);
+
+#define FTC_AGG_BY_FLOWS     0
+#define FTC_AGG_BY_OCTETS    1
+#define FTC_AGG_BY_PACKETS   2
+#define FTC_AGG_BY_DISTINCT  3
+#define FTC_AGG_BY_DURATION  4
+#define FTC_AGG_BY_FIRST     5
+#define FTC_AGG_BY_LAST      6
+#define FTC_AGG_BY_KEY       7   /* key ascending */
+
+/* The used slots' indexes best first: counter `by` descending, ties by key
+   ascending (FTC_AGG_BY_KEY: key ascending); slots whose counter is below
+   min_value left out; at most max into idx.  idx and scratch hold n_idx
+   >= t->used entries each.  Returns the count written. */
+int64_t ftc_agg_rank(const ftc_tab_t *t, int by, uint64_t min_value, size_t max,
+                     uint32_t *idx, uint32_t *scratch, size_t n_idx);
 
 /* ---- icmp.c (flow-icmpdecode) ---- */
 /* ICMP flows keep type and code in dstport: type = dstport >> 8, code =
@@ -492,43 +557,35 @@ int ftc_zone_format(const ftc_zone_alert_t *a, size_t na, unsigned opts,
 #define FTC_TCP_SYN       0x02   /* SYN only: a probe with no answer */
 #define FTC_TCP_RST_ACK   0x14   /* RST|ACK only: a closed port's reply */
 
-/* Per-(host, port) counters, caller-owned open addressing table (slots
-   zeroed before first use, cap a power of two, at most 3/4 full).
-   key = host << 32 | port; flows == 0 marks a free slot. */
+/* Per-(host, port) counters in a table of kind FTC_TAB_PR (ftc_table.h):
+   key = host field then port field, big-endian in their widths. */
 typedef struct {
-    uint64_t key;
     uint64_t flows;      /* flows of this host on this port */
     uint64_t hits;       /* of those, flows matching the rule */
+    uint32_t tag;        /* the table's */
 } ftc_pr_slot_t;
 
-typedef struct {
-    ftc_pr_slot_t *slot;
-    uint32_t cap;
-    uint32_t used;
-} ftc_pr_table_t;
-
-/* One pass over recs[0..n) of type rt: host = field host_f, port = field
-   port_f; a record matching (value, mask) adds 1 to flows and hits of its
-   (host, port); with all != 0 every other record adds 1 to flows too.
-   FTC_EFULL: *done records were counted; grow (ftc_pr_rehash) and call
-   again.  FTC_EFIELD: the record type lacks a field. */
-int ftc_pr_add(ftc_pr_table_t *t, int rt, const uint8_t *recs, size_t n,
+/* One pass over records [*done, n) of type rt (recs holds size bytes):
+   host = field host_f, port = field port_f; a record matching (value,
+   mask) adds 1 to flows and hits of its (host, port); with all != 0 every
+   other record adds 1 to flows too.  t: FTC_TAB_PR, key_len = the two
+   widths.  FTC_EFULL: *done records were counted; grow t and call again.
+   FTC_EFIELD: the record type lacks a field. */
+int ftc_pr_add(ftc_tab_t *t, int rt, const uint8_t *recs, size_t n, size_t size,
                int host_f, int port_f, unsigned value, unsigned mask, int all,
                size_t *done);
-/* Move every entry of `from` into the bigger, zeroed table `to`. */
-int ftc_pr_rehash(const ftc_pr_table_t *from, ftc_pr_table_t *to);
 
 /* The report, in three calls.  (1) ftc_pr_hosts: per host, the sums of
    flows and matching flows of its pairs with a matching flow (of all its
-   pairs when threshold is 0) into `hosts`, a zeroed table of the same kind
-   with key = host address.  FTC_EFULL: give a bigger zeroed table and
-   call again. */
-int ftc_pr_hosts(const ftc_pr_table_t *t, uint64_t threshold, ftc_pr_table_t *hosts);
+   pairs when threshold is 0) into `hosts`, an EMPTY FTC_TAB_PR table whose
+   key is the host part of t's key (key_len = the host field's width).
+   FTC_EFULL: give a bigger empty table and call again. */
+int ftc_pr_hosts(const ftc_tab_t *t, uint64_t threshold, ftc_tab_t *hosts);
 /* (2) The slot indexes of the hosts with hits >= threshold into idx, by
-   hits descending, then address ascending (idx and scratch: hosts->used
-   entries each).  Returns their number. */
-int64_t ftc_pr_rank_hosts(const ftc_pr_table_t *hosts, uint64_t threshold, uint32_t *idx,
-                          uint32_t *scratch);
+   hits descending, then address ascending (idx and scratch: n_idx >=
+   hosts->used entries each).  Returns their number. */
+int64_t ftc_pr_rank_hosts(const ftc_tab_t *hosts, uint64_t threshold, uint32_t *idx,
+                          uint32_t *scratch, size_t n_idx);
 
 /* One report row: a reported host and one of its ports. */
 typedef struct {
@@ -542,12 +599,14 @@ typedef struct {
 
 /* (3) The ports of the reported hosts, idx[0..nh) from ftc_pr_rank_hosts:
    rows by host rank, then flows descending, then port ascending, at most
-   max_ports per host (0: all).  rank_of: hosts->cap entries of scratch;
-   rows and tmp hold cap rows each.  *nrows = rows written.  FTC_EFULL:
-   those hosts have *nrows (host, port) pairs, more than cap. */
-int ftc_pr_ports(const ftc_pr_table_t *t, const ftc_pr_table_t *hosts, const uint32_t *idx,
-                 size_t nh, size_t max_ports, uint32_t *rank_of, ftc_pr_row_t *rows,
-                 ftc_pr_row_t *tmp, size_t cap, size_t *nrows);
+   max_ports per host (0: all).  rank_of: n_rank_of >= hosts->cap entries
+   of scratch; rows and tmp hold cap rows each, order and scratch cap
+   indexes each.  *nrows = rows written.  FTC_EFULL: those hosts have
+   *nrows (host, port) pairs, more than cap. */
+int ftc_pr_ports(const ftc_tab_t *t, const ftc_tab_t *hosts, const uint32_t *idx,
+                 size_t nh, size_t max_ports, uint32_t *rank_of, size_t n_rank_of,
+                 ftc_pr_row_t *rows, ftc_pr_row_t *tmp, uint32_t *order,
+                 uint32_t *scratch, size_t cap, size_t *nrows);
 
 /* ---- net.c (UDP receive) ---- */
 /* The one part of the core that does I/O (see net.c): batches of UDP
@@ -643,37 +702,34 @@ int ftc_pdu_decode(const uint8_t *buf, size_t len, uint32_t exaddr, uint16_t as_
                    int rt, uint8_t *out, size_t out_size, size_t *produced,
                    ftc_pdu_hdr_t *h, int *reason);
 
-/* Sequence accounting (formats.md 6.6): a caller-owned open-addressing
-   table, one "exporter" slot per (source IP, local IP, version) holding
-   the per-exporter counters, and one "engine" slot per (exporter key,
-   engine_id*256 + engine_type) holding the expected flow_sequence.
-   slot[] is zeroed before first use; cap is a power of two; the table
-   takes at most 3/4 cap slots, then calls return FTC_EFULL: allocate a
-   bigger zeroed table, ftc_seq_rehash() into it, retry. */
+/* Sequence accounting (formats.md 6.6): a table of kind FTC_TAB_SEQ
+   (ftc_table.h, key_len FTC_SEQ_KEY_LEN), one "exporter" slot per (source
+   IP, local IP, version) holding the per-exporter counters, and one
+   "engine" slot per (exporter key, engine_id*256 + engine_type) holding
+   the expected flow_sequence.  Full: the calls return FTC_EFULL with the
+   table marked full and untouched; grow it (ftc_tab_rehash) and retry. */
 #define FTC_SEQ_FREE      0
 #define FTC_SEQ_EXPORTER  1
 #define FTC_SEQ_ENGINE    2
+#define FTC_SEQ_KEY_LEN   16
 typedef struct {
-    uint32_t exporter_ip;
-    uint32_t local_ip;
-    uint16_t version;
-    uint16_t kind;         /* FTC_SEQ_FREE / _EXPORTER / _ENGINE */
-    uint16_t engine;       /* engine slots: engine_id * 256 + engine_type */
-    uint16_t reserved;
-    uint32_t expected;     /* engine slots: next flow_sequence expected */
-    uint32_t reserved2;
     uint64_t pkts;         /* exporter slots: accepted datagrams */
     uint64_t flows;        /* exporter slots: records in them */
     uint64_t lost;         /* exporter slots: flows lost (gaps < 1000) */
     uint64_t resets;       /* exporter slots: sequencer resets */
     uint64_t filtered;     /* exporter slots: for the caller (filter drops) */
+    uint32_t expected;     /* engine slots: next flow_sequence expected */
+    uint32_t tag;          /* the table's (0: free) */
+    /* the key (FTC_SEQ_KEY_LEN bytes) */
+    uint32_t exporter_ip;
+    uint32_t local_ip;
+    uint16_t version;
+    uint16_t kind;         /* FTC_SEQ_EXPORTER / _ENGINE */
+    uint16_t engine;       /* engine slots: engine_id * 256 + engine_type */
+    uint16_t reserved;
 } ftc_seq_slot_t;
 
-typedef struct {
-    ftc_seq_slot_t *slot;
-    uint32_t cap;
-    uint32_t used;
-} ftc_seq_table_t;
+typedef ftc_tab_t ftc_seq_table_t;
 
 /* ftc_seq_check() result bits (>= 0); LOST and RESET exclude each other */
 #define FTC_SEQ_NEW    1   /* first datagram of this exporter key */
@@ -686,8 +742,10 @@ typedef struct {
    Returns the FTC_SEQ_* bits, FTC_EFULL (table untouched) or FTC_EINVAL. */
 int ftc_seq_check(ftc_seq_table_t *t, uint32_t exporter_ip, uint32_t local_ip,
                   const ftc_pdu_hdr_t *h, uint32_t *expected, uint32_t *lost);
-/* Copy every slot of `from` into the zeroed, larger table `to`. */
-int ftc_seq_rehash(const ftc_seq_table_t *from, ftc_seq_table_t *to);
+/* Look the exporter key (exporter_ip, local_ip, version) up: 1 and *index
+   = its slot, 0 when absent, FTC_EINVAL. */
+int ftc_seq_find(const ftc_seq_table_t *t, uint32_t exporter_ip, uint32_t local_ip,
+                 uint16_t version, uint32_t *index);
 
 /* Receive batch: n datagrams packed back to back in buf[0..buf_len)
    (lens[i] bytes each, FTC_EINVAL before any work when they add up to more

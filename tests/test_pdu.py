@@ -584,8 +584,7 @@ def test_sequence_engine_index_is_id_times_256_plus_type():
     t.check(A, 0, pdu.verify(_seq_dg(0, 1, et=1, ei=2)))
     assert t.check(A, 0, pdu.verify(_seq_dg(0, 1, et=2, ei=1)))[0] == 0    # new engine
     assert t.check(A, 0, pdu.verify(_seq_dg(1, 1, et=1, ei=2)))[0] == 0
-    slots = [t._slots[i] for i in range(t.capacity)]
-    engines = sorted(s.engine for s in slots if s.kind == lib.FTC_SEQ_ENGINE)
+    engines = sorted(s.engine for s in t.slots() if s.kind == lib.FTC_SEQ_ENGINE)
     assert engines == [1 * 256 + 2, 2 * 256 + 1]
 
 
@@ -600,27 +599,38 @@ def test_sequence_table_grows_and_keeps_state():
 
 
 def test_seq_c_statuses():
-    slots = ffi.new("ftc_seq_slot_t[]", 4)
-    t = ffi.new("ftc_seq_table_t *", {"slot": slots, "cap": 4, "used": 0})
+    from pyflowtools.core import table
+    tb = table.Table(table.SEQ, lib.FTC_SEQ_KEY_LEN, 4)
+    t = tb.t
+    assert tb.stride == ffi.sizeof("ftc_seq_slot_t") == 64
     h = ffi.new("ftc_pdu_hdr_t *", {"version": 5, "count": 1})
     assert lib.ftc_seq_check(t, 1, 0, h, ffi.NULL, ffi.NULL) == lib.FTC_SEQ_NEW
-    assert t.used == 2
+    assert t.used == 2 and not t.full
     # 3/4 of 4 slots: one more exporter needs two slots -> full, untouched
     assert lib.ftc_seq_check(t, 2, 0, h, ffi.NULL, ffi.NULL) == lib.FTC_EFULL
-    assert t.used == 2
-    t0 = ffi.new("ftc_seq_table_t *", {"slot": ffi.NULL, "cap": 0, "used": 0})
-    assert lib.ftc_seq_check(t0, 1, 0, h, ffi.NULL, ffi.NULL) == lib.FTC_EFULL
-    bad = ffi.new("ftc_seq_table_t *", {"slot": slots, "cap": 3, "used": 0})
-    assert lib.ftc_seq_check(bad, 1, 0, h, ffi.NULL, ffi.NULL) == lib.FTC_EINVAL
+    assert t.used == 2 and t.full
+    idx = ffi.new("uint32_t *")
+    assert lib.ftc_seq_find(t, 1, 0, 5, idx) == 1
+    assert tb.slot(idx[0], "ftc_seq_slot_t").pkts == 1
+    assert lib.ftc_seq_find(t, 2, 0, 5, idx) == 0
+    assert lib.ftc_seq_find(t, 1, 0, 5, ffi.NULL) == lib.FTC_EINVAL
+    t.cap = 3                                  # not a power of two
+    assert lib.ftc_seq_check(t, 1, 0, h, ffi.NULL, ffi.NULL) == lib.FTC_EINVAL
+    t.cap = 4
+    t.kind = table.AGG                         # a table of another kind
+    assert lib.ftc_seq_check(t, 1, 0, h, ffi.NULL, ffi.NULL) == lib.FTC_EINVAL
+    t.kind = table.SEQ
     assert lib.ftc_seq_check(t, 1, 0, ffi.NULL, ffi.NULL, ffi.NULL) == lib.FTC_EINVAL
-    # rehash into a table too small, then into a good one
-    small = ffi.new("ftc_seq_table_t *", {"slot": ffi.new("ftc_seq_slot_t[]", 2),
-                                          "cap": 2, "used": 0})
-    assert lib.ftc_seq_rehash(t, small) == lib.FTC_EFULL
-    big_slots = ffi.new("ftc_seq_slot_t[]", 16)
-    big = ffi.new("ftc_seq_table_t *", {"slot": big_slots, "cap": 16, "used": 0})
-    assert lib.ftc_seq_rehash(t, big) == lib.FTC_OK and big.used == 2
-    assert lib.ftc_seq_rehash(t, big) == lib.FTC_EINVAL      # target not empty
+    # the one rehash: into a table too small, a non-empty one, then a good one
+    small = table.Table(table.SEQ, lib.FTC_SEQ_KEY_LEN, 4)
+    small.t.used = 3
+    assert lib.ftc_tab_rehash(t, small.t) == lib.FTC_EINVAL
+    tb.grow()
+    assert tb.cap == 16 and len(tb) == 2 and not tb.t.full
+    assert lib.ftc_tab_rehash(t, tb.t) == lib.FTC_EINVAL      # target not empty
+    h.flow_sequence = 1                        # the next one expected: state kept
+    assert lib.ftc_seq_check(tb.t, 1, 0, h, ffi.NULL, ffi.NULL) == 0
+    assert lib.ftc_seq_check(tb.t, 2, 0, h, ffi.NULL, ffi.NULL) == lib.FTC_SEQ_NEW
 
 
 # ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import oracle
 import strategies as fst
 from pyflowtools.report import portrank, synonly
 from pyflowtools.io import stream
+from pyflowtools.core import table
 from pyflowtools.core.native import ffi, lib
 from pyflowtools.core.errors import FlowToolsError, UsageError
 
@@ -154,96 +155,124 @@ def test_ingress_counts_rst_ack_per_destination_by_source_port():
 def test_table_grows_from_the_smallest_size():
     recs = [rec(prot=TCP, tcp_flags=0x02, srcaddr=i % 50, dstport=i) for i in range(3000)]
     r = ranking(recs, cap=4)
-    assert len(r.table) == 3000 and r.table.t.cap >= 4000
+    assert len(r.table) == 3000 and r.table.table.cap >= 4000
     rep = r.report(threshold=60, max_ports=0)
     assert [h.address for h in rep.hosts] == list(range(50))
     assert all(h.count == 60 and len(h.ports) == 60 for h in rep.hosts)
 
 
-_KEEP = []
+def _table(cap, key_len=6):
+    """A (host, port) table of the one kind (core/table.py): its .t is the
+    ftc_tab_t the C calls take."""
+    return table.Table(table.PR, key_len, cap)
 
 
-def _table(cap):
-    """(slots, table); the slots stay alive for the whole test run (the
-    table struct only points at them)."""
-    slots = ffi.new("ftc_pr_slot_t[]", cap)
-    _KEEP.append(slots)
-    return slots, ffi.new("ftc_pr_table_t *", {"slot": slots, "cap": cap, "used": 0})
+def _slot(tb, i):
+    return tb.slot(i, "ftc_pr_slot_t")
+
+
+def test_pair_slots_are_small():
+    # 16 bytes of counters, the tag, a 4-byte host and a 2-byte port
+    assert _table(4).stride == 32
+    assert ffi.sizeof("ftc_pr_row_t") == 32
 
 
 def test_add_says_full_with_done_and_resumes():
     rt, (b,) = batches([rec(prot=TCP, tcp_flags=2, srcaddr=i) for i in range(5)])
-    slots, t = _table(4)                       # holds 3 entries (3/4 of 4)
+    tb = _table(4)                             # holds 3 entries (3/4 of 4)
+    t, size = tb.t, len(b.buf)
     done = ffi.new("size_t *")
     f_src, f_dport = lib.FTC_F_SRCADDR, lib.FTC_F_DSTPORT
-    st_ = lib.ftc_pr_add(t, rt, b.ptr, b.n, f_src, f_dport, 2, 0xFF, 1, done)
-    assert st_ == lib.FTC_EFULL and done[0] == 3 and t.used == 3
-    slots2, t2 = _table(8)
-    assert lib.ftc_pr_rehash(t, t2) == lib.FTC_OK and t2.used == 3
-    assert lib.ftc_pr_add(t2, rt, b.ptr, b.n, f_src, f_dport, 2, 0xFF, 1, done) == lib.FTC_OK
-    assert done[0] == 5 and t2.used == 5
-    assert sum(t2.slot[i].flows for i in range(8)) == 5
+    st_ = lib.ftc_pr_add(t, rt, b.ptr, b.n, size, f_src, f_dport, 2, 0xFF, 1, done)
+    assert st_ == lib.FTC_EFULL and done[0] == 3 and t.used == 3 and t.full
+    tb.grow()
+    assert tb.cap == 16 and len(tb) == 3 and not tb.t.full
+    assert lib.ftc_pr_add(tb.t, rt, b.ptr, b.n, size, f_src, f_dport, 2, 0xFF, 1, done) \
+        == lib.FTC_OK
+    assert done[0] == 5 and len(tb) == 5
+    assert sum(_slot(tb, i).flows for i in tb.indexes()) == 5
 
 
 def test_c_entry_points_refuse_bad_arguments():
     rt, (b,) = batches([rec()])
-    slots, t = _table(4)
+    tb = _table(4)
+    t, size = tb.t, len(b.buf)
     done = ffi.new("size_t *")
-    F = lib.FTC_F_SRCADDR
-    assert lib.ftc_pr_add(ffi.NULL, rt, b.ptr, 1, F, F, 2, 255, 1, done) == lib.FTC_EINVAL
-    assert lib.ftc_pr_add(t, 99, b.ptr, 1, F, F, 2, 255, 1, done) == lib.FTC_EINVAL
-    assert lib.ftc_pr_add(t, rt, b.ptr, 1, -1, F, 2, 255, 1, done) == lib.FTC_EINVAL
-    done[0] = 2
-    assert lib.ftc_pr_add(t, rt, b.ptr, 1, F, F, 2, 255, 1, done) == lib.FTC_EINVAL
+    F, P = lib.FTC_F_SRCADDR, lib.FTC_F_DSTPORT
+    assert lib.ftc_pr_add(t, rt, b.ptr, 1, size, F, P, 2, 255, 1, done) == lib.FTC_OK
     done[0] = 0
-    assert lib.ftc_pr_add(t, rt, ffi.NULL, 0, F, F, 2, 255, 1, done) == lib.FTC_OK
-    _, t3 = _table(3)                          # not a power of two
-    assert lib.ftc_pr_add(t3, rt, b.ptr, 1, F, F, 2, 255, 1, done) == lib.FTC_EINVAL
+    assert lib.ftc_pr_add(ffi.NULL, rt, b.ptr, 1, size, F, P, 2, 255, 1, done) == lib.FTC_EINVAL
+    assert lib.ftc_pr_add(t, 99, b.ptr, 1, size, F, P, 2, 255, 1, done) == lib.FTC_EINVAL
+    assert lib.ftc_pr_add(t, rt, b.ptr, 1, size, -1, P, 2, 255, 1, done) == lib.FTC_EINVAL
+    # the key widths must be the table's: srcaddr, srcaddr is 8 bytes, not 6
+    assert lib.ftc_pr_add(t, rt, b.ptr, 1, size, F, F, 2, 255, 1, done) == lib.FTC_EINVAL
+    # the records must fit the buffer
+    assert lib.ftc_pr_add(t, rt, b.ptr, 1, size - 1, F, P, 2, 255, 1, done) == lib.FTC_EINVAL
+    done[0] = 2
+    assert lib.ftc_pr_add(t, rt, b.ptr, 1, size, F, P, 2, 255, 1, done) == lib.FTC_EINVAL
+    done[0] = 0
+    assert lib.ftc_pr_add(t, rt, ffi.NULL, 0, 0, F, P, 2, 255, 1, done) == lib.FTC_OK
+    t.cap = 3                                  # not a power of two
+    assert lib.ftc_pr_add(t, rt, b.ptr, 1, size, F, P, 2, 255, 1, done) == lib.FTC_EINVAL
+    t.cap = 4
+    t.kind = table.AGG                         # a table of another kind
+    assert lib.ftc_pr_add(t, rt, b.ptr, 1, size, F, P, 2, 255, 1, done) == lib.FTC_EINVAL
+    t.kind = table.PR
     rt8, _ = batches([], "8.1")
-    assert lib.ftc_pr_add(t, rt8, ffi.NULL, 0, F, F, 2, 255, 1, done) == lib.FTC_EFIELD
-    _, small = _table(4)
-    small.used = 1                              # rehash needs an empty target
-    assert lib.ftc_pr_rehash(t, small) == lib.FTC_EINVAL
+    assert lib.ftc_pr_add(t, rt8, ffi.NULL, 0, 0, F, P, 2, 255, 1, done) == lib.FTC_EFIELD
+    small = _table(4, 4)
+    small.t.used = 1                            # rehash needs an empty target
+    assert lib.ftc_tab_rehash(t, small.t) == lib.FTC_EINVAL
     n = ffi.new("size_t *")
-    assert lib.ftc_pr_hosts(t, 1, small) == lib.FTC_EINVAL          # hosts not empty
+    assert lib.ftc_pr_hosts(t, 1, small.t) == lib.FTC_EINVAL        # hosts not empty
     assert lib.ftc_pr_hosts(t, 1, ffi.NULL) == lib.FTC_EINVAL
-    assert lib.ftc_pr_rank_hosts(small, 1, ffi.NULL, ffi.NULL) == lib.FTC_EINVAL
-    assert lib.ftc_pr_ports(t, t, ffi.NULL, 1, 0, ffi.NULL, ffi.NULL, ffi.NULL, 0, n) \
-        == lib.FTC_EINVAL
-    assert lib.ftc_pr_ports(t, t, ffi.NULL, 0, 0, ffi.NULL, ffi.NULL, ffi.NULL, 0, n) \
-        == lib.FTC_OK and n[0] == 0
+    assert lib.ftc_pr_hosts(t, 1, _table(4, 6).t) == lib.FTC_EINVAL  # not a host key
+    assert lib.ftc_pr_rank_hosts(small.t, 1, ffi.NULL, ffi.NULL, 0) == lib.FTC_EINVAL
+    hosts = _table(4, 4)
+    assert lib.ftc_pr_ports(t, hosts.t, ffi.NULL, 1, 0, ffi.NULL, 0, ffi.NULL, ffi.NULL,
+                            ffi.NULL, ffi.NULL, 0, n) == lib.FTC_EINVAL
+    assert lib.ftc_pr_ports(t, hosts.t, ffi.NULL, 0, 0, ffi.NULL, 0, ffi.NULL, ffi.NULL,
+                            ffi.NULL, ffi.NULL, 0, n) == lib.FTC_OK and n[0] == 0
 
 
 def test_report_calls_say_full_and_resume():
     recs = [rec(prot=TCP, tcp_flags=2 if p % 2 else 0x12, srcaddr=p % 4, dstport=p)
             for p in range(12)]
     r = ranking(recs)
-    t = r.table.t
-    _, hosts = _table(4)                       # 4 hosts, room for 3
-    assert lib.ftc_pr_hosts(t, 0, hosts) == lib.FTC_EFULL
-    _, hosts = _table(4)                       # the 2 with SYN-only flows fit
-    assert lib.ftc_pr_hosts(t, 1, hosts) == lib.FTC_OK
-    _, hosts = _table(8)
-    assert lib.ftc_pr_hosts(t, 1, hosts) == lib.FTC_OK and hosts.used == 2   # hosts 1 and 3
-    _, all_hosts = _table(8)
-    assert lib.ftc_pr_hosts(t, 0, all_hosts) == lib.FTC_OK and all_hosts.used == 4
+    t = r.table.table.t
+    hosts = _table(4, 4)                       # 4 hosts, room for 3
+    assert lib.ftc_pr_hosts(t, 0, hosts.t) == lib.FTC_EFULL and hosts.t.full
+    hosts = _table(4, 4)                       # the 2 with SYN-only flows fit
+    assert lib.ftc_pr_hosts(t, 1, hosts.t) == lib.FTC_OK
+    hosts = _table(8, 4)
+    assert lib.ftc_pr_hosts(t, 1, hosts.t) == lib.FTC_OK and len(hosts) == 2   # hosts 1, 3
+    all_hosts = _table(8, 4)
+    assert lib.ftc_pr_hosts(t, 0, all_hosts.t) == lib.FTC_OK and len(all_hosts) == 4
     idx, scratch = ffi.new("uint32_t[]", 2), ffi.new("uint32_t[]", 2)
-    assert lib.ftc_pr_rank_hosts(hosts, 1, idx, scratch) == 2
-    assert [hosts.slot[idx[i]].key for i in range(2)] == [1, 3]          # tie: address
-    assert [hosts.slot[idx[i]].hits for i in range(2)] == [3, 3]
-    assert [hosts.slot[idx[i]].flows for i in range(2)] == [3, 3]
-    assert lib.ftc_pr_rank_hosts(hosts, 4, idx, scratch) == 0
+    assert lib.ftc_pr_rank_hosts(hosts.t, 1, idx, scratch, 1) == lib.FTC_EINVAL   # room
+    assert lib.ftc_pr_rank_hosts(hosts.t, 1, idx, scratch, 2) == 2
+    assert [hosts.key(idx[i]) for i in range(2)] == [bytes([0, 0, 0, 1]), bytes([0, 0, 0, 3])]
+    assert [_slot(hosts, idx[i]).hits for i in range(2)] == [3, 3]      # tie: address
+    assert [_slot(hosts, idx[i]).flows for i in range(2)] == [3, 3]
+    assert lib.ftc_pr_rank_hosts(hosts.t, 4, idx, scratch, 2) == 0
+    assert lib.ftc_pr_rank_hosts(hosts.t, 1, idx, scratch, 2) == 2
     rank_of = ffi.new("uint32_t[]", 8)
     rows, tmp = ffi.new("ftc_pr_row_t[]", 6), ffi.new("ftc_pr_row_t[]", 6)
+    order, oscr = ffi.new("uint32_t[]", 6), ffi.new("uint32_t[]", 6)
     n = ffi.new("size_t *")
-    assert lib.ftc_pr_ports(t, hosts, idx, 2, 0, rank_of, rows, tmp, 5, n) == lib.FTC_EFULL
+    assert lib.ftc_pr_ports(t, hosts.t, idx, 2, 0, rank_of, 7, rows, tmp, order, oscr, 6, n) \
+        == lib.FTC_EINVAL                      # rank_of smaller than the host table
+    assert lib.ftc_pr_ports(t, hosts.t, idx, 2, 0, rank_of, 8, rows, tmp, order, oscr, 5, n) \
+        == lib.FTC_EFULL
     assert n[0] == 6
-    assert lib.ftc_pr_ports(t, hosts, idx, 2, 0, rank_of, rows, tmp, 6, n) == lib.FTC_OK
+    assert lib.ftc_pr_ports(t, hosts.t, idx, 2, 0, rank_of, 8, rows, tmp, order, oscr, 6, n) \
+        == lib.FTC_OK
     got = [(rows[i].host, rows[i].port, rows[i].host_rank, rows[i].port_rank, rows[i].host_hits)
            for i in range(n[0])]
     assert got == [(1, 1, 1, 1, 3), (1, 5, 1, 2, 3), (1, 9, 1, 3, 3),
                    (3, 3, 2, 1, 3), (3, 7, 2, 2, 3), (3, 11, 2, 3, 3)]
-    assert lib.ftc_pr_ports(t, hosts, idx, 1, 2, rank_of, rows, tmp, 6, n) == lib.FTC_OK
+    assert lib.ftc_pr_ports(t, hosts.t, idx, 1, 2, rank_of, 8, rows, tmp, order, oscr, 6, n) \
+        == lib.FTC_OK
     assert [(rows[i].host, rows[i].port) for i in range(n[0])] == [(1, 1), (1, 5)]
 
 

@@ -130,9 +130,8 @@ static void batch(const uint8_t *const *start, const uint32_t *lens, size_t n,
     total = off;
     off = 0;
     memset(slots, 0, sizeof slots);
-    seq.slot = slots;
-    seq.cap = 16;
-    seq.used = 0;
+    CHECK(ftc_tab_init(&seq, FTC_TAB_SEQ, FTC_SEQ_KEY_LEN, 16, (uint8_t *)slots,
+                       sizeof slots) == FTC_OK);
     while (done < n) {
         r = ftc_pdu_rx_batch(packed + off, total - off, lens + done, n - done, srcs + done,
                              dsts + done, remote, as_sub, &rt, &seq, batch_out, sizeof batch_out,
@@ -147,8 +146,10 @@ static void batch(const uint8_t *const *start, const uint32_t *lens, size_t n,
         if (r == FTC_EFULL) {
             CHECK(st.full >= FTC_PDU_FULL_OUT && st.full <= FTC_PDU_FULL_EVENTS);
             if (st.full == FTC_PDU_FULL_TABLE) {   /* start a fresh table */
+                CHECK(seq.full == 1);   /* the table says it needs to grow */
                 memset(slots, 0, sizeof slots);
                 seq.used = 0;
+                seq.full = 0;
             }
             CHECK(st.pdus > 0 || st.full == FTC_PDU_FULL_TABLE);
         }

@@ -19,6 +19,7 @@ import collections
 from pyflowtools.core import native as _native
 from pyflowtools.core.native import ffi, lib
 from pyflowtools.core.errors import FormatError, InternalError
+from pyflowtools.core.seq import SequenceTable
 
 __all__ = [
     "DatagramError", "PduHeader", "Decoded", "Event", "RxResult", "ExporterStats",
@@ -163,61 +164,23 @@ def decode(data, rectype=None, exaddr=0, as_sub=0):
 # ---------------------------------------------------------------------------
 # sequence accounting
 
-class SequenceTracker:
-    """Owns the C sequence table (formats.md 6.6) and grows it when full.
+class SequenceTracker(SequenceTable):
+    """The C sequence table (formats.md 6.6, core/seq.py) of a collector;
+    grows by the one policy when full.
 
     One tracker lives as long as the collector: expected sequence numbers
     and per-exporter counters survive file rotations."""
 
-    def __init__(self, capacity=64):
-        cap = 4
-        while cap < capacity:
-            cap *= 2
-        self._alloc(cap)
-
-    def _alloc(self, cap):
-        self._slots = ffi.new("ftc_seq_slot_t[]", cap)
-        t = ffi.new("ftc_seq_table_t *")
-        t.slot = self._slots
-        t.cap = cap
-        t.used = 0
-        self.table = t
-
-    @property
-    def capacity(self):
-        return self.table.cap
-
-    def __len__(self):
-        return self.table.used
-
-    def grow(self):
-        """Double the table (called when C returns FTC_EFULL)."""
-        old_slots, old = self._slots, self.table
-        self._alloc(old.cap * 2)
-        _native.check(lib.ftc_seq_rehash(old, self.table), "sequence table")
-        del old_slots
-
     def check(self, exporter_ip, local_ip, header):
         """Account one verified datagram (a PduHeader).  Returns
         (flags, expected, lost): flags has SEQ_NEW / SEQ_LOST / SEQ_RESET."""
-        h = _hdr_to_c(header)
-        exp, lost = ffi.new("uint32_t *"), ffi.new("uint32_t *")
-        while True:
-            r = lib.ftc_seq_check(self.table, exporter_ip, local_ip, h, exp, lost)
-            if r != lib.FTC_EFULL:
-                break
-            self.grow()
-        _native.check(r, "sequence check")
-        return r, exp[0], lost[0]
+        return SequenceTable.check(self, exporter_ip, local_ip, _hdr_to_c(header))
 
     def exporters(self):
         """ExporterStats of every exporter key (flow-capture's STAT lines)."""
-        out = []
-        for i in range(self.table.cap):
-            s = self._slots[i]
-            if s.kind == lib.FTC_SEQ_EXPORTER:
-                out.append(ExporterStats(s.exporter_ip, s.local_ip, s.version, s.pkts,
-                                         s.flows, s.lost, s.resets, s.filtered))
+        out = [ExporterStats(s.exporter_ip, s.local_ip, s.version, s.pkts, s.flows, s.lost,
+                             s.resets, s.filtered)
+               for s in self.slots() if s.kind == lib.FTC_SEQ_EXPORTER]
         out.sort()
         return out
 

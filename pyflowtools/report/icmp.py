@@ -8,7 +8,8 @@ each over whole batches in C:
   packet size (a filter program, filters/program.py + csrc/filter.c);
 - list them as text or TSV with the type and code names (csrc/icmp.c);
 - count, per destination host, the flows of type 3 with code 0, 1 or 3 it
-  received (agg.c tables), ranked by flows, ties by address.
+  received (the aggregation kernel, core/table.py), ranked by flows, ties
+  by address.
 
 The average size rule (-s BYTES) is exact: a flow matches when it has
 packets and octets == BYTES * packets.  A flow of 92 * p + 1 octets never
@@ -17,8 +18,9 @@ matches 92, a flow without packets never matches anything.
 import re
 
 from pyflowtools.core import icmp as _icmp
+from pyflowtools.core.table import Aggregation
 from pyflowtools.io import sink
-from pyflowtools.report import agg, text
+from pyflowtools.report import text
 from pyflowtools.filters import program
 from pyflowtools.util import ipv4
 
@@ -161,8 +163,8 @@ class Unreachable:
     def __init__(self, rectype):
         check_rectype(rectype)
         self.prog = compile_selection(rectype, [(UNREACHABLE, c) for c in UNREACH_CODES])
-        self.hosts = agg.Counter("dstaddr")
-        self.codes = agg.Counter("dstaddr", "dstport")
+        self.hosts = Aggregation(["dstaddr"])
+        self.codes = Aggregation(["dstaddr", "dstport"])
 
     def add(self, batch):
         """Count a batch (its records are compacted to the selected ones)."""
@@ -175,13 +177,13 @@ class Unreachable:
         """[(address, flows, net, host, port)]: flows descending, ties by
         address ascending, only flows >= threshold."""
         out = []
-        for key, flows, _, _, _ in self.hosts.table.ranked("flows", min_value=threshold):
-            addr = key >> 32
+        for r in self.hosts.ranked("flows", min_value=threshold):
+            addr = r.key[0]
             per = []
             for c in UNREACH_CODES:
-                s = self.codes.table.get((addr << 32) | (UNREACHABLE << 8) | c)
+                s = self.codes.find(addr, (UNREACHABLE << 8) | c)
                 per.append(0 if s is None else s.flows)
-            out.append((addr, flows) + tuple(per))
+            out.append((addr, r.flows) + tuple(per))
         return out
 
 

@@ -16,9 +16,7 @@ enough: a host's port counts exist before it is known to be a suspect.
 from collections import namedtuple
 
 from pyflowtools.report import symbols
-from pyflowtools.core.native import ffi, lib, check
-from pyflowtools.report.agg import field_id
-from pyflowtools.core.errors import FlowToolsError
+from pyflowtools.core.portrank import PairCounts
 from pyflowtools.report.synonly import RST_ACK, SYN_ONLY, check_fields
 from pyflowtools.util import ipv4
 
@@ -26,7 +24,6 @@ from pyflowtools.util import ipv4
 WORM_PORTS = symbols.path("worm-ports")
 
 DEFAULT_THRESHOLD = 50
-MAX_SLOTS = 1 << 31            # ftc_pr_table_t.cap is a uint32_t power of two
 DEFAULT_PORTS = 10
 
 Host = namedtuple("Host", "address count ports")     # ports: [(port, flows)]
@@ -46,35 +43,6 @@ def mode(ingress=False, matching_only=False):
     return Mode(SYN_ONLY, "srcaddr", "dstport", not matching_only, "syn_only", "dstport")
 
 
-class PairTable:
-    """The C table of per-(host, port) counters (ftc_pr_table_t); grows by
-    rehashing into a bigger zeroed table when the C call says FULL."""
-
-    def __init__(self, cap=1 << 12):
-        self._alloc(cap)
-
-    def _alloc(self, cap):
-        self._slots = ffi.new("ftc_pr_slot_t[]", cap)
-        self.t = ffi.new("ftc_pr_table_t *", {"slot": self._slots, "cap": cap, "used": 0})
-
-    def grow(self):
-        old_slots, old = self._slots, self.t
-        cap = old.cap
-        if cap >= MAX_SLOTS:
-            raise FlowToolsError("more than %d distinct (host, port) pairs" % (MAX_SLOTS * 3 // 4))
-        self._alloc(min(cap * (4 if cap < (1 << 20) else 2), MAX_SLOTS))
-        check(lib.ftc_pr_rehash(old, self.t))
-        del old_slots
-
-    def __len__(self):
-        return self.t.used
-
-    def pairs(self):
-        """{(host, port): (flows, hits)} -- tests and debugging only."""
-        return {(s.key >> 32, s.key & 0xFFFFFFFF): (s.flows, s.hits)
-                for s in (self._slots[i] for i in range(self.t.cap)) if s.flows}
-
-
 class Ranking:
     """Counts batches in one pass; `report()` ranks at the end."""
 
@@ -82,26 +50,13 @@ class Ranking:
         self.mode = mode_ or mode()
         check_fields(rectype, ("prot", "tcp_flags", self.mode.host, self.mode.port))
         self.rectype = rectype
-        self.table = PairTable(cap)
-        self._hf = field_id(self.mode.host)
-        self._pf = field_id(self.mode.port)
-        self._done = ffi.new("size_t *")
+        rule = self.mode.rule
+        self.table = PairCounts(rectype, self.mode.host, self.mode.port, rule.value, rule.mask,
+                                self.mode.all_ports, cap)
 
     def add(self, batch):
         """Count one batch (one C call, more only when the table grows)."""
-        if not batch.n:
-            return
-        batch.to_host()
-        rule = self.mode.rule
-        self._done[0] = 0
-        while True:
-            st = lib.ftc_pr_add(self.table.t, self.rectype, batch.ptr, batch.n,
-                                self._hf, self._pf, rule.value, rule.mask,
-                                1 if self.mode.all_ports else 0, self._done)
-            if st != lib.FTC_EFULL:
-                check(st)
-                return
-            self.table.grow()
+        self.table.add(batch)
 
     def report(self, threshold=DEFAULT_THRESHOLD, max_hosts=0, max_ports=DEFAULT_PORTS):
         """Report of the hosts with at least `threshold` matching flows
@@ -109,34 +64,9 @@ class Ranking:
         each with its ports (flows descending, port ascending; at most
         max_ports, 0 = all).  Three C calls; only the suspects' pairs are
         sorted."""
-        t = self.table.t
-        hosts = PairTable(1 << 8)
-        while True:
-            st = lib.ftc_pr_hosts(t, threshold, hosts.t)
-            if st != lib.FTC_EFULL:
-                check(st)
-                break
-            hosts = PairTable(min(hosts.t.cap * 4, MAX_SLOTS))
-        n = hosts.t.used
-        idx = ffi.new("uint32_t[]", n + 1)
-        suspects = check(lib.ftc_pr_rank_hosts(hosts.t, threshold, idx,
-                                               ffi.new("uint32_t[]", n + 1)))
-        nh = min(suspects, max_hosts) if max_hosts else suspects
-        rank_of = ffi.new("uint32_t[]", hosts.t.cap)
-        nrows = ffi.new("size_t *")
-        cap = nh * 16
-        while True:
-            rows = ffi.new("ftc_pr_row_t[]", cap + 1)
-            tmp = ffi.new("ftc_pr_row_t[]", cap + 1)
-            st = lib.ftc_pr_ports(t, hosts.t, idx, nh, max_ports, rank_of, rows, tmp,
-                                  cap + 1, nrows)
-            if st != lib.FTC_EFULL:
-                check(st)
-                break
-            cap = nrows[0]
+        rows, suspects = self.table.report(threshold, max_hosts, max_ports)
         out = []
-        for i in range(nrows[0]):
-            r = rows[i]
+        for r in rows:
             if r.port_rank == 1:
                 out.append(Host(r.host, r.host_hits, []))
             out[-1].ports.append((r.port, r.flows))

@@ -3,10 +3,10 @@ methods of the worm articles.
 
 Records (optionally only those whose destination port / protocol is in a
 flow-filter style list) are counted per source, destination or
-source/destination pair in the C tables of agg.c: flows, octets, packets,
-and for src/dst keys the number of distinct peers (destinations of a
-source, sources of a destination).  The C core ranks them (value
-descending, ties by the lower key); Python formats the N rows.
+source/destination pair by the C aggregation kernel (core/table.py):
+flows, octets, packets, and for src/dst keys the number of distinct peers
+(destinations of a source, sources of a destination).  The C core ranks
+them (value descending, ties by the lower key); Python formats the N rows.
 
 Baseline file (text, one entry per line, written atomically):
 
@@ -24,7 +24,7 @@ import os
 import tempfile
 import time
 
-from pyflowtools.report import agg
+from pyflowtools.core.table import Aggregation
 from pyflowtools.core.errors import FormatError, UsageError
 from pyflowtools.filters import lists, program
 from pyflowtools.report.text import args_text, report_information
@@ -40,8 +40,6 @@ BASELINE_MAGIC = "# flow-topn baseline:"
 # (first field, second field) of the counting key; peers = distinct second
 _FIELDS = {"src": ("srcaddr", "dstaddr"), "dst": ("dstaddr", "srcaddr"),
            "pair": ("srcaddr", "dstaddr")}
-_VALUE = {"flows": 1, "octets": 2, "packets": 3, "peers": 4}
-U32 = 0xFFFFFFFF
 
 
 def count_value(text):
@@ -81,11 +79,11 @@ class TopN:
             raise UsageError("-m peers counts the peers of one address: use -k src or -k dst")
         f1, f2 = _FIELDS[key]
         if metric == "peers":
-            self.counter = agg.DistinctCounter(f1, f2)
+            self.counter = Aggregation([f1], peer=[f2])
         elif key == "pair":
-            self.counter = agg.Counter(f1, f2)
+            self.counter = Aggregation([f1, f2])
         else:
-            self.counter = agg.Counter(f1)
+            self.counter = Aggregation([f1])
         self.select = select
         self._prog = None
         self._rectype = None
@@ -105,14 +103,13 @@ class TopN:
         """[(key, value, flows, octets, packets, peers)] best first, at most
         n (0: all), value >= threshold.  key is an address, or a (source,
         destination) tuple for pairs."""
-        ranked = self.counter.table.ranked(self.metric, limit=n if n > 0 else None,
-                                           min_value=threshold)
         out = []
-        for k, flows, octets, packets, aux in ranked:
-            key = (k >> 32, k & U32) if self.key == "pair" else k >> 32
-            value = (None, flows, octets, packets, aux)[_VALUE[self.metric]]
-            out.append((key, value, flows, octets, packets,
-                        aux if self.metric == "peers" else None))
+        for r in self.counter.ranked(self.metric, limit=n if n > 0 else None,
+                                     min_value=threshold):
+            key = r.key if self.key == "pair" else r.key[0]
+            value = r.distinct if self.metric == "peers" else getattr(r, self.metric)
+            out.append((key, value, r.flows, r.octets, r.packets,
+                        r.distinct if self.metric == "peers" else None))
         return out
 
 

@@ -1,0 +1,362 @@
+/* ftc_table.h -- THE open-addressing hash table and THE sort of the core.
+ *
+ * Every keyed table in csrc (aggregation, distinct pairs, portrank, the
+ * exporter sequence table) is an ftc_tab_t (ftcore.h): caller-owned,
+ * zeroed memory of cap slots of `stride` bytes,
+ *
+ *     [ value: val_len bytes | tag: uint32 | key: key_len bytes | 0 pad ]
+ *
+ * tag 0 marks a free slot; a used slot's tag is the key's hash with bit 31
+ * set, and its low bits place the slot (so a rehash never hashes again).
+ * Linear probing; at most 3/4 of the slots are used (FTC_EFULL before).
+ * Private static-inline helpers: never part of the cffi cdef.
+ *
+ * The one sort is ftc_sort_idx (a stable bottom-up merge sort of slot or
+ * row indexes) and, on top of it, ftc_rank_idx (keep, top-N select by a
+ * heap when N is small, then sort).
+ */
+#ifndef FTC_TABLE_H
+#define FTC_TABLE_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "ftcore.h"
+#include "ftc_internal.h"
+
+#define FTC_TAB_NONE 0xFFFFFFFFu   /* probe: neither the key nor a free slot */
+
+/* ---- the hash ---------------------------------------------------------- */
+
+static inline uint64_t ftc_mix64(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdull;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ull;
+    k ^= k >> 33;
+    return k;
+}
+
+/* 64-bit hash of key bytes p[0..n) */
+static inline uint64_t ftc_hash(const uint8_t *p, size_t n)
+{
+    uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ull, v = 0;
+    unsigned sh = 0;
+    while (n >= 8) {
+        memcpy(&v, p, 8);
+        h = ftc_mix64(h ^ v);
+        p += 8;
+        n -= 8;
+    }
+    v = 0;
+    if (n >= 4) {
+        uint32_t w;
+        memcpy(&w, p, 4);
+        v = w;
+        sh = 32;
+        p += 4;
+        n -= 4;
+    }
+    while (n--) {
+        v |= (uint64_t)*p++ << sh;
+        sh += 8;
+    }
+    return ftc_mix64(h ^ v);
+}
+
+/* the tag stored in a used slot: never 0, its low 31 bits are the hash's */
+static inline uint32_t ftc_tag(uint64_t h)
+{
+    return (uint32_t)h | 0x80000000u;
+}
+
+/* ---- layout and validation --------------------------------------------- */
+
+/* value bytes of each kind (before the tag); 0 for an unknown kind too */
+static inline uint32_t ftc_tab_val_len(int kind)
+{
+    switch (kind) {
+    case FTC_TAB_AGG: return (uint32_t)offsetof(ftc_agg_slot_t, tag);
+    case FTC_TAB_SET: return 0;
+    case FTC_TAB_PR:  return (uint32_t)offsetof(ftc_pr_slot_t, tag);
+    case FTC_TAB_SEQ: return (uint32_t)offsetof(ftc_seq_slot_t, tag);
+    default:          return 0;
+    }
+}
+
+static inline int ftc_tab_kind_ok(int kind)
+{
+    return kind >= FTC_TAB_AGG && kind <= FTC_TAB_SEQ;
+}
+
+static inline uint32_t ftc_tab_stride_of(uint32_t val_len, uint32_t key_len)
+{
+    return (val_len + 4u + key_len + 7u) & ~7u;
+}
+
+/* the most slots a table of cap slots takes (3/4) */
+static inline uint32_t ftc_tab_max_used(uint32_t cap)
+{
+    return cap - cap / 4u;
+}
+
+/* t is a consistent table of `kind` (0: any kind) */
+static inline int ftc_tab_ok(const ftc_tab_t *t, int kind)
+{
+    uint32_t vl;
+    if (!t || !t->slot || !ftc_tab_kind_ok((int)t->kind) || (kind && (int)t->kind != kind))
+        return 0;
+    vl = ftc_tab_val_len((int)t->kind);
+    if (t->cap < FTC_TAB_MIN_CAP || t->cap > FTC_TAB_MAX_CAP || (t->cap & (t->cap - 1)))
+        return 0;
+    if (t->key_len < 1 || t->key_len > FTC_KEY_MAX || t->val_len != vl
+        || t->key_off != vl + 4u || t->stride != ftc_tab_stride_of(vl, t->key_len))
+        return 0;
+    if (((uintptr_t)t->slot & 7u) != 0
+        || t->size / t->stride < (uint64_t)t->cap
+        || t->used > ftc_tab_max_used(t->cap))
+        return 0;
+    return 1;
+}
+
+static inline uint8_t *ftc_tab_at(const ftc_tab_t *t, uint32_t i)
+{
+    return t->slot + (size_t)i * t->stride;
+}
+
+static inline uint32_t ftc_tab_tag_at(const ftc_tab_t *t, uint32_t i)
+{
+    uint32_t v;
+    memcpy(&v, ftc_tab_at(t, i) + t->val_len, 4);
+    return v;
+}
+
+static inline int ftc_key_eq(const uint8_t *a, const uint8_t *b, uint32_t n)
+{
+    if (n == 4) {
+        uint32_t x, y;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        return x == y;
+    }
+    if (n == 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        return x == y;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
+/* ---- the probe loop ---------------------------------------------------- */
+
+/* Index of the slot holding key (tag from its hash), or of the free slot
+   where it would go; FTC_TAB_NONE when neither exists (a table that lies
+   about its use).  One loop for every lookup and insertion. */
+static inline uint32_t ftc_tab_probe(const ftc_tab_t *t, const uint8_t *key, uint32_t tag)
+{
+    uint32_t mask = t->cap - 1, i = tag & mask, n;
+    for (n = 0; n < t->cap; n++, i = (i + 1) & mask) {
+        const uint8_t *s = ftc_tab_at(t, i);
+        uint32_t st;
+        memcpy(&st, s + t->val_len, 4);
+        if (st == 0 || (st == tag && ftc_key_eq(s + t->key_off, key, t->key_len)))
+            return i;
+    }
+    return FTC_TAB_NONE;
+}
+
+/* Claim free slot i for key: tag and key written, counted as used.  The
+   caller checked the room (ftc_tab_room). */
+static inline uint8_t *ftc_tab_claim(ftc_tab_t *t, uint32_t i, const uint8_t *key, uint32_t tag)
+{
+    uint8_t *s = ftc_tab_at(t, i);
+    memcpy(s + t->val_len, &tag, 4);
+    memcpy(s + t->key_off, key, t->key_len);
+    t->used++;
+    return s;
+}
+
+/* room for `extra` more keys?  If not, mark the table for growth. */
+static inline int ftc_tab_room(ftc_tab_t *t, uint32_t extra)
+{
+    if ((uint64_t)t->used + extra <= ftc_tab_max_used(t->cap))
+        return 1;
+    t->full = 1;
+    return 0;
+}
+
+/* Slot of key (existing or claimed); NULL when the table is full (marked
+   for growth) or corrupt (*bad set).  *fresh says whether it was claimed. */
+static inline uint8_t *ftc_tab_get(ftc_tab_t *t, const uint8_t *key, int *fresh, int *bad)
+{
+    uint32_t tag = ftc_tag(ftc_hash(key, t->key_len));
+    uint32_t i = ftc_tab_probe(t, key, tag);
+    if (i == FTC_TAB_NONE) {
+        *bad = 1;
+        return NULL;
+    }
+    if (ftc_tab_tag_at(t, i) != 0) {
+        *fresh = 0;
+        return ftc_tab_at(t, i);
+    }
+    if (!ftc_tab_room(t, 1))
+        return NULL;
+    *fresh = 1;
+    return ftc_tab_claim(t, i, key, tag);
+}
+
+/* Slot index of key, or FTC_TAB_NONE */
+static inline uint32_t ftc_tab_lookup(const ftc_tab_t *t, const uint8_t *key)
+{
+    uint32_t tag = ftc_tag(ftc_hash(key, t->key_len));
+    uint32_t i = ftc_tab_probe(t, key, tag);
+    if (i == FTC_TAB_NONE || ftc_tab_tag_at(t, i) == 0)
+        return FTC_TAB_NONE;
+    return i;
+}
+
+/* ---- keys built from record fields -------------------------------------- */
+
+/* Record offsets of the spec's fields in layout L (FTC_EFIELD when the
+   record type lacks one); the spec itself is re-validated (it is the
+   caller's memory). */
+static inline int ftc_key_offsets(const ftc_key_spec_t *k, const ftc_layout_t *L, int *roff)
+{
+    uint32_t j, at = 0;
+    if (!k || k->n < 1 || k->n > FTC_KEY_FIELDS)
+        return FTC_EINVAL;
+    for (j = 0; j < k->n; j++) {
+        int f = k->field[j];
+        if (f < 0 || f >= FTC_F_COUNT || ftc_field_width(f) <= 0
+            || k->width[j] != (uint16_t)ftc_field_width(f) || k->off[j] != at)
+            return FTC_EINVAL;
+        at += k->width[j];
+        if (L) {
+            if (L->off[f] < 0)
+                return FTC_EFIELD;
+            roff[j] = L->off[f];
+        }
+    }
+    if (at != k->key_len || at > FTC_KEY_MAX)
+        return FTC_EINVAL;
+    return FTC_OK;
+}
+
+/* the key of record r at out: each field big-endian at its offset, so
+   that memcmp orders keys as numbers, field by field */
+static inline void ftc_key_build(const ftc_key_spec_t *k, const int *roff, const uint8_t *r,
+                                 uint8_t *out)
+{
+    uint32_t j;
+    for (j = 0; j < k->n; j++) {
+        const uint8_t *p = r + roff[j];
+        uint8_t *o = out + k->off[j];
+        switch (k->width[j]) {
+        case 4: ftc_stbe32(o, ftc_ld32(p)); break;
+        case 2: ftc_stbe16(o, ftc_ld16(p)); break;
+        default: o[0] = p[0]; break;
+        }
+    }
+}
+
+/* big-endian value of n (1..4) key bytes */
+static inline uint32_t ftc_key_be(const uint8_t *p, uint32_t n)
+{
+    uint32_t v = 0;
+    while (n--)
+        v = v << 8 | *p++;
+    return v;
+}
+
+/* ---- the sort ------------------------------------------------------------ */
+
+/* true when item a must come before item b */
+typedef int (*ftc_before_fn)(const void *ctx, uint32_t a, uint32_t b);
+/* true when item i takes part */
+typedef int (*ftc_keep_fn)(const void *ctx, uint32_t i);
+
+/* Stable bottom-up merge sort (no recursion) of m indexes by `before`;
+   scratch holds m entries. */
+static inline void ftc_sort_idx(uint32_t *idx, uint32_t *scratch, size_t m,
+                                ftc_before_fn before, const void *ctx)
+{
+    size_t width;
+    for (width = 1; width < m; width *= 2) {
+        size_t lo;
+        for (lo = 0; lo < m; lo += 2 * width) {
+            size_t mid = lo + width < m ? lo + width : m;
+            size_t hi = lo + 2 * width < m ? lo + 2 * width : m;
+            size_t a = lo, b = mid, o = lo;
+            while (a < mid && b < hi)
+                scratch[o++] = before(ctx, idx[b], idx[a]) ? idx[b++] : idx[a++];
+            while (a < mid)
+                scratch[o++] = idx[a++];
+            while (b < hi)
+                scratch[o++] = idx[b++];
+        }
+        memcpy(idx, scratch, m * sizeof *idx);
+    }
+}
+
+/* Items 0..n-1 that `keep` accepts, best first by `before`, at most max
+   of them, into idx (n_idx entries; scratch as many); `expect` is how many
+   items are likely kept (a table's used count).  A small max among many
+   items is selected with a heap whose root is the worst kept so far, then
+   sorted.  Returns the count written, or -1 when idx is too small. */
+static inline int64_t ftc_rank_idx(uint32_t n, size_t expect, ftc_keep_fn keep,
+                                   ftc_before_fn before, const void *ctx, size_t max,
+                                   uint32_t *idx, uint32_t *scratch, size_t n_idx)
+{
+    uint32_t i;
+    size_t m = 0;
+    if (max < expect / 8u) {
+        size_t h = 0, c, p;
+        if (max == 0)
+            return 0;
+        if (max > n_idx)
+            return -1;
+        for (i = 0; i < n; i++) {
+            if (!keep(ctx, i))
+                continue;
+            if (h < max) {
+                c = h++;
+                while (c > 0) {                         /* sift up */
+                    p = (c - 1) / 2;
+                    if (!before(ctx, idx[p], i))
+                        break;
+                    idx[c] = idx[p];
+                    c = p;
+                }
+                idx[c] = i;
+            } else if (before(ctx, i, idx[0])) {
+                c = 0;                                  /* replace root, sift down */
+                for (;;) {
+                    size_t l = 2 * c + 1, r = l + 1, w = c;
+                    uint32_t wv = i;
+                    if (l < h && before(ctx, wv, idx[l])) { w = l; wv = idx[l]; }
+                    if (r < h && before(ctx, wv, idx[r])) { w = r; wv = idx[r]; }
+                    if (w == c)
+                        break;
+                    idx[c] = idx[w];
+                    c = w;
+                }
+                idx[c] = i;
+            }
+        }
+        m = h;
+    } else {
+        for (i = 0; i < n; i++) {
+            if (!keep(ctx, i))
+                continue;
+            if (m == n_idx)
+                return -1;
+            idx[m++] = i;
+        }
+    }
+    ftc_sort_idx(idx, scratch, m, before, ctx);
+    return (int64_t)(m < max ? m : max);
+}
+
+#endif /* FTC_TABLE_H */

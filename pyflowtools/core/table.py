@@ -1,0 +1,270 @@
+"""THE hash table of the core (csrc/ftc_table.h) and the aggregation
+kernel on it (csrc/agg.c), from Python.
+
+One table type serves every keyed count: aggregation by any list of record
+fields (flow-topn, flow-icmpdecode, later flow-stat and flow-report), the
+distinct pairs behind "peers" counts, flow-portrank's (host, port) pairs
+and the exporter sequence table.  Memory is Python's (a zeroed, 8-byte
+aligned ffi array of cap * stride bytes); a C call that needs more room
+marks the table `full` and returns FTC_EFULL, and `run()` -- the one
+grower -- grows every marked table by the one policy (`next_cap`) and
+calls again.
+
+    agg = Aggregation(["srcaddr", "dstport"])
+    for batch in reader:
+        agg.add(batch)
+    for row in agg.ranked("octets", limit=10):
+        row.key, row.flows, row.octets, ...
+"""
+import struct
+from collections import namedtuple
+
+from pyflowtools.core.errors import FlowToolsError, InternalError
+from pyflowtools.core.native import EFULL, check, ffi, field_id, lib
+
+AGG = lib.FTC_TAB_AGG
+SET = lib.FTC_TAB_SET
+PR = lib.FTC_TAB_PR
+SEQ = lib.FTC_TAB_SEQ
+MIN_CAP = lib.FTC_TAB_MIN_CAP
+MAX_CAP = lib.FTC_TAB_MAX_CAP
+KEY_MAX = lib.FTC_KEY_MAX
+DEFAULT_CAP = 1 << 12
+_FAST_UNTIL = 1 << 20          # x4 below this many slots, then x2
+_LIST_CHUNK = 1 << 14
+
+
+def max_keys(cap):
+    """The most keys a table of cap slots holds (3/4 of them)."""
+    return cap - cap // 4
+
+
+def next_cap(cap):
+    """THE growth policy: four times the slots while the table is small
+    (below 1 M slots), then twice, up to MAX_CAP."""
+    if cap >= MAX_CAP:
+        raise FlowToolsError("table full: more than %d distinct keys" % max_keys(MAX_CAP))
+    return min(cap * (4 if cap < _FAST_UNTIL else 2), MAX_CAP)
+
+
+def cap_for(n):
+    """The smallest valid capacity holding n keys."""
+    cap = MIN_CAP
+    while max_keys(cap) < n:
+        cap *= 2
+    if cap > MAX_CAP:
+        raise FlowToolsError("table full: more than %d distinct keys" % max_keys(MAX_CAP))
+    return cap
+
+
+class Table:
+    """One C table (ftc_tab_t): `kind` (AGG, SET, PR, SEQ) and key_len-byte
+    keys in cap slots.  `t` is the ftc_tab_t pointer C calls take; it is
+    replaced when the table grows."""
+
+    def __init__(self, kind, key_len, cap=DEFAULT_CAP):
+        self.kind = kind
+        self.key_len = key_len
+        self.stride = check(lib.ftc_tab_stride(kind, key_len), "table layout")
+        self._mem, self.t = self._alloc(cap_for(0) if cap < MIN_CAP else cap)
+
+    def _alloc(self, cap):
+        if cap & (cap - 1) or not MIN_CAP <= cap <= MAX_CAP:
+            raise InternalError("table capacity %d is not a power of two in range" % cap)
+        size = cap * self.stride
+        mem = ffi.new("uint64_t[]", size // 8)          # zeroed, 8-byte aligned
+        t = ffi.new("ftc_tab_t *")
+        check(lib.ftc_tab_init(t, self.kind, self.key_len, cap, ffi.cast("uint8_t *", mem),
+                               size), "table")
+        return mem, t
+
+    @property
+    def cap(self):
+        return self.t.cap
+
+    def __len__(self):
+        return self.t.used
+
+    @property
+    def nbytes(self):
+        """Bytes of slot memory."""
+        return self.t.cap * self.stride
+
+    def grow(self):
+        """Move the keys into a table of next_cap() slots."""
+        mem, t = self._alloc(next_cap(self.t.cap))
+        check(lib.ftc_tab_rehash(self.t, t), "table growth")
+        self._mem, self.t = mem, t
+
+    def renew(self, cap=None):
+        """Start empty, with cap slots (default next_cap())."""
+        self._mem, self.t = self._alloc(next_cap(self.t.cap) if cap is None else cap)
+
+    def find(self, key):
+        """Slot index of key (bytes of key_len), or None."""
+        idx = ffi.new("uint32_t *")
+        found = check(lib.ftc_tab_find(self.t, key, len(key), idx), "table lookup")
+        return idx[0] if found else None
+
+    def indexes(self):
+        """The used slots' indexes, in slot order."""
+        pos = ffi.new("uint32_t *", 0)
+        idx = ffi.new("uint32_t[]", min(max(len(self), 1), _LIST_CHUNK))
+        while pos[0] < self.t.cap:
+            m = check(lib.ftc_tab_slots(self.t, pos, idx, len(idx)), "table slots")
+            for j in range(m):
+                yield idx[j]
+
+    def slot(self, i, ctype):
+        """Slot i's value as a `ctype *` (e.g. "ftc_agg_slot_t")."""
+        return ffi.cast(ctype + " *", self.t.slot + i * self.stride)
+
+    def key(self, i):
+        """Slot i's key bytes."""
+        off = i * self.stride + self.t.key_off
+        return bytes(ffi.buffer(self.t.slot + off, self.key_len))
+
+
+def run(call, *tables):
+    """THE grower: call() (a C kernel on `tables`, reading each `.t` anew)
+    until it returns something else than FTC_EFULL, growing the tables it
+    marked full in between.  Returns the final status (checked)."""
+    while True:
+        st = call()
+        if st != EFULL:
+            return check(st)
+        grown = False
+        for tb in tables:
+            if tb is not None and tb.t.full:
+                tb.grow()
+                grown = True
+        if not grown:
+            raise InternalError("FTC_EFULL without a table marked full")
+
+
+# ---- keys ------------------------------------------------------------------
+
+_FMT = {1: "B", 2: "H", 4: "I"}
+
+
+class KeySpec:
+    """A key made of record fields (flow-tools names), packed in order,
+    each big-endian in its width (so keys order as numbers, field by
+    field).  The layout comes from C (ftc_key_spec)."""
+
+    def __init__(self, fields):
+        if isinstance(fields, str):
+            fields = (fields,)
+        self.names = tuple(fields)
+        ids = ffi.new("int32_t[]", [field_id(f) for f in self.names])
+        self.c = ffi.new("ftc_key_spec_t *")
+        check(lib.ftc_key_spec(self.c, ids, len(self.names)), "key %s" % ",".join(self.names))
+        self.key_len = self.c.key_len
+        self.widths = tuple(self.c.width[j] for j in range(self.c.n))
+        if all(w in _FMT for w in self.widths):
+            self._st = struct.Struct(">" + "".join(_FMT[w] for w in self.widths))
+        else:
+            self._st = None
+
+    def pack(self, values):
+        """Key bytes of a tuple of field values."""
+        if self._st is not None:
+            return self._st.pack(*values)
+        return b"".join(v.to_bytes(w, "big") for v, w in zip(values, self.widths))
+
+    def unpack(self, key):
+        """The tuple of field values of key bytes."""
+        if self._st is not None:
+            return self._st.unpack(key)
+        out, off = [], 0
+        for w in self.widths:
+            out.append(int.from_bytes(key[off:off + w], "big"))
+            off += w
+        return tuple(out)
+
+
+# ---- the aggregation kernel ------------------------------------------------
+
+#: rank orders: a counter (descending, ties by key ascending) or the key
+BY = {"flows": lib.FTC_AGG_BY_FLOWS, "octets": lib.FTC_AGG_BY_OCTETS,
+      "packets": lib.FTC_AGG_BY_PACKETS, "distinct": lib.FTC_AGG_BY_DISTINCT,
+      "peers": lib.FTC_AGG_BY_DISTINCT, "duration": lib.FTC_AGG_BY_DURATION,
+      "first": lib.FTC_AGG_BY_FIRST, "last": lib.FTC_AGG_BY_LAST,
+      "key": lib.FTC_AGG_BY_KEY}
+
+#: one aggregation slot: key is a tuple of field values (in key order)
+Row = namedtuple("Row", "key flows octets packets duration first last distinct")
+
+
+class Aggregation:
+    """Per key (record fields `key`): flows, octets, packets and, with
+    times=True, duration (ms), first and last (unix seconds); with `peer`
+    fields, the number of distinct peer keys of each key (in a second
+    table of (key, peer) pairs).  C counts whole batches."""
+
+    def __init__(self, key, peer=None, times=False, cap=DEFAULT_CAP):
+        self.key = KeySpec(key)
+        self.peer = KeySpec(peer) if peer else None
+        self.flags = lib.FTC_AGG_TIMES if times else 0
+        self.table = Table(AGG, self.key.key_len, cap)
+        self.pairs = Table(SET, self.key.key_len + self.peer.key_len, cap) if self.peer \
+            else None
+        self._done = ffi.new("size_t *")
+        self._peer_c = self.peer.c if self.peer else ffi.NULL
+
+    def __len__(self):
+        return len(self.table)
+
+    def add_records(self, rectype, ptr, n, size, sel=None):
+        """Count records ptr[0..n) (host order, size bytes) of rectype;
+        sel: None or n bytes, nonzero = count."""
+        if sel is not None and len(sel) < n:
+            raise InternalError("selection shorter than the batch")
+        sp = ffi.NULL if sel is None else ffi.from_buffer("uint8_t[]", sel)
+        done = self._done
+        done[0] = 0
+        pairs = self.pairs
+        run(lambda: lib.ftc_agg_add(self.table.t, self.key.c,
+                                    ffi.NULL if pairs is None else pairs.t, self._peer_c,
+                                    self.flags, rectype, ptr, n, size, sp, done),
+            self.table, pairs)
+
+    def add(self, batch, sel=None):
+        """Count a stream batch (converted to host order first)."""
+        if not batch.n:
+            return
+        batch.to_host()
+        self.add_records(batch.rectype, batch.ptr, batch.n, len(batch.buf), sel)
+
+    def rank(self, by="flows", limit=None, min_value=0):
+        """Slot indexes best first (see ranked)."""
+        n = len(self.table)
+        if not n:
+            return []
+        idx = ffi.new("uint32_t[]", n)
+        scratch = ffi.new("uint32_t[]", n)
+        m = check(lib.ftc_agg_rank(self.table.t, BY[by], min_value,
+                                   n if limit is None else max(limit, 0), idx, scratch, n),
+                  "rank")
+        return [idx[j] for j in range(m)]
+
+    def row(self, i):
+        s = self.table.slot(i, "ftc_agg_slot_t")
+        return Row(self.key.unpack(self.table.key(i)), s.flows, s.octets, s.packets,
+                   s.duration, s.first, s.last, s.distinct)
+
+    def ranked(self, by="flows", limit=None, min_value=0):
+        """[Row] by counter `by` descending, ties by key ascending ("key":
+        key ascending); at most limit (None: all); rows whose counter is
+        below min_value left out."""
+        return [self.row(i) for i in self.rank(by, limit, min_value)]
+
+    def find(self, *values):
+        """The Row of the key made of values, or None."""
+        i = self.table.find(self.key.pack(values))
+        return None if i is None else self.row(i)
+
+    def __iter__(self):
+        """Every Row, in slot order."""
+        for i in self.table.indexes():
+            yield self.row(i)
