@@ -16,15 +16,15 @@ import socket
 import time
 
 from pyflowtools.core import native as _native
+from pyflowtools.core import relay
 from pyflowtools.netflow import pdu, udp
-from pyflowtools.core.native import ffi, lib
 from pyflowtools.core.errors import FlowToolsError, FormatError
 from pyflowtools.util import ipv4
 
 __all__ = ["NO_MASK", "SPOOF_SPORT", "parse_version", "parse_mask", "Output", "Pacer",
            "mask_batch", "send_stream"]
 
-NO_MASK = 0xFFFFFFFF
+NO_MASK = relay.NO_MASK
 SPOOF_SPORT = 7999          # UDP source port of raw (-s) datagrams, as the reference
 RAW_TTL = 255               # unicast TTL of raw datagrams when the spec has none
 
@@ -63,11 +63,13 @@ def output_rectype(rt_in, version):
     """Datagram record type for stream records of rt_in sent as `version`
     ((v, agg) or None for the stream's own); raises as the reference."""
     if version is None:
-        return lib.FTC_RT_V5 if rt_in == lib.FTC_RT_V1005 else rt_in
+        return pdu.default_output(rt_in)
     v, agg = version
-    rt = lib.ftc_rectype(v, agg if v == 8 else 0)
-    if rt < 0 or lib.ftc_pdu_limits(rt, ffi.NULL, ffi.NULL, ffi.NULL) != lib.FTC_OK:
-        raise FlowToolsError("ftrec_xlate_func(): failed")
+    try:
+        rt = _native.rectype(v, agg if v == 8 else 0)
+        pdu.limits(rt)
+    except FlowToolsError:
+        raise FlowToolsError("ftrec_xlate_func(): failed") from None
     return rt
 
 
@@ -83,7 +85,7 @@ def encoder(rt_in, rt_out):
 def mask_batch(rectype, ptr, n, mask):
     """AND srcaddr/dstaddr of n host-order records with mask (in place)."""
     if mask is not None and mask != NO_MASK and n:
-        _native.check(lib.ftc_recs_mask_ip(rectype, ptr, n, mask), "privacy mask")
+        relay.mask_ip(rectype, ptr, n, mask)
 
 
 class Pacer:
@@ -199,26 +201,20 @@ class _Raw:
         self.ttl = spec.ttl or (0 if multicast else RAW_TTL)
         self._buf = bytearray(0)
         self._lens = array.array("I")
-        self._used = ffi.new("size_t *")
 
     def wrap(self, data, lens, src_ips=None):
         n = len(lens)
-        need = len(data) + n * lib.FTC_IPUDP_HDR
+        need = memoryview(data).nbytes + n * relay.IPUDP_HDR
         if len(self._buf) < need:
             self._buf = bytearray(need)
         if len(self._lens) < n:
             self._lens = array.array("I", bytes(4 * n))
-        srcs = ffi.NULL
-        if src_ips is not None and not self.src:
-            srcs = ffi.from_buffer("uint32_t[]", src_ips)
+        if src_ips is not None and self.src:
+            src_ips = None
         lens = lens if isinstance(lens, array.array) else array.array("I", lens)
-        c_data = ffi.from_buffer("uint8_t[]", data)
-        _native.check(lib.ftc_ipudp_wrap(
-            c_data, len(c_data), ffi.from_buffer("uint32_t[]", lens), n,
-            srcs, self.src, self.dst, self.sport, self.dport, self.ttl,
-            ffi.from_buffer("uint8_t[]", self._buf), len(self._buf),
-            ffi.from_buffer("uint32_t[]", self._lens), self._used), "raw datagrams")
-        return memoryview(self._buf)[:self._used[0]], self._lens[:n]
+        used = relay.ipudp_wrap(data, lens, src_ips, self.src, self.dst, self.sport,
+                                self.dport, self.ttl, self._buf, self._lens)
+        return memoryview(self._buf)[:used], self._lens[:n]
 
 
 def _grow_sndbuf(s, size=1 << 22):
