@@ -850,13 +850,18 @@ typedef struct {
    as for ftc_pdu_rx_batch): each is verified, accounted and decoded into
    records of *rt exactly as ftc_pdu_rx_batch() does, masked (mask
    0xFFFFFFFF: none), filtered (prog NULL: none; else *rt >= 0 and the
-   program is checked once, as ftc_filter_apply() does) and re-encoded on its own by enc
+   program is checked once, as ftc_filter_apply() does; the records it
+   drops are added to st->filtered and to the `filtered` counter of the
+   datagram's exporter slot, -S's filter_drops) and re-encoded on its own by enc
    (flushed after each datagram, as the reference does).  Output datagrams
    go back to back into out, lengths into out_lens, and (out_src not NULL)
    the source address of the datagram each came from into out_src.  Stops
    with FTC_EFULL when out, out_lens (room for 3 datagrams per input is
    kept), the table or ev (2 per input) is full: st->rx.pdus datagrams,
-   st->rx.bytes bytes were consumed and st->rx.full says which. */
+   st->rx.bytes bytes were consumed and st->rx.full says which.
+   enc NULL (flow-capture -f/-F): no re-encoding; the kept records go to out
+   back to back (st->out_bytes bytes, st->relayed_flows records; room for
+   FTC_PDU_DECODE_MAX bytes per input is kept; out_lens, out_src unused). */
 int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, size_t n,
                      const uint32_t *src_ips, const uint32_t *dst_ips,
                      uint32_t remote_ip, uint16_t as_sub, int *rt,

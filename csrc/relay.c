@@ -10,6 +10,7 @@
 
 #include "ftcore.h"
 #include "ftc_internal.h"
+#include "ftc_table.h"
 
 int ftc_recs_mask_ip(int rt, uint8_t *recs, size_t n, uint32_t mask)
 {
@@ -42,6 +43,18 @@ int ftc_recs_mask_ip(int rt, uint8_t *recs, size_t n, uint32_t mask)
    version (-V) a full datagram can split in two; keep a spare one */
 #define RELAY_PDUS_PER_IN 3
 
+/* the -S filter_drops of the exporter key the datagram at p was accounted
+   to (ftc_pdu_rx_batch: source, local address, export version) */
+static void count_filtered(ftc_seq_table_t *seq, const uint8_t *p, uint32_t src, uint32_t dst,
+                           uint64_t dropped)
+{
+    uint32_t idx;
+    if (!seq || !dropped)
+        return;
+    if (ftc_seq_find(seq, src, dst, (uint16_t)(p[0] << 8 | p[1]), &idx) == 1)
+        ((ftc_seq_slot_t *)(void *)ftc_tab_at(seq, idx))->filtered += dropped;
+}
+
 int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, size_t n,
                      const uint32_t *src_ips, const uint32_t *dst_ips,
                      uint32_t remote_ip, uint16_t as_sub, int *rt,
@@ -57,13 +70,13 @@ int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, s
     size_t i;
     uint64_t off = 0;
 
-    if (!st || !rt || !enc || (n && (!buf || !lens || !src_ips)) || (!buf && buf_len)
+    if (!st || !rt || (n && (!buf || !lens || !src_ips)) || (!buf && buf_len)
         || (!out && out_size) || (!out_lens && lens_cap) || (prog && !fst)
         || *rt >= FTC_RT_COUNT)
         return FTC_EINVAL;
     if (n && !ftc_lens_fit(lens, n, buf_len))
         return FTC_EINVAL;   /* the lengths lie: more bytes than buf holds */
-    if (*rt >= 0 && ftc_pdu_limits(*rt, NULL, NULL, NULL) != FTC_OK)
+    if (enc && *rt >= 0 && ftc_pdu_limits(*rt, NULL, NULL, NULL) != FTC_OK)
         return FTC_EINVAL;   /* no datagram form (v1005): nothing to re-send */
     if (prog) {
         /* checked once for the batch; the record type is fixed by then */
@@ -78,6 +91,7 @@ int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, s
 
     for (i = 0; i < n; i++) {
         ftc_pdu_rx_stats_t one;
+        const uint8_t *p;
         size_t produced = 0, kept, consumed, npdu = 0, nbytes = 0, k;
         size_t ev_used = st->rx.n_events;
         int r;
@@ -86,8 +100,9 @@ int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, s
             st->rx.full = FTC_PDU_FULL_EVENTS;
             break;
         }
-        if (st->out_pdus + RELAY_PDUS_PER_IN > lens_cap
-            || st->out_bytes + RELAY_PDUS_PER_IN * FTC_PDU_MAX_LEN > out_size) {
+        if (enc ? st->out_pdus + RELAY_PDUS_PER_IN > lens_cap
+                  || st->out_bytes + RELAY_PDUS_PER_IN * FTC_PDU_MAX_LEN > out_size
+                : st->out_bytes + FTC_PDU_DECODE_MAX > out_size) {
             st->rx.full = FTC_PDU_FULL_OUT;
             break;
         }
@@ -111,6 +126,7 @@ int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, s
         st->rx.flows += one.flows;
         for (k = 0; k < FTC_PDU_NREASONS; k++)
             st->rx.reasons[k] += one.reasons[k];
+        p = buf + off;
         off += lens[i];
         st->rx.pdus++;
         st->rx.bytes = off;
@@ -127,6 +143,15 @@ int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, s
             if (r < 0)
                 return r;
             st->filtered += produced - kept;
+            count_filtered(seq, p, src_ips[i], dst_ips ? dst_ips[i] : 0, produced - kept);
+        }
+        if (!enc) {
+            /* records out (flow-capture -f/-F), not datagrams */
+            size_t nb = kept * ftc_layout_get(*rt)->rec_size;
+            memcpy(out + st->out_bytes, recs, nb);
+            st->out_bytes += nb;
+            st->relayed_flows += kept;
+            continue;
         }
         /* the reference re-encodes each datagram's records on their own */
         r = ftc_pdu_encode(enc, *rt, recs, kept, *rt, out + st->out_bytes,

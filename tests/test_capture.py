@@ -156,3 +156,36 @@ def test_collector_stat_lines_and_events():
         assert logged[1] == "ftpdu_verify(): src_ip=127.0.0.1 failed: unsupported export version"
     finally:
         col.close()
+
+
+def test_collector_filter_drops_per_exporter(tmp_path):
+    """-f/-F: the records the filter drops show as filter_drops in the STAT
+    line of the exporter they came from (they were always 0)."""
+    from pyflowtools.netflow import pdu, udp
+    from pyflowtools.core import recs
+    cfg_path = tmp_path / "filter.cfg"
+    cfg_path.write_text("filter-primitive p\n  type ip-port\n  permit 5\n"
+                        "filter-definition five\n  match ip-source-port p\n")
+    cfg = collector.load_filter(str(cfg_path), "five", None, None)
+    col = collector.Collector(udp.parse_spec("127.0.0.1/0/0"), filter_cfg=cfg,
+                              filter_name="five")
+    try:
+        rt = lib.FTC_RT_V5
+        buf = bytearray(45 * 64)
+        recs.gen(rt, 0, 45, recs.pointer(buf))          # srcport i: one has 5
+        s = udp.sender(("127.0.0.1", col.port()))
+        with s.sock:
+            s.send_list(pdu.encode(bytes(buf), rt))
+        got = 0
+        for _ in range(50):
+            r = col.poll(0.2)
+            if r is not None:
+                got += r[1]
+            if col.total_pdus == 2:
+                break
+        assert got == 1 and col.total_flows == 1
+        (line,) = col.stat_lines(100, 50)
+        assert line == ("STAT: now=100 startup=50 src_ip=127.0.0.1 dst_ip=127.0.0.1 d_ver=5 "
+                        "pkts=2 flows=45 lost=0 reset=0 filter_drops=44")
+    finally:
+        col.close()

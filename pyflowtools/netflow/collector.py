@@ -11,6 +11,7 @@ pdu.Receiver); nothing per datagram or per record in Python.
 """
 import ipaddress
 
+from pyflowtools.core import relay
 from pyflowtools.netflow import pdu, udp
 from pyflowtools.util import ipv4
 from pyflowtools.util.clock import clock as _clock
@@ -25,6 +26,23 @@ def stat_line(now, started, x, extra=""):
             "reset=%d filter_drops=%d%s"
             % (now, started, ipv4.text(x.exporter_ip), ipv4.text(x.local_ip), x.version,
                x.pkts, x.flows, x.lost, x.resets, x.filtered, extra))
+
+
+def first_rectype(b, remote_ip=0):
+    """The record type of the first acceptable datagram of a udp.RecvBatch
+    (from remote_ip when not 0), or None.  A filter is compiled for the
+    record type, which the first accepted datagram fixes: found once,
+    before any datagram is filtered."""
+    pos = 0
+    for i, ln in enumerate(b.lens):
+        try:
+            h = pdu.verify(b.data[pos:pos + ln])
+        except pdu.DatagramError:
+            h = None
+        pos += ln
+        if h is not None and (not remote_ip or b.src_ips[i] == remote_ip):
+            return h.rectype
+    return None
 
 
 def load_filter(path, name, bindings, warn):
@@ -55,7 +73,10 @@ class Collector:
         if not udp.is_any(spec.remote):
             if not ipaddress.ip_address(spec.remote).is_multicast:
                 remote = ipv4.from_socket(spec.remote)
+        self.remote_ip = remote
         self.receiver = pdu.Receiver(rectype, self.tracker, remote_ip=remote)
+        # -f/-F: datagram by datagram (drops counted per exporter), in C
+        self.relay = None if filter_cfg is None else relay.Relay(rectype, encode=False)
         self.log = log or discard
         self.clock = clock or _clock()
         self.filter_cfg = filter_cfg
@@ -69,6 +90,8 @@ class Collector:
 
     @property
     def rectype(self):
+        if self.relay is not None:
+            return self.relay.rectype
         return self.receiver.rectype
 
     def port(self):
@@ -81,26 +104,43 @@ class Collector:
         b = self.rx.recv(timeout)
         if b.n == 0:
             return None
-        res = self.receiver.feed(b.data, b.lens, b.src_ips, b.dst_ips)
         self.total_pdus += b.n
-        self.counts[0] += res.lost
-        self.counts[1] += res.corrupt
-        self.counts[2] += res.resets
-        if res.events:
-            self._events(res.events)
+        if self.relay is not None:
+            return self._filtered(b)
+        res = self.receiver.feed(b.data, b.lens, b.src_ips, b.dst_ips)
+        self._add(res.lost, res.corrupt, res.resets, res.events)
         if res.count == 0:
             return None
-        records = res.records
-        if self.filter_cfg is not None:
-            if self.prog is None:
-                self.prog = self.filter_cfg.program(self.filter_name, res.rectype)
-            kept = self.prog.apply(res.batch())
-            records = kept.view()
-            count = kept.n
-        else:
-            count = res.count
+        self.total_flows += res.count
+        return res.records, res.count
+
+    def _add(self, lost, corrupt, resets, events):
+        self.counts[0] += lost
+        self.counts[1] += corrupt
+        self.counts[2] += resets
+        if events:
+            self._events(events)
+
+    def _filtered(self, b):
+        """poll() with -f/-F: the relay kernel without re-encoding."""
+        r = self.relay
+        if r.rectype is None:
+            rt = first_rectype(b, self.remote_ip)
+            if rt is not None:               # else nothing acceptable: all corrupt
+                r.set_rectype(rt)
+        if self.prog is None and r.rectype is not None:
+            self.prog = self.filter_cfg.program(self.filter_name, r.rectype)
+        kept = bytearray()
+        count = 0
+        for st in r.run(b.data, b.lens, b.src_ips, b.dst_ips, self.remote_ip, 0,
+                        self.tracker, prog=self.prog):
+            self._add(st.rx.lost, st.rx.corrupt, st.rx.resets, pdu.events(r.ev, st.rx.n_events))
+            kept += memoryview(r.out)[:st.out_bytes]
+            count += st.relayed_flows
+        if count == 0:
+            return None
         self.total_flows += count
-        return records, count
+        return kept, count
 
     def _events(self, events):
         now = self.clock()

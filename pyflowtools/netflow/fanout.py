@@ -13,13 +13,12 @@ every destination.
 Per-datagram work is C (relay.c's ftc_fanout_batch over a whole
 received batch, net.c's batch receive and send).
 """
-import array
 import time
 
-from pyflowtools.core import native as _native
+from pyflowtools.core import relay
+from pyflowtools.core.native import layout, rectype as _rectype
 from pyflowtools.netflow import pdu, send, udp
-from pyflowtools.core.native import ffi, lib
-from pyflowtools.netflow.collector import stat_line
+from pyflowtools.netflow.collector import first_rectype, stat_line
 from pyflowtools.util import ipv4
 from pyflowtools.util.clock import clock as _clock
 from pyflowtools.util.log import discard
@@ -27,6 +26,7 @@ from pyflowtools.util.log import discard
 __all__ = ["Fanout", "PIDFILE"]
 
 PIDFILE = "/var/run/flow-fanout.pid"
+V5 = _rectype(5)
 
 
 class Fanout:
@@ -50,28 +50,16 @@ class Fanout:
         # a multicast group: the exporter is the first field (reference)
         self.remote_ip = ipv4.from_socket(spec.local) if (remote >> 28) == 0xE else remote
         self.tracker = pdu.SequenceTracker()
-        self._rt = ffi.new("int *", -1)
-        if version is not None:
-            self._rt[0] = send.output_rectype(lib.FTC_RT_V5, version)
+        self.relay = relay.Relay(None if version is None else
+                                 send.output_rectype(V5, version), slots=slots, events=events)
         self.prog = None
         self._reload = True
-        self._enc = ffi.new("ftc_pdu_enc_t *")
-        self._st = ffi.new("ftc_fanout_stats_t *")
-        self._ev_cap = events
-        self._ev = ffi.new("ftc_pdu_event_t[]", events)
-        self._cap = 3 * slots + 3
-        self._out = bytearray(self._cap * pdu.MAX_LEN)
-        self._c_out = ffi.from_buffer("uint8_t[]", self._out)
-        self._lens = array.array("I", bytes(4 * self._cap))
-        self._c_lens = ffi.from_buffer("uint32_t[]", self._lens)
-        self._src = array.array("I", bytes(4 * self._cap))
-        self._c_src = ffi.from_buffer("uint32_t[]", self._src)
         self.corrupt = self.filtered = self.pdus = self.flows = 0
         self.started = int(self.clock())
 
     @property
     def rectype(self):
-        return self._rt[0] if self._rt[0] >= 0 else None
+        return self.relay.rectype
 
     def reload(self):
         """SIGHUP: load the filter again before the next datagram."""
@@ -88,82 +76,49 @@ class Fanout:
         b = self.rx.recv(timeout=timeout)
         if not b.n:
             return 0
-        c_buf = ffi.from_buffer("uint8_t[]", b.data)
-        c_lens = ffi.from_buffer("uint32_t[]", b.lens)
-        c_src = ffi.from_buffer("uint32_t[]", b.src_ips)
-        c_dst = ffi.from_buffer("uint32_t[]", b.dst_ips)
         if self.rectype is None and self.filter_factory is not None:
-            self._first_version(b)
-        done = off = 0
-        while done < b.n:
-            if self._reload and self.rectype is not None:
-                self._load_filter()
-            n = b.n - done
-            prog = self.prog
-            st = self._st
-            r = lib.ftc_fanout_batch(
-                c_buf + off, len(c_buf) - off, c_lens + done, n, c_src + done, c_dst + done,
-                self.remote_ip, self.as_sub, self._rt, self.tracker.table, self.mask,
-                prog._insns if prog else ffi.NULL, prog.n if prog else 0,
-                prog._tptr if prog else ffi.NULL, len(prog.tables) if prog else 0,
-                prog.state if prog else ffi.NULL,
-                self._enc, self._c_out, len(self._out), self._c_lens, self._c_src,
-                self._cap, self._ev, self._ev_cap, st)
-            if r not in (lib.FTC_OK, lib.FTC_EFULL):
-                _native.check(r, "fanout")
-            self._events(st.rx.n_events)
+            rt = first_rectype(b, self.remote_ip)
+            if rt is not None:
+                self.relay.set_rectype(rt)
+        if self._reload and self.rectype is not None:
+            self._load_filter()
+        r = self.relay
+        for st in r.run(b.data, b.lens, b.src_ips, b.dst_ips, self.remote_ip, self.as_sub,
+                        self.tracker, self.mask, self.prog):
+            self._events(pdu.events(r.ev, st.rx.n_events))
             nout = st.out_pdus
             if nout:
-                data = memoryview(self._out)[:st.out_bytes]
-                lens = self._lens[:nout]
-                srcs = self._src[:nout]
+                data = memoryview(r.out)[:st.out_bytes]
+                lens = r.out_lens[:nout]
+                srcs = r.out_src[:nout]
                 for o in self.outputs:
                     o.send(data, lens, srcs)
             self.corrupt += st.rx.corrupt
             self.filtered += st.filtered
             self.pdus += st.rx.accepted
             self.flows += st.rx.flows
-            done += st.rx.pdus
-            off += st.rx.bytes
-            if r == lib.FTC_EFULL and st.rx.full == lib.FTC_PDU_FULL_TABLE:
-                self.tracker.grow()
         return b.n
 
-    def _first_version(self, b):
-        """The filter is compiled for the record version, which the first
-        acceptable datagram fixes: find it (once, before any is relayed)."""
-        pos = 0
-        for i, ln in enumerate(b.lens):
-            try:
-                h = pdu.verify(b.data[pos:pos + ln])
-            except pdu.DatagramError:
-                h = None
-            pos += ln
-            if h is not None and (not self.remote_ip or b.src_ips[i] == self.remote_ip):
-                self._rt[0] = h.rectype
-                return
-
-    def _events(self, n):
+    def _events(self, evs):
         now = int(self.clock())
-        for k in range(n):
-            e = self._ev[k]
+        for e in evs:
             src, dst = ipv4.text(e.src_ip), ipv4.text(e.dst_ip)
-            if e.kind == lib.FTC_PDU_EV_CORRUPT:
-                if e.reason == lib.FTC_PDU_R_SRCIP:
+            if e.kind == pdu.EV_CORRUPT:
+                if e.reason == pdu.R_SRCIP:
                     self.log("Unexpected PDU: src_ip=%s not configured" % src)
-                elif e.reason == lib.FTC_PDU_R_XLATE_V8:
+                elif e.reason == pdu.R_XLATE_V8:
                     # the reference prints the local address here
                     self.log("Unexpected PDU: src_ip=%s no v8 translation" % dst)
-                elif e.reason == lib.FTC_PDU_R_XLATE_AGG:
-                    oagg = lib.ftc_layout_get(self.rectype).agg_method
+                elif e.reason == pdu.R_XLATE_AGG:
+                    oagg = layout(self.rectype)[1]
                     self.log("Unexpected PDU: src_ip=%s multi v8 oagg=%d agg=%d over=%d ver=%d"
                              % (dst, oagg, e.agg_method, 2, e.agg_version))
                 else:
                     self.log("ftpdu_verify(): src_ip=%s failed." % src)
-            elif e.kind == lib.FTC_PDU_EV_EXPORTER:
+            elif e.kind == pdu.EV_EXPORTER:
                 self.log("New exporter: time=%d src_ip=%s dst_ip=%s d_version=%d"
                          % (now, src, dst, e.version))
-            elif e.kind == lib.FTC_PDU_EV_SEQ:
+            elif e.kind == pdu.EV_SEQ:
                 self.log("ftpdu_seq_check(): src_ip=%s dst_ip=%s d_version=%d "
                          "expecting=%d received=%d lost=%d"
                          % (src, dst, e.version, e.expected, e.received, e.lost))

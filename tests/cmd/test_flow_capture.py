@@ -633,5 +633,29 @@ def test_filter_option_stores_only_matching_flows(tmp_path):
     assert [r["srcport"] for r in recs] == [5] and h["flows_count"] == 1
 
 
+def test_stat_line_counts_filter_drops(tmp_path):
+    """-S with -f/-F: filter_drops is what the filter dropped (was always 0);
+    the capture's clock is moved past the -S 1 minute."""
+    cfg = tmp_path / "filter.cfg"
+    cfg.write_text("filter-primitive p\n  type ip-port\n  permit 5\n"
+                   "filter-definition five\n  match ip-source-port p\n")
+    port = c.free_port()
+    rt = lib.FTC_RT_V5
+    clock = c.Clock(tmp_path / "clock")
+    with c.capture(tmp_path / "wd", port, "-N", "0", "-S", "1", "-f", str(cfg), "-F", "five",
+                   clock=clock) as p:
+        s = sender(port)
+        with s.sock:
+            s.send_list(pdu.encode(gen(rt, 20), rt))
+        p.wait_log("New exporter")
+        assert c.wait_drained(port)
+        clock.advance(61)
+        log = p.wait_log("STAT: ")
+        assert p.stop()[0] == 0
+    (line,) = [ln for ln in log.splitlines() if "STAT: " in ln]
+    assert line.endswith(" src_ip=127.0.0.1 dst_ip=127.0.0.1 d_ver=5 pkts=1 flows=20 lost=0 "
+                         "reset=0 filter_drops=19")
+
+
 def test_layout_helper_agrees():
     assert layout(lib.FTC_RT_V5)[:2] == (5, 0)

@@ -30,16 +30,19 @@ free_port = collector.free_port
 
 
 @contextlib.contextmanager
-def fanout(tmp_path, port, *args):
+def fanout(tmp_path, port, *args, clock=None):
     """flow-fanout -D args... (listening on `port`) in the background; yields
     the Popen once the port is bound.  On exit, once everything sent to the
     port was taken, stops it with SIGTERM (SIGKILL to its group if it
     hangs): all it relayed is then queued at the listeners.  .log holds
     stderr."""
     env = harness.case_env(scratch=tmp_path)
+    if clock is not None:
+        env["PYFLOWTOOLS_TEST_CLOCK"] = str(clock.path)
     errf = open(tmp_path / "fanout.err", "w+b")
     proc = subprocess.Popen(["flow-fanout", "-D", *args], env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=errf, start_new_session=True)
+    proc.errf_text = (tmp_path / "fanout.err").read_bytes
     try:
         assert collector.wait_for(lambda: proc.poll() is not None or collector.port_bound(port))
         assert proc.poll() is None, (tmp_path / "fanout.err").read_bytes()
@@ -170,7 +173,9 @@ def test_corrupt_and_unconfigured_datagrams_dropped(run_cmd, tmp_path):
     assert b"Unexpected PDU: src_ip=127.0.0.1 not configured\n" in proc.log
 
 
-def test_filter(run_cmd, tmp_path):
+def smtp_filter(tmp_path):
+    """(filter.cfg path defining `smtp`: destination port 25, a v5 stream
+    of 10 records, srcaddr k, dstport 25 for k = 0, 3, 6, 9)."""
     cfg = tmp_path / "filter.cfg"
     cfg.write_text("filter-primitive p25\n  type ip-port\n  permit 25\n"
                    "filter-definition smtp\n  match ip-destination-port p25\n")
@@ -179,7 +184,11 @@ def test_filter(run_cmd, tmp_path):
         r = dict.fromkeys(oracle.fields("5"), 0)
         r.update(srcaddr=k, dstport=25 if k % 3 == 0 else 80, unix_secs=1700000000)
         recs.append(r)
-    stream = oracle.write_stream({"d_version": 5, "flags": oracle.HF_STREAMING}, recs)
+    return cfg, oracle.write_stream({"d_version": 5, "flags": oracle.HF_STREAMING}, recs)
+
+
+def test_filter(run_cmd, tmp_path):
+    cfg, stream = smtp_filter(tmp_path)
     port = free_port()
     a = Listener()
     with fanout(tmp_path, port, "-f", str(cfg), "-F", "smtp", "0/0/%d" % port, a.spec):
@@ -187,6 +196,27 @@ def test_filter(run_cmd, tmp_path):
     (d,) = a.result()
     assert header(d)[1] == 4
     assert [struct.unpack("!I", d[24 + 48 * i:28 + 48 * i])[0] for i in range(4)] == [0, 3, 6, 9]
+
+
+def test_stat_line_counts_filter_drops(run_cmd, tmp_path):
+    """-S 1 with -F: the STAT line's filter_drops counts the records the
+    filter dropped (was always 0); the relay's clock is moved a minute on."""
+    cfg, stream = smtp_filter(tmp_path)
+    clock = collector.Clock(tmp_path / "clock")
+    port = free_port()
+    a = Listener()
+    with fanout(tmp_path, port, "-S", "1", "-f", str(cfg), "-F", "smtp", "0/0/%d" % port,
+                a.spec, clock=clock) as proc:
+        send_stream(run_cmd, stream, port)
+        assert collector.wait_drained(port)
+        stats = proc.errf_text().count(b"STAT: ")   # at start, as the reference: 0 or 1
+        clock.advance(60)
+        assert collector.wait_for(lambda: proc.errf_text().count(b"STAT: ") > stats)
+    (d,) = a.result()
+    assert header(d)[1] == 4
+    line = [ln for ln in proc.log.splitlines() if b"STAT: " in ln][-1]
+    assert line.endswith(b" src_ip=127.0.0.1 dst_ip=127.0.0.1 d_ver=5 pkts=1 flows=10 lost=0 "
+                         b"reset=0 filter_drops=6 send_nobufs=0")
 
 
 def test_daemon_and_pidfile(run_cmd, tmp_path):
