@@ -1,9 +1,6 @@
 """IPv4 addresses as text: the one dotted-quad printer and the parsers
 every command uses.  Addresses are host-order unsigned 32-bit ints, as in
 the records."""
-import ipaddress
-import socket
-
 __all__ = ["text", "scan", "parse", "parse_prefix", "from_socket"]
 
 
@@ -19,6 +16,7 @@ def scan(value, resolve=True):
     (`10.1` = 10.1.0.0).  Characters other than digits and dots give
     garbage, not an error (each adds its code minus '0'), as the reference."""
     if resolve and any(c.isalpha() for c in value):
+        import socket
         try:
             packed = socket.inet_aton(socket.gethostbyname(value))
             return int.from_bytes(packed, "big")
@@ -64,6 +62,7 @@ def parse_prefix(value, exact=False):
 def from_socket(addr):
     """Host-order u32 of a socket address text (IPv4, or IPv4-mapped IPv6;
     0 for any other IPv6 address)."""
+    import ipaddress
     a = ipaddress.ip_address(addr)
     if a.version == 6:
         a = a.ipv4_mapped
