@@ -78,16 +78,21 @@ static void count(ftc_agg_slot_t *s, int fresh, const cnt_offs_t *c, unsigned fl
     }
 }
 
+/* records hashed ahead of the one being counted */
+#define AGG_AHEAD 16
+
 int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
                 const ftc_key_spec_t *peer, unsigned flags, int rt, const uint8_t *recs,
                 size_t n, size_t size, const uint8_t *sel, size_t *done)
 {
     const ftc_layout_t *L = ftc_layout_get(rt);
     int koff[FTC_KEY_FIELDS], poff[FTC_KEY_FIELDS], st;
-    uint8_t kb[2 * FTC_KEY_MAX];
+    uint8_t keys[AGG_AHEAD][2 * FTC_KEY_MAX];
+    size_t words, q;
+    uint32_t tags[AGG_AHEAD], ptags[AGG_AHEAD];
     cnt_offs_t c;
     uint32_t klen, plen = 0;
-    size_t i, rs;
+    size_t i, m, rs;
 
     if (!L || !ftc_tab_ok(t, FTC_TAB_AGG) || !done || *done > n || (n && !recs)
         || (flags & ~(unsigned)FTC_AGG_TIMES) || (!pairs != !peer))
@@ -110,42 +115,63 @@ int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
             return FTC_EINVAL;
     }
     cnt_offsets(L, &c);
-    memset(kb, 0, sizeof kb);
-    for (i = *done; i < n; i++) {
-        const uint8_t *r = recs + i * rs;
-        uint32_t tag, ptag = 0, si, pi = 0;
-        int fresh, pfresh = 0, tfull, pfull;
-        ftc_agg_slot_t *s;
-        if (sel && !sel[i])
-            continue;
-        ftc_key_build(key, koff, r, kb);
-        tag = ftc_tag(ftc_hash(kb, klen));
-        si = ftc_tab_probe(t, kb, tag);
-        if (si == FTC_TAB_NONE)
-            return FTC_EINVAL;
-        fresh = ftc_tab_tag_at(t, si) == 0;
-        if (pairs) {
-            ftc_key_build(peer, poff, r, kb + klen);
-            ptag = ftc_tag(ftc_hash(kb, klen + plen));
-            pi = ftc_tab_probe(pairs, kb, ptag);
-            if (pi == FTC_TAB_NONE)
+    words = (klen + plen + 7u) / 8u;
+    for (i = *done; i < n; i += m) {
+        size_t j;
+        m = n - i < AGG_AHEAD ? n - i : AGG_AHEAD;
+        /* keys, hashes and prefetches of the next records first: their
+           table misses overlap instead of coming one by one */
+        for (j = 0; j < m; j++) {
+            const uint8_t *r = recs + (i + j) * rs;
+            uint64_t w[2 * FTC_KEY_MAX / 8];
+            if (n - (i + j) > AGG_AHEAD)
+                __builtin_prefetch(r + AGG_AHEAD * rs);     /* the records to come */
+            if (sel && !sel[i + j])
+                continue;
+            for (q = 0; q < words; q++)     /* no memset call per record */
+                w[q] = 0;
+            ftc_key_words(key, koff, r, w, 0);
+            tags[j] = ftc_tag(ftc_hash_words(w, klen));
+            ftc_tab_prefetch(t, tags[j]);
+            if (pairs) {
+                ftc_key_words(peer, poff, r, w, klen);
+                ptags[j] = ftc_tag(ftc_hash_words(w, klen + plen));
+                ftc_tab_prefetch(pairs, ptags[j]);
+            }
+            ftc_key_store(keys[j], w, words);
+        }
+        for (j = 0; j < m; j++) {
+            const uint8_t *r = recs + (i + j) * rs, *kb = keys[j];
+            uint32_t si, pi = 0;
+            int fresh, pfresh = 0, tfull, pfull;
+            ftc_agg_slot_t *s;
+            if (sel && !sel[i + j])
+                continue;
+            si = ftc_tab_probe(t, kb, tags[j]);
+            if (si == FTC_TAB_NONE)
                 return FTC_EINVAL;
-            pfresh = ftc_tab_tag_at(pairs, pi) == 0;
+            fresh = ftc_tab_tag_at(t, si) == 0;
+            if (pairs) {
+                pi = ftc_tab_probe(pairs, kb, ptags[j]);
+                if (pi == FTC_TAB_NONE)
+                    return FTC_EINVAL;
+                pfresh = ftc_tab_tag_at(pairs, pi) == 0;
+            }
+            /* room for both new keys before anything changes (both marked) */
+            tfull = fresh && !ftc_tab_room(t, 1);
+            pfull = pfresh && !ftc_tab_room(pairs, 1);
+            if (tfull || pfull) {
+                *done = i + j;
+                return FTC_EFULL;
+            }
+            s = (ftc_agg_slot_t *)(void *)(fresh ? ftc_tab_claim(t, si, kb, tags[j])
+                                                 : ftc_tab_at(t, si));
+            if (pfresh) {
+                ftc_tab_claim(pairs, pi, kb, ptags[j]);
+                s->distinct++;
+            }
+            count(s, fresh, &c, flags, r);
         }
-        /* room for both new keys before anything changes (both marked) */
-        tfull = fresh && !ftc_tab_room(t, 1);
-        pfull = pfresh && !ftc_tab_room(pairs, 1);
-        if (tfull || pfull) {
-            *done = i;
-            return FTC_EFULL;
-        }
-        s = (ftc_agg_slot_t *)(void *)(fresh ? ftc_tab_claim(t, si, kb, tag)
-                                             : ftc_tab_at(t, si));
-        if (pfresh) {
-            ftc_tab_claim(pairs, pi, kb, ptag);
-            s->distinct++;
-        }
-        count(s, fresh, &c, flags, r);
     }
     *done = n;
     return FTC_OK;

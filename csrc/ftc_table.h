@@ -38,31 +38,51 @@ static inline uint64_t ftc_mix64(uint64_t k)
     return k;
 }
 
-/* 64-bit hash of key bytes p[0..n) */
+/* a little-endian 64-bit word (the hash reads keys so on every host) */
+static inline uint64_t ftc_ldle64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return ftc_is_little() ? v : __builtin_bswap64(v);
+}
+
+static inline void ftc_stle64(uint8_t *p, uint64_t v)
+{
+    if (!ftc_is_little())
+        v = __builtin_bswap64(v);
+    memcpy(p, &v, 8);
+}
+
+/* 64-bit hash of key bytes p[0..n), n >= 1: the key read as little-endian
+   words, the last one zero-padded */
 static inline uint64_t ftc_hash(const uint8_t *p, size_t n)
 {
     uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ull, v = 0;
     unsigned sh = 0;
-    while (n >= 8) {
-        memcpy(&v, p, 8);
-        h = ftc_mix64(h ^ v);
+    while (n > 8) {
+        h = ftc_mix64(h ^ ftc_ldle64(p));
         p += 8;
         n -= 8;
     }
-    v = 0;
-    if (n >= 4) {
-        uint32_t w;
-        memcpy(&w, p, 4);
-        v = w;
-        sh = 32;
-        p += 4;
-        n -= 4;
-    }
+    if (n == 8)
+        return ftc_mix64(h ^ ftc_ldle64(p));
     while (n--) {
         v |= (uint64_t)*p++ << sh;
         sh += 8;
     }
     return ftc_mix64(h ^ v);
+}
+
+/* the same hash of a key held as words (w: its bytes as little-endian
+   words; bytes past n may hold anything) */
+static inline uint64_t ftc_hash_words(const uint64_t *w, size_t n)
+{
+    uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15ull;
+    while (n > 8) {
+        h = ftc_mix64(h ^ *w++);
+        n -= 8;
+    }
+    return ftc_mix64(h ^ (n == 8 ? *w : *w & ((1ull << (8 * n)) - 1u)));
 }
 
 /* the tag stored in a used slot: never 0, its low 31 bits are the hash's */
@@ -167,6 +187,15 @@ static inline uint32_t ftc_tab_probe(const ftc_tab_t *t, const uint8_t *key, uin
     return FTC_TAB_NONE;
 }
 
+/* Start fetching the home slot of a tag (its first line and its tag's):
+   kernels hash a few records ahead so that their table misses overlap. */
+static inline void ftc_tab_prefetch(const ftc_tab_t *t, uint32_t tag)
+{
+    const uint8_t *s = ftc_tab_at(t, tag & (t->cap - 1));
+    __builtin_prefetch(s, 1);
+    __builtin_prefetch(s + t->stride - 1, 1);
+}
+
 /* Claim free slot i for key: tag and key written, counted as used.  The
    caller checked the room (ftc_tab_room). */
 static inline uint8_t *ftc_tab_claim(ftc_tab_t *t, uint32_t i, const uint8_t *key, uint32_t tag)
@@ -189,9 +218,9 @@ static inline int ftc_tab_room(ftc_tab_t *t, uint32_t extra)
 
 /* Slot of key (existing or claimed); NULL when the table is full (marked
    for growth) or corrupt (*bad set).  *fresh says whether it was claimed. */
-static inline uint8_t *ftc_tab_get(ftc_tab_t *t, const uint8_t *key, int *fresh, int *bad)
+static inline uint8_t *ftc_tab_get_tagged(ftc_tab_t *t, const uint8_t *key, uint32_t tag,
+                                          int *fresh, int *bad)
 {
-    uint32_t tag = ftc_tag(ftc_hash(key, t->key_len));
     uint32_t i = ftc_tab_probe(t, key, tag);
     if (i == FTC_TAB_NONE) {
         *bad = 1;
@@ -205,6 +234,11 @@ static inline uint8_t *ftc_tab_get(ftc_tab_t *t, const uint8_t *key, int *fresh,
         return NULL;
     *fresh = 1;
     return ftc_tab_claim(t, i, key, tag);
+}
+
+static inline uint8_t *ftc_tab_get(ftc_tab_t *t, const uint8_t *key, int *fresh, int *bad)
+{
+    return ftc_tab_get_tagged(t, key, ftc_tag(ftc_hash(key, t->key_len)), fresh, bad);
 }
 
 /* Slot index of key, or FTC_TAB_NONE */
@@ -244,21 +278,35 @@ static inline int ftc_key_offsets(const ftc_key_spec_t *k, const ftc_layout_t *L
     return FTC_OK;
 }
 
-/* the key of record r at out: each field big-endian at its offset, so
-   that memcmp orders keys as numbers, field by field */
-static inline void ftc_key_build(const ftc_key_spec_t *k, const int *roff, const uint8_t *r,
-                                 uint8_t *out)
+/* the key of record r as words (w zeroed; bytes from byte `at` on):
+   each field big-endian at its offset, so that memcmp of the key bytes
+   (ftc_key_store) orders keys as numbers, field by field.  Built in
+   registers: hashing right after never waits on a store. */
+static inline void ftc_key_words(const ftc_key_spec_t *k, const int *roff, const uint8_t *r,
+                                 uint64_t *w, uint32_t at)
 {
     uint32_t j;
     for (j = 0; j < k->n; j++) {
         const uint8_t *p = r + roff[j];
-        uint8_t *o = out + k->off[j];
+        uint32_t o = at + k->off[j], sh = (o & 7u) * 8u;
+        uint64_t y;     /* the field's big-endian bytes as a little-endian value */
         switch (k->width[j]) {
-        case 4: ftc_stbe32(o, ftc_ld32(p)); break;
-        case 2: ftc_stbe16(o, ftc_ld16(p)); break;
-        default: o[0] = p[0]; break;
+        case 4: y = ftc_bswap32(ftc_ld32(p)); break;
+        case 2: y = ftc_bswap16(ftc_ld16(p)); break;
+        default: y = p[0]; break;
         }
+        w[o >> 3] |= y << sh;
+        if (sh && sh + 8u * k->width[j] > 64u)
+            w[(o >> 3) + 1] |= y >> (64u - sh);
     }
+}
+
+/* key bytes of n words */
+static inline void ftc_key_store(uint8_t *out, const uint64_t *w, size_t words)
+{
+    size_t i;
+    for (i = 0; i < words; i++)
+        ftc_stle64(out + 8 * i, w[i]);
 }
 
 /* big-endian value of n (1..4) key bytes */

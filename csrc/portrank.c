@@ -11,6 +11,9 @@
 #include "ftc_internal.h"
 #include "ftc_table.h"
 
+/* records hashed ahead of the one being counted */
+#define PR_AHEAD 16
+
 int ftc_pr_add(ftc_tab_t *t, int rt, const uint8_t *recs, size_t n, size_t size,
                int host_f, int port_f, unsigned value, unsigned mask, int all,
                size_t *done)
@@ -19,8 +22,10 @@ int ftc_pr_add(ftc_tab_t *t, int rt, const uint8_t *recs, size_t n, size_t size,
     ftc_key_spec_t k;
     int32_t fields[2];
     int roff[2], oprot, oflags, st;
-    uint8_t kb[FTC_KEY_MAX];
-    size_t i, rs;
+    uint8_t keys[PR_AHEAD][FTC_KEY_MAX];
+    uint32_t tags[PR_AHEAD];
+    unsigned match[PR_AHEAD];
+    size_t i, m, rs, words, q;
     if (!L || !ftc_tab_ok(t, FTC_TAB_PR) || !done || *done > n || (n && !recs))
         return FTC_EINVAL;
     rs = L->rec_size;
@@ -36,24 +41,41 @@ int ftc_pr_add(ftc_tab_t *t, int rt, const uint8_t *recs, size_t n, size_t size,
     oflags = L->off[FTC_F_TCP_FLAGS];
     if (oprot < 0 || oflags < 0)
         return FTC_EFIELD;
-    memset(kb, 0, sizeof kb);
-    for (i = *done; i < n; i++) {
-        const uint8_t *r = recs + i * rs;
-        unsigned match = r[oprot] == FTC_TCP_PROT && (r[oflags] & mask) == value;
-        ftc_pr_slot_t *s;
-        int fresh, bad = 0;
-        if (!match && !all)
-            continue;
-        ftc_key_build(&k, roff, r, kb);
-        s = (ftc_pr_slot_t *)(void *)ftc_tab_get(t, kb, &fresh, &bad);
-        if (!s) {
-            if (bad)
-                return FTC_EINVAL;
-            *done = i;
-            return FTC_EFULL;
+    words = (k.key_len + 7u) / 8u;
+    for (i = *done; i < n; i += m) {
+        size_t j;
+        m = n - i < PR_AHEAD ? n - i : PR_AHEAD;
+        /* keys, hashes and prefetches of the next records first */
+        for (j = 0; j < m; j++) {
+            const uint8_t *r = recs + (i + j) * rs;
+            uint64_t w[FTC_KEY_MAX / 8];
+            if (n - (i + j) > PR_AHEAD)
+                __builtin_prefetch(r + PR_AHEAD * rs);      /* the records to come */
+            match[j] = r[oprot] == FTC_TCP_PROT && (r[oflags] & mask) == value;
+            if (!match[j] && !all)
+                continue;
+            for (q = 0; q < words; q++)     /* no memset call per record */
+                w[q] = 0;
+            ftc_key_words(&k, roff, r, w, 0);
+            tags[j] = ftc_tag(ftc_hash_words(w, k.key_len));
+            ftc_tab_prefetch(t, tags[j]);
+            ftc_key_store(keys[j], w, words);
         }
-        s->flows++;
-        s->hits += match;
+        for (j = 0; j < m; j++) {
+            ftc_pr_slot_t *s;
+            int fresh, bad = 0;
+            if (!match[j] && !all)
+                continue;
+            s = (ftc_pr_slot_t *)(void *)ftc_tab_get_tagged(t, keys[j], tags[j], &fresh, &bad);
+            if (!s) {
+                if (bad)
+                    return FTC_EINVAL;
+                *done = i + j;
+                return FTC_EFULL;
+            }
+            s->flows++;
+            s->hits += match[j];
+        }
     }
     *done = n;
     return FTC_OK;
