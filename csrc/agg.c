@@ -59,7 +59,7 @@ static uint32_t unix_secs(const cnt_offs_t *c, const uint8_t *r, uint32_t t)
     return (uint32_t)(ms / 1000u);
 }
 
-static void count(ftc_agg_slot_t *s, int fresh, const cnt_offs_t *c, unsigned flags,
+static inline void count(ftc_agg_slot_t *s, int fresh, const cnt_offs_t *c, unsigned flags,
                   const uint8_t *r)
 {
     s->flows++;
@@ -78,83 +78,108 @@ static void count(ftc_agg_slot_t *s, int fresh, const cnt_offs_t *c, unsigned fl
     }
 }
 
-/* records hashed ahead of the one being counted */
+/* records hashed ahead of the one being counted (tables past a core's
+   cache), and how far ahead the records to come are prefetched */
 #define AGG_AHEAD 16
+/* tables up to this many bytes are counted record by record; larger ones
+   AGG_AHEAD records at a time, their slots fetched ahead so that the
+   misses overlap (measured: staging costs more than it saves on a table
+   that a core's cache holds) */
+#define AGG_CACHED (1u << 20)
 
-int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
-                const ftc_key_spec_t *peer, unsigned flags, int rt, const uint8_t *recs,
-                size_t n, size_t size, const uint8_t *sel, size_t *done)
-{
-    const ftc_layout_t *L = ftc_layout_get(rt);
-    int koff[FTC_KEY_FIELDS], poff[FTC_KEY_FIELDS], st;
-    uint8_t keys[AGG_AHEAD][2 * FTC_KEY_MAX];
-    size_t words, q;
-    uint32_t tags[AGG_AHEAD], ptags[AGG_AHEAD];
+/* one ftc_agg_add call's checked arguments */
+typedef struct {
+    ftc_tab_t *t, *pairs;
+    const ftc_key_spec_t *key, *peer;
+    int koff[FTC_KEY_FIELDS], poff[FTC_KEY_FIELDS];
+    uint32_t klen, plen;
+    unsigned flags;
     cnt_offs_t c;
-    uint32_t klen, plen = 0;
-    size_t i, m, rs;
+    const uint8_t *recs, *sel;
+    size_t n, rs;
+} agg_args_t;
 
-    if (!L || !ftc_tab_ok(t, FTC_TAB_AGG) || !done || *done > n || (n && !recs)
-        || (flags & ~(unsigned)FTC_AGG_TIMES) || (!pairs != !peer))
-        return FTC_EINVAL;
-    rs = L->rec_size;
-    if (n > size / rs)
-        return FTC_EINVAL;
-    if ((st = ftc_key_offsets(key, L, koff)) != FTC_OK)
-        return st;
-    klen = key->key_len;
-    if (t->key_len != klen)
-        return FTC_EINVAL;
-    if (pairs) {
-        if (pairs == t || !ftc_tab_ok(pairs, FTC_TAB_SET))
-            return FTC_EINVAL;
-        if ((st = ftc_key_offsets(peer, L, poff)) != FTC_OK)
-            return st;
-        plen = peer->key_len;
-        if (pairs->key_len != klen + plen)
-            return FTC_EINVAL;
+/* The counting loop, compiled four times: keys of at most 8 bytes (key
+   and pair key; `small`: every key a word in a register) or general
+   (keys as bytes); `one32`, the commonest key (one 32-bit field); `ahead`
+   (staged, slots prefetched) or record by record. */
+static inline __attribute__((always_inline)) int agg_loop(const agg_args_t *a, int small,
+                                                          int ahead, int one32, size_t *done)
+{
+    const size_t stage = ahead ? AGG_AHEAD : 1;
+    uint8_t keys[AGG_AHEAD][2 * FTC_KEY_MAX];
+    uint64_t kw[AGG_AHEAD], pw[AGG_AHEAD];
+    uint32_t tags[AGG_AHEAD], ptags[AGG_AHEAD];
+    /* the tables' descriptors and key specs as locals: stores into slots
+       (bytes, which may alias anything) never force them to be read again */
+    ftc_tab_t tl = *a->t, pl, *t = &tl, *pairs = NULL;
+    const ftc_key_spec_t kl = *a->key, pkl = a->peer ? *a->peer : kl;
+    size_t words = (a->klen + a->plen + 7u) / 8u, i, m, q;
+    int st = FTC_OK;
+
+    if (a->pairs) {
+        pl = *a->pairs;
+        pairs = &pl;
     }
-    cnt_offsets(L, &c);
-    words = (klen + plen + 7u) / 8u;
-    for (i = *done; i < n; i += m) {
+    for (i = *done; i < a->n; i += m) {
         size_t j;
-        m = n - i < AGG_AHEAD ? n - i : AGG_AHEAD;
-        /* keys, hashes and prefetches of the next records first: their
-           table misses overlap instead of coming one by one */
+        m = a->n - i < stage ? a->n - i : stage;
+        /* keys and hashes (and prefetches) of the next records first */
         for (j = 0; j < m; j++) {
-            const uint8_t *r = recs + (i + j) * rs;
-            uint64_t w[2 * FTC_KEY_MAX / 8];
-            if (n - (i + j) > AGG_AHEAD)
-                __builtin_prefetch(r + AGG_AHEAD * rs);     /* the records to come */
-            if (sel && !sel[i + j])
+            const uint8_t *r = a->recs + (i + j) * a->rs;
+            if (a->n - (i + j) > AGG_AHEAD)
+                __builtin_prefetch(r + AGG_AHEAD * a->rs);     /* the records to come */
+            if (a->sel && !a->sel[i + j])
                 continue;
-            for (q = 0; q < words; q++)     /* no memset call per record */
-                w[q] = 0;
-            ftc_key_words(key, koff, r, w, 0);
-            tags[j] = ftc_tag(ftc_hash_words(w, klen));
-            ftc_tab_prefetch(t, tags[j]);
-            if (pairs) {
-                ftc_key_words(peer, poff, r, w, klen);
-                ptags[j] = ftc_tag(ftc_hash_words(w, klen + plen));
-                ftc_tab_prefetch(pairs, ptags[j]);
+            if (one32) {
+                kw[j] = ftc_bswap32(ftc_ld32(r + a->koff[0]));
+                tags[j] = ftc_tag(ftc_hash_word(kw[j], 4));
+            } else if (small) {
+                kw[j] = ftc_key_word(&kl, a->koff, r, 0, kl.n);
+                tags[j] = ftc_tag(ftc_hash_word(kw[j], a->klen));
+                if (pairs) {
+                    pw[j] = kw[j] | ftc_key_word(&pkl, a->poff, r, a->klen, pkl.n);
+                    ptags[j] = ftc_tag(ftc_hash_word(pw[j], a->klen + a->plen));
+                }
+            } else {
+                uint64_t w[2 * FTC_KEY_MAX / 8];
+                for (q = 0; q < words; q++)
+                    w[q] = 0;
+                ftc_key_words(&kl, a->koff, r, w, 0);
+                tags[j] = ftc_tag(ftc_hash_words(w, a->klen));
+                if (pairs) {
+                    ftc_key_words(&pkl, a->poff, r, w, a->klen);
+                    ptags[j] = ftc_tag(ftc_hash_words(w, a->klen + a->plen));
+                }
+                ftc_key_store(keys[j], w, words);
             }
-            ftc_key_store(keys[j], w, words);
+            if (ahead) {
+                ftc_tab_prefetch(t, tags[j]);
+                if (pairs)
+                    ftc_tab_prefetch(pairs, ptags[j]);
+            }
         }
         for (j = 0; j < m; j++) {
-            const uint8_t *r = recs + (i + j) * rs, *kb = keys[j];
+            const uint8_t *r = a->recs + (i + j) * a->rs;
             uint32_t si, pi = 0;
             int fresh, pfresh = 0, tfull, pfull;
             ftc_agg_slot_t *s;
-            if (sel && !sel[i + j])
+            if (a->sel && !a->sel[i + j])
                 continue;
-            si = ftc_tab_probe(t, kb, tags[j]);
-            if (si == FTC_TAB_NONE)
-                return FTC_EINVAL;
+            si = small ? ftc_tab_probe_word(t, kw[j], tags[j])
+                       : ftc_tab_probe(t, keys[j], tags[j]);
+            if (si == FTC_TAB_NONE) {
+                st = FTC_EINVAL;
+                goto out;
+            }
             fresh = ftc_tab_tag_at(t, si) == 0;
             if (pairs) {
-                pi = ftc_tab_probe(pairs, kb, ptags[j]);
-                if (pi == FTC_TAB_NONE)
-                    return FTC_EINVAL;
+                pi = small ? ftc_tab_probe_word(pairs, pw[j], ptags[j])
+                           : ftc_tab_probe(pairs, keys[j], ptags[j]);
+                if (pi == FTC_TAB_NONE) {
+                    st = FTC_EINVAL;
+                    goto out;
+                }
                 pfresh = ftc_tab_tag_at(pairs, pi) == 0;
             }
             /* room for both new keys before anything changes (both marked) */
@@ -162,19 +187,82 @@ int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
             pfull = pfresh && !ftc_tab_room(pairs, 1);
             if (tfull || pfull) {
                 *done = i + j;
-                return FTC_EFULL;
+                st = FTC_EFULL;
+                goto out;
             }
-            s = (ftc_agg_slot_t *)(void *)(fresh ? ftc_tab_claim(t, si, kb, tags[j])
-                                                 : ftc_tab_at(t, si));
+            if (!fresh)
+                s = (ftc_agg_slot_t *)(void *)ftc_tab_at(t, si);
+            else if (small)
+                s = (ftc_agg_slot_t *)(void *)ftc_tab_claim_word(t, si, kw[j], tags[j]);
+            else
+                s = (ftc_agg_slot_t *)(void *)ftc_tab_claim(t, si, keys[j], tags[j]);
             if (pfresh) {
-                ftc_tab_claim(pairs, pi, kb, ptags[j]);
+                if (small)
+                    ftc_tab_claim_word(pairs, pi, pw[j], ptags[j]);
+                else
+                    ftc_tab_claim(pairs, pi, keys[j], ptags[j]);
                 s->distinct++;
             }
-            count(s, fresh, &c, flags, r);
+            count(s, fresh, &a->c, a->flags, r);
         }
     }
-    *done = n;
-    return FTC_OK;
+    *done = a->n;
+out:
+    a->t->used = tl.used;
+    a->t->full = tl.full;
+    if (pairs) {
+        a->pairs->used = pl.used;
+        a->pairs->full = pl.full;
+    }
+    return st;
+}
+
+int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
+                const ftc_key_spec_t *peer, unsigned flags, int rt, const uint8_t *recs,
+                size_t n, size_t size, const uint8_t *sel, size_t *done)
+{
+    const ftc_layout_t *L = ftc_layout_get(rt);
+    agg_args_t a;
+    int st;
+
+    if (!L || !ftc_tab_ok(t, FTC_TAB_AGG) || !done || *done > n || (n && !recs)
+        || (flags & ~(unsigned)FTC_AGG_TIMES) || (!pairs != !peer))
+        return FTC_EINVAL;
+    a.rs = L->rec_size;
+    if (n > size / a.rs)
+        return FTC_EINVAL;
+    if ((st = ftc_key_offsets(key, L, a.koff)) != FTC_OK)
+        return st;
+    a.klen = key->key_len;
+    a.plen = 0;
+    if (t->key_len != a.klen)
+        return FTC_EINVAL;
+    if (pairs) {
+        if (pairs == t || !ftc_tab_ok(pairs, FTC_TAB_SET))
+            return FTC_EINVAL;
+        if ((st = ftc_key_offsets(peer, L, a.poff)) != FTC_OK)
+            return st;
+        a.plen = peer->key_len;
+        if (pairs->key_len != a.klen + a.plen)
+            return FTC_EINVAL;
+    }
+    cnt_offsets(L, &a.c);
+    a.t = t;
+    a.pairs = pairs;
+    a.key = key;
+    a.peer = peer;
+    a.flags = flags;
+    a.recs = recs;
+    a.sel = sel;
+    a.n = n;
+    if (a.klen + a.plen > 8)
+        return agg_loop(&a, 0, 1, 0, done);
+    if ((uint64_t)t->cap * t->stride + (pairs ? (uint64_t)pairs->cap * pairs->stride : 0)
+        > AGG_CACHED)
+        return agg_loop(&a, 1, 1, 0, done);
+    if (!pairs && key->n == 1 && key->width[0] == 4)
+        return agg_loop(&a, 1, 0, 1, done);
+    return agg_loop(&a, 1, 0, 0, done);
 }
 
 /* ---- ranking ---- */

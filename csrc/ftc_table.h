@@ -301,6 +301,102 @@ static inline void ftc_key_words(const ftc_key_spec_t *k, const int *roff, const
     }
 }
 
+/* ---- keys of at most 8 bytes, held in one word ---------------------------
+ * Most keys (an address, an address and a port, two addresses) fit one
+ * 64-bit word: the kernels then build, hash, compare and store them in a
+ * register, with the same bytes and the same hash as the general path
+ * (the word is the key's bytes read little-endian). */
+
+/* the key of record r as one word, its nf (= k->n) fields from byte `at`
+   on; at + k->key_len <= 8.  Callers that know nf pass it as a constant:
+   the loop then unrolls. */
+static inline uint64_t ftc_key_word(const ftc_key_spec_t *k, const int *roff, const uint8_t *r,
+                                    uint32_t at, uint32_t nf)
+{
+    uint64_t v = 0;
+    uint32_t j;
+    for (j = 0; j < nf; j++) {
+        const uint8_t *p = r + roff[j];
+        uint64_t y;     /* the field's big-endian bytes as a little-endian value */
+        switch (k->width[j]) {
+        case 4: y = ftc_bswap32(ftc_ld32(p)); break;
+        case 2: y = ftc_bswap16(ftc_ld16(p)); break;
+        default: y = p[0]; break;
+        }
+        v |= y << (8u * (at + k->off[j]));
+    }
+    return v;
+}
+
+/* ftc_hash of a key of n <= 8 bytes held as a word */
+static inline uint64_t ftc_hash_word(uint64_t v, uint32_t n)
+{
+    return ftc_mix64((uint64_t)n * 0x9e3779b97f4a7c15ull ^ v);
+}
+
+/* loads and stores of n <= 8 key bytes as a little-endian word: on a
+   little-endian host constant-size accesses (no call), else byte by byte */
+static inline uint64_t ftc_key_ld(const uint8_t *p, uint32_t n)
+{
+    uint64_t v = 0;
+    uint32_t a;
+    uint16_t b;
+    if (!ftc_is_little()) {
+        while (n--)
+            v = v << 8 | p[n];
+        return v;
+    }
+    switch (n) {
+    case 8: memcpy(&v, p, 8); break;
+    case 4: memcpy(&a, p, 4); v = a; break;
+    case 6: memcpy(&a, p, 4); memcpy(&b, p + 4, 2); v = a | (uint64_t)b << 32; break;
+    case 2: memcpy(&b, p, 2); v = b; break;
+    default: memcpy(&v, p, n < 8 ? n : 8); break;
+    }
+    return v;
+}
+
+static inline void ftc_key_st(uint8_t *p, uint64_t v, uint32_t n)
+{
+    uint32_t i;
+    if (!ftc_is_little()) {
+        for (i = 0; i < n; i++, v >>= 8)
+            p[i] = (uint8_t)v;
+        return;
+    }
+    switch (n) {
+    case 8: memcpy(p, &v, 8); break;
+    case 4: memcpy(p, &v, 4); break;
+    case 6: memcpy(p, &v, 6); break;
+    case 2: memcpy(p, &v, 2); break;
+    default: memcpy(p, &v, n < 8 ? n : 8); break;
+    }
+}
+
+/* ftc_tab_probe for a key held as a word (t->key_len <= 8) */
+static inline uint32_t ftc_tab_probe_word(const ftc_tab_t *t, uint64_t v, uint32_t tag)
+{
+    uint32_t mask = t->cap - 1, i = tag & mask, n;
+    for (n = 0; n < t->cap; n++, i = (i + 1) & mask) {
+        const uint8_t *s = ftc_tab_at(t, i);
+        uint32_t st;
+        memcpy(&st, s + t->val_len, 4);
+        if (st == 0 || (st == tag && ftc_key_ld(s + t->key_off, t->key_len) == v))
+            return i;
+    }
+    return FTC_TAB_NONE;
+}
+
+/* ftc_tab_claim for a key held as a word */
+static inline uint8_t *ftc_tab_claim_word(ftc_tab_t *t, uint32_t i, uint64_t v, uint32_t tag)
+{
+    uint8_t *s = ftc_tab_at(t, i);
+    memcpy(s + t->val_len, &tag, 4);
+    ftc_key_st(s + t->key_off, v, t->key_len);
+    t->used++;
+    return s;
+}
+
 /* key bytes of n words */
 static inline void ftc_key_store(uint8_t *out, const uint64_t *w, size_t words)
 {

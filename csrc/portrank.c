@@ -11,10 +11,10 @@
 #include "ftc_internal.h"
 #include "ftc_table.h"
 
-/* records hashed ahead of the one being counted */
+/* how far ahead the records to come are prefetched */
 #define PR_AHEAD 16
 
-int ftc_pr_add(ftc_tab_t *t, int rt, const uint8_t *recs, size_t n, size_t size,
+int ftc_pr_add(ftc_tab_t *tab, int rt, const uint8_t *recs, size_t n, size_t size,
                int host_f, int port_f, unsigned value, unsigned mask, int all,
                size_t *done)
 {
@@ -22,18 +22,17 @@ int ftc_pr_add(ftc_tab_t *t, int rt, const uint8_t *recs, size_t n, size_t size,
     ftc_key_spec_t k;
     int32_t fields[2];
     int roff[2], oprot, oflags, st;
-    uint8_t keys[PR_AHEAD][FTC_KEY_MAX];
-    uint32_t tags[PR_AHEAD];
-    unsigned match[PR_AHEAD];
-    size_t i, m, rs, words, q;
-    if (!L || !ftc_tab_ok(t, FTC_TAB_PR) || !done || *done > n || (n && !recs))
+    size_t i, rs;
+    ftc_tab_t tl, *t = &tl;     /* a local copy: slot stores never force reloads */
+    if (!L || !ftc_tab_ok(tab, FTC_TAB_PR) || !done || *done > n || (n && !recs))
         return FTC_EINVAL;
     rs = L->rec_size;
     if (n > size / rs)
         return FTC_EINVAL;
     fields[0] = host_f;
     fields[1] = port_f;
-    if (ftc_key_spec(&k, fields, 2) != FTC_OK || t->key_len != k.key_len)
+    tl = *tab;
+    if (ftc_key_spec(&k, fields, 2) != FTC_OK || t->key_len != k.key_len || k.key_len > 8)
         return FTC_EINVAL;
     if ((st = ftc_key_offsets(&k, L, roff)) != FTC_OK)
         return st;
@@ -41,43 +40,39 @@ int ftc_pr_add(ftc_tab_t *t, int rt, const uint8_t *recs, size_t n, size_t size,
     oflags = L->off[FTC_F_TCP_FLAGS];
     if (oprot < 0 || oflags < 0)
         return FTC_EFIELD;
-    words = (k.key_len + 7u) / 8u;
-    for (i = *done; i < n; i += m) {
-        size_t j;
-        m = n - i < PR_AHEAD ? n - i : PR_AHEAD;
-        /* keys, hashes and prefetches of the next records first */
-        for (j = 0; j < m; j++) {
-            const uint8_t *r = recs + (i + j) * rs;
-            uint64_t w[FTC_KEY_MAX / 8];
-            if (n - (i + j) > PR_AHEAD)
-                __builtin_prefetch(r + PR_AHEAD * rs);      /* the records to come */
-            match[j] = r[oprot] == FTC_TCP_PROT && (r[oflags] & mask) == value;
-            if (!match[j] && !all)
-                continue;
-            for (q = 0; q < words; q++)     /* no memset call per record */
-                w[q] = 0;
-            ftc_key_words(&k, roff, r, w, 0);
-            tags[j] = ftc_tag(ftc_hash_words(w, k.key_len));
-            ftc_tab_prefetch(t, tags[j]);
-            ftc_key_store(keys[j], w, words);
+    for (i = *done; i < n; i++) {    /* one record at a time: see agg.c */
+        const uint8_t *r = recs + i * rs;
+        ftc_pr_slot_t *s;
+        uint64_t key;
+        uint32_t si, tag;
+        unsigned match;
+        if (n - i > PR_AHEAD)
+            __builtin_prefetch(r + PR_AHEAD * rs);      /* the records to come */
+        match = r[oprot] == FTC_TCP_PROT && (r[oflags] & mask) == value;
+        if (!match && !all)
+            continue;
+        key = ftc_key_word(&k, roff, r, 0, 2);
+        tag = ftc_tag(ftc_hash_word(key, k.key_len));
+        si = ftc_tab_probe_word(t, key, tag);
+        if (si == FTC_TAB_NONE) {
+            tab->used = tl.used;
+            return FTC_EINVAL;
         }
-        for (j = 0; j < m; j++) {
-            ftc_pr_slot_t *s;
-            int fresh, bad = 0;
-            if (!match[j] && !all)
-                continue;
-            s = (ftc_pr_slot_t *)(void *)ftc_tab_get_tagged(t, keys[j], tags[j], &fresh, &bad);
-            if (!s) {
-                if (bad)
-                    return FTC_EINVAL;
-                *done = i + j;
-                return FTC_EFULL;
-            }
-            s->flows++;
-            s->hits += match[j];
+        if (ftc_tab_tag_at(t, si) != 0)
+            s = (ftc_pr_slot_t *)(void *)ftc_tab_at(t, si);
+        else if (ftc_tab_room(t, 1))
+            s = (ftc_pr_slot_t *)(void *)ftc_tab_claim_word(t, si, key, tag);
+        else {
+            *done = i;
+            tab->used = tl.used;
+            tab->full = tl.full;
+            return FTC_EFULL;
         }
+        s->flows++;
+        s->hits += match;
     }
     *done = n;
+    tab->used = tl.used;
     return FTC_OK;
 }
 

@@ -210,7 +210,8 @@ def test_run_grows_only_the_tables_marked_full():
 def test_the_one_growth_policy():
     assert table.next_cap(4) == 16
     assert table.next_cap(1 << 18) == 1 << 20
-    assert table.next_cap(1 << 20) == 1 << 21
+    assert table.next_cap(1 << 20) == 1 << 22
+    assert table.next_cap(1 << 29) == table.MAX_CAP
     assert table.next_cap(1 << 30) == table.MAX_CAP == 1 << 31
     with pytest.raises(FlowToolsError, match="distinct keys"):
         table.next_cap(table.MAX_CAP)
