@@ -40,13 +40,7 @@ def main(argv=None):
     fmt = detect.output_format(opts)
     names = portrank.load_names() if opts.names else None
     mode = portrank.mode(ingress=opts.ingress, matching_only=opts.matching_only)
-    warned = []
-
-    def warn(msg):
-        warned.append(msg)
-        cli.warn(msg)
-
-    inp = detect.Input(opts.operands, warn=warn)
+    inp = detect.Input(opts.operands, warn=cli.warn)
     report = portrank.rank(inp, inp.rectype, mode, opts.threshold, opts.hosts, opts.ports)
     out = detect.text_out()
     if fmt == "tsv":
@@ -56,5 +50,5 @@ def main(argv=None):
     else:
         for line in portrank.text_lines(report, names):
             out.write(line + "\n")
-    return cli.EXIT_ERROR if warned else cli.EXIT_OK
+    return cli.EXIT_ERROR if inp.warnings else cli.EXIT_OK
 

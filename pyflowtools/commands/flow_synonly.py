@@ -25,17 +25,11 @@ def main(argv=None):
         raise UsageError("-R and -F exclude each other")
     rule = synonly.RST_ACK if opts.rst_ack else opts.rule or synonly.SYN_ONLY
     cli.zlevel(opts), cli.byte_order(opts)
-    warned = []
-
-    def warn(msg):
-        warned.append(msg)
-        cli.warn(msg)
-
-    inp = detect.Input(opts.operands, warn=warn)
+    inp = detect.Input(opts.operands, warn=cli.warn)
     with detect.stream_writer(inp.header, cli.stdout_binary(), opts.comment,
                                   cli.byte_order(opts), cli.zlevel(opts)) as wr:
         synonly.filter_stream(rule, inp, inp.rectype, wr)
     if opts.debug > 0:
         cli.profile(inp.records_read, started)
-    return cli.EXIT_ERROR if warned else cli.EXIT_OK
+    return cli.EXIT_ERROR if inp.warnings else cli.EXIT_OK
 

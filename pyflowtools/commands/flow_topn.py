@@ -36,13 +36,7 @@ def main(argv=None):
     counter = topn.TopN(opts.key, opts.metric, topn.selection(opts.ports, opts.protocols))
     base = topn.load_baseline(opts.baseline, opts.key, opts.metric) if opts.baseline else None
     started = time.time()
-    warned = []
-
-    def warn(msg):
-        warned.append(msg)
-        cli.warn(msg)
-
-    inp = detect.Input(opts.operands, warn=warn)
+    inp = detect.Input(opts.operands, warn=cli.warn)
     for batch in inp:
         counter.add(batch)
     rows = counter.rows(opts.n, opts.threshold)
@@ -66,5 +60,5 @@ def main(argv=None):
             out.write(topn.text_row(opts.metric, r, m))
     if opts.debug > 0:
         cli.profile(inp.records_read, started)
-    return EXIT_NEW if "NEW" in marks else cli.EXIT_ERROR if warned else cli.EXIT_OK
+    return EXIT_NEW if "NEW" in marks else cli.EXIT_ERROR if inp.warnings else cli.EXIT_OK
 

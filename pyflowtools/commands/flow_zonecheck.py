@@ -31,13 +31,7 @@ def main(argv=None):
     table = zones.load(opts.zone_file)
     inside = zones.parse_inside(opts.inside)
     started = time.time()
-    warned = []
-
-    def warn(msg):
-        warned.append(msg)
-        cli.warn(msg)
-
-    inp = detect.Input(opts.operands, warn=warn)
+    inp = detect.Input(opts.operands, warn=cli.warn)
     checker = zones.Checker(table, inside)
     checker.check_rectype(inp.rectype)
     summary = zones.Summary()
@@ -68,5 +62,5 @@ def main(argv=None):
                 text.text(summary.text(inp.records_read))
     if opts.debug > 0:
         cli.profile(inp.records_read, started)
-    return EXIT_ALERTS if summary.alerts else cli.EXIT_ERROR if warned else cli.EXIT_OK
+    return EXIT_ALERTS if summary.alerts else cli.EXIT_ERROR if inp.warnings else cli.EXIT_OK
 

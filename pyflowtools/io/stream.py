@@ -155,18 +155,24 @@ class Reader:
         while True:
             if not self._eof:
                 fill = self._fill(mv, fill)
-            n = fill // rs
-            if n:
-                b.n = n
-                yield self._finish(b)
-                tail = fill - n * rs
-                if tail:
-                    mv[:tail] = mv[n * rs:fill]
-                fill = tail
+            if fill >= rs:
+                fill = yield from self._emit(b, mv, fill)
             elif self._eof:
                 break
         if fill:
             self.warnings.append("Warning, partial record before EOF")
+
+    def _emit(self, b, mv, fill):
+        """Yield the whole records of mv[:fill] (batch b's buffer) and
+        move the partial one after them to the front; returns its size."""
+        rs = self.rec_size
+        n = fill // rs
+        b.n = n
+        yield self._finish(b)
+        tail = fill - n * rs
+        if tail:
+            mv[:tail] = mv[n * rs:fill]
+        return tail
 
     def _iter_z(self):
         rs = self.rec_size
@@ -207,14 +213,8 @@ class Reader:
                     fill += len(out)
                 elif not pending and not self._regular and fill:
                     break
-            n = fill // rs
-            if n:
-                b.n = n
-                yield self._finish(b)
-                tail = fill - n * rs
-                if tail:
-                    mv[:tail] = mv[n * rs:fill]
-                fill = tail
+            if fill >= rs:
+                fill = yield from self._emit(b, mv, fill)
                 if fill < cap and not (eof or d.eof):
                     continue
             if (eof or d.eof) and not pending:

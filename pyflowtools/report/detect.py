@@ -31,8 +31,14 @@ class Input:
     Iterating yields host-order batches; `header` is the first input's."""
 
     def __init__(self, operands, warn=lambda m: None):
-        self.warn = warn
-        lists = inputs.collect(operands or ["-"], warn=warn)
+        #: how many warnings went to `warn` (commands exit 1 after any)
+        self.warnings = 0
+
+        def counted(msg):
+            self.warnings += 1
+            warn(msg)
+        self.warn = counted
+        lists = inputs.collect(operands or ["-"], warn=counted)
         self.items = [i for lst in lists for i in lst]
         if not self.items:
             raise FlowToolsError("no readable flow input")
