@@ -22,6 +22,7 @@ large draws (C round trips, generated streams):
 $HYPOTHESIS_PROFILE names the profile and wins over $CI.
 """
 import os
+import time
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -60,6 +61,17 @@ def ahead(request, tmp_path_factory):
                     tmp_path_factory.mktemp("case", numbered=True), bindir, 10)
     yield pool
     pool.close()
+
+
+@pytest.fixture
+def tz(monkeypatch):
+    """tz("UTC"): the process' local zone (TZ, tzset) for this test only."""
+    def set_tz(name):
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+    yield set_tz
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.fixture(scope="session")

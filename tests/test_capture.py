@@ -13,15 +13,6 @@ from pyflowtools.core.native import lib
 from pyflowtools.core.errors import FlowToolsError
 
 
-@pytest.fixture
-def tz(monkeypatch):
-    def _set(name):
-        monkeypatch.setenv("TZ", name)
-        time.tzset()
-    yield _set
-    monkeypatch.undo()
-    time.tzset()
-
 
 @pytest.mark.parametrize("zone,rt,name", [
     ("UTC", lib.FTC_RT_V5, "ft-v05.2026-11-22.031102+0000"),

@@ -17,16 +17,6 @@ EASTERN = "EST5EDT,M3.2.0,M11.1.0"   # POSIX rules: no tzdata needed
 CENTRAL_EU = "CET-1CEST,M3.5.0,M10.5.0/3"
 
 
-@pytest.fixture
-def tz(monkeypatch):
-    """tz("UTC"): the process' local zone for this test only."""
-    def set_tz(name):
-        monkeypatch.setenv("TZ", name)
-        time.tzset()
-    yield set_tz
-    monkeypatch.undo()
-    time.tzset()
-
 
 @pytest.fixture
 def utc(tz):
