@@ -166,7 +166,7 @@ static inline __attribute__((always_inline)) int agg_loop(const agg_args_t *a, i
             ftc_agg_slot_t *s;
             if (a->sel && !a->sel[i + j])
                 continue;
-            si = small ? ftc_tab_probe_word(t, kw[j], tags[j])
+            si = small ? ftc_tab_probe_word(t, kw[j], tags[j], one32 ? 4 : a->klen)
                        : ftc_tab_probe(t, keys[j], tags[j]);
             if (si == FTC_TAB_NONE) {
                 st = FTC_EINVAL;
@@ -174,7 +174,7 @@ static inline __attribute__((always_inline)) int agg_loop(const agg_args_t *a, i
             }
             fresh = ftc_tab_tag_at(t, si) == 0;
             if (pairs) {
-                pi = small ? ftc_tab_probe_word(pairs, pw[j], ptags[j])
+                pi = small ? ftc_tab_probe_word(pairs, pw[j], ptags[j], a->klen + a->plen)
                            : ftc_tab_probe(pairs, keys[j], ptags[j]);
                 if (pi == FTC_TAB_NONE) {
                     st = FTC_EINVAL;
@@ -193,12 +193,13 @@ static inline __attribute__((always_inline)) int agg_loop(const agg_args_t *a, i
             if (!fresh)
                 s = (ftc_agg_slot_t *)(void *)ftc_tab_at(t, si);
             else if (small)
-                s = (ftc_agg_slot_t *)(void *)ftc_tab_claim_word(t, si, kw[j], tags[j]);
+                s = (ftc_agg_slot_t *)(void *)ftc_tab_claim_word(t, si, kw[j], tags[j],
+                                                                 one32 ? 4 : a->klen);
             else
                 s = (ftc_agg_slot_t *)(void *)ftc_tab_claim(t, si, keys[j], tags[j]);
             if (pfresh) {
                 if (small)
-                    ftc_tab_claim_word(pairs, pi, pw[j], ptags[j]);
+                    ftc_tab_claim_word(pairs, pi, pw[j], ptags[j], a->klen + a->plen);
                 else
                     ftc_tab_claim(pairs, pi, keys[j], ptags[j]);
                 s->distinct++;

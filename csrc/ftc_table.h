@@ -373,26 +373,29 @@ static inline void ftc_key_st(uint8_t *p, uint64_t v, uint32_t n)
     }
 }
 
-/* ftc_tab_probe for a key held as a word (t->key_len <= 8) */
-static inline uint32_t ftc_tab_probe_word(const ftc_tab_t *t, uint64_t v, uint32_t tag)
+/* ftc_tab_probe for a key held as a word; klen is t->key_len (<= 8),
+   passed apart so that a caller knowing it makes the compare constant */
+static inline uint32_t ftc_tab_probe_word(const ftc_tab_t *t, uint64_t v, uint32_t tag,
+                                          uint32_t klen)
 {
     uint32_t mask = t->cap - 1, i = tag & mask, n;
     for (n = 0; n < t->cap; n++, i = (i + 1) & mask) {
         const uint8_t *s = ftc_tab_at(t, i);
         uint32_t st;
         memcpy(&st, s + t->val_len, 4);
-        if (st == 0 || (st == tag && ftc_key_ld(s + t->key_off, t->key_len) == v))
+        if (st == 0 || (st == tag && ftc_key_ld(s + t->key_off, klen) == v))
             return i;
     }
     return FTC_TAB_NONE;
 }
 
-/* ftc_tab_claim for a key held as a word */
-static inline uint8_t *ftc_tab_claim_word(ftc_tab_t *t, uint32_t i, uint64_t v, uint32_t tag)
+/* ftc_tab_claim for a key held as a word (klen as above) */
+static inline uint8_t *ftc_tab_claim_word(ftc_tab_t *t, uint32_t i, uint64_t v, uint32_t tag,
+                                          uint32_t klen)
 {
     uint8_t *s = ftc_tab_at(t, i);
     memcpy(s + t->val_len, &tag, 4);
-    ftc_key_st(s + t->key_off, v, t->key_len);
+    ftc_key_st(s + t->key_off, v, klen);
     t->used++;
     return s;
 }

@@ -11,8 +11,73 @@
 #include "ftc_internal.h"
 #include "ftc_table.h"
 
-/* how far ahead the records to come are prefetched */
+/* records hashed ahead (large tables), and how far ahead the records
+   to come are prefetched */
 #define PR_AHEAD 16
+
+/* tables up to this many bytes are counted record by record; larger ones
+   PR_AHEAD records at a time, their slots fetched ahead (as agg.c) */
+#define PR_CACHED (1u << 20)
+
+/* the counting loop; klen is the key's length, a constant (6: an address
+   and a port) in the usual instances; `ahead` as in agg.c */
+static inline __attribute__((always_inline)) int pr_loop(ftc_tab_t *tab, const ftc_key_spec_t *k,
+                                                         const int *roff, int oprot, int oflags,
+                                                         const uint8_t *recs, size_t n,
+                                                         size_t rs, unsigned value,
+                                                         unsigned mask, int all, uint32_t klen,
+                                                         int ahead, size_t *done)
+{
+    ftc_tab_t tl = *tab, *t = &tl;  /* a local copy: slot stores never force reloads */
+    const size_t stage = ahead ? PR_AHEAD : 1;
+    uint64_t keys[PR_AHEAD];
+    uint32_t tags[PR_AHEAD];
+    unsigned match[PR_AHEAD];
+    size_t i, m, j;
+    int st = FTC_OK;
+    for (i = *done; i < n; i += m) {
+        m = n - i < stage ? n - i : stage;
+        for (j = 0; j < m; j++) {
+            const uint8_t *r = recs + (i + j) * rs;
+            if (n - (i + j) > PR_AHEAD)
+                __builtin_prefetch(r + PR_AHEAD * rs);      /* the records to come */
+            match[j] = r[oprot] == FTC_TCP_PROT && (r[oflags] & mask) == value;
+            if (!match[j] && !all)
+                continue;
+            keys[j] = ftc_key_word(k, roff, r, 0, 2);
+            tags[j] = ftc_tag(ftc_hash_word(keys[j], klen));
+            if (ahead)
+                ftc_tab_prefetch(t, tags[j]);
+        }
+        for (j = 0; j < m; j++) {
+            ftc_pr_slot_t *s;
+            uint32_t si;
+            if (!match[j] && !all)
+                continue;
+            si = ftc_tab_probe_word(t, keys[j], tags[j], klen);
+            if (si == FTC_TAB_NONE) {
+                st = FTC_EINVAL;
+                goto out;
+            }
+            if (ftc_tab_tag_at(t, si) != 0)
+                s = (ftc_pr_slot_t *)(void *)ftc_tab_at(t, si);
+            else if (ftc_tab_room(t, 1))
+                s = (ftc_pr_slot_t *)(void *)ftc_tab_claim_word(t, si, keys[j], tags[j], klen);
+            else {
+                *done = i + j;
+                st = FTC_EFULL;
+                goto out;
+            }
+            s->flows++;
+            s->hits += match[j];
+        }
+    }
+    *done = n;
+out:
+    tab->used = tl.used;
+    tab->full = tl.full;
+    return st;
+}
 
 int ftc_pr_add(ftc_tab_t *tab, int rt, const uint8_t *recs, size_t n, size_t size,
                int host_f, int port_f, unsigned value, unsigned mask, int all,
@@ -21,9 +86,8 @@ int ftc_pr_add(ftc_tab_t *tab, int rt, const uint8_t *recs, size_t n, size_t siz
     const ftc_layout_t *L = ftc_layout_get(rt);
     ftc_key_spec_t k;
     int32_t fields[2];
-    int roff[2], oprot, oflags, st;
-    size_t i, rs;
-    ftc_tab_t tl, *t = &tl;     /* a local copy: slot stores never force reloads */
+    int roff[2], oprot, oflags, st, ahead;
+    size_t rs;
     if (!L || !ftc_tab_ok(tab, FTC_TAB_PR) || !done || *done > n || (n && !recs))
         return FTC_EINVAL;
     rs = L->rec_size;
@@ -31,8 +95,7 @@ int ftc_pr_add(ftc_tab_t *tab, int rt, const uint8_t *recs, size_t n, size_t siz
         return FTC_EINVAL;
     fields[0] = host_f;
     fields[1] = port_f;
-    tl = *tab;
-    if (ftc_key_spec(&k, fields, 2) != FTC_OK || t->key_len != k.key_len || k.key_len > 8)
+    if (ftc_key_spec(&k, fields, 2) != FTC_OK || tab->key_len != k.key_len || k.key_len > 8)
         return FTC_EINVAL;
     if ((st = ftc_key_offsets(&k, L, roff)) != FTC_OK)
         return st;
@@ -40,40 +103,13 @@ int ftc_pr_add(ftc_tab_t *tab, int rt, const uint8_t *recs, size_t n, size_t siz
     oflags = L->off[FTC_F_TCP_FLAGS];
     if (oprot < 0 || oflags < 0)
         return FTC_EFIELD;
-    for (i = *done; i < n; i++) {    /* one record at a time: see agg.c */
-        const uint8_t *r = recs + i * rs;
-        ftc_pr_slot_t *s;
-        uint64_t key;
-        uint32_t si, tag;
-        unsigned match;
-        if (n - i > PR_AHEAD)
-            __builtin_prefetch(r + PR_AHEAD * rs);      /* the records to come */
-        match = r[oprot] == FTC_TCP_PROT && (r[oflags] & mask) == value;
-        if (!match && !all)
-            continue;
-        key = ftc_key_word(&k, roff, r, 0, 2);
-        tag = ftc_tag(ftc_hash_word(key, k.key_len));
-        si = ftc_tab_probe_word(t, key, tag);
-        if (si == FTC_TAB_NONE) {
-            tab->used = tl.used;
-            return FTC_EINVAL;
-        }
-        if (ftc_tab_tag_at(t, si) != 0)
-            s = (ftc_pr_slot_t *)(void *)ftc_tab_at(t, si);
-        else if (ftc_tab_room(t, 1))
-            s = (ftc_pr_slot_t *)(void *)ftc_tab_claim_word(t, si, key, tag);
-        else {
-            *done = i;
-            tab->used = tl.used;
-            tab->full = tl.full;
-            return FTC_EFULL;
-        }
-        s->flows++;
-        s->hits += match;
-    }
-    *done = n;
-    tab->used = tl.used;
-    return FTC_OK;
+    ahead = (uint64_t)tab->cap * tab->stride > PR_CACHED;
+    if (k.key_len == 6 && ahead)
+        return pr_loop(tab, &k, roff, oprot, oflags, recs, n, rs, value, mask, all, 6, 1, done);
+    if (k.key_len == 6)
+        return pr_loop(tab, &k, roff, oprot, oflags, recs, n, rs, value, mask, all, 6, 0, done);
+    return pr_loop(tab, &k, roff, oprot, oflags, recs, n, rs, value, mask, all, k.key_len,
+                   ahead, done);
 }
 
 /* ---- report ----------------------------------------------------------
