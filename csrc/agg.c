@@ -226,8 +226,9 @@ int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
     agg_args_t a;
     int st;
 
-    if (!L || !ftc_tab_ok(t, FTC_TAB_AGG) || !done || *done > n || (n && !recs)
-        || (flags & ~(unsigned)FTC_AGG_TIMES) || (!pairs != !peer))
+    if (!L || !ftc_tab_ok(t, 0) || !done || *done > n || (n && !recs)
+        || (flags & ~(unsigned)FTC_AGG_TIMES) || (!pairs != !peer)
+        || (int)t->kind != ((flags & FTC_AGG_TIMES) ? FTC_TAB_AGGT : FTC_TAB_AGG))
         return FTC_EINVAL;
     a.rs = L->rec_size;
     if (n > size / a.rs)
@@ -320,7 +321,9 @@ int64_t ftc_agg_rank(const ftc_tab_t *t, int by, uint64_t min_value, size_t max,
 {
     rank_ctx_t c;
     int64_t m;
-    if (!ftc_tab_ok(t, FTC_TAB_AGG) || by < FTC_AGG_BY_FLOWS || by > FTC_AGG_BY_KEY
+    if (!ftc_tab_ok(t, 0) || (t->kind != FTC_TAB_AGG && t->kind != FTC_TAB_AGGT)
+        || (t->kind == FTC_TAB_AGG && by >= FTC_AGG_BY_DURATION && by <= FTC_AGG_BY_LAST)
+        || by < FTC_AGG_BY_FLOWS || by > FTC_AGG_BY_KEY
         || (n_idx && (!idx || !scratch)) || n_idx < t->used)
         return FTC_EINVAL;
     c.t = t;

@@ -97,7 +97,8 @@ static inline uint32_t ftc_tag(uint64_t h)
 static inline uint32_t ftc_tab_val_len(int kind)
 {
     switch (kind) {
-    case FTC_TAB_AGG: return (uint32_t)offsetof(ftc_agg_slot_t, tag);
+    case FTC_TAB_AGG: return FTC_AGG_VAL_LEN;
+    case FTC_TAB_AGGT: return (uint32_t)sizeof(ftc_agg_slot_t);
     case FTC_TAB_SET: return 0;
     case FTC_TAB_PR:  return (uint32_t)offsetof(ftc_pr_slot_t, tag);
     case FTC_TAB_SEQ: return (uint32_t)offsetof(ftc_seq_slot_t, tag);
@@ -107,7 +108,7 @@ static inline uint32_t ftc_tab_val_len(int kind)
 
 static inline int ftc_tab_kind_ok(int kind)
 {
-    return kind >= FTC_TAB_AGG && kind <= FTC_TAB_SEQ;
+    return kind >= FTC_TAB_AGG && kind <= FTC_TAB_AGGT;
 }
 
 static inline uint32_t ftc_tab_stride_of(uint32_t val_len, uint32_t key_len)

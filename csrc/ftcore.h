@@ -358,6 +358,7 @@ int ftc_filter_select(const ftc_insn_t *prog, size_t nprog, const uint8_t *table
 #define FTC_TAB_SET       2   /* no value: a set of keys */
 #define FTC_TAB_PR        3   /* value ftc_pr_slot_t (portrank) */
 #define FTC_TAB_SEQ       4   /* value ftc_seq_slot_t (sequence accounting) */
+#define FTC_TAB_AGGT      5   /* value ftc_agg_slot_t with times: FTC_AGG_TIMES */
 #define FTC_TAB_MIN_CAP   4
 #define FTC_TAB_MAX_CAP   0x80000000
 #define FTC_KEY_MAX       64   /* key bytes */
@@ -408,23 +409,28 @@ typedef struct {
 
 int ftc_key_spec(ftc_key_spec_t *k, const int32_t *fields, size_t n);
 
-/* The counters of an aggregation slot (FTC_TAB_AGG); the key follows. */
+/* The counters of an aggregation slot; the table's tag and the key
+   follow.  An FTC_TAB_AGG slot holds the first FTC_AGG_VAL_LEN bytes
+   (flows to distinct): the times members are not there; an FTC_TAB_AGGT
+   slot holds them all.  A table that needs no times thus takes 40 bytes a
+   slot for an IPv4 key, 56 with times. */
 typedef struct {
     uint64_t flows;      /* records */
     uint64_t octets;     /* sum of dOctets */
     uint64_t packets;    /* sum of dPkts */
-    uint64_t duration;   /* sum of Last - First, ms (FTC_AGG_TIMES) */
-    uint32_t first;      /* earliest start, unix seconds (FTC_AGG_TIMES) */
-    uint32_t last;       /* latest end, unix seconds (FTC_AGG_TIMES) */
     uint32_t distinct;   /* distinct peer keys (with a pairs table) */
-    uint32_t tag;        /* the table's */
+    uint32_t first;      /* FTC_TAB_AGGT: earliest start, unix seconds */
+    uint32_t last;       /* FTC_TAB_AGGT: latest end, unix seconds */
+    uint32_t reserved;
+    uint64_t duration;   /* FTC_TAB_AGGT: sum of Last - First, ms */
 } ftc_agg_slot_t;
 
-#define FTC_AGG_TIMES    1   /* ftc_agg_add flag: duration, first, last too */
+#define FTC_AGG_VAL_LEN  28  /* the FTC_TAB_AGG part: flows, octets, packets, distinct */
+#define FTC_AGG_TIMES    1   /* ftc_agg_add flag: duration, first, last too (FTC_TAB_AGGT) */
 
 /* Count records i in [*done, n) of type rt (recs holds size bytes, sel
-   NULL or n bytes: sel[i] != 0 counts) into t (FTC_TAB_AGG, key_len =
-   key->key_len) by key.  With pairs (FTC_TAB_SET, key_len = key->key_len
+   NULL or n bytes: sel[i] != 0 counts) into t (FTC_TAB_AGG, or
+   FTC_TAB_AGGT with flags FTC_AGG_TIMES; key_len = key->key_len) by key.  With pairs (FTC_TAB_SET, key_len = key->key_len
    + peer->key_len), the key and peer fields of each record are inserted
    there too, and a new pair adds 1 to the key's distinct count.  FTC_OK
    (*done = n), FTC_EFULL (*done = records counted; grow the tables marked

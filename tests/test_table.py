@@ -233,16 +233,43 @@ def test_iteration_and_find():
 
 def test_slots_are_small_and_sized_by_their_key():
     assert ffi.sizeof("ftc_agg_slot_t") == 48
+    assert ffi.offsetof("ftc_agg_slot_t", "first") == lib.FTC_AGG_VAL_LEN == 28
     assert table.KeySpec(["srcaddr"]).key_len == 4
-    assert lib.ftc_tab_stride(table.AGG, 4) == 56                # one IPv4 address
+    assert lib.ftc_tab_stride(table.AGG, 4) == 40                # one IPv4 address
+    assert lib.ftc_tab_stride(table.AGGT, 4) == 56               # ... with times
     five = table.KeySpec(["srcaddr", "dstaddr", "srcport", "dstport", "prot"])
-    assert five.key_len == 13 and lib.ftc_tab_stride(table.AGG, 13) == 64
+    assert five.key_len == 13 and lib.ftc_tab_stride(table.AGG, 13) == 48
+    assert lib.ftc_tab_stride(table.AGGT, 13) == 72
     assert lib.ftc_tab_stride(table.SET, 8) == 16               # a distinct pair
     assert lib.ftc_tab_stride(table.PR, 6) == 32
     assert lib.ftc_tab_stride(table.SEQ, lib.FTC_SEQ_KEY_LEN) == 64
-    assert lib.ftc_tab_stride(table.AGG, 16) == 64              # an IPv6 address later
+    assert lib.ftc_tab_stride(table.AGG, 16) == 48              # an IPv6 address later
     t = table.Table(table.AGG, 4, 1 << 10)
-    assert t.nbytes == 56 << 10
+    assert t.nbytes == 40 << 10
+    assert table.Aggregation(["srcaddr"]).table.stride == 40
+    assert table.Aggregation(["srcaddr"], times=True).table.stride == 56
+
+
+def test_times_need_a_table_with_times():
+    """flags FTC_AGG_TIMES only on FTC_TAB_AGGT, and the times orders only
+    rank such a table: a slot without times has no such members."""
+    batch = batches([rec(srcaddr=i, dOctets=i, First=5, Last=9) for i in (1, 2, 3)])[0]
+    batch.to_host()
+    for kind, flags in ((table.AGG, lib.FTC_AGG_TIMES), (table.AGGT, 0)):
+        tb = table.Table(kind, 4)
+        key = table.KeySpec(["srcaddr"])
+        done = ffi.new("size_t *")
+        assert lib.ftc_agg_add(tb.t, key.c, ffi.NULL, ffi.NULL, flags, batch.rectype,
+                               batch.ptr, batch.n, len(batch.buf), ffi.NULL,
+                               done) == lib.FTC_EINVAL
+    agg = table.Aggregation(["srcaddr"])
+    agg.add(batch)
+    idx, scratch = ffi.new("uint32_t[]", 4), ffi.new("uint32_t[]", 4)
+    for by in ("duration", "first", "last"):
+        assert lib.ftc_agg_rank(agg.table.t, table.BY[by], 0, 4, idx, scratch, 4) \
+            == lib.FTC_EINVAL
+    assert lib.ftc_agg_rank(agg.table.t, table.BY["octets"], 0, 4, idx, scratch, 4) == 3
+    assert [r.key[0] for r in agg.ranked("octets")] == [3, 2, 1]
 
 
 # ---- the C entry points refuse what does not fit ---------------------------------
@@ -251,9 +278,11 @@ def test_tab_init_and_stride_refuse_bad_layouts():
     mem = ffi.new("uint64_t[]", 64)
     p = ffi.cast("uint8_t *", mem)
     t = ffi.new("ftc_tab_t *")
-    assert lib.ftc_tab_init(t, table.AGG, 4, 8, p, 8 * 56) == lib.FTC_OK
-    assert (t.stride, t.key_off, t.val_len, t.used, t.full) == (56, 48, 44, 0, 0)
-    assert lib.ftc_tab_init(t, table.AGG, 4, 8, p, 8 * 56 - 1) == lib.FTC_EINVAL  # size
+    assert lib.ftc_tab_init(t, table.AGGT, 4, 8, p, 8 * 56) == lib.FTC_OK
+    assert (t.stride, t.key_off, t.val_len, t.used, t.full) == (56, 52, 48, 0, 0)
+    assert lib.ftc_tab_init(t, table.AGG, 4, 8, p, 8 * 40) == lib.FTC_OK
+    assert (t.stride, t.key_off, t.val_len, t.used, t.full) == (40, 32, 28, 0, 0)
+    assert lib.ftc_tab_init(t, table.AGG, 4, 8, p, 8 * 40 - 1) == lib.FTC_EINVAL  # size
     assert lib.ftc_tab_init(t, table.AGG, 4, 6, p, 512) == lib.FTC_EINVAL        # cap
     assert lib.ftc_tab_init(t, table.AGG, 4, 2, p, 512) == lib.FTC_EINVAL        # < min
     assert lib.ftc_tab_init(t, table.AGG, 4, 8, p + 4, 8 * 56) == lib.FTC_EINVAL  # align
@@ -266,6 +295,7 @@ def test_tab_init_and_stride_refuse_bad_layouts():
     assert lib.ftc_tab_init(t, table.AGG, 4, 8, ffi.NULL, 512) == lib.FTC_EINVAL
     assert lib.ftc_tab_stride(table.AGG, 0) == lib.FTC_EINVAL
     assert lib.ftc_tab_stride(7, 4) == lib.FTC_EINVAL
+    assert lib.ftc_tab_stride(6, 4) == lib.FTC_EINVAL
     with pytest.raises(InternalError):
         table.Table(table.AGG, 4, 6)
 

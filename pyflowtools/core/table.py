@@ -23,6 +23,7 @@ from pyflowtools.core.errors import FlowToolsError, InternalError
 from pyflowtools.core.native import EFULL, check, ffi, field_id, lib
 
 AGG = lib.FTC_TAB_AGG
+AGGT = lib.FTC_TAB_AGGT
 SET = lib.FTC_TAB_SET
 PR = lib.FTC_TAB_PR
 SEQ = lib.FTC_TAB_SEQ
@@ -59,7 +60,7 @@ def cap_for(n):
 
 
 class Table:
-    """One C table (ftc_tab_t): `kind` (AGG, SET, PR, SEQ) and key_len-byte
+    """One C table (ftc_tab_t): `kind` (AGG, AGGT, SET, PR, SEQ) and key_len-byte
     keys in cap slots.  `t` is the ftc_tab_t pointer C calls take; it is
     replaced when the table grows."""
 
@@ -206,8 +207,11 @@ class Aggregation:
     def __init__(self, key, peer=None, times=False, cap=DEFAULT_CAP):
         self.key = KeySpec(key)
         self.peer = KeySpec(peer) if peer else None
+        self.times = bool(times)
         self.flags = lib.FTC_AGG_TIMES if times else 0
-        self.table = Table(AGG, self.key.key_len, cap)
+        # without times the slots hold only flows..distinct (40 bytes for
+        # an IPv4 key instead of 56)
+        self.table = Table(AGGT if times else AGG, self.key.key_len, cap)
         self.pairs = Table(SET, self.key.key_len + self.peer.key_len, cap) if self.peer \
             else None
         self._done = ffi.new("size_t *")
@@ -251,6 +255,9 @@ class Aggregation:
 
     def row(self, i):
         s = self.table.slot(i, "ftc_agg_slot_t")
+        if not self.times:          # the slot ends before the times members
+            return Row(self.key.unpack(self.table.key(i)), s.flows, s.octets, s.packets,
+                       0, 0, 0, s.distinct)
         return Row(self.key.unpack(self.table.key(i)), s.flows, s.octets, s.packets,
                    s.duration, s.first, s.last, s.distinct)
 
