@@ -1,12 +1,13 @@
 """flow-cat: concatenate flow streams (commands.md section 3, formats.md
 2.5).  Records pass through in batches, swapped only when the output byte
 order differs from the input's."""
-import _signal as signal
+import signal
 from collections import namedtuple
 
 from pyflowtools.io import header as hdr
 from pyflowtools.io import inputs, stream
 from pyflowtools.core.errors import FlowToolsError
+from pyflowtools.util import daemon
 
 _COPIED_TLVS = (hdr.VENDOR, hdr.EXPORTER_IP, hdr.ROT_SCHEDULE, hdr.FLOW_MISORDERED)
 
@@ -85,30 +86,6 @@ def output_header(first, items, every, preload, to_file, comment):
     return h, final
 
 
-class _Stop:
-    """SIGINT/SIGTERM/SIGHUP/SIGQUIT end the copy after the current batch;
-    the output is still closed properly."""
-
-    def __init__(self):
-        self.hit = False
-        self._old = {}
-
-    def __enter__(self):
-        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
-            try:
-                self._old[s] = signal.signal(s, self._handler)
-            except (ValueError, OSError):
-                pass
-        return self
-
-    def _handler(self, signum, frame):
-        self.hit = True
-
-    def __exit__(self, *exc):
-        for s, h in self._old.items():
-            signal.signal(s, h)
-
-
 def concatenate(operands, dst, *, all_files=False, group=False, preload=False,
                 t_start=None, t_end=None, byte_order=None, zlevel=0, comment=None,
                 to_file=False, warn=lambda m: None, debug=0):
@@ -143,10 +120,11 @@ def _concatenate(every, dst, preload, t_start, t_end, byte_order, zlevel, commen
         # its header and no record
         stream.writer(dst, h, byte_order=byte_order, zlevel=zlevel).close()
         raise FlowToolsError("data version or sub version changed!")
-    with _Stop() as stop:
+    with daemon.Signals(stop=(signal.SIGINT, signal.SIGTERM, signal.SIGHUP,
+                              signal.SIGQUIT)) as stop:
         try:
             for inp in items:
-                if stop.hit:
+                if stop.stop is not None:
                     break
                 try:
                     rd = inp.open(raw=True)
@@ -161,7 +139,7 @@ def _concatenate(every, dst, preload, t_start, t_end, byte_order, zlevel, commen
                                           rewrite=final is not None)
                     for b in rd:
                         w.write(b)
-                        if stop.hit:
+                        if stop.stop is not None:
                             break
                     for m in rd.warnings:
                         warn(m)

@@ -72,18 +72,33 @@ def block_signals():
 
 
 class Signals:
-    """Flags set by signal handlers, polled by a daemon's loop: a signal
-    of `stop` sets .stop to its number; SIGHUP (unless a stop signal) sets
-    .hup.  restore() puts the previous handlers back."""
+    """Flags set by signal handlers, polled by a loop (the daemons', and
+    flow-cat's copy, which ends after the current batch): a signal of
+    `stop` sets .stop to its number; SIGHUP (unless a stop signal) sets
+    .hup.  restore() -- or leaving a `with` block -- puts the previous
+    handlers back.  A signal that cannot be caught here (not the main
+    thread) is left alone."""
 
     def __init__(self, stop=(signal.SIGTERM, signal.SIGQUIT)):
         self.hup = False
         self.stop = None
         self._old = {}
         for sig in stop:
-            self._old[sig] = signal.signal(sig, self._on_stop)
+            self._catch(sig, self._on_stop)
         if signal.SIGHUP not in stop:
-            self._old[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._on_hup)
+            self._catch(signal.SIGHUP, self._on_hup)
+
+    def _catch(self, sig, handler):
+        try:
+            self._old[sig] = signal.signal(sig, handler)
+        except (ValueError, OSError):
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.restore()
 
     def _on_stop(self, sig, frame):
         self.stop = sig
