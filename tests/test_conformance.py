@@ -41,21 +41,6 @@ def load_cases(path=CASES_FILE):
 CASES = load_cases()
 _BIN = harness.commands_dir()
 
-# Cases whose expected output needs data this project could not obtain:
-# the port names of flow-tools 0.68.5's tcp-port.sym (5149 lines).  Only an
-# older 974-line tcp-port.sym was reachable (pyflowtools/data/SOURCES.md);
-# these -n cases print ports that file names differently or not at all.
-# strict: the day the real file lands, these pass and the list must go.
-KNOWN_DATA_GAPS = {
-    "print-v1-f3-n", "print-v5-f3-n", "print-v6-f3-n", "print-v6-f8-n", "print-v7-f3-n",
-    "print-v7-f7-n", "print-v1005-f3-n", "print-v8_2-f11-n", "print-v8_8-f3-n",
-    "print-v8_8-f17-n", "print-v8_10-f11-n", "print-v8_10-f19-n", "print-v8_14-f3-n",
-    "print-v8_14-f11-n", "print-v8_14-f19-n", "print-v8_14-f23-n", "print-v5-f3-nw",
-    "print-pnw-real-v7", "print-real-nmap-svc-f3-n", "print-real-v7-f7-n",
-    "crafted-print-f3-n",
-}
-
-
 def _params():
     params = []
     for case in CASES:
@@ -64,9 +49,6 @@ def _params():
         if missing:
             marks.append(pytest.mark.skip(
                 reason="command not implemented: " + ", ".join(missing)))
-        elif case[0] in KNOWN_DATA_GAPS:
-            marks.append(pytest.mark.xfail(
-                strict=True, reason="tcp-port.sym of flow-tools 0.68.5 not available"))
         params.append(pytest.param(case, id=case[0], marks=marks))
     return params
 

@@ -487,8 +487,6 @@ def test_shipped_symbol_files():
     assert symbols.load(symbols.TYPE).name(3) == "Class D Multicast-ASM"
 
 
-@pytest.mark.xfail(strict=True, reason="the 0.68.5 tcp-port.sym is not shipped yet "
-                                       "(data/SOURCES.md)")
 def test_shipped_tcp_port_is_the_0_68_5_file():
     port = symbols.load(symbols.PORT)
     assert port.name(0) == "spr-itunes" and port.name(1) == "rtmp"
