@@ -586,9 +586,10 @@ def parse(text, filename="<config>", variables=None, warn=None):
 
 
 def load(path=None, variables=None, warn=None):
-    """Config from a file (default: DEFAULT_FILE).  OSError when it cannot be
+    """Config from a file (default: the site's <sysconfdir>/cfg/filter.cfg,
+    else DEFAULT_FILE, the shipped one: util.paths).  OSError when it cannot be
     read (`open(FILE): reason`), ConfigError when it is malformed."""
-    path = DEFAULT_FILE if path is None else path
+    path = paths.site_file(paths.CFG, "filter.cfg") if path is None else path
     try:
         with open(path, "rb") as f:
             text = f.read().decode("latin-1")

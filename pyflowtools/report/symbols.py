@@ -30,10 +30,11 @@ MASK_FILES = ((1, "prot", PROT), (2, "port", PORT), (4, "asn", AS), (8, "tag", T
 
 
 def path(name):
-    """Path of a shipped symbol file ("ip-prot" or "ip-prot.sym")."""
+    """Path of the symbol file "ip-prot" (or "ip-prot.sym"): the site's
+    <sysconfdir>/sym/ip-prot.sym, else the shipped one (util.paths)."""
     if not name.endswith(".sym"):
         name += ".sym"
-    return paths.shipped(name)
+    return paths.site_file(paths.SYM, name)
 
 
 def _read(name_or_path):
