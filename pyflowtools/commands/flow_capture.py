@@ -2,7 +2,6 @@
 rotating flow files under a work directory (commands.md 8.3)."""
 
 import os
-import signal
 
 from pyflowtools import cli
 from pyflowtools.netflow import capture, collector, naming
@@ -66,7 +65,6 @@ def main(argv=None):
                 return cli.EXIT_OK
             pidfile = d.pidfile
         col.log = log = Log("flow-capture", use_syslog=not opts.foreground)
-        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
         capture.Capture(opts, log).run(col, signals)
     finally:
         if col is not None:
