@@ -19,14 +19,15 @@
    PR_AHEAD records at a time, their slots fetched ahead (as agg.c) */
 #define PR_CACHED (1u << 20)
 
-/* the counting loop; klen is the key's length, a constant (6: an address
-   and a port) in the usual instances; `ahead` as in agg.c */
+/* the counting loop; klen is the key's length; `a4p2`: the usual key (a
+   32-bit address and a 16-bit port, klen 6), built without the generic
+   field loop; `ahead` as in agg.c */
 static inline __attribute__((always_inline)) int pr_loop(ftc_tab_t *tab, const ftc_key_spec_t *k,
                                                          const int *roff, int oprot, int oflags,
                                                          const uint8_t *recs, size_t n,
                                                          size_t rs, unsigned value,
                                                          unsigned mask, int all, uint32_t klen,
-                                                         int ahead, size_t *done)
+                                                         int a4p2, int ahead, size_t *done)
 {
     ftc_tab_t tl = *tab, *t = &tl;  /* a local copy: slot stores never force reloads */
     const size_t stage = ahead ? PR_AHEAD : 1;
@@ -44,7 +45,11 @@ static inline __attribute__((always_inline)) int pr_loop(ftc_tab_t *tab, const f
             match[j] = r[oprot] == FTC_TCP_PROT && (r[oflags] & mask) == value;
             if (!match[j] && !all)
                 continue;
-            keys[j] = ftc_key_word(k, roff, r, 0, 2);
+            if (a4p2)           /* a 32-bit address and a 16-bit port */
+                keys[j] = ftc_bswap32(ftc_ld32(r + roff[0]))
+                          | (uint64_t)ftc_bswap16(ftc_ld16(r + roff[1])) << 32;
+            else
+                keys[j] = ftc_key_word(k, roff, r, 0, 2);
             tags[j] = ftc_tag(ftc_hash_word(keys[j], klen));
             if (ahead)
                 ftc_tab_prefetch(t, tags[j]);
@@ -104,12 +109,13 @@ int ftc_pr_add(ftc_tab_t *tab, int rt, const uint8_t *recs, size_t n, size_t siz
     if (oprot < 0 || oflags < 0)
         return FTC_EFIELD;
     ahead = (uint64_t)tab->cap * tab->stride > PR_CACHED;
-    if (k.key_len == 6 && ahead)
-        return pr_loop(tab, &k, roff, oprot, oflags, recs, n, rs, value, mask, all, 6, 1, done);
-    if (k.key_len == 6)
-        return pr_loop(tab, &k, roff, oprot, oflags, recs, n, rs, value, mask, all, 6, 0, done);
+    if (k.width[0] == 4 && k.width[1] == 2)     /* the usual key: klen 6, a constant */
+        return ahead ? pr_loop(tab, &k, roff, oprot, oflags, recs, n, rs, value, mask, all,
+                               6, 1, 1, done)
+                     : pr_loop(tab, &k, roff, oprot, oflags, recs, n, rs, value, mask, all,
+                               6, 1, 0, done);
     return pr_loop(tab, &k, roff, oprot, oflags, recs, n, rs, value, mask, all, k.key_len,
-                   ahead, done);
+                   0, ahead, done);
 }
 
 /* ---- report ----------------------------------------------------------

@@ -383,3 +383,37 @@ def test_ranking_equals_python(vrecs, ingress, matching_only, threshold, max_hos
     m = portrank.mode(ingress=ingress, matching_only=matching_only)
     got = portrank.rank(bs, rt, m, threshold, max_hosts, max_ports)
     assert got == model(recs, ingress, matching_only, threshold, max_hosts, max_ports)
+
+
+pair_records = st.fixed_dictionaries({
+    "prot": st.sampled_from((TCP, TCP, UDP)),
+    "tcp_flags": st.sampled_from((0x02, 0x12, 0x14)),
+    "srcaddr": st.sampled_from((1, 0x0A000001, 0xFFFFFFFF)),
+    "dstaddr": st.sampled_from((2, 0xC0000201)),
+    "srcport": st.sampled_from((0, 80, 65535)), "dstport": st.sampled_from((25, 445)),
+    "input": st.sampled_from((0, 3, 65535)), "output": st.sampled_from((1, 7)),
+})
+
+
+@given(st.lists(pair_records, max_size=60),
+       st.sampled_from((("srcaddr", "dstport"), ("dstaddr", "srcport"), ("input", "dstaddr"),
+                        ("input", "output"), ("srcaddr", "dstaddr"))),
+       st.sampled_from((0, 1)), st.sampled_from((1 << 2, 1 << 12)))
+def test_pair_counts_of_any_fields_equal_python(recs, fields, all_ports, cap):
+    """The (host, port) kernel equals a plain count for the usual key (a
+    32-bit address and a 16-bit port: its own code path) and for keys of
+    other widths (the generic one), through table growth."""
+    from pyflowtools.core.portrank import PairCounts
+    host, port = fields
+    rt, bs = batches([rec(**r) for r in recs])
+    pc = PairCounts(rt, host, port, 0x02, 0xFF, all_ports, cap=cap)
+    for b in bs:
+        pc.add(b)
+    want = collections.Counter()
+    hits = collections.Counter()
+    for r in recs:
+        match = r["prot"] == TCP and r["tcp_flags"] == 0x02
+        if match or all_ports:
+            want[(r[host], r[port])] += 1
+            hits[(r[host], r[port])] += match
+    assert pc.pairs() == {k: (want[k], hits[k]) for k in want}
