@@ -99,13 +99,17 @@ typedef struct {
     size_t n, rs;
 } agg_args_t;
 
-/* The counting loop, compiled four times: keys of at most 8 bytes (key
-   and pair key; `small`: every key a word in a register) or general
-   (keys as bytes); `one32`, the commonest key (one 32-bit field); `ahead`
-   (staged, slots prefetched) or record by record. */
+/* The counting loop, compiled for: keys of at most 8 bytes (key and pair
+   key; `small`: every key a word in a register) or general (keys as
+   bytes); `w32`, the commonest keys, built from 32-bit loads without the
+   generic field loop (1: one 32-bit field, with a 32-bit peer or none; 2:
+   two 32-bit fields, no peer); `ahead` (staged, slots prefetched) or
+   record by record. */
 static inline __attribute__((always_inline)) int agg_loop(const agg_args_t *a, int small,
-                                                          int ahead, int one32, size_t *done)
+                                                          int ahead, int w32, size_t *done)
 {
+    const uint32_t klen = w32 ? 4u * (uint32_t)w32 : a->klen;     /* constants for w32 */
+    const uint32_t pklen = w32 ? 8u : a->klen + a->plen;
     const size_t stage = ahead ? AGG_AHEAD : 1;
     uint8_t keys[AGG_AHEAD][2 * FTC_KEY_MAX];
     uint64_t kw[AGG_AHEAD], pw[AGG_AHEAD];
@@ -131,9 +135,15 @@ static inline __attribute__((always_inline)) int agg_loop(const agg_args_t *a, i
                 __builtin_prefetch(r + AGG_AHEAD * a->rs);     /* the records to come */
             if (a->sel && !a->sel[i + j])
                 continue;
-            if (one32) {
+            if (w32) {
                 kw[j] = ftc_bswap32(ftc_ld32(r + a->koff[0]));
-                tags[j] = ftc_tag(ftc_hash_word(kw[j], 4));
+                if (w32 == 2)
+                    kw[j] |= (uint64_t)ftc_bswap32(ftc_ld32(r + a->koff[1])) << 32;
+                tags[j] = ftc_tag(ftc_hash_word(kw[j], klen));
+                if (pairs) {
+                    pw[j] = kw[j] | (uint64_t)ftc_bswap32(ftc_ld32(r + a->poff[0])) << 32;
+                    ptags[j] = ftc_tag(ftc_hash_word(pw[j], pklen));
+                }
             } else if (small) {
                 kw[j] = ftc_key_word(&kl, a->koff, r, 0, kl.n);
                 tags[j] = ftc_tag(ftc_hash_word(kw[j], a->klen));
@@ -166,7 +176,7 @@ static inline __attribute__((always_inline)) int agg_loop(const agg_args_t *a, i
             ftc_agg_slot_t *s;
             if (a->sel && !a->sel[i + j])
                 continue;
-            si = small ? ftc_tab_probe_word(t, kw[j], tags[j], one32 ? 4 : a->klen)
+            si = small ? ftc_tab_probe_word(t, kw[j], tags[j], klen)
                        : ftc_tab_probe(t, keys[j], tags[j]);
             if (si == FTC_TAB_NONE) {
                 st = FTC_EINVAL;
@@ -174,7 +184,7 @@ static inline __attribute__((always_inline)) int agg_loop(const agg_args_t *a, i
             }
             fresh = ftc_tab_tag_at(t, si) == 0;
             if (pairs) {
-                pi = small ? ftc_tab_probe_word(pairs, pw[j], ptags[j], a->klen + a->plen)
+                pi = small ? ftc_tab_probe_word(pairs, pw[j], ptags[j], pklen)
                            : ftc_tab_probe(pairs, keys[j], ptags[j]);
                 if (pi == FTC_TAB_NONE) {
                     st = FTC_EINVAL;
@@ -194,12 +204,12 @@ static inline __attribute__((always_inline)) int agg_loop(const agg_args_t *a, i
                 s = (ftc_agg_slot_t *)(void *)ftc_tab_at(t, si);
             else if (small)
                 s = (ftc_agg_slot_t *)(void *)ftc_tab_claim_word(t, si, kw[j], tags[j],
-                                                                 one32 ? 4 : a->klen);
+                                                                 klen);
             else
                 s = (ftc_agg_slot_t *)(void *)ftc_tab_claim(t, si, keys[j], tags[j]);
             if (pfresh) {
                 if (small)
-                    ftc_tab_claim_word(pairs, pi, pw[j], ptags[j], a->klen + a->plen);
+                    ftc_tab_claim_word(pairs, pi, pw[j], ptags[j], pklen);
                 else
                     ftc_tab_claim(pairs, pi, keys[j], ptags[j]);
                 s->distinct++;
@@ -224,7 +234,7 @@ int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
 {
     const ftc_layout_t *L = ftc_layout_get(rt);
     agg_args_t a;
-    int st;
+    int st, big;
 
     if (!L || !ftc_tab_ok(t, 0) || !done || *done > n || (n && !recs)
         || (flags & ~(unsigned)FTC_AGG_TIMES) || (!pairs != !peer)
@@ -259,12 +269,13 @@ int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
     a.n = n;
     if (a.klen + a.plen > 8)
         return agg_loop(&a, 0, 1, 0, done);
-    if ((uint64_t)t->cap * t->stride + (pairs ? (uint64_t)pairs->cap * pairs->stride : 0)
-        > AGG_CACHED)
-        return agg_loop(&a, 1, 1, 0, done);
-    if (!pairs && key->n == 1 && key->width[0] == 4)
-        return agg_loop(&a, 1, 0, 1, done);
-    return agg_loop(&a, 1, 0, 0, done);
+    big = (uint64_t)t->cap * t->stride + (pairs ? (uint64_t)pairs->cap * pairs->stride : 0)
+        > AGG_CACHED;
+    if (key->n == 1 && key->width[0] == 4 && (!pairs || (peer->n == 1 && peer->width[0] == 4)))
+        return big ? agg_loop(&a, 1, 1, 1, done) : agg_loop(&a, 1, 0, 1, done);
+    if (!pairs && key->n == 2 && key->width[0] == 4 && key->width[1] == 4)
+        return big ? agg_loop(&a, 1, 1, 2, done) : agg_loop(&a, 1, 0, 2, done);
+    return big ? agg_loop(&a, 1, 1, 0, done) : agg_loop(&a, 1, 0, 0, done);
 }
 
 /* ---- ranking ---- */

@@ -108,6 +108,34 @@ def test_kernel_equals_python(recs, key, peer, mask, per_batch, order):
         assert tuple(a.find(*k))[1:] == tuple(v)
 
 
+#: the keys agg.c builds from 32-bit loads (its `w32` instances), and
+#: their neighbours that take the generic word path
+WORD_KEYS = ((("srcaddr",), None), (("srcaddr",), ("dstaddr",)), (("dstaddr", "srcaddr"), None),
+             (("srcaddr",), ("dstport",)), (("srcaddr", "dstport"), None),
+             (("input",), ("dstaddr",)), (("nexthop",), ("exaddr",)))
+
+
+@given(st.lists(records, max_size=200), st.sampled_from(WORD_KEYS), st.booleans(),
+       st.sampled_from((4, 1 << 15)), st.sampled_from(("little", "big")))
+def test_word_keys_equal_python(recs, key_peer, times, cap, order):
+    """Keys of at most 8 bytes in both loops: record by record (a small
+    table) and staged with prefetches (cap 1 << 15: over 1 MB of slots)."""
+    key, peer = key_peer
+    recs = [rec(**r) for r in recs]
+    a = aggregate(recs, list(key), list(peer) if peer else None, times=times, cap=cap,
+                  order=order)
+    want = python_counts(recs, list(key), list(peer) if peer else None)
+    got = {r.key: [r.flows, r.octets, r.packets, r.duration, r.first, r.last, r.distinct]
+           for r in a}
+    if not times:
+        want = {k: v[:3] + [0, 0, 0] + v[6:] for k, v in want.items()}
+    assert got == want
+    if peer:    # the pair keys are the key's bytes then the peer's, as the general path's
+        both = table.KeySpec(list(key) + list(peer))
+        assert {a.pairs.key(i) for i in a.pairs.indexes()} == \
+            {both.pack(tuple(r[f] for f in key + peer)) for r in recs}
+
+
 @given(st.lists(records, min_size=1, max_size=200), keys,
        st.sampled_from(tuple(table.BY)), st.integers(0, 12), st.integers(0, 3))
 def test_rank_is_a_stable_sort_by_counter_then_key(recs, key, by, limit, min_value):
