@@ -111,6 +111,21 @@ def parse(text, now=None):
         st["date"] += 1
         year, month, day = y, m, d
 
+    def relative(unit, count, used):
+        """`count unit [ago]` starting at token i, unit taking `used` tokens."""
+        nonlocal i, rel_secs, rel_months
+        kind_u, mult = _UNITS[unit]
+        i += used
+        sign = 1
+        if peek()[1] == "ago":
+            sign = -1
+            i += 1
+        if kind_u == "months":
+            rel_months += sign * count * mult
+        else:
+            rel_secs += sign * count * mult
+        st["rel"] += 1
+
     while i < len(toks):
         kind, val = toks[i]
         if kind == "num":
@@ -172,17 +187,7 @@ def parse(text, now=None):
                 continue
             # N unit [ago]
             if peek(1)[0] == "word" and peek(1)[1].rstrip("s") in _UNITS:
-                kind_u, mult = _UNITS[peek(1)[1].rstrip("s")]
-                i += 2
-                sign = 1
-                if peek()[1] == "ago":
-                    sign = -1
-                    i += 1
-                if kind_u == "months":
-                    rel_months += sign * n * mult
-                else:
-                    rel_secs += sign * n * mult
-                st["rel"] += 1
+                relative(peek(1)[1].rstrip("s"), n, 2)
                 continue
             if signed:
                 raise ValueError(text)
@@ -230,17 +235,7 @@ def parse(text, now=None):
                 i += 1
                 continue
             if w.rstrip("s") in _UNITS:
-                kind_u, mult = _UNITS[w.rstrip("s")]
-                i += 1
-                sign = 1
-                if peek()[1] == "ago":
-                    sign = -1
-                    i += 1
-                if kind_u == "months":
-                    rel_months += sign * mult
-                else:
-                    rel_secs += sign * mult
-                st["rel"] += 1
+                relative(w.rstrip("s"), 1, 1)
                 continue
             if w in _ZONES or w.replace(".", "") in _ZONES:
                 zone = _ZONES[w.replace(".", "")]
