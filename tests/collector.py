@@ -40,20 +40,8 @@ def free_port():
     raise AssertionError("no free UDP port")
 
 
-def port_bound(port, host="127.0.0.1"):
-    """True once some socket holds UDP host:port (we cannot bind it)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_DGRAM) as s:
-        try:
-            s.bind((host, port))
-        except OSError:
-            return True
-        return False
-
-
-def rx_queue(port):
-    """Bytes waiting in the receive queue of the UDP socket on port (0 if none)."""
-    total = 0
+def _udp_sockets():
+    """(local port, rx queue bytes) of every UDP socket, from /proc/net/udp{,6}."""
     for name in ("/proc/net/udp", "/proc/net/udp6"):
         try:
             lines = Path(name).read_text().splitlines()[1:]
@@ -61,9 +49,31 @@ def rx_queue(port):
             continue
         for ln in lines:
             f = ln.split()
-            if int(f[1].split(":")[1], 16) == port:
-                total += int(f[4].split(":")[1], 16)
-    return total
+            yield int(f[1].split(":")[1], 16), int(f[4].split(":")[1], 16)
+
+
+def port_bound(port):
+    """True once some socket holds UDP port.  Read from /proc, never by
+    binding a probe: a probe socket holding the port for an instant makes
+    the collector's own bind fail (EADDRINUSE) when the two meet."""
+    return any(p == port for p, _ in _udp_sockets())
+
+
+def ipv6_loopback():
+    """True if ::1 can be bound (the machine has IPv6)."""
+    if not socket.has_ipv6:
+        return False
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+        try:
+            s.bind(("::1", 0))
+        except OSError:
+            return False
+        return True
+
+
+def rx_queue(port):
+    """Bytes waiting in the receive queue of the UDP socket on port (0 if none)."""
+    return sum(q for p, q in _udp_sockets() if p == port)
 
 
 def wait_for(cond, timeout=20.0, step=0.02):
@@ -134,7 +144,7 @@ class Proc:
 
     def ready(self):
         end = time.time() + 20
-        while not port_bound(self.port, self.host):
+        while not port_bound(self.port):
             if self.p.poll() is not None or time.time() > end:
                 raise AssertionError("collector did not start: %r" % self.log())
             time.sleep(0.01)
