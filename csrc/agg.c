@@ -1,6 +1,7 @@
 /* agg.c -- the aggregation kernel over THE hash table (ftc_table.h): per
  * key (any list of record fields) flows, octets, packets, duration, first
  * and last times, and the number of distinct peer keys; the ranking. */
+#include <stdio.h>
 #include <string.h>
 
 #include "ftcore.h"
@@ -15,8 +16,8 @@ int ftc_key_spec(ftc_key_spec_t *k, const int32_t *fields, size_t n)
         return FTC_EINVAL;
     memset(k, 0, sizeof *k);
     for (j = 0; j < n; j++) {
-        int f = fields[j], w;
-        if (f < 0 || f >= FTC_F_COUNT || (w = ftc_field_width(f)) <= 0)
+        int f = fields[j], w = ftc_key_width(f);
+        if (w <= 0)
             return FTC_EINVAL;
         if (at + (uint32_t)w > FTC_KEY_MAX)
             return FTC_EINVAL;
@@ -32,10 +33,10 @@ int ftc_key_spec(ftc_key_spec_t *k, const int32_t *fields, size_t n)
 
 /* the record offsets of the counted fields (-1: absent) */
 typedef struct {
-    int pkts, octets, first, last, secs, nsecs, uptime;
+    int pkts, octets, first, last, secs, nsecs, uptime, dflows;
 } cnt_offs_t;
 
-static void cnt_offsets(const ftc_layout_t *L, cnt_offs_t *c)
+static void cnt_offsets(const ftc_layout_t *L, cnt_offs_t *c, unsigned flags)
 {
     c->pkts = L->off[FTC_F_DPKTS];
     c->octets = L->off[FTC_F_DOCTETS];
@@ -44,6 +45,7 @@ static void cnt_offsets(const ftc_layout_t *L, cnt_offs_t *c)
     c->secs = L->off[FTC_F_UNIX_SECS];
     c->nsecs = L->off[FTC_F_UNIX_NSECS];
     c->uptime = L->off[FTC_F_SYSUPTIME];
+    c->dflows = (flags & FTC_AGG_DFLOWS) ? L->off[FTC_F_DFLOWS] : -1;
 }
 
 static uint32_t ld_or0(const uint8_t *r, int off)
@@ -59,22 +61,129 @@ static uint32_t unix_secs(const cnt_offs_t *c, const uint8_t *r, uint32_t t)
     return (uint32_t)(ms / 1000u);
 }
 
-static inline void count(ftc_agg_slot_t *s, int fresh, const cnt_offs_t *c, unsigned flags,
-                  const uint8_t *r)
+/* add v to a rate's sum, min (0 = unset) and max */
+static inline void rate_add(double *sum, double *mn, double *mx, double v)
 {
-    s->flows++;
-    if (c->pkts >= 0)
-        s->packets += ftc_ld32(r + c->pkts);
-    if (c->octets >= 0)
-        s->octets += ftc_ld32(r + c->octets);
-    if (flags & FTC_AGG_TIMES) {
-        uint32_t f = ld_or0(r, c->first), l = ld_or0(r, c->last);
+    *sum += v;
+    if (*mn == 0 || v < *mn)
+        *mn = v;
+    if (v > *mx)
+        *mx = v;
+}
+
+/* count record r into slot s; `fresh`: s was just claimed as key number
+   seq (its first appearance) */
+static inline void count(ftc_agg_slot_t *s, int fresh, uint32_t seq, const cnt_offs_t *c,
+                         unsigned flags, uint32_t scale, const uint8_t *r)
+{
+    uint64_t pk = c->pkts >= 0 ? ftc_ld32(r + c->pkts) : 0;
+    uint64_t oc = c->octets >= 0 ? ftc_ld32(r + c->octets) : 0;
+    if (scale) {
+        pk *= scale;
+        oc *= scale;
+    }
+    if (fresh)
+        s->seq = seq;
+    s->flows += c->dflows >= 0 ? ftc_ld32(r + c->dflows) : 1u;
+    s->packets += pk;
+    s->octets += oc;
+    if (flags & (FTC_AGG_TIMES | FTC_AGG_RATES)) {
+        uint32_t f = ld_or0(r, c->first), l = ld_or0(r, c->last), d = l - f;
         uint32_t fs = unix_secs(c, r, f), ls = unix_secs(c, r, l);
-        s->duration += (uint32_t)(l - f);
+        s->duration += d;
         if (fresh || fs < s->first)
             s->first = fs;
         if (fresh || ls > s->last)
             s->last = ls;
+        if ((flags & FTC_AGG_RATES) && d) {
+            double secs = d / 1000.0;
+            s->frecs++;
+            rate_add(&s->pps_sum, &s->pps_min, &s->pps_max, (double)pk / secs);
+            rate_add(&s->bps_sum, &s->bps_min, &s->bps_max, (double)oc * 8.0 / secs);
+        }
+    }
+}
+
+/* value of key field j of spec k for record r: a record field at roff[j]
+   or a virtual field computed from the fields at vin offsets */
+typedef struct {
+    int octets, pkts, first, last, srcaddr, dstaddr, src_mask, dst_mask;
+} vin_offs_t;
+
+static void vin_offsets(const ftc_layout_t *L, vin_offs_t *v)
+{
+    v->octets = L->off[FTC_F_DOCTETS];
+    v->pkts = L->off[FTC_F_DPKTS];
+    v->first = L->off[FTC_F_FIRST];
+    v->last = L->off[FTC_F_LAST];
+    v->srcaddr = L->off[FTC_F_SRCADDR];
+    v->dstaddr = L->off[FTC_F_DSTADDR];
+    v->src_mask = L->off[FTC_F_SRC_MASK];
+    v->dst_mask = L->off[FTC_F_DST_MASK];
+}
+
+static uint32_t netmask(uint32_t len)
+{
+    return len == 0 ? 0 : len >= 32 ? 0xFFFFFFFFu : ~(0xFFFFFFFFu >> len);
+}
+
+static uint32_t key_value(int f, int roff, const vin_offs_t *v, const uint8_t *r,
+                          uint32_t scale)
+{
+    uint32_t d, a;
+    switch (f) {
+    case FTC_V_PKTSIZE: {
+        uint64_t pk = ftc_ld32(r + v->pkts), oc = ftc_ld32(r + v->octets);
+        if (scale) {
+            pk *= scale;
+            oc *= scale;
+        }
+        return pk ? (uint32_t)(oc / pk) : 0;
+    }
+    case FTC_V_BPS:
+    case FTC_V_PPS: {
+        uint64_t x = ftc_ld32(r + (f == FTC_V_BPS ? v->octets : v->pkts));
+        double q;
+        if (scale)
+            x *= scale;
+        d = ftc_ld32(r + v->last) - ftc_ld32(r + v->first);
+        if (!d)
+            return 0;
+        q = (double)x * (f == FTC_V_BPS ? 8.0 : 1.0) / (d / 1000.0);
+        return q >= 4294967295.0 ? 0xFFFFFFFFu : (uint32_t)q;
+    }
+    case FTC_V_DURATION:
+        return ftc_ld32(r + v->last) - ftc_ld32(r + v->first);
+    case FTC_V_DSTTYPE:
+        a = ftc_ld32(r + v->dstaddr);
+        if (!(a & 0x80000000u))
+            return 0;
+        if ((a & 0xC0000000u) == 0x80000000u)
+            return 1;
+        if ((a & 0xE0000000u) == 0xC0000000u)
+            return 2;
+        if ((a & 0xF0000000u) == 0xE0000000u)
+            return (a >> 24) == 232 ? 4 : 3;
+        return 5;
+    case FTC_V_SRCPREFIX:
+        return ftc_ld32(r + v->srcaddr) & netmask(r[v->src_mask]);
+    case FTC_V_DSTPREFIX:
+        return ftc_ld32(r + v->dstaddr) & netmask(r[v->dst_mask]);
+    default:
+        switch (ftc_field_width(f)) {
+        case 4: return ftc_ld32(r + roff);
+        case 2: return ftc_ld16(r + roff);
+        default: return r[roff];
+        }
+    }
+}
+
+/* store v big-endian in w bytes at p */
+static void put_be(uint8_t *p, uint32_t v, uint32_t w)
+{
+    while (w--) {
+        p[w] = (uint8_t)v;
+        v >>= 8;
     }
 }
 
@@ -94,7 +203,9 @@ typedef struct {
     int koff[FTC_KEY_FIELDS], poff[FTC_KEY_FIELDS];
     uint32_t klen, plen;
     unsigned flags;
+    uint32_t scale;
     cnt_offs_t c;
+    vin_offs_t v;
     const uint8_t *recs, *sel;
     size_t n, rs;
 } agg_args_t;
@@ -112,8 +223,8 @@ static inline __attribute__((always_inline)) int agg_loop(const agg_args_t *a, i
     const uint32_t pklen = w32 ? 8u : a->klen + a->plen;
     const size_t stage = ahead ? AGG_AHEAD : 1;
     uint8_t keys[AGG_AHEAD][2 * FTC_KEY_MAX];
-    uint64_t kw[AGG_AHEAD], pw[AGG_AHEAD];
-    uint32_t tags[AGG_AHEAD], ptags[AGG_AHEAD];
+    uint64_t kw[AGG_AHEAD], pw[AGG_AHEAD] = {0};
+    uint32_t tags[AGG_AHEAD], ptags[AGG_AHEAD] = {0};
     /* the tables' descriptors and key specs as locals: stores into slots
        (bytes, which may alias anything) never force them to be read again */
     ftc_tab_t tl = *a->t, pl, *t = &tl, *pairs = NULL;
@@ -214,7 +325,7 @@ static inline __attribute__((always_inline)) int agg_loop(const agg_args_t *a, i
                     ftc_tab_claim(pairs, pi, keys[j], ptags[j]);
                 s->distinct++;
             }
-            count(s, fresh, &a->c, a->flags, r);
+            count(s, fresh, tl.used - 1u, &a->c, a->flags, a->scale, r);
         }
     }
     *done = a->n;
@@ -228,17 +339,82 @@ out:
     return st;
 }
 
+/* The loop for every other key: virtual fields, masked fields, each
+   field apart (FTC_AGG_EACH); record by record, keys as bytes. */
+static int agg_loop_any(const agg_args_t *a, size_t *done)
+{
+    ftc_tab_t tl = *a->t, *t = &tl;
+    const ftc_key_spec_t *k = a->key;
+    const int each = (a->flags & FTC_AGG_EACH) != 0;
+    const uint32_t nk = each ? k->n : 1u;
+    size_t i;
+    int st = FTC_OK;
+
+    for (i = *done; i < a->n; i++) {
+        const uint8_t *r = a->recs + i * a->rs;
+        uint8_t key[FTC_KEY_MAX];
+        uint32_t vals[FTC_KEY_FIELDS], j, e, fresh_keys = 0;
+        if (a->sel && !a->sel[i])
+            continue;
+        for (j = 0; j < k->n; j++) {
+            vals[j] = key_value(k->field[j], a->koff[j], &a->v, r, a->scale);
+            if (k->has_mask)
+                vals[j] &= k->mask[j];
+        }
+        /* room for every new key of the record before anything changes */
+        for (e = 0; e < nk; e++) {
+            if (each) {
+                memset(key, 0, sizeof key);
+                put_be(key, vals[e], k->width[e]);
+            } else
+                for (j = 0; j < k->n; j++)
+                    put_be(key + k->off[j], vals[j], k->width[j]);
+            if (ftc_tab_lookup(t, key) == FTC_TAB_NONE)
+                fresh_keys++;
+        }
+        if (fresh_keys && !ftc_tab_room(t, fresh_keys)) {
+            *done = i;
+            st = FTC_EFULL;
+            goto out;
+        }
+        for (e = 0; e < nk; e++) {
+            int fresh = 0, bad = 0;
+            ftc_agg_slot_t *s;
+            if (each) {
+                memset(key, 0, sizeof key);
+                put_be(key, vals[e], k->width[e]);
+            } else
+                for (j = 0; j < k->n; j++)
+                    put_be(key + k->off[j], vals[j], k->width[j]);
+            s = (ftc_agg_slot_t *)(void *)ftc_tab_get(t, key, &fresh, &bad);
+            if (bad || !s) {
+                st = FTC_EINVAL;
+                goto out;
+            }
+            count(s, fresh, t->used - 1u, &a->c, a->flags, a->scale, r);
+        }
+    }
+    *done = a->n;
+out:
+    a->t->used = tl.used;
+    a->t->full = tl.full;
+    return st;
+}
+
 int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
-                const ftc_key_spec_t *peer, unsigned flags, int rt, const uint8_t *recs,
-                size_t n, size_t size, const uint8_t *sel, size_t *done)
+                const ftc_key_spec_t *peer, unsigned flags, uint32_t scale, int rt,
+                const uint8_t *recs, size_t n, size_t size, const uint8_t *sel,
+                size_t *done)
 {
     const ftc_layout_t *L = ftc_layout_get(rt);
     agg_args_t a;
-    int st, big;
+    int st, big, kind;
+    unsigned all = FTC_AGG_TIMES | FTC_AGG_RATES | FTC_AGG_DFLOWS | FTC_AGG_EACH;
 
+    kind = (flags & FTC_AGG_RATES) ? FTC_TAB_AGGR
+         : (flags & FTC_AGG_TIMES) ? FTC_TAB_AGGT : FTC_TAB_AGG;
     if (!L || !ftc_tab_ok(t, 0) || !done || *done > n || (n && !recs)
-        || (flags & ~(unsigned)FTC_AGG_TIMES) || (!pairs != !peer)
-        || (int)t->kind != ((flags & FTC_AGG_TIMES) ? FTC_TAB_AGGT : FTC_TAB_AGG))
+        || (flags & ~all) || (!pairs != !peer) || (int)t->kind != kind)
         return FTC_EINVAL;
     a.rs = L->rec_size;
     if (n > size / a.rs)
@@ -247,10 +423,20 @@ int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
         return st;
     a.klen = key->key_len;
     a.plen = 0;
+    if (flags & FTC_AGG_EACH) {
+        uint32_t j;
+        if (pairs)
+            return FTC_EINVAL;
+        for (j = 1; j < key->n; j++)
+            if (key->width[j] != key->width[0])
+                return FTC_EINVAL;
+        a.klen = key->width[0];
+    }
     if (t->key_len != a.klen)
         return FTC_EINVAL;
     if (pairs) {
-        if (pairs == t || !ftc_tab_ok(pairs, FTC_TAB_SET))
+        if (pairs == t || !ftc_tab_ok(pairs, FTC_TAB_SET) || !ftc_key_plain(key)
+            || !ftc_key_plain(peer))
             return FTC_EINVAL;
         if ((st = ftc_key_offsets(peer, L, a.poff)) != FTC_OK)
             return st;
@@ -258,15 +444,19 @@ int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
         if (pairs->key_len != a.klen + a.plen)
             return FTC_EINVAL;
     }
-    cnt_offsets(L, &a.c);
+    cnt_offsets(L, &a.c, flags);
+    vin_offsets(L, &a.v);
     a.t = t;
     a.pairs = pairs;
     a.key = key;
     a.peer = peer;
     a.flags = flags;
+    a.scale = scale;
     a.recs = recs;
     a.sel = sel;
     a.n = n;
+    if ((flags & FTC_AGG_EACH) || !ftc_key_plain(key))
+        return agg_loop_any(&a, done);
     if (a.klen + a.plen > 8)
         return agg_loop(&a, 0, 1, 0, done);
     big = (uint64_t)t->cap * t->stride + (pairs ? (uint64_t)pairs->cap * pairs->stride : 0)
@@ -342,4 +532,329 @@ int64_t ftc_agg_rank(const ftc_tab_t *t, int by, uint64_t min_value, size_t max,
     c.min_value = min_value;
     m = ftc_rank_idx(t->cap, t->used, rank_keep, rank_before, &c, max, idx, scratch, n_idx);
     return m < 0 ? FTC_EINVAL : m;
+}
+
+/* ---- order (flow-stat, flow-report) ---- */
+
+static int by_counter(int by)
+{
+    return (by >= FTC_AGG_BY_FLOWS && by <= FTC_AGG_BY_LAST && by != FTC_AGG_BY_DISTINCT)
+        || by == FTC_AGG_BY_DISTINCT || by == FTC_AGG_BY_FRECS || by == FTC_AGG_BY_COUNT;
+}
+
+static int by_rate(int by)
+{
+    return by >= FTC_AGG_BY_PPS_AVG && by <= FTC_AGG_BY_BPS_MAX;
+}
+
+static double rate_of(const ftc_agg_slot_t *s, int by)
+{
+    switch (by) {
+    case FTC_AGG_BY_PPS_AVG: return s->frecs ? s->pps_sum / (double)s->frecs : 0.0;
+    case FTC_AGG_BY_PPS_MIN: return s->pps_min;
+    case FTC_AGG_BY_PPS_MAX: return s->pps_max;
+    case FTC_AGG_BY_BPS_AVG: return s->frecs ? s->bps_sum / (double)s->frecs : 0.0;
+    case FTC_AGG_BY_BPS_MIN: return s->bps_min;
+    default:                 return s->bps_max;
+    }
+}
+
+static uint64_t value_of(const ftc_tab_t *t, uint32_t i, int by)
+{
+    const ftc_agg_slot_t *s = (const ftc_agg_slot_t *)(const void *)ftc_tab_at(t, i);
+    switch (by) {
+    case FTC_AGG_BY_FRECS: return s->frecs;
+    case FTC_AGG_BY_COUNT: return s->distinct;
+    case FTC_AGG_BY_SEQ:   return s->seq;
+    default:               return counter_of(t, i, by);
+    }
+}
+
+/* an order-keeping 64-bit image of a non-negative double */
+static uint64_t dbl_bits(double d)
+{
+    uint64_t u;
+    if (!(d > 0))
+        return 0;           /* 0, -0, NaN */
+    memcpy(&u, &d, 8);
+    return u;
+}
+
+typedef struct {
+    const ftc_tab_t *t;
+    int field_off, field_w;    /* a key field's bytes, or the whole key (-1) */
+} key_ctx_t;
+
+static int keyf_before(const void *ctx, uint32_t a, uint32_t b)
+{
+    const key_ctx_t *c = ctx;
+    const uint8_t *ka = ftc_tab_at(c->t, a) + c->t->key_off;
+    const uint8_t *kb = ftc_tab_at(c->t, b) + c->t->key_off;
+    int d;
+    if (c->field_off >= 0) {
+        d = memcmp(ka + c->field_off, kb + c->field_off, (size_t)c->field_w);
+        if (d)
+            return d < 0;
+    }
+    return 0;
+}
+
+static int wholekey_before(const void *ctx, uint32_t a, uint32_t b)
+{
+    const key_ctx_t *c = ctx;
+    return memcmp(ftc_tab_at(c->t, a) + c->t->key_off, ftc_tab_at(c->t, b) + c->t->key_off,
+                  c->t->key_len) < 0;
+}
+
+/* stable LSD radix sort of idx[0..m) by v[0..m) (ascending; both moved
+   together; tv/ti scratch of m entries) */
+static void radix_sort(uint64_t *v, uint32_t *idx, uint64_t *tv, uint32_t *ti, size_t m)
+{
+    uint64_t or_all = 0, and_all = ~(uint64_t)0;
+    size_t i, cnt[256];
+    unsigned pass;
+    for (i = 0; i < m; i++) {
+        or_all |= v[i];
+        and_all &= v[i];
+    }
+    for (pass = 0; pass < 8; pass++) {
+        unsigned sh = 8 * pass, b;
+        size_t sum = 0;
+        if ((((or_all ^ and_all) >> sh) & 0xFF) == 0)
+            continue;                           /* every value has this byte */
+        memset(cnt, 0, sizeof cnt);
+        for (i = 0; i < m; i++)
+            cnt[(v[i] >> sh) & 0xFF]++;
+        for (b = 0; b < 256; b++) {
+            size_t c = cnt[b];
+            cnt[b] = sum;
+            sum += c;
+        }
+        for (i = 0; i < m; i++) {
+            size_t o = cnt[(v[i] >> sh) & 0xFF]++;
+            tv[o] = v[i];
+            ti[o] = idx[i];
+        }
+        memcpy(v, tv, m * sizeof *v);
+        memcpy(idx, ti, m * sizeof *idx);
+    }
+}
+
+int64_t ftc_agg_order(const ftc_tab_t *t, const ftc_key_spec_t *key, int by, int field,
+                      int tie, int desc, uint32_t *idx, uint32_t *scratch, size_t n_idx)
+{
+    uint32_t i, m = 0;
+    int rates = t && t->kind == FTC_TAB_AGGR, times = rates || (t && t->kind == FTC_TAB_AGGT);
+    if (!ftc_tab_ok(t, 0) || t->kind == FTC_TAB_SET || t->kind == FTC_TAB_PR
+        || t->kind == FTC_TAB_SEQ || !idx || !scratch || n_idx < t->used
+        || (tie != FTC_AGG_BY_SEQ && tie != FTC_AGG_BY_KEY))
+        return FTC_EINVAL;
+    if ((by >= FTC_AGG_BY_DURATION && by <= FTC_AGG_BY_LAST && !times)
+        || ((by_rate(by) || by == FTC_AGG_BY_FRECS) && !rates))
+        return FTC_EINVAL;
+    if (!by_counter(by) && !by_rate(by) && by != FTC_AGG_BY_KEY && by != FTC_AGG_BY_SEQ)
+        return FTC_EINVAL;
+    if (by == FTC_AGG_BY_KEY && field >= 0
+        && (!key || (uint32_t)field >= key->n || key->n > FTC_KEY_FIELDS
+            || (uint32_t)key->off[field] + key->width[field] > t->key_len))
+        return FTC_EINVAL;
+
+    /* the slots in order of first appearance: seq numbers are 0..used-1 */
+    for (i = 0; i < t->cap; i++) {
+        const ftc_agg_slot_t *s;
+        if (!ftc_tab_tag_at(t, i))
+            continue;
+        s = (const ftc_agg_slot_t *)(const void *)ftc_tab_at(t, i);
+        if (s->seq >= t->used)
+            return FTC_EINVAL;
+        idx[s->seq] = i;
+        m++;
+    }
+    if (m != t->used)
+        return FTC_EINVAL;
+    if (tie == FTC_AGG_BY_KEY && by != FTC_AGG_BY_KEY) {
+        key_ctx_t c = {t, -1, 0};
+        ftc_sort_idx(idx, scratch, m, wholekey_before, &c);
+    }
+    if (by == FTC_AGG_BY_KEY) {
+        key_ctx_t c = {t, -1, 0};
+        if (field >= 0) {
+            c.field_off = key->off[field];
+            c.field_w = key->width[field];
+            if (tie == FTC_AGG_BY_KEY)
+                ftc_sort_idx(idx, scratch, m, wholekey_before, &c);
+            ftc_sort_idx(idx, scratch, m, keyf_before, &c);
+        } else
+            ftc_sort_idx(idx, scratch, m, wholekey_before, &c);
+    } else if (by != FTC_AGG_BY_SEQ) {
+        /* stable sort by the value: ties keep the tie order set above.
+           scratch (5 * n_idx entries): the values, their copy, the
+           index copy */
+        uint64_t *v = (uint64_t *)(void *)scratch, *tv = v + m;
+        uint32_t *ti = (uint32_t *)(void *)(tv + m);
+        if (((uintptr_t)scratch & 7u) != 0)
+            return FTC_EINVAL;
+        for (i = 0; i < m; i++)
+            v[i] = by_rate(by) ? dbl_bits(rate_of((const ftc_agg_slot_t *)(const void *)
+                                                  ftc_tab_at(t, idx[i]), by))
+                               : value_of(t, idx[i], by);
+        radix_sort(v, idx, tv, ti, m);
+    }
+    if (desc) {
+        uint32_t a = 0, b = m;
+        while (a + 1 < b) {
+            uint32_t x = idx[a];
+            idx[a++] = idx[--b];
+            idx[b] = x;
+        }
+    }
+    return m;
+}
+
+/* ---- rows as text (flow-stat, flow-report) ---- */
+
+/* key field j of the slot's key as a number */
+static uint32_t key_field(const ftc_tab_t *t, const ftc_key_spec_t *k, uint32_t i, int j)
+{
+    const uint8_t *kp = ftc_tab_at(t, i) + t->key_off;
+    if (j < 0 || !k)
+        return ftc_key_be(kp, t->key_len < 4 ? t->key_len : 4);
+    return ftc_key_be(kp + k->off[j], k->width[j]);
+}
+
+static int col_ok(const ftc_tab_t *t, const ftc_key_spec_t *k, const ftc_col_t *c)
+{
+    int rates = t->kind == FTC_TAB_AGGR, times = rates || t->kind == FTC_TAB_AGGT;
+    if (c->kind < FTC_CK_DEC || c->kind > FTC_CK_PCT3 || c->width < 0
+        || c->width > 4096 || c->cut < 0 || c->sep_len < 0 || c->sep_len > FTC_COL_SEP_MAX)
+        return 0;
+    if (c->kind == FTC_CK_SYM && (!c->sym || c->sym_kind < FTC_SYMK_PROT
+                                  || c->sym_kind > FTC_SYMK_TAG || !c->sym->blob
+                                  || c->sym->blob_len == 0
+                                  || c->sym->blob[c->sym->blob_len - 1] != '\0'))
+        return 0;
+    switch (c->src) {
+    case FTC_COL_KEY:
+        if (c->field < -1 || (c->field >= 0 && (!k || (uint32_t)c->field >= k->n
+                                               || k->n > FTC_KEY_FIELDS)))
+            return 0;
+        if (c->kind == FTC_CK_PREFIX && (!k || c->len_field < 0
+                                         || (uint32_t)c->len_field >= k->n))
+            return 0;
+        return 1;
+    case FTC_COL_INDEX:
+    case FTC_COL_TEXT:
+        return 1;
+    default:
+        if (by_rate(c->src) || c->src == FTC_AGG_BY_FRECS)
+            return rates;
+        if (c->src >= FTC_AGG_BY_DURATION && c->src <= FTC_AGG_BY_LAST)
+            return times;
+        return by_counter(c->src) || c->src == FTC_AGG_BY_SEQ;
+    }
+}
+
+/* one cell (before padding) into p (FTC_COL_CELL_MAX bytes); its length */
+static size_t cell(const ftc_tab_t *t, const ftc_key_spec_t *k, const ftc_col_t *c, uint32_t i,
+                   uint64_t index, char *p)
+{
+    const ftc_agg_slot_t *s = (const ftc_agg_slot_t *)(const void *)ftc_tab_at(t, i);
+    uint64_t u = 0;
+    double d = 0;
+    int is_d = 0, n;
+    const char *name;
+
+    switch (c->src) {
+    case FTC_COL_TEXT:
+        return 0;
+    case FTC_COL_INDEX:
+        u = index;
+        break;
+    case FTC_COL_KEY:
+        u = key_field(t, k, i, c->field);
+        if (c->kind == FTC_CK_PREFIX)
+            return ftc_put_prefix(p, (uint32_t)u, key_field(t, k, i, c->len_field));
+        break;
+    default:
+        if (by_rate(c->src)) {
+            d = rate_of(s, c->src);
+            is_d = 1;
+        } else
+            u = value_of(t, i, c->src);
+        break;
+    }
+    switch (c->kind) {
+    case FTC_CK_IP:
+        return ftc_put_ip(p, (uint32_t)u);
+    case FTC_CK_SYM:
+        if ((name = ftc_sym_name(c->sym, c->sym_kind, (uint32_t)u)) != NULL) {
+            size_t l = strlen(name);
+            if (l > FTC_COL_CELL_MAX - 1)
+                l = FTC_COL_CELL_MAX - 1;
+            memcpy(p, name, l);
+            return l;
+        }
+        return ftc_put_dec64(p, u);
+    case FTC_CK_F:
+        n = snprintf(p, FTC_COL_CELL_MAX, "%f", is_d ? d : (double)u);
+        break;
+    case FTC_CK_PCT:
+    case FTC_CK_PCT3:
+        if (c->total == 0 && c->kind == FTC_CK_PCT) {
+            memcpy(p, "-nan", 4);
+            return 4;
+        }
+        d = (is_d ? d : (double)u) / c->total * 100.0;
+        n = snprintf(p, FTC_COL_CELL_MAX, c->kind == FTC_CK_PCT ? "%f" : "%-6.3f", d);
+        break;
+    default:
+        return ftc_put_dec64(p, is_d ? (uint64_t)d : u);
+    }
+    if (n < 0)
+        return 0;
+    return (size_t)n < FTC_COL_CELL_MAX ? (size_t)n : FTC_COL_CELL_MAX - 1;
+}
+
+int ftc_agg_format(const ftc_tab_t *t, const ftc_key_spec_t *key, const ftc_col_t *cols,
+                   size_t ncols, const uint32_t *idx, size_t n, uint64_t index_start,
+                   char *out, size_t cap, size_t *len, size_t *done)
+{
+    size_t r, j, at = 0, line_max = 1;
+    if (!ftc_tab_ok(t, 0) || !cols || ncols == 0 || ncols > 64 || (n && !idx) || !out
+        || !len || !done)
+        return FTC_EINVAL;
+    *len = 0;
+    *done = 0;
+    for (j = 0; j < ncols; j++) {
+        if (!col_ok(t, key, &cols[j]))
+            return FTC_EINVAL;
+        line_max += FTC_COL_CELL_MAX + (size_t)cols[j].width + FTC_COL_SEP_MAX;
+    }
+    for (r = 0; r < n; r++) {
+        uint32_t i = idx[r];
+        if (i >= t->cap || !ftc_tab_tag_at(t, i))
+            return FTC_EINVAL;
+        if (cap - at < line_max) {
+            *len = at;
+            *done = r;
+            return FTC_EFULL;
+        }
+        for (j = 0; j < ncols; j++) {
+            const ftc_col_t *c = &cols[j];
+            size_t l = cell(t, key, c, i, index_start + r, out + at);
+            if (c->cut > 0 && l > (size_t)c->cut)
+                l = (size_t)c->cut;
+            at += l;
+            while (l < (size_t)c->width) {
+                out[at++] = ' ';
+                l++;
+            }
+            memcpy(out + at, c->sep, (size_t)c->sep_len);
+            at += (size_t)c->sep_len;
+        }
+        out[at++] = '\n';
+    }
+    *len = at;
+    *done = n;
+    return FTC_OK;
 }

@@ -35,7 +35,8 @@ enum {
     K_TAG       /* field as 0x%08x (or a tag name) */
 };
 
-enum { S_NONE = 0, S_PROT = 1, S_PORT = 2, S_AS = 3, S_TAG = 4 };
+enum { S_NONE = 0, S_PROT = FTC_SYMK_PROT, S_PORT = FTC_SYMK_PORT, S_AS = FTC_SYMK_AS,
+       S_TAG = FTC_SYMK_TAG };
 
 #define FL_BOGUS 0x01   /* skip (and count) records with dPkts == 0 */
 #define FL_SYN   0x02   /* format 2: only prot 6, flags 0x02, 2 pkts, 80 octets */
@@ -368,67 +369,6 @@ static const fmt_t formats[FTC_FMT_COUNT] = {
               NULL, f24, NULL},
 };
 
-/* address (not masked) without its trailing zero octets, "/", length;
-   a length above 32 prints as 0 */
-static size_t put_prefix(char *p, uint32_t a, uint32_t len)
-{
-    int octets = !(a & 0x00FFFFFF) ? 1 : !(a & 0xFFFF) ? 2 : !(a & 0xFF) ? 3 : 4;
-    size_t n = ftc_put_octets(p, a, octets);
-    p[n++] = '/';
-    return n + ftc_put_dec(p + n, len > 32 ? 0 : len);
-}
-
-/* ---- symbols ---- */
-
-static const char *sym_name(const ftc_symtab_t *s, int table, uint32_t v)
-{
-    const uint32_t *offs;
-    uint32_t off;
-    switch (table) {
-    case S_PROT:
-        offs = s->prot_off;
-        if (!offs || v > 0xFF)
-            return NULL;
-        off = offs[v];
-        break;
-    case S_PORT:
-        offs = s->port_off;
-        if (!offs || v > 0xFFFF)
-            return NULL;
-        off = offs[v];
-        break;
-    case S_AS:
-        offs = s->as_off;
-        if (!offs || v > 0xFFFF)
-            return NULL;
-        off = offs[v];
-        break;
-    case S_TAG: {
-        size_t lo = 0, hi = s->n_tag;
-        if (!s->tag_key || !s->tag_off)
-            return NULL;
-        off = FTC_SYM_NONE;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (s->tag_key[mid] < v)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo < s->n_tag && s->tag_key[lo] == v)
-            off = s->tag_off[lo];
-        break;
-    }
-    default:
-        return NULL;
-    }
-    /* ftc_fmt_records() checked that blob ends in a NUL, so the name ends
-       inside it */
-    if (off == FTC_SYM_NONE || !s->blob || off >= s->blob_len)
-        return NULL;
-    return s->blob + off;
-}
-
 /* ---- the formatter ---- */
 
 static const fmt_t *fmt_get(int fmt)
@@ -457,7 +397,7 @@ static size_t emit(const col_t *c, const ftc_layout_t *L, const uint8_t *rec,
         switch (c->kind) {
         case K_DEC:
             v = ftc_get(L, rec, c->f);
-            if (sym && c->sym && (t = sym_name(sym, c->sym, v)) != NULL) {
+            if (sym && c->sym && (t = ftc_sym_name(sym, c->sym, v)) != NULL) {
                 tl = strnlen(t, c->nm);
             } else {
                 t = tmp;
@@ -466,7 +406,7 @@ static size_t emit(const col_t *c, const ftc_layout_t *L, const uint8_t *rec,
             break;
         case K_TAG:
             v = ftc_get(L, rec, c->f);
-            if (sym && (t = sym_name(sym, S_TAG, v)) != NULL) {
+            if (sym && (t = ftc_sym_name(sym, S_TAG, v)) != NULL) {
                 tl = strnlen(t, c->nm);
             } else {
                 t = tmp;
@@ -482,7 +422,7 @@ static size_t emit(const col_t *c, const ftc_layout_t *L, const uint8_t *rec,
             tl = ftc_put_ip(tmp, ftc_get(L, rec, c->f));
             break;
         case K_PFX:
-            tl = put_prefix(tmp, ftc_get(L, rec, c->f), ftc_get(L, rec, c->f2));
+            tl = ftc_put_prefix(tmp, ftc_get(L, rec, c->f), ftc_get(L, rec, c->f2));
             break;
         case K_TIME:
         case K_DTIME:

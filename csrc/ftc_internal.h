@@ -298,4 +298,66 @@ int ftc_filter_apply_checked(const ftc_insn_t *prog, size_t nprog, const uint8_t
                              int rt, ftc_filter_state_t *st, uint8_t *recs, size_t n,
                              size_t *kept);
 
+/* ---- prefixes and symbol names (fmt.c, agg.c) ---- */
+
+/* address (not masked) without its trailing zero octets, "/", length;
+   a length above 32 prints as 0 */
+static inline size_t ftc_put_prefix(char *p, uint32_t a, uint32_t len)
+{
+    int octets = !(a & 0x00FFFFFF) ? 1 : !(a & 0xFFFF) ? 2 : !(a & 0xFF) ? 3 : 4;
+    size_t n = ftc_put_octets(p, a, octets);
+    p[n++] = '/';
+    return n + ftc_put_dec(p + n, len > 32 ? 0 : len);
+}
+
+/* name of v in symbol table `table` (FTC_SYMK_*) of s, NULL when none */
+static inline const char *ftc_sym_name(const ftc_symtab_t *s, int table, uint32_t v)
+{
+    const uint32_t *offs;
+    uint32_t off;
+    switch (table) {
+    case FTC_SYMK_PROT:
+        offs = s->prot_off;
+        if (!offs || v > 0xFF)
+            return NULL;
+        off = offs[v];
+        break;
+    case FTC_SYMK_PORT:
+        offs = s->port_off;
+        if (!offs || v > 0xFFFF)
+            return NULL;
+        off = offs[v];
+        break;
+    case FTC_SYMK_AS:
+        offs = s->as_off;
+        if (!offs || v > 0xFFFF)
+            return NULL;
+        off = offs[v];
+        break;
+    case FTC_SYMK_TAG: {
+        size_t lo = 0, hi = s->n_tag;
+        if (!s->tag_key || !s->tag_off)
+            return NULL;
+        off = FTC_SYM_NONE;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (s->tag_key[mid] < v)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < s->n_tag && s->tag_key[lo] == v)
+            off = s->tag_off[lo];
+        break;
+    }
+    default:
+        return NULL;
+    }
+    /* the callers check that blob ends in a NUL, so the name ends inside it */
+    if (off == FTC_SYM_NONE || !s->blob || off >= s->blob_len)
+        return NULL;
+    return s->blob + off;
+}
+
+
 #endif /* FTC_INTERNAL_H */

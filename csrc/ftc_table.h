@@ -98,7 +98,8 @@ static inline uint32_t ftc_tab_val_len(int kind)
 {
     switch (kind) {
     case FTC_TAB_AGG: return FTC_AGG_VAL_LEN;
-    case FTC_TAB_AGGT: return (uint32_t)sizeof(ftc_agg_slot_t);
+    case FTC_TAB_AGGT: return FTC_AGGT_VAL_LEN;
+    case FTC_TAB_AGGR: return (uint32_t)sizeof(ftc_agg_slot_t);
     case FTC_TAB_SET: return 0;
     case FTC_TAB_PR:  return (uint32_t)offsetof(ftc_pr_slot_t, tag);
     case FTC_TAB_SEQ: return (uint32_t)offsetof(ftc_seq_slot_t, tag);
@@ -108,7 +109,7 @@ static inline uint32_t ftc_tab_val_len(int kind)
 
 static inline int ftc_tab_kind_ok(int kind)
 {
-    return kind >= FTC_TAB_AGG && kind <= FTC_TAB_AGGT;
+    return kind >= FTC_TAB_AGG && kind <= FTC_TAB_AGGR;
 }
 
 static inline uint32_t ftc_tab_stride_of(uint32_t val_len, uint32_t key_len)
@@ -254,29 +255,82 @@ static inline uint32_t ftc_tab_lookup(const ftc_tab_t *t, const uint8_t *key)
 
 /* ---- keys built from record fields -------------------------------------- */
 
+/* width in bytes of key field f (a record field or FTC_V_*), -1 for none */
+static inline int ftc_key_width(int f)
+{
+    if (f >= FTC_V_BASE && f < FTC_V_END)
+        return f == FTC_V_DSTTYPE ? 1 : 4;
+    if (f < 0 || f >= FTC_F_COUNT)
+        return -1;
+    return ftc_field_width(f);
+}
+
+static inline int ftc_key_virtual(int f)
+{
+    return f >= FTC_V_BASE;
+}
+
+/* the record fields virtual field f is computed from (FTC_F_COUNT ends) */
+static inline void ftc_key_inputs(int f, int in[3])
+{
+    in[0] = in[1] = in[2] = FTC_F_COUNT;
+    switch (f) {
+    case FTC_V_PKTSIZE: in[0] = FTC_F_DOCTETS; in[1] = FTC_F_DPKTS; break;
+    case FTC_V_BPS: in[0] = FTC_F_DOCTETS; in[1] = FTC_F_FIRST; in[2] = FTC_F_LAST; break;
+    case FTC_V_PPS: in[0] = FTC_F_DPKTS; in[1] = FTC_F_FIRST; in[2] = FTC_F_LAST; break;
+    case FTC_V_DURATION: in[0] = FTC_F_FIRST; in[1] = FTC_F_LAST; break;
+    case FTC_V_DSTTYPE: in[0] = FTC_F_DSTADDR; break;
+    case FTC_V_SRCPREFIX: in[0] = FTC_F_SRCADDR; in[1] = FTC_F_SRC_MASK; break;
+    case FTC_V_DSTPREFIX: in[0] = FTC_F_DSTADDR; in[1] = FTC_F_DST_MASK; break;
+    default: break;
+    }
+}
+
 /* Record offsets of the spec's fields in layout L (FTC_EFIELD when the
-   record type lacks one); the spec itself is re-validated (it is the
-   caller's memory). */
+   record type lacks one, or one a virtual field is computed from; a
+   virtual field's offset is -1); the spec itself is re-validated (it is
+   the caller's memory). */
 static inline int ftc_key_offsets(const ftc_key_spec_t *k, const ftc_layout_t *L, int *roff)
 {
     uint32_t j, at = 0;
-    if (!k || k->n < 1 || k->n > FTC_KEY_FIELDS)
+    if (!k || k->n < 1 || k->n > FTC_KEY_FIELDS || k->has_mask > 1)
         return FTC_EINVAL;
     for (j = 0; j < k->n; j++) {
-        int f = k->field[j];
-        if (f < 0 || f >= FTC_F_COUNT || ftc_field_width(f) <= 0
-            || k->width[j] != (uint16_t)ftc_field_width(f) || k->off[j] != at)
+        int f = k->field[j], w = ftc_key_width(f);
+        if (w <= 0 || k->width[j] != (uint16_t)w || k->off[j] != at)
             return FTC_EINVAL;
         at += k->width[j];
         if (L) {
-            if (L->off[f] < 0)
-                return FTC_EFIELD;
-            roff[j] = L->off[f];
+            if (ftc_key_virtual(f)) {
+                int in[3], q;
+                ftc_key_inputs(f, in);
+                for (q = 0; q < 3; q++)
+                    if (in[q] < FTC_F_COUNT && L->off[in[q]] < 0)
+                        return FTC_EFIELD;
+                roff[j] = -1;
+            } else {
+                if (L->off[f] < 0)
+                    return FTC_EFIELD;
+                roff[j] = L->off[f];
+            }
         }
     }
     if (at != k->key_len || at > FTC_KEY_MAX)
         return FTC_EINVAL;
     return FTC_OK;
+}
+
+/* true when the spec has only record fields, unmasked: the fast key
+   builders below take it */
+static inline int ftc_key_plain(const ftc_key_spec_t *k)
+{
+    uint32_t j;
+    if (k->has_mask)
+        return 0;
+    for (j = 0; j < k->n && j < FTC_KEY_FIELDS; j++)
+        if (ftc_key_virtual(k->field[j]))
+            return 0;
+    return 1;
 }
 
 /* the key of record r as words (w zeroed; bytes from byte `at` on):

@@ -190,6 +190,10 @@ int ftc_recs_gen(int rt, uint32_t start, size_t n, uint8_t *out);
 #define FTC_FMT_LINE_MAX   1024   /* cap must exceed this for any progress */
 #define FTC_FMT_HEADER_MAX 512    /* longest column header text */
 #define FTC_SYM_NONE       0xFFFFFFFF  /* "no name" in a symbol offset array */
+#define FTC_SYMK_PROT      1      /* the tables of an ftc_symtab_t */
+#define FTC_SYMK_PORT      2
+#define FTC_SYMK_AS        3
+#define FTC_SYMK_TAG       4
 
 /* Symbol tables (caller-owned).  Each *_off array maps a number to the
    offset of a NUL-terminated name in `blob`, or FTC_SYM_NONE.  prot_off has
@@ -396,48 +400,74 @@ int ftc_tab_find(const ftc_tab_t *t, const uint8_t *key, size_t len, uint32_t *i
 int64_t ftc_tab_slots(const ftc_tab_t *t, uint32_t *pos, uint32_t *idx, size_t cap);
 
 /* ---- agg.c (the aggregation kernel) ---- */
-/* A key is a list of record fields, packed in order at fixed offsets,
-   each big-endian in its flow-tools width (so keys compare as numbers,
-   field by field).  ftc_key_spec() fills the spec from field ids. */
+/* A key is a list of fields, packed in order at fixed offsets, each
+   big-endian in its flow-tools width (so keys compare as numbers, field by
+   field).  Fields are record fields (enum ftc_field) or virtual fields
+   computed per record (FTC_V_*).  ftc_key_spec() fills the spec from field
+   ids; with has_mask, field j is ANDed with mask[j] (flow-report tag-mask). */
 typedef struct {
-    int32_t  field[16];    /* FTC_KEY_FIELDS: enum ftc_field */
+    int32_t  field[16];    /* FTC_KEY_FIELDS: enum ftc_field or FTC_V_* */
     uint16_t off[16];      /* byte offset of each field in the key */
     uint16_t width[16];    /* its width in bytes */
     uint32_t n;            /* fields */
     uint32_t key_len;      /* bytes */
+    uint32_t has_mask;     /* 1: AND field j with mask[j] */
+    uint32_t mask[16];
 } ftc_key_spec_t;
+
+#define FTC_V_BASE       64   /* virtual fields (32-bit unless said) */
+#define FTC_V_PKTSIZE    64   /* dOctets / dPkts (0 when dPkts is 0) */
+#define FTC_V_BPS        65   /* (uint32) (dOctets * 8 / ((Last - First) / 1000.0)); 0 when Last == First */
+#define FTC_V_PPS        66   /* the same with dPkts */
+#define FTC_V_DURATION   67   /* Last - First */
+#define FTC_V_DSTTYPE    68   /* 8 bits: dstaddr class: 0 A, 1 B, 2 C, 3 224/4 but 232/8, 4 232/8, 5 240/4 */
+#define FTC_V_SRCPREFIX  69   /* srcaddr & netmask(src_mask) */
+#define FTC_V_DSTPREFIX  70   /* dstaddr & netmask(dst_mask) */
+#define FTC_V_END        71
 
 int ftc_key_spec(ftc_key_spec_t *k, const int32_t *fields, size_t n);
 
 /* The counters of an aggregation slot; the table's tag and the key
    follow.  An FTC_TAB_AGG slot holds the first FTC_AGG_VAL_LEN bytes
-   (flows to distinct): the times members are not there; an FTC_TAB_AGGT
-   slot holds them all.  A table that needs no times thus takes 40 bytes a
-   slot for an IPv4 key, 56 with times. */
+   (flows to seq); FTC_TAB_AGGT up to duration; FTC_TAB_AGGR all.  A table
+   that needs no times thus takes 40 bytes a slot for an IPv4 key, 56 with
+   times. */
 typedef struct {
-    uint64_t flows;      /* records */
-    uint64_t octets;     /* sum of dOctets */
-    uint64_t packets;    /* sum of dPkts */
+    uint64_t flows;      /* records (or the sum of dFlows: FTC_AGG_DFLOWS) */
+    uint64_t octets;     /* sum of dOctets (times scale) */
+    uint64_t packets;    /* sum of dPkts (times scale) */
     uint32_t distinct;   /* distinct peer keys (with a pairs table) */
+    uint32_t seq;        /* order of first appearance: 0, 1, 2, ... */
     uint32_t first;      /* FTC_TAB_AGGT: earliest start, unix seconds */
     uint32_t last;       /* FTC_TAB_AGGT: latest end, unix seconds */
-    uint32_t reserved;
     uint64_t duration;   /* FTC_TAB_AGGT: sum of Last - First, ms */
+    uint64_t frecs;      /* FTC_TAB_AGGR: records with Last != First */
+    double pps_sum, pps_min, pps_max;   /* FTC_TAB_AGGR: over those records; */
+    double bps_sum, bps_min, bps_max;   /* min 0 = unset */
 } ftc_agg_slot_t;
 
-#define FTC_AGG_VAL_LEN  28  /* the FTC_TAB_AGG part: flows, octets, packets, distinct */
-#define FTC_AGG_TIMES    1   /* ftc_agg_add flag: duration, first, last too (FTC_TAB_AGGT) */
+#define FTC_TAB_AGGR       6    /* value ftc_agg_slot_t with rates: FTC_AGG_RATES */
+#define FTC_AGG_VAL_LEN   32    /* the FTC_TAB_AGG part: flows .. seq */
+#define FTC_AGGT_VAL_LEN  48    /* the FTC_TAB_AGGT part: .. duration */
+#define FTC_AGG_TIMES    0x01   /* duration, first, last too (FTC_TAB_AGGT) */
+#define FTC_AGG_RATES    0x02   /* times, frecs, pps and bps too (FTC_TAB_AGGR) */
+#define FTC_AGG_DFLOWS   0x04   /* flows += dFlows when the record type has it */
+#define FTC_AGG_EACH     0x08   /* count each record under each key field (all one width) */
 
 /* Count records i in [*done, n) of type rt (recs holds size bytes, sel
-   NULL or n bytes: sel[i] != 0 counts) into t (FTC_TAB_AGG, or
-   FTC_TAB_AGGT with flags FTC_AGG_TIMES; key_len = key->key_len) by key.  With pairs (FTC_TAB_SET, key_len = key->key_len
-   + peer->key_len), the key and peer fields of each record are inserted
-   there too, and a new pair adds 1 to the key's distinct count.  FTC_OK
+   NULL or n bytes: sel[i] != 0 counts) into t (FTC_TAB_AGG; FTC_TAB_AGGT
+   with FTC_AGG_TIMES; FTC_TAB_AGGR with FTC_AGG_RATES) by key (key_len =
+   key->key_len, or one field's width with FTC_AGG_EACH).  scale != 0:
+   dPkts and dOctets are multiplied by it.  With pairs (FTC_TAB_SET,
+   key_len = key->key_len + peer->key_len), the key and peer fields of
+   each record are inserted there too, and a new pair adds 1 to the key's
+   distinct count (not with FTC_AGG_EACH or virtual fields).  FTC_OK
    (*done = n), FTC_EFULL (*done = records counted; grow the tables marked
    full), FTC_EFIELD (the record type lacks a field), FTC_EINVAL. */
 int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
-                const ftc_key_spec_t *peer, unsigned flags, int rt, const uint8_t *recs,
-                size_t n, size_t size, const uint8_t *sel, size_t *done);
+                const ftc_key_spec_t *peer, unsigned flags, uint32_t scale, int rt,
+                const uint8_t *recs, size_t n, size_t size, const uint8_t *sel,
+                size_t *done);
 
 #define FTC_AGG_BY_FLOWS     0
 #define FTC_AGG_BY_OCTETS    1
@@ -446,7 +476,16 @@ int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
 #define FTC_AGG_BY_DURATION  4
 #define FTC_AGG_BY_FIRST     5
 #define FTC_AGG_BY_LAST      6
-#define FTC_AGG_BY_KEY       7   /* key ascending */
+#define FTC_AGG_BY_KEY       7   /* key ascending (ftc_agg_order: field `field`, -1 all) */
+#define FTC_AGG_BY_SEQ       8   /* first appearance */
+#define FTC_AGG_BY_FRECS     9
+#define FTC_AGG_BY_PPS_AVG  10   /* pps_sum / frecs (0 when frecs is 0) */
+#define FTC_AGG_BY_PPS_MIN  11
+#define FTC_AGG_BY_PPS_MAX  12
+#define FTC_AGG_BY_BPS_AVG  13
+#define FTC_AGG_BY_BPS_MIN  14
+#define FTC_AGG_BY_BPS_MAX  15
+#define FTC_AGG_BY_COUNT    16
 
 /* The used slots' indexes best first: counter `by` descending, ties by key
    ascending (FTC_AGG_BY_KEY: key ascending); slots whose counter is below
@@ -454,6 +493,76 @@ int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
    >= t->used entries each.  Returns the count written. */
 int64_t ftc_agg_rank(const ftc_tab_t *t, int by, uint64_t min_value, size_t max,
                      uint32_t *idx, uint32_t *scratch, size_t n_idx);
+
+/* Every used slot's index into idx (n_idx >= t->used entries; scratch 5 *
+   n_idx entries, 8-byte aligned) in the ascending order of (by, tie), tie FTC_AGG_BY_SEQ
+   or FTC_AGG_BY_KEY; desc != 0 reverses that whole order.  by
+   FTC_AGG_BY_KEY with field >= 0 compares key field `field` of `key` only
+   (key: the spec the table was filled with; NULL with field -1).  Returns
+   the count (t->used). */
+int64_t ftc_agg_order(const ftc_tab_t *t, const ftc_key_spec_t *key, int by, int field,
+                      int tie, int desc, uint32_t *idx, uint32_t *scratch, size_t n_idx);
+
+/* A column of ftc_agg_format: a value of the slot (src: FTC_AGG_BY_*
+   counters, FTC_COL_KEY with `field`, FTC_COL_INDEX, FTC_COL_TEXT)
+   rendered as `kind`, left-justified to `width` (0: as is), cut to `cut`
+   characters (0: not), then sep[0..sep_len). */
+#define FTC_COL_KEY       32   /* key field `field` */
+#define FTC_COL_INDEX     33   /* the row number: index_start, index_start + 1, ... */
+#define FTC_COL_TEXT      34   /* nothing but the separator */
+#define FTC_CK_DEC         0   /* unsigned decimal */
+#define FTC_CK_IP          1   /* dotted quad */
+#define FTC_CK_PREFIX      2   /* flow-print prefix of the address and key field len_field */
+#define FTC_CK_SYM         3   /* name in sym (table sym_kind), else decimal */
+#define FTC_CK_F           4   /* printf %f */
+#define FTC_CK_PCT         5   /* %f of value / total * 100; -nan when total is 0 */
+#define FTC_CK_PCT3        6   /* %-6.3f of value / total * 100 */
+#define FTC_COL_SEP_MAX   16
+#define FTC_COL_CELL_MAX 128   /* longest cell before padding */
+typedef struct {
+    int32_t src;
+    int32_t kind;
+    int32_t field;
+    int32_t len_field;
+    int32_t width;
+    int32_t cut;
+    int32_t sym_kind;
+    int32_t sep_len;
+    char sep[16];          /* FTC_COL_SEP_MAX */
+    double total;
+    const ftc_symtab_t *sym;
+} ftc_col_t;
+
+/* The rows of slots idx[0..n) as text lines (cols[0..ncols) then "\n")
+   into out[0..cap).  Whole rows only: *done rows written in *len bytes;
+   FTC_OK when all n were, FTC_EFULL when out filled first (write it out,
+   call again from idx + *done with index_start + *done).  cap must exceed
+   ncols * (FTC_COL_CELL_MAX + width + FTC_COL_SEP_MAX) + 1 for progress. */
+int ftc_agg_format(const ftc_tab_t *t, const ftc_key_spec_t *key, const ftc_col_t *cols,
+                   size_t ncols, const uint32_t *idx, size_t n, uint64_t index_start,
+                   char *out, size_t cap, size_t *len, size_t *done);
+
+/* ---- stat.c (report-wide counters of flow-stat and flow-report) ---- */
+#define FTC_STAT_HIST 26
+typedef struct {
+    uint64_t records, ignores, flows, octets, packets, duration, frecs;
+    uint32_t min_secs, max_secs;     /* unix_secs; 0xFFFFFFFF / 0 when none */
+    uint32_t min_first, max_last;    /* raw First / Last; 0xFFFFFFFF / 0 when none */
+    double pps_sum, pps_min, pps_max, bps_sum, bps_min, bps_max;
+    uint64_t hist_psize[26], hist_fpsize[26], hist_fosize[26], hist_ftime[26];
+} ftc_stat_tot_t;
+#define FTC_STAT_HISTS   0x01   /* fill the histograms */
+#define FTC_STAT_DFLOWS  0x02   /* flows += dFlows when the record type has it */
+
+/* ftc_stat_tot_init: the empty totals (min_* at their maximum). */
+void ftc_stat_tot_init(ftc_stat_tot_t *tot);
+/* Count records [0, n) of type rt selected by sel (NULL: all) into tot;
+   out[i] = 1 for the records counted (dPkts * scale != 0, scale 0 = 1),
+   0 for the others (ignored ones only add to ignores).  Returns the
+   number counted, FTC_EFIELD (no dPkts), FTC_EINVAL. */
+int64_t ftc_stat_tot_add(ftc_stat_tot_t *tot, unsigned flags, uint32_t scale, int rt,
+                         const uint8_t *recs, size_t n, size_t size, const uint8_t *sel,
+                         uint8_t *out);
 
 /* ---- icmp.c (flow-icmpdecode) ---- */
 /* ICMP flows keep type and code in dstport: type = dstport >> 8, code =

@@ -8,9 +8,9 @@
 _Static_assert(sizeof(ftc_seq_slot_t) == 64, "ftc_seq_slot_t is one 64-byte slot");
 _Static_assert(offsetof(ftc_seq_slot_t, exporter_ip) == offsetof(ftc_seq_slot_t, tag) + 4,
                "the sequence key follows the tag");
-_Static_assert(offsetof(ftc_agg_slot_t, first) == FTC_AGG_VAL_LEN,
-               "FTC_TAB_AGG counters end where the times begin");
-_Static_assert(sizeof(ftc_agg_slot_t) == 48, "FTC_TAB_AGGT counters are 48 bytes");
+_Static_assert(offsetof(ftc_agg_slot_t, first) == FTC_AGG_VAL_LEN, "FTC_TAB_AGG part");
+_Static_assert(offsetof(ftc_agg_slot_t, frecs) == FTC_AGGT_VAL_LEN, "FTC_TAB_AGGT part");
+_Static_assert(sizeof(ftc_agg_slot_t) == 104, "FTC_TAB_AGGR counters are 104 bytes");
 _Static_assert(offsetof(ftc_pr_slot_t, tag) == 16, "portrank counters are 16 bytes");
 
 int64_t ftc_tab_stride(int kind, uint32_t key_len)

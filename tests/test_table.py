@@ -105,7 +105,12 @@ def test_kernel_equals_python(recs, key, peer, mask, per_batch, order):
     if peer:
         assert len(a.pairs) == sum(v[6] for v in want.values())
     for k, v in want.items():
-        assert tuple(a.find(*k))[1:] == tuple(v)
+        r = a.find(*k)
+        assert [r.flows, r.octets, r.packets, r.duration, r.first, r.last, r.distinct] == v
+    # seq: the order of first appearance of the keys
+    first_seen = list(dict.fromkeys(tuple(r[f] for f in key) for i, r in enumerate(recs)
+                                    if mask[i]))
+    assert [r.key for r in a.rows(a.order("seq"))] == first_seen
 
 
 #: the keys agg.c builds from 32-bit loads (its `w32` instances), and
@@ -205,14 +210,14 @@ def test_efull_leaves_done_at_the_first_record_not_counted():
     t = table.Table(table.AGG, key.key_len, 8)          # 6 keys
     p = table.Table(table.SET, 8, 8)                    # 6 pairs
     done = ffi.new("size_t *")
-    st_ = lib.ftc_agg_add(t.t, key.c, p.t, peer.c, 0, b.rectype, b.ptr, b.n, len(b.buf),
+    st_ = lib.ftc_agg_add(t.t, key.c, p.t, peer.c, 0, 0, b.rectype, b.ptr, b.n, len(b.buf),
                           ffi.NULL, done)
     # record 6 would be the 7th pair: nothing of it is counted, only pairs is full
     assert st_ == lib.FTC_EFULL and done[0] == 6
     assert (len(t), len(p), t.t.full, p.t.full) == (5, 6, 0, 1)
     assert sum(t.slot(i, "ftc_agg_slot_t").flows for i in t.indexes()) == 6
     p.grow()
-    assert lib.ftc_agg_add(t.t, key.c, p.t, peer.c, 0, b.rectype, b.ptr, b.n, len(b.buf),
+    assert lib.ftc_agg_add(t.t, key.c, p.t, peer.c, 0, 0, b.rectype, b.ptr, b.n, len(b.buf),
                            ffi.NULL, done) == lib.FTC_OK and done[0] == 8
     assert sum(t.slot(i, "ftc_agg_slot_t").distinct for i in t.indexes()) == 8
 
@@ -260,18 +265,20 @@ def test_iteration_and_find():
 # ---- memory ------------------------------------------------------------------
 
 def test_slots_are_small_and_sized_by_their_key():
-    assert ffi.sizeof("ftc_agg_slot_t") == 48
-    assert ffi.offsetof("ftc_agg_slot_t", "first") == lib.FTC_AGG_VAL_LEN == 28
+    assert ffi.sizeof("ftc_agg_slot_t") == 104                  # with rates (flow-report)
+    assert ffi.offsetof("ftc_agg_slot_t", "first") == lib.FTC_AGG_VAL_LEN == 32
+    assert ffi.offsetof("ftc_agg_slot_t", "frecs") == lib.FTC_AGGT_VAL_LEN == 48
     assert table.KeySpec(["srcaddr"]).key_len == 4
     assert lib.ftc_tab_stride(table.AGG, 4) == 40                # one IPv4 address
     assert lib.ftc_tab_stride(table.AGGT, 4) == 56               # ... with times
     five = table.KeySpec(["srcaddr", "dstaddr", "srcport", "dstport", "prot"])
-    assert five.key_len == 13 and lib.ftc_tab_stride(table.AGG, 13) == 48
+    assert lib.ftc_tab_stride(table.AGGR, 4) == 112              # ... with rates
+    assert five.key_len == 13 and lib.ftc_tab_stride(table.AGG, 13) == 56
     assert lib.ftc_tab_stride(table.AGGT, 13) == 72
     assert lib.ftc_tab_stride(table.SET, 8) == 16               # a distinct pair
     assert lib.ftc_tab_stride(table.PR, 6) == 32
     assert lib.ftc_tab_stride(table.SEQ, lib.FTC_SEQ_KEY_LEN) == 64
-    assert lib.ftc_tab_stride(table.AGG, 16) == 48              # an IPv6 address later
+    assert lib.ftc_tab_stride(table.AGG, 16) == 56              # an IPv6 address later
     t = table.Table(table.AGG, 4, 1 << 10)
     assert t.nbytes == 40 << 10
     assert table.Aggregation(["srcaddr"]).table.stride == 40
@@ -287,7 +294,7 @@ def test_times_need_a_table_with_times():
         tb = table.Table(kind, 4)
         key = table.KeySpec(["srcaddr"])
         done = ffi.new("size_t *")
-        assert lib.ftc_agg_add(tb.t, key.c, ffi.NULL, ffi.NULL, flags, batch.rectype,
+        assert lib.ftc_agg_add(tb.t, key.c, ffi.NULL, ffi.NULL, flags, 0, batch.rectype,
                                batch.ptr, batch.n, len(batch.buf), ffi.NULL,
                                done) == lib.FTC_EINVAL
     agg = table.Aggregation(["srcaddr"])
@@ -309,7 +316,7 @@ def test_tab_init_and_stride_refuse_bad_layouts():
     assert lib.ftc_tab_init(t, table.AGGT, 4, 8, p, 8 * 56) == lib.FTC_OK
     assert (t.stride, t.key_off, t.val_len, t.used, t.full) == (56, 52, 48, 0, 0)
     assert lib.ftc_tab_init(t, table.AGG, 4, 8, p, 8 * 40) == lib.FTC_OK
-    assert (t.stride, t.key_off, t.val_len, t.used, t.full) == (40, 32, 28, 0, 0)
+    assert (t.stride, t.key_off, t.val_len, t.used, t.full) == (40, 36, 32, 0, 0)
     assert lib.ftc_tab_init(t, table.AGG, 4, 8, p, 8 * 40 - 1) == lib.FTC_EINVAL  # size
     assert lib.ftc_tab_init(t, table.AGG, 4, 6, p, 512) == lib.FTC_EINVAL        # cap
     assert lib.ftc_tab_init(t, table.AGG, 4, 2, p, 512) == lib.FTC_EINVAL        # < min
@@ -350,7 +357,7 @@ def test_agg_add_refuses_mismatches():
     def add(t_=t.t, key_=key.c, p_=ffi.NULL, peer_=ffi.NULL, flags=0, rt=b.rectype,
             n=b.n, size_=size):
         done[0] = 0
-        return lib.ftc_agg_add(t_, key_, p_, peer_, flags, rt, b.ptr, n, size_, ffi.NULL, done)
+        return lib.ftc_agg_add(t_, key_, p_, peer_, flags, 0, rt, b.ptr, n, size_, ffi.NULL, done)
 
     assert add() == lib.FTC_OK and done[0] == 1
     assert add(p_=pairs.t, peer_=peer.c) == lib.FTC_OK
@@ -365,7 +372,7 @@ def test_agg_add_refuses_mismatches():
     assert add(size_=size - 1) == lib.FTC_EINVAL                 # records beyond the buffer
     assert add(n=0, size_=0) == lib.FTC_OK
     done[0] = 2
-    assert lib.ftc_agg_add(t.t, key.c, ffi.NULL, ffi.NULL, 0, b.rectype, b.ptr, 1, size,
+    assert lib.ftc_agg_add(t.t, key.c, ffi.NULL, ffi.NULL, 0, 0, b.rectype, b.ptr, 1, size,
                            ffi.NULL, done) == lib.FTC_EINVAL     # done beyond n
     # a spec edited behind C's back
     key.c.width[0] = 2
@@ -375,7 +382,7 @@ def test_agg_add_refuses_mismatches():
     data = oracle.write_stream({"d_version": 8, "agg_version": 2, "agg_method": 1,
                                 "flags": oracle.HF_STREAMING}, [])
     rt8 = stream.reader(io.BytesIO(data)).rectype
-    assert lib.ftc_agg_add(t.t, key.c, ffi.NULL, ffi.NULL, 0, rt8, ffi.NULL, 0, 0, ffi.NULL,
+    assert lib.ftc_agg_add(t.t, key.c, ffi.NULL, ffi.NULL, 0, 0, rt8, ffi.NULL, 0, 0, ffi.NULL,
                            done) == lib.FTC_EFIELD
 
 
@@ -432,5 +439,5 @@ def test_probe_never_loops_on_a_table_that_lies():
     for i in range(4):
         ffi.cast("uint32_t *", pairs.t.slot + i * pairs.stride)[0] = 0x80000000 | i
     pairs.t.used = 3
-    assert lib.ftc_agg_add(agg.t, key.c, pairs.t, peer.c, 0, b.rectype, b.ptr, 1,
+    assert lib.ftc_agg_add(agg.t, key.c, pairs.t, peer.c, 0, 0, b.rectype, b.ptr, 1,
                            len(b.buf), ffi.NULL, done) == lib.FTC_EINVAL

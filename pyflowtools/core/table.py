@@ -17,6 +17,7 @@ calls again.
         row.key, row.flows, row.octets, ...
 """
 import struct
+from array import array
 from collections import namedtuple
 
 from pyflowtools.core.errors import FlowToolsError, InternalError
@@ -24,6 +25,7 @@ from pyflowtools.core.native import EFULL, check, ffi, field_id, lib
 
 AGG = lib.FTC_TAB_AGG
 AGGT = lib.FTC_TAB_AGGT
+AGGR = lib.FTC_TAB_AGGR
 SET = lib.FTC_TAB_SET
 PR = lib.FTC_TAB_PR
 SEQ = lib.FTC_TAB_SEQ
@@ -149,18 +151,37 @@ def run(call, *tables):
 _FMT = {1: "B", 2: "H", 4: "I"}
 
 
-class KeySpec:
-    """A key made of record fields (flow-tools names), packed in order,
-    each big-endian in its width (so keys order as numbers, field by
-    field).  The layout comes from C (ftc_key_spec)."""
+#: fields computed per record (csrc/ftcore.h FTC_V_*)
+VIRTUAL = {"pktsize": lib.FTC_V_PKTSIZE, "bps": lib.FTC_V_BPS, "pps": lib.FTC_V_PPS,
+           "duration": lib.FTC_V_DURATION, "dsttype": lib.FTC_V_DSTTYPE,
+           "srcprefix": lib.FTC_V_SRCPREFIX, "dstprefix": lib.FTC_V_DSTPREFIX}
 
-    def __init__(self, fields):
+
+def key_field_id(name):
+    """C id of a key field: a record field (flow-tools name) or a VIRTUAL one."""
+    v = VIRTUAL.get(name)
+    return field_id(name) if v is None else v
+
+
+class KeySpec:
+    """A key made of record fields (flow-tools names) or VIRTUAL fields,
+    packed in order, each big-endian in its width (so keys order as
+    numbers, field by field); `mask`: one int per field ANDed onto it.
+    The layout comes from C (ftc_key_spec)."""
+
+    def __init__(self, fields, mask=None):
         if isinstance(fields, str):
             fields = (fields,)
         self.names = tuple(fields)
-        ids = ffi.new("int32_t[]", [field_id(f) for f in self.names])
+        ids = ffi.new("int32_t[]", [key_field_id(f) for f in self.names])
         self.c = ffi.new("ftc_key_spec_t *")
         check(lib.ftc_key_spec(self.c, ids, len(self.names)), "key %s" % ",".join(self.names))
+        if mask is not None:
+            if len(mask) != len(self.names):
+                raise InternalError("one mask per key field")
+            self.c.has_mask = 1
+            for j, m in enumerate(mask):
+                self.c.mask[j] = m & 0xFFFFFFFF
         self.key_len = self.c.key_len
         self.widths = tuple(self.c.width[j] for j in range(self.c.n))
         if all(w in _FMT for w in self.widths):
@@ -194,28 +215,108 @@ BY = {"flows": lib.FTC_AGG_BY_FLOWS, "octets": lib.FTC_AGG_BY_OCTETS,
       "first": lib.FTC_AGG_BY_FIRST, "last": lib.FTC_AGG_BY_LAST,
       "key": lib.FTC_AGG_BY_KEY}
 
+#: order / column sources (ftc_agg_order, ftc_agg_format)
+SOURCES = dict(BY, seq=lib.FTC_AGG_BY_SEQ, frecs=lib.FTC_AGG_BY_FRECS,
+               count=lib.FTC_AGG_BY_COUNT,
+               **{"avg-pps": lib.FTC_AGG_BY_PPS_AVG, "min-pps": lib.FTC_AGG_BY_PPS_MIN,
+                  "max-pps": lib.FTC_AGG_BY_PPS_MAX, "avg-bps": lib.FTC_AGG_BY_BPS_AVG,
+                  "min-bps": lib.FTC_AGG_BY_BPS_MIN, "max-bps": lib.FTC_AGG_BY_BPS_MAX,
+                  "index": lib.FTC_COL_INDEX, "text": lib.FTC_COL_TEXT})
+
+KINDS = {"dec": lib.FTC_CK_DEC, "ip": lib.FTC_CK_IP, "prefix": lib.FTC_CK_PREFIX,
+         "sym": lib.FTC_CK_SYM, "f": lib.FTC_CK_F, "pct": lib.FTC_CK_PCT,
+         "pct3": lib.FTC_CK_PCT3}
+SYM_KINDS = {"prot": lib.FTC_SYMK_PROT, "port": lib.FTC_SYMK_PORT, "asn": lib.FTC_SYMK_AS,
+             "tag": lib.FTC_SYMK_TAG}
+
 #: one aggregation slot: key is a tuple of field values (in key order)
-Row = namedtuple("Row", "key flows octets packets duration first last distinct")
+Row = namedtuple("Row", "key flows octets packets duration first last distinct seq frecs "
+                        "pps bps")
+
+_FORMAT_BUF = 1 << 20
+
+
+class Column:
+    """A column of Aggregation.format (docs/REPORT-ENGINE.md): `src` a
+    counter name, "key" / "keyN" (key field N), "index" or "text";
+    rendered as `kind`, padded to `width`, cut to `cut`, then `sep`."""
+
+    __slots__ = ("src", "kind", "width", "sep", "total", "sym", "sym_kind", "cut",
+                 "len_field", "field")
+
+    def __init__(self, src, kind="dec", width=0, sep="", total=0, sym=None, sym_kind=None,
+                 cut=0, len_field=None):
+        self.src, self.kind, self.width, self.sep = src, kind, width, sep
+        self.total, self.sym, self.sym_kind, self.cut = total, sym, sym_kind, cut
+        self.len_field = len_field
+        self.field = None
+        if src == "key":
+            self.field = -1
+        elif src.startswith("key") and src[3:].isdigit():
+            self.field = int(src[3:])
+        elif src not in SOURCES:
+            raise InternalError("no column source %r" % src)
+        if kind not in KINDS:
+            raise InternalError("no column kind %r" % kind)
+        if kind == "sym" and (sym is None or sym_kind not in SYM_KINDS):
+            raise InternalError("a sym column needs sym and sym_kind")
+        if kind == "prefix" and len_field is None:
+            raise InternalError("a prefix column needs len_field")
+        if len(sep.encode()) > lib.FTC_COL_SEP_MAX:
+            raise InternalError("column separator too long")
+
+    def fill(self, c):
+        c.src = lib.FTC_COL_KEY if self.field is not None else SOURCES[self.src]
+        c.kind = KINDS[self.kind]
+        c.field = -1 if self.field is None else self.field
+        c.len_field = -1 if self.len_field is None else self.len_field
+        c.width = self.width
+        c.cut = self.cut
+        c.sym_kind = SYM_KINDS.get(self.sym_kind, 0)
+        sep = self.sep.encode()
+        c.sep_len = len(sep)
+        c.sep = sep
+        c.total = float(self.total)
+        c.sym = self.sym.ptr if self.sym is not None else ffi.NULL
 
 
 class Aggregation:
-    """Per key (record fields `key`): flows, octets, packets and, with
-    times=True, duration (ms), first and last (unix seconds); with `peer`
+    """Per key (record fields or VIRTUAL fields `key`, docs/REPORT-ENGINE.md):
+    flows, octets, packets, the key's order of first appearance (seq) and,
+    with times=True, duration (ms), first and last (unix seconds); with
+    rates=True also frecs and pps/bps sums, minima and maxima; with `peer`
     fields, the number of distinct peer keys of each key (in a second
-    table of (key, peer) pairs).  C counts whole batches."""
+    table of (key, peer) pairs).  dflows: flows += dFlows (v8); scale:
+    packets and octets multiplied; each: every record counted under each
+    key field; key_and: a mask per key field.  C counts whole batches."""
 
-    def __init__(self, key, peer=None, times=False, cap=DEFAULT_CAP):
-        self.key = KeySpec(key)
+    def __init__(self, key, peer=None, times=False, cap=DEFAULT_CAP, rates=False,
+                 dflows=False, scale=0, each=False, key_and=None):
+        self.key = KeySpec(key, key_and)
         self.peer = KeySpec(peer) if peer else None
-        self.times = bool(times)
-        self.flags = lib.FTC_AGG_TIMES if times else 0
-        # without times the slots hold only flows..distinct (40 bytes for
-        # an IPv4 key instead of 56)
-        self.table = Table(AGGT if times else AGG, self.key.key_len, cap)
+        self.rates = bool(rates)
+        self.times = bool(times) or self.rates
+        self.each = bool(each)
+        self.scale = int(scale)
+        self.flags = ((lib.FTC_AGG_RATES if self.rates else 0)
+                      | (lib.FTC_AGG_TIMES if self.times else 0)
+                      | (lib.FTC_AGG_DFLOWS if dflows else 0)
+                      | (lib.FTC_AGG_EACH if each else 0))
+        key_len = self.key.widths[0] if each else self.key.key_len
+        if each and len(set(self.key.widths)) != 1:
+            raise InternalError("each: key fields of one width")
+        self.fields = 1 if each else len(self.key.names)
+        self.kind = AGGR if self.rates else AGGT if self.times else AGG
+        # without times the slots hold only flows..seq (40 bytes for an
+        # IPv4 key instead of 56)
+        self.table = Table(self.kind, key_len, cap)
         self.pairs = Table(SET, self.key.key_len + self.peer.key_len, cap) if self.peer \
             else None
         self._done = ffi.new("size_t *")
         self._peer_c = self.peer.c if self.peer else ffi.NULL
+        self._unpack = (KeySpec([self.key.names[0]]).unpack if each else self.key.unpack)
+        # the spec rows are read with (an EACH table's key is one field)
+        self._row_key = KeySpec([self.key.names[0]]) if each else self.key
 
     def __len__(self):
         return len(self.table)
@@ -231,7 +332,7 @@ class Aggregation:
         pairs = self.pairs
         run(lambda: lib.ftc_agg_add(self.table.t, self.key.c,
                                     ffi.NULL if pairs is None else pairs.t, self._peer_c,
-                                    self.flags, rectype, ptr, n, size, sp, done),
+                                    self.flags, self.scale, rectype, ptr, n, size, sp, done),
             self.table, pairs)
 
     def add(self, batch, sel=None):
@@ -253,13 +354,75 @@ class Aggregation:
                   "rank")
         return [idx[j] for j in range(m)]
 
+    def order(self, by="seq", desc=False, ties="seq", field=None):
+        """Every slot index (array('I')) in the ascending order of (by,
+        ties) -- ties "seq" (first appearance) or "key" -- reversed as a
+        whole when desc.  by="key" with field=k: key field k only."""
+        n = len(self.table)
+        out = array("I", bytes(4 * n))
+        if not n:
+            return out
+        if by not in SOURCES or by in ("index", "text"):
+            raise InternalError("no order by %r" % by)
+        if ties not in ("seq", "key"):
+            raise InternalError("ties are seq or key")
+        scratch = ffi.new("uint64_t[]", (5 * n + 1) // 2)
+        m = check(lib.ftc_agg_order(self.table.t, self._row_key.c, SOURCES[by],
+                                    -1 if field is None else field, SOURCES[ties],
+                                    1 if desc else 0, ffi.from_buffer("uint32_t[]", out),
+                                    ffi.cast("uint32_t *", scratch), n), "order")
+        if m != n:
+            raise InternalError("order returned %d of %d slots" % (m, n))
+        return out
+
     def row(self, i):
         s = self.table.slot(i, "ftc_agg_slot_t")
+        key = self._unpack(self.table.key(i))
         if not self.times:          # the slot ends before the times members
-            return Row(self.key.unpack(self.table.key(i)), s.flows, s.octets, s.packets,
-                       0, 0, 0, s.distinct)
-        return Row(self.key.unpack(self.table.key(i)), s.flows, s.octets, s.packets,
-                   s.duration, s.first, s.last, s.distinct)
+            return Row(key, s.flows, s.octets, s.packets, 0, 0, 0, s.distinct, s.seq, 0,
+                       (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+        if not self.rates:
+            return Row(key, s.flows, s.octets, s.packets, s.duration, s.first, s.last,
+                       s.distinct, s.seq, 0, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+        f = s.frecs
+        return Row(key, s.flows, s.octets, s.packets, s.duration, s.first, s.last,
+                   s.distinct, s.seq, f,
+                   (s.pps_sum / f if f else 0.0, s.pps_min, s.pps_max),
+                   (s.bps_sum / f if f else 0.0, s.bps_min, s.bps_max))
+
+    def rows(self, idx):
+        """The Row of every slot index in idx."""
+        for i in idx:
+            yield self.row(i)
+
+    def format(self, idx, columns, start=0, index_start=0):
+        """The rows idx[start:] as text lines (bytes chunks), formatted in C
+        by the Column list `columns`."""
+        n = len(idx) - start
+        if n <= 0:
+            return
+        cols = ffi.new("ftc_col_t[]", len(columns))
+        for j, col in enumerate(columns):
+            col.fill(cols[j])
+        keep = [col.sym for col in columns]            # noqa: F841  (alive during C)
+        cap = _FORMAT_BUF + len(columns) * (lib.FTC_COL_CELL_MAX + lib.FTC_COL_SEP_MAX
+                                            + max(c.width for c in columns)) + 1
+        buf = ffi.new("char[]", cap)
+        ln = ffi.new("size_t *")
+        done = ffi.new("size_t *")
+        base = ffi.from_buffer("uint32_t[]", idx)
+        at = start
+        while at < len(idx):
+            st = lib.ftc_agg_format(self.table.t, self._row_key.c, cols, len(columns),
+                                    base + at, len(idx) - at, index_start + (at - start),
+                                    buf, cap, ln, done)
+            if st != EFULL:
+                check(st, "format rows")
+            yield ffi.buffer(buf, ln[0])[:]
+            at += done[0]
+            if st != EFULL:
+                break
+        del keep
 
     def ranked(self, by="flows", limit=None, min_value=0):
         """[Row] by counter `by` descending, ties by key ascending ("key":
@@ -269,7 +432,7 @@ class Aggregation:
 
     def find(self, *values):
         """The Row of the key made of values, or None."""
-        i = self.table.find(self.key.pack(values))
+        i = self.table.find(self._row_key.pack(values))
         return None if i is None else self.row(i)
 
     def __iter__(self):
