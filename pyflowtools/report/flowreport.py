@@ -1,0 +1,608 @@
+"""Running a stat.cfg definition over batches (commands.md 11.3-11.8).
+
+    run = DefinitionRun(cfg, definition, reader.header, warn)
+    for batch in reader:
+        run.add(batch)          # C: selections, totals, aggregations
+    run.finish()                # the outputs of the last interval
+
+Per batch and report: the filter programs select records (C), one
+Totals.add counts them and returns the selection of the records that count
+(dPkts != 0), one Aggregation.add keys them (C).  At the end of an interval
+every output block of every report is written: Python writes the header
+lines, C orders the rows (Aggregation.order) and formats them
+(Aggregation.format).  Python runs once per batch and once per output,
+never per record -- except the linear-interpolated report (no engine entry
+yet) and the tally lines (one Python step per shown row).
+"""
+import os
+import subprocess
+import sys
+import time
+
+from pyflowtools.core.errors import FlowToolsError
+from pyflowtools.core.native import layout
+from pyflowtools.core.stat import Totals
+from pyflowtools.core.table import Aggregation, Column
+from pyflowtools.filters import program
+from pyflowtools.report import statcfg, symbols
+
+NOT_IN_FLOW = "Report definition references a field not in flow."
+BUILD_VERSION = "flow-tools 0.68.5"
+U32 = 0xFFFFFFFF
+
+PSIZE = list(range(32, 577, 32)) + [1024, 1536, 2048, 2560, 3072, 3584, 4096, 4608]
+FPSIZE = [1, 2, 4, 8] + list(range(12, 53, 4)) + [60] + list(range(100, 901, 100))
+FOSIZE = [32, 64, 128, 256, 512] + list(range(1280, 15873, 768))
+FTIME = [10, 50, 100, 200, 500] + list(range(1000, 10001, 1000)) + list(range(12000, 30001,
+                                                                              2000))
+
+
+def rec2_titles():
+    """The `# rec2:` names of summary-detail (>psize4096 sic)."""
+    names = ["time_real", "aflowtime", "aps", "afs", "apf", "fps", "fps_real"]
+    names += [(">psize%d" if b == 4096 else "psize%d") % b for b in PSIZE]
+    names += ["fpsize%d" % b for b in FPSIZE] + ["fpsize_other"]
+    names += ["fosize%d" % b for b in FOSIZE] + ["fosize_other"]
+    names += ["ftime%d" % b for b in FTIME] + ["ftime_other"]
+    return names
+
+
+def cfloat(v, total):
+    """C's %f of v / total * 100 (-nan for 0/0, inf past it)."""
+    if total == 0:
+        return "-nan" if v == 0 else "inf"
+    return "%f" % (v / total * 100.0)
+
+
+def ctime_text(t):
+    return "%d %s" % (t, time.asctime(time.localtime(t)))
+
+
+class ReportError(FlowToolsError):
+    """A report that cannot be printed (the reference's internal errors)."""
+
+
+# ---- symbol tables ------------------------------------------------------------
+
+class _Symbols:
+    """The C symbol tables +names needs, loaded once per run."""
+
+    def __init__(self, warn):
+        self.warn = warn
+        self.tabs = {}
+
+    def get(self, which):
+        """(CTables, sym_kind) for a symbol file name; ip-type.sym goes in
+        the protocol slot of its own tables."""
+        if which not in self.tabs:
+            kind = {symbols.PROT: "prot", symbols.PORT: "port", symbols.AS: "asn",
+                    symbols.TAG: "tag", symbols.TYPE: "prot"}[which]
+            try:
+                with open(symbols.path(which), "rb") as f:
+                    data = f.read()
+                tab = symbols.CTables(**{kind: data}, on_error=self.warn)
+            except OSError as e:
+                self.warn("open(%s): %s" % (symbols.path(which), e.strerror or e))
+                tab = None
+            self.tabs[which] = (tab, kind)
+        return self.tabs[which]
+
+
+# ---- one report over one interval ---------------------------------------------
+
+class ReportRun:
+    """A report's counters for one interval and the persistent row order
+    of its table (11.6)."""
+
+    def __init__(self, report, rectype, fields):
+        self.report = report
+        self.rtype = rt = report.type
+        self.rectype = rectype
+        self.rates = report.rates()
+        dflows = "dFlows" in fields
+        self.totals = Totals(scale=report.scale, hist=rt.table == "summary-detail",
+                             dflows=dflows)
+        self.agg = None
+        self.linear = None
+        self.order = None           # slot indexes, ascending persistent order
+        self.sorted_by = None       # what the persistent order was last sorted on
+        self.key_map = []           # per type key: (engine field index, len field index)
+        if rt.table == "linear":
+            self.linear = {}
+            off = layout(rectype)[3]
+            self._lin = [off[f] for f in ("unix_secs", "unix_nsecs", "sysUpTime", "First",
+                                          "Last", "dPkts", "dOctets")]
+            self._lin_dflows = off.get("dFlows")
+        elif not rt.special:
+            self.agg = self._aggregation(dflows)
+
+    def _aggregation(self, dflows):
+        rep, rt = self.report, self.rtype
+        names, mask = [], []
+        if rt.each:
+            names = list(rt.keys[0].field)
+            mask = [U32, U32]
+            self.key_map = [(0, None)]
+        else:
+            for k in rt.keys:
+                start = len(names)
+                if k.addr:
+                    key_fmt = rep.dst_fmt if k.addr != "src" else rep.src_fmt
+                    print_fmt = rep.src_fmt if k.addr in ("src", "dst-as-src") else rep.dst_fmt
+                    mfield = "src_mask" if k.field == "srcaddr" else "dst_mask"
+                    if key_fmt == "prefix-mask":
+                        names += ["srcprefix" if k.field == "srcaddr" else "dstprefix", mfield]
+                        mask += [U32, U32]
+                    elif key_fmt == "prefix-len":
+                        names += [k.field, mfield]
+                        mask += [U32, U32]
+                    else:
+                        names.append(k.field)
+                        mask.append(U32)
+                        if print_fmt != "address":
+                            # printed as a prefix of length 0 (type 26's quirk)
+                            names.append(mfield)
+                            mask.append(0)
+                    self.key_map.append((start, start + 1 if print_fmt != "address" else None))
+                    continue
+                names.append(k.field)
+                m = U32
+                if rep.tag_mask is not None and k.field in ("src_tag", "dst_tag"):
+                    m = rep.tag_mask[0] if k.field == "src_tag" else rep.tag_mask[1]
+                mask.append(m)
+                self.key_map.append((start, None))
+        key_and = mask if any(m != U32 for m in mask) else None
+        return Aggregation(names, peer=[rt.count] if rt.count else None, times=True,
+                           rates=self.rates, dflows=dflows, scale=rep.scale, each=rt.each,
+                           key_and=key_and)
+
+    def add(self, batch, sel):
+        counted = self.totals.add(batch, sel)
+        if self.agg is not None:
+            self.agg.add(batch, counted)
+        elif self.linear is not None:
+            self._add_linear(batch, counted)
+
+    def _add_linear(self, batch, counted):
+        """linear-interpolated-flows-octets-packets: each second of a flow
+        gets its share (no engine entry: Python per counted record)."""
+        import struct
+        mv = memoryview(batch.buf)
+        rs = batch.rec_size
+        us, un, up, fi, la, pk, oc = self._lin
+        scale = self.report.scale or 1
+        lin = self.linear
+        for i in range(batch.n):
+            if not counted[i]:
+                continue
+            base = i * rs
+
+            def u32(off):
+                return struct.unpack_from("=I", mv, base + off)[0]
+            ms = u32(us) * 1000 + u32(un) // 1000000 - u32(up)
+            start = (ms + u32(fi)) // 1000
+            end = (ms + u32(la)) // 1000
+            d = end - start + 1
+            fl = u32(self._lin_dflows) if self._lin_dflows is not None else 1
+            p, o = u32(pk) * scale, u32(oc) * scale
+            for s in range(start, end + 1):
+                c = lin.get(s)
+                if c is None:
+                    c = lin[s] = [0.0, 0.0, 0.0]
+                c[0] += fl / d
+                c[1] += o / d
+                c[2] += p / d
+
+    def nkeys(self):
+        if self.agg is not None:
+            return len(self.agg)
+        if self.linear is not None:
+            return len(self.linear)
+        return 0
+
+    # ---- ordering (11.6)
+    def initial_order(self):
+        if self.rtype.table == "B":
+            return self.agg.order(by="key", ties="key")
+        return self.agg.order(by="seq")
+
+    def rows_order(self, out):
+        """The slot indexes in print order for output `out`; updates the
+        persistent order."""
+        if self.order is None:
+            self.order = self.initial_order()
+        desc = False
+        if out.sort is not None:
+            desc, field = out.sort
+            if field == "other":
+                raise ReportError("bucket_dump1(): internal error" if self.rtype.table == "B"
+                                  else "chash_xxx_dump(): internal error")
+            if not (self.rtype.table == "B" and field.startswith("key")):
+                self.order = self.sort(field)
+        if desc:
+            idx = self.order[::-1]
+        else:
+            idx = self.order
+        return idx
+
+    def sort(self, field):
+        """The persistent order sorted ascending on field (stable)."""
+        by, kfield = field, None
+        if field.startswith("key"):
+            by = "key"
+            if field != "key" or self.rtype.each:
+                n = 1 if field == "key" else int(field[3:])
+                kfield = self.key_map[n - 1][0] if not self.rtype.each else None
+        ties = "key" if self.rtype.table == "B" else "seq"
+        if self.sorted_by is None:
+            self.sorted_by = field
+            return self.agg.order(by=by, ties=ties, field=kfield)
+        # a second sort starts from the order the previous one left (no
+        # engine entry for that: one Python step per key)
+        rows = {i: r for i, r in zip(self.order, self.agg.rows(self.order))}
+        self.sorted_by = field
+
+        def value(i):
+            r = rows[i]
+            if by == "key":
+                return r.key if kfield is None else r.key[kfield]
+            if by in ("avg-pps", "min-pps", "max-pps", "avg-bps", "min-bps", "max-bps"):
+                acc = r.pps if by.endswith("pps") else r.bps
+                return acc[("avg", "min", "max").index(by[:3])]
+            if by == "count":
+                return r.distinct
+            return getattr(r, by)
+        from array import array
+        return array("I", sorted(self.order, key=value))
+
+
+# ---- a definition over the whole input -------------------------------------------
+
+class DefinitionRun:
+    """Runs definition `defn` of `cfg` over the batches of a stream with
+    header `header`; outputs go to stdout (`stdout`, a text file) or their
+    `path`."""
+
+    def __init__(self, cfg, defn, header, warn, stdout=None, now=None):
+        self.cfg, self.defn, self.header = cfg, defn, header
+        self.warn = warn
+        self.stdout = stdout or sys.stdout
+        self.now = now
+        self.rectype = header.rectype
+        self.fields = set(layout(self.rectype)[3])
+        if defn.tag is not None or defn.mask is not None:
+            raise FlowToolsError("tag/mask definitions are not supported yet")
+        for r in defn.reports:
+            if r.type is None:
+                continue
+            if not r.record_fields() <= self.fields:
+                raise FlowToolsError(NOT_IN_FLOW)
+        self.pre = cfg.filter_program(defn.filter, self.rectype) if defn.filter else None
+        self.filters = {r.name: cfg.filter_program(r.filter, self.rectype)
+                        for r in defn.reports if r.filter and r.type is not None}
+        self.syms = _Symbols(warn)
+        self.index = {}
+        self.interval = 0
+        self.start = None
+        self._split = None
+        self.runs = self._new_runs()
+
+    def _new_runs(self):
+        return [ReportRun(r, self.rectype, self.fields) for r in self.defn.reports
+                if r.type is not None]
+
+    # ---- input
+    def add(self, batch):
+        if not batch.n:
+            return
+        batch.to_host()
+        lo = 0
+        while lo < batch.n:
+            hi = batch.n
+            if self.defn.time_series:
+                if self.start is None:
+                    self.start = self._secs(batch, lo)
+                hi = self._split_at(batch, lo)
+            self._count(batch, lo, hi)
+            if hi < batch.n:
+                self.dump()
+                self.interval += 1
+                self.runs = self._new_runs()
+                self.start = self._secs(batch, hi)
+            lo = hi
+
+    def _secs(self, batch, i):
+        import struct
+        off = layout(self.rectype)[3]["unix_secs"][0]
+        return struct.unpack_from("=I", batch.buf, i * batch.rec_size + off)[0]
+
+    def _split_at(self, batch, lo):
+        """The first record at or after lo whose unix_secs is more than
+        time-series seconds past the interval start (C selects them)."""
+        limit = self.start + self.defn.time_series
+        if limit > U32:
+            return batch.n
+        prog = program.compile(program.compare("unix_secs", "gt", limit), self.rectype)
+        sel = bytes(prog.select(batch))
+        i = sel.find(b"\x01", lo)
+        return batch.n if i < 0 else i
+
+    def _count(self, batch, lo, hi):
+        n = batch.n
+        sel = None
+        if lo or hi < n:
+            sel = bytes(lo) + b"\x01" * (hi - lo) + bytes(n - hi)
+        if self.pre is not None:
+            sel = _and(sel, self.pre.select(batch))
+        for run in self.runs:
+            f = self.filters.get(run.report.name)
+            s = sel if f is None else _and(sel, f.select(batch))
+            run.add(batch, s)
+
+    # ---- output
+    def finish(self):
+        self.dump()
+
+    def dump(self):
+        for run in self.runs:
+            for out in run.report.outputs:
+                self.write_output(run, out)
+
+    def write_output(self, run, out):
+        text = []
+        failed = None
+        try:
+            self.output_text(run, out, text)
+        except ReportError as e:
+            failed = e
+        data = "".join(t if isinstance(t, str) else t.decode("latin-1") for t in text)
+        self.deliver(run, out, data)
+        if failed is not None:
+            raise failed
+
+    def deliver(self, run, out, data):
+        if out.path is None:
+            self.stdout.write(data)
+            return
+        tot = run.totals
+        start, end = tot.min_secs, tot.max_secs
+        t = {"now": int(self.now if self.now is not None else time.time()), "start": start,
+             "end": end, "mid": start + (end - start) // 2}[out.time] & U32
+        try:
+            path = time.strftime(out.path, time.localtime(t))
+        except (ValueError, OverflowError):
+            path = out.path
+        if path.startswith("|"):
+            cmd = path[1:]
+            self.stdout.flush()
+            proc = subprocess.Popen(cmd, shell=True, stdin=subprocess.PIPE)
+            try:
+                proc.stdin.write(data.encode("latin-1"))
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass
+            status = proc.wait()
+            if status != 0:
+                code = status if status > 0 else 128 - status
+                self.warn("pclose(%s): failed exit code=%d." % (cmd, code))
+            return
+        d = os.path.dirname(path)
+        if d and not os.path.isdir(d):
+            os.makedirs(d, 0o755, exist_ok=True)
+        with open(path, "w" if self.interval == 0 else "a", encoding="latin-1") as f:
+            f.write(data)
+
+    def header_lines(self, run, out):
+        rep, rt, tot = run.report, run.rtype, run.totals
+        lines = []
+
+        def add(label, value):
+            lines.append("# %-22s%s\n" % (label + ":", value))
+        if self.interval == 0:
+            lines.append("#  --- ---- ---- Report Information --- --- ---\n")
+            add("build-version", BUILD_VERSION)
+            add("name", rep.name)
+            add("type", rt.name)
+            if rep.scale:
+                add("scale", rep.scale)
+            add("options", ",".join("+" + o for o in statcfg.OPTION_ORDER if o in out.options))
+            if rt.src:
+                add("ip-src-addr-type", rep.src_fmt)
+            if rt.dst:
+                add("ip-dst-addr-type", rep.dst_fmt)
+            if out.sort is not None:
+                add("sort_field", "+" + out.sort[1])
+            shown = [f for f in statcfg.FIELD_ORDER if f in out.fields]
+            if shown:
+                add("fields", ",".join("+" + f for f in shown))
+            if out.tally:
+                add("tally", out.tally)
+            if self.defn.tag:
+                add("tag", self.defn.tag)
+            if self.defn.filter:
+                add("pre-filter", self.defn.filter)
+            if rep.filter:
+                add("filter", rep.filter)
+        add("records", run.nkeys())
+        if out.records:
+            lines.append("# records_shown:      %d\n" % out.records)
+        add("first-flow", ctime_text(tot.min_secs))
+        add("last-flow", ctime_text(tot.max_secs))
+        add("now", ctime_text(int(self.now if self.now is not None else time.time())))
+        if self.defn.time_series:
+            add("time-series", "%d seconds / interval %d" % (self.defn.time_series,
+                                                             self.interval))
+        if "xheader" in out.options and self.interval == 0:
+            lines.append(self.header.describe("#"))
+        return lines
+
+    def output_text(self, run, out, text):
+        rt, tot = run.rtype, run.totals
+        if "header" in out.options:
+            text += self.header_lines(run, out)
+        if "totals" in out.options:
+            head = "# rec1: records,ignores,flows,octets,packets,duration"
+            vals = ["0" if rt.table.startswith("summary") else str(run.nkeys()),
+                    str(tot.ignores), str(tot.flows), str(tot.octets), str(tot.packets),
+                    str(tot.duration)]
+            if run.rates:
+                head += ",avg_bps,min_bps,max_bps,avg_pps,min_pps,max_pps"
+                vals += ["%f" % v for v in tot.bps() + tot.pps()]
+            text += [head, "\n", ",".join(vals), "\n"]
+        if rt.table == "summary-detail":
+            text += self.rec2(tot)
+        elif rt.table == "linear":
+            text += self.linear_rows(run, out)
+        elif not rt.special:
+            self.rows(run, out, text)
+
+    @staticmethod
+    def rec2(tot):
+        fl = tot.flows
+        vals = [str(tot.max_secs)]
+        vals += ["%f" % v for v in (
+            tot.duration // fl if fl else 0, tot.octets // tot.packets if tot.packets else 0,
+            tot.octets // fl if fl else 0, tot.packets // fl if fl else 0,
+            fl / (tot.max_last / 1000.0) if tot.max_last else 0.0,
+            fl / tot.max_secs if tot.max_secs else 0.0)]
+        for hist, n in ((tot.hist_psize, len(PSIZE)), (tot.hist_fpsize, len(FPSIZE) + 1),
+                        (tot.hist_fosize, len(FOSIZE) + 1), (tot.hist_ftime, len(FTIME) + 1)):
+            vals += [("%f" % (h / fl)) if fl else "-nan" for h in hist[:n]]
+        return ["# rec2: ", ",".join(rec2_titles()), "\n", ",".join(vals), "\n"]
+
+    @staticmethod
+    def linear_rows(run, out):
+        cols = [f for f in ("key", "flows", "octets", "packets") if f in out.fields]
+        lines = ["# recn: " + ",".join("unix-secs*" if c == "key" else c for c in cols) + "\n"]
+        items = list(run.linear.items())
+        if out.sort is not None:
+            desc, field = out.sort
+            col = {"flows": 1, "octets": 2, "packets": 3}.get(field)
+            if field.startswith("key"):
+                items.sort(key=lambda kv: kv[0])
+            elif col is not None:
+                items.sort(key=lambda kv: kv[1][col - 1])
+            if desc:
+                items.reverse()
+        for secs, (f, o, p) in items:
+            cells = {"key": str(secs), "flows": "%f" % f, "octets": "%f" % o,
+                     "packets": "%f" % p}
+            lines.append(",".join(cells[c] for c in cols) + "\n")
+        return lines
+
+    def columns(self, run, out):
+        """(titles, [Column]) of an output's rows, in `# recn:` order."""
+        rep, rt, tot = run.report, run.rtype, run.totals
+        pct = "percent-total" in out.options
+        names = "names" in out.options
+        titles, cols = [], []
+        if "index" in out.fields:
+            titles.append("index")
+            cols.append(Column("index"))
+        for f, v in (("first", tot.min_secs), ("last", tot.max_secs)):
+            if f in out.fields:
+                titles.append(f)
+                cols.append(Column("text", sep="%d" % v))
+        kf = rt.key_fields()
+        for i, k in enumerate(rt.keys):
+            if kf[i] not in out.fields:
+                continue
+            titles.append(k.title + "*")
+            field, len_field = run.key_map[i]
+            src = "key%d" % field
+            if len_field is not None:
+                cols.append(Column(src, "prefix", len_field=len_field))
+            elif k.kind == "sym" and names:
+                tab, kind = self.syms.get(k.sym)
+                cols.append(Column(src, "sym", sym=tab, sym_kind=kind) if tab is not None
+                            else Column(src))
+            else:
+                cols.append(Column(src, "ip" if k.kind == "ip" else "dec"))
+        if "count" in out.fields and rt.count:
+            titles.append(statcfg.COUNT_TITLES[rt.count])
+            cols.append(Column("count", "pct", total=len(run.agg.pairs)) if pct
+                        else Column("count"))
+        for f, total in (("flows", tot.flows), ("octets", tot.octets),
+                         ("packets", tot.packets), ("duration", tot.duration)):
+            if f in out.fields:
+                titles.append(f)
+                cols.append(Column(f, "pct", total=total) if pct else Column(f))
+        bps, pps = tot.bps(), tot.pps()
+        for f, total in (("avg-bps", bps[0]), ("min-bps", bps[1]), ("max-bps", bps[2]),
+                         ("avg-pps", pps[0]), ("min-pps", pps[1]), ("max-pps", pps[2])):
+            if f in out.fields:
+                titles.append(f)
+                cols.append(Column(f, "pct", total=total) if pct else Column(f, "f"))
+        if "frecs" in out.fields:
+            titles.append("frecs")
+            cols.append(Column("frecs"))
+        for c in cols[:-1]:
+            c.sep = c.sep + "," if c.src == "text" else ","
+        return titles, cols
+
+    def rows(self, run, out, text):
+        titles, cols = self.columns(run, out)
+        text.append("# recn: " + ",".join(titles) + "\n")
+        idx = run.rows_order(out)
+        n = len(idx)
+        shown = n if not out.records else min(n, out.records)
+        start_index = self.index.get(run.report.name, 0)
+        if not cols:
+            text.append("\n" * shown)
+        elif out.tally:
+            self.tally_rows(run, out, idx, shown, cols, start_index, text)
+        else:
+            text.extend(run.agg.format(idx[:shown], cols, index_start=start_index))
+        self.index[run.report.name] = start_index + shown
+        if shown < n:
+            text.append("# stop, hit record limit.\n")
+
+    def tally_rows(self, run, out, idx, shown, cols, start_index, text):
+        tot = run.totals
+        n = len(idx)
+        avg_b, avg_p = tot.bps()[0], tot.pps()[0]
+        acc = [0, 0, 0, 0.0, 0.0, 0]
+        at = 0
+        rows = run.agg.rows(idx[:shown])
+        while at < shown:
+            if at:
+                line = "#TALLY %%recs=%3.3f %%flows=%3.3f %%octets=%3.3f %%packets=%3.3f" % (
+                    at / n * 100.0, _ratio(acc[0], tot.flows), _ratio(acc[1], tot.octets),
+                    _ratio(acc[2], tot.packets))
+                if run.rates:
+                    line += " %%avg-bps=%s %%avg-pps=%s" % (
+                        _tally_rate(acc[3], acc[5], avg_b), _tally_rate(acc[4], acc[5], avg_p))
+                text.append(line + "\n")
+            end = min(at + out.tally, shown)
+            text.extend(run.agg.format(idx[:end], cols, start=at,
+                                       index_start=start_index + at))
+            for _ in range(at, end):
+                r = next(rows)
+                acc[0] += r.flows
+                acc[1] += r.octets
+                acc[2] += r.packets
+                acc[3] += r.bps[0] * r.frecs
+                acc[4] += r.pps[0] * r.frecs
+                acc[5] += r.frecs
+            at = end
+
+
+def _ratio(v, total):
+    return v / total * 100.0 if total else float("nan")
+
+
+def _tally_rate(rate_sum, frecs, total):
+    if frecs == 0:
+        return "-nan"
+    v = rate_sum / frecs
+    if total == 0:
+        return "-nan" if v == 0 else "inf"
+    return "%3.3f" % (v / total * 100.0)
+
+
+def _and(a, b):
+    """The AND of two 0/1 selections (None: all)."""
+    if a is None:
+        return bytes(b)
+    n = len(a)
+    return (int.from_bytes(a, "little") & int.from_bytes(b, "little")).to_bytes(n, "little")
