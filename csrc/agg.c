@@ -646,7 +646,8 @@ int64_t ftc_agg_order(const ftc_tab_t *t, const ftc_key_spec_t *key, int by, int
     uint32_t i, m = 0;
     int rates = t && t->kind == FTC_TAB_AGGR, times = rates || (t && t->kind == FTC_TAB_AGGT);
     if (!ftc_tab_ok(t, 0) || t->kind == FTC_TAB_SET || t->kind == FTC_TAB_PR
-        || t->kind == FTC_TAB_SEQ || !idx || !scratch || n_idx < t->used
+        || t->kind == FTC_TAB_SEQ || !idx || n_idx < t->used
+        || (!scratch && (by != FTC_AGG_BY_SEQ || tie != FTC_AGG_BY_SEQ))
         || (tie != FTC_AGG_BY_SEQ && tie != FTC_AGG_BY_KEY))
         return FTC_EINVAL;
     if ((by >= FTC_AGG_BY_DURATION && by <= FTC_AGG_BY_LAST && !times)

@@ -495,7 +495,7 @@ int64_t ftc_agg_rank(const ftc_tab_t *t, int by, uint64_t min_value, size_t max,
                      uint32_t *idx, uint32_t *scratch, size_t n_idx);
 
 /* Every used slot's index into idx (n_idx >= t->used entries; scratch 5 *
-   n_idx entries, 8-byte aligned) in the ascending order of (by, tie), tie FTC_AGG_BY_SEQ
+   n_idx entries, 8-byte aligned; NULL for by and tie FTC_AGG_BY_SEQ) in the ascending order of (by, tie), tie FTC_AGG_BY_SEQ
    or FTC_AGG_BY_KEY; desc != 0 reverses that whole order.  by
    FTC_AGG_BY_KEY with field >= 0 compares key field `field` of `key` only
    (key: the spec the table was filled with; NULL with field -1).  Returns
@@ -997,6 +997,27 @@ int ftc_ipudp_wrap(const uint8_t *in, size_t in_len, const uint32_t *lens, size_
                    const uint32_t *src_ips, uint32_t src_ip, uint32_t dst_ip,
                    uint16_t sport, uint16_t dport, uint8_t ttl,
                    uint8_t *out, size_t out_size, uint32_t *out_lens, size_t *out_len);
+
+/* ==== flow-stat plot data (csrc/statplot.c; maintained with flow-stat) ==== */
+
+/* the most text one record takes: two lines of 10 + 4 + 10 characters and
+   three newlines */
+#define FTC_PLOT_REC_MAX 64
+
+typedef struct {
+    uint32_t xmin, xmax;        /* smallest First, largest Last */
+    uint32_t ymin, ymax;        /* the y bounds as the reference keeps them */
+} ftc_plot_t;
+
+void ftc_plot_init(ftc_plot_t *st);
+/* flow-stat -f 13 (packets 0: octets) / -f 14 (packets 1): two lines and an
+   empty one per record into out; FTC_OK when all n were written, FTC_EFULL
+   when out filled first (*consumed records written, *len bytes),
+   FTC_EFIELD when the record type lacks a field. */
+int ftc_plot_format(ftc_plot_t *st, int packets, int rt, const uint8_t *recs, size_t n,
+                    size_t size, char *out, size_t cap, size_t *len, size_t *consumed);
+
+/* ==== end of flow-stat plot data ==== */
 
 /* cdef-end */
 

@@ -366,7 +366,9 @@ class Aggregation:
             raise InternalError("no order by %r" % by)
         if ties not in ("seq", "key"):
             raise InternalError("ties are seq or key")
-        scratch = ffi.new("uint64_t[]", (5 * n + 1) // 2)
+        # first appearance needs no scratch; a sort 20 bytes a key
+        scratch = ffi.NULL if by == "seq" and ties == "seq" else \
+            ffi.new("uint64_t[]", (5 * n + 1) // 2)
         m = check(lib.ftc_agg_order(self.table.t, self._row_key.c, SOURCES[by],
                                     -1 if field is None else field, SOURCES[ties],
                                     1 if desc else 0, ffi.from_buffer("uint32_t[]", out),
