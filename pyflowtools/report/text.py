@@ -20,9 +20,16 @@ def report_information(name, fields=(), args=None):
         # Args:      <args>         (when args is not None)
         #
     """
-    lines = [TITLE, "#", "# %-11s%s" % ("Name:", name)]
-    lines += ["# %-11s%s" % (label + ":", value) for label, value in fields]
-    lines.append("#")
+    return information_block([("Name", name)] + list(fields), args)
+
+
+def information_block(fields, args=None, cc="#"):
+    """The same block with the labelled lines exactly as given (flow-stat
+    puts Title, Fields, Symbols, Sorting, then Name) and comment character
+    cc opening every line."""
+    lines = [cc + TITLE[1:], cc]
+    lines += ["%s %-11s%s" % (cc, label + ":", value) for label, value in fields]
+    lines.append(cc)
     if args is not None:
-        lines += ["# %-11s%s" % ("Args:", args), "#"]
+        lines += ["%s %-11s%s" % (cc, "Args:", args), cc]
     return lines
