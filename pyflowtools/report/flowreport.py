@@ -110,9 +110,9 @@ class ReportRun:
         if rt.table == "linear":
             self.linear = {}
             off = layout(rectype)[3]
-            self._lin = [off[f] for f in ("unix_secs", "unix_nsecs", "sysUpTime", "First",
+            self._lin = [off[f][0] for f in ("unix_secs", "unix_nsecs", "sysUpTime", "First",
                                           "Last", "dPkts", "dOctets")]
-            self._lin_dflows = off.get("dFlows")
+            self._lin_dflows = off["dFlows"][0] if "dFlows" in off else None
         elif not rt.special:
             self.agg = self._aggregation(dflows)
 
@@ -152,8 +152,9 @@ class ReportRun:
                 mask.append(m)
                 self.key_map.append((start, None))
         key_and = mask if any(m != U32 for m in mask) else None
-        return Aggregation(names, peer=[rt.count] if rt.count else None, times=True,
-                           rates=self.rates, dflows=dflows, scale=rep.scale, each=rt.each,
+        frecs = any("frecs" in o.fields for o in rep.outputs)
+        return Aggregation(names, peer=[rt.count] if rt.count else None, duration=True,
+                           rates=self.rates or frecs, dflows=dflows, scale=rep.scale, each=rt.each,
                            key_and=key_and)
 
     def add(self, batch, sel):
@@ -169,22 +170,20 @@ class ReportRun:
         import struct
         mv = memoryview(batch.buf)
         rs = batch.rec_size
-        us, un, up, fi, la, pk, oc = self._lin
         scale = self.report.scale or 1
         lin = self.linear
         for i in range(batch.n):
             if not counted[i]:
                 continue
             base = i * rs
-
-            def u32(off):
-                return struct.unpack_from("=I", mv, base + off)[0]
-            ms = u32(us) * 1000 + u32(un) // 1000000 - u32(up)
-            start = (ms + u32(fi)) // 1000
-            end = (ms + u32(la)) // 1000
+            v = [struct.unpack_from("=I", mv, base + off)[0] for off in self._lin]
+            ms = v[0] * 1000 + v[1] // 1000000 - v[2]
+            start = (ms + v[3]) // 1000
+            end = (ms + v[4]) // 1000
             d = end - start + 1
-            fl = u32(self._lin_dflows) if self._lin_dflows is not None else 1
-            p, o = u32(pk) * scale, u32(oc) * scale
+            fl = (struct.unpack_from("=I", mv, base + self._lin_dflows)[0]
+                  if self._lin_dflows is not None else 1)
+            p, o = v[5] * scale, v[6] * scale
             for s in range(start, end + 1):
                 c = lin.get(s)
                 if c is None:
@@ -492,7 +491,7 @@ class DefinitionRun:
 
     def columns(self, run, out):
         """(titles, [Column]) of an output's rows, in `# recn:` order."""
-        rep, rt, tot = run.report, run.rtype, run.totals
+        rt, tot = run.rtype, run.totals
         pct = "percent-total" in out.options
         names = "names" in out.options
         titles, cols = [], []

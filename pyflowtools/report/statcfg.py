@@ -154,7 +154,8 @@ class ReportType:
         """The record fields a flow must have for this report."""
         need = {"unix_secs", "dPkts", "dOctets", "First", "Last"}
         for k in self.keys:
-            need.update(_NEEDS.get(k.field, (k.field,)))
+            for f in (k.field if isinstance(k.field, tuple) else (k.field,)):
+                need.update(_NEEDS.get(f, (f,)))
         if self.count:
             need.add(self.count)
         if self.table == "linear":
