@@ -87,14 +87,16 @@ static inline void count(ftc_agg_slot_t *s, int fresh, uint32_t seq, const cnt_o
     s->flows += c->dflows >= 0 ? ftc_ld32(r + c->dflows) : 1u;
     s->packets += pk;
     s->octets += oc;
-    if (flags & (FTC_AGG_TIMES | FTC_AGG_RATES)) {
+    if (flags & (FTC_AGG_TIMES | FTC_AGG_RATES | FTC_AGG_DURATION)) {
         uint32_t f = ld_or0(r, c->first), l = ld_or0(r, c->last), d = l - f;
-        uint32_t fs = unix_secs(c, r, f), ls = unix_secs(c, r, l);
         s->duration += d;
-        if (fresh || fs < s->first)
-            s->first = fs;
-        if (fresh || ls > s->last)
-            s->last = ls;
+        if (flags & FTC_AGG_TIMES) {
+            uint32_t fs = unix_secs(c, r, f), ls = unix_secs(c, r, l);
+            if (fresh || fs < s->first)
+                s->first = fs;
+            if (fresh || ls > s->last)
+                s->last = ls;
+        }
         if ((flags & FTC_AGG_RATES) && d) {
             double secs = d / 1000.0;
             s->frecs++;
@@ -409,10 +411,11 @@ int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
     const ftc_layout_t *L = ftc_layout_get(rt);
     agg_args_t a;
     int st, big, kind;
-    unsigned all = FTC_AGG_TIMES | FTC_AGG_RATES | FTC_AGG_DFLOWS | FTC_AGG_EACH;
+    unsigned all = FTC_AGG_TIMES | FTC_AGG_RATES | FTC_AGG_DFLOWS | FTC_AGG_EACH
+                 | FTC_AGG_DURATION;
 
     kind = (flags & FTC_AGG_RATES) ? FTC_TAB_AGGR
-         : (flags & FTC_AGG_TIMES) ? FTC_TAB_AGGT : FTC_TAB_AGG;
+         : (flags & (FTC_AGG_TIMES | FTC_AGG_DURATION)) ? FTC_TAB_AGGT : FTC_TAB_AGG;
     if (!L || !ftc_tab_ok(t, 0) || !done || *done > n || (n && !recs)
         || (flags & ~all) || (!pairs != !peer) || (int)t->kind != kind)
         return FTC_EINVAL;

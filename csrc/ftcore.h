@@ -453,11 +453,14 @@ typedef struct {
 #define FTC_AGG_RATES    0x02   /* times, frecs, pps and bps too (FTC_TAB_AGGR) */
 #define FTC_AGG_DFLOWS   0x04   /* flows += dFlows when the record type has it */
 #define FTC_AGG_EACH     0x08   /* count each record under each key field (all one width) */
+#define FTC_AGG_DURATION 0x10   /* duration only (FTC_TAB_AGGT; first and last stay 0) */
 
 /* Count records i in [*done, n) of type rt (recs holds size bytes, sel
    NULL or n bytes: sel[i] != 0 counts) into t (FTC_TAB_AGG; FTC_TAB_AGGT
    with FTC_AGG_TIMES; FTC_TAB_AGGR with FTC_AGG_RATES) by key (key_len =
-   key->key_len, or one field's width with FTC_AGG_EACH).  scale != 0:
+   key->key_len, or one field's width with FTC_AGG_EACH); FTC_AGG_DURATION
+   takes an FTC_TAB_AGGT table too.  FTC_AGG_RATES sums durations but
+   leaves first and last 0 unless FTC_AGG_TIMES is set too.  scale != 0:
    dPkts and dOctets are multiplied by it.  With pairs (FTC_TAB_SET,
    key_len = key->key_len + peer->key_len), the key and peer fields of
    each record are inserted there too, and a new pair adds 1 to the key's
@@ -553,6 +556,7 @@ typedef struct {
 } ftc_stat_tot_t;
 #define FTC_STAT_HISTS   0x01   /* fill the histograms */
 #define FTC_STAT_DFLOWS  0x02   /* flows += dFlows when the record type has it */
+#define FTC_STAT_RATES   0x04   /* pps and bps (two divisions a record: only when shown) */
 
 /* ftc_stat_tot_init: the empty totals (min_* at their maximum). */
 void ftc_stat_tot_init(ftc_stat_tot_t *tot);

@@ -63,7 +63,8 @@ int64_t ftc_stat_tot_add(ftc_stat_tot_t *tot, unsigned flags, uint32_t scale, in
     size_t i, rs;
     int64_t counted = 0;
     if (!tot || !L || (n && (!recs || !out)) || (flags & ~(unsigned)(FTC_STAT_HISTS
-                                                                  | FTC_STAT_DFLOWS)))
+                                                                  | FTC_STAT_DFLOWS
+                                                                  | FTC_STAT_RATES)))
         return FTC_EINVAL;
     rs = L->rec_size;
     if (n > size / rs)
@@ -115,10 +116,12 @@ int64_t ftc_stat_tot_add(ftc_stat_tot_t *tot, unsigned flags, uint32_t scale, in
         if (l > tot->max_last)
             tot->max_last = l;
         if (d) {
-            double s = d / 1000.0;
             tot->frecs++;
-            rate(&tot->pps_sum, &tot->pps_min, &tot->pps_max, (double)pk / s);
-            rate(&tot->bps_sum, &tot->bps_min, &tot->bps_max, (double)oc * 8.0 / s);
+            if (flags & FTC_STAT_RATES) {
+                double s = d / 1000.0;
+                rate(&tot->pps_sum, &tot->pps_min, &tot->pps_max, (double)pk / s);
+                rate(&tot->bps_sum, &tot->bps_min, &tot->bps_max, (double)oc * 8.0 / s);
+            }
         }
         if (flags & FTC_STAT_HISTS) {
             int b = bucket(psize_b, oc / pk);

@@ -378,3 +378,21 @@ def test_format_refuses_bad_columns():
     idx = ffi.new("uint32_t[]", list(a.order("seq")))
     assert lib.ftc_agg_format(a.table.t, a.key.c, cols, 1, idx, 1, 0, out, 4096, ln,
                               done) == lib.FTC_EINVAL
+
+
+def test_totals_without_rates_and_aggregation_with_duration_alone():
+    recs = [rec(srcaddr=1, dPkts=2, dOctets=100, First=0, Last=2000, unix_secs=50),
+            rec(srcaddr=1, dPkts=1, dOctets=10, First=5, Last=5)]
+    tot = Totals(rates=False)
+    a = table.Aggregation(["srcaddr"], duration=True)
+    for b in batches(recs):
+        a.add(b, tot.add(b))
+    assert (tot.frecs, tot.duration, tot.pps(), tot.bps()) == (1, 2000, (0.0, 0.0, 0.0),
+                                                               (0.0, 0.0, 0.0))
+    (row,) = a.rows(a.order("seq"))
+    assert (row.duration, row.first, row.last) == (2000, 0, 0)       # no unix times
+    a = table.Aggregation(["srcaddr"], times=True)
+    for b in batches(recs):
+        a.add(b)
+    (row,) = a.rows(a.order("seq"))
+    assert (row.duration, row.first, row.last) == (2000, 50, 50)

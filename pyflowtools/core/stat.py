@@ -21,11 +21,14 @@ _HISTS = ("hist_psize", "hist_fpsize", "hist_fosize", "hist_ftime")
 class Totals:
     """Counters over every record added (see the module doc).  scale:
     dPkts and dOctets multiplied by it (0: not); hist: fill the
-    histograms; dflows: flows += dFlows for the record types that have it."""
+    histograms; dflows: flows += dFlows for the record types that have it;
+    rates: the pps and bps figures (two divisions a record; without them
+    they stay 0)."""
 
-    def __init__(self, scale=0, hist=False, dflows=True):
+    def __init__(self, scale=0, hist=False, dflows=True, rates=True):
         self.scale = int(scale)
-        self.flags = (lib.FTC_STAT_HISTS if hist else 0) | (lib.FTC_STAT_DFLOWS if dflows else 0)
+        self.flags = ((lib.FTC_STAT_HISTS if hist else 0) | (lib.FTC_STAT_DFLOWS if dflows else 0)
+                      | (lib.FTC_STAT_RATES if rates else 0))
         self.c = ffi.new("ftc_stat_tot_t *")
         lib.ftc_stat_tot_init(self.c)
         self._sel = bytearray()

@@ -291,15 +291,18 @@ class Aggregation:
     key field; key_and: a mask per key field.  C counts whole batches."""
 
     def __init__(self, key, peer=None, times=False, cap=DEFAULT_CAP, rates=False,
-                 dflows=False, scale=0, each=False, key_and=None):
+                 dflows=False, scale=0, each=False, key_and=None, duration=False):
         self.key = KeySpec(key, key_and)
         self.peer = KeySpec(peer) if peer else None
         self.rates = bool(rates)
-        self.times = bool(times) or self.rates
+        # duration: the sum of Last - First alone (first and last cost two
+        # divisions a record: only times=True computes them)
+        self.times = bool(times) or self.rates or bool(duration)
         self.each = bool(each)
         self.scale = int(scale)
         self.flags = ((lib.FTC_AGG_RATES if self.rates else 0)
-                      | (lib.FTC_AGG_TIMES if self.times else 0)
+                      | (lib.FTC_AGG_TIMES if times else 0)
+                      | (lib.FTC_AGG_DURATION if duration else 0)
                       | (lib.FTC_AGG_DFLOWS if dflows else 0)
                       | (lib.FTC_AGG_EACH if each else 0))
         key_len = self.key.widths[0] if each else self.key.key_len
