@@ -395,4 +395,4 @@ def test_totals_without_rates_and_aggregation_with_duration_alone():
     for b in batches(recs):
         a.add(b)
     (row,) = a.rows(a.order("seq"))
-    assert (row.duration, row.first, row.last) == (2000, 50, 50)
+    assert (row.duration, row.first, row.last) == (2000, 0, 52)     # export time + Last
