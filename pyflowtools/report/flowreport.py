@@ -233,18 +233,21 @@ class ReportRun:
                 n = 1 if field == "key" else int(field[3:])
                 kfield = self.key_map[n - 1][0] if not self.rtype.each else None
         ties = "key" if self.rtype.table == "B" else "seq"
-        if self.sorted_by is None:
+        prefix = kfield is not None and self.key_map[n - 1][1] is not None
+        if self.sorted_by is None and not prefix:
             self.sorted_by = field
             return self.agg.order(by=by, ties=ties, field=kfield)
-        # a second sort starts from the order the previous one left (no
-        # engine entry for that: one Python step per key)
+        # a second sort starts from the order the previous one left, and a
+        # prefix key compares two key fields (no engine entry for either:
+        # one Python step per key)
         rows = {i: r for i, r in zip(self.order, self.agg.rows(self.order))}
         self.sorted_by = field
 
         def value(i):
             r = rows[i]
             if by == "key":
-                return r.key if kfield is None else r.key[kfield]
+                # a prefix key compares by address, then length
+                return r.key if kfield is None else r.key[kfield:kfield + (2 if prefix else 1)]
             if by in ("avg-pps", "min-pps", "max-pps", "avg-bps", "min-bps", "max-bps"):
                 acc = r.pps if by.endswith("pps") else r.bps
                 return acc[("avg", "min", "max").index(by[:3])]
