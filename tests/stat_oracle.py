@@ -119,7 +119,7 @@ def prefix_str(addr, length):
     octets = [addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255, addr & 255]
     while len(octets) > 1 and octets[-1] == 0:
         octets.pop()
-    return "%s/%d" % (".".join(str(o) for o in octets), length)
+    return "%s/%d" % (".".join(str(o) for o in octets), length if length <= 32 else 0)
 
 
 def netmask(length):
@@ -343,10 +343,12 @@ def table(o, fmt, recs, symbols):
     for r in recs:
         if fmt in (5, 6, 7) and r["prot"] not in (6, 17):
             continue
+        if r["dPkts"] == 0:         # left out, as format 0 does
+            continue
         if fmt in FIXED:
             keys = [(r[f],) for f in FIXED_FIELD[fmt]]
         elif fmt == 1:
-            keys = [(r["dOctets"] // r["dPkts"] if r["dPkts"] else 0,)]
+            keys = [(r["dOctets"] // r["dPkts"],)]
         elif fmt == 2:
             keys = [(r["dPkts"],)]
         elif fmt == 3:
@@ -494,16 +496,16 @@ def table_report(o, fmt, recs, symbols, err):
         keys = sorted(keys, key=value)
         if desc:
             keys.reverse()
-    cum = [0.0] * 4
+    cum = [0] * 4
     for i, k in enumerate(keys, 1):
         c = keyed[k]
         out.append("%s  %s\n" % (key_cells(o, fmt, k, symbols), counters_text(o, fmt, c, tot)))
         if o.percent and o.tally > 0:
             for j in range(4):
-                cum[j] += pct(c[j], tot[j])
+                cum[j] += c[j]
             if i % o.tally == 0:
                 out.append("%sSUB %s\n" % (o.cc, "   ".join(
-                    cfmt("%.3f", v) for v in [0.0] + cum)))
+                    cfmt("%.3f", v) for v in [0.0] + [pct(cum[j], tot[j]) for j in range(4)])))
     return "".join(out)
 
 
@@ -548,6 +550,7 @@ def plot(o, fmt, recs):
 
 def short(o, recs):
     cc = o.cc
+    recs = [r for r in recs if r["dPkts"]]
     octets = sum(r["dOctets"] for r in recs)
     packets = sum(r["dPkts"] for r in recs)
     return ("%s\n%s Octets            Packets             MBytes\n%s\n%-20d%-20d%.3f\n"
