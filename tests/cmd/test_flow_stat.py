@@ -168,3 +168,13 @@ def test_plot_data_streams_every_record(run_cmd):
     assert text.count("\n\n") == len(SAMPLE)
     assert text.splitlines()[-1] == ("# xmin=0            ymin=10           xmax=3599000"
                                      "      ymax=3         ")
+
+
+def test_hash_listing_blocks_of_65536_newest_first(run_cmd, require):
+    require("flow-gen")
+    st, out, err = run_cmd("flow-gen -V5 -n 70000 | flow-stat -f 9")
+    rows = [ln.split()[0] for ln in body(out).split("\n")[3:-1]]
+    assert st == 0 and len(rows) == 70000
+    # flow-gen's i-th flow comes from address i: keys 65536.. first, then 0..65535
+    assert rows[:2] == ["0.1.0.0", "0.1.0.1"] and rows[4463:4466] == [
+        "0.1.17.111", "0.0.0.0", "0.0.0.1"] and rows[-1] == "0.0.255.255"
