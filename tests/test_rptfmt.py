@@ -387,8 +387,8 @@ def test_many_rows_sorted():
     body = b"".join(b"10.0.%d.%d,%d,%d\n" % (i >> 8 & 255, i & 255, i % 7, i * 3)
                     for i in range(n))
     data = b"# recn: ip-source-address*,flows,octets\n" + body
-    text = rptfmt.format_report(io.BytesIO(data), ["flow-rptfmt"], sort=b"-octets",
-                                max_lines="3")
+    text = b"".join(rptfmt.format_report(io.BytesIO(data), ["flow-rptfmt"], sort=b"-octets",
+                                         max_lines="3"))
     assert text == (b"#  ['flow-rptfmt']\nip-source-address flows octets\n"
                     b"10.0.78.31        0     59997 \n10.0.78.30        6     59994 \n"
                     b"10.0.78.29        5     59991  \n")

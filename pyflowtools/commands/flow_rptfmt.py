@@ -75,12 +75,13 @@ def main(argv=None):
         signal.alarm(opts.alarm)
     try:
         try:
-            text = rptfmt.format_report(
+            pieces = rptfmt.format_report(
                 sys.stdin.buffer, echo, opts.format, os.fsencode(opts.fields),
                 not opts.no_header, opts.max_lines, os.fsencode(opts.sort),
                 opts.names, opts.percent, report=rpt)
             writing = True
-            _write(out, text)
+            for piece in pieces:
+                _write(out, piece)
             out.flush()
         except rptfmt.RptfmtError as e:
             writing = True

@@ -22,8 +22,10 @@ million rows takes a few seconds.  The library never prints: `Report`
 methods return or raise `RptfmtError` (whose `output` holds what the
 reference had printed before failing, if anything).
 """
+import gc
 import os
 import re
+from itertools import repeat
 
 from pyflowtools.core.errors import FlowToolsError, UsageError
 
@@ -251,6 +253,7 @@ class Report:
         self.in_data = False
         self.odd_ws = False       # some text may end in non-blank white space
         self.printer = None       # the _Print of the output being made
+        self.order = None         # row order after sort() (None: input order)
 
     # ---------------------------------------------------------------- input
     def load(self, stream, limit=None):
@@ -314,20 +317,26 @@ class Report:
 
     def _rows(self, lines, limit):
         """Add the rows among `lines`; True when `limit` rows are reached."""
-        rows = [s for s in (line.strip() for line in lines) if s[:1] != b"#"]
+        rows = [s for s in map(bytes.strip, lines) if s[:1] != b"#"]
         done = False
         if limit is not None and limit > 0 and self.rows + len(rows) >= limit:
             rows = rows[:limit - self.rows]
             done = True
         if not rows:
             return done
-        split = [r.split(b",") for r in rows]
         nf = len(self.cols)
-        if min(map(len, split)) < nf:
-            n = next(i for i, r in enumerate(split) if len(r) < nf)
-            raise RptfmtError("row %d has %d fields, the report has %d columns"
-                              % (self.rows + n + 1, len(split[n]), nf))
-        for c, col in zip(range(nf), zip(*split)):
+        commas = list(map(bytes.count, rows, repeat(b",", len(rows))))
+        if commas.count(nf - 1) == len(rows):
+            # every row has exactly the columns: one split of the whole block
+            flat = b",".join(rows).split(b",")
+            cols = [flat[c::nf] for c in range(nf)]
+        else:
+            if min(commas) < nf - 1:
+                n = next(i for i, k in enumerate(commas) if k < nf - 1)
+                raise RptfmtError("row %d has %d fields, the report has %d columns"
+                                  % (self.rows + n + 1, commas[n] + 1, nf))
+            cols = list(zip(*[r.split(b",", nf)[:nf] for r in rows]))
+        for c, col in enumerate(cols):
             self.cols[c].extend(col)
             w = max(map(len, col))
             if w > self.widths[c]:
@@ -360,8 +369,7 @@ class Report:
             keys = col
         else:
             keys = _ints(col, what)
-        order = sorted(range(self.rows), key=keys.__getitem__, reverse=field[:1] == b"-")
-        self.cols = [list(map(c.__getitem__, order)) for c in self.cols]
+        self.order = sorted(range(self.rows), key=keys.__getitem__, reverse=field[:1] == b"-")
 
     def map_symbols(self, symdir=SYMDIR):
         """-n: key values of the displayed key columns replaced by their
@@ -446,36 +454,34 @@ class Report:
         count = max_lines if stop else self.rows
         if not count:
             return
-        if html:
-            cells = [[v for v in self.cols[i][:count]] for i in self.shown]
+        if self.order is None:
+            cells = [self.cols[i][:count] for i in self.shown]
         else:
-            cells = [[v.ljust(self.widths[i]) for v in self.cols[i][:count]]
-                     for i in self.shown]
+            order = self.order[:count]
+            cells = [list(map(self.cols[i].__getitem__, order)) for i in self.shown]
         if self.odd_ws:
             self._table_slow(p, cells, count, stop, html)
-        elif html:
-            cells = [[b"  <td> " + v + b" </td>\n" for v in col] for col in cells]
-            rows = list(map(b"".join, zip(*cells))) if cells else [b""] * count
-            text = b"</tr>\n<tr>\n".join(rows)
-            p.raw(b"<tr>\n" + text + (b"" if stop else b"</tr>\n"), False)
+            return
+        rows = zip(*cells) if cells else repeat((), count)
+        if html:
+            fmt = b"<tr>\n" + b"  <td> %s </td>\n" * len(cells) + b"</tr>\n"
+            text = b"".join(map(fmt.__mod__, rows))
+            p.raw(text[:-6] if stop else text, False)
         else:
-            rows = list(map(b" ".join, zip(*cells))) if cells else [b""] * count
-            text = b"\n".join(rows)
-            if stop:
-                p.raw(text, bool(cells))
-            else:
-                p.raw(text + b"\n", False)
+            fmt = b" ".join(b"%%-%ds" % self.widths[i] for i in self.shown)
+            text = b"\n".join(map(fmt.__mod__, rows))
+            p.raw(text if stop else text + b"\n", stop and bool(cells))
 
-    @staticmethod
-    def _table_slow(p, cells, count, stop, html):
+    def _table_slow(self, p, cells, count, stop, html):
+        widths = [self.widths[i] for i in self.shown]
         for r in range(count):
             if html:
                 p.line(b"<tr>")
                 for col in cells:
                     p.line(b"  <td>", col[r], b"</td>")
             else:
-                for col in cells:
-                    p.item(col[r])
+                for col, w in zip(cells, widths):
+                    p.item(col[r].ljust(w))
             if stop and r == count - 1:
                 break
             if html:
@@ -517,12 +523,23 @@ class Report:
 def format_report(stream, argv, fmt="ascii", fields=b"all", header=True, max_lines="0",
                   sort=b"", names=False, percent=False, symdir=SYMDIR, report=None):
     """The whole formatter: read flow-report output from the binary
-    `stream`, return the text to print.  Steps and their failures come in
+    `stream`, return the text to print as a list of bytes pieces (the
+    table is one piece: no copy of it is made to join them).  Steps and their failures come in
     the reference's order: -m's value, the input, -s, -n, -p, -f.
     `argv` is the command line echoed in the ASCII header; `report` (a
     fresh Report) may be given to see the partial state on an Alarm."""
     m = py2_int(max_lines, "-m")
     rpt = report if report is not None else Report()
+    enabled = gc.isenabled()
+    gc.disable()        # no cycles are made; its passes over millions of cells cost more
+    try:
+        return _format(rpt, stream, argv, fmt, fields, header, m, sort, names, percent, symdir)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _format(rpt, stream, argv, fmt, fields, header, m, sort, names, percent, symdir):
     limit = m if m > 0 and not sort and not percent else None
     rpt.load(stream, limit)
     rpt.pick(fields)
@@ -539,4 +556,4 @@ def format_report(stream, argv, fmt="ascii", fields=b"all", header=True, max_lin
         rpt.ascii(p, argv, header, m)
     else:
         rpt.html(p, header, m)
-    return p.text()
+    return p.parts
