@@ -418,3 +418,69 @@ def test_default_stat_cfg_site_file_wins(tmp_path, monkeypatch):
     (tmp_path / "cfg" / "stat.cfg").write_text("stat-report x\n")
     monkeypatch.setenv(paths.ENV, str(tmp_path))
     assert paths.site_file(paths.CFG, "stat.cfg") == str(tmp_path / "cfg" / "stat.cfg")
+
+
+# ---------------------------------------------------------------- properties
+from hypothesis import given, strategies as st  # noqa: E402
+
+_cell = st.text("abc.0123456789", max_size=6).map(str.encode)
+
+
+@st.composite
+def tables(draw):
+    nf = draw(st.integers(1, 4))
+    names = [b"c%d" % i for i in range(nf)]
+    keys = draw(st.lists(st.booleans(), min_size=nf, max_size=nf))
+    nrows = draw(st.integers(0, 12))
+    num = draw(st.integers(0, nf - 1))          # a column of integers to sort on
+    rows = []
+    for _ in range(nrows):
+        row = [draw(_cell) for _ in range(nf)]
+        row[num] = b"%d" % draw(st.integers(-50, 50))
+        rows.append(row)
+    text = b"# recn: " + b",".join(n + (b"*" if k else b"") for n, k in zip(names, keys)) \
+        + b"\n" + b"".join(b",".join(r) + b"\n" for r in rows)
+    return names, rows, num, text
+
+
+def oracle(names, rows, shown, m, sort_col, desc, html):
+    """The documented layout, written the plain way."""
+    if m > 0 and sort_col is None:
+        rows = rows[:m]                     # reading stops after m rows
+    if sort_col is not None:
+        rows = sorted(rows, key=lambda r: int(r[sort_col]), reverse=desc)
+    widths = [max([len(names[i])] + [len(r[i]) for r in rows]) for i in range(len(names))]
+    stop = 0 < m <= len(rows)
+    shown_rows = rows[:m] if stop else rows
+    if html:
+        out = b"<table border cellspacing=0 cellpadding=5>\n<tr>\n" + b"".join(
+            b" <th> %s </th>\n" % names[i] for i in shown) + b"</tr>\n"
+        for n, r in enumerate(shown_rows):
+            out += b"<tr>\n" + b"".join(b"  <td> %s </td>\n" % r[i] for i in shown)
+            if not (stop and n == len(shown_rows) - 1):
+                out += b"</tr>\n"
+        return out + b"</table>\n"
+    lines = [b" ".join(r[i].ljust(widths[i]) for i in shown) for r in shown_rows]
+    if stop:
+        return b"\n".join(lines) + (b" \n" if shown else b"\n")
+    return b"".join(ln + b"\n" for ln in lines) + b"\n"
+
+
+class SlowPath(rptfmt.Report):
+    def load(self, stream, limit=None):
+        rptfmt.Report.load(self, stream, limit)
+        self.odd_ws = True
+
+
+@given(tables(), st.integers(-2, 14), st.sampled_from([None, b"+", b"-"]),
+       st.sets(st.integers(0, 3)), st.booleans(), st.booleans())
+def test_tables_against_oracle(table, m, sign, pick, html, slow):
+    names, rows, num, text = table
+    shown = [i for i in range(len(names)) if i in pick] if pick else list(range(len(names)))
+    fields = b",".join(names[i] for i in shown) if pick else b"all"
+    sort = b"" if sign is None else sign + names[num]
+    got = b"".join(rptfmt.format_report(
+        io.BytesIO(text), ["flow-rptfmt"], "html" if html else "ascii", fields, False, str(m),
+        sort, report=SlowPath() if slow else None))
+    want = oracle(names, rows, shown, m, None if sign is None else num, sign == b"-", html)
+    assert got == want
