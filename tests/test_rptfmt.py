@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
 
 from pyflowtools import cli
 from pyflowtools.commands import flow_rptfmt
@@ -421,8 +422,6 @@ def test_default_stat_cfg_site_file_wins(tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------- properties
-from hypothesis import given, strategies as st  # noqa: E402
-
 _cell = st.text("abc.0123456789", max_size=6).map(str.encode)
 
 
