@@ -124,9 +124,12 @@ static void vin_offsets(const ftc_layout_t *L, vin_offs_t *v)
     v->dst_mask = L->off[FTC_F_DST_MASK];
 }
 
+/* the netmask of a mask length as flow-tools computes it: a 32-bit
+   shift by (32 - len) taken modulo 32 (x86), so /0 keeps the whole
+   address and a length above 32 wraps (/33: the top bit) */
 static uint32_t netmask(uint32_t len)
 {
-    return len == 0 ? 0 : len >= 32 ? 0xFFFFFFFFu : ~(0xFFFFFFFFu >> len);
+    return 0xFFFFFFFFu << ((32u - len) & 31u);
 }
 
 static uint32_t key_value(int f, int roff, const vin_offs_t *v, const uint8_t *r,
@@ -547,7 +550,8 @@ static int by_counter(int by)
 
 static int by_rate(int by)
 {
-    return by >= FTC_AGG_BY_PPS_AVG && by <= FTC_AGG_BY_BPS_MAX;
+    return (by >= FTC_AGG_BY_PPS_AVG && by <= FTC_AGG_BY_BPS_MAX)
+        || (by >= FTC_AGG_BY_LFLOWS && by <= FTC_AGG_BY_LPACKETS);
 }
 
 static double rate_of(const ftc_agg_slot_t *s, int by)
@@ -558,6 +562,9 @@ static double rate_of(const ftc_agg_slot_t *s, int by)
     case FTC_AGG_BY_PPS_MAX: return s->pps_max;
     case FTC_AGG_BY_BPS_AVG: return s->frecs ? s->bps_sum / (double)s->frecs : 0.0;
     case FTC_AGG_BY_BPS_MIN: return s->bps_min;
+    case FTC_AGG_BY_LFLOWS:  return s->lflows;
+    case FTC_AGG_BY_LOCTETS: return s->loctets;
+    case FTC_AGG_BY_LPACKETS: return s->lpackets;
     default:                 return s->bps_max;
     }
 }
@@ -644,13 +651,14 @@ static void radix_sort(uint64_t *v, uint32_t *idx, uint64_t *tv, uint32_t *ti, s
 }
 
 int64_t ftc_agg_order(const ftc_tab_t *t, const ftc_key_spec_t *key, int by, int field,
-                      int tie, int desc, uint32_t *idx, uint32_t *scratch, size_t n_idx)
+                      int nfields, int tie, int desc, const uint32_t *init, uint32_t *idx,
+                      uint32_t *scratch, size_t n_idx)
 {
     uint32_t i, m = 0;
     int rates = t && t->kind == FTC_TAB_AGGR, times = rates || (t && t->kind == FTC_TAB_AGGT);
     if (!ftc_tab_ok(t, 0) || t->kind == FTC_TAB_SET || t->kind == FTC_TAB_PR
         || t->kind == FTC_TAB_SEQ || !idx || n_idx < t->used
-        || (!scratch && (by != FTC_AGG_BY_SEQ || tie != FTC_AGG_BY_SEQ))
+        || (!scratch && (by != FTC_AGG_BY_SEQ || tie != FTC_AGG_BY_SEQ || init))
         || (tie != FTC_AGG_BY_SEQ && tie != FTC_AGG_BY_KEY))
         return FTC_EINVAL;
     if ((by >= FTC_AGG_BY_DURATION && by <= FTC_AGG_BY_LAST && !times)
@@ -659,39 +667,60 @@ int64_t ftc_agg_order(const ftc_tab_t *t, const ftc_key_spec_t *key, int by, int
     if (!by_counter(by) && !by_rate(by) && by != FTC_AGG_BY_KEY && by != FTC_AGG_BY_SEQ)
         return FTC_EINVAL;
     if (by == FTC_AGG_BY_KEY && field >= 0
-        && (!key || (uint32_t)field >= key->n || key->n > FTC_KEY_FIELDS
-            || (uint32_t)key->off[field] + key->width[field] > t->key_len))
+        && (!key || key->n > FTC_KEY_FIELDS || nfields < 1 || (uint32_t)field >= key->n
+            || (uint32_t)(field + nfields) > key->n
+            || (uint32_t)key->off[field + nfields - 1] + key->width[field + nfields - 1]
+               > t->key_len))
         return FTC_EINVAL;
 
-    /* the slots in order of first appearance: seq numbers are 0..used-1 */
-    for (i = 0; i < t->cap; i++) {
-        const ftc_agg_slot_t *s;
-        if (!ftc_tab_tag_at(t, i))
-            continue;
-        s = (const ftc_agg_slot_t *)(const void *)ftc_tab_at(t, i);
-        if (s->seq >= t->used)
+    if (init) {
+        /* an earlier order: every used slot once */
+        uint8_t *seen = (uint8_t *)(void *)scratch;      /* t->used bytes, cleared here */
+        for (i = 0; i < t->used; i++)
+            seen[i] = 0;
+        for (i = 0; i < t->used; i++) {
+            const ftc_agg_slot_t *s;
+            if (init[i] >= t->cap || !ftc_tab_tag_at(t, init[i]))
+                return FTC_EINVAL;
+            s = (const ftc_agg_slot_t *)(const void *)ftc_tab_at(t, init[i]);
+            if (s->seq >= t->used || seen[s->seq])
+                return FTC_EINVAL;
+            seen[s->seq] = 1;
+            idx[i] = init[i];
+        }
+        m = t->used;
+    } else {
+        /* the slots in order of first appearance: seq numbers are 0..used-1 */
+        for (i = 0; i < t->cap; i++) {
+            const ftc_agg_slot_t *s;
+            if (!ftc_tab_tag_at(t, i))
+                continue;
+            s = (const ftc_agg_slot_t *)(const void *)ftc_tab_at(t, i);
+            if (s->seq >= t->used)
+                return FTC_EINVAL;
+            idx[s->seq] = i;
+            m++;
+        }
+        if (m != t->used)
             return FTC_EINVAL;
-        idx[s->seq] = i;
-        m++;
-    }
-    if (m != t->used)
-        return FTC_EINVAL;
-    if (tie == FTC_AGG_BY_KEY && by != FTC_AGG_BY_KEY) {
-        key_ctx_t c = {t, -1, 0};
-        ftc_sort_idx(idx, scratch, m, wholekey_before, &c);
+        if (tie == FTC_AGG_BY_KEY && by != FTC_AGG_BY_KEY) {
+            key_ctx_t c = {t, -1, 0};
+            ftc_sort_idx(idx, scratch, m, wholekey_before, &c);
+        }
     }
     if (by == FTC_AGG_BY_KEY) {
         key_ctx_t c = {t, -1, 0};
         if (field >= 0) {
             c.field_off = key->off[field];
-            c.field_w = key->width[field];
-            if (tie == FTC_AGG_BY_KEY)
+            c.field_w = key->off[field + nfields - 1] + key->width[field + nfields - 1]
+                      - key->off[field];
+            if (tie == FTC_AGG_BY_KEY && !init)
                 ftc_sort_idx(idx, scratch, m, wholekey_before, &c);
             ftc_sort_idx(idx, scratch, m, keyf_before, &c);
         } else
             ftc_sort_idx(idx, scratch, m, wholekey_before, &c);
-    } else if (by != FTC_AGG_BY_SEQ) {
-        /* stable sort by the value: ties keep the tie order set above.
+    } else if (by != FTC_AGG_BY_SEQ || init) {
+        /* stable sort by the value: ties keep the order set above.
            scratch (5 * n_idx entries): the values, their copy, the
            index copy */
         uint64_t *v = (uint64_t *)(void *)scratch, *tv = v + m;
@@ -713,6 +742,97 @@ int64_t ftc_agg_order(const ftc_tab_t *t, const ftc_key_spec_t *key, int by, int
         }
     }
     return m;
+}
+
+int ftc_agg_sum(const ftc_tab_t *t, const uint32_t *idx, size_t n, ftc_agg_sum_t *out)
+{
+    size_t r;
+    int rates = t && t->kind == FTC_TAB_AGGR, times = rates || (t && t->kind == FTC_TAB_AGGT);
+    if (!ftc_tab_ok(t, 0) || (t->kind != FTC_TAB_AGG && !times) || !out || (n && !idx))
+        return FTC_EINVAL;
+    memset(out, 0, sizeof *out);
+    for (r = 0; r < n; r++) {
+        const ftc_agg_slot_t *s;
+        if (idx[r] >= t->cap || !ftc_tab_tag_at(t, idx[r]))
+            return FTC_EINVAL;
+        s = (const ftc_agg_slot_t *)(const void *)ftc_tab_at(t, idx[r]);
+        out->flows += s->flows;
+        out->octets += s->octets;
+        out->packets += s->packets;
+        out->distinct += s->distinct;
+        if (times)
+            out->duration += s->duration;
+        if (rates) {
+            out->frecs += s->frecs;
+            out->pps_sum += s->pps_sum;
+            out->bps_sum += s->bps_sum;
+        }
+    }
+    return FTC_OK;
+}
+
+/* ---- linear interpolation (flow-report type 75) ---- */
+
+int ftc_lin_add(ftc_tab_t *t, unsigned flags, uint32_t scale, int rt, const uint8_t *recs,
+                size_t n, size_t size, const uint8_t *sel, size_t *done)
+{
+    const ftc_layout_t *L = ftc_layout_get(rt);
+    cnt_offs_t c;
+    size_t i, rs;
+    if (!L || !ftc_tab_ok(t, FTC_TAB_AGGR) || t->key_len != 4 || !done || *done > n
+        || (n && !recs) || (flags & ~(unsigned)FTC_AGG_DFLOWS))
+        return FTC_EINVAL;
+    rs = L->rec_size;
+    if (n > size / rs)
+        return FTC_EINVAL;
+    cnt_offsets(L, &c, flags);
+    if (c.pkts < 0 || c.octets < 0 || c.first < 0 || c.last < 0)
+        return FTC_EFIELD;
+    for (i = *done; i < n; i++) {
+        const uint8_t *r = recs + i * rs;
+        uint64_t pk, oc, ms;
+        uint32_t start, end, d, sec;
+        double fl;
+        if (sel && !sel[i])
+            continue;
+        pk = ftc_ld32(r + c.pkts);
+        oc = ftc_ld32(r + c.octets);
+        if (scale) {
+            pk *= scale;
+            oc *= scale;
+        }
+        fl = c.dflows >= 0 ? (double)ftc_ld32(r + c.dflows) : 1.0;
+        ms = (uint64_t)ld_or0(r, c.secs) * 1000u + ld_or0(r, c.nsecs) / 1000000u
+           - ld_or0(r, c.uptime);
+        start = (uint32_t)((ms + ftc_ld32(r + c.first)) / 1000u);
+        end = (uint32_t)((ms + ftc_ld32(r + c.last)) / 1000u);
+        d = end - start + 1u;
+        if (d == 0 || d > FTC_LIN_MAX_SPAN) {
+            *done = i;
+            return FTC_ERANGE;
+        }
+        if (!ftc_tab_room(t, d)) {
+            *done = i;
+            return FTC_EFULL;
+        }
+        for (sec = 0; sec < d; sec++) {
+            uint8_t key[FTC_KEY_MAX] = {0};      /* the probe reads keys by words */
+            int fresh = 0, bad = 0;
+            ftc_agg_slot_t *s;
+            put_be(key, start + sec, 4);
+            s = (ftc_agg_slot_t *)(void *)ftc_tab_get(t, key, &fresh, &bad);
+            if (!s)
+                return FTC_EINVAL;      /* room was checked: a corrupt table */
+            if (fresh)
+                s->seq = t->used - 1u;
+            s->flows++;                 /* records that touch this second */
+            s->lflows += fl / d;
+            s->loctets += (double)oc / d;
+            s->lpackets += (double)pk / d;
+        }
+    }
+    *done = n;
+    return FTC_OK;
 }
 
 /* ---- rows as text (flow-stat, flow-report) ---- */

@@ -43,6 +43,7 @@
 #define FTC_EFORMAT     -13   /* no such print format */
 #define FTC_EPROGRAM    -14   /* malformed filter program */
 #define FTC_EHDRBIG     -15   /* header larger than the writers' limit */
+#define FTC_ERANGE      -16   /* a value past what the kernel takes */
 
 /* stream byte orders (header byte 2) */
 #define FTC_LITTLE_ENDIAN 1
@@ -444,6 +445,7 @@ typedef struct {
     uint64_t frecs;      /* FTC_TAB_AGGR: records with Last != First */
     double pps_sum, pps_min, pps_max;   /* FTC_TAB_AGGR: over those records; */
     double bps_sum, bps_min, bps_max;   /* min 0 = unset */
+    double lflows, loctets, lpackets;   /* FTC_TAB_AGGR, ftc_lin_add: shares per second */
 } ftc_agg_slot_t;
 
 #define FTC_TAB_AGGR       6    /* value ftc_agg_slot_t with rates: FTC_AGG_RATES */
@@ -489,6 +491,9 @@ int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
 #define FTC_AGG_BY_BPS_MIN  14
 #define FTC_AGG_BY_BPS_MAX  15
 #define FTC_AGG_BY_COUNT    16
+#define FTC_AGG_BY_LFLOWS   17   /* ftc_lin_add's doubles */
+#define FTC_AGG_BY_LOCTETS  18
+#define FTC_AGG_BY_LPACKETS 19
 
 /* The used slots' indexes best first: counter `by` descending, ties by key
    ascending (FTC_AGG_BY_KEY: key ascending); slots whose counter is below
@@ -498,13 +503,36 @@ int64_t ftc_agg_rank(const ftc_tab_t *t, int by, uint64_t min_value, size_t max,
                      uint32_t *idx, uint32_t *scratch, size_t n_idx);
 
 /* Every used slot's index into idx (n_idx >= t->used entries; scratch 5 *
-   n_idx entries, 8-byte aligned; NULL for by and tie FTC_AGG_BY_SEQ) in the ascending order of (by, tie), tie FTC_AGG_BY_SEQ
-   or FTC_AGG_BY_KEY; desc != 0 reverses that whole order.  by
-   FTC_AGG_BY_KEY with field >= 0 compares key field `field` of `key` only
-   (key: the spec the table was filled with; NULL with field -1).  Returns
-   the count (t->used). */
+   n_idx entries, 8-byte aligned; NULL for by and tie FTC_AGG_BY_SEQ
+   without init) in the ascending order of (by, tie), tie FTC_AGG_BY_SEQ
+   or FTC_AGG_BY_KEY; desc != 0 reverses that whole order.  init: NULL, or
+   the t->used slot indexes of an earlier order: the sort starts from it
+   (stable: ties keep it; tie is then unused).  by FTC_AGG_BY_KEY with
+   field >= 0 compares key fields field .. field + nfields - 1 of `key`
+   (the spec the table was filled with) only; field -1: the whole key.
+   Returns the count (t->used). */
 int64_t ftc_agg_order(const ftc_tab_t *t, const ftc_key_spec_t *key, int by, int field,
-                      int tie, int desc, uint32_t *idx, uint32_t *scratch, size_t n_idx);
+                      int nfields, int tie, int desc, const uint32_t *init, uint32_t *idx,
+                      uint32_t *scratch, size_t n_idx);
+
+/* Sums of the counters of slots idx[0..n) (flow-report's #TALLY lines). */
+typedef struct {
+    uint64_t flows, octets, packets, duration, frecs, distinct;
+    double pps_sum, bps_sum;
+} ftc_agg_sum_t;
+int ftc_agg_sum(const ftc_tab_t *t, const uint32_t *idx, size_t n, ftc_agg_sum_t *out);
+
+/* flow-report linear-interpolated-flows-octets-packets: records i in
+   [*done, n) selected by sel spread over the seconds from their start to
+   their end (absolute times, commands.md 1.8): each of the d = end -
+   start + 1 seconds (a u32 key in t, FTC_TAB_AGGR) gets flows/d (dFlows
+   with FTC_AGG_DFLOWS), octets/d and packets/d (times scale) added to
+   lflows, loctets, lpackets.  A record spanning more than
+   FTC_LIN_MAX_SPAN seconds: FTC_ERANGE, *done = its index.  FTC_EFULL as
+   ftc_agg_add. */
+#define FTC_LIN_MAX_SPAN  16777216   /* 2^24 seconds */
+int ftc_lin_add(ftc_tab_t *t, unsigned flags, uint32_t scale, int rt, const uint8_t *recs,
+                size_t n, size_t size, const uint8_t *sel, size_t *done);
 
 /* A column of ftc_agg_format: a value of the slot (src: FTC_AGG_BY_*
    counters, FTC_COL_KEY with `field`, FTC_COL_INDEX, FTC_COL_TEXT)
@@ -558,6 +586,10 @@ typedef struct {
 #define FTC_STAT_DFLOWS  0x02   /* flows += dFlows when the record type has it */
 #define FTC_STAT_RATES   0x04   /* pps and bps (two divisions a record: only when shown) */
 
+/* The first record i in [start, n) whose unix_secs exceeds `limit` (n
+   when none): flow-report's time-series split; FTC_EINVAL. */
+int64_t ftc_stat_split(int rt, const uint8_t *recs, size_t n, size_t size, size_t start,
+                       uint32_t limit);
 /* ftc_stat_tot_init: the empty totals (min_* at their maximum). */
 void ftc_stat_tot_init(ftc_stat_tot_t *tot);
 /* Count records [0, n) of type rt selected by sel (NULL: all) into tot;

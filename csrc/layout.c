@@ -123,6 +123,7 @@ const char *ftc_strerror(int status)
     case FTC_EFORMAT: return "no such format";
     case FTC_EPROGRAM: return "malformed filter program";
     case FTC_EHDRBIG: return "header too large";
+    case FTC_ERANGE: return "value out of range";
     default: return "unknown error";
     }
 }

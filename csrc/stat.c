@@ -36,6 +36,22 @@ static int bucket(const uint32_t *b, uint64_t v)
     return -1;
 }
 
+int64_t ftc_stat_split(int rt, const uint8_t *recs, size_t n, size_t size, size_t start,
+                       uint32_t limit)
+{
+    const ftc_layout_t *L = ftc_layout_get(rt);
+    size_t i;
+    int o;
+    if (!L || start > n || (n && !recs) || n > size / L->rec_size)
+        return FTC_EINVAL;
+    if ((o = L->off[FTC_F_UNIX_SECS]) < 0)
+        return FTC_EFIELD;
+    for (i = start; i < n; i++)
+        if (ftc_ld32(recs + i * L->rec_size + (size_t)o) > limit)
+            break;
+    return (int64_t)i;
+}
+
 void ftc_stat_tot_init(ftc_stat_tot_t *tot)
 {
     if (!tot)

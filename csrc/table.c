@@ -10,7 +10,7 @@ _Static_assert(offsetof(ftc_seq_slot_t, exporter_ip) == offsetof(ftc_seq_slot_t,
                "the sequence key follows the tag");
 _Static_assert(offsetof(ftc_agg_slot_t, first) == FTC_AGG_VAL_LEN, "FTC_TAB_AGG part");
 _Static_assert(offsetof(ftc_agg_slot_t, frecs) == FTC_AGGT_VAL_LEN, "FTC_TAB_AGGT part");
-_Static_assert(sizeof(ftc_agg_slot_t) == 104, "FTC_TAB_AGGR counters are 104 bytes");
+_Static_assert(sizeof(ftc_agg_slot_t) == 128, "FTC_TAB_AGGR counters are 128 bytes");
 _Static_assert(offsetof(ftc_pr_slot_t, tag) == 16, "portrank counters are 16 bytes");
 
 int64_t ftc_tab_stride(int kind, uint32_t key_len)

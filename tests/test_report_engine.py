@@ -158,7 +158,9 @@ def test_totals_selection_skips_unselected_and_counts_dflows():
 # ---- virtual fields, masks, each ---------------------------------------------
 
 def netmask(n):
-    return 0 if n == 0 else U32 if n >= 32 else (U32 << (32 - n)) & U32
+    """flow-tools' netmask: a 32-bit shift by (32 - n) modulo 32, so /0 keeps
+    the whole address and /33 is the top bit (x86 shift semantics)."""
+    return (U32 << ((32 - n) & 31)) & U32
 
 
 def dsttype(a):
@@ -396,3 +398,91 @@ def test_totals_without_rates_and_aggregation_with_duration_alone():
         a.add(b)
     (row,) = a.rows(a.order("seq"))
     assert (row.duration, row.first, row.last) == (2000, 0, 52)     # export time + Last
+
+
+# ---- init orders, key ranges, sums, linear interpolation, time splits ----------
+
+@given(st.lists(records, min_size=1, max_size=60), st.sampled_from(ORDERS[2:6]), st.booleans())
+def test_order_from_an_earlier_order_is_stable(recs, by, desc):
+    recs = [rec(**r) for r in recs]
+    a = table.Aggregation(["srcaddr", "src_mask", "dstport"], rates=True)
+    for b in batches(recs):
+        a.add(b)
+    first = a.order("octets", desc=True)
+    got = [r.key for r in a.rows(a.order(by, desc=desc, init=first))]
+    rows = {r.key: r for r in a.rows(first)}
+    want = sorted((r.key for r in a.rows(first)), key=lambda k: getattr(rows[k], by))
+    if desc:
+        keys = [r.key for r in a.rows(first)]
+        want = sorted(keys, key=lambda k: getattr(rows[k], by))[::-1]
+    assert got == want
+    # two key fields (an address and its length) compared together
+    got = [r.key for r in a.rows(a.order("key", field=0, nfields=2))]
+    seq_keys = [r.key for r in a.rows(a.order("seq"))]
+    assert got == sorted(seq_keys, key=lambda k: (k[0], k[1]))
+    with pytest.raises(FlowToolsError):
+        a.order("key", field=2, nfields=2)
+    if len(first) > 1:          # an init that names a slot twice
+        with pytest.raises(FlowToolsError):
+            a.order("flows", init=array_of(list(first)[:-1] + list(first)[:1]))
+
+
+def array_of(values):
+    from array import array
+    return array("I", values)
+
+
+def test_sums_of_slots():
+    recs = [rec(srcaddr=i % 3, dPkts=i + 1, dOctets=10 * i, First=0, Last=1000 * (i % 2))
+            for i in range(9)]
+    a = table.Aggregation(["srcaddr"], rates=True)
+    for b in batches(recs):
+        a.add(b)
+    idx = a.order("seq")
+    s = a.sums(idx, 1, 3)
+    rows = list(a.rows(idx))[1:3]
+    assert (s.flows, s.octets, s.packets, s.duration, s.frecs) == (
+        sum(r.flows for r in rows), sum(r.octets for r in rows), sum(r.packets for r in rows),
+        sum(r.duration for r in rows), sum(r.frecs for r in rows))
+    assert math.isclose(s.pps_sum, sum(r.pps[0] * r.frecs for r in rows))
+    assert a.sums(idx, 2, 2).flows == 0
+
+
+@given(st.lists(st.fixed_dictionaries(dict(
+    unix_secs=st.integers(1000, 1010), sysUpTime=st.integers(0, 3000),
+    First=st.integers(0, 3000), span=st.integers(0, 6000), dPkts=st.integers(1, 50),
+    dOctets=st.integers(0, 5000))), max_size=30), st.sampled_from((0, 3)))
+def test_linear_interpolation_equals_python(recs, scale):
+    recs = [rec(Last=r.pop("span") + r["First"], **r) for r in recs]
+    lin = table.Linear(scale=scale)
+    for b in batches(recs, per_batch=7):
+        lin.add(b)
+    want = {}
+    for r in recs:
+        ms = r["unix_secs"] * 1000 - r["sysUpTime"]
+        start, end = (ms + r["First"]) // 1000, (ms + r["Last"]) // 1000
+        d = end - start + 1
+        for s in range(start, end + 1):
+            c = want.setdefault((s,), [0.0, 0.0, 0.0])
+            c[0] += 1 / d
+            c[1] += r["dOctets"] * (scale or 1) / d
+            c[2] += r["dPkts"] * (scale or 1) / d
+    got = {r.key: r.lin for r in lin.rows(lin.order("seq"))}
+    assert list(got) == list(want)
+    for k, v in want.items():
+        assert all(math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9) for x, y in zip(got[k], v))
+
+
+def test_linear_refuses_a_flow_of_years():
+    lin = table.Linear()
+    (b,) = batches([rec(unix_secs=100000, sysUpTime=0, First=5000, Last=2000, dPkts=1)])
+    with pytest.raises(FlowToolsError, match="spans more than"):
+        lin.add(b)
+
+
+def test_time_series_split_point():
+    recs = [rec(unix_secs=s, dPkts=1) for s in (0, 10, 30, 31, 65)]
+    (b,) = batches(recs)
+    from pyflowtools.core import stat
+    assert [stat.split(b, 0, 30), stat.split(b, 3, 30), stat.split(b, 0, 100)] == [3, 3, 5]
+    assert stat.split(b, 5, 0) == 5

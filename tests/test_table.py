@@ -265,14 +265,14 @@ def test_iteration_and_find():
 # ---- memory ------------------------------------------------------------------
 
 def test_slots_are_small_and_sized_by_their_key():
-    assert ffi.sizeof("ftc_agg_slot_t") == 104                  # with rates (flow-report)
+    assert ffi.sizeof("ftc_agg_slot_t") == 128                  # with rates (flow-report)
     assert ffi.offsetof("ftc_agg_slot_t", "first") == lib.FTC_AGG_VAL_LEN == 32
     assert ffi.offsetof("ftc_agg_slot_t", "frecs") == lib.FTC_AGGT_VAL_LEN == 48
     assert table.KeySpec(["srcaddr"]).key_len == 4
     assert lib.ftc_tab_stride(table.AGG, 4) == 40                # one IPv4 address
     assert lib.ftc_tab_stride(table.AGGT, 4) == 56               # ... with times
     five = table.KeySpec(["srcaddr", "dstaddr", "srcport", "dstport", "prot"])
-    assert lib.ftc_tab_stride(table.AGGR, 4) == 112              # ... with rates
+    assert lib.ftc_tab_stride(table.AGGR, 4) == 136              # ... with rates
     assert five.key_len == 13 and lib.ftc_tab_stride(table.AGG, 13) == 56
     assert lib.ftc_tab_stride(table.AGGT, 13) == 72
     assert lib.ftc_tab_stride(table.SET, 8) == 16               # a distinct pair

@@ -68,3 +68,11 @@ class Totals:
         """(avg, min, max) bits per second, the same way."""
         c = self.c
         return (c.bps_sum / c.frecs if c.frecs else 0.0, c.bps_min, c.bps_max)
+
+
+def split(batch, start, limit):
+    """The first record at or after `start` whose unix_secs exceeds limit
+    (batch.n when none): flow-report's time-series split, one C call."""
+    batch.to_host()
+    return check(lib.ftc_stat_split(batch.rectype, batch.ptr, batch.n, len(batch.buf), start,
+                                    limit & 0xFFFFFFFF), "time split")

@@ -217,7 +217,8 @@ BY = {"flows": lib.FTC_AGG_BY_FLOWS, "octets": lib.FTC_AGG_BY_OCTETS,
 
 #: order / column sources (ftc_agg_order, ftc_agg_format)
 SOURCES = dict(BY, seq=lib.FTC_AGG_BY_SEQ, frecs=lib.FTC_AGG_BY_FRECS,
-               count=lib.FTC_AGG_BY_COUNT,
+               count=lib.FTC_AGG_BY_COUNT, lflows=lib.FTC_AGG_BY_LFLOWS,
+               loctets=lib.FTC_AGG_BY_LOCTETS, lpackets=lib.FTC_AGG_BY_LPACKETS,
                **{"avg-pps": lib.FTC_AGG_BY_PPS_AVG, "min-pps": lib.FTC_AGG_BY_PPS_MIN,
                   "max-pps": lib.FTC_AGG_BY_PPS_MAX, "avg-bps": lib.FTC_AGG_BY_BPS_AVG,
                   "min-bps": lib.FTC_AGG_BY_BPS_MIN, "max-bps": lib.FTC_AGG_BY_BPS_MAX,
@@ -231,7 +232,8 @@ SYM_KINDS = {"prot": lib.FTC_SYMK_PROT, "port": lib.FTC_SYMK_PORT, "asn": lib.FT
 
 #: one aggregation slot: key is a tuple of field values (in key order)
 Row = namedtuple("Row", "key flows octets packets duration first last distinct seq frecs "
-                        "pps bps")
+                        "pps bps lin")
+_Z3 = (0.0, 0.0, 0.0)
 
 _FORMAT_BUF = 1 << 20
 
@@ -357,10 +359,12 @@ class Aggregation:
                   "rank")
         return [idx[j] for j in range(m)]
 
-    def order(self, by="seq", desc=False, ties="seq", field=None):
+    def order(self, by="seq", desc=False, ties="seq", field=None, nfields=1, init=None):
         """Every slot index (array('I')) in the ascending order of (by,
         ties) -- ties "seq" (first appearance) or "key" -- reversed as a
-        whole when desc.  by="key" with field=k: key field k only."""
+        whole when desc.  by="key" with field=k: key fields k .. k +
+        nfields - 1 only.  init: an earlier order (array('I') of every slot)
+        to sort from, stably (ties keep it)."""
         n = len(self.table)
         out = array("I", bytes(4 * n))
         if not n:
@@ -369,12 +373,15 @@ class Aggregation:
             raise InternalError("no order by %r" % by)
         if ties not in ("seq", "key"):
             raise InternalError("ties are seq or key")
+        if init is not None and len(init) != n:
+            raise InternalError("init holds %d of %d slots" % (len(init), n))
         # first appearance needs no scratch; a sort 20 bytes a key
-        scratch = ffi.NULL if by == "seq" and ties == "seq" else \
+        scratch = ffi.NULL if by == "seq" and ties == "seq" and init is None else \
             ffi.new("uint64_t[]", (5 * n + 1) // 2)
+        ip = ffi.NULL if init is None else ffi.from_buffer("uint32_t[]", init)
         m = check(lib.ftc_agg_order(self.table.t, self._row_key.c, SOURCES[by],
-                                    -1 if field is None else field, SOURCES[ties],
-                                    1 if desc else 0, ffi.from_buffer("uint32_t[]", out),
+                                    -1 if field is None else field, nfields, SOURCES[ties],
+                                    1 if desc else 0, ip, ffi.from_buffer("uint32_t[]", out),
                                     ffi.cast("uint32_t *", scratch), n), "order")
         if m != n:
             raise InternalError("order returned %d of %d slots" % (m, n))
@@ -385,15 +392,27 @@ class Aggregation:
         key = self._unpack(self.table.key(i))
         if not self.times:          # the slot ends before the times members
             return Row(key, s.flows, s.octets, s.packets, 0, 0, 0, s.distinct, s.seq, 0,
-                       (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+                       _Z3, _Z3, _Z3)
         if not self.rates:
             return Row(key, s.flows, s.octets, s.packets, s.duration, s.first, s.last,
-                       s.distinct, s.seq, 0, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+                       s.distinct, s.seq, 0, _Z3, _Z3, _Z3)
         f = s.frecs
         return Row(key, s.flows, s.octets, s.packets, s.duration, s.first, s.last,
                    s.distinct, s.seq, f,
                    (s.pps_sum / f if f else 0.0, s.pps_min, s.pps_max),
-                   (s.bps_sum / f if f else 0.0, s.bps_min, s.bps_max))
+                   (s.bps_sum / f if f else 0.0, s.bps_min, s.bps_max),
+                   (s.lflows, s.loctets, s.lpackets))
+
+    def sums(self, idx, start=0, end=None):
+        """Sums of the counters of slots idx[start:end] (one C call): an
+        ftc_agg_sum_t with flows, octets, packets, duration, frecs,
+        distinct, pps_sum, bps_sum."""
+        end = len(idx) if end is None else end
+        out = ffi.new("ftc_agg_sum_t *")
+        n = max(end - start, 0)
+        base = ffi.from_buffer("uint32_t[]", idx) if len(idx) else ffi.NULL
+        check(lib.ftc_agg_sum(self.table.t, base + start if n else ffi.NULL, n, out), "sums")
+        return out
 
     def rows(self, idx):
         """The Row of every slot index in idx."""
@@ -444,3 +463,34 @@ class Aggregation:
         """Every Row, in slot order."""
         for i in self.table.indexes():
             yield self.row(i)
+
+
+class Linear(Aggregation):
+    """flow-report's linear-interpolated-flows-octets-packets: per second
+    (a u32 key, unix seconds) the shares lflows, loctets, lpackets of every
+    record spread over the seconds from its start to its end (C:
+    ftc_lin_add).  Ordered and formatted as an Aggregation (sources
+    "lflows", "loctets", "lpackets"; "key" the second)."""
+
+    def __init__(self, dflows=False, scale=0, cap=DEFAULT_CAP):
+        Aggregation.__init__(self, ["unix_secs"], rates=True, cap=cap)
+        self.lin_flags = lib.FTC_AGG_DFLOWS if dflows else 0
+        self.scale = int(scale)
+
+    def add_records(self, rectype, ptr, n, size, sel=None):
+        if sel is not None and len(sel) < n:
+            raise InternalError("selection shorter than the batch")
+        sp = ffi.NULL if sel is None else ffi.from_buffer("uint8_t[]", sel)
+        done = self._done
+        done[0] = 0
+        while True:             # run()'s loop, with the span error said in words
+            st = lib.ftc_lin_add(self.table.t, self.lin_flags, self.scale, rectype, ptr, n,
+                                 size, sp, done)
+            if st == EFULL:
+                self.table.grow()
+                continue
+            if st == lib.FTC_ERANGE:
+                raise FlowToolsError("a flow spans more than %d seconds"
+                                     % lib.FTC_LIN_MAX_SPAN)
+            check(st, "linear interpolation")
+            return

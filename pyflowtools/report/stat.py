@@ -361,7 +361,7 @@ class Report:
         self._prefixes = {24: 1, 25: 2, 26: 3}.get(fmt, 0)
         if f.table:
             from pyflowtools.core.table import Aggregation
-            self.agg = Aggregation(f.key, times=True, dflows=True, each=f.each)
+            self.agg = Aggregation(f.key, duration=True, dflows=True, each=f.each)
             if f.tcpudp:
                 from pyflowtools.filters import program
                 self._select = program.in_set("prot", (6, 17), nbits=256)
