@@ -37,7 +37,7 @@ def strtol(text, pos=0):
         neg = text[i] == "-"
         i += 1
     base = 10
-    if text[i:i + 2] in ("0x", "0X") and i + 2 < n and text[i + 2] in _HEX:
+    if text[i:i + 2] in ("0x", "0X") and i + 2 < n and text[i + 2].lower() in _HEX:
         base = 16
         i += 2
     elif text[i:i + 1] == "0":
