@@ -1060,6 +1060,132 @@ int ftc_plot_mask_prefixes(int rt, unsigned which, uint8_t *recs, size_t n, size
 
 /* ==== end of flow-stat plot data ==== */
 
+/* ---- tag.c, mask.c, xlate.c (flow-tag, flow-mask, flow-xlate) ---- */
+/* (all in csrc/tagmask.c)  Programs compiled in Python from tag.cfg,
+   mask.cfg and xlate.cfg (pyflowtools/filters/tagcfg.py, maskcfg.py,
+   xlatecfg.py), caller-owned, checked by every entry point before use.
+
+   Lookups are sorted, disjoint, inclusive key ranges; a prefix table is
+   flattened by the compiler so that every range carries the value of its
+   longest matching prefix.  ftc_ranges_check: FTC_OK when r[0..n) is
+   sorted and disjoint with every value < value_limit, else FTC_EPROGRAM. */
+typedef struct {
+    uint32_t lo, hi;       /* keys lo..hi (inclusive) */
+    uint32_t value;        /* tag: index into sets; mask: the new length */
+} ftc_range_t;
+int ftc_ranges_check(const ftc_range_t *r, size_t n, uint32_t value_limit);
+
+/* flow-tag over v1005 records.  Per record, terms in order: a term runs
+   when its filters pass (input / output ifIndex bitmaps of
+   FTC_TAG_MAP_BYTES bytes at in_map / out_map in maps, exporter == exaddr);
+   then each of its actions in order: skipped unless prot is 0 or the
+   record's protocol; else field[0] and then field[1] (FTC_TAGK_NONE: none;
+   FTC_TAGK_ANY in field[0]: the key 0) are looked up in the action's
+   ranges, and each hit applies its set: tag = (tag & and) | or, for the
+   source and the destination tag. */
+#define FTC_TAGT_EXPORTER  1
+#define FTC_TAGT_INPUT     2
+#define FTC_TAGT_OUTPUT    4
+#define FTC_TAG_MAP_BYTES  8192
+#define FTC_TAGK_NONE      255
+#define FTC_TAGK_ANY       254
+typedef struct {
+    uint32_t src_and, src_or, dst_and, dst_or;
+} ftc_tag_set_t;
+typedef struct {
+    uint8_t  field[2];     /* enum ftc_field, FTC_TAGK_NONE or FTC_TAGK_ANY */
+    uint8_t  prot;         /* 0, or only records of this IP protocol */
+    uint8_t  pad;
+    uint32_t first;        /* its ranges: ranges[first .. first + count) */
+    uint32_t count;
+} ftc_tag_action_t;
+typedef struct {
+    uint32_t flags;        /* FTC_TAGT_* */
+    uint32_t exporter;
+    uint32_t in_map;       /* byte offsets in maps */
+    uint32_t out_map;
+    uint32_t first;        /* its actions: actions[first .. first + count) */
+    uint32_t count;
+} ftc_tag_term_t;
+typedef struct {
+    const ftc_tag_term_t *terms;
+    size_t n_terms;
+    const ftc_tag_action_t *actions;
+    size_t n_actions;
+    const ftc_range_t *ranges;
+    size_t n_ranges;
+    const ftc_tag_set_t *sets;
+    size_t n_sets;
+    const uint8_t *maps;
+    size_t maps_len;
+} ftc_tag_prog_t;
+/* FTC_OK, FTC_EPROGRAM (malformed), FTC_EINVAL (NULL pointers). */
+int ftc_tag_check(const ftc_tag_prog_t *p);
+/* Tag n host-order v1005 records in place (checks p first). */
+int ftc_tag_apply(const ftc_tag_prog_t *p, uint8_t *recs, size_t n);
+
+/* flow-mask: for records of type rt having srcaddr and src_mask, the range
+   holding srcaddr sets src_mask to its value (< 256); the same for the
+   destination; other records are left alone. */
+int ftc_mask_apply(int rt, const ftc_range_t *ranges, size_t n_ranges, uint8_t *recs,
+                   size_t n);
+
+/* flow-xlate actions (commands.md 15); src / dst are the masks, the scale
+   (src) or the AS (src) */
+#define FTC_XL_SRC_TO_NET    1   /* srcaddr &= mask of src_mask (0, >32: none) */
+#define FTC_XL_DST_TO_NET    2
+#define FTC_XL_SRC_TO_CLASS  3   /* srcaddr &= its classful mask (/8 /16 /24) */
+#define FTC_XL_DST_TO_CLASS  4
+#define FTC_XL_ADDR_MASK     5   /* srcaddr &= src, dstaddr &= dst */
+#define FTC_XL_PORT_MASK     6   /* srcport &= src, dstport &= dst */
+#define FTC_XL_TAG_MASK      7   /* src_tag &= src, dst_tag &= dst */
+#define FTC_XL_SCALE         8   /* dPkts, dOctets *= src (32-bit) */
+#define FTC_XL_SRC_AS0       9   /* src_as 0 -> src */
+#define FTC_XL_DST_AS0      10   /* dst_as 0 -> src */
+typedef struct {
+    uint32_t type;         /* FTC_XL_* */
+    uint32_t src, dst;
+} ftc_xlate_action_t;
+/* A term: when its filter (a filter program for the record type, NULL:
+   every record) accepts a record not yet stopped, its actions run in
+   order; `stop` then ends the evaluation for that record. */
+typedef struct {
+    const ftc_insn_t *prog;
+    size_t nprog;
+    const uint8_t *tables;
+    size_t tables_len;
+    ftc_filter_state_t *fst;
+    uint32_t stop;
+    uint32_t first;        /* its actions: actions[first .. first + count) */
+    uint32_t count;
+    uint32_t pad;
+} ftc_xlate_term_t;
+/* FTC_OK; FTC_EFIELD when an action needs a field rt lacks; FTC_EPROGRAM
+   (bad type, bounds, a filter failing ftc_filter_check); FTC_EINVAL. */
+int ftc_xlate_check(int rt, const ftc_xlate_term_t *terms, size_t n_terms,
+                    const ftc_xlate_action_t *actions, size_t n_actions);
+/* Translate n records of type rt in place; sel and done are n bytes of
+   caller scratch. */
+int ftc_xlate_apply(int rt, const ftc_xlate_term_t *terms, size_t n_terms,
+                    const ftc_xlate_action_t *actions, size_t n_actions,
+                    uint8_t *recs, size_t n, uint8_t *sel, uint8_t *done);
+
+/* Record version conversion (flow-xlate -V, flow-tag; the reference's
+   ftrec_xlate).  Kinds: COPY (same type), FIELDS (among v1 v5 v6 v7, and
+   v1005 -> v5: the fields both have, the rest 0; v1 -> v5/v6/v7 leaves
+   output 0 as the reference does), ZERO (the pairs the reference has no
+   translation for: all-zero records).  ftc_xlate_version writes n records
+   of rt_out into out (out_size bytes; FTC_EFULL when short; out must not
+   overlap in unless COPY). */
+#define FTC_XV_COPY    0
+#define FTC_XV_FIELDS  1
+#define FTC_XV_ZERO    2
+int ftc_xlate_version_kind(int rt_in, int rt_out);
+int ftc_xlate_version(int rt_in, const uint8_t *in, size_t n, int rt_out, uint8_t *out,
+                      size_t out_size);
+
+/* ---- end of tag.c, mask.c, xlate.c ---- */
+
 /* cdef-end */
 
 #endif /* FTCORE_H */

@@ -1,0 +1,432 @@
+/* tagmask.c -- the programs of flow-tag (tag.cfg), flow-mask (mask.cfg) and
+ * flow-xlate (xlate.cfg), evaluated over whole batches, and the record
+ * version conversion they share (the reference's ftrec_xlate).
+ *
+ * The configs are compiled in Python (pyflowtools/filters/tagcfg.py,
+ * maskcfg.py, xlatecfg.py) into flat caller-owned arrays; every entry point
+ * checks them (bounds, sorted disjoint ranges, fields of the record type)
+ * before touching a record.  Address and number lookups are sorted
+ * disjoint ranges searched by bisection: a prefix table is flattened by
+ * the compiler so that each range carries its longest matching prefix. */
+#include <string.h>
+
+#include "ftcore.h"
+#include "ftc_internal.h"
+
+/* ------------------------------------------------------------------ */
+/* ranges                                                              */
+
+/* index of the range holding key, or -1 */
+static long range_find(const ftc_range_t *r, size_t n, uint32_t key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r[mid].lo <= key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return -1;
+    lo--;
+    return key <= r[lo].hi ? (long)lo : -1;
+}
+
+int ftc_ranges_check(const ftc_range_t *r, size_t n, uint32_t value_limit)
+{
+    size_t i;
+    if (n && !r)
+        return FTC_EINVAL;
+    for (i = 0; i < n; i++) {
+        if (r[i].lo > r[i].hi || r[i].value >= value_limit)
+            return FTC_EPROGRAM;
+        if (i && r[i].lo <= r[i - 1].hi)
+            return FTC_EPROGRAM;
+    }
+    return FTC_OK;
+}
+
+/* does record type L have field f? */
+static int has(const ftc_layout_t *L, int f)
+{
+    return f >= 0 && f < FTC_F_COUNT && L->off[f] >= 0;
+}
+
+/* records argument shared by the entry points */
+static int recs_ok(const ftc_layout_t *L, const void *recs, size_t n)
+{
+    return L && (recs || !n) && n <= SIZE_MAX / L->rec_size;
+}
+
+/* ------------------------------------------------------------------ */
+/* flow-tag                                                            */
+
+int ftc_tag_check(const ftc_tag_prog_t *p)
+{
+    const ftc_layout_t *L = ftc_layout_get(FTC_RT_V1005);
+    size_t i;
+    int k, r;
+    if (!p || (p->n_terms && !p->terms) || (p->n_actions && !p->actions)
+        || (p->n_sets && !p->sets) || (p->maps_len && !p->maps))
+        return FTC_EINVAL;
+    if (p->n_ranges && !p->ranges)
+        return FTC_EINVAL;
+    for (i = 0; i < p->n_terms; i++) {
+        const ftc_tag_term_t *t = &p->terms[i];
+        if ((t->flags & ~(uint32_t)(FTC_TAGT_EXPORTER | FTC_TAGT_INPUT | FTC_TAGT_OUTPUT)) != 0)
+            return FTC_EPROGRAM;
+        if ((t->flags & FTC_TAGT_INPUT)
+            && ((uint64_t)t->in_map + FTC_TAG_MAP_BYTES > p->maps_len))
+            return FTC_EPROGRAM;
+        if ((t->flags & FTC_TAGT_OUTPUT)
+            && ((uint64_t)t->out_map + FTC_TAG_MAP_BYTES > p->maps_len))
+            return FTC_EPROGRAM;
+        if ((uint64_t)t->first + t->count > p->n_actions)
+            return FTC_EPROGRAM;
+    }
+    for (i = 0; i < p->n_actions; i++) {
+        const ftc_tag_action_t *a = &p->actions[i];
+        if (a->field[0] == FTC_TAGK_ANY) {
+            if (a->field[1] != FTC_TAGK_NONE)
+                return FTC_EPROGRAM;
+        } else {
+            for (k = 0; k < 2; k++) {
+                if (k == 1 && a->field[1] == FTC_TAGK_NONE)
+                    break;
+                if (!has(L, a->field[k]) || ftc_field_width(a->field[k]) == 0)
+                    return FTC_EPROGRAM;
+            }
+        }
+        if ((uint64_t)a->first + a->count > p->n_ranges)
+            return FTC_EPROGRAM;
+        r = ftc_ranges_check(p->ranges + a->first, a->count,
+                             p->n_sets > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)p->n_sets);
+        if (r != FTC_OK)
+            return r;
+    }
+    return FTC_OK;
+}
+
+static inline int map_bit(const uint8_t *map, uint32_t v)
+{
+    return (map[v >> 3] >> (v & 7)) & 1;
+}
+
+int ftc_tag_apply(const ftc_tag_prog_t *p, uint8_t *recs, size_t n)
+{
+    const ftc_layout_t *L = ftc_layout_get(FTC_RT_V1005);
+    size_t i, rs = L->rec_size;
+    int r = ftc_tag_check(p);
+    if (r != FTC_OK)
+        return r;
+    if (!recs_ok(L, recs, n))
+        return FTC_EINVAL;
+    for (i = 0; i < n; i++) {
+        uint8_t *rec = recs + i * rs;
+        uint32_t src = ftc_ld32(rec + L->off[FTC_F_SRC_TAG]);
+        uint32_t dst = ftc_ld32(rec + L->off[FTC_F_DST_TAG]);
+        uint32_t in = ftc_ld16(rec + L->off[FTC_F_INPUT]);
+        uint32_t out = ftc_ld16(rec + L->off[FTC_F_OUTPUT]);
+        uint32_t exa = ftc_ld32(rec + L->off[FTC_F_EXADDR]);
+        uint32_t prot = rec[L->off[FTC_F_PROT]];
+        size_t t, j;
+        for (t = 0; t < p->n_terms; t++) {
+            const ftc_tag_term_t *term = &p->terms[t];
+            if ((term->flags & FTC_TAGT_INPUT) && !map_bit(p->maps + term->in_map, in))
+                continue;
+            if ((term->flags & FTC_TAGT_OUTPUT) && !map_bit(p->maps + term->out_map, out))
+                continue;
+            if ((term->flags & FTC_TAGT_EXPORTER) && term->exporter != exa)
+                continue;
+            for (j = 0; j < term->count; j++) {
+                const ftc_tag_action_t *a = &p->actions[term->first + j];
+                const ftc_range_t *rg = p->ranges + a->first;
+                int k;
+                if (a->prot && a->prot != prot)
+                    continue;
+                for (k = 0; k < 2; k++) {
+                    uint32_t key;
+                    long hit;
+                    if (a->field[k] == FTC_TAGK_NONE)
+                        break;
+                    key = a->field[k] == FTC_TAGK_ANY ? 0 : ftc_get(L, rec, a->field[k]);
+                    hit = range_find(rg, a->count, key);
+                    if (hit >= 0) {
+                        const ftc_tag_set_t *s = &p->sets[rg[hit].value];
+                        src = (src & s->src_and) | s->src_or;
+                        dst = (dst & s->dst_and) | s->dst_or;
+                    }
+                    if (a->field[k] == FTC_TAGK_ANY)
+                        break;
+                }
+            }
+        }
+        ftc_st32(rec + L->off[FTC_F_SRC_TAG], src);
+        ftc_st32(rec + L->off[FTC_F_DST_TAG], dst);
+    }
+    return FTC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* flow-mask                                                           */
+
+int ftc_mask_apply(int rt, const ftc_range_t *ranges, size_t n_ranges, uint8_t *recs,
+                   size_t n)
+{
+    const ftc_layout_t *L = ftc_layout_get(rt);
+    size_t i, rs;
+    int r, do_src, do_dst;
+    if (!L || !recs_ok(L, recs, n))
+        return FTC_EINVAL;
+    r = ftc_ranges_check(ranges, n_ranges, 256);
+    if (r != FTC_OK)
+        return r;
+    do_src = has(L, FTC_F_SRCADDR) && has(L, FTC_F_SRC_MASK);
+    do_dst = has(L, FTC_F_DSTADDR) && has(L, FTC_F_DST_MASK);
+    rs = L->rec_size;
+    for (i = 0; i < n; i++) {
+        uint8_t *rec = recs + i * rs;
+        long hit;
+        if (do_src) {
+            hit = range_find(ranges, n_ranges, ftc_ld32(rec + L->off[FTC_F_SRCADDR]));
+            if (hit >= 0)
+                rec[L->off[FTC_F_SRC_MASK]] = (uint8_t)ranges[hit].value;
+        }
+        if (do_dst) {
+            hit = range_find(ranges, n_ranges, ftc_ld32(rec + L->off[FTC_F_DSTADDR]));
+            if (hit >= 0)
+                rec[L->off[FTC_F_DST_MASK]] = (uint8_t)ranges[hit].value;
+        }
+    }
+    return FTC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* flow-xlate                                                          */
+
+/* the fields an action reads and writes (FTC_F_COUNT ends the list) */
+static const uint8_t *action_fields(uint32_t type)
+{
+    static const uint8_t src_net[] = {FTC_F_SRCADDR, FTC_F_SRC_MASK, FTC_F_COUNT};
+    static const uint8_t dst_net[] = {FTC_F_DSTADDR, FTC_F_DST_MASK, FTC_F_COUNT};
+    static const uint8_t src[] = {FTC_F_SRCADDR, FTC_F_COUNT};
+    static const uint8_t dst[] = {FTC_F_DSTADDR, FTC_F_COUNT};
+    static const uint8_t addrs[] = {FTC_F_SRCADDR, FTC_F_DSTADDR, FTC_F_COUNT};
+    static const uint8_t ports[] = {FTC_F_SRCPORT, FTC_F_DSTPORT, FTC_F_COUNT};
+    static const uint8_t tags[] = {FTC_F_SRC_TAG, FTC_F_DST_TAG, FTC_F_COUNT};
+    static const uint8_t counts[] = {FTC_F_DPKTS, FTC_F_DOCTETS, FTC_F_COUNT};
+    static const uint8_t src_as[] = {FTC_F_SRC_AS, FTC_F_COUNT};
+    static const uint8_t dst_as[] = {FTC_F_DST_AS, FTC_F_COUNT};
+    switch (type) {
+    case FTC_XL_SRC_TO_NET: return src_net;
+    case FTC_XL_DST_TO_NET: return dst_net;
+    case FTC_XL_SRC_TO_CLASS: return src;
+    case FTC_XL_DST_TO_CLASS: return dst;
+    case FTC_XL_ADDR_MASK: return addrs;
+    case FTC_XL_PORT_MASK: return ports;
+    case FTC_XL_TAG_MASK: return tags;
+    case FTC_XL_SCALE: return counts;
+    case FTC_XL_SRC_AS0: return src_as;
+    case FTC_XL_DST_AS0: return dst_as;
+    default: return NULL;
+    }
+}
+
+int ftc_xlate_check(int rt, const ftc_xlate_term_t *terms, size_t n_terms,
+                    const ftc_xlate_action_t *actions, size_t n_actions)
+{
+    const ftc_layout_t *L = ftc_layout_get(rt);
+    size_t i;
+    if (!L || (n_terms && !terms) || (n_actions && !actions))
+        return FTC_EINVAL;
+    for (i = 0; i < n_actions; i++) {
+        const uint8_t *f = action_fields(actions[i].type);
+        if (!f)
+            return FTC_EPROGRAM;
+        for (; *f != FTC_F_COUNT; f++)
+            if (!has(L, *f))
+                return FTC_EFIELD;
+    }
+    for (i = 0; i < n_terms; i++) {
+        const ftc_xlate_term_t *t = &terms[i];
+        if ((uint64_t)t->first + t->count > n_actions)
+            return FTC_EPROGRAM;
+        if (t->prog) {
+            int r;
+            if (!t->fst)
+                return FTC_EINVAL;
+            r = ftc_filter_check(t->prog, t->nprog, t->tables, t->tables_len, rt);
+            if (r != FTC_OK)
+                return r;
+        }
+    }
+    return FTC_OK;
+}
+
+/* the reference's ipv4_len2mask(): lengths 0 and past 32 mask nothing */
+static uint32_t len2mask(uint32_t len)
+{
+    if (len == 0 || len > 32)
+        return 0xFFFFFFFFu;
+    return 0xFFFFFFFFu << (32 - len);
+}
+
+static uint32_t class_mask(uint32_t a)
+{
+    if ((a & 0x80000000u) == 0)
+        return 0xFF000000u;
+    if ((a & 0xC0000000u) == 0x80000000u)
+        return 0xFFFF0000u;
+    return 0xFFFFFF00u;
+}
+
+static void xlate_one(const ftc_layout_t *L, const ftc_xlate_action_t *a, uint8_t *rec)
+{
+    const int16_t *o = L->off;
+    uint32_t v;
+    switch (a->type) {
+    case FTC_XL_SRC_TO_NET:
+        v = ftc_ld32(rec + o[FTC_F_SRCADDR]) & len2mask(rec[o[FTC_F_SRC_MASK]]);
+        ftc_st32(rec + o[FTC_F_SRCADDR], v);
+        break;
+    case FTC_XL_DST_TO_NET:
+        v = ftc_ld32(rec + o[FTC_F_DSTADDR]) & len2mask(rec[o[FTC_F_DST_MASK]]);
+        ftc_st32(rec + o[FTC_F_DSTADDR], v);
+        break;
+    case FTC_XL_SRC_TO_CLASS:
+        v = ftc_ld32(rec + o[FTC_F_SRCADDR]);
+        ftc_st32(rec + o[FTC_F_SRCADDR], v & class_mask(v));
+        break;
+    case FTC_XL_DST_TO_CLASS:
+        v = ftc_ld32(rec + o[FTC_F_DSTADDR]);
+        ftc_st32(rec + o[FTC_F_DSTADDR], v & class_mask(v));
+        break;
+    case FTC_XL_ADDR_MASK:
+        ftc_st32(rec + o[FTC_F_SRCADDR], ftc_ld32(rec + o[FTC_F_SRCADDR]) & a->src);
+        ftc_st32(rec + o[FTC_F_DSTADDR], ftc_ld32(rec + o[FTC_F_DSTADDR]) & a->dst);
+        break;
+    case FTC_XL_PORT_MASK:
+        ftc_st16(rec + o[FTC_F_SRCPORT], (uint16_t)(ftc_ld16(rec + o[FTC_F_SRCPORT]) & a->src));
+        ftc_st16(rec + o[FTC_F_DSTPORT], (uint16_t)(ftc_ld16(rec + o[FTC_F_DSTPORT]) & a->dst));
+        break;
+    case FTC_XL_TAG_MASK:
+        ftc_st32(rec + o[FTC_F_SRC_TAG], ftc_ld32(rec + o[FTC_F_SRC_TAG]) & a->src);
+        ftc_st32(rec + o[FTC_F_DST_TAG], ftc_ld32(rec + o[FTC_F_DST_TAG]) & a->dst);
+        break;
+    case FTC_XL_SCALE:
+        ftc_st32(rec + o[FTC_F_DOCTETS], ftc_ld32(rec + o[FTC_F_DOCTETS]) * a->src);
+        ftc_st32(rec + o[FTC_F_DPKTS], ftc_ld32(rec + o[FTC_F_DPKTS]) * a->src);
+        break;
+    case FTC_XL_SRC_AS0:
+        if (ftc_ld16(rec + o[FTC_F_SRC_AS]) == 0)
+            ftc_st16(rec + o[FTC_F_SRC_AS], (uint16_t)a->src);
+        break;
+    case FTC_XL_DST_AS0:
+        if (ftc_ld16(rec + o[FTC_F_DST_AS]) == 0)
+            ftc_st16(rec + o[FTC_F_DST_AS], (uint16_t)a->src);
+        break;
+    default:
+        break;
+    }
+}
+
+int ftc_xlate_apply(int rt, const ftc_xlate_term_t *terms, size_t n_terms,
+                    const ftc_xlate_action_t *actions, size_t n_actions,
+                    uint8_t *recs, size_t n, uint8_t *sel, uint8_t *done)
+{
+    const ftc_layout_t *L = ftc_layout_get(rt);
+    size_t i, t, j, rs;
+    int r = ftc_xlate_check(rt, terms, n_terms, actions, n_actions);
+    if (r != FTC_OK)
+        return r;
+    if (!recs_ok(L, recs, n) || (n && (!sel || !done)) || n > 0x7FFFFFFF)
+        return FTC_EINVAL;
+    if (n == 0)
+        return FTC_OK;
+    rs = L->rec_size;
+    memset(done, 0, n);
+    for (t = 0; t < n_terms; t++) {
+        const ftc_xlate_term_t *term = &terms[t];
+        if (term->prog) {
+            r = ftc_filter_select(term->prog, term->nprog, term->tables, term->tables_len,
+                                  rt, term->fst, recs, n, sel);
+            if (r < 0)
+                return r;
+        } else {
+            memset(sel, 1, n);
+        }
+        for (i = 0; i < n; i++) {
+            uint8_t *rec = recs + i * rs;
+            if (!sel[i] || done[i])
+                continue;
+            for (j = 0; j < term->count; j++)
+                xlate_one(L, &actions[term->first + j], rec);
+            if (term->stop)
+                done[i] = 1;
+        }
+    }
+    return FTC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* record version conversion (the reference's ftrec_xlate)             */
+
+static int plain(int rt)
+{
+    return rt == FTC_RT_V1 || rt == FTC_RT_V5 || rt == FTC_RT_V6 || rt == FTC_RT_V7
+           || rt == FTC_RT_V1005;
+}
+
+int ftc_xlate_version_kind(int rt_in, int rt_out)
+{
+    if (!ftc_layout_get(rt_in) || !ftc_layout_get(rt_out))
+        return FTC_EINVAL;
+    if (rt_in == rt_out)
+        return FTC_XV_COPY;
+    if (!plain(rt_in) || !plain(rt_out))
+        return FTC_XV_ZERO;
+    if (rt_in == FTC_RT_V1005 && rt_out != FTC_RT_V5)
+        return FTC_XV_ZERO;
+    return FTC_XV_FIELDS;
+}
+
+int ftc_xlate_version(int rt_in, const uint8_t *in, size_t n, int rt_out, uint8_t *out,
+                      size_t out_size)
+{
+    const ftc_layout_t *I = ftc_layout_get(rt_in), *O = ftc_layout_get(rt_out);
+    int kind = ftc_xlate_version_kind(rt_in, rt_out);
+    size_t i;
+    int f;
+    if (kind < 0 || !recs_ok(I, in, n) || !recs_ok(O, out, n))
+        return FTC_EINVAL;
+    if (n * O->rec_size > out_size)
+        return FTC_EFULL;
+    if (n && kind != FTC_XV_COPY && (const uint8_t *)out < in + n * I->rec_size
+        && in < out + n * O->rec_size)
+        return FTC_EINVAL;          /* converting needs separate buffers */
+    if (kind == FTC_XV_COPY) {
+        if (n)
+            memmove(out, in, n * O->rec_size);
+        return FTC_OK;
+    }
+    if (n)
+        memset(out, 0, n * O->rec_size);
+    if (kind == FTC_XV_ZERO)
+        return FTC_OK;
+    for (i = 0; i < n; i++) {
+        const uint8_t *r = in + i * I->rec_size;
+        uint8_t *w = out + i * O->rec_size;
+        for (f = 0; f < FTC_F_COUNT; f++) {
+            int wd;
+            if (I->off[f] < 0 || O->off[f] < 0)
+                continue;
+            /* v1 -> v5/v6/v7: the reference copies output onto itself */
+            if (f == FTC_F_OUTPUT && rt_in == FTC_RT_V1 && rt_out != FTC_RT_V1005)
+                continue;
+            wd = ftc_field_width(f);
+            memcpy(w + O->off[f], r + I->off[f], (size_t)wd);
+        }
+    }
+    return FTC_OK;
+}

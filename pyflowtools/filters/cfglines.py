@@ -1,0 +1,116 @@
+"""The line parser shared by tag.cfg, mask.cfg and xlate.cfg (commands.md
+14-16; the same line rules as stat.cfg, 11.2).
+
+Each line is read whole, `@NAME`, `@{NAME}` and `@{NAME:-default}` are
+replaced (nfilter.expand), then split into words at blanks.  Blank lines
+and lines whose first word starts with `#` are skipped.  The first word is
+a keyword, matched without regard to case, and only in the parser states
+that allow it; an unknown keyword, one not allowed in the current state,
+or a word left over after the keyword's own: `Unexpected "word".`
+
+Errors are ConfigError("FILE line N: message"); its `load_failed` holds
+the reference's second line (`fttag_load(): failed` ...), which commands
+print after it.
+"""
+from pyflowtools.core.errors import FlowToolsError
+from pyflowtools.filters.nfilter import expand, parse_binding
+
+__all__ = ["ConfigError", "UnknownDefinition", "Words", "Parser", "read", "atoi",
+           "parse_binding"]
+
+
+class ConfigError(FlowToolsError):
+    """A config file that cannot be loaded."""
+
+    def __init__(self, message, load_failed=""):
+        FlowToolsError.__init__(self, message)
+        self.load_failed = load_failed
+
+
+class UnknownDefinition(FlowToolsError):
+    """A definition name the file does not define (`ft*_def_find(): failed`)."""
+
+
+def read(path, load_failed):
+    """The text of a config file; ConfigError `open(PATH): reason`."""
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("latin-1")
+    except OSError as e:
+        raise ConfigError("open(%s): %s" % (path, e.strerror or e), load_failed) from None
+
+
+def atoi(text):
+    """C atoi (the reference reads numbers of these files with it):
+    optional blanks and sign, then decimal digits; garbage gives 0."""
+    s = text.lstrip(" \t\n\r\f\v")
+    sign = -1 if s[:1] == "-" else 1
+    if s[:1] in ("+", "-"):
+        s = s[1:]
+    n = 0
+    for ch in s:
+        if not "0" <= ch <= "9":
+            break
+        n = n * 10 + ord(ch) - 48
+    return sign * n
+
+
+class Words:
+    """The words of one line after its keyword, taken one at a time."""
+
+    def __init__(self, parser, words):
+        self.p = parser
+        self.w = words
+        self.i = 1
+
+    def next(self):
+        """The next word, or None."""
+        if self.i >= len(self.w):
+            return None
+        self.i += 1
+        return self.w[self.i - 1]
+
+    def need(self, message):
+        """The next word; ConfigError `message` when there is none."""
+        w = self.next()
+        if w is None:
+            self.p.error(message)
+        return w
+
+    def rest(self):
+        return self.w[self.i] if self.i < len(self.w) else None
+
+
+class Parser:
+    """Subclasses set KEYWORDS {keyword: (states or 0 for any, method
+    name)} and LOAD_FAILED, keep `state`, and implement finish()."""
+
+    KEYWORDS = {}
+    LOAD_FAILED = ""
+
+    def __init__(self, filename, variables):
+        self.filename = filename
+        self.vars = dict(variables or {})
+        self.lineno = 0
+        self.state = 0
+
+    def error(self, message, lineno=None):
+        where = "%s line %d: " % (self.filename, lineno or self.lineno) if lineno != 0 else ""
+        raise ConfigError(where + message, self.LOAD_FAILED)
+
+    def run(self, text):
+        for self.lineno, raw in enumerate(text.split("\n"), 1):
+            words = expand(raw, self.vars).split()
+            if not words or words[0].startswith("#"):
+                continue
+            entry = self.KEYWORDS.get(words[0].lower())
+            if entry is None or (entry[0] and not entry[0] & self.state):
+                self.error('Unexpected "%s".' % words[0])
+            cur = Words(self, words)
+            getattr(self, entry[1])(cur)
+            if cur.rest() is not None:
+                self.error('Unexpected "%s".' % cur.rest())
+        return self.finish()
+
+    def finish(self):
+        raise NotImplementedError
