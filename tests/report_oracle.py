@@ -127,11 +127,14 @@ class State:
         if f == "pktsize":
             return r["dOctets"] // r["dPkts"] if r["dPkts"] else 0
         if f in ("bps", "pps"):
+            # the record is scaled before it is keyed ("multiplied before
+            # counting", 11.2)
             dur = (r["Last"] - r["First"]) & U32
             if not dur:
                 return 0
-            v = r["dOctets"] * 8.0 if f == "bps" else float(r["dPkts"])
-            return int(v / (dur / 1000.0)) & U32
+            scale = rep.scale or 1
+            v = r["dOctets"] * scale * 8.0 if f == "bps" else float(r["dPkts"] * scale)
+            return min(int(v / (dur / 1000.0)), U32)
         if f == "duration":
             return (r["Last"] - r["First"]) & U32
         if f == "dsttype":

@@ -10,9 +10,9 @@ Totals.add counts them and returns the selection of the records that count
 (dPkts != 0), one Aggregation.add keys them (C).  At the end of an interval
 every output block of every report is written: Python writes the header
 lines, C orders the rows (Aggregation.order) and formats them
-(Aggregation.format).  Python runs once per batch and once per output,
-never per record -- except the linear-interpolated report (no engine entry
-yet) and the tally lines (one Python step per shown row).
+(Aggregation.format), written as they are made (a report is never held
+whole).  Python runs once per batch and once per output (and once per
+#TALLY line), never per record or per row.
 """
 import os
 import subprocess
@@ -21,9 +21,9 @@ import time
 
 from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.core.native import layout
+from pyflowtools.core import stat
 from pyflowtools.core.stat import Totals
-from pyflowtools.core.table import Aggregation, Column
-from pyflowtools.filters import program
+from pyflowtools.core.table import Aggregation, Column, Linear
 from pyflowtools.report import statcfg, symbols
 
 NOT_IN_FLOW = "Report definition references a field not in flow."
@@ -35,6 +35,24 @@ FPSIZE = [1, 2, 4, 8] + list(range(12, 53, 4)) + [60] + list(range(100, 901, 100
 FOSIZE = [32, 64, 128, 256, 512] + list(range(1280, 15873, 768))
 FTIME = [10, 50, 100, 200, 500] + list(range(1000, 10001, 1000)) + list(range(12000, 30001,
                                                                               2000))
+
+
+class _Emit:
+    """The text of an output block, written as it is made: append/extend/+=
+    of str (latin-1) or bytes pieces go straight to `write`."""
+
+    def __init__(self, write):
+        self.write = write
+
+    def append(self, piece):
+        self.write(piece.encode("latin-1") if isinstance(piece, str) else piece)
+
+    def extend(self, pieces):
+        for piece in pieces:
+            self.append(piece)
+        return self
+
+    __iadd__ = extend
 
 
 def rec2_titles():
@@ -100,19 +118,16 @@ class ReportRun:
         self.rectype = rectype
         self.rates = report.rates()
         dflows = "dFlows" in fields
+        # rates cost two divisions a record: only for outputs that show them
         self.totals = Totals(scale=report.scale, hist=rt.table == "summary-detail",
-                             dflows=dflows)
+                             dflows=dflows, rates=self.rates)
         self.agg = None
         self.linear = None
         self.order = None           # slot indexes, ascending persistent order
         self.sorted_by = None       # what the persistent order was last sorted on
         self.key_map = []           # per type key: (engine field index, len field index)
         if rt.table == "linear":
-            self.linear = {}
-            off = layout(rectype)[3]
-            self._lin = [off[f][0] for f in ("unix_secs", "unix_nsecs", "sysUpTime", "First",
-                                          "Last", "dPkts", "dOctets")]
-            self._lin_dflows = off["dFlows"][0] if "dFlows" in off else None
+            self.linear = Linear(dflows=dflows, scale=report.scale)
         elif not rt.special:
             self.agg = self._aggregation(dflows)
 
@@ -162,35 +177,7 @@ class ReportRun:
         if self.agg is not None:
             self.agg.add(batch, counted)
         elif self.linear is not None:
-            self._add_linear(batch, counted)
-
-    def _add_linear(self, batch, counted):
-        """linear-interpolated-flows-octets-packets: each second of a flow
-        gets its share (no engine entry: Python per counted record)."""
-        import struct
-        mv = memoryview(batch.buf)
-        rs = batch.rec_size
-        scale = self.report.scale or 1
-        lin = self.linear
-        for i in range(batch.n):
-            if not counted[i]:
-                continue
-            base = i * rs
-            v = [struct.unpack_from("=I", mv, base + off)[0] for off in self._lin]
-            ms = v[0] * 1000 + v[1] // 1000000 - v[2]
-            start = (ms + v[3]) // 1000
-            end = (ms + v[4]) // 1000
-            d = end - start + 1
-            fl = (struct.unpack_from("=I", mv, base + self._lin_dflows)[0]
-                  if self._lin_dflows is not None else 1)
-            p, o = v[5] * scale, v[6] * scale
-            for s in range(start, end + 1):
-                c = lin.get(s)
-                if c is None:
-                    c = lin[s] = [0.0, 0.0, 0.0]
-                c[0] += fl / d
-                c[1] += o / d
-                c[2] += p / d
+            self.linear.add(batch, counted)
 
     def nkeys(self):
         if self.agg is not None:
@@ -234,28 +221,11 @@ class ReportRun:
                 kfield = self.key_map[n - 1][0] if not self.rtype.each else None
         ties = "key" if self.rtype.table == "B" else "seq"
         prefix = kfield is not None and self.key_map[n - 1][1] is not None
-        if self.sorted_by is None and not prefix:
-            self.sorted_by = field
-            return self.agg.order(by=by, ties=ties, field=kfield)
-        # a second sort starts from the order the previous one left, and a
-        # prefix key compares two key fields (no engine entry for either:
-        # one Python step per key)
-        rows = {i: r for i, r in zip(self.order, self.agg.rows(self.order))}
+        nfields = 2 if prefix else 1        # a prefix key: address, then length
+        init = self.order if self.sorted_by is not None else None
         self.sorted_by = field
-
-        def value(i):
-            r = rows[i]
-            if by == "key":
-                # a prefix key compares by address, then length
-                return r.key if kfield is None else r.key[kfield:kfield + (2 if prefix else 1)]
-            if by in ("avg-pps", "min-pps", "max-pps", "avg-bps", "min-bps", "max-bps"):
-                acc = r.pps if by.endswith("pps") else r.bps
-                return acc[("avg", "min", "max").index(by[:3])]
-            if by == "count":
-                return r.distinct
-            return getattr(r, by)
-        from array import array
-        return array("I", sorted(self.order, key=value))
+        # a later sort starts from the order the previous one left (stable)
+        return self.agg.order(by=by, ties=ties, field=kfield, nfields=nfields, init=init)
 
 
 # ---- a definition over the whole input -------------------------------------------
@@ -320,14 +290,11 @@ class DefinitionRun:
 
     def _split_at(self, batch, lo):
         """The first record at or after lo whose unix_secs is more than
-        time-series seconds past the interval start (C selects them)."""
+        time-series seconds past the interval start (one C call)."""
         limit = self.start + self.defn.time_series
         if limit > U32:
             return batch.n
-        prog = program.compile(program.compare("unix_secs", "gt", limit), self.rectype)
-        sel = bytes(prog.select(batch))
-        i = sel.find(b"\x01", lo)
-        return batch.n if i < 0 else i
+        return stat.split(batch, lo, limit)
 
     def _count(self, batch, lo, hi):
         n = batch.n
@@ -351,21 +318,24 @@ class DefinitionRun:
                 self.write_output(run, out)
 
     def write_output(self, run, out):
-        text = []
-        failed = None
+        """Write one output block where it goes, as it is made (a report
+        of 10 M rows is never held whole); text made before an internal
+        sort error still goes out, as the reference's buffered output does."""
+        sink, close = self.open_output(run, out)
         try:
-            self.output_text(run, out, text)
-        except ReportError as e:
-            failed = e
-        data = "".join(t if isinstance(t, str) else t.decode("latin-1") for t in text)
-        self.deliver(run, out, data)
-        if failed is not None:
-            raise failed
+            self.output_text(run, out, _Emit(sink))
+        finally:
+            close()
 
-    def deliver(self, run, out, data):
+    def open_output(self, run, out):
+        """(write(bytes), close()) of an output's destination: stdout, a
+        |command pipe or a file (strftime on the chosen time)."""
         if out.path is None:
-            self.stdout.write(data)
-            return
+            buf = getattr(self.stdout, "buffer", None)
+            if buf is None:
+                return (lambda b: self.stdout.write(b.decode("latin-1"))), (lambda: None)
+            self.stdout.flush()
+            return buf.write, buf.flush
         tot = run.totals
         start, end = tot.min_secs, tot.max_secs
         t = {"now": int(self.now if self.now is not None else time.time()), "start": start,
@@ -378,21 +348,31 @@ class DefinitionRun:
             cmd = path[1:]
             self.stdout.flush()
             proc = subprocess.Popen(cmd, shell=True, stdin=subprocess.PIPE)
-            try:
-                proc.stdin.write(data.encode("latin-1"))
-                proc.stdin.close()
-            except BrokenPipeError:
-                pass
-            status = proc.wait()
-            if status != 0:
-                code = status if status > 0 else 128 - status
-                self.warn("pclose(%s): failed exit code=%d." % (cmd, code))
-            return
+            broken = []
+
+            def write(b):
+                if broken:
+                    return
+                try:
+                    proc.stdin.write(b)
+                except BrokenPipeError:
+                    broken.append(True)
+
+            def close():
+                try:
+                    proc.stdin.close()
+                except BrokenPipeError:
+                    pass
+                status = proc.wait()
+                if status != 0:
+                    code = status if status > 0 else 128 - status
+                    self.warn("pclose(%s): failed exit code=%d." % (cmd, code))
+            return write, close
         d = os.path.dirname(path)
         if d and not os.path.isdir(d):
             os.makedirs(d, 0o755, exist_ok=True)
-        with open(path, "w" if self.interval == 0 else "a", encoding="latin-1") as f:
-            f.write(data)
+        f = open(path, "wb" if self.interval == 0 else "ab")
+        return f.write, f.close
 
     def header_lines(self, run, out):
         rep, rt, tot = run.report, run.rtype, run.totals
@@ -475,22 +455,26 @@ class DefinitionRun:
     @staticmethod
     def linear_rows(run, out):
         cols = [f for f in ("key", "flows", "octets", "packets") if f in out.fields]
-        lines = ["# recn: " + ",".join("unix-secs*" if c == "key" else c for c in cols) + "\n"]
-        items = list(run.linear.items())
+        yield "# recn: " + ",".join("unix-secs*" if c == "key" else c for c in cols) + "\n"
+        lin = run.linear
+        by, desc = "seq", False
         if out.sort is not None:
             desc, field = out.sort
-            col = {"flows": 1, "octets": 2, "packets": 3}.get(field)
             if field.startswith("key"):
-                items.sort(key=lambda kv: kv[0])
-            elif col is not None:
-                items.sort(key=lambda kv: kv[1][col - 1])
-            if desc:
-                items.reverse()
-        for secs, (f, o, p) in items:
-            cells = {"key": str(secs), "flows": "%f" % f, "octets": "%f" % o,
-                     "packets": "%f" % p}
-            lines.append(",".join(cells[c] for c in cols) + "\n")
-        return lines
+                by = "key"
+            else:
+                by = {"flows": "lflows", "octets": "loctets", "packets": "lpackets"}.get(
+                    field, "seq")
+        idx = lin.order(by, desc=desc)
+        source = {"key": Column("key"), "flows": Column("lflows", "f"),
+                  "octets": Column("loctets", "f"), "packets": Column("lpackets", "f")}
+        columns = [source[c] for c in cols]
+        for c in columns[:-1]:
+            c.sep = ","
+        if columns:
+            yield from lin.format(idx, columns)
+        else:
+            yield "\n" * len(idx)
 
     def columns(self, run, out):
         """(titles, [Column]) of an output's rows, in `# recn:` order."""
@@ -556,36 +540,31 @@ class DefinitionRun:
         else:
             text.extend(run.agg.format(idx[:shown], cols, index_start=start_index))
         self.index[run.report.name] = start_index + shown
-        if shown < n:
+        # a fixed table checks the limit after each row it printed (the
+        # stop line comes even when no row is left), a hash table before
+        # the next one
+        if shown < n or (run.rtype.table == "B" and out.records and shown == out.records):
             text.append("# stop, hit record limit.\n")
 
     def tally_rows(self, run, out, idx, shown, cols, start_index, text):
         tot = run.totals
         n = len(idx)
         avg_b, avg_p = tot.bps()[0], tot.pps()[0]
-        acc = [0, 0, 0, 0.0, 0.0, 0]
         at = 0
-        rows = run.agg.rows(idx[:shown])
         while at < shown:
             if at:
+                acc = run.agg.sums(idx, 0, at)          # one C call a tally line
                 line = "#TALLY %%recs=%3.3f %%flows=%3.3f %%octets=%3.3f %%packets=%3.3f" % (
-                    at / n * 100.0, _ratio(acc[0], tot.flows), _ratio(acc[1], tot.octets),
-                    _ratio(acc[2], tot.packets))
+                    at / n * 100.0, _ratio(acc.flows, tot.flows), _ratio(acc.octets, tot.octets),
+                    _ratio(acc.packets, tot.packets))
                 if run.rates:
                     line += " %%avg-bps=%s %%avg-pps=%s" % (
-                        _tally_rate(acc[3], acc[5], avg_b), _tally_rate(acc[4], acc[5], avg_p))
+                        _tally_rate(acc.bps_sum, acc.frecs, avg_b),
+                        _tally_rate(acc.pps_sum, acc.frecs, avg_p))
                 text.append(line + "\n")
             end = min(at + out.tally, shown)
             text.extend(run.agg.format(idx[:end], cols, start=at,
                                        index_start=start_index + at))
-            for _ in range(at, end):
-                r = next(rows)
-                acc[0] += r.flows
-                acc[1] += r.octets
-                acc[2] += r.packets
-                acc[3] += r.bps[0] * r.frecs
-                acc[4] += r.pps[0] * r.frecs
-                acc[5] += r.frecs
             at = end
 
 
