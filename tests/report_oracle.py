@@ -531,6 +531,10 @@ class Oracle:
             run[3] += c.bps[0] if rates else 0.0
             run[4] += c.pps[0] if rates else 0.0
             run[5] += c.frecs
+            if rt.table == "B" and o.records and shown == o.records:
+                # a fixed table checks the limit after each row it printed
+                L.append("# stop, hit record limit.")
+                break
         self.index[rep.name] = idx
         return L
 
