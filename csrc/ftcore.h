@@ -1053,11 +1053,6 @@ void ftc_plot_init(ftc_plot_t *st);
 int ftc_plot_format(ftc_plot_t *st, int packets, int rt, const uint8_t *recs, size_t n,
                     size_t size, char *out, size_t cap, size_t *len, size_t *consumed);
 
-/* flow-stat -f 24/25/26: srcaddr (which bit 0) and dstaddr (bit 1) of the
-   n records ANDed in place with the reference's mask of their src_mask /
-   dst_mask (0xffffffff << ((32 - len) mod 32): length 0 masks nothing). */
-int ftc_plot_mask_prefixes(int rt, unsigned which, uint8_t *recs, size_t n, size_t size);
-
 /* ==== end of flow-stat plot data ==== */
 
 /* ---- tag.c, mask.c, xlate.c (flow-tag, flow-mask, flow-xlate) ---- */

@@ -212,14 +212,17 @@ def test_information_block_fields_in_reference_order():
 
 @given(st.lists(st.tuples(st.integers(0, 0xFFFFFFFF), st.integers(0, 255)), max_size=30))
 def test_prefix_mask_is_the_x86_shift(pairs):
-    from pyflowtools.core.statplot import mask_prefixes
+    """The engine's srcprefix/dstprefix keys (-f 24/25/26) mask as the
+    reference does: a shift by (32 - len) modulo 32."""
+    from pyflowtools.core.table import Aggregation
     recs = [oracle.record("5", srcaddr=a, src_mask=m, dstaddr=a, dst_mask=m) for a, m in pairs]
     hdr, batches = _read_header(oracle.v5_stream(recs))
-    got = []
+    agg = Aggregation(["srcprefix", "src_mask", "dstprefix", "dst_mask"])
     for b in batches:
-        mask_prefixes(b, 1)
-        got += [(r.srcaddr, r.dstaddr) for r in b.records()]
-    assert got == [(a & stat_oracle.netmask(m), a) for a, m in pairs]
+        agg.add(b)
+    got = [r.key for r in agg.rows(agg.order("seq"))]
+    want = [(a & stat_oracle.netmask(m), m, a & stat_oracle.netmask(m), m) for a, m in pairs]
+    assert got == list(dict.fromkeys(want))
 
 
 @given(st.lists(st.tuples(st.integers(0, 0xFFFFFFFF), st.integers(0, 0xFFFFFFFF),

@@ -48,20 +48,3 @@ class Plot:
     def trailer(self, cc="#"):
         """The closing `# xmin=... ymax=...` line."""
         return "%s xmin=%-10d   ymin=%-10d   xmax=%-10d   ymax=%-10d\n" % ((cc,) + self.bounds)
-
-
-SRC, DST = 1, 2
-
-
-def mask_prefixes(batch, which):
-    """AND the batch's srcaddr (which & SRC) / dstaddr (which & DST) in place
-    with the netmask of their own src_mask / dst_mask as the reference
-    computes it (length 0 masks nothing).  MissingField without them."""
-    if not batch.n:
-        return batch
-    batch.to_host()
-    st = lib.ftc_plot_mask_prefixes(batch.rectype, which, batch.ptr, batch.n, len(batch.buf))
-    if st == lib.FTC_EFIELD:
-        raise MissingField()
-    check(st, "prefix mask")
-    return batch

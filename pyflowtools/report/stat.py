@@ -141,11 +141,11 @@ FORMATS = {f.number: f for f in [
           pad=True),
     _fixed(22, "tos", "ToS"),
     _hash(23, ["input", "output"], "in   out    ", [_IF5, _IF5], pad=True),
-    _hash(24, ["srcaddr", "src_mask"], "Source Prefix     ", [_PFX],
+    _hash(24, ["srcprefix", "src_mask"], "Source Prefix     ", [_PFX],
           ["srcaddr", "src_mask"]),
-    _hash(25, ["dstaddr", "dst_mask"], "Source Prefix     ", [_PFX],
+    _hash(25, ["dstprefix", "dst_mask"], "Source Prefix     ", [_PFX],
           ["dstaddr", "dst_mask"]),
-    _hash(26, ["srcaddr", "src_mask", "dstaddr", "dst_mask"],
+    _hash(26, ["srcprefix", "src_mask", "dstprefix", "dst_mask"],
           "Source Prefix     Destination Prefix  ", [_PFX, _PFX],
           ["srcaddr", "src_mask", "dstaddr", "dst_mask"]),
     _hash(27, ["exaddr"], _IPHEAD, [_IP]),
@@ -357,8 +357,6 @@ class Report:
         self._select = None
         self._progs = {}
         self.has_dflows = "dFlows" in native.layout(rectype)[3]
-        # -f 24/25/26: addresses masked in place (core.statplot.mask_prefixes)
-        self._prefixes = {24: 1, 25: 2, 26: 3}.get(fmt, 0)
         if f.table:
             from pyflowtools.core.table import Aggregation
             self.agg = Aggregation(f.key, duration=True, dflows=True, each=f.each)
@@ -399,9 +397,6 @@ class Report:
             return self.plot.format(batch)
         sel = self.totals.add(batch, self._selection(batch))
         if self.agg is not None:
-            if self._prefixes:
-                from pyflowtools.core.statplot import mask_prefixes
-                mask_prefixes(batch, self._prefixes)
             self.agg.add(batch, sel)
         return None
 
@@ -450,8 +445,9 @@ class Report:
             # ascending on the field, ties in the unsorted listing's own order
             # for hash tables (first appearance) and reversed for fixed tables
             # (ascending key); -S reverses the whole order, ties included
+            init = None if f.kind == "fixed" else _blocks_newest_first(agg.order("seq"))
             idx = agg.order(by, desc=desc, ties="key" if f.kind == "fixed" else "seq",
-                            field=kf)
+                            field=kf, init=init)
         if f.kind == "fixed" and self.has_dflows:
             idx = array("I", (i for i, r in zip(idx, agg.rows(idx)) if r.flows))
         return idx
@@ -494,18 +490,13 @@ class Report:
             yield from self.agg.format(idx, cols)
             return
         tot = self.totals_of_rows()
-        cum = [0, 0, 0, 0]
         n = self.tally
         for at in range(0, len(idx), n):
-            part = idx[at:at + n]
-            yield from self.agg.format(part, cols)
-            for r in self.agg.rows(part):
-                cum[0] += r.flows
-                cum[1] += r.octets
-                cum[2] += r.packets
-                cum[3] += r.duration
-            if len(part) == n:
-                yield sub_line(cum, tot, self.cc)
+            end = min(at + n, len(idx))
+            yield from self.agg.format(idx[:end], cols, start=at)
+            if end - at == n:
+                s = self.agg.sums(idx, 0, end)          # one C call a #SUB line
+                yield sub_line([s.flows, s.octets, s.packets, s.duration], tot, self.cc)
 
 
 def percent(value, total):
