@@ -24,6 +24,11 @@ FOSIZE = [32, 64, 128, 256, 512] + list(range(1280, 15873, 768))
 FTIME = [10, 50, 100, 200, 500] + list(range(1000, 10001, 1000)) + list(range(12000, 30001, 2000))
 
 
+def RESOLVER(addr):
+    """The reverse-DNS name of a 32-bit address, or None (tests replace it)."""
+    return None
+
+
 def rec2_names():
     names = ["time_real", "aflowtime", "aps", "afs", "apf", "fps", "fps_real"]
     names += ["psize%d" % b for b in PSIZE]
@@ -419,6 +424,12 @@ class Oracle:
         return cells
 
     def key_text(self, rep, k, part, names):
+        if (k.addr or k.kind == "ip") and "names" in self.cur_options:
+            # +names: the resolver's name of the address, else the plain
+            # address (no /len)
+            addr = part[0] if isinstance(part, tuple) else part
+            name = RESOLVER(addr)
+            return ip(addr) if name is None else name
         if k.addr:
             print_fmt = rep.src_fmt if k.addr in ("src", "dst-as-src") else rep.dst_fmt
             addr = part[0]

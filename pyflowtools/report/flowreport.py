@@ -15,6 +15,7 @@ whole).  Python runs once per batch and once per output (and once per
 #TALLY line), never per record or per row.
 """
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ from pyflowtools.core import stat
 from pyflowtools.core.stat import Totals
 from pyflowtools.core.table import Aggregation, Column, Linear
 from pyflowtools.report import statcfg, symbols
+from pyflowtools.util import ipv4
 
 NOT_IN_FLOW = "Report definition references a field not in flow."
 BUILD_VERSION = "flow-tools 0.68.5"
@@ -104,6 +106,25 @@ class _Symbols:
                 tab = None
             self.tabs[which] = (tab, kind)
         return self.tabs[which]
+
+
+def host_name(addr):
+    """The reverse-DNS name of a 32-bit address (as the resolver finds it:
+    /etc/hosts, then DNS), or its dotted quad."""
+    quad = ipv4.text(addr)
+    try:
+        return socket.gethostbyaddr(quad)[0]
+    except (OSError, UnicodeError):
+        return quad
+
+
+def host_names(agg, field):
+    """A C symbol table (the "tag" kind: sorted numbers) naming every
+    address of key field `field` of agg: +names on address keys.  One
+    resolver call per distinct address, as the reference makes."""
+    addrs = sorted({r.key[field] for r in agg.rows(agg.order("seq"))})
+    text = "".join("%d %s\n" % (a, host_name(a).replace(" ", "_")) for a in addrs)
+    return symbols.CTables(tag=text.encode("latin-1", "replace"))
 
 
 # ---- one report over one interval ---------------------------------------------
@@ -496,7 +517,12 @@ class DefinitionRun:
             titles.append(k.title + "*")
             field, len_field = run.key_map[i]
             src = "key%d" % field
-            if len_field is not None:
+            if k.kind == "ip" and names:
+                # the reverse-DNS name of each address; a failed lookup
+                # prints the plain address (without /len: 11.4)
+                tab = host_names(run.agg, field)
+                cols.append(Column(src, "sym", sym=tab, sym_kind="tag"))
+            elif len_field is not None:
                 cols.append(Column(src, "prefix", len_field=len_field))
             elif k.kind == "sym" and names:
                 tab, kind = self.syms.get(k.sym)

@@ -4,10 +4,13 @@ definitions the report equals tests/report_oracle.py, a record-by-record
 Python evaluation of the documented rules.  Byte-exact outputs on real
 inputs are the conformance corpus's (report- cases)."""
 import io
+import ipaddress
+import socket
 import os
 import time
 
 import pytest
+from unittest import mock
 from hypothesis import given, strategies as st
 
 import oracle
@@ -198,12 +201,26 @@ def library_output(cfg_text, data):
     return out.getvalue()
 
 
+def fake_name(addr):
+    """A resolver for the tests: names for some addresses, none for others."""
+    return "host-%d.example" % addr if addr % 3 == 1 else None
+
+
+def fake_gethostbyaddr(quad):
+    name = fake_name(int(ipaddress.IPv4Address(quad)))
+    if name is None:
+        raise OSError("unknown host")
+    return name, [], [quad]
+
+
 @given(recs=records(), cfg_text=definitions())
 def test_reports_equal_the_oracle(recs, cfg_text):
     data = oracle.write_stream({"d_version": 5}, recs)
-    expected = report_oracle.evaluate(statcfg.parse(cfg_text, "p.cfg"), "d", recs,
-                                      set(oracle.fields("5")), now=0)
-    assert library_output(cfg_text, data) == expected, cfg_text
+    with mock.patch.object(report_oracle, "RESOLVER", fake_name), \
+            mock.patch.object(flowreport.socket, "gethostbyaddr", fake_gethostbyaddr):
+        expected = report_oracle.evaluate(statcfg.parse(cfg_text, "p.cfg"), "d", recs,
+                                          set(oracle.fields("5")), now=0)
+        assert library_output(cfg_text, data) == expected, cfg_text
 
 
 def test_the_property_can_fail():
@@ -244,3 +261,33 @@ def test_now_is_the_clock(tz):
         run.finish()
     now = [line for line in out.getvalue().splitlines() if line.startswith("# now:")][0]
     assert before <= int(now.split()[2]) <= int(time.time()) and os.environ["TZ"] == "UTC"
+
+
+def test_names_on_address_keys_are_reverse_dns(tz, monkeypatch):
+    """+names: an address key prints its resolver name, a failed lookup the
+    plain address (without /len for a prefix format)."""
+    tz("UTC")
+    names = {"10.0.0.1": "gw.example", "127.0.0.1": "localhost"}
+
+    def fake(quad):
+        if quad in names:
+            return names[quad], [], [quad]
+        raise OSError("unknown host")
+    monkeypatch.setattr(flowreport.socket, "gethostbyaddr", fake)
+    data = oracle.write_stream({"d_version": 5}, [
+        rec(srcaddr=0x0A000001, dstaddr=0x7F000001, src_mask=24),
+        rec(srcaddr=0x0A000002, dstaddr=0x0A000001, src_mask=24)])
+    cfg_text = ("stat-report r\n  type ip-source/destination-address\n"
+                "  ip-source-address-format prefix-len\n  output\n    options +names\n"
+                "    fields -duration\nstat-definition d\n  report r\n")
+    assert library_output(cfg_text, data).splitlines() == [
+        "# recn: ip-source-address*,ip-destination-address*,flows,octets,packets",
+        "gw.example,localhost,1,40,1", "10.0.0.2,gw.example,1,40,1"]
+
+
+def test_names_of_the_loopback_come_from_the_resolver():
+    try:
+        name = socket.gethostbyaddr("127.0.0.1")[0]
+    except OSError:
+        pytest.skip("no resolver name for 127.0.0.1 here")
+    assert flowreport.host_name(0x7F000001) == name
