@@ -21,7 +21,7 @@ import sys
 import time
 
 from pyflowtools.core.errors import FlowToolsError
-from pyflowtools.core.native import layout
+from pyflowtools.core.native import layout, rectype as _rectype
 from pyflowtools.core import stat
 from pyflowtools.core.stat import Totals
 from pyflowtools.core.table import Aggregation, Column, Linear
@@ -31,6 +31,7 @@ from pyflowtools.util import ipv4
 NOT_IN_FLOW = "Report definition references a field not in flow."
 BUILD_VERSION = "flow-tools 0.68.5"
 U32 = 0xFFFFFFFF
+V1005 = _rectype(1005)
 
 PSIZE = list(range(32, 577, 32)) + [1024, 1536, 2048, 2560, 3072, 3584, 4096, 4608]
 FPSIZE = [1, 2, 4, 8] + list(range(12, 53, 4)) + [60] + list(range(100, 901, 100))
@@ -262,9 +263,14 @@ class DefinitionRun:
         self.stdout = stdout or sys.stdout
         self.now = now
         self.rectype = header.rectype
+        # the definition's mask (flow-mask) and tag (flow-tag) run on every
+        # batch first, in that order (11.3); tagging makes v1005 records
+        self.masker = cfg.mask_config.definition(defn.mask) if defn.mask else None
+        self.tagger = cfg.tag_config.definition(defn.tag) if defn.tag else None
+        if self.tagger is not None:
+            self.tagger.check(self.rectype)
+            self.rectype = V1005
         self.fields = set(layout(self.rectype)[3])
-        if defn.tag is not None or defn.mask is not None:
-            raise FlowToolsError("tag/mask definitions are not supported yet")
         for r in defn.reports:
             if r.type is None:
                 continue
@@ -289,6 +295,11 @@ class DefinitionRun:
         if not batch.n:
             return
         batch.to_host()
+        if self.masker is not None:
+            batch = self.masker.apply(batch)
+        if self.tagger is not None:
+            batch = self.tagger.apply(batch)
+            batch.to_host()
         lo = 0
         while lo < batch.n:
             hi = batch.n

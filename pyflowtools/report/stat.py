@@ -351,7 +351,7 @@ class Report:
         self.sort, self.tally, self.cc, self.symbols = sort, tally, cc, symbols
         if f.table and sort is not None and sort[0] not in f.sort_fields():
             raise BadSort(sort[0])
-        self.totals = Totals(hist=f.kind == "summary")
+        self.totals = Totals(hist=f.kind == "summary", rates=False)
         self.agg = None
         self.plot = None
         self._select = None
@@ -359,7 +359,11 @@ class Report:
         self.has_dflows = "dFlows" in native.layout(rectype)[3]
         if f.table:
             from pyflowtools.core.table import Aggregation
-            self.agg = Aggregation(f.key, duration=True, dflows=True, each=f.each)
+            # durations only for -w, a sort on them or the #SUB lines of -P
+            # -t (40 bytes a key instead of 56 for an address)
+            need_dur = (wide or (sort is not None and sort[0] == f.nkeys + 3)
+                        or (percent and tally > 0))
+            self.agg = Aggregation(f.key, duration=need_dur, dflows=True, each=f.each)
             if f.tcpudp:
                 from pyflowtools.filters import program
                 self._select = program.in_set("prot", (6, 17), nbits=256)

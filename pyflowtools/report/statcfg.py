@@ -364,8 +364,8 @@ class Config:
         self.tag_path = None
         self.mask_path = None
         self.filters = None           # nfilter.Config, once a filter line loaded it
-        self.tag_names = None         # tag-definition names of the tag file
-        self.mask_names = None
+        self.tag_config = None        # filters.tagcfg.TagConfig, when a line needs it
+        self.mask_config = None       # filters.maskcfg.MaskConfig
 
     def definition(self, name):
         d = self.definitions.get(name.lower())
@@ -402,17 +402,14 @@ def _atoi(text):
     return atoi(text)
 
 
-def _names_of(path, keyword):
-    """The names declared by `keyword NAME` lines of a tag.cfg or mask.cfg
-    (their full languages belong to flow-tag and flow-mask)."""
-    with open(path, "rb") as f:
-        text = f.read().decode("latin-1")
-    names = set()
-    for raw in text.splitlines():
-        words = raw.split()
-        if len(words) >= 2 and words[0].lower() == keyword:
-            names.add(words[1].lower())
-    return names
+def _load_config(kind, path, variables):
+    """The TagConfig or MaskConfig of a tag.cfg / mask.cfg (flow-tag's and
+    flow-mask's languages: filters/tagcfg.py, maskcfg.py)."""
+    if kind == "tag":
+        from pyflowtools.filters import tagcfg
+        return tagcfg.load(path, variables)
+    from pyflowtools.filters import maskcfg
+    return maskcfg.load(path, variables)
 
 
 class _Parser:
@@ -678,25 +675,30 @@ class _Parser:
         except FlowToolsError:
             self.error("Filter definition not found.")
 
-    def load_names(self, attr, path_attr, default, keyword, what):
-        names = getattr(self.cfg, attr)
-        if names is None:
-            path = getattr(self.cfg, path_attr) or paths.site_file(paths.CFG, default)
+    def load_config(self, kind, what):
+        """The tag or mask config, loaded the first time a line needs it;
+        its errors are reported, then `<file> line N: Tags not loaded.`"""
+        from pyflowtools.filters.cfglines import ConfigError
+        attr = kind + "_config"
+        conf = getattr(self.cfg, attr)
+        if conf is None:
+            path = getattr(self.cfg, kind + "_path") or paths.site_file(paths.CFG,
+                                                                         kind + ".cfg")
             try:
-                names = _names_of(path, keyword)
-            except OSError as e:
-                self.warn("open(%s): %s" % (path, e.strerror or e))
+                conf = _load_config(kind, path, self.vars)
+            except ConfigError as e:
+                for text in str(e).split("\n"):
+                    self.warn(text)
                 self.error("%s not loaded." % what)
-            setattr(self.cfg, attr, names)
-        return names
+            setattr(self.cfg, attr, conf)
+        return conf
 
     def kw_tag(self, words, line):
         d = self.in_definition()
         name = self.expect(words, 2, "Expecting tag name.")
         if d.tag is not None:
             self.error("Tag previously defined for definition.")
-        if name.lower() not in self.load_names("tag_names", "tag_path", "tag.cfg",
-                                               "tag-definition", "Tags"):
+        if name.lower() not in self.load_config("tag", "Tags").definitions:
             self.error("Tag definition not found.")
         d.tag = name
 
@@ -706,8 +708,7 @@ class _Parser:
         # the reference's bug: a mask after a tag line reports this too
         if d.mask is not None or d.tag is not None:
             self.error("Mask previously defined for definition.")
-        if name.lower() not in self.load_names("mask_names", "mask_path", "mask.cfg",
-                                               "mask-definition", "Masks"):
+        if name.lower() not in self.load_config("mask", "Masks").definitions:
             self.error("Mask definition not found.")
         d.mask = name
 

@@ -113,14 +113,45 @@ def test_pipe_failure_is_reported_and_exit_0(run_cmd, env):
     assert one_line(err) == ["flow-report: pclose(cat; exit 3): failed exit code=3."]
 
 
-def test_tag_definitions_are_refused_clearly(run_cmd, env, tmp_path):
+def test_mask_and_tag_definitions_run_before_the_reports(run_cmd, env, tmp_path):
+    """A definition's `mask` (flow-mask) then `tag` (flow-tag) rewrite the
+    records every report of it sees: v5 records become v1005 with tags."""
     tag = tmp_path / "tag.cfg"
-    tag.write_text("tag-definition t\n")
+    tag.write_text("tag-action P\n  type tcp-dst-port\n  match 80 set-src 0x10\n"
+                   "tag-action A\n  type any\n  match any or-dst 0x2\n"
+                   "tag-definition t\n  term\n    action P\n    action A\n")
+    mask = tmp_path / "mask.cfg"
+    mask.write_text("mask-definition m\n  prefix 10.0.0.0/8 8\n")
     cfg = tmp_path / "t.cfg"
-    cfg.write_text("include-tag %s\n%s  tag t\n" % (tag, CFG))
+    cfg.write_text("include-tag %s\ninclude-mask %s\n"
+                   "stat-report r\n  type source/destination-tag\n  output\n"
+                   "    fields -duration\n"
+                   "stat-report p\n  type ip-source-address\n"
+                   "  ip-source-address-format prefix-mask\n  output\n    fields -duration\n"
+                   "stat-definition d\n  mask m\n  tag t\n  report r\n  report p\n"
+                   % (tag, mask))
+    data = oracle.write_stream({"d_version": 5}, [
+        rec(prot=6, dstport=80, srcaddr=0x0A010203, src_mask=24),
+        rec(prot=17, dstport=53, srcaddr=0x0A010204, src_mask=24),
+        rec(prot=6, dstport=80, srcaddr=0xC0A80001, src_mask=24)])
+    st_, out, err = run_cmd(["flow-report", "-s", str(cfg), "-S", "d"], stdin=data)
+    assert (st_, err) == (0, b"")
+    assert out.decode().splitlines() == [
+        "# recn: source-tag*,destination-tag*,flows,octets,packets",
+        "16,2,2,80,2", "0,2,1,40,1",
+        "# recn: ip-source-address*,flows,octets,packets",
+        "10/8,2,80,2", "192.168/24,1,40,1"]
+
+
+def test_tag_definition_errors(run_cmd, env, tmp_path):
+    cfg = tmp_path / "t.cfg"
+    cfg.write_text("include-tag %s\n%s  tag t\n" % (tmp_path / "none.cfg", CFG))
     st_, out, err = run_cmd(["flow-report", "-s", str(cfg), "-S", "d"], stdin=env["data"])
-    assert st_ == 1
-    assert one_line(err) == ["flow-report: tag/mask definitions are not supported yet"]
+    assert st_ == 1 and out == b""
+    text = err.decode()
+    assert "Traceback" not in text
+    assert text.splitlines()[-2:] == ["flow-report: %s line 8: Tags not loaded." % cfg,
+                                      "flow-report: ftstat_load(): failed"]
 
 
 # ---- the property: the command's library equals the oracle --------------------------
