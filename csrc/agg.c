@@ -211,6 +211,9 @@ typedef struct {
     uint32_t scale;
     cnt_offs_t c;
     vin_offs_t v;
+    ftc_stat_tot_t *tot;       /* NULL, or totals of the same pass */
+    unsigned tot_flags;
+    ftc_tot_offs_t to;
     const uint8_t *recs, *sel;
     size_t n, rs;
 } agg_args_t;
@@ -228,8 +231,8 @@ static inline __attribute__((always_inline)) int agg_loop(const agg_args_t *a, i
     const uint32_t pklen = w32 ? 8u : a->klen + a->plen;
     const size_t stage = ahead ? AGG_AHEAD : 1;
     uint8_t keys[AGG_AHEAD][2 * FTC_KEY_MAX];
-    uint64_t kw[AGG_AHEAD], pw[AGG_AHEAD] = {0};
-    uint32_t tags[AGG_AHEAD], ptags[AGG_AHEAD] = {0};
+    uint64_t kw[AGG_AHEAD] = {0}, pw[AGG_AHEAD] = {0};
+    uint32_t tags[AGG_AHEAD] = {0}, ptags[AGG_AHEAD] = {0};
     /* the tables' descriptors and key specs as locals: stores into slots
        (bytes, which may alias anything) never force them to be read again */
     ftc_tab_t tl = *a->t, pl, *t = &tl, *pairs = NULL;
@@ -249,8 +252,8 @@ static inline __attribute__((always_inline)) int agg_loop(const agg_args_t *a, i
             const uint8_t *r = a->recs + (i + j) * a->rs;
             if (a->n - (i + j) > AGG_AHEAD)
                 __builtin_prefetch(r + AGG_AHEAD * a->rs);     /* the records to come */
-            if (a->sel && !a->sel[i + j])
-                continue;
+            if ((a->sel && !a->sel[i + j]) || (a->tot && !ftc_ld32(r + a->to.pk)))
+                continue;       /* not selected, or dPkts 0: no key */
             if (w32) {
                 kw[j] = ftc_bswap32(ftc_ld32(r + a->koff[0]));
                 if (w32 == 2)
@@ -292,6 +295,10 @@ static inline __attribute__((always_inline)) int agg_loop(const agg_args_t *a, i
             ftc_agg_slot_t *s;
             if (a->sel && !a->sel[i + j])
                 continue;
+            if (a->tot && !ftc_ld32(r + a->to.pk)) {
+                ftc_tot_add(a->tot, a->tot_flags, a->scale, &a->to, r);   /* an ignore */
+                continue;
+            }
             si = small ? ftc_tab_probe_word(t, kw[j], tags[j], klen)
                        : ftc_tab_probe(t, keys[j], tags[j]);
             if (si == FTC_TAB_NONE) {
@@ -331,6 +338,8 @@ static inline __attribute__((always_inline)) int agg_loop(const agg_args_t *a, i
                 s->distinct++;
             }
             count(s, fresh, tl.used - 1u, &a->c, a->flags, a->scale, r);
+            if (a->tot)
+                ftc_tot_add(a->tot, a->tot_flags, a->scale, &a->to, r);
         }
     }
     *done = a->n;
@@ -361,6 +370,10 @@ static int agg_loop_any(const agg_args_t *a, size_t *done)
         uint32_t vals[FTC_KEY_FIELDS], j, e, fresh_keys = 0;
         if (a->sel && !a->sel[i])
             continue;
+        if (a->tot && !ftc_ld32(r + a->to.pk)) {
+            ftc_tot_add(a->tot, a->tot_flags, a->scale, &a->to, r);       /* an ignore */
+            continue;
+        }
         for (j = 0; j < k->n; j++) {
             vals[j] = key_value(k->field[j], a->koff[j], &a->v, r, a->scale);
             if (k->has_mask)
@@ -398,6 +411,8 @@ static int agg_loop_any(const agg_args_t *a, size_t *done)
             }
             count(s, fresh, t->used - 1u, &a->c, a->flags, a->scale, r);
         }
+        if (a->tot)
+            ftc_tot_add(a->tot, a->tot_flags, a->scale, &a->to, r);
     }
     *done = a->n;
 out:
@@ -409,7 +424,7 @@ out:
 int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
                 const ftc_key_spec_t *peer, unsigned flags, uint32_t scale, int rt,
                 const uint8_t *recs, size_t n, size_t size, const uint8_t *sel,
-                size_t *done)
+                ftc_stat_tot_t *tot, unsigned tot_flags, size_t *done)
 {
     const ftc_layout_t *L = ftc_layout_get(rt);
     agg_args_t a;
@@ -452,6 +467,15 @@ int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
     }
     cnt_offsets(L, &a.c, flags);
     vin_offsets(L, &a.v);
+    a.tot = tot;
+    a.tot_flags = tot_flags;
+    if (tot) {
+        if (tot_flags & ~(unsigned)(FTC_STAT_DFLOWS | FTC_STAT_RATES))
+            return FTC_EINVAL;
+        ftc_tot_offsets(L, tot_flags, &a.to);
+        if (a.to.pk < 0 || a.to.oc < 0)
+            return FTC_EFIELD;
+    }
     a.t = t;
     a.pairs = pairs;
     a.key = key;

@@ -360,4 +360,76 @@ static inline const char *ftc_sym_name(const ftc_symtab_t *s, int table, uint32_
 }
 
 
+/* ---- report-wide totals of one record (stat.c, agg.c) ---- */
+
+/* the record offsets the totals read (-1: absent) */
+typedef struct {
+    int pk, oc, f, l, s, df;
+} ftc_tot_offs_t;
+
+static inline void ftc_tot_offsets(const ftc_layout_t *L, unsigned flags, ftc_tot_offs_t *o)
+{
+    o->pk = L->off[FTC_F_DPKTS];
+    o->oc = L->off[FTC_F_DOCTETS];
+    o->f = L->off[FTC_F_FIRST];
+    o->l = L->off[FTC_F_LAST];
+    o->s = L->off[FTC_F_UNIX_SECS];
+    o->df = (flags & FTC_STAT_DFLOWS) ? L->off[FTC_F_DFLOWS] : -1;
+}
+
+static inline void ftc_tot_rate(double *sum, double *mn, double *mx, double v)
+{
+    *sum += v;
+    if (*mn == 0 || v < *mn)
+        *mn = v;
+    if (v > *mx)
+        *mx = v;
+}
+
+/* Count record r into tot (commands.md 11.3): records; a record whose
+   dPkts (times scale) is 0 only adds to ignores (returns 0); the others
+   add flows (dFlows with FTC_STAT_DFLOWS), octets, packets, duration,
+   frecs, the unix_secs and First/Last bounds and, with FTC_STAT_RATES,
+   pps and bps (returns 1).  o->pk and o->oc must be present. */
+static inline int ftc_tot_add(ftc_stat_tot_t *tot, unsigned flags, uint32_t scale,
+                              const ftc_tot_offs_t *o, const uint8_t *r)
+{
+    uint64_t pk = ftc_ld32(r + o->pk), oc = ftc_ld32(r + o->oc);
+    uint32_t f, l, d, secs;
+    tot->records++;
+    if (scale) {
+        pk *= scale;
+        oc *= scale;
+    }
+    if (pk == 0) {
+        tot->ignores++;
+        return 0;
+    }
+    f = o->f >= 0 ? ftc_ld32(r + o->f) : 0;
+    l = o->l >= 0 ? ftc_ld32(r + o->l) : 0;
+    d = l - f;
+    secs = o->s >= 0 ? ftc_ld32(r + o->s) : 0;
+    tot->flows += o->df >= 0 ? ftc_ld32(r + o->df) : 1u;
+    tot->octets += oc;
+    tot->packets += pk;
+    tot->duration += d;
+    if (secs < tot->min_secs)
+        tot->min_secs = secs;
+    if (secs > tot->max_secs)
+        tot->max_secs = secs;
+    if (f < tot->min_first)
+        tot->min_first = f;
+    if (l > tot->max_last)
+        tot->max_last = l;
+    if (d) {
+        tot->frecs++;
+        if (flags & FTC_STAT_RATES) {
+            double sec = d / 1000.0;
+            ftc_tot_rate(&tot->pps_sum, &tot->pps_min, &tot->pps_max, (double)pk / sec);
+            ftc_tot_rate(&tot->bps_sum, &tot->bps_min, &tot->bps_max, (double)oc * 8.0 / sec);
+        }
+    }
+    return 1;
+}
+
 #endif /* FTC_INTERNAL_H */

@@ -400,6 +400,19 @@ int ftc_tab_find(const ftc_tab_t *t, const uint8_t *key, size_t len, uint32_t *i
    into idx; *pos = where to go on (t->cap: done).  Returns the count. */
 int64_t ftc_tab_slots(const ftc_tab_t *t, uint32_t *pos, uint32_t *idx, size_t cap);
 
+/* report-wide totals (stat.c; agg.c counts them too) */
+#define FTC_STAT_HIST 26
+typedef struct {
+    uint64_t records, ignores, flows, octets, packets, duration, frecs;
+    uint32_t min_secs, max_secs;     /* unix_secs; 0xFFFFFFFF / 0 when none */
+    uint32_t min_first, max_last;    /* raw First / Last; 0xFFFFFFFF / 0 when none */
+    double pps_sum, pps_min, pps_max, bps_sum, bps_min, bps_max;
+    uint64_t hist_psize[26], hist_fpsize[26], hist_fosize[26], hist_ftime[26];
+} ftc_stat_tot_t;
+#define FTC_STAT_HISTS   0x01   /* fill the histograms */
+#define FTC_STAT_DFLOWS  0x02   /* flows += dFlows when the record type has it */
+#define FTC_STAT_RATES   0x04   /* pps and bps (two divisions a record: only when shown) */
+
 /* ---- agg.c (the aggregation kernel) ---- */
 /* A key is a list of fields, packed in order at fixed offsets, each
    big-endian in its flow-tools width (so keys compare as numbers, field by
@@ -468,11 +481,15 @@ typedef struct {
    each record are inserted there too, and a new pair adds 1 to the key's
    distinct count (not with FTC_AGG_EACH or virtual fields).  FTC_OK
    (*done = n), FTC_EFULL (*done = records counted; grow the tables marked
-   full), FTC_EFIELD (the record type lacks a field), FTC_EINVAL. */
+   full), FTC_EFIELD (the record type lacks a field), FTC_EINVAL.
+   tot: NULL, or report-wide totals counted in the same pass (as
+   ftc_stat_tot_add with tot_flags FTC_STAT_DFLOWS / FTC_STAT_RATES; not
+   FTC_STAT_HISTS): then a record whose dPkts (times scale) is 0 is not
+   counted, only added to tot->ignores. */
 int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
                 const ftc_key_spec_t *peer, unsigned flags, uint32_t scale, int rt,
                 const uint8_t *recs, size_t n, size_t size, const uint8_t *sel,
-                size_t *done);
+                ftc_stat_tot_t *tot, unsigned tot_flags, size_t *done);
 
 #define FTC_AGG_BY_FLOWS     0
 #define FTC_AGG_BY_OCTETS    1
@@ -574,17 +591,6 @@ int ftc_agg_format(const ftc_tab_t *t, const ftc_key_spec_t *key, const ftc_col_
                    char *out, size_t cap, size_t *len, size_t *done);
 
 /* ---- stat.c (report-wide counters of flow-stat and flow-report) ---- */
-#define FTC_STAT_HIST 26
-typedef struct {
-    uint64_t records, ignores, flows, octets, packets, duration, frecs;
-    uint32_t min_secs, max_secs;     /* unix_secs; 0xFFFFFFFF / 0 when none */
-    uint32_t min_first, max_last;    /* raw First / Last; 0xFFFFFFFF / 0 when none */
-    double pps_sum, pps_min, pps_max, bps_sum, bps_min, bps_max;
-    uint64_t hist_psize[26], hist_fpsize[26], hist_fosize[26], hist_ftime[26];
-} ftc_stat_tot_t;
-#define FTC_STAT_HISTS   0x01   /* fill the histograms */
-#define FTC_STAT_DFLOWS  0x02   /* flows += dFlows when the record type has it */
-#define FTC_STAT_RATES   0x04   /* pps and bps (two divisions a record: only when shown) */
 
 /* The first record i in [start, n) whose unix_secs exceeds `limit` (n
    when none): flow-report's time-series split; FTC_EINVAL. */

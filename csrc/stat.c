@@ -61,21 +61,12 @@ void ftc_stat_tot_init(ftc_stat_tot_t *tot)
     tot->min_first = 0xFFFFFFFFu;
 }
 
-static void rate(double *sum, double *mn, double *mx, double v)
-{
-    *sum += v;
-    if (*mn == 0 || v < *mn)
-        *mn = v;
-    if (v > *mx)
-        *mx = v;
-}
-
 int64_t ftc_stat_tot_add(ftc_stat_tot_t *tot, unsigned flags, uint32_t scale, int rt,
                          const uint8_t *recs, size_t n, size_t size, const uint8_t *sel,
                          uint8_t *out)
 {
     const ftc_layout_t *L = ftc_layout_get(rt);
-    int o_pk, o_oc, o_f, o_l, o_s, o_df;
+    ftc_tot_offs_t o;
     size_t i, rs;
     int64_t counted = 0;
     if (!tot || !L || (n && (!recs || !out)) || (flags & ~(unsigned)(FTC_STAT_HISTS
@@ -85,62 +76,26 @@ int64_t ftc_stat_tot_add(ftc_stat_tot_t *tot, unsigned flags, uint32_t scale, in
     rs = L->rec_size;
     if (n > size / rs)
         return FTC_EINVAL;
-    o_pk = L->off[FTC_F_DPKTS];
-    o_oc = L->off[FTC_F_DOCTETS];
-    o_f = L->off[FTC_F_FIRST];
-    o_l = L->off[FTC_F_LAST];
-    o_s = L->off[FTC_F_UNIX_SECS];
-    o_df = (flags & FTC_STAT_DFLOWS) ? L->off[FTC_F_DFLOWS] : -1;
-    if (o_pk < 0 || o_oc < 0)
+    ftc_tot_offsets(L, flags, &o);
+    if (o.pk < 0 || o.oc < 0)
         return FTC_EFIELD;
     for (i = 0; i < n; i++) {
         const uint8_t *r = recs + i * rs;
-        uint64_t pk, oc;
-        uint32_t f, l, d, secs;
-        if (sel && !sel[i]) {
-            out[i] = 0;
-            continue;
-        }
-        tot->records++;
-        pk = ftc_ld32(r + o_pk);
-        oc = ftc_ld32(r + o_oc);
-        if (scale) {
-            pk *= scale;
-            oc *= scale;
-        }
-        if (pk == 0) {
-            tot->ignores++;
+        if ((sel && !sel[i]) || !ftc_tot_add(tot, flags, scale, &o, r)) {
             out[i] = 0;
             continue;
         }
         out[i] = 1;
         counted++;
-        f = o_f >= 0 ? ftc_ld32(r + o_f) : 0;
-        l = o_l >= 0 ? ftc_ld32(r + o_l) : 0;
-        d = l - f;
-        secs = o_s >= 0 ? ftc_ld32(r + o_s) : 0;
-        tot->flows += o_df >= 0 ? ftc_ld32(r + o_df) : 1u;
-        tot->octets += oc;
-        tot->packets += pk;
-        tot->duration += d;
-        if (secs < tot->min_secs)
-            tot->min_secs = secs;
-        if (secs > tot->max_secs)
-            tot->max_secs = secs;
-        if (f < tot->min_first)
-            tot->min_first = f;
-        if (l > tot->max_last)
-            tot->max_last = l;
-        if (d) {
-            tot->frecs++;
-            if (flags & FTC_STAT_RATES) {
-                double s = d / 1000.0;
-                rate(&tot->pps_sum, &tot->pps_min, &tot->pps_max, (double)pk / s);
-                rate(&tot->bps_sum, &tot->bps_min, &tot->bps_max, (double)oc * 8.0 / s);
-            }
-        }
         if (flags & FTC_STAT_HISTS) {
-            int b = bucket(psize_b, oc / pk);
+            uint64_t pk = ftc_ld32(r + o.pk), oc = ftc_ld32(r + o.oc);
+            uint32_t d = (o.l >= 0 ? ftc_ld32(r + o.l) : 0) - (o.f >= 0 ? ftc_ld32(r + o.f) : 0);
+            int b;
+            if (scale) {
+                pk *= scale;
+                oc *= scale;
+            }
+            b = bucket(psize_b, oc / pk);
             if (b >= 0)
                 tot->hist_psize[b]++;
             tot->hist_fpsize[bucket(fpsize_b, pk)]++;

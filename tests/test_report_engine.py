@@ -486,3 +486,27 @@ def test_time_series_split_point():
     from pyflowtools.core import stat
     assert [stat.split(b, 0, 30), stat.split(b, 3, 30), stat.split(b, 0, 100)] == [3, 3, 5]
     assert stat.split(b, 5, 0) == 5
+
+
+@given(st.lists(records, max_size=60), keys, st.sampled_from((0, 2)), st.booleans(),
+       st.sampled_from((None, 3)), st.lists(st.booleans(), min_size=60, max_size=60))
+def test_totals_in_the_aggregation_pass_equal_two_passes(recs, key, scale, rates, per_batch,
+                                                         mask):
+    """agg.add(batch, sel, totals=T): one pass, the same totals and keys as
+    T.add then agg.add of the selection it returns (growth retries
+    included: the table starts at 4 slots)."""
+    recs = [rec(**r) for r in recs]
+    one, two = Totals(scale=scale, rates=rates), Totals(scale=scale, rates=rates)
+    a1 = table.Aggregation(key, rates=True, scale=scale, cap=4)
+    a2 = table.Aggregation(key, rates=True, scale=scale, cap=4)
+    at = 0
+    for b in batches(recs, per_batch=per_batch):
+        sel = bytes(mask[at:at + b.n])
+        at += b.n
+        a1.add(b, sel, totals=one)
+        a2.add(b, two.add(b, sel))
+    for f in ("records", "ignores", "flows", "octets", "packets", "duration", "frecs",
+              "min_secs", "max_secs", "min_first", "max_last", "pps_sum", "pps_min",
+              "pps_max", "bps_sum", "bps_min", "bps_max"):
+        assert getattr(one, f) == getattr(two, f), f
+    assert list(a1.rows(a1.order("seq"))) == list(a2.rows(a2.order("seq")))

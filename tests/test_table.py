@@ -211,14 +211,14 @@ def test_efull_leaves_done_at_the_first_record_not_counted():
     p = table.Table(table.SET, 8, 8)                    # 6 pairs
     done = ffi.new("size_t *")
     st_ = lib.ftc_agg_add(t.t, key.c, p.t, peer.c, 0, 0, b.rectype, b.ptr, b.n, len(b.buf),
-                          ffi.NULL, done)
+                          ffi.NULL, ffi.NULL, 0, done)
     # record 6 would be the 7th pair: nothing of it is counted, only pairs is full
     assert st_ == lib.FTC_EFULL and done[0] == 6
     assert (len(t), len(p), t.t.full, p.t.full) == (5, 6, 0, 1)
     assert sum(t.slot(i, "ftc_agg_slot_t").flows for i in t.indexes()) == 6
     p.grow()
     assert lib.ftc_agg_add(t.t, key.c, p.t, peer.c, 0, 0, b.rectype, b.ptr, b.n, len(b.buf),
-                           ffi.NULL, done) == lib.FTC_OK and done[0] == 8
+                           ffi.NULL, ffi.NULL, 0, done) == lib.FTC_OK and done[0] == 8
     assert sum(t.slot(i, "ftc_agg_slot_t").distinct for i in t.indexes()) == 8
 
 
@@ -296,7 +296,7 @@ def test_times_need_a_table_with_times():
         done = ffi.new("size_t *")
         assert lib.ftc_agg_add(tb.t, key.c, ffi.NULL, ffi.NULL, flags, 0, batch.rectype,
                                batch.ptr, batch.n, len(batch.buf), ffi.NULL,
-                               done) == lib.FTC_EINVAL
+                               ffi.NULL, 0, done) == lib.FTC_EINVAL
     agg = table.Aggregation(["srcaddr"])
     agg.add(batch)
     idx, scratch = ffi.new("uint32_t[]", 4), ffi.new("uint32_t[]", 4)
@@ -357,7 +357,8 @@ def test_agg_add_refuses_mismatches():
     def add(t_=t.t, key_=key.c, p_=ffi.NULL, peer_=ffi.NULL, flags=0, rt=b.rectype,
             n=b.n, size_=size):
         done[0] = 0
-        return lib.ftc_agg_add(t_, key_, p_, peer_, flags, 0, rt, b.ptr, n, size_, ffi.NULL, done)
+        return lib.ftc_agg_add(t_, key_, p_, peer_, flags, 0, rt, b.ptr, n, size_, ffi.NULL,
+                               ffi.NULL, 0, done)
 
     assert add() == lib.FTC_OK and done[0] == 1
     assert add(p_=pairs.t, peer_=peer.c) == lib.FTC_OK
@@ -373,7 +374,7 @@ def test_agg_add_refuses_mismatches():
     assert add(n=0, size_=0) == lib.FTC_OK
     done[0] = 2
     assert lib.ftc_agg_add(t.t, key.c, ffi.NULL, ffi.NULL, 0, 0, b.rectype, b.ptr, 1, size,
-                           ffi.NULL, done) == lib.FTC_EINVAL     # done beyond n
+                           ffi.NULL, ffi.NULL, 0, done) == lib.FTC_EINVAL     # done beyond n
     # a spec edited behind C's back
     key.c.width[0] = 2
     assert add() == lib.FTC_EINVAL
@@ -383,7 +384,7 @@ def test_agg_add_refuses_mismatches():
                                 "flags": oracle.HF_STREAMING}, [])
     rt8 = stream.reader(io.BytesIO(data)).rectype
     assert lib.ftc_agg_add(t.t, key.c, ffi.NULL, ffi.NULL, 0, 0, rt8, ffi.NULL, 0, 0, ffi.NULL,
-                           done) == lib.FTC_EFIELD
+                           ffi.NULL, 0, done) == lib.FTC_EFIELD
 
 
 def test_rank_find_slots_and_rehash_refuse_bad_arguments():
@@ -440,4 +441,4 @@ def test_probe_never_loops_on_a_table_that_lies():
         ffi.cast("uint32_t *", pairs.t.slot + i * pairs.stride)[0] = 0x80000000 | i
     pairs.t.used = 3
     assert lib.ftc_agg_add(agg.t, key.c, pairs.t, peer.c, 0, 0, b.rectype, b.ptr, 1,
-                           len(b.buf), ffi.NULL, done) == lib.FTC_EINVAL
+                           len(b.buf), ffi.NULL, ffi.NULL, 0, done) == lib.FTC_EINVAL

@@ -326,26 +326,36 @@ class Aggregation:
     def __len__(self):
         return len(self.table)
 
-    def add_records(self, rectype, ptr, n, size, sel=None):
+    def add_records(self, rectype, ptr, n, size, sel=None, totals=None):
         """Count records ptr[0..n) (host order, size bytes) of rectype;
-        sel: None or n bytes, nonzero = count."""
+        sel: None or n bytes, nonzero = count; totals: a core.stat.Totals
+        counted in the same pass (records with dPkts 0 are then left out
+        here and only add to its ignores)."""
         if sel is not None and len(sel) < n:
             raise InternalError("selection shorter than the batch")
         sp = ffi.NULL if sel is None else ffi.from_buffer("uint8_t[]", sel)
         done = self._done
         done[0] = 0
         pairs = self.pairs
+        if totals is not None:
+            if totals.flags & lib.FTC_STAT_HISTS:
+                raise InternalError("histograms are counted by Totals.add alone")
+            tp, tf = totals.c, totals.flags
+        else:
+            tp, tf = ffi.NULL, 0
         run(lambda: lib.ftc_agg_add(self.table.t, self.key.c,
                                     ffi.NULL if pairs is None else pairs.t, self._peer_c,
-                                    self.flags, self.scale, rectype, ptr, n, size, sp, done),
+                                    self.flags, self.scale, rectype, ptr, n, size, sp, tp, tf,
+                                    done),
             self.table, pairs)
 
-    def add(self, batch, sel=None):
-        """Count a stream batch (converted to host order first)."""
+    def add(self, batch, sel=None, totals=None):
+        """Count a stream batch (converted to host order first); see
+        add_records for sel and totals."""
         if not batch.n:
             return
         batch.to_host()
-        self.add_records(batch.rectype, batch.ptr, batch.n, len(batch.buf), sel)
+        self.add_records(batch.rectype, batch.ptr, batch.n, len(batch.buf), sel, totals)
 
     def rank(self, by="flows", limit=None, min_value=0):
         """Slot indexes best first (see ranked)."""
@@ -477,7 +487,9 @@ class Linear(Aggregation):
         self.lin_flags = lib.FTC_AGG_DFLOWS if dflows else 0
         self.scale = int(scale)
 
-    def add_records(self, rectype, ptr, n, size, sel=None):
+    def add_records(self, rectype, ptr, n, size, sel=None, totals=None):
+        if totals is not None:
+            raise InternalError("Linear counts no totals: use Totals.add")
         if sel is not None and len(sel) < n:
             raise InternalError("selection shorter than the batch")
         sp = ffi.NULL if sel is None else ffi.from_buffer("uint8_t[]", sel)

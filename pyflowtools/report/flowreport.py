@@ -15,8 +15,6 @@ whole).  Python runs once per batch and once per output (and once per
 #TALLY line), never per record or per row.
 """
 import os
-import socket
-import subprocess
 import sys
 import time
 
@@ -112,6 +110,7 @@ class _Symbols:
 def host_name(addr):
     """The reverse-DNS name of a 32-bit address (as the resolver finds it:
     /etc/hosts, then DNS), or its dotted quad."""
+    import socket           # only with +names (start-up time)
     quad = ipv4.text(addr)
     try:
         return socket.gethostbyaddr(quad)[0]
@@ -195,10 +194,11 @@ class ReportRun:
                            key_and=key_and)
 
     def add(self, batch, sel):
-        counted = self.totals.add(batch, sel)
         if self.agg is not None:
-            self.agg.add(batch, counted)
-        elif self.linear is not None:
+            self.agg.add(batch, sel, totals=self.totals)    # one pass for both
+            return
+        counted = self.totals.add(batch, sel)
+        if self.linear is not None:
             self.linear.add(batch, counted)
 
     def nkeys(self):
@@ -377,6 +377,7 @@ class DefinitionRun:
         except (ValueError, OverflowError):
             path = out.path
         if path.startswith("|"):
+            import subprocess       # only for |command outputs (start-up time)
             cmd = path[1:]
             self.stdout.flush()
             proc = subprocess.Popen(cmd, shell=True, stdin=subprocess.PIPE)

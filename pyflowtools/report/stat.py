@@ -399,9 +399,11 @@ class Report:
             return None
         if f.kind == "plot":
             return self.plot.format(batch)
-        sel = self.totals.add(batch, self._selection(batch))
         if self.agg is not None:
-            self.agg.add(batch, sel)
+            # totals and keys in one pass
+            self.agg.add(batch, self._selection(batch), totals=self.totals)
+        else:
+            self.totals.add(batch, self._selection(batch))
         return None
 
     # ---- output ------------------------------------------------------

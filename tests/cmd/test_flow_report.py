@@ -248,7 +248,7 @@ def fake_gethostbyaddr(quad):
 def test_reports_equal_the_oracle(recs, cfg_text):
     data = oracle.write_stream({"d_version": 5}, recs)
     with mock.patch.object(report_oracle, "RESOLVER", fake_name), \
-            mock.patch.object(flowreport.socket, "gethostbyaddr", fake_gethostbyaddr):
+            mock.patch.object(socket, "gethostbyaddr", fake_gethostbyaddr):
         expected = report_oracle.evaluate(statcfg.parse(cfg_text, "p.cfg"), "d", recs,
                                           set(oracle.fields("5")), now=0)
         assert library_output(cfg_text, data) == expected, cfg_text
@@ -304,7 +304,7 @@ def test_names_on_address_keys_are_reverse_dns(tz, monkeypatch):
         if quad in names:
             return names[quad], [], [quad]
         raise OSError("unknown host")
-    monkeypatch.setattr(flowreport.socket, "gethostbyaddr", fake)
+    monkeypatch.setattr(socket, "gethostbyaddr", fake)
     data = oracle.write_stream({"d_version": 5}, [
         rec(srcaddr=0x0A000001, dstaddr=0x7F000001, src_mask=24),
         rec(srcaddr=0x0A000002, dstaddr=0x0A000001, src_mask=24)])
