@@ -224,8 +224,36 @@ typedef struct {
    generic field loop (1: one 32-bit field, with a 32-bit peer or none; 2:
    two 32-bit fields, no peer); `ahead` (staged, slots prefetched) or
    record by record. */
+/* what a counted record adds, known when the loop is compiled: M_PLAIN
+   flows/octets/packets (flow-topn); M_REPORT those, the duration and the
+   totals of the pass (flow-stat, flow-report); M_ANY whatever the flags,
+   scale and totals say */
+enum { M_PLAIN, M_REPORT, M_ANY };
+
+static inline __attribute__((always_inline)) void count_mode(const agg_args_t *a, int mode,
+                                                             ftc_agg_slot_t *s, int fresh,
+                                                             uint32_t seq, const uint8_t *r)
+{
+    if (mode == M_ANY) {
+        count(s, fresh, seq, &a->c, a->flags, a->scale, r);
+        if (a->tot)
+            ftc_tot_add(a->tot, a->tot_flags, a->scale, &a->to, r);
+        return;
+    }
+    if (fresh)
+        s->seq = seq;
+    s->flows += a->c.dflows >= 0 ? ftc_ld32(r + a->c.dflows) : 1u;
+    s->packets += ftc_ld32(r + a->c.pkts);
+    s->octets += ftc_ld32(r + a->c.octets);
+    if (mode == M_REPORT) {
+        s->duration += (uint32_t)(ld_or0(r, a->c.last) - ld_or0(r, a->c.first));
+        ftc_tot_add(a->tot, FTC_STAT_DFLOWS, 0, &a->to, r);
+    }
+}
+
 static inline __attribute__((always_inline)) int agg_loop(const agg_args_t *a, int small,
-                                                          int ahead, int w32, size_t *done)
+                                                          int ahead, int w32, int mode,
+                                                          size_t *done)
 {
     const uint32_t klen = w32 ? 4u * (uint32_t)w32 : a->klen;     /* constants for w32 */
     const uint32_t pklen = w32 ? 8u : a->klen + a->plen;
@@ -252,7 +280,8 @@ static inline __attribute__((always_inline)) int agg_loop(const agg_args_t *a, i
             const uint8_t *r = a->recs + (i + j) * a->rs;
             if (a->n - (i + j) > AGG_AHEAD)
                 __builtin_prefetch(r + AGG_AHEAD * a->rs);     /* the records to come */
-            if ((a->sel && !a->sel[i + j]) || (a->tot && !ftc_ld32(r + a->to.pk)))
+            if ((a->sel && !a->sel[i + j])
+                || (mode != M_PLAIN && a->tot && !ftc_ld32(r + a->to.pk)))
                 continue;       /* not selected, or dPkts 0: no key */
             if (w32) {
                 kw[j] = ftc_bswap32(ftc_ld32(r + a->koff[0]));
@@ -295,7 +324,7 @@ static inline __attribute__((always_inline)) int agg_loop(const agg_args_t *a, i
             ftc_agg_slot_t *s;
             if (a->sel && !a->sel[i + j])
                 continue;
-            if (a->tot && !ftc_ld32(r + a->to.pk)) {
+            if (mode != M_PLAIN && a->tot && !ftc_ld32(r + a->to.pk)) {
                 ftc_tot_add(a->tot, a->tot_flags, a->scale, &a->to, r);   /* an ignore */
                 continue;
             }
@@ -337,9 +366,7 @@ static inline __attribute__((always_inline)) int agg_loop(const agg_args_t *a, i
                     ftc_tab_claim(pairs, pi, keys[j], ptags[j]);
                 s->distinct++;
             }
-            count(s, fresh, tl.used - 1u, &a->c, a->flags, a->scale, r);
-            if (a->tot)
-                ftc_tot_add(a->tot, a->tot_flags, a->scale, &a->to, r);
+            count_mode(a, mode, s, fresh, tl.used - 1u, r);
         }
     }
     *done = a->n;
@@ -428,7 +455,7 @@ int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
 {
     const ftc_layout_t *L = ftc_layout_get(rt);
     agg_args_t a;
-    int st, big, kind;
+    int st, big, kind, mode;
     unsigned all = FTC_AGG_TIMES | FTC_AGG_RATES | FTC_AGG_DFLOWS | FTC_AGG_EACH
                  | FTC_AGG_DURATION;
 
@@ -487,15 +514,29 @@ int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
     a.n = n;
     if ((flags & FTC_AGG_EACH) || !ftc_key_plain(key))
         return agg_loop_any(&a, done);
+    if (a.c.pkts < 0 || a.c.octets < 0)
+        mode = M_ANY;           /* record types without counters: the checked path */
+    else if (flags == 0 && !tot && !scale)
+        mode = M_PLAIN;
+    else if ((flags & ~(unsigned)FTC_AGG_DFLOWS) == FTC_AGG_DURATION && tot && !scale
+             && !(tot_flags & FTC_STAT_RATES))
+        mode = M_REPORT;
+    else
+        mode = M_ANY;
     if (a.klen + a.plen > 8)
-        return agg_loop(&a, 0, 1, 0, done);
+        return agg_loop(&a, 0, 1, 0, M_ANY, done);
     big = (uint64_t)t->cap * t->stride + (pairs ? (uint64_t)pairs->cap * pairs->stride : 0)
         > AGG_CACHED;
+#define AGG_MODES(small, ahead, w32) \
+    (mode == M_PLAIN ? agg_loop(&a, small, ahead, w32, M_PLAIN, done) \
+     : mode == M_REPORT ? agg_loop(&a, small, ahead, w32, M_REPORT, done) \
+     : agg_loop(&a, small, ahead, w32, M_ANY, done))
     if (key->n == 1 && key->width[0] == 4 && (!pairs || (peer->n == 1 && peer->width[0] == 4)))
-        return big ? agg_loop(&a, 1, 1, 1, done) : agg_loop(&a, 1, 0, 1, done);
+        return big ? AGG_MODES(1, 1, 1) : AGG_MODES(1, 0, 1);
     if (!pairs && key->n == 2 && key->width[0] == 4 && key->width[1] == 4)
-        return big ? agg_loop(&a, 1, 1, 2, done) : agg_loop(&a, 1, 0, 2, done);
-    return big ? agg_loop(&a, 1, 1, 0, done) : agg_loop(&a, 1, 0, 0, done);
+        return big ? AGG_MODES(1, 1, 2) : AGG_MODES(1, 0, 2);
+    return big ? agg_loop(&a, 1, 1, 0, M_ANY, done) : agg_loop(&a, 1, 0, 0, M_ANY, done);
+#undef AGG_MODES
 }
 
 /* ---- ranking ---- */
