@@ -231,3 +231,54 @@ def test_batch_sizes_zero_one_cap_and_cap_plus_one(rt):
         with stream.reader(io.BytesIO(data), batch_records=cap) as rd:
             sizes = [b.n for b in rd]
         assert sum(sizes) == n and all(0 < s <= cap for s in sizes)
+
+
+@given(st.data())
+def test_read_ahead_gives_what_a_plain_read_gives(data):
+    """A regular file read ahead by the second thread (any batch size, a
+    partial last record or not) yields the same records and warnings."""
+    import tempfile
+    header, records, order, level = data.draw(fst.streams(max_records=40))
+    raw = oracle.write_stream(header, records, order, level)
+    cut = data.draw(st.integers(0, 70))
+    raw = raw[:len(raw) - cut] if cut < len(raw) else raw
+    per = data.draw(st.sampled_from((1, 2, 7, 64)))
+    saved = stream.READ_AHEAD_MIN
+    stream.READ_AHEAD_MIN = 0
+    try:
+        with tempfile.TemporaryFile() as f:
+            f.write(raw)
+            results = []
+            for ahead in (False, True):
+                f.seek(0)
+                try:
+                    with stream.reader(f, batch_records=per, read_ahead=ahead) as rd:
+                        recs = [dict(r._asdict()) for r in rd.records()]
+                        results.append((recs, rd.warnings, rd.error, rd.records_read))
+                except FormatError as e:
+                    results.append(str(e))
+    finally:
+        stream.READ_AHEAD_MIN = saved
+    assert results[0] == results[1]
+
+
+def test_read_ahead_stops_cleanly_when_the_reader_stops_early(tmp_path):
+    hd = {"d_version": 5, "flags": oracle.HF_STREAMING}
+    recs = [dict(oracle_record("5"), srcaddr=i) for i in range(1000)]
+    p = tmp_path / "f.ft"
+    p.write_bytes(oracle.write_stream(hd, recs))
+    saved = stream.READ_AHEAD_MIN
+    stream.READ_AHEAD_MIN = 0
+    try:
+        with open(p, "rb") as f, stream.reader(f, batch_records=10, read_ahead=True) as rd:
+            it = iter(rd)
+            first = next(it)
+            assert first.n == 10
+            it.close()          # the read in flight is waited for, the thread ends
+    finally:
+        stream.READ_AHEAD_MIN = saved
+    import threading
+    for t in threading.enumerate():
+        if t.name == "flow-read-ahead":
+            t.join(5)
+            assert not t.is_alive()

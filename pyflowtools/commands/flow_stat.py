@@ -44,7 +44,7 @@ def main(argv=None):
     sort = opts.sort
     started = time.time()
     out = sys.stdout.buffer
-    with stream.reader(cli.stdin_binary()) as rd:
+    with stream.reader(cli.stdin_binary(), read_ahead=True) as rd:
         out.write(stat.encode(stat.information(opts.format, [cli.prog()] + argv, opts.title,
                                                opts.percent, opts.names, sort, cc)))
         if opts.print_header:

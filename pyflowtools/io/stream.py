@@ -23,6 +23,7 @@ from pyflowtools.io.sink import Sink
 
 BATCH_BYTES = 1 << 20          # target bytes per batch
 READ_CHUNK = 1 << 18           # compressed bytes read per call
+READ_AHEAD_MIN = 8 << 20       # regular files from this size are read ahead by a thread
 MIN_FILL = 1 << 16             # keep reading a pipe while data is ready
 
 
@@ -54,14 +55,21 @@ class Reader:
     the damage were still yielded).
     """
 
-    def __init__(self, src, raw=False, batch_records=None):
+    def __init__(self, src, raw=False, batch_records=None, read_ahead=False):
         self.f, self.name, self._close = _open_src(src)
         self.raw = raw
+        # read_ahead: a big regular file is read by a second thread while
+        # the caller works on the batch it has (for callers that do real
+        # work per batch: reports; a plain copy gains nothing)
+        self._read_ahead = read_ahead
         self.warnings = []
         self.error = None
         self.records_read = 0
+        self._size = 0
         try:
-            self._regular = stat.S_ISREG(os.fstat(self.f.fileno()).st_mode)
+            st = os.fstat(self.f.fileno())
+            self._regular = stat.S_ISREG(st.st_mode)
+            self._size = st.st_size
         except (AttributeError, OSError, io.UnsupportedOperation):
             self._regular = False
         try:
@@ -72,7 +80,10 @@ class Reader:
         rs = self.header.rec_size
         self.rectype = self.header.rectype
         self.rec_size = rs
-        self._batch_records = batch_records or max(BATCH_BYTES // rs, 1)
+        # read ahead: bigger batches, fewer hand-overs between the threads
+        # (measured: 1 MB 0.092 s, 4 MB 0.078 s on the realistic file)
+        self._batch_records = batch_records or max(
+            (BATCH_BYTES * 4 if read_ahead else BATCH_BYTES) // rs, 1)
         self._compat = self.header.s_version == 1
 
     # ---- header ------------------------------------------------------
@@ -145,6 +156,9 @@ class Reader:
         return pos
 
     def _iter_plain(self):
+        if self._read_ahead and self._regular and self._size >= READ_AHEAD_MIN:
+            yield from self._iter_plain_ahead()
+            return
         rs = self.rec_size
         b = self._new_batch()
         mv = memoryview(b.buf)
@@ -159,6 +173,53 @@ class Reader:
                 fill = yield from self._emit(b, mv, fill)
             elif self._eof:
                 break
+        if fill:
+            self.warnings.append("Warning, partial record before EOF")
+
+    def _iter_plain_ahead(self):
+        """_iter_plain for a big regular file: two batches, the next one
+        read by a thread while the caller works on the one yielded
+        (readinto and the C calls release the GIL: reading and counting
+        overlap on two cores).  A yielded batch stays valid until the next
+        one is asked for, as always."""
+        rs = self.rec_size
+        bs = [self._new_batch(), self._new_batch()]
+        mvs = [memoryview(b.buf) for b in bs]
+        fill = len(self._rest)
+        mvs[0][:fill] = self._rest
+        self._rest = b""
+        self._eof = False
+        fill = self._fill(mvs[0], fill)
+        cur = 0
+        ahead = _ReadAhead(self._fill)
+        pending = False
+        try:
+            while True:
+                n = fill // rs
+                tail = fill - n * rs
+                nxt = 1 - cur
+                if tail:
+                    mvs[nxt][:tail] = mvs[cur][n * rs:fill]
+                pending = not self._eof
+                if pending:
+                    ahead.submit(mvs[nxt], tail)
+                if n:
+                    b = bs[cur]
+                    b.n = n
+                    yield self._finish(b)
+                if not pending:
+                    fill = tail
+                    break
+                fill = ahead.result()
+                pending = False
+                cur = nxt
+        finally:
+            if pending:
+                try:
+                    ahead.result()
+                except Exception:
+                    pass
+            ahead.close()
         if fill:
             self.warnings.append("Warning, partial record before EOF")
 
@@ -499,3 +560,38 @@ def streaming_header(src_header, comment=None):
     if comment is not None:
         h.set(hdr.COMMENTS, "comments", comment)
     return h
+
+
+class _ReadAhead:
+    """One reading thread: submit(*args) runs fn(*args) there, result()
+    waits for its value (or raises its exception).  close() ends it."""
+
+    def __init__(self, fn):
+        import queue
+        import threading
+        self._req, self._res = queue.SimpleQueue(), queue.SimpleQueue()
+        self._fn = fn
+        self._t = threading.Thread(target=self._run, name="flow-read-ahead", daemon=True)
+        self._t.start()
+
+    def _run(self):
+        while True:
+            args = self._req.get()
+            if args is None:
+                return
+            try:
+                self._res.put((True, self._fn(*args)))
+            except BaseException as e:         # handed to the reader's thread
+                self._res.put((False, e))
+
+    def submit(self, *args):
+        self._req.put(args)
+
+    def result(self):
+        ok, value = self._res.get()
+        if not ok:
+            raise value
+        return value
+
+    def close(self):
+        self._req.put(None)
