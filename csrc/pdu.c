@@ -87,10 +87,11 @@ static const wire_t wires[FTC_RT_COUNT] = {
     [FTC_RT_V8_9] = {28, 32, 44, 0, 10, {CNT_A,
         {F(SRC_AS), 20, WDE}, {F(DST_AS), 22, WDE}, {F(INPUT), 24, WDE},
         {F(OUTPUT), 26, WDE}, {F(TOS), 28, WDE}}},
-    /* 8.10: input (28) and output (30) are neither decoded nor encoded */
+    /* 8.10: input (28) and output (30) are neither decoded nor encoded;
+       the original's encoder never fills the ports (flow-export -f 4) */
     [FTC_RT_V8_10] = {28, 32, 44, 0, 9, {CNT_A,
-        {F(PROT), 20, WDE}, {F(TOS), 21, WDE}, {F(SRCPORT), 24, WDE},
-        {F(DSTPORT), 26, WDE}}},
+        {F(PROT), 20, WDE}, {F(TOS), 21, WDE}, {F(SRCPORT), 24, WD},
+        {F(DSTPORT), 26, WD}}},
     [FTC_RT_V8_11] = {28, 32, 44, 0, 10, {CNT_A,
         {F(SRCADDR), 20, WDE}, {F(SRC_MASK), 24, WDE}, {F(TOS), 25, WDE},
         {F(SRC_AS), 26, WDE}, {F(INPUT), 28, WDE}}},

@@ -122,7 +122,7 @@ _SIZE = {"B": 1, "H": 2, "I": 4}
 # 6.5: what flow-capture does not copy; 6.7 + the original's encoder: what
 # flow-send does not send (8.8 prot, 8.10 input/output)
 DECODE_DROPS = {"6": {"in_encaps", "out_encaps", "peer_nexthop"}, "8.10": {"input", "output"}}
-ENCODE_DROPS = {"8.8": {"prot"}, "8.10": {"input", "output"}}
+ENCODE_DROPS = {"8.8": {"prot"}, "8.10": {"input", "output", "srcport", "dstport"}}
 
 
 def wire_fields(version):
