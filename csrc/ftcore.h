@@ -547,7 +547,7 @@ int ftc_agg_sum(const ftc_tab_t *t, const uint32_t *idx, size_t n, ftc_agg_sum_t
    lflows, loctets, lpackets.  A record spanning more than
    FTC_LIN_MAX_SPAN seconds: FTC_ERANGE, *done = its index.  FTC_EFULL as
    ftc_agg_add. */
-#define FTC_LIN_MAX_SPAN  16777216   /* 2^24 seconds */
+#define FTC_LIN_MAX_SPAN  604800     /* a week of seconds */
 int ftc_lin_add(ftc_tab_t *t, unsigned flags, uint32_t scale, int rt, const uint8_t *recs,
                 size_t n, size_t size, const uint8_t *sel, size_t *done);
 

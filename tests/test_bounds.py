@@ -659,3 +659,48 @@ def test_replay_fuzz_header(path):
     assert lib.FTC_EHDRBIG <= r <= OK
     if r == OK:
         assert 8 <= h.header_len <= len(data)
+
+
+#: csrc/fuzz/fuzz_report.c's key list, by flow-tools names
+REPORT_KEYS = (("srcaddr",), ("srcaddr", "dstaddr"), ("srcprefix", "src_mask"), ("pktsize",),
+               ("bps",), ("pps",), ("duration",), ("dsttype",), ("srcport", "dstport"),
+               ("src_tag", "dst_tag"), ("prot",), ("input", "output", "src_as"))
+
+
+@pytest.mark.parametrize("path", _corpus("report"), ids=lambda p: p.name)
+def test_replay_fuzz_report(path):
+    """csrc/fuzz/fuzz_report.c's layout (record type, key, flags, order,
+    scale, records) through the report engine's Python side: totals,
+    aggregation with the totals of the pass, every order, the rows as
+    text, linear interpolation; only documented errors."""
+    from pyflowtools.core import table
+    from pyflowtools.core.batch import Batch
+    from pyflowtools.core.errors import FlowToolsError
+    from pyflowtools.core.stat import Totals
+    data = path.read_bytes().ljust(8, b"\0")
+    rt = data[0] % lib.FTC_RT_COUNT
+    size = rs(rt)
+    n = min((len(data) - 8) // size, 128)
+    b = Batch(rt, size, max(n, 1))
+    b.buf[:n * size] = data[8:8 + n * size]
+    b.n = n
+    key = REPORT_KEYS[data[1] % len(REPORT_KEYS)]
+    scale = data[4] % 4
+    try:
+        tot = Totals(scale=scale, hist=True)
+        tot.add(b)
+        agg = table.Aggregation(list(key), rates=bool(data[2] & 2), duration=bool(data[2] & 16),
+                                scale=scale, cap=4)
+        agg.add(b, totals=Totals(scale=scale))
+    except FlowToolsError:
+        return                          # a record type without the fields
+    for by in ("seq", "key", "flows", "octets", "packets"):
+        idx = agg.order(by, desc=bool(data[3] & 1))
+        assert sorted(idx) == sorted(agg.order("seq"))
+        text = b"".join(agg.format(idx, [table.Column("key0", "dec", 12, ","),
+                                         table.Column("octets", "pct", total=tot.octets)]))
+        assert text.count(b"\n") == len(agg)
+    try:
+        table.Linear(scale=scale).add(b)
+    except FlowToolsError:
+        pass                            # a flow of years, or no First/Last
