@@ -4,7 +4,7 @@ rotating flow files under a work directory (commands.md 8.3)."""
 import os
 
 from pyflowtools import cli
-from pyflowtools.netflow import capture, collector, naming
+from pyflowtools.netflow import capture, collector, naming, transform
 from pyflowtools.util import daemon
 from pyflowtools.util.log import Log
 
@@ -30,10 +30,11 @@ def build_parser():
     p.add_argument("-R", dest="program")
     p.add_argument("-S", dest="stat_interval", type=cli.atoi, default=0)
     p.add_argument("-t", dest="tag_file")
-    p.add_argument("-T", dest="tag_def")
+    p.order = []            # -T and -V as given (capture.check_options)
+    p.add_argument("-T", dest="tag_def", type=lambda v: p.order.append(("T", v)) or v)
     p.add_argument("-u", dest="keep_umask", action="store_true")
     p.add_argument("-v", dest="variables", action="append")
-    p.add_argument("-V", dest="version")
+    p.add_argument("-V", dest="version", type=lambda v: p.order.append(("V", v)) or v)
     p.add_argument("-w", dest="workdir")
     p.add_argument("-x", dest="xlate_file")
     p.add_argument("-X", dest="xlate_def")
@@ -41,16 +42,19 @@ def build_parser():
 
 
 def main(argv=None):
-    opts = cli.parse(build_parser(), argv, operands=True)
+    parser = build_parser()
+    opts = cli.parse(parser, argv, operands=True)
+    opts.order = parser.order
     opts.zlevel = 6 if opts.zlevel is None else cli.zlevel(opts)
     opts.byte_order = cli.byte_order(opts)
     capture.check_options(opts)
     if not opts.keep_umask:
         os.umask(0o022)
-    cfg = collector.load_filter(opts.filter_file, opts.filter_def, opts.variables, cli.warn)
     if opts.clients:
         cli.warn("-c %d: TCP clients are not supported; ignored" % opts.clients)
+    opts.workdir = os.path.abspath(opts.workdir)
     os.makedirs(opts.workdir, exist_ok=True)
+    tr, cfg = transform.capture_transform(opts, opts.workdir, cli.warn)
     signals = daemon.Signals()       # before binding: a signal once bound is never lost
     col = pidfile = None
     try:
@@ -65,7 +69,7 @@ def main(argv=None):
                 return cli.EXIT_OK
             pidfile = d.pidfile
         col.log = log = Log("flow-capture", use_syslog=not opts.foreground)
-        capture.Capture(opts, log).run(col, signals)
+        capture.Capture(opts, log, transform=tr).run(col, signals)
     finally:
         if col is not None:
             col.close()

@@ -23,6 +23,7 @@ from pyflowtools.netflow.writer import WriterThread, capture_header, streaming_h
 from pyflowtools.util.clock import clock as _clock
 
 DEFAULT_PIDFILE = "/var/run/flow-capture.pid"
+V1005 = _rectype(1005)
 TIMEOUT = 1.0                   # the reference's select() timeout
 
 
@@ -38,7 +39,8 @@ def parse_version_opt(text):
 
 def check_options(o):
     """Validate flow-capture's options as the reference (commands.md 8.3);
-    fills o.spec, o.rectype, o.expire_size, o.filter_name.  Raises
+    fills o.spec, o.rectype, o.expire_size, o.filter_name, o.tagging.
+    o.order: the (letter, value) of -T and -V in the order given.  Raises
     FlowToolsError."""
     if not o.operands:
         raise FlowToolsError("Specify localip/remoteip/port.")
@@ -46,10 +48,12 @@ def check_options(o):
         raise FlowToolsError("Extra arguments starting with %s." % o.operands[1])
     if not o.workdir:
         raise FlowToolsError("Specify workdir with -w.")
-    for letter, what in (("tag_file", "-t (tagging)"), ("tag_def", "-T (tagging)"),
-                         ("xlate_file", "-x (translation)"), ("xlate_def", "-X (translation)")):
-        if getattr(o, letter) is not None:
-            raise FlowToolsError("%s is not supported by this flow-capture" % what)
+    tagging = False
+    for letter, value in getattr(o, "order", ()):   # -T then -V: the reference's check
+        if letter == "T":
+            tagging = True
+        elif tagging and parse_version_opt(value) != V1005:
+            raise FlowToolsError("Must be v1005 with tagging.")
     if o.rotations < 0 or o.rotations > naming.MAX_ROTATIONS:
         raise FlowToolsError("rotations limited to every 1 minute")
     if not -3 <= o.nesting <= 3:
@@ -57,6 +61,9 @@ def check_options(o):
     o.expire_size = parse_size(o.expire_size_text) if o.expire_size_text else 0
     o.spec = udp.parse_spec(o.operands[0])
     o.rectype = parse_version_opt(o.version) if o.version else None
+    o.tagging = o.tag_file is not None or o.tag_def is not None
+    if o.tagging:           # stored as v1005: the datagrams' records are tagged
+        o.rectype = None
     o.filter_name = o.filter_def or "default"
     if o.stat_interval < 0:
         o.stat_interval = 0
@@ -78,9 +85,11 @@ def check_receive_options(o):
 class Capture:
     """flow-capture's main loop over a Collector, a WriterThread and files."""
 
-    def __init__(self, opts, log, clock=None):
+    def __init__(self, opts, log, clock=None, transform=None):
         self.o = opts
         self.log = log
+        self.tr = transform         # -t/-T, -x/-X (transform.py), or None
+        self.checked = None         # the record type transform.check() passed
         self.clock = clock or _clock()
         self.hostname = socket.gethostname()
         self.workdir = os.path.abspath(opts.workdir)
@@ -112,10 +121,11 @@ class Capture:
                 if signals.take_hup():
                     self.log("SIGHUP")
                     self.finish()
+                    self._reload()
                 if self.cur is not None and now >= self.rotate_at:
                     self.finish()
                 if self.cur is None and collector.rectype is not None:
-                    self.open(collector.rectype, now)
+                    self.open(self._rectype(collector.rectype), now)
                 if next_stat is not None and now >= next_stat:
                     for line in collector.stat_lines(int(now), int(started)):
                         self.log(line)
@@ -135,18 +145,21 @@ class Capture:
                 if got is None:
                     continue
                 records, count = got
+                rt = self._rectype(collector.rectype)
+                if self.tr is not None:
+                    records, count = self.tr.apply(records, count, collector.rectype)
                 if self.cur is None:
-                    self.open(collector.rectype, self.clock())
+                    self.open(rt, self.clock())
                 if self.cur is None:
                     self.held.append((bytes(records), count))
                     continue
-                self.writer.data(records, collector.rectype)
+                self.writer.data(records, rt)
                 self.flows += count
         finally:
             if self.held and collector.rectype is not None:
                 while self.cur is None:
                     time.sleep(max(0.0, self.last_start + 1 - self.clock()))
-                    self.open(collector.rectype, self.clock())
+                    self.open(self._rectype(collector.rectype), self.clock())
             if self.cur is not None:
                 self.finish()
             self.writer.stop()
@@ -157,6 +170,28 @@ class Capture:
                     c.wait(5)
                 except subprocess.TimeoutExpired:
                     pass
+
+    def _rectype(self, rt):
+        """The stored record type of received records of rt; the transform's
+        field checks run when rt is first known."""
+        if self.tr is None:
+            return rt
+        if rt != self.checked:
+            self.tr.check(rt)
+            self.checked = rt
+        return self.tr.output_rectype(rt)
+
+    def _reload(self):
+        """SIGHUP: load the tag and xlate files again (an error is logged
+        and the previous definitions kept)."""
+        if self.tr is None:
+            return
+        try:
+            self.tr.load()
+            if self.checked is not None:
+                self.tr.check(self.checked)
+        except FlowToolsError as e:
+            self.log(str(e))
 
     def _add(self, c):
         for i in range(3):

@@ -665,3 +665,129 @@ def test_stat_line_counts_filter_drops(tmp_path):
 
 def test_layout_helper_agrees():
     assert layout(lib.FTC_RT_V5)[:2] == (5, 0)
+
+
+# ---------------------------------------------------------------- -t/-T, -x/-X (commands.md 18)
+
+TAG_CFG = ("tag-action low\n  type src-prefix\n  match 0.0.0.0/28 set-src 0x7\n"
+           "tag-action ports\n  type udp-src-port\n  match 3 set-dst 0x11\n  match 5 or-dst 0x2\n"
+           "tag-definition d\n  term\n    action low\n  term\n    input-filter 3-5\n"
+           "    action ports\n")
+XLATE_CFG = ("xlate-action s\n  type scale\n  scale 3\n"
+             "xlate-action m\n  type ip-port-privacy-mask\n  mask 0xFFF0 0xFF00\n"
+             "xlate-definition x\n  term\n    action s\n    action m\n")
+TAG_FILTER = ("filter-primitive t\n  type tag\n  permit 0x7\n"
+              "filter-definition tagged\n  match src-tag t\n")
+
+
+def _pipe(argv, data):
+    r = subprocess.run([sys.executable, str(c.BIN / argv[0])] + argv[1:], input=data,
+                       env=c.env(), capture_output=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+@pytest.mark.parametrize("args,steps", [
+    (["-t", "tag.cfg", "-T", "d"], ["tag"]),
+    (["-V", "5", "-T", "d", "-t", "tag.cfg", "-x", "xlate.cfg", "-X", "x"], ["tag", "xlate"]),
+    (["-x", "xlate.cfg", "-X", "x"], ["xlate"]),
+    (["-t", "tag.cfg", "-T", "d", "-f", "filter.cfg", "-F", "tagged", "-x", "xlate.cfg", "-X",
+      "x"], ["tag", "filter", "xlate"]),
+])
+def test_tags_and_translation_at_capture_time(tmp_path, args, steps):
+    """The stored records are those flow-tag, flow-nfilter and flow-xlate make
+    of a plain capture of the same datagrams; the config files are named
+    relative to the workdir."""
+    plain_wd, wd = tmp_path / "plain", tmp_path / "wd"
+    wd.mkdir()
+    for name, text in (("tag.cfg", TAG_CFG), ("xlate.cfg", XLATE_CFG),
+                       ("filter.cfg", TAG_FILTER)):
+        (wd / name).write_text(text)
+    rt = lib.FTC_RT_V5
+    datagrams = pdu.encode(gen(rt, 40), rt)
+    ports = c.free_port(), c.free_port()
+    with c.capture(plain_wd, ports[0], "-N", "0") as plain, \
+            c.capture(wd, ports[1], "-N", "0", *args) as p:
+        for port in ports:
+            s = sender(port)
+            with s.sock:
+                s.send_list(datagrams)
+            assert c.wait_drained(port)
+        assert plain.stop()[0] == 0
+        st, log = p.stop()
+        assert st == 0, log
+    (f,) = c.files(wd)
+    h, got = c.read(f)
+    assert h["d_version"] == (1005 if "tag" in steps else 5)
+    assert f.name.startswith("ft-v1005." if "tag" in steps else "ft-v05.")
+    want = c.files(plain_wd)[0].read_bytes()
+    cfg = {"tag": ["flow-tag", "-t", str(wd / "tag.cfg"), "-T", "d"],
+           "filter": ["flow-nfilter", "-f", str(wd / "filter.cfg"), "-F", "tagged"],
+           "xlate": ["flow-xlate", "-x", str(wd / "xlate.cfg"), "-X", "x"]}
+    for step in steps:
+        want = _pipe(cfg[step], want)
+    want_h, want_recs = oracle.read_stream(want)
+    assert got == want_recs and h["flows_count"] == len(want_recs)
+    assert len(got) == (16 if "filter" in steps else 40)
+    if "tag" in steps:
+        assert {(r["src_tag"], r["dst_tag"]) for r in got} >= {(7, 0x11), (7, 2), (7, 0)}
+
+
+def test_sighup_reloads_the_tag_file(tmp_path):
+    wd = tmp_path / "wd"
+    wd.mkdir()
+    (wd / "tag.cfg").write_text(TAG_CFG)
+    rt = lib.FTC_RT_V5
+    port = c.free_port()
+    with c.capture(wd, port, "-N", "0", "-t", "tag.cfg", "-T", "d") as p:
+        s = sender(port)
+        with s.sock:
+            s.send_list(pdu.encode(gen(rt, 4), rt))
+            assert c.wait_drained(port)
+            p.loop_passed()                         # first file closed
+            (wd / "tag.cfg").write_text(TAG_CFG.replace("0x7", "0x9"))
+            p.send_signal(signal.SIGHUP)
+            p.wait_log("SIGHUP", 3)                 # reloaded before the next receive
+            s.send_list(pdu.encode(gen(rt, 4, start=4), rt))
+            assert c.wait_drained(port)
+            (wd / "tag.cfg").write_text("tag-action broken\n  type nonsense\n")
+            p.send_signal(signal.SIGHUP)
+            p.wait_log("fttag_load(): failed")      # logged, the previous one kept
+            s.send_list(pdu.encode(gen(rt, 4, start=8), rt))
+            assert c.wait_drained(port)
+        assert p.stop()[0] == 0
+    tags = [r["src_tag"] for f in c.files(wd) for r in c.read(f)[1]]
+    assert sorted(tags) == [7] * 4 + [9] * 8
+
+
+@pytest.mark.parametrize("args,lines", [
+    (["-t", "tags"], ["open(tags): No such file or directory", "fttag_load(): failed"]),
+    (["-t", "tag.cfg", "-T", "nope"], ["fttag_load(): failed"]),
+    (["-T", "d", "-V", "5"], ["Must be v1005 with tagging."]),
+    (["-x", "xlate.cfg", "-X", "nope"], ["ftlate_def_find(nope): failed"]),
+    (["-x", "none.cfg", "-X", "x"], ["open(none.cfg): No such file or directory",
+                                     "ftxlate_load(none.cfg): failed"]),
+])
+def test_tag_and_xlate_errors(tmp_path, args, lines):
+    wd = tmp_path / "wd"
+    wd.mkdir()
+    (wd / "tag.cfg").write_text(TAG_CFG)
+    (wd / "xlate.cfg").write_text(XLATE_CFG)
+    st, err = _run(["-D", "-w", str(wd)] + args + ["127.0.0.1/0/%d" % c.free_port()])
+    assert st == 1 and err == "".join("flow-capture: %s\n" % ln for ln in lines)
+
+
+def test_xlate_field_missing_fails_at_the_first_datagram(tmp_path):
+    wd = tmp_path / "wd"
+    wd.mkdir()
+    (wd / "x.cfg").write_text("xlate-action t\n  type tag-mask\n  mask 1 1\n"
+                              "xlate-definition x\n  term\n    action t\n")
+    port = c.free_port()
+    rt = lib.FTC_RT_V5
+    with c.capture(wd, port, "-N", "0", "-x", "x.cfg", "-X", "x") as p:
+        s = sender(port)
+        with s.sock:
+            s.send_list(pdu.encode(gen(rt, 4), rt))
+        p.p.wait(20)
+        assert p.p.returncode == 1
+        assert p.log().endswith("flow-capture: Xlate references a field not in flow.\n")
