@@ -29,7 +29,7 @@ $(VPY):
 	@PYTHON=$(PYTHON) sh tools/sysdeps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip setuptools wheel
-	$(VPY) -m pip install -q "cffi>=1.15" pytest hypothesis
+	$(VPY) -m pip install -q "cffi>=1.15" pytest hypothesis "psycopg[binary]>=3.1" "PyMySQL>=1.0"
 
 venv: $(VPY)
 

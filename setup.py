@@ -15,6 +15,9 @@ setup(
                 ("share/man/man7", sorted(glob.glob("man/*.7")))],
     setup_requires=["cffi>=1.15"],
     install_requires=["cffi>=1.15"],
+    # flow-export -f 5 / -f 3: the database drivers (optional)
+    extras_require={"postgresql": ["psycopg[binary]>=3.1"], "mysql": ["PyMySQL>=1.0"],
+                    "db": ["psycopg[binary]>=3.1", "PyMySQL>=1.0"]},
     cffi_modules=["csrc/build_ftcore.py:ffibuilder"],
     python_requires=">=3.9",
     zip_safe=False,
