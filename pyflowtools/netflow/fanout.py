@@ -13,9 +13,11 @@ every destination.
 Per-datagram work is C (relay.c's ftc_fanout_batch over a whole
 received batch, net.c's batch receive and send).
 """
+import array
 import time
 
 from pyflowtools.core import relay
+from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.core.native import layout, rectype as _rectype
 from pyflowtools.netflow import pdu, send, udp
 from pyflowtools.netflow.collector import first_rectype, stat_line
@@ -36,7 +38,8 @@ class Fanout:
     (called once the record version is known, again after reload())."""
 
     def __init__(self, spec, outputs, version=None, as_sub=0, mask=send.NO_MASK,
-                 filter_factory=None, log=None, slots=1024, events=4096, clock=None):
+                 filter_factory=None, log=None, slots=1024, events=4096, clock=None,
+                 transform=None):
         self.spec = spec
         self.outputs = outputs
         self.as_sub = as_sub & 0xFFFF
@@ -50,8 +53,13 @@ class Fanout:
         # a multicast group: the exporter is the first field (reference)
         self.remote_ip = ipv4.from_socket(spec.local) if (remote >> 28) == 0xE else remote
         self.tracker = pdu.SequenceTracker()
+        # -t/-T, -x/-X (transform.py): records decoded, transformed, encoded anew
+        self.transform = transform
+        self.encoder = None
+        self._checked = None
         self.relay = relay.Relay(None if version is None else
-                                 send.output_rectype(V5, version), slots=slots, events=events)
+                                 send.output_rectype(V5, version), slots=slots, events=events,
+                                 encode=transform is None)
         self.prog = None
         self._reload = True
         self.corrupt = self.filtered = self.pdus = self.flows = 0
@@ -62,8 +70,17 @@ class Fanout:
         return self.relay.rectype
 
     def reload(self):
-        """SIGHUP: load the filter again before the next datagram."""
+        """SIGHUP: load the filter (and the tag and xlate files) again before
+        the next datagram; a broken tag or xlate file is logged and the
+        previous definitions kept."""
         self._reload = True
+        if self.transform is not None:
+            try:
+                self.transform.load()
+                if self._checked is not None:
+                    self.transform.check(self._checked)
+            except FlowToolsError as e:
+                self.log(str(e))
 
     def _load_filter(self):
         if self.filter_factory is not None and self.rectype is not None:
@@ -76,18 +93,23 @@ class Fanout:
         b = self.rx.recv(timeout=timeout)
         if not b.n:
             return 0
-        if self.rectype is None and self.filter_factory is not None:
+        if self.rectype is None and (self.filter_factory is not None
+                                     or self.transform is not None):
             rt = first_rectype(b, self.remote_ip)
             if rt is not None:
                 self.relay.set_rectype(rt)
         if self._reload and self.rectype is not None:
             self._load_filter()
         r = self.relay
+        kept, count = bytearray(), 0
         for st in r.run(b.data, b.lens, b.src_ips, b.dst_ips, self.remote_ip, self.as_sub,
                         self.tracker, self.mask, self.prog):
             self._events(pdu.events(r.ev, st.rx.n_events))
             nout = st.out_pdus
-            if nout:
+            if self.transform is not None:
+                kept += memoryview(r.out)[:st.out_bytes]
+                count += st.relayed_flows
+            elif nout:
                 data = memoryview(r.out)[:st.out_bytes]
                 lens = r.out_lens[:nout]
                 srcs = r.out_src[:nout]
@@ -97,7 +119,32 @@ class Fanout:
             self.filtered += st.filtered
             self.pdus += st.rx.accepted
             self.flows += st.rx.flows
+        if count:
+            self._send_transformed(kept, count, b.src_ips[0])
         return b.n
+
+    def _send_transformed(self, records, count, src_ip):
+        """-t/-T/-x/-X: the decoded records of one received batch tagged,
+        filtered, translated, then encoded as flow-send does (records of
+        the same export header share datagrams) and sent."""
+        tr, rt = self.transform, self.rectype
+        if rt != self._checked:
+            tr.check(rt)
+            self._checked = rt
+            self.encoder = send.encoder(tr.output_rectype(rt), rt)
+        records, count = tr.apply(records, count, rt)
+        if not count:
+            return
+        for data, lens in self.encoder.packed(records):     # views: send each at once
+            self._send(data, lens, src_ip)
+        rest = self.encoder.flush_packed()
+        if rest is not None:
+            self._send(*rest, src_ip)
+
+    def _send(self, data, lens, src_ip):
+        srcs = array.array("I", [src_ip]) * len(lens)
+        for o in self.outputs:
+            o.send(data, lens, srcs)
 
     def _events(self, evs):
         now = int(self.clock())

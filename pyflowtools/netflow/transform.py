@@ -131,17 +131,20 @@ class Transform:
 
 
 def capture_transform(o, workdir, warn):
-    """flow-capture's -f/-F, -t/-T, -x/-X, -v (after check_options):
-    (Transform or None, the filter config the collector runs or None).
-    With tagging the filter runs after it (it may test the tags), in the
-    Transform; relative paths are inside workdir."""
+    """flow-capture's and flow-fanout's -f/-F, -t/-T, -x/-X, -v: (Transform
+    or None, the filter config the receiving side runs or None).  o has
+    filter_file, filter_def, tag_file, tag_def, xlate_file, xlate_def,
+    variables.  Tagging is on when -t or -T is given (o.tagging); with it
+    the filter runs after tagging (it may test the tags), in the
+    Transform.  Relative paths are inside workdir (None: as given)."""
     from pyflowtools.netflow import collector
     cfg = collector.load_filter(resolve(o.filter_file, workdir), o.filter_def, o.variables, warn)
+    o.tagging = o.tag_file is not None or o.tag_def is not None
     tag = (o.tag_file, o.tag_def or "") if o.tagging else None
     xlate = None
     if o.xlate_file is not None or o.xlate_def is not None:
         xlate = (o.xlate_file, o.xlate_def or "default")
-    filt = (cfg, o.filter_name) if cfg is not None and tag else None
+    filt = (cfg, o.filter_def or "default") if cfg is not None and tag else None
     if not (tag or xlate):
         return None, cfg
     tr = Transform(tag, xlate, filt, o.variables, base=workdir, warn=warn)

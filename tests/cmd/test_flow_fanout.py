@@ -269,3 +269,51 @@ def test_keep_source_address(run_cmd, tmp_path):
     got = a.result()
     assert [len(d) for d in got] == [1464, 264]
     assert set(a.sources) == {("127.0.0.5", 7999)}
+
+
+# -t/-T, -x/-X: tags (for the filter) and translation before re-encoding
+
+TAG_CFG = ("tag-action low\n  type src-prefix\n  match 0.0.0.0/28 set-src 0x7\n"
+           "tag-definition d\n  term\n    action low\n")
+XLATE_CFG = ("xlate-action s\n  type scale\n  scale 3\n"
+             "xlate-action m\n  type ip-port-privacy-mask\n  mask 0xFFF0 0xFF00\n"
+             "xlate-definition x\n  term\n    action s\n    action m\n")
+TAG_FILTER = ("filter-primitive t\n  type tag\n  permit 0x7\n"
+              "filter-definition tagged\n  match src-tag t\n")
+
+
+@pytest.mark.parametrize("args,pipeline", [
+    (["-x", "xlate.cfg", "-X", "x"], "flow-xlate -x xlate.cfg -X x"),
+    (["-t", "tag.cfg", "-T", "d", "-f", "filter.cfg", "-F", "tagged", "-x", "xlate.cfg",
+      "-X", "x"], "flow-tag -t tag.cfg -T d | flow-nfilter -f filter.cfg -F tagged | "
+                  "flow-xlate -x xlate.cfg -X x"),
+])
+def test_tags_and_translation(run_cmd, tmp_path, args, pipeline):
+    """The datagrams sent on are those flow-send makes of what flow-tag,
+    flow-nfilter and flow-xlate make of the records received."""
+    for name, text in (("tag.cfg", TAG_CFG), ("xlate.cfg", XLATE_CFG),
+                       ("filter.cfg", TAG_FILTER)):
+        (tmp_path / name).write_text(text)
+    stream = gen(run_cmd, "-n 40")
+    st, want_stream, err = run_cmd(pipeline, stdin=stream, cwd=tmp_path)
+    assert st == 0, err
+    direct = Listener()
+    send_stream(run_cmd, want_stream, direct.port)
+    expected = direct.result()
+    port = free_port()
+    a = Listener()
+    args = [str(tmp_path / a_) if a_.endswith(".cfg") else a_ for a_ in args]
+    with fanout(tmp_path, port, *args, "0/0/%d" % port, a.spec) as proc:
+        send_stream(run_cmd, stream, port)
+    got = a.result()
+    assert proc.returncode == 0, proc.log
+    assert got == expected and len(got) == (1 if "-T" in args else 2)
+    assert sum(header(d)[1] for d in got) == (16 if "-T" in args else 40)
+
+
+def test_delay_stays_a_number_and_xlate_errors(run_cmd, tmp_path):
+    res = run_cmd(["flow-fanout", "-D", "-x", "none.cfg", "-X", "x", "0/0/%d" % free_port(),
+                   "0/127.0.0.1/9"], cwd=tmp_path)
+    assert res.status == 1 and res.stderr == (
+        b"flow-fanout: open(none.cfg): No such file or directory\n"
+        b"flow-fanout: ftxlate_load(none.cfg): failed\n")
