@@ -432,4 +432,22 @@ static inline int ftc_tot_add(ftc_stat_tot_t *tot, unsigned flags, uint32_t scal
     return 1;
 }
 
+/* index of the range of r[0..n) (sorted, disjoint: ftc_ranges_check)
+   holding key, or -1 (flow-tag, flow-mask, flow-split) */
+static inline long ftc_range_find(const ftc_range_t *r, size_t n, uint32_t key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r[mid].lo <= key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return -1;
+    lo--;
+    return key <= r[lo].hi ? (long)lo : -1;
+}
+
 #endif /* FTC_INTERNAL_H */

@@ -1187,6 +1187,81 @@ int ftc_xlate_version(int rt_in, const uint8_t *in, size_t n, int rt_out, uint8_
 
 /* ---- end of tag.c, mask.c, xlate.c ---- */
 
+/* ---- merge.c, split.c (flow-merge, flow-split) ---- */
+/* flow-merge's k-way merge (commands.md 8.9, 13).  A record's end time is
+   the reference's ftltime(sysUpTime, unix_secs, unix_nsecs, Last): whole
+   seconds unix_secs - sysUpTime / 1000 + Last / 1000 with the
+   milliseconds nsecs / 10^6 - sysUpTime % 1000 + Last % 1000 borrowed and
+   carried once each way, all in 32-bit unsigned arithmetic, compared as
+   (seconds, milliseconds).  The pending record with the earliest end time
+   goes first; on equal times the input with the lower index does (the
+   reference's order: operands, each list by header capture start). */
+typedef struct {
+    const uint8_t *recs;   /* the input's current batch: host order, type rt */
+    size_t size;           /* bytes at recs (n records must fit) */
+    size_t n;              /* records in the batch */
+    size_t pos;            /* the next record to merge; ftc_merge advances it */
+    uint64_t key;          /* scratch: the end time of recs[pos] */
+    uint32_t done;         /* 1: no batch follows this one */
+    uint32_t pad;
+} ftc_merge_in_t;
+/* Merge the pending records of in[0..k) into out (cap records of type
+   rt), *produced of them this call.  FTC_OK: every input is finished
+   (pos == n and done).  FTC_EAGAIN: input *need has used up its batch and
+   is not done: give it its next batch (recs, size, n, pos 0; or n 0 and
+   done 1) and call again.  FTC_EFULL: out holds cap records: write them
+   and call again.  heap is caller scratch of k entries.  FTC_EFIELD (no
+   end time in rt), FTC_EINVAL. */
+int ftc_merge(int rt, ftc_merge_in_t *in, size_t k, uint32_t *heap, uint8_t *out,
+              size_t cap, size_t *produced, size_t *need);
+/* The end time of n records (as ftc_merge orders them) into keys: seconds
+   << 32 | milliseconds.  FTC_EFIELD, FTC_EINVAL. */
+int ftc_merge_keys(int rt, const uint8_t *recs, size_t n, size_t size, uint64_t *keys);
+
+/* flow-split (commands.md 8.8, 13): one series of files (one per tag with
+   -g / -G), cut as the reference does, per record of the series in order:
+   the first record of a file sets cap_start to its unix_secs; flows + 1;
+   flows >= max_flows (not 0) ends the file after this record; so does
+   unix_secs > cap_start + max_time (max_time not 0; the difference taken
+   only when unix_secs > cap_start), which also sets cap_start to unix_secs;
+   cap_end = unix_secs. */
+typedef struct {
+    uint32_t flows;        /* records in the series' current file (0: just opened) */
+    uint32_t cap_start;    /* its header's capture start */
+    uint32_t cap_end;      /* and capture end */
+    uint32_t newfile;      /* 1: the file is complete, the next record opens another */
+} ftc_split_t;
+/* Records recs[start..n) of type rt (host order) go to the series' current
+   file until one ends it: returns the index just past that record (then
+   s->newfile is 1), or n.  Open the next file by zeroing *s.  FTC_EINVAL
+   (also when s->newfile is set), FTC_EFIELD (no unix_secs). */
+int64_t ftc_split_cut(ftc_split_t *s, int rt, const uint8_t *recs, size_t n, size_t size,
+                      size_t start, uint32_t max_flows, uint32_t max_time);
+/* A run of a batch's records of one series, copied together into out. */
+typedef struct {
+    uint32_t series;       /* index into the caller's series */
+    uint32_t start;        /* its first record in out */
+    uint32_t count;        /* its records */
+    uint32_t pad;
+} ftc_split_group_t;
+/* -g / -G: copy n records of type rt into out grouped by series (series
+   in order of first appearance, records in input order within one; out
+   holds out_size bytes), the series of a record being the value of the
+   range of index[0..n_index) (sorted, disjoint, values < n_series) holding
+   its tag field (FTC_F_SRC_TAG or FTC_F_DST_TAG).  Returns the number of
+   groups written to groups (n entries at most).  slot: caller scratch of
+   n_series entries (any content); scratch: n entries, the group of each
+   record.  FTC_EAGAIN when tags are missing from the index: scratch holds
+   them (one per record that has one, in order), *n_unknown of them, and
+   out and groups are not to be used.  FTC_EFIELD, FTC_EPROGRAM (index),
+   FTC_EINVAL. */
+int64_t ftc_split_group(int rt, int field, const ftc_range_t *index, size_t n_index,
+                        uint32_t n_series, const uint8_t *recs, size_t n, size_t size,
+                        uint8_t *out, size_t out_size, ftc_split_group_t *groups,
+                        uint32_t *slot, uint32_t *scratch, size_t *n_unknown);
+
+/* ---- end of merge.c, split.c ---- */
+
 /* cdef-end */
 
 #endif /* FTCORE_H */

@@ -16,23 +16,6 @@
 /* ------------------------------------------------------------------ */
 /* ranges                                                              */
 
-/* index of the range holding key, or -1 */
-static long range_find(const ftc_range_t *r, size_t n, uint32_t key)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r[mid].lo <= key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == 0)
-        return -1;
-    lo--;
-    return key <= r[lo].hi ? (long)lo : -1;
-}
-
 int ftc_ranges_check(const ftc_range_t *r, size_t n, uint32_t value_limit)
 {
     size_t i;
@@ -151,7 +134,7 @@ int ftc_tag_apply(const ftc_tag_prog_t *p, uint8_t *recs, size_t n)
                     if (a->field[k] == FTC_TAGK_NONE)
                         break;
                     key = a->field[k] == FTC_TAGK_ANY ? 0 : ftc_get(L, rec, a->field[k]);
-                    hit = range_find(rg, a->count, key);
+                    hit = ftc_range_find(rg, a->count, key);
                     if (hit >= 0) {
                         const ftc_tag_set_t *s = &p->sets[rg[hit].value];
                         src = (src & s->src_and) | s->src_or;
@@ -189,12 +172,12 @@ int ftc_mask_apply(int rt, const ftc_range_t *ranges, size_t n_ranges, uint8_t *
         uint8_t *rec = recs + i * rs;
         long hit;
         if (do_src) {
-            hit = range_find(ranges, n_ranges, ftc_ld32(rec + L->off[FTC_F_SRCADDR]));
+            hit = ftc_range_find(ranges, n_ranges, ftc_ld32(rec + L->off[FTC_F_SRCADDR]));
             if (hit >= 0)
                 rec[L->off[FTC_F_SRC_MASK]] = (uint8_t)ranges[hit].value;
         }
         if (do_dst) {
-            hit = range_find(ranges, n_ranges, ftc_ld32(rec + L->off[FTC_F_DSTADDR]));
+            hit = ftc_range_find(ranges, n_ranges, ftc_ld32(rec + L->off[FTC_F_DSTADDR]));
             if (hit >= 0)
                 rec[L->off[FTC_F_DST_MASK]] = (uint8_t)ranges[hit].value;
         }

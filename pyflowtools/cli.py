@@ -233,16 +233,18 @@ def atoi(text):
     return sign * n
 
 
-def strtoul(text):
-    """C strtoul with base 0 (0x hex, leading 0 octal); garbage gives 0."""
+def strtoul(text, base=0):
+    """C strtoul with base 0 (0x hex, leading 0 octal) or 10; garbage gives
+    0; a minus sign gives the negative value (mask it to the C width)."""
     s = text.strip()
     neg = s.startswith("-")
     s = s.lstrip("+-")
-    base = 10
-    if s[:2].lower() == "0x":
-        base, s = 16, s[2:]
-    elif s[:1] == "0" and len(s) > 1:
-        base, s = 8, s[1:]
+    if base == 0:
+        base = 10
+        if s[:2].lower() == "0x":
+            base, s = 16, s[2:]
+        elif s[:1] == "0" and len(s) > 1:
+            base, s = 8, s[1:]
     digits = "0123456789abcdef"[:base]
     n = 0
     for ch in s.lower():

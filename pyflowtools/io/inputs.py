@@ -1,4 +1,4 @@
-"""Input operands of flow-cat (and later flow-merge): files, directories
+"""Input operands of flow-cat and flow-merge: files, directories
 walked recursively, `-` for stdin; ordered by header capture start within
 each operand's list, as the reference does (commands.md section 3).
 
@@ -26,13 +26,16 @@ class Input:
         self.header = header
         self.reader = reader
 
-    def open(self, raw=False):
-        """A Reader of the whole stream (the probed one when kept)."""
+    def open(self, raw=False, batch_records=None):
+        """A Reader of the whole stream (the probed one when kept), of
+        batch_records records a batch (default: about 1 MiB)."""
         if self.reader is not None:
             rd, self.reader = self.reader, None
             rd.raw = raw
+            if batch_records:
+                rd.batch_records = batch_records
             return rd
-        return stream.reader(self.name, raw=raw)
+        return stream.reader(self.name, raw=raw, batch_records=batch_records)
 
     def close(self):
         """Close a kept Reader that will not be read."""
@@ -90,9 +93,11 @@ def _walk(path, all_files, warn, out, depth=0):
                 out.append(inp)
 
 
-def collect(operands, all_files=False, group=False, warn=lambda m: None):
+def collect(operands, all_files=False, group=False, warn=lambda m: None, strict_stdin=False):
     """Lists of Input, each sorted (stably) by header capture start.  One
-    list per operand, or a single list with `group`."""
+    list per operand, or a single list with `group`.  A `-` that is not a
+    flow stream is skipped with a warning, or raises FormatError with
+    `strict_stdin` (flow-merge)."""
     lists = []
     for op in operands or ["-"]:
         found = []
@@ -101,6 +106,8 @@ def collect(operands, all_files=False, group=False, warn=lambda m: None):
                 rd = stream.reader("-")
                 found.append(Input("-", rd.header, rd))
             except FormatError as e:
+                if strict_stdin:
+                    raise
                 warn("ftiheader_read(): Warning, %s" % e)
                 warn("ftiheader_read(stdin): Failed, ignoring file.")
         else:

@@ -86,6 +86,15 @@ class Reader:
             (BATCH_BYTES * 4 if read_ahead else BATCH_BYTES) // rs, 1)
         self._compat = self.header.s_version == 1
 
+    @property
+    def batch_records(self):
+        """Records per batch (set it before iterating)."""
+        return self._batch_records
+
+    @batch_records.setter
+    def batch_records(self, n):
+        self._batch_records = max(int(n), 1)
+
     # ---- header ------------------------------------------------------
     def _readsome(self, n):
         """Read up to n bytes (fewer only at EOF)."""
@@ -485,21 +494,26 @@ class Writer(Sink):
         self._hlen = len(data)
         self.f.write(data)
 
-    def write(self, batch):
-        """Write a Batch (any byte order; swapped to the output order)."""
-        n = batch.n
-        if not n:
+    def write(self, batch, start=0, end=None):
+        """Write a Batch, or its records [start, end) (any byte order;
+        swapped to the output order)."""
+        if end is None:
+            end = batch.n
+        n = end - start
+        if n <= 0:
             return
         if batch.rectype != self.rectype:
             raise FlowToolsError("data version or sub version changed!")
+        rs = self.rec_size
         if batch.order != self.order:
             if self._scratch is None or self._scratch.capacity < n:
-                self._scratch = Batch(self.rectype, self.rec_size, n)
-            nb = n * self.rec_size
-            self._scratch.buf[:nb] = batch.buf[:nb]
+                self._scratch = Batch(self.rectype, rs, n)
+            self._scratch.buf[:n * rs] = memoryview(batch.buf)[start * rs:end * rs]
             self._scratch.n = n
             self._scratch.order = batch.order
             data = self._scratch.to_order(self.order).view()
+        elif start or end != batch.n:
+            data = memoryview(batch.buf)[start * rs:end * rs]
         else:
             data = batch.view()
         self.write_bytes(data)
