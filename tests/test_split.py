@@ -17,7 +17,7 @@ import strategies as fst
 from pyflowtools.core import native
 from pyflowtools.core import split as csplit
 from pyflowtools.core.batch import Batch
-from pyflowtools.core.errors import FlowToolsError
+from pyflowtools.core.errors import FlowToolsError, InternalError
 from pyflowtools.core.native import ffi, lib
 from pyflowtools.io import header as hdr
 from pyflowtools.io import split as iosplit
@@ -218,7 +218,7 @@ def test_cut_edges():
     s.open()
     assert s.cut(b, 0, 0, 30) == 3 and s.ended           # 41 > 10 + 30
     assert (s.cap_start, s.cap_end, s.flows) == (41, 41, 3)
-    with pytest.raises(Exception):
+    with pytest.raises(InternalError):
         s.cut(b, 3, 0, 30)                                # still ended: open first
     s.open()
     assert s.cut(b, 3, 2, 0) == 5 and s.ended and (s.cap_start, s.cap_end) == (41, 42)
