@@ -141,6 +141,8 @@ int ftc_merge(int rt, ftc_merge_in_t *in, size_t k, uint32_t *heap, uint8_t *out
             have_run_up = 1;
         }
         limit = t->n - start < cap - done ? t->n : start + (cap - done);
+        if (!have_run_up)
+            end = limit;                /* the last input: no key to compare */
         while (end < limit) {
             uint64_t key = end_key(t->recs + end * o.rs, &o);
             if (have_run_up && !(key < in[run_up].key

@@ -23,8 +23,8 @@ from pyflowtools.io import header as hdr
 from pyflowtools.io import inputs, stream
 from pyflowtools.util import daemon
 
-#: bytes of input batches, all inputs together (each input gets at least
-#: MIN_BATCH records); the output batch
+#: bytes of input batches, all inputs together (each input a batch of at
+#: most stream.BATCH_BYTES and at least MIN_BATCH records); the output batch
 INPUT_MEMORY = 32 << 20
 MIN_BATCH = 64
 OUT_BYTES = 1 << 20
@@ -97,6 +97,9 @@ def _merge_items(items, readers, dst, byte_order, zlevel, comment, regular, warn
     start, end = 0xFFFFFFFF, 0
     _allow_files(len(items))
     per_input = None
+    if items:
+        rs = items[0].header.rec_size
+        per_input = max(MIN_BATCH, min(stream.BATCH_BYTES, INPUT_MEMORY // len(items)) // rs)
     for inp in items:
         try:
             rd = inp.open(batch_records=per_input)
@@ -113,8 +116,6 @@ def _merge_items(items, readers, dst, byte_order, zlevel, comment, regular, warn
             first = h
             w = stream.writer(dst, output_header(h, comment, regular), byte_order=byte_order,
                               zlevel=zlevel, rewrite=regular)
-            per_input = max(MIN_BATCH, INPUT_MEMORY // max(len(items), 1) // h.rec_size)
-            rd.batch_records = min(rd.batch_records, per_input)
         elif not h.same_format(first):
             w.flush()
             w.abort()
@@ -154,6 +155,14 @@ def _run(readers, w, warn):
     out = Batch(rt, rs, max(OUT_BYTES // rs, 1))
     with daemon.Signals(stop=(signal.SIGINT, signal.SIGTERM, signal.SIGHUP,
                               signal.SIGQUIT)) as stop:
+        if k == 1:              # nothing to interleave: the batches as read
+            for b in its[0]:
+                w.write(b)
+                if stop.stop is not None:
+                    break
+            else:
+                feed(0)
+            return w.records_written
         for i in range(k):
             feed(i)
         while stop.stop is None:
