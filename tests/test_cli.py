@@ -257,7 +257,8 @@ STATUSES = {
     "flow_icmpdecode": (0, 1), "flow_nfilter": (1, 1), "flow_portrank": (0, 1),
     "flow_print": (0, 0), "flow_receive": (0, 0), "flow_send": (0, 0), "flow_synonly": (0, 1),
     "flow_topn": (0, 1), "flow_zonecheck": (0, 1), "flow_stat": (0, 0), "flow_report": (0, 0),
-    "flow_tag": (1, 1), "flow_mask": (1, 1), "flow_xlate": (1, 1),
+    "flow_tag": (1, 1), "flow_mask": (1, 1), "flow_xlate": (1, 1), "flow_split": (1, 1),
+    "flow_merge": (1, 1),
 }
 #: the reference's flow-rptfmt was a Python script: help on stdout, getopt's
 #: own message for an unknown option (tests/cmd/test_flow_rptfmt.py)
