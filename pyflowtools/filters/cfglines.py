@@ -114,3 +114,32 @@ class Parser:
 
     def finish(self):
         raise NotImplementedError
+
+
+class TermParser(Parser):
+    """A Parser for the languages whose definitions are lists of terms
+    (tag.cfg, xlate.cfg): `NAME-definition NAME` then `term` lines.
+    Subclasses set DEFINITION_TYPE and TERM_TYPE (classes taking the name
+    and nothing), DEFINITION (the parser state of a definition) and keep
+    their definitions in self.cfg.definitions."""
+
+    DEFINITION_TYPE = TERM_TYPE = None
+    DEFINITION = 0
+
+    def kw_definition(self, w):
+        name = w.need("Expecting name.")
+        if name.lower() in self.cfg.definitions:
+            self.error("Name (%s) previously defined." % name)
+        self.defn = self.cfg.definitions[name.lower()] = self.DEFINITION_TYPE(name)
+        self.term = None
+        self.state = self.DEFINITION
+
+    def kw_term(self, w):
+        self.term = self.TERM_TYPE()
+        self.defn.terms.append(self.term)
+
+    def in_term(self):
+        """The current term (`Must start term.` outside one)."""
+        if self.term is None:
+            self.error("Must start term.")
+        return self.term

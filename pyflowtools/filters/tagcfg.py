@@ -39,7 +39,7 @@ from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.core.native import field_id, rectype as _rectype
 from pyflowtools.core.xlate import Converter
 from pyflowtools.filters import lists
-from pyflowtools.filters.cfglines import ConfigError, Parser, UnknownDefinition, atoi, read
+from pyflowtools.filters.cfglines import ConfigError, TermParser, UnknownDefinition, atoi, read
 from pyflowtools.filters.nfilter import parse_prefix, prefix_ranges
 from pyflowtools.util import ipv4, paths
 
@@ -237,11 +237,13 @@ def _compile_action(a, ranges, sets):
 ACTION, DEFINITION = 1, 2
 
 
-class _Parser(Parser):
+class _Parser(TermParser):
+    DEFINITION_TYPE, TERM_TYPE = Definition, Term
+    DEFINITION = DEFINITION
     LOAD_FAILED = LOAD_FAILED
 
     def __init__(self, filename, variables):
-        Parser.__init__(self, filename, variables)
+        TermParser.__init__(self, filename, variables)
         self.cfg = TagConfig(filename)
         self.action = None
         self.defn = None
@@ -288,23 +290,6 @@ class _Parser(Parser):
         if old == SET or (old == OR and mode == SET):
             self.error("Only one set per source/destination per match.")
         sides[side] = [mode, value if mode == SET else sides[side][1] | value]
-
-    def kw_definition(self, w):
-        name = w.need("Expecting name.")
-        if name.lower() in self.cfg.definitions:
-            self.error("Name (%s) previously defined." % name)
-        self.defn = self.cfg.definitions[name.lower()] = Definition(name)
-        self.term = None
-        self.state = DEFINITION
-
-    def kw_term(self, w):
-        self.term = Term()
-        self.defn.terms.append(self.term)
-
-    def in_term(self):
-        if self.term is None:
-            self.error("Must start term.")
-        return self.term
 
     def kw_exporter(self, w):
         t = self.in_term()

@@ -39,7 +39,7 @@ from pyflowtools.core import xlate as _c
 from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.core.native import layout
 from pyflowtools.filters import lists, nfilter
-from pyflowtools.filters.cfglines import ConfigError, Parser, UnknownDefinition, atoi, read
+from pyflowtools.filters.cfglines import ConfigError, TermParser, UnknownDefinition, atoi, read
 from pyflowtools.util import paths
 
 __all__ = ["load", "parse", "XlateConfig", "Translator", "converter", "ConfigError",
@@ -179,11 +179,13 @@ def _mask(text):
     return lists.strtol(text)[0] & 0xFFFFFFFF
 
 
-class _Parser(Parser):
+class _Parser(TermParser):
+    DEFINITION_TYPE, TERM_TYPE = Definition, Term
+    DEFINITION = DEFINITION
     LOAD_FAILED = LOAD_FAILED
 
     def __init__(self, filename, variables):
-        Parser.__init__(self, filename, variables)
+        TermParser.__init__(self, filename, variables)
         self.cfg = XlateConfig(filename)
         self.filter_path = None
         self.action = None
@@ -261,23 +263,6 @@ class _Parser(Parser):
         self.anon()
         w.need("Expecting algorithm.")
         self.error("OpenSSL not compiled in.")
-
-    def kw_definition(self, w):
-        name = w.need("Expecting name.")
-        if name.lower() in self.cfg.definitions:
-            self.error("Name (%s) previously defined." % name)
-        self.defn = self.cfg.definitions[name.lower()] = Definition(name)
-        self.term = None
-        self.state = DEFINITION
-
-    def kw_term(self, w):
-        self.term = Term()
-        self.defn.terms.append(self.term)
-
-    def in_term(self):
-        if self.term is None:
-            self.error("Must start term.")
-        return self.term
 
     def kw_filter(self, w):
         t = self.in_term()
