@@ -43,7 +43,7 @@ def expected(version, recs):
     """What flow-capture stores for records sent by our encoder (formats.md
     6.5): exaddr = the exporter; v6/v7/v8 engine_type = the datagram's
     engine_id, engine_id 0; v6 encaps/peer_nexthop and v8.10 input/output
-    not copied; v8.8 prot never sent."""
+    not copied; v8.8 prot and v8.10 ports never sent."""
     out = []
     for r in recs:
         r = dict(r)
@@ -54,7 +54,7 @@ def expected(version, recs):
         if version == "6":
             r.update(in_encaps=0, out_encaps=0, peer_nexthop=0)
         if version == "8.10":
-            r.update(input=0, output=0)
+            r.update(input=0, output=0, srcport=0, dstport=0)
         if version == "8.8":
             r["prot"] = 0
         out.append(r)
