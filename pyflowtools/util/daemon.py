@@ -24,11 +24,12 @@ def pidfile_name(path, port):
     return "%s.%d" % (path, port)
 
 
-def daemonize(pidfile, port, chdir=None, umask=None):
+def daemonize(pidfile, port, chdir=None, umask=None, keep_stdin=False):
     """Fork.  The parent writes the child's pid to pidfile.<port> (pidfile
     None: no file) and returns Detached(parent=True, ...): it must exit 0.
     The child starts a new session with stdin/stdout/stderr on /dev/null
-    (after chdir and umask when given) and returns Detached(parent=False)."""
+    (stdin kept with keep_stdin: flow-dscan reads it) (after chdir and
+    umask when given) and returns Detached(parent=False)."""
     path = pidfile_name(pidfile, port) if pidfile else None
     pid = os.fork()
     if pid:
@@ -46,7 +47,7 @@ def daemonize(pidfile, port, chdir=None, umask=None):
         os.umask(umask)
     os.setsid()
     fd = os.open(os.devnull, os.O_RDWR)
-    for k in (0, 1, 2):
+    for k in (1, 2) if keep_stdin else (0, 1, 2):
         os.dup2(fd, k)
     if fd > 2:
         os.close(fd)
