@@ -1006,7 +1006,7 @@ static size_t cell(const ftc_tab_t *t, const ftc_key_spec_t *k, const ftc_col_t 
 
 /* rows whose slots are fetched ahead: in first-appearance or counter
    order the slots are all over a big table, one cache miss each */
-#define FMT_AHEAD 16
+#define FMT_AHEAD 32
 
 /* how a column is written: the common cells without the general path */
 enum { CF_GENERAL, CF_KEY_IP, CF_KEY_DEC, CF_U64_DEC };
