@@ -103,13 +103,16 @@ static inline uint32_t ftc_tab_val_len(int kind)
     case FTC_TAB_SET: return 0;
     case FTC_TAB_PR:  return (uint32_t)offsetof(ftc_pr_slot_t, tag);
     case FTC_TAB_SEQ: return (uint32_t)offsetof(ftc_seq_slot_t, tag);
+    case FTC_TAB_DSRC: return (uint32_t)offsetof(ftc_dscan_src_t, tag);
+    case FTC_TAB_DDST: return (uint32_t)offsetof(ftc_dscan_dst_t, tag);
     default:          return 0;
     }
 }
 
 static inline int ftc_tab_kind_ok(int kind)
 {
-    return kind >= FTC_TAB_AGG && kind <= FTC_TAB_AGGR;
+    return (kind >= FTC_TAB_AGG && kind <= FTC_TAB_AGGR)
+        || kind == FTC_TAB_DSRC || kind == FTC_TAB_DDST;
 }
 
 static inline uint32_t ftc_tab_stride_of(uint32_t val_len, uint32_t key_len)
@@ -216,6 +219,30 @@ static inline int ftc_tab_room(ftc_tab_t *t, uint32_t extra)
         return 1;
     t->full = 1;
     return 0;
+}
+
+/* Free used slot i (backward-shift deletion: the keys after it in its
+   probe run move up, so lookups never need tombstones).  Slot pointers
+   and indexes taken before are stale afterwards. */
+static inline void ftc_tab_remove(ftc_tab_t *t, uint32_t i)
+{
+    uint32_t mask = t->cap - 1, j = i, n;
+    for (n = 0; n < t->cap; n++) {
+        uint32_t tag, home;
+        j = (j + 1) & mask;
+        tag = ftc_tab_tag_at(t, j);
+        if (tag == 0)
+            break;
+        home = tag & mask;
+        /* the key at j may fill the hole at i unless its home lies
+           cyclically in (i, j] */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            memcpy(ftc_tab_at(t, i), ftc_tab_at(t, j), t->stride);
+            i = j;
+        }
+    }
+    memset(ftc_tab_at(t, i), 0, t->stride);
+    t->used--;
 }
 
 /* Slot of key (existing or claimed); NULL when the table is full (marked

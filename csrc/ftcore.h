@@ -1262,6 +1262,88 @@ int64_t ftc_split_group(int rt, int field, const ftc_range_t *index, size_t n_in
 
 /* ---- end of merge.c, split.c ---- */
 
+/* ==== dscan.c (flow-dscan; commands.md 8.12, 17) ==== */
+/* Scan detector state.  Sources live in an FTC_TAB_DSRC table (key: the
+   4-byte address, as a host-order word), each (source, destination) in an
+   FTC_TAB_DDST table (key: source | destination << 32, 8 bytes).  Lists
+   are linked by addresses, never by slot, so a rehash keeps them: each
+   of the 65536 buckets (hash = high 16 bits XOR low 16 bits of the
+   source, as the reference) chains its sources newest first from
+   heads[2 * bucket] (address; heads[2 * bucket + 1] != 0 when present);
+   a source chains its destinations oldest first. */
+#define FTC_TAB_DSRC       16   /* value ftc_dscan_src_t */
+#define FTC_TAB_DDST       17   /* value ftc_dscan_dst_t */
+#define FTC_DSCAN_BUCKETS  65536
+#define FTC_DSCAN_AGER_BUCKETS 500  /* buckets one ager run visits */
+#define FTC_DSCAN_AGER_EVERY   1000 /* the ager runs every this many flows */
+#define FTC_DSCAN_HOST     1    /* source flags: host scan reported */
+#define FTC_DSCAN_PORT     2    /* port scan reported */
+#define FTC_DSCAN_MCAST    0x01 /* opts: -m drop multicast src or dst */
+#define FTC_DSCAN_WEBSRC   0x02 /* -w drop TCP 80 -> port > 1023 */
+#define FTC_DSCAN_WEBDST   0x04 /* -W drop TCP port > 1023 -> 80 */
+#define FTC_DSCAN_DEBUG    0x08 /* log "ager: reset hash run" */
+#define FTC_DSCAN_GARBLE   0x10 /* dates as the reference (8-byte time read) */
+#define FTC_DSCAN_TEXT_MAX 4096 /* most text one record (or ager run) writes */
+#define FTC_DSCAN_IFS_LEN  8192 /* an interface list: bit v of byte v >> 3 */
+typedef struct {
+    uint32_t depth;      /* destinations held */
+    uint32_t flags;      /* FTC_DSCAN_HOST | FTC_DSCAN_PORT */
+    uint32_t next;       /* the next (older) source of its bucket */
+    uint32_t first;      /* its first destination */
+    uint32_t last;       /* its last destination */
+    uint32_t links;      /* bit 0: next is valid; bit 1: first/last are */
+    uint32_t pad;
+    uint32_t tag;        /* the table's */
+} ftc_dscan_src_t;
+typedef struct {
+    uint32_t ports[32];  /* destination ports < 1024 seen (bit p & 31 of word p >> 5) */
+    uint32_t seen;       /* flow number that last reached it */
+    uint32_t next;       /* the next destination of its source */
+    uint32_t has_next;
+    uint32_t tag;        /* the table's */
+} ftc_dscan_dst_t;
+typedef struct {
+    uint32_t ip_depth;       /* -D */
+    uint32_t port_trigger;   /* -S */
+    uint32_t ager_timeout;   /* -t (0: no ager) */
+    uint32_t opts;           /* FTC_DSCAN_MCAST ... */
+    uint32_t octets, packets, msecs;   /* -O -P -T (0: off) */
+    uint32_t ager_pos;       /* next bucket the ager visits */
+    uint64_t flows;          /* flows that reached scan tracking */
+    uint32_t dump_header;    /* the trigger dump header was written */
+    uint32_t n_sup_src, n_sup_dst;
+    uint32_t pad;
+    const uint8_t *in_ifs;   /* NULL or FTC_DSCAN_IFS_LEN bytes (-i) */
+    const uint8_t *out_ifs;  /* NULL or FTC_DSCAN_IFS_LEN bytes (-I) */
+    const uint32_t *sup_src; /* sorted ascending, n_sup_src */
+    const uint32_t *sup_dst; /* sorted ascending, n_sup_dst */
+    uint32_t *heads;         /* 2 * FTC_DSCAN_BUCKETS words */
+} ftc_dscan_t;
+/* Records [*done, n) of type rt (v1, v5, v6, v7; host order, recs holds
+   size bytes) through the detector; the messages (scan reports, trigger
+   dumps), each line `prefix` + text + "\n", are appended at out[*len..cap).
+   Returns FTC_OK with *done = n, or with *done < n when fewer than
+   FTC_DSCAN_TEXT_MAX bytes are left (flush and call again); FTC_EFULL
+   when a table needs growth (run() grows it; call again); FTC_EFIELD,
+   FTC_EINVAL. */
+int ftc_dscan_add(ftc_dscan_t *st, ftc_tab_t *src, ftc_tab_t *dst, int rt,
+                  const uint8_t *recs, size_t n, size_t size, size_t *done,
+                  const char *prefix, size_t prefix_len, char *out, size_t cap, size_t *len);
+/* The state file (from reading): writes from cursor cur[0..3] (zeroed to
+   start) while at least FTC_DSCAN_TEXT_MAX bytes are left; returns 1 when
+   the final "." is written, 0 to be called again, FTC_EINVAL. */
+int ftc_dscan_save(const ftc_dscan_t *st, const ftc_tab_t *src, const ftc_tab_t *dst,
+                   uint32_t *cur, char *out, size_t cap, size_t *len);
+/* Loading a state file: a source (newest of its bucket; its depth and
+   flags as given), or a destination appended to source s (ports: 32
+   words).  FTC_EFULL: grow and call again; FTC_EINVAL (an unknown or
+   duplicate source or destination). */
+int ftc_dscan_put_src(ftc_dscan_t *st, ftc_tab_t *src, uint32_t s, uint32_t depth,
+                      uint32_t flags);
+int ftc_dscan_put_dst(ftc_dscan_t *st, ftc_tab_t *src, ftc_tab_t *dst, uint32_t s,
+                      uint32_t d, uint32_t seen, const uint32_t *ports);
+/* ==== end of dscan.c ==== */
+
 /* cdef-end */
 
 #endif /* FTCORE_H */

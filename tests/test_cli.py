@@ -259,6 +259,7 @@ STATUSES = {
     "flow_topn": (0, 1), "flow_zonecheck": (0, 1), "flow_stat": (0, 0), "flow_report": (0, 0),
     "flow_tag": (1, 1), "flow_mask": (1, 1), "flow_xlate": (1, 1), "flow_split": (1, 1),
     "flow_merge": (1, 1),
+    "flow_dscan": (1, 1),
 }
 #: the reference's flow-rptfmt was a Python script: help on stdout, getopt's
 #: own message for an unknown option (tests/cmd/test_flow_rptfmt.py)
