@@ -1262,6 +1262,59 @@ int64_t ftc_split_group(int rt, int field, const ftc_range_t *index, size_t n_in
 
 /* ---- end of merge.c, split.c ---- */
 
+/* ---- export.c (flow-export, flow-import) ---- */
+/* text styles of ftc_export_text() */
+#define FTC_XT_CSV   0   /* flow-export -f 2 (marked_tos value before extra_pkts) */
+#define FTC_XT_COPY  1   /* CSV, values in field order (database COPY) */
+#define FTC_XT_SQL   2   /* "(v,'a.b.c.d',...),\n" rows of a multi-row INSERT */
+/* ftc_import_text() / ftc_wire_split() events (> 0) */
+#define FTC_IMP_HEADER   1   /* a "#:" line at *consumed, *line_len bytes */
+#define FTC_IMP_BROKEN   2   /* strict: a line of another column count, skipped */
+#define FTC_IMP_VERSION  3   /* a datagram of an unknown version (*info) */
+#define FTC_IMP_V8       4   /* a v8 datagram (the reference cannot read them) */
+/* -m bits (1 << FTC_F_*) of the fields of record type rt */
+uint64_t ftc_xfield_mask(int rt);
+/* The reference's cflowd mask of record type rt (commands.md 12.2). */
+uint32_t ftc_cflowd_mask(int rt);
+/* Record field of cflowd bit `bit` (0..23; bits 10/11 = First/Last), or -1. */
+int ftc_cflowd_field(int bit);
+/* Records recs[0..n) of type rt as text lines of the -m fields `mask`
+   (those rt has), style FTC_XT_*, into out[0..cap).  Whole lines only:
+   *consumed records, *len bytes.  FTC_OK or FTC_EFULL (write out, go on). */
+int ftc_export_text(const uint8_t *recs, size_t n, int rt, uint64_t mask, int style,
+                    char *out, size_t cap, size_t *len, size_t *consumed);
+/* cflowd records (u32 BE mask = mask & the type's, fields BE).  As above. */
+int ftc_export_cflowd(const uint8_t *recs, size_t n, int rt, uint32_t mask,
+                      uint8_t *out, size_t cap, size_t *len, size_t *consumed);
+/* pcap-like packets (32-byte headers, Ethernet, IPv4, TCP/UDP).  As above;
+   FTC_EFIELD when rt lacks a field they need. */
+int ftc_export_pcap(const uint8_t *recs, size_t n, int rt, uint8_t *out, size_t cap,
+                    size_t *len, size_t *consumed);
+/* cflowd records in[0..len) -> records of rt in out (out_cap records).
+   Stops before a partial record: *consumed bytes, *produced records.
+   FTC_OK, FTC_EFULL (call again from *consumed), FTC_EINVAL. */
+int ftc_import_cflowd(const uint8_t *in, size_t len, int rt, uint8_t *out, size_t out_cap,
+                      size_t *produced, size_t *consumed);
+/* Lines of in[0..len) (pieces of at most 1023 bytes, as fgets) -> records of
+   rt: cell k (split on `sep`) goes to field cols[k] (-1: ignored; fields rt
+   lacks are dropped), numbers as strtoul(base), addresses dotted; missing
+   cells 0.  Not strict (CSV): lines starting with '#' are skipped, except
+   "#:" ones when `headers` (FTC_IMP_HEADER).  strict (NFCollector): a line
+   without exactly ncols cells is FTC_IMP_BROKEN (skipped).  *lines counts
+   the lines passed.  Without `final`, an unfinished last line waits.
+   FTC_OK, FTC_EFULL, an FTC_IMP_* event (call again from *consumed). */
+int ftc_import_text(const uint8_t *in, size_t len, int final, int rt, const int8_t *cols,
+                    size_t ncols, int sep, int strict, int base, int headers,
+                    uint8_t *out, size_t out_cap, size_t *produced, size_t *consumed,
+                    uint64_t *lines, size_t *line_len);
+/* Split concatenated datagrams in[0..len) by their version and count:
+   lens[0..*n), *consumed bytes.  FTC_OK (the rest is under 4 bytes),
+   FTC_EFULL (lens full), FTC_ETRUNC (*info = bytes the next one needs),
+   FTC_IMP_VERSION / FTC_IMP_V8 (*info = version). */
+int ftc_wire_split(const uint8_t *in, size_t len, uint32_t *lens, size_t cap, size_t *n,
+                   size_t *consumed, uint32_t *info);
+/* ---- end of export.c ---- */
+
 /* ==== dscan.c (flow-dscan; commands.md 8.12, 17) ==== */
 /* Scan detector state.  Sources live in an FTC_TAB_DSRC table (key: the
    4-byte address, as a host-order word), each (source, destination) in an

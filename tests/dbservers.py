@@ -174,8 +174,9 @@ class MariaDB:
             return "running as root without a mysql user"
         return None
 
-    def __init__(self, base):
+    def __init__(self, base, buffer_pool="32M"):
         self.base = base
+        self.buffer_pool = buffer_pool
         self.data = os.path.join(base, "mydata")
         self.sock = os.path.join(base, "my.sock")
         self.port = free_port()
@@ -203,7 +204,7 @@ class MariaDB:
         self.proc = subprocess.Popen([
             self.binary(), "--no-defaults", "--datadir=" + self.data, "--socket=" + self.sock,
             "--port=%d" % self.port, "--bind-address=127.0.0.1", "--skip-name-resolve",
-            "--innodb-buffer-pool-size=32M", "--innodb-log-file-size=16M",
+            "--innodb-buffer-pool-size=" + self.buffer_pool, "--innodb-log-file-size=16M",
             "--innodb-flush-log-at-trx-commit=2", "--skip-log-bin",
             "--pid-file=" + os.path.join(self.base, "my.pid"),
             "--log-error=" + os.path.join(self.base, "my.err")] + self._user,

@@ -260,6 +260,7 @@ STATUSES = {
     "flow_tag": (1, 1), "flow_mask": (1, 1), "flow_xlate": (1, 1), "flow_split": (1, 1),
     "flow_merge": (1, 1),
     "flow_dscan": (1, 1),
+    "flow_export": (0, 0), "flow_import": (0, 0),
 }
 #: the reference's flow-rptfmt was a Python script: help on stdout, getopt's
 #: own message for an unknown option (tests/cmd/test_flow_rptfmt.py)

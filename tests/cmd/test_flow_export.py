@@ -1,0 +1,264 @@
+"""flow-export and flow-import as commands: statuses and the one-line
+stderr rule, and -f 5 / -f 3 into real PostgreSQL and MariaDB servers
+(tests/dbservers.py, started once per session): the bundled sample's rows
+read back equal flow-export -f 2 of it, the table is created when missing,
+bad URIs, unreachable servers and refused logins are one line, and a
+server killed mid-export leaves only whole batches.  Byte-exact outputs
+are the conformance corpus's (export-, import-)."""
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+import dbservers
+import oracle
+
+SAMPLE = "enterprise/ft-v05.2004-08-16.090000+0000"
+
+
+def stderr_lines(err):
+    text = err.decode()
+    assert "Traceback" not in text
+    return text.strip("\n").split("\n") if text.strip() else []
+
+
+# ---------------------------------------------------------------------------
+# servers (session-scoped: started once, stopped at the end)
+
+def _boot(cls, base):
+    os.chmod(base, 0o755)
+    return cls(base)
+
+
+@pytest.fixture(scope="session")
+def _servers():
+    """Both servers booting at once, each in a fresh folder its own user can
+    reach (pytest's tmp folders are private to us): {kind: (future or skip
+    reason, folder)}."""
+    from concurrent.futures import ThreadPoolExecutor
+    pool = ThreadPoolExecutor(2)
+    boots = {}
+    for cls in (dbservers.Postgres, dbservers.MariaDB):
+        reason = cls.skip_reason()
+        if reason:
+            boots[cls.kind] = (reason, None)
+        else:
+            base = tempfile.mkdtemp(prefix="pyflowtools-%s-" % cls.kind)
+            boots[cls.kind] = (pool.submit(_boot, cls, base), base)
+    yield boots
+    for what, base in boots.values():
+        if base is None:
+            continue
+        try:
+            what.result().stop()
+        except Exception:
+            pass
+        shutil.rmtree(base, ignore_errors=True)
+    pool.shutdown()
+
+
+def _server(boots, kind):
+    what, _ = boots[kind]
+    if isinstance(what, str):
+        pytest.skip(what)
+    return what.result()
+
+
+@pytest.fixture(scope="session")
+def pg(_servers):
+    return _server(_servers, "pgsql")
+
+
+@pytest.fixture(scope="session")
+def maria(_servers):
+    return _server(_servers, "mysql")
+
+
+@pytest.fixture(params=["pgsql", "mysql"])
+def server(request):
+    return request.getfixturevalue("pg" if request.param == "pgsql" else "maria")
+
+
+def fmt(server):
+    return "5" if server.kind == "pgsql" else "3"
+
+
+_tables = iter(range(1, 1 << 30))
+
+
+def new_table():
+    return "t%d_%d" % (os.getpid(), next(_tables))
+
+
+@pytest.fixture(scope="module")
+def sample_csv(samples_dir, flow_bin):
+    """(column names, sorted rows as text) of flow-export -f 2 of the sample."""
+    path = os.path.join(flow_bin, "flow-export")
+    if not os.path.exists(path):
+        pytest.skip("command not implemented: flow-export")
+    with open(os.path.join(samples_dir, SAMPLE), "rb") as f:
+        out = subprocess.run([path, "-f", "2"], stdin=f, capture_output=True, check=True).stdout
+    lines = out.decode().splitlines()
+    return lines[0][2:].split(","), sorted(tuple(line.split(",")) for line in lines[1:])
+
+
+def test_database_rows_equal_csv(run_cmd, server, samples_dir, sample_csv):
+    names, rows = sample_csv
+    table = new_table()
+    st, out, err = run_cmd(["flow-export", "-f", fmt(server), "-u", server.uri(table)],
+                           stdin=open(os.path.join(samples_dir, SAMPLE), "rb").read())
+    assert (st, out) == (0, b""), err
+    assert stderr_lines(err) == ["flow-export: Exported %d records" % len(rows)]
+    assert sorted(server.dump(table, names)) == rows
+
+
+def test_database_mask_socket_and_existing_table(run_cmd, server, tmp_path):
+    """-m chooses the columns; a Unix socket host; a second run appends to
+    the table the first made."""
+    recs = [dict({n: 0 for n in oracle.fields("6")}, srcaddr=0x0A000001 + i, dPkts=i,
+                 peer_nexthop=0xC0000201, in_encaps=i) for i in range(3)]
+    data = oracle.write_stream({"d_version": 6}, recs)
+    table = new_table()
+    for _ in range(2):
+        st, _, err = run_cmd(["flow-export", "-f", fmt(server), "-m",
+                              "dpkts,srcaddr,in_encaps,peer_nexthop",
+                              "-u", server.uri(table, socket_path=True)], stdin=data)
+        assert st == 0, err
+    got = server.query("SELECT dpkts, srcaddr, in_encaps, peer_nexthop FROM %s" % table)
+    assert sorted(tuple(map(str, r)) for r in got) == sorted(
+        [(str(i), "10.0.0.%d" % (i + 1), str(i), "192.0.2.1") for i in range(3)] * 2)
+
+
+def test_database_unreachable_refused_and_bad_uri(run_cmd, server, tmp_path):
+    data = oracle.write_stream({"d_version": 5}, [{n: 1 for n in oracle.fields("5")}])
+    port = dbservers.free_port()
+    bad = [dbservers.USER, dbservers.PASSWORD, "127.0.0.1", str(port), dbservers.DB, "x"]
+    st, out, err = run_cmd(["flow-export", "-f", fmt(server), "-u", ":".join(bad)], stdin=data)
+    assert (st, out) == (1, b"") and len(stderr_lines(err)) == 1, err
+    wrong = server.uri("x").replace(dbservers.PASSWORD, "wrong")
+    st, out, err = run_cmd(["flow-export", "-f", fmt(server), "-u", wrong], stdin=data)
+    assert (st, out) == (1, b"") and len(stderr_lines(err)) == 1, err
+    st, _, err = run_cmd(["flow-export", "-f", fmt(server), "-u", "a:b:c"], stdin=data)
+    assert st == 255 and "Missing field in dbaseURI" in err.decode()
+
+
+def test_database_driver_missing(run_cmd, tmp_path):
+    """Without the driver: one clear line, status 1."""
+    for mod in ("psycopg", "pymysql"):
+        (tmp_path / "shadow" / mod).mkdir(parents=True)
+        (tmp_path / "shadow" / mod / "__init__.py").write_text("raise ImportError('absent')\n")
+    data = oracle.write_stream({"d_version": 5}, [{n: 1 for n in oracle.fields("5")}])
+    for f, name in (("5", "psycopg"), ("3", "PyMySQL")):
+        st, _, err = run_cmd(["flow-export", "-f", f, "-u", "a:b:127.0.0.1:1:d:t"], stdin=data,
+                             env={"PYTHONPATH": str(tmp_path / "shadow")})
+        assert st == 1 and len(stderr_lines(err)) == 1 and name in err.decode(), err
+
+
+def test_mysql_without_uri_is_the_reference_build(run_cmd, corpus_dir):
+    data = open(os.path.join(corpus_dir, "inputs", "gen-v5.ft"), "rb").read()
+    st, out, err = run_cmd(["flow-export", "-f", "3"], stdin=data)
+    assert (st, out) == (0, b"")
+    assert stderr_lines(err)[-1] == "flow-export: Exported 0 records"
+
+
+def _wait(pred, what, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.02)
+
+
+def test_server_killed_mid_export(server, flow_bin, tmp_path):
+    """The first part of the input is committed; the server dies; the next
+    batch fails: status 1, one line, and after a restart the table holds
+    exactly the first part (no partial batch)."""
+    table = new_table()
+    first = [dict({n: 0 for n in oracle.fields("5")}, srcaddr=i, dPkts=1) for i in range(3000)]
+    data = oracle.write_stream({"d_version": 5}, first + first)
+    hlen = len(data) - 64 * len(first) * 2
+    proc = subprocess.Popen([os.path.join(flow_bin, "flow-export"), "-f", fmt(server), "-u",
+                             server.uri(table)], stdin=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        proc.stdin.write(data[:hlen + 64 * len(first)])
+        proc.stdin.flush()
+
+        def committed():
+            try:
+                return server.query("SELECT count(*) FROM %s" % table)[0][0] == len(first)
+            except Exception:
+                return False
+        _wait(committed, "the first part")
+        server.kill()
+        try:
+            proc.stdin.write(data[hlen + 64 * len(first):])
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        err = proc.stderr.read()
+        assert proc.wait(30) == 1
+        lines = stderr_lines(err)
+        assert len(lines) == 1 and lines[0].startswith("flow-export: "), err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if server.proc.poll() is not None:
+            server.start()
+    assert server.query("SELECT count(*) FROM %s" % table)[0][0] == len(first)
+
+
+# ---------------------------------------------------------------------------
+# statuses (commands.md 1.4, 12.1, 12.5)
+
+@pytest.mark.parametrize("argv, status, last", [
+    (["-f", "6"], 1, "flow-export: No such format, 6"),
+    (["-f", "2", "-m", "srcaddr,bogus"], 1, "flow-export: ftxfield_parse(): failed"),
+    (["-f", "0", "-m", "first"], 1, "flow-export: ftxfield_tocflow(): failed"),
+    (["-f", "2", "extra"], 1, "flow-export: Extra arguments starting with extra."),
+    (["-f", "1"], 255, "flow-export: Exported 0 records"),
+])
+def test_export_statuses(run_cmd, require, argv, status, last):
+    require("flow-export")
+    data = oracle.write_stream({"d_version": 8, "agg_method": 1}, [])
+    st, out, err = run_cmd(["flow-export"] + argv, stdin=data)
+    assert (st, out) == (status, b"")
+    assert stderr_lines(err)[-1] == last
+
+
+@pytest.mark.parametrize("argv, stdin, status, nbytes", [
+    (["-f", "2"], b"1,2\n", 1, 0),                       # no -V
+    (["-f", "2", "-V", "2"], b"1,2\n", 1, 0),
+    (["-f", "5", "-V", "5"], b"", 1, 0),
+    (["-f", "2", "-V", "5", "-z", "10"], b"", 1, 0),
+    (["-f", "1", "-V", "5"], b"", 255, 56),
+    (["-f", "0", "-V", "5"], b"", 255, 56),
+    (["-f", "2", "-V", "5"], b"", 0, 56),
+    (["-f", "2", "-V", "5"], b"#:srcaddr,dpkts\n1,2\n", 255, 56),
+    (["-f", "3", "-V", "5"], b"", 255, 56),
+    (["-f", "4", "-V", "5"], b"\x00\x09\x00\x00", 1, 56),
+    (["-f", "4", "-V", "5"], b"\x00\x05\x00\x01" + bytes(30), 1, 56),
+])
+def test_import_statuses(run_cmd, require, argv, stdin, status, nbytes):
+    require("flow-import")
+    st, out, err = run_cmd(["flow-import"] + argv, stdin=stdin)
+    assert (st, len(out)) == (status, nbytes), err
+    lines = stderr_lines(err)
+    assert lines and all(line.startswith("flow-import: ") for line in lines)
+
+
+def test_import_reports_sequence_gaps(run_cmd, require):
+    """-f 4: a gap in flow_sequence is a warning; the records are kept."""
+    require("flow-import")
+    from pyflowtools.core import pdu
+    from pyflowtools.core.native import rectype
+    recs = [dict({n: 0 for n in oracle.fields("5")}, unix_secs=i // 30) for i in range(90)]
+    dgrams = pdu.encode(oracle.write_stream({"d_version": 5}, recs)[-64 * 90:], rectype(5))
+    st, out, err = run_cmd(["flow-import", "-f", "4", "-V", "5"],
+                           stdin=dgrams[0] + dgrams[2])
+    assert st == 255
+    assert "ftpdu_seq_check(): expecting=30 received=60 lost=30" in err.decode()
+    assert len(oracle.read_stream(out)[1]) == 60
