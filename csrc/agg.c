@@ -384,17 +384,22 @@ out:
    field apart (FTC_AGG_EACH); record by record, keys as bytes. */
 static int agg_loop_any(const agg_args_t *a, size_t *done)
 {
-    ftc_tab_t tl = *a->t, *t = &tl;
-    const ftc_key_spec_t *k = a->key;
+    ftc_tab_t tl = *a->t, *t = &tl, pl, *pairs = NULL;
+    const ftc_key_spec_t *k = a->key, *pk = a->peer;
     const int each = (a->flags & FTC_AGG_EACH) != 0;
     const uint32_t nk = each ? k->n : 1u;
     size_t i;
     int st = FTC_OK;
 
+    if (a->pairs) {             /* never with each (ftc_agg_add checked) */
+        pl = *a->pairs;
+        pairs = &pl;
+    }
     for (i = *done; i < a->n; i++) {
         const uint8_t *r = a->recs + i * a->rs;
-        uint8_t key[FTC_KEY_MAX];
+        uint8_t key[FTC_KEY_MAX], pkey[FTC_KEY_MAX];
         uint32_t vals[FTC_KEY_FIELDS], j, e, fresh_keys = 0;
+        int pair_fresh = 0;
         if (a->sel && !a->sel[i])
             continue;
         if (a->tot && !ftc_ld32(r + a->to.pk)) {
@@ -417,7 +422,18 @@ static int agg_loop_any(const agg_args_t *a, size_t *done)
             if (ftc_tab_lookup(t, key) == FTC_TAB_NONE)
                 fresh_keys++;
         }
-        if (fresh_keys && !ftc_tab_room(t, fresh_keys)) {
+        if (pairs) {
+            /* the (key, peer) pair: the key's bytes, then the peer's */
+            memset(pkey, 0, sizeof pkey);
+            memcpy(pkey, key, a->klen);
+            for (j = 0; j < pk->n; j++)
+                put_be(pkey + a->klen + pk->off[j],
+                       key_value(pk->field[j], a->poff[j], &a->v, r, a->scale), pk->width[j]);
+            pair_fresh = ftc_tab_lookup(pairs, pkey) == FTC_TAB_NONE;
+        }
+        /* room in both tables before anything changes (both marked) */
+        if ((fresh_keys && !ftc_tab_room(t, fresh_keys))
+            | (pair_fresh && !ftc_tab_room(pairs, 1))) {
             *done = i;
             st = FTC_EFULL;
             goto out;
@@ -437,6 +453,14 @@ static int agg_loop_any(const agg_args_t *a, size_t *done)
                 goto out;
             }
             count(s, fresh, t->used - 1u, &a->c, a->flags, a->scale, r);
+            if (pair_fresh) {
+                int pf = 0, pbad = 0;
+                if (!ftc_tab_get(pairs, pkey, &pf, &pbad) || pbad) {
+                    st = FTC_EINVAL;
+                    goto out;
+                }
+                s->distinct++;
+            }
         }
         if (a->tot)
             ftc_tot_add(a->tot, a->tot_flags, a->scale, &a->to, r);
@@ -445,6 +469,10 @@ static int agg_loop_any(const agg_args_t *a, size_t *done)
 out:
     a->t->used = tl.used;
     a->t->full = tl.full;
+    if (pairs) {
+        a->pairs->used = pl.used;
+        a->pairs->full = pl.full;
+    }
     return st;
 }
 
@@ -483,8 +511,7 @@ int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
     if (t->key_len != a.klen)
         return FTC_EINVAL;
     if (pairs) {
-        if (pairs == t || !ftc_tab_ok(pairs, FTC_TAB_SET) || !ftc_key_plain(key)
-            || !ftc_key_plain(peer))
+        if (pairs == t || !ftc_tab_ok(pairs, FTC_TAB_SET))
             return FTC_EINVAL;
         if ((st = ftc_key_offsets(peer, L, a.poff)) != FTC_OK)
             return st;
@@ -512,7 +539,7 @@ int ftc_agg_add(ftc_tab_t *t, const ftc_key_spec_t *key, ftc_tab_t *pairs,
     a.recs = recs;
     a.sel = sel;
     a.n = n;
-    if ((flags & FTC_AGG_EACH) || !ftc_key_plain(key))
+    if ((flags & FTC_AGG_EACH) || !ftc_key_plain(key) || (peer && !ftc_key_plain(peer)))
         return agg_loop_any(&a, done);
     if (a.c.pkts < 0 || a.c.octets < 0)
         mode = M_ANY;           /* record types without counters: the checked path */

@@ -479,7 +479,7 @@ typedef struct {
    dPkts and dOctets are multiplied by it.  With pairs (FTC_TAB_SET,
    key_len = key->key_len + peer->key_len), the key and peer fields of
    each record are inserted there too, and a new pair adds 1 to the key's
-   distinct count (not with FTC_AGG_EACH or virtual fields).  FTC_OK
+   distinct count (not with FTC_AGG_EACH).  FTC_OK
    (*done = n), FTC_EFULL (*done = records counted; grow the tables marked
    full), FTC_EFIELD (the record type lacks a field), FTC_EINVAL.
    tot: NULL, or report-wide totals counted in the same pass (as

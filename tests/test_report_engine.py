@@ -510,3 +510,21 @@ def test_totals_in_the_aggregation_pass_equal_two_passes(recs, key, scale, rates
               "pps_max", "bps_sum", "bps_min", "bps_max"):
         assert getattr(one, f) == getattr(two, f), f
     assert list(a1.rows(a1.order("seq"))) == list(a2.rows(a2.order("seq")))
+
+
+@given(st.lists(records, max_size=60), st.sampled_from((("srcprefix", "src_mask"), ("pktsize",),
+                                                         ("srcaddr",))),
+       st.sampled_from((("dstaddr",), ("dstprefix",), ("dstport", "prot"))))
+def test_distinct_peers_of_any_key(recs, key, peer):
+    """ip-source-address-destination-count with any address format: distinct
+    peers per key, virtual fields on either side (the general loop)."""
+    recs = [rec(**r) for r in recs]
+    a = table.Aggregation(list(key), peer=list(peer), cap=4)
+    for b in batches(recs, per_batch=5):
+        a.add(b)
+    want = {}
+    for r in recs:
+        want.setdefault(tuple(value(r, f) for f in key), set()).add(
+            tuple(value(r, f) for f in peer))
+    got = {r.key: r.distinct for r in a.rows(a.order("seq"))}
+    assert got == {k: len(v) for k, v in want.items()}
