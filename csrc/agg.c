@@ -380,6 +380,20 @@ out:
     return st;
 }
 
+/* key e of a record in agg_loop_any: with each, field e's value alone;
+   else every field at its offset */
+static void any_key(const ftc_key_spec_t *k, const uint32_t *vals, int each, uint32_t e,
+                    uint8_t *key)
+{
+    uint32_t j;
+    if (each) {
+        memset(key, 0, FTC_KEY_MAX);
+        put_be(key, vals[e], k->width[e]);
+    } else
+        for (j = 0; j < k->n; j++)
+            put_be(key + k->off[j], vals[j], k->width[j]);
+}
+
 /* The loop for every other key: virtual fields, masked fields, each
    field apart (FTC_AGG_EACH); record by record, keys as bytes. */
 static int agg_loop_any(const agg_args_t *a, size_t *done)
@@ -413,12 +427,7 @@ static int agg_loop_any(const agg_args_t *a, size_t *done)
         }
         /* room for every new key of the record before anything changes */
         for (e = 0; e < nk; e++) {
-            if (each) {
-                memset(key, 0, sizeof key);
-                put_be(key, vals[e], k->width[e]);
-            } else
-                for (j = 0; j < k->n; j++)
-                    put_be(key + k->off[j], vals[j], k->width[j]);
+            any_key(k, vals, each, e, key);
             if (ftc_tab_lookup(t, key) == FTC_TAB_NONE)
                 fresh_keys++;
         }
@@ -441,12 +450,7 @@ static int agg_loop_any(const agg_args_t *a, size_t *done)
         for (e = 0; e < nk; e++) {
             int fresh = 0, bad = 0;
             ftc_agg_slot_t *s;
-            if (each) {
-                memset(key, 0, sizeof key);
-                put_be(key, vals[e], k->width[e]);
-            } else
-                for (j = 0; j < k->n; j++)
-                    put_be(key + k->off[j], vals[j], k->width[j]);
+            any_key(k, vals, each, e, key);
             s = (ftc_agg_slot_t *)(void *)ftc_tab_get(t, key, &fresh, &bad);
             if (bad || !s) {
                 st = FTC_EINVAL;

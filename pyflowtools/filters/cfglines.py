@@ -143,3 +143,20 @@ class TermParser(Parser):
         if self.term is None:
             self.error("Must start term.")
         return self.term
+
+    def resolve_actions(self, kind):
+        """Replace every term's action names by the actions of the file
+        (`kind`: "tag" or "xlate", for the messages).  The reference
+        crashes on an undefined name; here it is an error, for every
+        definition of the file."""
+        for d in self.cfg.definitions.values():
+            for term in d.terms:
+                for i, name in enumerate(term.actions):
+                    a = self.cfg.actions.get(name.lower())
+                    if a is None:
+                        self.error('Unable to resolve action "%s" in %s-definition "%s".'
+                                   % (name, kind, d.name), 0)
+                    if a.type is None:
+                        self.error('%s-action "%s" has no type.' % (kind, a.name), 0)
+                    term.actions[i] = a
+        return self.cfg

@@ -333,17 +333,7 @@ class _Parser(TermParser):
     def finish(self):
         """Resolve action names (the reference crashes on an undefined one;
         here it is this error, for every definition of the file)."""
-        for d in self.cfg.definitions.values():
-            for term in d.terms:
-                for i, name in enumerate(term.actions):
-                    a = self.cfg.actions.get(name.lower())
-                    if a is None:
-                        self.error('Unable to resolve action "%s" in tag-definition "%s".'
-                                   % (name, d.name), 0)
-                    if a.type is None:
-                        self.error('tag-action "%s" has no type.' % a.name, 0)
-                    term.actions[i] = a
-        return self.cfg
+        return self.resolve_actions("tag")
 
 
 def parse(text, filename="<tag.cfg>", variables=None):

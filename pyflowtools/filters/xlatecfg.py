@@ -312,17 +312,7 @@ class _Parser(TermParser):
         for a in self.cfg.actions.values():
             if a.type is not None and TYPES[a.type][0] == ANON:
                 self.error("Action %s: unknown anonymization algorithm" % a.name, 0)
-        for d in self.cfg.definitions.values():
-            for term in d.terms:
-                for i, name in enumerate(term.actions):
-                    a = self.cfg.actions.get(name.lower())
-                    if a is None:
-                        self.error('Unable to resolve action "%s" in xlate-definition "%s".'
-                                   % (name, d.name), 0)
-                    if a.type is None:
-                        self.error('xlate-action "%s" has no type.' % a.name, 0)
-                    term.actions[i] = a
-        return self.cfg
+        return self.resolve_actions("xlate")
 
 
 def parse(text, filename="<xlate.cfg>", variables=None):
