@@ -224,6 +224,17 @@ typedef struct {
    generic field loop (1: one 32-bit field, with a 32-bit peer or none; 2:
    two 32-bit fields, no peer); `ahead` (staged, slots prefetched) or
    record by record. */
+/* the loops work on copies of the tables' descriptors: their counts back */
+static void put_back(const agg_args_t *a, const ftc_tab_t *t, const ftc_tab_t *pairs)
+{
+    a->t->used = t->used;
+    a->t->full = t->full;
+    if (pairs) {
+        a->pairs->used = pairs->used;
+        a->pairs->full = pairs->full;
+    }
+}
+
 /* what a counted record adds, known when the loop is compiled: M_PLAIN
    flows/octets/packets (flow-topn); M_REPORT those, the duration and the
    totals of the pass (flow-stat, flow-report); M_ANY whatever the flags,
@@ -371,12 +382,7 @@ static inline __attribute__((always_inline)) int agg_loop(const agg_args_t *a, i
     }
     *done = a->n;
 out:
-    a->t->used = tl.used;
-    a->t->full = tl.full;
-    if (pairs) {
-        a->pairs->used = pl.used;
-        a->pairs->full = pl.full;
-    }
+    put_back(a, &tl, pairs);
     return st;
 }
 
@@ -471,12 +477,7 @@ static int agg_loop_any(const agg_args_t *a, size_t *done)
     }
     *done = a->n;
 out:
-    a->t->used = tl.used;
-    a->t->full = tl.full;
-    if (pairs) {
-        a->pairs->used = pl.used;
-        a->pairs->full = pl.full;
-    }
+    put_back(a, &tl, pairs);
     return st;
 }
 

@@ -117,14 +117,30 @@ class Parser:
 
 
 class TermParser(Parser):
-    """A Parser for the languages whose definitions are lists of terms
-    (tag.cfg, xlate.cfg): `NAME-definition NAME` then `term` lines.
-    Subclasses set DEFINITION_TYPE and TERM_TYPE (classes taking the name
-    and nothing), DEFINITION (the parser state of a definition) and keep
-    their definitions in self.cfg.definitions."""
+    """A Parser for the languages of actions and definitions made of terms
+    (tag.cfg, xlate.cfg): `NAME-action NAME` + `type`, `NAME-definition
+    NAME` + `term` lines.  Subclasses set ACTION_TYPE, DEFINITION_TYPE and
+    TERM_TYPE (classes), ACTION and DEFINITION (parser states), TYPES (the
+    action types) and keep self.cfg.actions and self.cfg.definitions."""
 
-    DEFINITION_TYPE = TERM_TYPE = None
-    DEFINITION = 0
+    DEFINITION_TYPE = TERM_TYPE = ACTION_TYPE = None
+    DEFINITION = ACTION = 0
+    TYPES = {}
+
+    def kw_action(self, w):
+        name = w.need("Expecting name.")
+        if name.lower() in self.cfg.actions:
+            self.error("Name (%s) previously defined." % name)
+        self.action = self.cfg.actions[name.lower()] = self.ACTION_TYPE(name)
+        self.state = self.ACTION
+
+    def kw_type(self, w):
+        t = w.need("Expecting type.").lower()
+        if self.action.type is not None:
+            self.error("Type previously defined.")
+        if t not in self.TYPES:
+            self.error("Unrecognized type.")
+        self.action.type = t
 
     def kw_definition(self, w):
         name = w.need("Expecting name.")

@@ -238,8 +238,8 @@ ACTION, DEFINITION = 1, 2
 
 
 class _Parser(TermParser):
-    DEFINITION_TYPE, TERM_TYPE = Definition, Term
-    DEFINITION = DEFINITION
+    DEFINITION_TYPE, TERM_TYPE, ACTION_TYPE = Definition, Term, Action
+    DEFINITION, ACTION, TYPES = DEFINITION, ACTION, TYPES
     LOAD_FAILED = LOAD_FAILED
 
     def __init__(self, filename, variables):
@@ -248,21 +248,6 @@ class _Parser(TermParser):
         self.action = None
         self.defn = None
         self.term = None
-
-    def kw_action(self, w):
-        name = w.need("Expecting name.")
-        if name.lower() in self.cfg.actions:
-            self.error("Name (%s) previously defined." % name)
-        self.action = self.cfg.actions[name.lower()] = Action(name)
-        self.state = ACTION
-
-    def kw_type(self, w):
-        t = w.need("Expecting type.").lower()
-        if self.action.type is not None:
-            self.error("Type previously defined.")
-        if t not in TYPES:
-            self.error("Unrecognized type.")
-        self.action.type = t
 
     def kw_match(self, w):
         a = self.action

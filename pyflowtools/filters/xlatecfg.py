@@ -180,8 +180,8 @@ def _mask(text):
 
 
 class _Parser(TermParser):
-    DEFINITION_TYPE, TERM_TYPE = Definition, Term
-    DEFINITION = DEFINITION
+    DEFINITION_TYPE, TERM_TYPE, ACTION_TYPE = Definition, Term, Action
+    DEFINITION, ACTION, TYPES = DEFINITION, ACTION, TYPES
     LOAD_FAILED = LOAD_FAILED
 
     def __init__(self, filename, variables):
@@ -197,21 +197,6 @@ class _Parser(TermParser):
         if self.filter_path is not None:
             self.error("Filter pathname previously specified.")
         self.filter_path = path
-
-    def kw_action(self, w):
-        name = w.need("Expecting name.")
-        if name.lower() in self.cfg.actions:
-            self.error("Name (%s) previously defined." % name)
-        self.action = self.cfg.actions[name.lower()] = Action(name)
-        self.state = ACTION
-
-    def kw_type(self, w):
-        t = w.need("Expecting type.").lower()
-        if self.action.type is not None:
-            self.error("Type previously defined.")
-        if t not in TYPES:
-            self.error("Unrecognized type.")
-        self.action.type = t
 
     def param(self, keyword):
         """The current action, checked to take parameter `keyword`."""
