@@ -260,6 +260,9 @@ STATUSES = {
     "flow_tag": (1, 1), "flow_mask": (1, 1), "flow_xlate": (1, 1), "flow_split": (1, 1),
     "flow_merge": (1, 1),
     "flow_dscan": (1, 1),
+    # ours (the reference's were Python 2 scripts): help exits 0, an unknown option 1
+    "flow_log2rrd": (0, 1),
+    "flow_rpt2rrd": (0, 1),
     "flow_export": (0, 0), "flow_import": (0, 0),
 }
 #: the reference's flow-rptfmt was a Python script: help on stdout, getopt's

@@ -2,7 +2,8 @@
 # Install the system packages the build and the tests need, when missing,
 # on Debian-like systems: a C compiler, Python headers and venv, groff
 # (man page lint), softflowd and nfdump (real peers of the collector tests),
-# PostgreSQL and MariaDB servers (flow-export's database tests).
+# PostgreSQL and MariaDB servers (flow-export's database tests), rrdtool
+# (flow-log2rrd and flow-rpt2rrd write RRD files with it).
 # Does nothing when everything is already there.
 set -e
 PYTHON=${PYTHON:-python3}
@@ -19,6 +20,8 @@ command -v nfcapd >/dev/null 2>&1 || need="$need nfdump"
 # real servers of flow-export -f 5 / -f 3 (tests start throw-away instances)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need="$need postgresql"
 [ -x /usr/sbin/mariadbd ] || [ -x /usr/sbin/mysqld ] || need="$need mariadb-server"
+# flow-log2rrd and flow-rpt2rrd run it
+command -v rrdtool >/dev/null 2>&1 || need="$need rrdtool"
 [ -z "$need" ] && exit 0
 echo "sysdeps: installing$need" >&2
 if ! command -v apt-get >/dev/null 2>&1; then
