@@ -5,6 +5,12 @@ same file, and peak RSS for flow-cat and flow-print, against flow-tools
 Environment: BENCH_RECORDS (default 10000000), BENCH_REPEAT (default 3),
 BENCH_ONLY (a regular expression; only stages whose name matches).
 Inputs are cached in bench/out/; results go to bench/out/results.json.
+
+After its own table it runs the other benches of bench/ in turn
+(OTHER_BENCHES: the detectors, flow-tag/-mask/-xlate/-dscan/-import,
+flow-merge/-split, flow-export, flow-stat/-report, flow-rptfmt,
+flow-capture), each printing its table and writing its JSON; the exit
+status is 1 when any of them failed.
 """
 import json
 import os
@@ -337,20 +343,52 @@ def main():
     os.replace(path + ".tmp", path)
     print("\nresults: %s" % os.path.relpath(path))
     status = 1 if any(r.get("result") == "ERROR" for r in rows) else 0
-    # the detectors' own benches (realistic file: the sample x100; 1 M / 10 M
-    # flow-gen for memory growth), each printing its table
-    for script, name in DETECTOR_BENCHES:
+    # the other benches, each a script printing its own table and writing its
+    # own JSON (bench/README.md): the detectors, then every other command
+    for script, name, rows_by_command in OTHER_BENCHES:
         if only and not only.search(name):
             continue
         print("\n== %s" % name)
         sys.stdout.flush()
-        status |= subprocess.call([sys.executable, os.path.join(HERE, script)], env=env)
+        status |= subprocess.call([sys.executable, os.path.join(HERE, script)],
+                                  env=other_env(script, env, n, rows_by_command))
     return status
 
 
-DETECTOR_BENCHES = (("bench_portrank.py", "detectors: flow-synonly, flow-portrank"),
-                    ("bench_icmpdecode.py", "detectors: flow-icmpdecode"),
-                    ("bench_zonecheck_topn.py", "detectors: flow-zonecheck, flow-topn"))
+#: (script, title, whether the script's own BENCH_ONLY filter sees command
+#: names).  A script runs when BENCH_ONLY is unset or matches its title; the
+#: ones whose rows are named by command get BENCH_ONLY and run only the
+#: matching rows, the others run whole.  bench_capture.py runs its default
+#: 3 s steps (the README's figures are of 10 s steps, run by hand).
+OTHER_BENCHES = (
+    ("bench_portrank.py", "detectors: flow-synonly, flow-portrank", True),
+    ("bench_icmpdecode.py", "detectors: flow-icmpdecode", False),
+    ("bench_zonecheck_topn.py", "detectors: flow-zonecheck, flow-topn", False),
+    ("bench_tools.py", "flow-tag, flow-mask, flow-xlate, flow-dscan, flow-import", True),
+    ("bench_split_merge.py", "flow-merge, flow-split", False),
+    ("bench_export.py", "flow-export (files; PostgreSQL, MariaDB when installed)", False),
+    ("bench_stat_report.py", "flow-stat, flow-report (nfdump when installed)", False),
+    ("bench_rptfmt.py", "flow-rptfmt", False),
+    ("bench_capture.py", "flow-capture (loss against rate on 127.0.0.1)", False),
+)
+
+#: scripts reading the flow-gen record count as BENCH_GEN (one number)
+GEN_COUNT = ("bench_export.py", "bench_stat_report.py")
+
+
+def other_env(script, env, n, rows_by_command):
+    """The environment of one of OTHER_BENCHES: BENCH_ONLY kept only where
+    the script's rows are named by command; a BENCH_RECORDS other than 10 M
+    passed on as BENCH_GEN (and BENCH_DB_RECORDS at most that) to the
+    scripts of GEN_COUNT unless BENCH_GEN is set, so a quick run stays
+    quick.  BENCH_RECORDS and BENCH_REPEAT go through as they are."""
+    e = dict(env)
+    if not rows_by_command:
+        e.pop("BENCH_ONLY", None)
+    if script in GEN_COUNT and "BENCH_GEN" not in os.environ and n != REF_RECORDS:
+        e["BENCH_GEN"] = str(n)
+        e.setdefault("BENCH_DB_RECORDS", str(min(n, 2_000_000)))
+    return e
 
 
 if __name__ == "__main__":
