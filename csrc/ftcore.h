@@ -988,6 +988,83 @@ int ftc_pdu_encode_flush(ftc_pdu_enc_t *st, uint8_t *out, size_t out_size,
                          uint32_t *lens, size_t lens_cap,
                          size_t *n_pdus, size_t *out_len);
 
+/* ---- ipfixenc.c: NetFlow v9 (RFC 3954) and IPFIX (RFC 7011) export
+   datagrams (flow-send -V 9, -V 10) ----
+   One template (ID FTC_IPXENC_TEMPLATE_ID) for the input record type: every
+   field it has that an information element names, in this order, as wide
+   as in the stream record (reduced-size encoding): srcaddr 8, dstaddr 12,
+   nexthop 15, input 10, output 14, dFlows 3 (version 8 records only: the
+   others have no dFlows), dPkts 2, dOctets 1, First/Last (v9: 22/21,
+   uptime ms; IPFIX: 152/153 flowStart/EndMilliseconds, 8 bytes, absolute,
+   unix_secs*1000 + unix_nsecs/10^6 - sysUpTime + First/Last as flow-print
+   computes them), srcport 7, dstport 11, tcp_flags 6, prot 4, tos 5,
+   marked_tos 55 (v8.6-8.8), src_as 16, dst_as 17, src_mask 9, dst_mask 13,
+   engine_type 38, engine_id 39.  Not sent: exaddr, in_encaps, out_encaps,
+   peer_nexthop, router_sc, extra_pkts and the v1005 tags.
+
+   Source ID / observation domain = engine_type << 8 | engine_id of the
+   records (0 without engine fields).  Consecutive records sharing the
+   domain and unix_secs (v9: and sysUpTime - unix_nsecs/10^6, the header's
+   sysUpTime: v9 headers have no nanoseconds) share a datagram of at most
+   FTC_PDU_MAX_LEN bytes: header (v9 20 bytes: version, count = data
+   records + templates, sysUpTime, unix_secs, sequence, source ID; IPFIX 16:
+   version, length, export time = unix_secs, sequence, domain), the
+   template set when due, one data set (v9: padded to 4 bytes).  A domain's
+   datagram carries the template when the domain has not had one yet, when
+   refresh_pdus datagrams of the domain went out since the last one that
+   did, and when its unix_secs is refresh_secs or more after (or before)
+   that one's.  Sequence per domain from 0: v9 the datagrams sent before,
+   IPFIX the data records sent before.
+
+   Caller-owned state, zeroed before first use; refresh_pdus/refresh_secs
+   may be set then (0: the defaults).  The first call fixes the version and
+   record type (another pair later: FTC_EINVAL). */
+#define FTC_IPXENC_TEMPLATE_ID   256
+#define FTC_IPXENC_REFRESH_PDUS  20     /* as Cisco's "template refresh 20 packets" */
+#define FTC_IPXENC_REFRESH_SECS  1800   /* ... and "timeout 30 minutes" (flow time) */
+
+typedef struct {
+    uint32_t refresh_pdus;       /* 0: FTC_IPXENC_REFRESH_PDUS */
+    uint32_t refresh_secs;       /* 0: FTC_IPXENC_REFRESH_SECS */
+    uint32_t seq_next[65536];    /* by domain: v9 datagrams, IPFIX records sent */
+    uint32_t since_tpl[65536];   /* by domain: datagrams since (and with) the template */
+    uint32_t tpl_secs[65536];    /* by domain: unix_secs of the last template */
+    uint8_t  tpl_sent[65536];    /* by domain: 1 once it had the template */
+    uint8_t  pend[1464];         /* FTC_PDU_MAX_LEN: the datagram being filled */
+    int32_t  version;            /* 9 or 10 after the first call, else 0 */
+    int32_t  rt_in;
+    uint32_t pend_len;           /* bytes in pend (0: no datagram pending) */
+    uint32_t pend_count;         /* records in it */
+    uint32_t pend_cap;           /* records it takes */
+    uint32_t key_domain;
+    uint32_t key_secs;
+    uint32_t key_uptime;
+    uint8_t  pend_tpl;           /* it carries the template */
+    uint8_t  last_full;          /* the last datagram sent was full */
+    uint16_t reserved;
+    uint64_t datagrams;          /* totals sent */
+    uint64_t templates;
+    uint64_t records;
+} ftc_ipxenc_t;
+
+/* Sizes for version (9 or 10) and input record type rt_in: data record
+   bytes, template set bytes, most records per datagram without and with
+   the template.  FTC_OK, FTC_EDVERSION (version), FTC_EINVAL (rt_in). */
+int ftc_ipxenc_limits(int version, int rt_in, unsigned *rec_len, unsigned *tpl_len,
+                      unsigned *max_recs, unsigned *max_recs_tpl);
+/* Encode n records of type rt_in as datagrams of version 9 or 10, as
+   ftc_pdu_encode(): the unfinished datagram stays in st until more records
+   or ftc_ipxenc_flush(); datagrams back to back into out, their lengths into
+   lens.  FTC_OK (all consumed), FTC_EFULL (out or lens full: send, then call
+   again with the rest), FTC_EDVERSION, FTC_EINVAL. */
+int ftc_ipxenc_encode(ftc_ipxenc_t *st, int version, int rt_in, const uint8_t *recs,
+                      size_t n, uint8_t *out, size_t out_size,
+                      uint32_t *lens, size_t lens_cap,
+                      size_t *consumed, size_t *n_pdus, size_t *out_len);
+/* Emit the unfinished datagram, if any.  FTC_OK or FTC_EFULL. */
+int ftc_ipxenc_flush(ftc_ipxenc_t *st, uint8_t *out, size_t out_size,
+                     uint32_t *lens, size_t lens_cap, size_t *n_pdus, size_t *out_len);
+
 /* ---- relay.c (flow-send, flow-fanout) ---- */
 /* ftrec_mask_ip(): AND srcaddr and dstaddr of v1/v5/v6/v7/v1005 records
    with mask, except records whose dstaddr is multicast (224/4); other

@@ -1,6 +1,8 @@
 """flow-send and flow-fanout's sending side (commands.md 8.5, 8.6): export
 datagram destinations (UDP, multicast TTL, raw sockets keeping a source
-address), pacing (-x), the privacy mask (-m) and flow-send's loop.
+address), pacing (-x), the privacy mask (-m) and flow-send's loop, which
+sends v1-v8 datagrams (pdu.c) or v9/IPFIX ones with templates (-V 9 / -V 10,
+ipfixenc.c).
 
     outs = [send.Output(udp.parse_spec(text)) for text in operands]
     status = send.send_stream(reader, outs, rt_out=None, mask=None, delay_us=0)
@@ -16,7 +18,7 @@ import socket
 import time
 
 from pyflowtools.core import native as _native
-from pyflowtools.core import relay
+from pyflowtools.core import ipfixenc, relay
 from pyflowtools.netflow import pdu, udp
 from pyflowtools.core.errors import FlowToolsError, FormatError
 from pyflowtools.util import ipv4
@@ -224,21 +226,29 @@ def _grow_sndbuf(s, size=1 << 22):
         pass
 
 
-def _last_full(rt_out, lens):
+def _last_full(enc, rt_out, lens):
     if not len(lens):
         return False
+    if isinstance(enc, ipfixenc.Encoder):
+        return enc.last_full
     hs, rs, mc = pdu.limits(rt_out)
     return (lens[-1] - hs) // rs >= mc
 
 
 def send_stream(reader, outputs, version=None, mask=None):
     """flow-send's loop: every record of reader (stream.Reader) as export
-    datagrams to every output.  Returns (flows, datagrams, status) where
-    status is the reference's: 1 when the last datagram had room for more
-    records, else 0 (commands.md 8.5)."""
+    datagrams to every output; version is -V's (v, agg), None for the
+    stream's own (9 and 10: templates and data sets, ipfixenc.c).  Returns
+    (flows, datagrams, status) where status is the reference's: 1 when the
+    last datagram had room for more records, else 0 (commands.md 8.5)."""
     rt_in = reader.rectype
-    rt_out = output_rectype(rt_in, version)
-    enc = encoder(rt_in, rt_out)
+    if version is not None and version[0] in ipfixenc.VERSIONS:
+        # v9 / IPFIX: the records' own fields under a template
+        rt_out = None
+        enc = ipfixenc.Encoder(version[0], rt_in)
+    else:
+        rt_out = output_rectype(rt_in, version)
+        enc = encoder(rt_in, rt_out)
     flows = dgrams = 0
     last_full = False
     for batch in reader:
@@ -251,13 +261,13 @@ def send_stream(reader, outputs, version=None, mask=None):
             for out in outputs:
                 out.send(data, lens)
             dgrams += len(lens)
-            last_full = _last_full(rt_out, lens)
+            last_full = _last_full(enc, rt_out, lens)
     rest = enc.flush_packed()
     if rest is not None:
         data, lens = rest
         for out in outputs:
             out.send(data, lens)
         dgrams += len(lens)
-        last_full = _last_full(rt_out, lens)
+        last_full = _last_full(enc, rt_out, lens)
     status = 0 if last_full or not flows else 1
     return flows, dgrams, status

@@ -1,0 +1,153 @@
+"""csrc/ipfixenc.c, NetFlow v9 (RFC 3954) and IPFIX (RFC 7011) export
+datagrams from stream records (flow-send -V 9 / -V 10).  The template, the
+refresh rule, the domains and the sequence numbers are documented in
+ftcore.h and flow-send(1).
+
+    enc = ipfixenc.Encoder(10, rectype)
+    for data, lens in enc.packed(batch):        # datagrams back to back
+        ...
+    rest = enc.flush_packed()                   # (data, lens) or None
+    dgrams = ipfixenc.encode(records, rectype, 9)   # list of bytes
+"""
+import array
+
+from pyflowtools.core import native as _native
+from pyflowtools.core.native import ffi, lib
+from pyflowtools.core.errors import FormatError, InternalError
+
+__all__ = ["VERSIONS", "TEMPLATE_ID", "REFRESH_PDUS", "REFRESH_SECS", "Limits", "limits",
+           "Encoder", "encode"]
+
+VERSIONS = (9, 10)
+TEMPLATE_ID = lib.FTC_IPXENC_TEMPLATE_ID
+REFRESH_PDUS = lib.FTC_IPXENC_REFRESH_PDUS
+REFRESH_SECS = lib.FTC_IPXENC_REFRESH_SECS
+MAX_LEN = lib.FTC_PDU_MAX_LEN
+
+
+class Limits(tuple):
+    """(rec_len, tpl_len, max_recs, max_recs_tpl) of a version and record type."""
+    __slots__ = ()
+
+    rec_len = property(lambda self: self[0])
+    tpl_len = property(lambda self: self[1])
+    max_recs = property(lambda self: self[2])
+    max_recs_tpl = property(lambda self: self[3])
+
+
+def _refuse(status, version, rt_in):
+    if status == lib.FTC_EDVERSION:
+        raise FormatError("no export version %r with templates" % (version,))
+    if status == lib.FTC_EINVAL:
+        raise FormatError("cannot send record type %r as version %r" % (rt_in, version))
+    _native.check(status, "encode")
+
+
+def limits(version, rt_in):
+    """Limits of records of rt_in as version 9 or 10 datagrams."""
+    out = [ffi.new("unsigned *") for _ in range(4)]
+    st = lib.ftc_ipxenc_limits(version, rt_in, *out)
+    if st != lib.FTC_OK:
+        _refuse(st, version, rt_in)
+    return Limits(p[0] for p in out)
+
+
+class Encoder:
+    """Records of rt_in -> version 9 or 10 datagrams.  Keeps the per-domain
+    sequence numbers, template times and the unfinished datagram between
+    calls.  refresh_pdus / refresh_secs: the template refresh (None: the
+    defaults, REFRESH_PDUS datagrams and REFRESH_SECS seconds)."""
+
+    def __init__(self, version, rt_in, refresh_pdus=None, refresh_secs=None, burst=64):
+        self.limits = limits(version, rt_in)
+        self.version = version
+        self.rt_in = rt_in
+        self._st = ffi.new("ftc_ipxenc_t *")
+        self._st.refresh_pdus = refresh_pdus or 0
+        self._st.refresh_secs = refresh_secs or 0
+        self._c = [ffi.new("size_t *") for _ in range(3)]
+        self._rec_size = _native.rec_size(rt_in)
+        self._burst = burst
+        self._out = ffi.new("uint8_t[]", burst * MAX_LEN)
+        self._lens = ffi.new("uint32_t[]", burst)
+
+    @property
+    def last_full(self):
+        """Whether the last datagram sent had no room for another record."""
+        return bool(self._st.last_full)
+
+    @property
+    def totals(self):
+        """(datagrams, templates, records) sent so far."""
+        return self._st.datagrams, self._st.templates, self._st.records
+
+    def _packed(self, npdu, nbytes):
+        lens = array.array("I")
+        lens.frombytes(ffi.buffer(self._lens, 4 * npdu))
+        return memoryview(ffi.buffer(self._out, nbytes)), lens
+
+    def packed(self, records):
+        """Yields (data, lens) chunks of the datagrams completed: data a view
+        of the encoder's buffer (valid until the next step), lens an
+        array('I'); up to `burst` datagrams per chunk."""
+        if hasattr(records, "to_host"):
+            records = records.to_host().view()
+        mv = memoryview(records).cast("B")
+        n = len(mv) // self._rec_size
+        if n * self._rec_size != len(mv):
+            raise InternalError("partial record in encoder input")
+        if not n:
+            return
+        src = ffi.from_buffer("uint8_t[]", mv)
+        consumed, npdu, nbytes = self._c
+        done = 0
+        while True:
+            r = lib.ftc_ipxenc_encode(self._st, self.version, self.rt_in,
+                                      src + done * self._rec_size, n - done,
+                                      self._out, self._burst * MAX_LEN, self._lens,
+                                      self._burst, consumed, npdu, nbytes)
+            if r not in (lib.FTC_OK, lib.FTC_EFULL):
+                _native.check(r, "encode")
+            done += consumed[0]
+            if npdu[0]:
+                yield self._packed(npdu[0], nbytes[0])
+            if r == lib.FTC_OK:
+                return
+
+    def flush_packed(self):
+        """The unfinished datagram as a (data, lens) chunk, or None."""
+        _, npdu, nbytes = self._c
+        _native.check(lib.ftc_ipxenc_flush(self._st, self._out, self._burst * MAX_LEN,
+                                           self._lens, self._burst, npdu, nbytes),
+                      "encode")
+        return self._packed(npdu[0], nbytes[0]) if npdu[0] else None
+
+    def encode(self, records):
+        """The datagrams completed so far, as a list of bytes."""
+        dgrams = []
+        for data, lens in self.packed(records):
+            _split(dgrams, data, lens)
+        return dgrams
+
+    def flush(self):
+        """The unfinished datagram, if any, as a list of 0 or 1 datagrams."""
+        dgrams = []
+        chunk = self.flush_packed()
+        if chunk is not None:
+            _split(dgrams, *chunk)
+        return dgrams
+
+
+def _split(sink, data, lens):
+    data = bytes(data)
+    pos = 0
+    for ln in lens:
+        sink.append(data[pos:pos + ln])
+        pos += ln
+
+
+def encode(records, rt_in, version, refresh_pdus=None, refresh_secs=None):
+    """All datagrams of `records` from a fresh encoder (every domain starts
+    with its template and sequence 0)."""
+    enc = Encoder(version, rt_in, refresh_pdus, refresh_secs)
+    return enc.encode(records) + enc.flush()
