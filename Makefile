@@ -29,7 +29,8 @@ $(VPY):
 	@PYTHON=$(PYTHON) sh tools/sysdeps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip setuptools wheel
-	$(VPY) -m pip install -q "cffi>=1.15" pytest hypothesis "psycopg[binary]>=3.1" "PyMySQL>=1.0"
+	$(VPY) -m pip install -q "cffi>=1.15" pytest hypothesis "psycopg[binary]>=3.1" "PyMySQL>=1.0" \
+	  "netflow>=0.12"
 
 venv: $(VPY)
 

@@ -366,7 +366,8 @@ OTHER_BENCHES = (
     ("bench_zonecheck_topn.py", "detectors: flow-zonecheck, flow-topn", False),
     ("bench_tools.py", "flow-tag, flow-mask, flow-xlate, flow-dscan, flow-import", True),
     ("bench_split_merge.py", "flow-merge, flow-split", False),
-    ("bench_export.py", "flow-export (files; PostgreSQL, MariaDB when installed)", False),
+    ("bench_export.py", "flow-export (files; PostgreSQL, MariaDB when installed), "
+                        "flow-send -V 5/9/10", False),
     ("bench_stat_report.py", "flow-stat, flow-report (nfdump when installed)", False),
     ("bench_rptfmt.py", "flow-rptfmt", False),
     ("bench_capture.py", "flow-capture (loss against rate on 127.0.0.1)", False),

@@ -996,8 +996,10 @@ int ftc_pdu_encode_flush(ftc_pdu_enc_t *st, uint8_t *out, size_t out_size,
    nexthop 15, input 10, output 14, dFlows 3 (version 8 records only: the
    others have no dFlows), dPkts 2, dOctets 1, First/Last (v9: 22/21,
    uptime ms; IPFIX: 152/153 flowStart/EndMilliseconds, 8 bytes, absolute,
-   unix_secs*1000 + unix_nsecs/10^6 - sysUpTime + First/Last as flow-print
-   computes them), srcport 7, dstport 11, tcp_flags 6, prot 4, tos 5,
+   unix_secs*1000 + unix_nsecs/10^6 - sysUpTime + First/Last, as
+   flow-export -f 2 and flow-dscan compute them), srcport 7, dstport 11,
+   ICMP type*256+code 32 (2 bytes: dstport when prot is 1, else 0; with
+   prot and dstport), tcp_flags 6, prot 4, tos 5,
    marked_tos 55 (v8.6-8.8), src_as 16, dst_as 17, src_mask 9, dst_mask 13,
    engine_type 38, engine_id 39.  Not sent: exaddr, in_encaps, out_encaps,
    peer_nexthop, router_sc, extra_pkts and the v1005 tags.

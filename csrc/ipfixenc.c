@@ -5,7 +5,7 @@
  * record type has that an information element names, in the order of the
  * table below, each as wide as in the stream record (reduced-size encoding),
  * First/Last as flowStartMilliseconds/flowEndMilliseconds (8 bytes) in
- * IPFIX.  Datagrams go out per domain (engine_type << 8 | engine_id); a
+ * IPFIX, and the ICMP type/code (32) of ICMP flows.  Datagrams go out per domain (engine_type << 8 | engine_id); a
  * domain's datagram carries the template set before its data set when the
  * domain has not had it yet, every refresh_pdus datagrams and when its
  * unix_secs is refresh_secs past (or before) the last template's.  See
@@ -17,10 +17,14 @@
 
 /* the fields an information element carries, in template order */
 typedef struct {
-    uint8_t  field;   /* FTC_F_* */
+    uint8_t  field;   /* FTC_F_*, or ICMP */
     uint16_t v9;      /* v9 field type */
     uint16_t ipfix;   /* IPFIX information element */
 } ie_t;
+
+/* ICMP type * 256 + code: dstport of ICMP flows (prot 1), as flow-tools
+   keeps it, else 0 (nfdump reads ICMP of v9 only from it) */
+#define ICMP FTC_F_COUNT
 
 static const ie_t ies[] = {
     {FTC_F_SRCADDR, 8, 8},          /* sourceIPv4Address */
@@ -35,6 +39,7 @@ static const ie_t ies[] = {
     {FTC_F_LAST, 21, 153},          /* LAST_SWITCHED / flowEndMilliseconds */
     {FTC_F_SRCPORT, 7, 7},          /* sourceTransportPort */
     {FTC_F_DSTPORT, 11, 11},        /* destinationTransportPort */
+    {ICMP, 32, 32},                 /* ICMP_TYPE / icmpTypeCodeIPv4 */
     {FTC_F_TCP_FLAGS, 6, 6},        /* tcpControlBits */
     {FTC_F_PROT, 4, 4},             /* protocolIdentifier */
     {FTC_F_TOS, 5, 5},              /* ipClassOfService */
@@ -50,9 +55,13 @@ static const ie_t ies[] = {
 
 enum { V9_HDR = 20, IPFIX_HDR = 16, SET_HDR = 4, TPL_HDR = 4 };
 
+enum { K_PLAIN, K_MS, K_ICMP };   /* how a value is made */
+
 /* the template of record type rt as datagram version `version` */
 typedef struct {
     int      n;                 /* fields */
+    int16_t  prot;              /* offset of prot (K_ICMP) */
+    uint8_t  kind[N_IES];       /* K_* */
     uint8_t  field[N_IES];      /* FTC_F_* */
     uint16_t ie[N_IES];
     uint8_t  width[N_IES];      /* bytes on the wire */
@@ -72,14 +81,24 @@ static int template_of(int version, int rt, tpl_t *t)
     if (!L)
         return FTC_EINVAL;
     memset(t, 0, sizeof *t);
+    t->prot = L->off[FTC_F_PROT];
     for (k = 0; k < N_IES; k++) {
         const ie_t *e = &ies[k];
-        int f = e->field, w;
+        int f = e->field, w, kind = K_PLAIN;
+        if (f == ICMP) {
+            if (L->off[FTC_F_PROT] < 0 || L->off[FTC_F_DSTPORT] < 0)
+                continue;
+            f = FTC_F_DSTPORT;
+            kind = K_ICMP;
+        }
         if (L->off[f] < 0)
             continue;
         w = ftc_field_width(f);
-        if (version == 10 && (f == FTC_F_FIRST || f == FTC_F_LAST))
+        if (version == 10 && (f == FTC_F_FIRST || f == FTC_F_LAST)) {
             w = 8;    /* dateTimeMilliseconds */
+            kind = K_MS;
+        }
+        t->kind[t->n] = (uint8_t)kind;
         t->field[t->n] = (uint8_t)f;
         t->ie[t->n] = version == 9 ? e->v9 : e->ipfix;
         t->width[t->n] = (uint8_t)w;
@@ -235,16 +254,20 @@ static int emit(ftc_ipxenc_t *st, const tpl_t *t, uint8_t *out, size_t out_size,
 
 /* one record's data fields at w */
 static void put_record(const tpl_t *t, const ftc_layout_t *L, const uint8_t *rec,
-                       int version, uint8_t *w)
+                       uint8_t *w)
 {
     int k;
     for (k = 0; k < t->n; k++) {
-        const int f = t->field[k];
-        if (version == 10 && (f == FTC_F_FIRST || f == FTC_F_LAST)) {
-            uint64_t ms = ftc_flow_ms(L, rec, f);
+        if (t->kind[k] == K_MS) {
+            uint64_t ms = ftc_flow_ms(L, rec, t->field[k]);
             ftc_stbe32(w, (uint32_t)(ms >> 32));
             ftc_stbe32(w + 4, (uint32_t)ms);
             w += 8;
+            continue;
+        }
+        if (t->kind[k] == K_ICMP) {
+            ftc_stbe16(w, rec[t->prot] == 1 ? ftc_ld16(rec + t->off[k]) : 0);
+            w += 2;
             continue;
         }
         switch (t->width[k]) {
@@ -313,7 +336,7 @@ int ftc_ipxenc_encode(ftc_ipxenc_t *st, int version, int rt_in, const uint8_t *r
         }
         if (!st->pend_len)
             start(st, &t, d, secs, uptime);
-        put_record(&t, L, rec, version, st->pend + st->pend_len);
+        put_record(&t, L, rec, st->pend + st->pend_len);
         st->pend_len += t.rec_len;
         st->pend_count++;
         /* send a full datagram at once; if there is no room it waits */
