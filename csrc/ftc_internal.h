@@ -53,6 +53,22 @@ static inline void ftc_stw(uint8_t *p, int w, uint32_t v)
     else p[0] = (uint8_t)v;
 }
 
+/* THE widths of the record fields, indexed by FTC_F_* (0: no such field):
+   ftc_field_width() answers from it; kernels inline it */
+static inline const uint8_t *ftc_widths(void)
+{
+    static const uint8_t widths[FTC_F_COUNT] = {
+        4, 4, 4, 4, 4, 4, 4, 4, 4, 1, 1, 0, 4, 4, 0, 0, 4, 2, 2, 2, 2, 1, 1, 1,
+        1, 1, 2, 2, 1, 1, 4, 4, 4, 1, 4, 4,
+    };
+    return widths;
+}
+
+static inline int ftc_width(int field)
+{
+    return field < 0 || field >= FTC_F_COUNT ? 0 : ftc_widths()[field];
+}
+
 /* field access through a layout; off < 0 reads as 0 */
 static inline uint32_t ftc_get(const ftc_layout_t *L, const uint8_t *rec, int field)
 {
@@ -60,6 +76,84 @@ static inline uint32_t ftc_get(const ftc_layout_t *L, const uint8_t *rec, int fi
     if (off < 0)
         return 0;
     return ftc_ldw(rec + off, ftc_field_width(field));
+}
+
+/* ---- records through per-field values (pdu.c, ipfix.c) ----
+ * A decoder fills v[FTC_F_*] (uint32 per field) and stores the fields the
+ * target record type has: translation between types is "store what the
+ * target has".  ftc_store_init() once per record type, ftc_store() per
+ * record. */
+
+/* the fields a record type has, as a list (FTC_F_COUNT entries at most) */
+static inline int ftc_fields_of(const ftc_layout_t *L, uint8_t *list)
+{
+    int f, n = 0;
+    for (f = 0; f < FTC_F_COUNT; f++)
+        if (L->off[f] >= 0)
+            list[n++] = (uint8_t)f;
+    return n;
+}
+
+/* how to store v[] into records of one layout: its fields by width */
+typedef struct {
+    uint32_t size;                 /* record bytes */
+    int n4, n2, n1;                /* fields of 4, 2 and 1 bytes */
+    uint8_t field[FTC_F_COUNT];    /* the 4-byte fields, the 2-byte ones, the 1-byte ones */
+    uint8_t off[FTC_F_COUNT];      /* their offsets in the record */
+} ftc_store_t;
+
+static inline void ftc_store_init(const ftc_layout_t *L, ftc_store_t *p)
+{
+    uint8_t list[FTC_F_COUNT];
+    const int n = ftc_fields_of(L, list);
+    int w, j, k = 0;
+    p->size = L->rec_size;
+    for (w = 4; w >= 1; w /= 2) {
+        const int k0 = k;
+        for (j = 0; j < n; j++)
+            if (ftc_width(list[j]) == w) {
+                p->field[k] = list[j];
+                p->off[k++] = (uint8_t)L->off[list[j]];
+            }
+        if (w == 4)
+            p->n4 = k - k0;
+        else if (w == 2)
+            p->n2 = k - k0;
+        else
+            p->n1 = k - k0;
+    }
+}
+
+/* zero a record of n bytes (n: a multiple of 4, 32 to 96 for every
+   layout) with stores of a known size */
+static inline void ftc_zero_rec(uint8_t *r, size_t n)
+{
+    if (n < 32 || n > 96) {
+        memset(r, 0, n);
+        return;
+    }
+    memset(r, 0, 32);
+    memset(r + n - 32, 0, 32);
+    if (n > 64)
+        memset(r + 32, 0, 32);
+}
+
+/* store v[] into a record (host order; the bytes of no field are 0) */
+static inline void ftc_store(const ftc_store_t *p, const uint32_t *v, uint8_t *r)
+{
+    const uint8_t *f = p->field, *o = p->off;
+    int j;
+    ftc_zero_rec(r, p->size);
+    for (j = 0; j < p->n4; j++)
+        ftc_st32(r + o[j], v[f[j]]);
+    f += p->n4;
+    o += p->n4;
+    for (j = 0; j < p->n2; j++)
+        ftc_st16(r + o[j], (uint16_t)v[f[j]]);
+    f += p->n2;
+    o += p->n2;
+    for (j = 0; j < p->n1; j++)
+        r[o[j]] = (uint8_t)v[f[j]];
 }
 
 /* ---- text helpers (fmt.c and the report formatters): integers,

@@ -1,8 +1,8 @@
 /* ftc_table.h -- THE open-addressing hash table and THE sort of the core.
  *
  * Every keyed table in csrc (aggregation, distinct pairs, portrank, the
- * exporter sequence table) is an ftc_tab_t (ftcore.h): caller-owned,
- * zeroed memory of cap slots of `stride` bytes,
+ * exporter sequence table, v9/IPFIX sources and templates) is an ftc_tab_t
+ * (ftcore.h): caller-owned, zeroed memory of cap slots of `stride` bytes,
  *
  *     [ value: val_len bytes | tag: uint32 | key: key_len bytes | 0 pad ]
  *
@@ -105,6 +105,8 @@ static inline uint32_t ftc_tab_val_len(int kind)
     case FTC_TAB_SEQ: return (uint32_t)offsetof(ftc_seq_slot_t, tag);
     case FTC_TAB_DSRC: return (uint32_t)offsetof(ftc_dscan_src_t, tag);
     case FTC_TAB_DDST: return (uint32_t)offsetof(ftc_dscan_dst_t, tag);
+    case FTC_TAB_IPXS: return 4;   /* ipfix.c: uint32 source index */
+    case FTC_TAB_IPXT: return 4;   /* ipfix.c: uint32 offset in the template pool */
     default:          return 0;
     }
 }
@@ -112,7 +114,8 @@ static inline uint32_t ftc_tab_val_len(int kind)
 static inline int ftc_tab_kind_ok(int kind)
 {
     return (kind >= FTC_TAB_AGG && kind <= FTC_TAB_AGGR)
-        || kind == FTC_TAB_DSRC || kind == FTC_TAB_DDST;
+        || kind == FTC_TAB_DSRC || kind == FTC_TAB_DDST
+        || kind == FTC_TAB_IPXS || kind == FTC_TAB_IPXT;
 }
 
 static inline uint32_t ftc_tab_stride_of(uint32_t val_len, uint32_t key_len)

@@ -1067,6 +1067,223 @@ int ftc_ipxenc_encode(ftc_ipxenc_t *st, int version, int rt_in, const uint8_t *r
 int ftc_ipxenc_flush(ftc_ipxenc_t *st, uint8_t *out, size_t out_size,
                      uint32_t *lens, size_t lens_cap, size_t *n_pdus, size_t *out_len);
 
+/* ---- ipfix.c: NetFlow v9 (RFC 3954) and IPFIX (RFC 7011) decoding ----
+   Templates live in one caller-owned state (ftc_ipx_size() bytes, zeroed,
+   8-byte aligned, set up by ftc_ipx_init()), never malloc'd: sources, the
+   templates of each, the sampling of each, and the data sets waiting for
+   their template, all under the caps of ftc_ipx_limits_t.
+
+   A source is (exporter address, UDP source port, version, source ID /
+   observation domain).  A template is (source, template ID >= 256); a new
+   definition replaces the old; IPFIX withdrawals (field count 0) remove it
+   (ID = set ID: all of the set's kind).  Options templates are decoded:
+   sampling fields 34/35, 48/49/50, 302-306 give the source's sampling
+   interval (per sampler/selector ID when data records name one with 48 or
+   302, else the source's); data records carrying 34 or 50 themselves use
+   theirs.  dPkts and dOctets are multiplied by the interval (saturating).
+
+   Flow records become records of type rt (V1, V5, V6, V7 or V1005) through
+   the same per-field values as v5 datagrams (pdu.c): fields the template
+   lacks are 0, dFlows 1 unless 3 (deltaFlowCount) says otherwise, exaddr =
+   the UDP source, engine_type/engine_id from 38/39, 64-bit counters
+   saturate at 2^32-1, 4-byte interfaces and AS numbers above 65535 become
+   65535 / 23456 (AS_TRANS), ICMP type/code (32, or 176/177) into dstport
+   when the record has no destination port, DSCP (195) into tos when 5 is
+   absent.  Times: the record's unix_secs/unix_nsecs are the header export
+   time (v9: unix_secs, nsecs 0), sysUpTime the header uptime (v9) or, for
+   IPFIX, export time - system init time (160, from the record or the
+   source's options) when known, else FTC_IPX_VUPTIME; First/Last are made
+   so that the absolute times are right for every time encoding: 22/21
+   (uptime ms), 150/151 (s), 152/153 (ms), 154-157 (NTP micro/nano), 158/159
+   (delta micro from export).  IPv6 flow records (27/28, or 60 = 6) are
+   counted, not stored.
+
+   Data sets whose template is unknown are copied into the pending area
+   (FIFO) with their header times; they are decoded when the template
+   comes (ftc_ipx_release()), or dropped and counted as expired after
+   pending_secs or when the area (or the source's share) is full, oldest
+   first.
+
+   Sequence: v9 counts datagrams, IPFIX data records; per source, a gap is
+   added to `lost` (v9: datagrams, IPFIX: records), a sequence behind the
+   expected one (modular difference >= 2^31) is a reset.
+
+   The details (ipfix.c implements exactly these):
+   - Field mapping (IANA IE numbers; enterprise fields, bit 15, skipped):
+     1 (else 23) dOctets, 2 (else 24) dPkts, 3 dFlows, 4 prot, 5 tos, 6
+     tcp_flags (low 8 bits), 7 srcport, 8 srcaddr, 9 src_mask, 10 input,
+     11 dstport, 12 dstaddr, 13 dst_mask, 14 output, 15 nexthop, 16 src_as,
+     17 dst_as, 18 peer_nexthop, 38 engine_type, 39 engine_id.  Integers
+     may come in any size 1..8 (reduced-size encoding), saturated into the
+     field; addresses must be 4 bytes, NTP times 8; variable-length
+     fields (65535: 1-byte length, 255 => 2-byte length) are skipped.  A
+     template is a flow template when it has 8, 12, 27, 28, 1, 2, 23 or
+     24; other data templates' records count as `other`.  IPv6: a template
+     with 27 or 28 and neither 8 nor 12, or a record whose 60 is 6.
+   - Times, when several encodings are present the first of 152, 156,
+     154, 150, 158, 22 gives the start (153, 157, 155, 151, 159, 21 the
+     end).  With T the absolute time in ms and E the export time in s,
+     First = T - 1000 E + sysUpTime (mod 2^32).  22/21 are taken as they
+     are when the uptime base is known (v9, or IPFIX with 160); IPFIX
+     without 160 anywhere: the flow is taken to end at export time (Last =
+     sysUpTime, First = Last - (21 - 22)).  Only a start or only an end:
+     both are it; neither: First = Last = sysUpTime.  NTP seconds are
+     taken modulo 2^32 (era 1 works until 2106).
+   - Sampling: options data records give the source's interval (34 or 50;
+     else 305 and 306: (305 + 306) / 305; 305 alone: itself; 0 means 1),
+     the algorithm (35, 49 or 304) and the system init time (160); one
+     naming a sampler (48 or 302) also remembers that sampler's interval
+     (FTC_IPX_MAX_SAMPLERS per source, the oldest replaced).  The
+     source's interval is the last one an options record gave.  v9 scope
+     fields are system/interface scopes, never read as IEs.
+   - Padding: a set's trailing bytes shorter than the smallest record of
+     its template are ignored; a template record of ID 0 with no fields
+     ends its set (padding).  A datagram whose sets do not chain exactly to
+     its end (a set shorter than 4 or past the end) is refused whole
+     (FTC_IPX_R_SET); data records that run past their set end the set
+     (FTC_IPX_R_RECORD, counted in bad_sets; the records before are kept);
+     sets of reserved IDs (v9 2-255, IPFIX 0, 1, 4-255) count as bad_sets.
+   - IPFIX sequence: the records counted are those of the datagram's data
+     sets whose template is known; when a set waits (pending) or ends on a
+     bad record, the next datagram's sequence is taken as it comes.
+   - Caps: a new source past max_sources refuses the datagram
+     (FTC_IPX_R_CAP); a new template past max_templates or max_per_source,
+     one with more than max_fields fields, or one the pool cannot hold is
+     refused (FTC_IPX_R_CAP; a template replaced by a refused definition
+     is removed).  Sources are never forgotten.
+   - Memory (ftc_ipx_size): about 272 bytes per source (plus 24 per slot
+     of its table, 3/4 full at most), 16 per template table slot, a
+     template pool of max_templates x (40 + FTC_IPX_POOL_FIELDS x 12)
+     bytes plus one template of max_fields fields (a template takes 40
+     bytes, 12 per field, 16 per enterprise field), and pending_bytes of
+     pending area (40 bytes per data set besides its bytes).  The
+     defaults of pyflowtools.core.ipfix (4096 sources, 16384 templates,
+     512 fields, 16 MiB pending) come to about 24.5 MiB.
+   - Saved templates (ftc_ipx_save, ftc_ipx_load), all integers big-endian:
+     the magic "FTCIPX" 0 1, then entries: u32 length of the rest of the
+     entry, u32 exporter address, u16 port, u16 version (9, 10), u32
+     domain, u8 kind, u8 0, u16 0, then by kind: 0 a template record, 1 an
+     options template record, exactly as received (v9: ID, count, fields;
+     ID, scope length, option length, fields; IPFIX: ID, count, [scope
+     count,] fields with their enterprise numbers); 2 the source's
+     sampling: u32 interval, u32 algorithm, u32 init time known, u64 init
+     time (ms), u32 n, n x (u64 sampler ID, u32 interval).  Sources with
+     sampling state come first, then the templates, oldest first. */
+#define FTC_IPX_VUPTIME        0x7FFFFFFFu  /* IPFIX without init time: virtual uptime */
+#define FTC_IPX_MAX_SAMPLERS   8            /* sampler IDs remembered per source */
+#define FTC_IPX_POOL_FIELDS    32           /* fields per template the pool is sized for */
+#define FTC_TAB_IPXS           18           /* ipfix.c sources: value the source index */
+#define FTC_TAB_IPXT           19           /* ipfix.c templates: value the pool offset */
+
+/* why a v9/IPFIX datagram (or set) was refused (info.reason) */
+#define FTC_IPX_R_OK           0
+#define FTC_IPX_R_SHORT        1   /* shorter than its header */
+#define FTC_IPX_R_LENGTH       2   /* IPFIX length field != datagram length */
+#define FTC_IPX_R_SET          3   /* set shorter than 4 or past the end */
+#define FTC_IPX_R_TEMPLATE     4   /* template malformed (ID < 256, no fields,
+                                      fields past the set, record length 0) */
+#define FTC_IPX_R_CAP          5   /* a cap refused a new source or template */
+#define FTC_IPX_R_RECORD       6   /* data record longer than the rest of its set */
+#define FTC_IPX_R_VERSION      7   /* version neither 9 nor 10 */
+#define FTC_IPX_NREASONS       8
+
+typedef struct {
+    uint32_t max_sources;        /* sources in all (exporter, port, version, domain) */
+    uint32_t max_templates;      /* templates in all */
+    uint32_t max_per_source;     /* templates per source */
+    uint32_t max_fields;         /* fields per template (more: template refused) */
+    uint32_t pending_bytes;      /* the pending area, in all */
+    uint32_t pending_per_source; /* one source's share of it */
+    uint32_t pending_secs;       /* how long a data set waits for its template */
+} ftc_ipx_limits_t;
+/* the largest limits ftc_ipx_size() takes (and a state below 4 GiB) */
+#define FTC_IPX_LIM_SOURCES    1048576
+#define FTC_IPX_LIM_TEMPLATES  4194304
+#define FTC_IPX_LIM_FIELDS     16383
+#define FTC_IPX_LIM_PENDING    1073741824
+
+/* Per datagram (ftc_ipx_decode) or release (ftc_ipx_release) results. */
+typedef struct {
+    uint16_t version;          /* 9 or 10 */
+    uint16_t count;            /* v9 header count (IPFIX: 0) */
+    uint32_t export_secs;
+    uint32_t sys_uptime;       /* v9 header; IPFIX 0 */
+    uint32_t sequence;
+    uint32_t domain;           /* v9 source ID / IPFIX observation domain */
+    uint32_t source;           /* index of the source (ftc_ipx_source_get) */
+    uint32_t records;          /* flow records written to out */
+    uint32_t v6;               /* IPv6 flow records seen (not stored) */
+    uint32_t other;            /* data records without flow fields (skipped) */
+    uint32_t options;          /* options data records read */
+    uint32_t templates;        /* templates (re)defined */
+    uint32_t withdrawn;        /* templates withdrawn */
+    uint32_t pended;           /* data sets put aside for a missing template */
+    uint32_t expired;          /* pending data sets dropped (age, room) */
+    uint32_t expired_records;  /* ... the data records they held, as far as known */
+    uint32_t seq_lost;         /* gap (v9 datagrams, IPFIX records) */
+    uint32_t seq_reset;        /* 1 when the sequence went back */
+    uint32_t seq_new;          /* 1 for the source's first datagram */
+    uint32_t sampling;         /* the source's sampling interval now (1: none) */
+    uint32_t bad_sets;         /* sets skipped as malformed (datagram kept) */
+    int32_t  reason;           /* FTC_IPX_R_* when the whole datagram was refused */
+    uint32_t ready;            /* pending data sets that can now be released */
+    uint32_t refused[8];       /* FTC_IPX_NREASONS: what was refused in this call,
+                                  by reason (the datagram, sets, templates) */
+} ftc_ipx_info_t;
+
+/* One source, for logs and STAT lines. */
+typedef struct {
+    uint32_t exporter_ip;
+    uint32_t local_ip;
+    uint16_t port;
+    uint16_t version;
+    uint32_t domain;
+    uint32_t templates;        /* templates defined now */
+    uint32_t sampling;         /* interval (1: none) */
+    uint32_t sampling_algo;    /* 35 / 49 / 304 as received (0: none) */
+    uint64_t datagrams;
+    uint64_t records;          /* flow records stored */
+    uint64_t v6;
+    uint64_t lost;
+    uint64_t resets;
+    uint64_t pended;
+    uint64_t expired;
+    uint64_t bad;              /* datagrams refused + sets skipped */
+} ftc_ipx_source_t;
+
+/* Bytes of state for these limits; 0 when a limit is 0 or out of range. */
+size_t ftc_ipx_size(const ftc_ipx_limits_t *lim);
+/* Set up the state in mem[0..size) (zeroed by the caller, 8-byte aligned). */
+int ftc_ipx_init(void *mem, size_t size, const ftc_ipx_limits_t *lim);
+/* Decode one v9/IPFIX datagram from (src_ip, src_port) to local_ip at time
+   now (unix seconds: pending ages) into records of type rt in out
+   (out_size bytes; FTC_IPX_DECODE_MAX is always enough).  *produced =
+   records written.  FTC_OK (info filled; info->reason != 0 means refused
+   whole and counted), FTC_EINVAL, FTC_EDVERSION (rt not V1/V5/V6/V7/V1005),
+   FTC_EFULL (nothing done: out_size is below the datagram's bound, the sum
+   over its data sets of their bytes / the smallest record of their
+   template (1 when unknown, or redefined by the datagram) x record size;
+   (length - 16) x record size always suffices). */
+#define FTC_IPX_DECODE_MAX  4718592   /* 65536 records of 72 bytes */
+int ftc_ipx_decode(void *state, const uint8_t *buf, size_t len, uint32_t src_ip,
+                   uint16_t src_port, uint32_t local_ip, uint32_t now, int rt,
+                   uint8_t *out, size_t out_size, size_t *produced, ftc_ipx_info_t *info);
+/* Decode pending data sets whose template is now known (and drop expired
+   ones) into out, as many as fit: FTC_OK when none is left ready,
+   FTC_EFULL when more wait (call again with room). */
+int ftc_ipx_release(void *state, uint32_t now, int rt, uint8_t *out, size_t out_size,
+                    size_t *produced, ftc_ipx_info_t *info);
+/* Sources: *n = how many; ftc_ipx_source_get(state, i, &s) for i < n. */
+int ftc_ipx_sources(const void *state, uint32_t *n);
+int ftc_ipx_source_get(const void *state, uint32_t index, ftc_ipx_source_t *s);
+/* Templates saved and loaded (the collector's work directory): every
+   template of every source as a byte string (*len bytes; FTC_EFULL with
+   *len = the size needed when out is too small), and back: entries that do
+   not parse are skipped (*loaded counts the good ones); FTC_EBADMAGIC when
+   buf does not start with the magic. */
+int ftc_ipx_save(const void *state, uint8_t *out, size_t out_size, size_t *len);
+int ftc_ipx_load(void *state, const uint8_t *buf, size_t len, uint32_t *loaded);
+
 /* ---- relay.c (flow-send, flow-fanout) ---- */
 /* ftrec_mask_ip(): AND srcaddr and dstaddr of v1/v5/v6/v7/v1005 records
    with mask, except records whose dstaddr is multicast (224/4); other

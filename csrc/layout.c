@@ -50,11 +50,6 @@ static const ftc_layout_t layouts[FTC_RT_COUNT] = {
 };
 #undef X
 
-static const uint8_t widths[FTC_F_COUNT] = {
-    4, 4, 4, 4, 4, 4, 4, 4, 4, 1, 1, 0, 4, 4, 0, 0, 4, 2, 2, 2, 2, 1, 1, 1,
-    1, 1, 2, 2, 1, 1, 4, 4, 4, 1, 4, 4,
-};
-
 static const char *const names[FTC_F_COUNT] = {
     "unix_secs", "unix_nsecs", "sysUpTime", "exaddr", "dFlows", "dPkts",
     "dOctets", "First", "Last", "engine_type", "engine_id", "",
@@ -92,9 +87,7 @@ const ftc_layout_t *ftc_layout_get(int rectype)
 
 int ftc_field_width(int field)
 {
-    if (field < 0 || field >= FTC_F_COUNT)
-        return 0;
-    return widths[field];
+    return ftc_width(field);   /* the widths table: ftc_internal.h */
 }
 
 const char *ftc_field_name(int field)

@@ -252,25 +252,8 @@ int ftc_pdu_compat(int pdu_rt, int file_rt, int *reason)
 /* ------------------------------------------------------------------ */
 /* decoding                                                            */
 
-/* the fields a record type has, as a list */
-static int fields_of(const ftc_layout_t *L, uint8_t *list)
-{
-    int f, n = 0;
-    for (f = 0; f < FTC_F_COUNT; f++)
-        if (L->off[f] >= 0)
-            list[n++] = (uint8_t)f;
-    return n;
-}
-
-/* store v[] into a zeroed record of layout L */
-static void store(const ftc_layout_t *L, const uint8_t *list, int n,
-                  const uint32_t *v, uint8_t *r)
-{
-    int j;
-    memset(r, 0, L->rec_size);
-    for (j = 0; j < n; j++)
-        ftc_stw(r + L->off[list[j]], ftc_field_width(list[j]), v[list[j]]);
-}
+/* records pass through v[FTC_F_*]: ftc_fields_of(), ftc_store_init() and
+   ftc_store() (ftc_internal.h, shared with ipfix.c) */
 
 /* Does translating from record type `from` to `to` lose `output`?  The
    reference's v1 -> v5/v6/v7 routines copy output onto itself (verified);
@@ -288,11 +271,12 @@ static void decode_records(const uint8_t *buf, const ftc_pdu_hdr_t *h, uint32_t 
     const int drt = h->rectype;
     const wire_t *W = &wires[drt];
     const ftc_layout_t *T = ftc_layout_get(trt);
-    uint8_t list[FTC_F_COUNT];
+    ftc_store_t sp;
     uint32_t v[FTC_F_COUNT];
-    int nl = fields_of(T, list), k, no_out = drops_output(drt, trt);
+    int k, no_out = drops_output(drt, trt);
     uint32_t et = 0, ei = 0, i;
 
+    ftc_store_init(T, &sp);
     if (drt == FTC_RT_V5) {
         et = h->engine_type;
         ei = h->engine_id;
@@ -322,7 +306,7 @@ static void decode_records(const uint8_t *buf, const ftc_pdu_hdr_t *h, uint32_t 
         }
         if (no_out)
             v[FTC_F_OUTPUT] = 0;
-        store(T, list, nl, v, out + (size_t)i * T->rec_size);
+        ftc_store(&sp, v, out + (size_t)i * T->rec_size);
     }
 }
 
@@ -552,7 +536,7 @@ int ftc_pdu_encode(ftc_pdu_enc_t *st, int rt_in, const uint8_t *recs, size_t n,
     if (n > SIZE_MAX / L->rec_size)
         return FTC_EINVAL;
     W = &wires[rt_out];
-    nl = fields_of(L, list);
+    nl = ftc_fields_of(L, list);
     no_out = drops_output(rt_in, rt_out);
 
     for (i = 0; i < n; i++) {
