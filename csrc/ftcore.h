@@ -1139,7 +1139,8 @@ int ftc_ipxenc_flush(ftc_ipxenc_t *st, uint8_t *out, size_t out_size,
    - Padding: a set's trailing bytes shorter than the smallest record of
      its template are ignored; a template record of ID 0 with no fields
      ends its set (padding).  A datagram whose sets do not chain exactly to
-     its end (a set shorter than 4 or past the end) is refused whole
+     its end (a set shorter than 4 or past the end; v9: up to 3 bytes may
+     follow the last set, as nfdump allows) is refused whole
      (FTC_IPX_R_SET); data records that run past their set end the set
      (FTC_IPX_R_RECORD, counted in bad_sets; the records before are kept);
      sets of reserved IDs (v9 2-255, IPFIX 0, 1, 4-255) count as bad_sets.
@@ -1151,14 +1152,17 @@ int ftc_ipxenc_flush(ftc_ipxenc_t *st, uint8_t *out, size_t out_size,
      one with more than max_fields fields, or one the pool cannot hold is
      refused (FTC_IPX_R_CAP; a template replaced by a refused definition
      is removed).  Sources are never forgotten.
-   - Memory (ftc_ipx_size): about 272 bytes per source (plus 24 per slot
-     of its table, 3/4 full at most), 16 per template table slot, a
-     template pool of max_templates x (40 + FTC_IPX_POOL_FIELDS x 12)
-     bytes plus one template of max_fields fields (a template takes 40
-     bytes, 12 per field, 16 per enterprise field), and pending_bytes of
-     pending area (40 bytes per data set besides its bytes).  The
-     defaults of pyflowtools.core.ipfix (4096 sources, 16384 templates,
-     512 fields, 16 MiB pending) come to about 24.5 MiB.
+   - Memory (ftc_ipx_size): 264 bytes per source plus 24 per slot of
+     their table (a power of two, 3/4 full at most), 16 per template
+     table slot, a template pool of max_templates x (40 +
+     FTC_IPX_POOL_FIELDS x 12) bytes plus one template of max_fields
+     fields (a template takes 40 bytes, 8 per field it reads or
+     variable-length field, and its record as received: 4 a field, 8 an
+     enterprise field), and pending_bytes of pending area (40 bytes per
+     data set besides its bytes).  The defaults of pyflowtools.core.ipfix
+     (4096 sources, 16384 templates, 512 fields, 16 MiB pending) come to
+     24.4 MiB: 1.2 MiB for the sources, 7.1 MiB for the templates, 16 MiB
+     pending.
    - Saved templates (ftc_ipx_save, ftc_ipx_load), all integers big-endian:
      the magic "FTCIPX" 0 1, then entries: u32 length of the rest of the
      entry, u32 exporter address, u16 port, u16 version (9, 10), u32

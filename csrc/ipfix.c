@@ -1598,7 +1598,7 @@ int ftc_ipx_decode(void *state, const uint8_t *buf, size_t len, uint32_t src_ip,
         }
         off += sl;
     }
-    if (off != len) {
+    if (off != len && !(version == 9 && len - off < 4)) {   /* v9: up to 3 bytes of padding */
         if (sidx != NONE32)
             src_at(x, sidx)->pub.bad++;
         return refuse(info, FTC_IPX_R_SET);
@@ -1620,7 +1620,7 @@ int ftc_ipx_decode(void *state, const uint8_t *buf, size_t len, uint32_t src_ip,
     ring_expire(x, now, info);
     sink_init(&k, rt, out, out_size);
 
-    for (off = hlen; off < len;) {
+    for (off = hlen; len - off >= 4;) {
         const uint16_t sid = ftc_ldbe16(buf + off), sl = ftc_ldbe16(buf + off + 2);
         const uint8_t *d = buf + off + 4;
         const size_t dl = (size_t)sl - 4;

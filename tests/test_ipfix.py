@@ -570,6 +570,16 @@ def test_refused_datagram_counts_against_a_known_source():
     assert c.sources()[0].bad == 1 and c.sources()[0].datagrams == 1
 
 
+def test_v9_trailing_bytes():
+    c = small()
+    dg = flows(9, FLOW, [[1, 2, 3]])
+    for pad, reason in ((1, 0), (3, 0), (4, R["SET"])):
+        recs, info = decode(c, dg + bytes(pad))
+        assert info.reason == reason and len(recs) == (0 if reason else 1)
+    _, info = decode(c, flows(10, FLOW, [[1, 2, 3]]) + b"\0")
+    assert info.reason == R["LENGTH"]
+
+
 def test_reserved_set_ids():
     c = small()
     _, info = decode(c, X.ipfix([X.set_bytes(5, b"1234"), X.set_bytes(0, b"")]))
@@ -768,22 +778,40 @@ def test_template_pool_is_capped():
 
 
 def test_template_churn():
+    """Definitions replaced, refused and withdrawn by the thousand: the pool
+    is compacted again and again, and every template left decodes as its
+    last definition says."""
     c = small(max_templates=16, max_per_source=16, max_fields=64)
     size = c.size
-    defs = [[F(8, 4)] + [F(61, 1)] * k + [F(1, 4)] for k in range(1, 30)]
-    for rnd in range(60):
-        recs = [X.template_record(10, 256 + (rnd + i) % 20, defs[(rnd * 7 + i) % len(defs)])
-                for i in range(10)]
+    defs = [[F(8, 4)] + [F(61, 1)] * k + [F(82, X.VARLEN)] * (k % 3) + [F(1, 4)]
+            for k in range(1, 30)]
+    model = {}
+    refused = 0
+    for rnd in range(150):
+        recs = []
+        for i in range(10):
+            tid, d = 256 + (rnd + 3 * i) % 20, defs[(rnd * 7 + i) % len(defs)]
+            recs.append(X.template_record(10, tid, d))
+            if tid in model or len(model) < 16:
+                model[tid] = d
+            else:
+                refused += 1
         _, info = decode(c, dgram(10, [tset(10, *recs)]))
         assert info.templates + info.refused.get(R["CAP"], 0) == 10
-        if rnd % 5 == 4:
+        refused -= info.refused.get(R["CAP"], 0)
+        if rnd % 7 == 6:
             decode(c, dgram(10, [tset(10, X.withdrawal(2))]))
-    # the last definitions decode
-    d = defs[3]
-    _, info = decode(c, dgram(10, [tset(10, X.template_record(10, 300, d))]))
-    recs, info = decode(c, dgram(10, [dset(300, d, [[9] + [0] * 4 + [77]])]))
-    assert (recs[0]["srcaddr"], recs[0]["dOctets"]) == (9, 77)
-    assert c.size == size and c.sources()[0].templates <= 16
+            model.clear()
+    assert refused == 0 and c.sources()[0].templates == len(model) > 0
+    for tid, d in model.items():
+        row = [tid] + [0] * (len(d) - 2) + [tid * 3]
+        row = [b"ab" if f.length == X.VARLEN else v for f, v in zip(d, row)]
+        recs, info = decode(c, dgram(10, [dset(tid, d, [row, row])]))
+        assert [(r["srcaddr"], r["dOctets"]) for r in recs] == [(tid, tid * 3)] * 2
+    assert c.size == size
+    blob = c.save()
+    b = small(max_templates=16, max_per_source=16, max_fields=64)
+    assert b.load(blob) == len(model) and b.save() == blob
 
 
 # ---------------------------------------------------------------------------
@@ -1075,9 +1103,10 @@ def replay(data):
     if not data:
         return
     opts, data = data[0], data[1:]
-    rt = (RT["1"], RT["5"], RT["6"], RT["7"], RT["1005"])[opts % 5]
-    lim = dict(max_sources=3, max_templates=12, max_per_source=6, max_fields=24,
-               pending_bytes=4096, pending_per_source=2048) if opts & 8 else {}
+    rt = (RT["1"], RT["5"], RT["6"], RT["7"], RT["1005"])[(opts & 7) % 5]
+    lim = dict(max_sources=3, max_templates=6, max_per_source=4, max_fields=24,
+               pending_bytes=1024, pending_per_source=640) if opts & 8 else dict(
+        max_sources=64, max_templates=256, max_per_source=64, max_fields=512)
     c = small(**lim)
     now = NOW
     while len(data) >= 3:
@@ -1107,3 +1136,59 @@ def replay(data):
 @pytest.mark.parametrize("path", _corpus(), ids=lambda p: p.name)
 def test_replay_fuzz_ipfix(path):
     replay(path.read_bytes())
+
+
+def fuzz_seeds():
+    """The harness's seeds (csrc/fuzz/seeds/fuzz_ipfix/ holds these, written
+    by `python -c 'import test_ipfix; test_ipfix.write_seeds()'` in tests/)."""
+    def step(ctl, chunk):
+        return bytes([ctl]) + struct.pack("!H", len(chunk)) + chunk
+
+    soft, _ = softflowd_datagram(5)
+    varf = [F(8, 4), F(82, X.VARLEN), F(2, 4, enterprise=9), F(12, 4), F(1, 4), F(152, 8),
+            F(153, 8)]
+    var = flows(10, varf, [[1, b"eth0", 5, 2, 10, T0, T1], [3, b"x" * 300, 5, 4, 20, T0, T1]])
+    scope, opt = [F(1, 4)], [F(48, 1), F(49, 1), F(50, 4)]
+    v9opt = X.v9([oset(9, X.options_record(9, 300, scope, opt)),
+                  dset(300, scope + opt, [[0, 5, 2, 100]])], secs=E)
+    v9flow = flows(9, [F(8, 4), F(48, 1), F(1, 4), F(2, 4), F(22, 4), F(21, 4), F(32, 2),
+                       F(16, 4)], [[1, 5, 10, 1, 100, 200, 0x0303, 70000]], uptime=1000)
+    early = dgram(10, [dset(256, FLOW, [[1, 2, 3]] * 4)])
+    late = dgram(10, [tset(10, X.template_record(10, 256, FLOW))])
+    wd = dgram(10, [tset(10, X.withdrawal(256), X.withdrawal(2)), oset(10, X.withdrawal(3))])
+    v6 = flows(10, [F(27, 16), F(28, 16), F(1, 4), F(60, 1)], [[bytes(16), bytes(16), 1, 6]])
+    c = small()
+    decode(c, soft)
+    decode(c, v9opt)
+    blob = c.save()
+    churn = dgram(10, [tset(10, *[X.template_record(10, 256 + k % 4, defs)
+                                  for k, defs in enumerate([FLOW, varf, SOFTFLOWD] * 10)])])
+    ring = b"".join(step(k % 4, dgram(10, [dset(300 + k % 2, FLOW, [[k, 1, 1]] * (k + 3))]))
+                    for k in range(12))
+    return {
+        "churn": bytes([8 | 1]) + step(0, churn) + step(1, churn) + step(0, var),
+        "ring": bytes([8 | 1]) + ring + step(0x10, dgram(10, [tset(10, X.template_record(
+            10, 300, FLOW), X.template_record(10, 301, FLOW))])),
+        "softflowd": bytes([1]) + step(0, soft) + step(0x10, soft),
+        "varlen": bytes([2]) + step(8, var),
+        "v9-sampling": bytes([1]) + step(1, v9opt) + step(1, v9flow),
+        "pending": bytes([1]) + step(2, early) + step(0x12, late) + step(0xF2, early),
+        "withdraw": bytes([4]) + step(0, soft) + step(0, late) + step(0, wd) + step(0, early),
+        "v6": bytes([3]) + step(3, v6),
+        "tiny": bytes([8 | 16]) + b"".join(step(k % 4, soft) for k in range(6)),
+        "load": bytes([1]) + step(4, blob) + step(0, X.ipfix([dset(1024, SOFTFLOWD, [[0] * 16])])),
+    }
+
+
+def write_seeds():
+    SEEDS.mkdir(parents=True, exist_ok=True)
+    for name, data in fuzz_seeds().items():
+        (SEEDS / name).write_bytes(data)
+
+
+@pytest.mark.parametrize("name", sorted(fuzz_seeds()))
+def test_fuzz_seeds_are_current(name):
+    """The committed seeds are what fuzz_seeds() makes, and they replay."""
+    data = fuzz_seeds()[name]
+    assert (SEEDS / name).read_bytes() == data
+    replay(data)

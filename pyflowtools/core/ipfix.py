@@ -11,15 +11,17 @@ once per datagram (or per release of waiting sets).
     if info.ready:
         more, rinfo = cache.release(now, rt)
 
-Default caps and the memory they take (ftc_ipx_size):
-MAX_SOURCES 4096 sources (about 1.2 MiB with their table), MAX_TEMPLATES
-16384 templates (512 KiB of table, a 6.6 MiB template pool: 32 fields a
-template on average, any one up to MAX_FIELDS 512), MAX_PER_SOURCE 256,
+Default caps and the memory they take (ftc_ipx_size; ftcore.h has the
+figures per cap): MAX_SOURCES 4096 sources (1.2 MiB with their table),
+MAX_TEMPLATES 16384 templates (7.1 MiB: 512 KiB of table and a 6.6 MiB
+template pool sized for 32 fields a template on average, any one up to
+MAX_FIELDS 512), at most MAX_PER_SOURCE 256 of them from one source,
 PENDING_BYTES 16 MiB of data sets waiting for their template, at most
 PENDING_PER_SOURCE 4 MiB of them from one source, each for PENDING_SECS
-300 s: about 24.4 MiB in all (DEFAULT_SIZE).
+300 s: 24.4 MiB in all (DEFAULT_SIZE).
 """
 import collections
+import struct
 
 from pyflowtools.core import native as _native
 from pyflowtools.core.errors import FormatError, InternalError
@@ -87,13 +89,52 @@ def size(max_sources=MAX_SOURCES, max_templates=MAX_TEMPLATES, max_per_source=MA
 DEFAULT_SIZE = size()
 
 
+def _struct_of(ctype):
+    """A struct.Struct reading the C struct `ctype` as cffi describes it
+    (names in order, offsets checked): the layout is C's, not restated."""
+    codes = {"uint16_t": "H", "uint32_t": "I", "int32_t": "i", "uint64_t": "Q"}
+    fmt, names, at = "=", [], 0
+    for name, f in ffi.typeof(ctype).fields:
+        t = f.type
+        n = t.length if t.kind == "array" else 1
+        code = codes[(t.item if t.kind == "array" else t).cname]
+        if f.offset != at:
+            raise InternalError("%s.%s: unexpected padding" % (ctype, name))
+        fmt += "%d%s" % (n, code) if n > 1 else code
+        names.append((name, n))
+        at += ffi.sizeof(t)
+    if at != ffi.sizeof(ctype):
+        raise InternalError("%s: unexpected padding" % ctype)
+    return struct.Struct(fmt), names
+
+
+_INFO_STRUCT, _INFO_LAYOUT = _struct_of("ftc_ipx_info_t")
+if [n for n, _ in _INFO_LAYOUT] != list(_INFO_FIELDS) + ["refused"]:
+    raise InternalError("ftc_ipx_info_t and Info differ")
+_SOURCE_AT = _INFO_FIELDS.index("source")
+
+
+#: record bytes of the record types the decoder writes
+_REC_SIZES = {rt: _native.rec_size(rt) for rt in (lib.FTC_RT_V1, lib.FTC_RT_V5, lib.FTC_RT_V6,
+                                                  lib.FTC_RT_V7, lib.FTC_RT_V1005)}
+
+
+def _rec_size(rectype):
+    try:
+        return _REC_SIZES[rectype]
+    except KeyError:
+        raise FormatError("v9/IPFIX records cannot be stored as record type %r"
+                          % (rectype,)) from None
+
+
 def _info(c):
-    refused = {r: c.refused[r] for r in range(1, lib.FTC_IPX_NREASONS) if c.refused[r]}
-    vals = [getattr(c, f) for f in _INFO_FIELDS]
-    i = _INFO_FIELDS.index("source")
-    if vals[i] == _NONE32:
-        vals[i] = None
-    return Info(*vals, refused)
+    vals = _INFO_STRUCT.unpack(ffi.buffer(c))
+    n = len(_INFO_FIELDS)
+    refused = vals[n:]
+    vals = list(vals[:n])
+    if vals[_SOURCE_AT] == _NONE32:
+        vals[_SOURCE_AT] = None
+    return Info(*vals, {r: k for r, k in enumerate(refused) if k} if any(refused) else {})
 
 
 class TemplateCache:
@@ -118,53 +159,49 @@ class TemplateCache:
         _native.check(lib.ftc_ipx_init(self._state, n, lim), "template cache")
         self._info = ffi.new("ftc_ipx_info_t *")
         self._produced = ffi.new("size_t *")
-        self._out = bytearray(0)
+        self._out_len = 0
+        self._grow(64 * 1500)
 
-    def _room(self, nbytes):
-        if len(self._out) < nbytes:
-            self._out = bytearray(max(nbytes, 2 * len(self._out)))
-        return ffi.from_buffer("uint8_t[]", self._out)
+    def _grow(self, nbytes):
+        self._out_len = max(nbytes, 2 * self._out_len)
+        self._outp = ffi.new("uint8_t[]", self._out_len)
 
     def decode(self, datagram, src_ip, src_port, local_ip, now, rectype):
         """Decode one datagram from (src_ip, src_port) received on local_ip
         at unix time `now` into records of `rectype` (v1, v5, v6, v7, v1005).
         Returns (records as bytes, Info).  A refused datagram gives no
         records and Info.reason != 0."""
-        rs = _native.rec_size(rectype)
-        data = ffi.from_buffer("uint8_t[]", datagram)
-        out = self._room(max(len(datagram) - 16, 1) * rs)
-        st = lib.ftc_ipx_decode(self._state, data, len(datagram), src_ip & _NONE32,
-                                src_port & 0xFFFF, local_ip & _NONE32, now & _NONE32,
-                                rectype, out, len(self._out), self._produced, self._info)
-        if st == lib.FTC_EDVERSION:
-            raise FormatError("v9/IPFIX records cannot be stored as record type %r" % rectype)
-        _native.check(st, "v9/IPFIX decode")   # EFULL cannot happen: out takes the bound
-        n = self._produced[0]
-        return bytes(self._out[:n * rs]), _info(self._info)
+        rs = _rec_size(rectype)
+        n = len(datagram)
+        if (n - 16) * rs > self._out_len:       # the most the datagram can hold
+            self._grow((n - 16) * rs)
+        st = lib.ftc_ipx_decode(self._state, ffi.from_buffer("uint8_t[]", datagram), n,
+                                src_ip & _NONE32, src_port & 0xFFFF, local_ip & _NONE32,
+                                now & _NONE32, rectype, self._outp, self._out_len,
+                                self._produced, self._info)
+        if st:
+            _native.check(st, "v9/IPFIX decode")   # EFULL cannot happen: out takes the bound
+        return bytes(ffi.buffer(self._outp, self._produced[0] * rs)), _info(self._info)
 
     def release(self, now, rectype):
         """Decode every waiting data set whose template is now known (and
         drop the expired ones).  Returns (records as bytes, Info) over all
         of them (Info.source: the last source released)."""
-        rs = _native.rec_size(rectype)
+        rs = _rec_size(rectype)
         chunks, total = [], None
         while True:
-            out = self._room(max(len(self._out), DECODE_MAX // 8))
-            st = lib.ftc_ipx_release(self._state, now & _NONE32, rectype, out, len(self._out),
-                                     self._produced, self._info)
+            st = lib.ftc_ipx_release(self._state, now & _NONE32, rectype, self._outp,
+                                     self._out_len, self._produced, self._info)
             if st not in (lib.FTC_OK, lib.FTC_EFULL):
-                if st == lib.FTC_EDVERSION:
-                    raise FormatError("v9/IPFIX records cannot be stored as record type %r"
-                                      % rectype)
                 _native.check(st, "v9/IPFIX release")
             n = self._produced[0]
-            chunks.append(bytes(self._out[:n * rs]))
+            chunks.append(bytes(ffi.buffer(self._outp, n * rs)))
             info = _info(self._info)
             total = info if total is None else _add(total, info)
             if st == lib.FTC_OK:
                 break
             if n == 0:
-                self._out = bytearray(2 * len(self._out))
+                self._grow(2 * self._out_len)   # one waiting set takes more than out
         return b"".join(chunks), total
 
     def sources(self):
