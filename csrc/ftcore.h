@@ -1182,7 +1182,8 @@ int ftc_ipxenc_flush(ftc_ipxenc_t *st, uint8_t *out, size_t out_size,
 /* why a v9/IPFIX datagram (or set) was refused (info.reason) */
 #define FTC_IPX_R_OK           0
 #define FTC_IPX_R_SHORT        1   /* shorter than its header */
-#define FTC_IPX_R_LENGTH       2   /* IPFIX length field != datagram length */
+#define FTC_IPX_R_LENGTH       2   /* IPFIX length field != datagram length;
+                                      any datagram over 65535 bytes */
 #define FTC_IPX_R_SET          3   /* set shorter than 4 or past the end */
 #define FTC_IPX_R_TEMPLATE     4   /* template malformed (ID < 256, no fields,
                                       fields past the set, record length 0) */

@@ -145,6 +145,7 @@ typedef struct {
     uint32_t nsrc;
     uint32_t pool_top, pool_waste;
     uint32_t head, tail, rused, rlive, ready;
+    ftc_store_t store[FTC_RT_V1005 + 1];   /* how to store v[] for V1 .. V1005 */
 } ipx_t;
 
 typedef struct {
@@ -212,6 +213,7 @@ int ftc_ipx_init(void *mem, size_t size, const ftc_ipx_limits_t *lim)
     ipx_t *x = mem;
     uint8_t *b = mem;
     plan_t p;
+    int k;
     if (!mem || ((uintptr_t)mem & 7u) || !plan(lim, &p) || size < p.total)
         return FTC_EINVAL;
     memset(b, 0, (size_t)p.ring);   /* all but the ring: tables and sources must be zero */
@@ -228,6 +230,8 @@ int ftc_ipx_init(void *mem, size_t size, const ftc_ipx_limits_t *lim)
     x->off_ring = (uint32_t)p.ring;
     x->pool_size = p.pool_size;
     x->ring_size = p.ring_size;
+    for (k = FTC_RT_V1; k <= FTC_RT_V1005; k++)
+        ftc_store_init(ftc_layout_get(k), &x->store[k]);
     if (ftc_tab_init(&x->stab, FTC_TAB_IPXS, SKEY_LEN, p.scap, b + p.stab,
                      (size_t)(p.src - p.stab)) != FTC_OK
         || ftc_tab_init(&x->ttab, FTC_TAB_IPXT, TKEY_LEN, p.tcap, b + p.ttab,
@@ -846,7 +850,7 @@ static void tpl_compile(const uint8_t *p, const tparse_t *t, const tmap_t *m, ui
 
 /* where decoded records go */
 typedef struct {
-    ftc_store_t sp;
+    const ftc_store_t *sp;
     size_t rs;
     uint8_t *out;
     size_t room;     /* records that fit */
@@ -1048,7 +1052,7 @@ static uint32_t flow_records(const src_t *S, const tpl_t *tp, const uint8_t *d, 
                              const ctx_t *c, sink_t *k, uint32_t *nrec, uint32_t *nv6, int *r)
 {
     const op_t *ops = tpl_ops(tp);
-    const ftc_store_t sp = k->sp;
+    const ftc_store_t sp = *k->sp;
     const uint8_t *p = d, *end = d + len;
     const uint64_t e1000 = (uint64_t)c->export_secs * 1000u;
     const size_t ml = tp->min_len, rs = k->rs;
@@ -1513,14 +1517,26 @@ static int rt_ok(int rt)
            || rt == FTC_RT_V1005;
 }
 
-static void sink_init(sink_t *k, int rt, uint8_t *out, size_t out_size)
+/* the sink for records of type rt; 0 when the state's store plan of rt
+   is not one ftc_store_init() made (the state is the caller's memory) */
+static int sink_init(sink_t *k, const ipx_t *x, int rt, uint8_t *out, size_t out_size)
 {
-    const ftc_layout_t *T = ftc_layout_get(rt);
-    ftc_store_init(T, &k->sp);
-    k->rs = T->rec_size;
+    const ftc_store_t *sp = &x->store[rt];
+    const int n = sp->n4 + sp->n2 + sp->n1;
+    int j;
+    if (sp->size != ftc_layout_get(rt)->rec_size || sp->n4 < 0 || sp->n2 < 0 || sp->n1 < 0
+        || n > FTC_F_COUNT)
+        return 0;
+    for (j = 0; j < n; j++)
+        if (sp->field[j] >= FTC_F_COUNT
+            || sp->off[j] + (j < sp->n4 ? 4u : j < sp->n4 + sp->n2 ? 2u : 1u) > sp->size)
+            return 0;
+    k->sp = sp;
+    k->rs = sp->size;
     k->out = out;
     k->room = out ? out_size / k->rs : 0;
     k->n = 0;
+    return 1;
 }
 
 static int refuse(ftc_ipx_info_t *info, int reason)
@@ -1551,7 +1567,7 @@ int ftc_ipx_decode(void *state, const uint8_t *buf, size_t len, uint32_t src_ip,
     if (!rt_ok(rt))
         return rt >= 0 && rt < FTC_RT_COUNT ? FTC_EDVERSION : FTC_EINVAL;
     x = state_view(state, NULL);
-    if (!x)
+    if (!x || !sink_init(&k, x, rt, out, out_size))
         return FTC_EINVAL;
 
     if (len < 4)
@@ -1576,7 +1592,7 @@ int ftc_ipx_decode(void *state, const uint8_t *buf, size_t len, uint32_t src_ip,
     }
     sidx = source(x, src_ip, src_port, version, info->domain, 0, &fresh, &capped);
     info->source = sidx;
-    if (version == 10 && ftc_ldbe16(buf + 2) != len) {
+    if (len > 65535 || (version == 10 && ftc_ldbe16(buf + 2) != len)) {
         if (sidx != NONE32)
             src_at(x, sidx)->pub.bad++;
         return refuse(info, FTC_IPX_R_LENGTH);
@@ -1618,7 +1634,6 @@ int ftc_ipx_decode(void *state, const uint8_t *buf, size_t len, uint32_t src_ip,
     S->pub.local_ip = local_ip;
     S->pub.datagrams++;
     ring_expire(x, now, info);
-    sink_init(&k, rt, out, out_size);
 
     for (off = hlen; len - off >= 4;) {
         const uint16_t sid = ftc_ldbe16(buf + off), sl = ftc_ldbe16(buf + off + 2);
@@ -1698,9 +1713,10 @@ int ftc_ipx_release(void *state, uint32_t now, int rt, uint8_t *out, size_t out_
     x = state_view(state, NULL);
     if (!x)
         return FTC_EINVAL;
+    if (!sink_init(&k, x, rt, out, out_size))
+        return FTC_EINVAL;
     info->source = NONE32;
     ring_expire(x, now, info);
-    sink_init(&k, rt, out, out_size);
 
     pos = x->head;
     left = x->rused;

@@ -45,7 +45,7 @@ DECODE_MAX = lib.FTC_IPX_DECODE_MAX
 #: FTC_IPX_R_* -> what was refused
 REASONS = {
     lib.FTC_IPX_R_SHORT: "shorter than its header",
-    lib.FTC_IPX_R_LENGTH: "IPFIX length does not match the datagram",
+    lib.FTC_IPX_R_LENGTH: "IPFIX length does not match the datagram (or over 65535 bytes)",
     lib.FTC_IPX_R_SET: "set shorter than 4 bytes or past the end",
     lib.FTC_IPX_R_TEMPLATE: "malformed template",
     lib.FTC_IPX_R_CAP: "over a cap (sources, templates, fields, template memory)",
