@@ -1105,7 +1105,7 @@ def v5_records(draw):
              for name in oracle.fields("5")}
         r["unix_secs"] = draw(st.integers(10 ** 9, 2 * 10 ** 9))
         r["unix_nsecs"] = draw(st.integers(0, 999) | st.just(0)) * 1000000
-        r["sysUpTime"] = draw(st.integers(2 ** 30, U32))
+        r["sysUpTime"] = draw(st.integers(2 ** 30 + 1000, U32))
         r["Last"] = r["sysUpTime"] - draw(st.integers(0, 2 ** 30))
         r["First"] = r["Last"] - draw(st.integers(0, 1000))
         recs.append(r)
