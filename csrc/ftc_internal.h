@@ -392,6 +392,11 @@ int ftc_filter_apply_checked(const ftc_insn_t *prog, size_t nprog, const uint8_t
                              int rt, ftc_filter_state_t *st, uint8_t *recs, size_t n,
                              size_t *kept);
 
+/* Does converting records of type `from` into type `to` lose output (the
+   reference's v1 -> v5/v6/v7)?  tagmask.c; pdu.c's decoder and encoder ask
+   it too. */
+int ftc_xlate_drops_output(int from, int to);
+
 /* ---- prefixes and symbol names (fmt.c, agg.c) ---- */
 
 /* address (not masked) without its trailing zero octets, "/", length;

@@ -374,13 +374,128 @@ int ftc_xlate_version_kind(int rt_in, int rt_out)
     return FTC_XV_FIELDS;
 }
 
+int ftc_xlate_drops_output(int from, int to)
+{
+    /* the reference's v1 -> v5/v6/v7 routines copy output onto itself
+       (verified); v1 -> v1005 reuses v5 -> v1005 and keeps it */
+    return from == FTC_RT_V1 && (to == FTC_RT_V5 || to == FTC_RT_V6 || to == FTC_RT_V7);
+}
+
+/* One field a conversion moves: `width` bytes from offset src of the
+   source record to offset dst of the target. */
+typedef struct {
+    uint8_t src, dst, width;
+} move_t;
+
+/* The moves from records of layout I into records of layout O: one for
+   each field both have (output left out when drop_output), sorted by
+   target offset (a layout's fields never overlap); m holds FTC_F_COUNT. */
+static int moves_of(const ftc_layout_t *I, const ftc_layout_t *O, int drop_output, move_t *m)
+{
+    int f, n = 0, k;
+    for (f = 0; f < FTC_F_COUNT; f++) {
+        move_t x;
+        if (I->off[f] < 0 || O->off[f] < 0 || ftc_field_width(f) == 0
+            || (f == FTC_F_OUTPUT && drop_output))
+            continue;
+        x.src = (uint8_t)I->off[f];
+        x.dst = (uint8_t)O->off[f];
+        x.width = (uint8_t)ftc_field_width(f);
+        for (k = n; k > 0 && m[k - 1].dst > x.dst; k--)    /* insertion by target offset */
+            m[k] = m[k - 1];
+        m[k] = x;
+        n++;
+    }
+    return n;
+}
+
+/* The plan of a FIELDS conversion: the target record cut into segments,
+   in order, each copied from the source record or zeroed, so that every
+   target byte is written once; fields adjacent in both records share a
+   segment (v5 -> v1005: 0-54 copied, 55 zeroed, 56-63 copied, 64-71
+   zeroed). */
+typedef struct {
+    uint8_t dst, src, len, copy;
+} seg_t;
+
+#define MAX_SEGS (2 * FTC_F_COUNT + 1)
+
+static int plan_segments(int rt_in, int rt_out, seg_t *seg)
+{
+    const ftc_layout_t *I = ftc_layout_get(rt_in), *O = ftc_layout_get(rt_out);
+    move_t m[FTC_F_COUNT];
+    int n = moves_of(I, O, ftc_xlate_drops_output(rt_in, rt_out), m), k, ns = 0;
+    unsigned at = 0;
+    for (k = 0; k < n; k++) {
+        seg_t *last = ns ? &seg[ns - 1] : NULL;
+        if (m[k].dst > at) {
+            seg[ns].dst = (uint8_t)at;
+            seg[ns].src = 0;
+            seg[ns].len = (uint8_t)(m[k].dst - at);
+            seg[ns].copy = 0;
+            last = &seg[ns++];
+        }
+        if (last && last->copy && last->dst + last->len == m[k].dst
+            && last->src + last->len == m[k].src) {
+            last->len = (uint8_t)(last->len + m[k].width);
+        } else {
+            seg[ns].dst = m[k].dst;
+            seg[ns].src = m[k].src;
+            seg[ns].len = m[k].width;
+            seg[ns].copy = 1;
+            ns++;
+        }
+        at = (unsigned)m[k].dst + m[k].width;
+    }
+    if (at < O->rec_size) {
+        seg[ns].dst = (uint8_t)at;
+        seg[ns].src = 0;
+        seg[ns].len = (uint8_t)(O->rec_size - at);
+        seg[ns].copy = 0;
+        ns++;
+    }
+    return ns;
+}
+
+/* len bytes from s to d (not overlapping) in fixed-size moves: 8-byte
+   words, the last one ending at len (it may cover bytes the one before
+   copied; they are the same bytes), or two 4-, 2-byte moves likewise */
+static inline void copy_small(uint8_t *d, const uint8_t *s, size_t len)
+{
+    uint64_t w;
+    uint32_t v;
+    uint16_t h;
+    if (len >= 8) {
+        size_t k;
+        for (k = 0; k + 8 < len; k += 8) {
+            memcpy(&w, s + k, 8);
+            memcpy(d + k, &w, 8);
+        }
+        memcpy(&w, s + len - 8, 8);
+        memcpy(d + len - 8, &w, 8);
+    } else if (len >= 4) {
+        memcpy(&v, s, 4);
+        memcpy(d, &v, 4);
+        memcpy(&v, s + len - 4, 4);
+        memcpy(d + len - 4, &v, 4);
+    } else if (len >= 2) {
+        memcpy(&h, s, 2);
+        memcpy(d, &h, 2);
+        memcpy(&h, s + len - 2, 2);
+        memcpy(d + len - 2, &h, 2);
+    } else if (len) {
+        d[0] = s[0];
+    }
+}
+
 int ftc_xlate_version(int rt_in, const uint8_t *in, size_t n, int rt_out, uint8_t *out,
                       size_t out_size)
 {
+    static const uint8_t zeros[256];
     const ftc_layout_t *I = ftc_layout_get(rt_in), *O = ftc_layout_get(rt_out);
-    int kind = ftc_xlate_version_kind(rt_in, rt_out);
-    size_t i;
-    int f;
+    int kind = ftc_xlate_version_kind(rt_in, rt_out), ns, k;
+    seg_t seg[MAX_SEGS];
+    size_t i, irs, ors;
     if (kind < 0 || !recs_ok(I, in, n) || !recs_ok(O, out, n))
         return FTC_EINVAL;
     if (n * O->rec_size > out_size)
@@ -388,28 +503,24 @@ int ftc_xlate_version(int rt_in, const uint8_t *in, size_t n, int rt_out, uint8_
     if (n && kind != FTC_XV_COPY && (const uint8_t *)out < in + n * I->rec_size
         && in < out + n * O->rec_size)
         return FTC_EINVAL;          /* converting needs separate buffers */
+    if (n == 0)
+        return FTC_OK;
     if (kind == FTC_XV_COPY) {
-        if (n)
-            memmove(out, in, n * O->rec_size);
+        memmove(out, in, n * O->rec_size);
         return FTC_OK;
     }
-    if (n)
+    if (kind == FTC_XV_ZERO) {
         memset(out, 0, n * O->rec_size);
-    if (kind == FTC_XV_ZERO)
         return FTC_OK;
+    }
+    ns = plan_segments(rt_in, rt_out, seg);
+    irs = I->rec_size;
+    ors = O->rec_size;
     for (i = 0; i < n; i++) {
-        const uint8_t *r = in + i * I->rec_size;
-        uint8_t *w = out + i * O->rec_size;
-        for (f = 0; f < FTC_F_COUNT; f++) {
-            int wd;
-            if (I->off[f] < 0 || O->off[f] < 0)
-                continue;
-            /* v1 -> v5/v6/v7: the reference copies output onto itself */
-            if (f == FTC_F_OUTPUT && rt_in == FTC_RT_V1 && rt_out != FTC_RT_V1005)
-                continue;
-            wd = ftc_field_width(f);
-            memcpy(w + O->off[f], r + I->off[f], (size_t)wd);
-        }
+        const uint8_t *r = in + i * irs;
+        uint8_t *w = out + i * ors;
+        for (k = 0; k < ns; k++)
+            copy_small(w + seg[k].dst, seg[k].copy ? r + seg[k].src : zeros, seg[k].len);
     }
     return FTC_OK;
 }

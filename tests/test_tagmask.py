@@ -3,6 +3,8 @@ filters/tagcfg.py, maskcfg.py, xlatecfg.py): the C evaluation of random
 configurations over random records equals a plain record-by-record Python
 evaluation of the documented rules (commands.md 14-16); config errors;
 record version conversion; the C entry points refuse malformed programs."""
+import random
+
 import pytest
 from hypothesis import given, strategies as st
 
@@ -529,6 +531,46 @@ def test_version_conversion_equals_oracle(v_in, v_out, data):
                 want["output"] = 0
             assert g == want
     assert len(got) == len(recs)
+
+
+def _converted_bytes(v_in, v_out, data):
+    """What a conversion must write, byte for byte: v_in == v_out copies;
+    plain -> plain (never 1005 -> other than 5) moves each field both have
+    (v1 -> 5/6/7 not output) into a zeroed record; anything else zeroes."""
+    size_in, size_out = oracle.RECORD_SIZE[v_in], oracle.RECORD_SIZE[v_out]
+    if v_in == v_out:
+        return bytes(data)
+    out = bytearray(size_out * (len(data) // size_in))
+    if "." in v_in or "." in v_out or (v_in == "1005" and v_out != "5"):
+        return bytes(out)
+    src = {name: (off, w) for off, w, name in oracle.layout(v_in)}
+    for i in range(len(data) // size_in):
+        for off, w, name in oracle.layout(v_out):
+            if name in src and not (name == "output" and v_in == "1" and v_out != "1005"):
+                s = i * size_in + src[name][0]
+                out[i * size_out + off:i * size_out + off + w] = data[s:s + w]
+    return bytes(out)
+
+
+@pytest.mark.parametrize("v_in", oracle.VERSIONS)
+def test_version_conversion_bytes_pads_included(v_in):
+    """From v_in into every record type, pads and reserved bytes of the
+    input full of junk: the output equals the obvious per-field conversion
+    in every byte (its pads zero), and the output buffer's bytes past the
+    records stay as they were."""
+    rng = random.Random(v_in)
+    rt_in = rectype(*oracle.split_version(v_in))
+    for v_out in oracle.VERSIONS:
+        rt_out = rectype(*oracle.split_version(v_out))
+        size_in, size_out = rec_size(rt_in), rec_size(rt_out)
+        for n in (0, 1, 7):
+            src = bytearray(rng.getrandbits(8) for _ in range(n * size_in))
+            out = bytearray(b"\xa5" * (size_out * n + 3))
+            r = lib.ftc_xlate_version(rt_in, ffi.from_buffer("uint8_t[]", src), n, rt_out,
+                                      ffi.from_buffer("uint8_t[]", out), len(out))
+            assert r == lib.FTC_OK, (v_in, v_out)
+            assert bytes(out[:size_out * n]) == _converted_bytes(v_in, v_out, src), (v_in, v_out)
+            assert out[size_out * n:] == b"\xa5" * 3
 
 
 def test_conversion_c_checks_sizes():
