@@ -74,14 +74,31 @@ static inline ftc_dscan_dst_t *dst_at(const ftc_tab_t *t, uint32_t i)
     return (ftc_dscan_dst_t *)(void *)ftc_tab_at(t, i);
 }
 
-/* a new source: claimed (room checked by the caller), newest of its bucket */
-static ftc_dscan_src_t *src_new(ftc_dscan_t *st, ftc_tab_t *t, uint32_t s)
+/* Prefetching: the tables are far larger than the caches and each step
+   is a lookup at a random place, so the kernels start fetching the slots
+   they will touch a few records (main loop) or ager steps (the lanes
+   below) before they touch them.  Hints only: nothing changes. */
+
+#define AHEAD 8          /* records between a record's prefetch and its turn */
+
+/* what record r will touch: its source's slot and bucket head, its
+   (source, destination) slot */
+static inline void prefetch_record(const ftc_dscan_t *st, const ftc_tab_t *t,
+                                   const ftc_tab_t *dt, const uint8_t *r, int osrc, int odst)
 {
-    uint32_t tag = src_tag(s), i = ftc_tab_probe_word(t, s, tag, 4), b = bucket_of(s);
-    ftc_dscan_src_t *r;
-    if (i == FTC_TAB_NONE || ftc_tab_tag_at(t, i) != 0)
-        return NULL;
-    r = (ftc_dscan_src_t *)(void *)ftc_tab_claim_word(t, i, s, tag, 4);
+    uint32_t s = ftc_ld32(r + osrc), d = ftc_ld32(r + odst);
+    ftc_tab_prefetch(t, src_tag(s));
+    ftc_tab_prefetch_slot(dt, dst_tag(dst_key(s, d)));
+    __builtin_prefetch(&st->heads[2 * bucket_of(s)], 1);
+}
+
+/* Source s into free slot i (probed with its tag; room checked by the
+   caller), newest of its bucket */
+static ftc_dscan_src_t *src_add(ftc_dscan_t *st, ftc_tab_t *t, uint32_t i, uint32_t s,
+                                uint32_t tag)
+{
+    uint32_t b = bucket_of(s);
+    ftc_dscan_src_t *r = (ftc_dscan_src_t *)(void *)ftc_tab_claim_word(t, i, s, tag, 4);
     memset(r, 0, offsetof(ftc_dscan_src_t, tag));
     if (st->heads[2 * b + 1]) {
         r->next = st->heads[2 * b];
@@ -92,15 +109,21 @@ static ftc_dscan_src_t *src_new(ftc_dscan_t *st, ftc_tab_t *t, uint32_t s)
     return r;
 }
 
-/* append destination d to source r (address s); room checked by the caller */
-static ftc_dscan_dst_t *dst_new(ftc_tab_t *dt, ftc_dscan_src_t *r, uint32_t s, uint32_t d)
+/* a new source (room checked by the caller); NULL when it exists */
+static ftc_dscan_src_t *src_new(ftc_dscan_t *st, ftc_tab_t *t, uint32_t s)
 {
-    uint64_t k = dst_key(s, d);
-    uint32_t tag = dst_tag(k), i = ftc_tab_probe_word(dt, k, tag, 8);
-    ftc_dscan_dst_t *x;
-    if (i == FTC_TAB_NONE || ftc_tab_tag_at(dt, i) != 0)
+    uint32_t tag = src_tag(s), i = ftc_tab_probe_word(t, s, tag, 4);
+    if (i == FTC_TAB_NONE || ftc_tab_tag_at(t, i) != 0)
         return NULL;
-    x = (ftc_dscan_dst_t *)(void *)ftc_tab_claim_word(dt, i, k, tag, 8);
+    return src_add(st, t, i, s, tag);
+}
+
+/* Destination d of source r (address s) into free slot i (probed with key
+   k and its tag; room checked by the caller), last of r's list */
+static ftc_dscan_dst_t *dst_add(ftc_tab_t *dt, ftc_dscan_src_t *r, uint32_t s, uint32_t d,
+                                uint32_t i, uint64_t k, uint32_t tag)
+{
+    ftc_dscan_dst_t *x = (ftc_dscan_dst_t *)(void *)ftc_tab_claim_word(dt, i, k, tag, 8);
     memset(x, 0, offsetof(ftc_dscan_dst_t, tag));
     if (r->links & L_DSTS) {
         uint32_t p = dst_find(dt, s, r->last);
@@ -114,6 +137,17 @@ static ftc_dscan_dst_t *dst_new(ftc_tab_t *dt, ftc_dscan_src_t *r, uint32_t s, u
     }
     r->last = d;
     return x;
+}
+
+/* append destination d to source r (address s); room checked by the
+   caller; NULL when it exists */
+static ftc_dscan_dst_t *dst_new(ftc_tab_t *dt, ftc_dscan_src_t *r, uint32_t s, uint32_t d)
+{
+    uint64_t k = dst_key(s, d);
+    uint32_t tag = dst_tag(k), i = ftc_tab_probe_word(dt, k, tag, 8);
+    if (i == FTC_TAB_NONE || ftc_tab_tag_at(dt, i) != 0)
+        return NULL;
+    return dst_add(dt, r, s, d, i, k, tag);
 }
 
 /* every destination of source r (address s) removed */
@@ -298,88 +332,164 @@ static void scan_line(ftc_dscan_t *st, text_t *x, const char *what, uint32_t s, 
     line_end(x, p);
 }
 
-/* one ager run: FTC_DSCAN_AGER_BUCKETS buckets from ager_pos on */
-static void ager(ftc_dscan_t *st, ftc_tab_t *t, ftc_tab_t *dt, text_t *x)
+/* ---- the ager ----
+ * A run visits FTC_DSCAN_AGER_BUCKETS buckets from ager_pos on (fewer at
+ * the end of the table: a run stops there).  Its buckets are independent:
+ * a bucket's walk reads and changes only its own sources, their
+ * destinations and its head, and a removal moves other keys' slots but
+ * never what a key holds (lists link addresses, every step finds its slot
+ * anew).  So the run walks LANES buckets at once, one step of each in
+ * turn, and the cache misses of the lanes overlap where a walk bucket by
+ * bucket waits for every one in turn; the outcome is the same.  A source
+ * takes two steps: the first finds its slot (fetched when the lane took
+ * it) and starts fetching its first destination and the next source; the
+ * second, once those had time to arrive, ages it. */
+
+#define LANES 8
+
+typedef struct {
+    uint32_t b;          /* the bucket */
+    uint32_t s, more;    /* the source to visit (more: there is one) */
+    uint32_t prev, has_prev;   /* the source before it, kept */
+    uint32_t guard;      /* sources visited (a corrupt list ends) */
+    uint32_t fetched;    /* the first step of source s is done */
+} lane_t;
+
+/* The next non-empty bucket of the run (*next up to end) into lane w, its
+   head's slot fetched; 0 when the run has none left. */
+static int lane_take(const ftc_dscan_t *st, const ftc_tab_t *t, lane_t *w, uint32_t *next,
+                     uint32_t end)
 {
-    uint32_t k;
-    for (k = 0; k < FTC_DSCAN_AGER_BUCKETS; k++) {
-        uint32_t b = st->ager_pos, s = st->heads[2 * b], more = st->heads[2 * b + 1];
-        uint32_t prev = 0, has_prev = 0, guard;
-        for (guard = 0; more && guard <= t->cap; guard++) {
-            uint32_t i = src_find(t, s), nx, nmore;
-            ftc_dscan_src_t *r;
-            if (i == FTC_TAB_NONE)
-                break;
-            r = src_at(t, i);
-            if (r->links & L_DSTS) {    /* drop the destinations not seen lately */
-                uint32_t d = r->first, dmore = 1, pd = 0, has_pd = 0, g2;
-                for (g2 = 0; dmore && g2 <= dt->cap; g2++) {
-                    uint32_t j = dst_find(dt, s, d), dn, dm;
-                    if (j == FTC_TAB_NONE)
-                        break;
-                    dn = dst_at(dt, j)->next;
-                    dm = dst_at(dt, j)->has_next;
-                    if ((uint32_t)st->flows - dst_at(dt, j)->seen > st->ager_timeout) {
-                        ftc_tab_remove(dt, j);
-                        if (r->depth)
-                            r->depth--;
-                        if (has_pd) {
-                            uint32_t pj = dst_find(dt, s, pd);
-                            if (pj != FTC_TAB_NONE) {
-                                dst_at(dt, pj)->next = dn;
-                                dst_at(dt, pj)->has_next = dm;
-                            }
-                        } else {
-                            r->first = dn;
-                        }
-                        if (!dm) {
-                            if (has_pd)
-                                r->last = pd;
-                            else
-                                r->links &= ~L_DSTS;
-                        }
-                    } else {
-                        pd = d;
-                        has_pd = 1;
-                    }
-                    d = dn;
-                    dmore = dm;
-                }
-            }
-            nx = r->next;
-            nmore = r->links & L_NEXT;
-            if (r->depth == 0) {        /* the source goes */
-                if (r->links & L_DSTS)
-                    dst_free_all(dt, r, s);
-                ftc_tab_remove(t, i);
-                if (has_prev) {
-                    uint32_t pi = src_find(t, prev);
-                    if (pi != FTC_TAB_NONE) {
-                        src_at(t, pi)->next = nx;
-                        if (nmore)
-                            src_at(t, pi)->links |= L_NEXT;
-                        else
-                            src_at(t, pi)->links &= ~L_NEXT;
-                    }
-                } else {
-                    st->heads[2 * b] = nx;
-                    st->heads[2 * b + 1] = nmore ? 1u : 0u;
+    while (*next < end) {
+        uint32_t b = (*next)++;
+        if (!st->heads[2 * b + 1])
+            continue;
+        w->b = b;
+        w->s = st->heads[2 * b];
+        w->more = 1;
+        w->prev = w->has_prev = w->guard = w->fetched = 0;
+        ftc_tab_prefetch(t, src_tag(w->s));
+        return 1;
+    }
+    return 0;
+}
+
+/* drop the destinations of source r (address s) not seen for ager_timeout
+   flows */
+static void age_dsts(const ftc_dscan_t *st, ftc_tab_t *dt, ftc_dscan_src_t *r, uint32_t s)
+{
+    uint32_t d = r->first, dmore = 1, pd = 0, has_pd = 0, g2;
+    for (g2 = 0; dmore && g2 <= dt->cap; g2++) {
+        uint32_t j = dst_find(dt, s, d), dn, dm;
+        if (j == FTC_TAB_NONE)
+            break;
+        dn = dst_at(dt, j)->next;
+        dm = dst_at(dt, j)->has_next;
+        if (dm)
+            ftc_tab_prefetch_slot(dt, dst_tag(dst_key(s, dn)));
+        if ((uint32_t)st->flows - dst_at(dt, j)->seen > st->ager_timeout) {
+            ftc_tab_remove(dt, j);
+            if (r->depth)
+                r->depth--;
+            if (has_pd) {
+                uint32_t pj = dst_find(dt, s, pd);
+                if (pj != FTC_TAB_NONE) {
+                    dst_at(dt, pj)->next = dn;
+                    dst_at(dt, pj)->has_next = dm;
                 }
             } else {
-                prev = s;
-                has_prev = 1;
+                r->first = dn;
             }
-            s = nx;
-            more = nmore;
+            if (!dm) {
+                if (has_pd)
+                    r->last = pd;
+                else
+                    r->links &= ~L_DSTS;
+            }
+        } else {
+            pd = d;
+            has_pd = 1;
         }
-        if (++st->ager_pos == FTC_DSCAN_BUCKETS) {
-            st->ager_pos = 0;
-            if (st->opts & FTC_DSCAN_DEBUG) {
-                char *p = line_start(x);
-                p += put_str(p, "ager: reset hash run");
-                line_end(x, p);
+        d = dn;
+        dmore = dm;
+    }
+}
+
+/* One step of lane w; 0 when its bucket is done. */
+static int lane_step(ftc_dscan_t *st, ftc_tab_t *t, ftc_tab_t *dt, lane_t *w)
+{
+    uint32_t i, s = w->s, nx, nmore;
+    ftc_dscan_src_t *r;
+    if (!w->more || w->guard > t->cap)
+        return 0;
+    i = src_find(t, s);
+    if (i == FTC_TAB_NONE)
+        return 0;
+    r = src_at(t, i);
+    if (!w->fetched) {
+        if (r->links & L_DSTS)
+            ftc_tab_prefetch_slot(dt, dst_tag(dst_key(s, r->first)));
+        if (r->links & L_NEXT)
+            ftc_tab_prefetch(t, src_tag(r->next));
+        w->fetched = 1;
+        return 1;
+    }
+    if (r->links & L_DSTS)
+        age_dsts(st, dt, r, s);
+    nx = r->next;
+    nmore = r->links & L_NEXT;
+    if (r->depth == 0) {        /* the source goes */
+        if (r->links & L_DSTS)
+            dst_free_all(dt, r, s);
+        ftc_tab_remove(t, i);
+        if (w->has_prev) {
+            uint32_t pi = src_find(t, w->prev);
+            if (pi != FTC_TAB_NONE) {
+                src_at(t, pi)->next = nx;
+                if (nmore)
+                    src_at(t, pi)->links |= L_NEXT;
+                else
+                    src_at(t, pi)->links &= ~L_NEXT;
             }
-            break;
+        } else {
+            st->heads[2 * w->b] = nx;
+            st->heads[2 * w->b + 1] = nmore ? 1u : 0u;
+        }
+    } else {
+        w->prev = s;
+        w->has_prev = 1;
+    }
+    w->s = nx;
+    w->more = nmore;
+    w->guard++;
+    w->fetched = 0;
+    return 1;
+}
+
+/* one ager run */
+static void ager(ftc_dscan_t *st, ftc_tab_t *t, ftc_tab_t *dt, text_t *x)
+{
+    lane_t lane[LANES];
+    uint32_t next = st->ager_pos, end = st->ager_pos + FTC_DSCAN_AGER_BUCKETS, k, live = 0;
+    if (end > FTC_DSCAN_BUCKETS)
+        end = FTC_DSCAN_BUCKETS;
+    for (k = 0; k < LANES && lane_take(st, t, &lane[live], &next, end); k++)
+        live++;
+    while (live) {
+        for (k = 0; k < live; k++) {
+            if (lane_step(st, t, dt, &lane[k]))
+                continue;
+            if (!lane_take(st, t, &lane[k], &next, end))
+                lane[k--] = lane[--live];       /* the last lane takes its place */
+        }
+    }
+    st->ager_pos = end;
+    if (st->ager_pos == FTC_DSCAN_BUCKETS) {
+        st->ager_pos = 0;
+        if (st->opts & FTC_DSCAN_DEBUG) {
+            char *p = line_start(x);
+            p += put_str(p, "ager: reset hash run");
+            line_end(x, p);
         }
     }
 }
@@ -428,11 +538,16 @@ int ftc_dscan_add(ftc_dscan_t *st, ftc_tab_t *t, ftc_tab_t *dt, int rt,
     x.len = len;
     x.prefix = prefix;
     x.prefix_len = prefix_len;
+    for (i = *done; i < n && i < *done + AHEAD; i++)
+        prefetch_record(st, t, dt, recs + i * rs, o.src, o.dst);
     for (i = *done; i < n; i++) {
         const uint8_t *r = recs + i * rs;
-        uint32_t s, d, ti, prot = r[o.prot];
+        uint32_t s, d, ti, di, stag, dtag, prot = r[o.prot];
+        uint64_t dk;
         uint16_t sport, dport;
         ftc_dscan_src_t *sr;
+        if (i + AHEAD < n)
+            prefetch_record(st, t, dt, r + AHEAD * rs, o.src, o.dst);
         if (cap - *len < FTC_DSCAN_TEXT_MAX) {
             *done = i;
             return FTC_OK;
@@ -472,15 +587,21 @@ int ftc_dscan_add(ftc_dscan_t *st, ftc_tab_t *t, ftc_tab_t *dt, int rt,
         st->flows++;
         if (st->ager_timeout && st->flows % FTC_DSCAN_AGER_EVERY == 0)
             ager(st, t, dt, &x);
-        ti = src_find(t, s);
-        if (ti == FTC_TAB_NONE) {
+        /* one probe per table: the slot of the key, or the free slot
+           where it goes */
+        stag = src_tag(s);
+        ti = ftc_tab_probe_word(t, s, stag, 4);
+        dk = dst_key(s, d);
+        dtag = dst_tag(dk);
+        if (ti == FTC_TAB_NONE)
+            return FTC_EINVAL;
+        if (ftc_tab_tag_at(t, ti) == 0) {           /* a new source */
             ftc_dscan_dst_t *nd;
-            sr = src_new(st, t, s);
-            if (!sr)
+            sr = src_add(st, t, ti, s, stag);
+            di = ftc_tab_probe_word(dt, dk, dtag, 8);
+            if (di == FTC_TAB_NONE || ftc_tab_tag_at(dt, di) != 0)
                 return FTC_EINVAL;
-            nd = dst_new(dt, sr, s, d);
-            if (!nd)
-                return FTC_EINVAL;
+            nd = dst_add(dt, sr, s, d, di, dk, dtag);
             nd->seen = (uint32_t)st->flows;
             if (dport < 1024)
                 nd->ports[dport >> 5] |= 1u << (dport & 31u);
@@ -490,34 +611,33 @@ int ftc_dscan_add(ftc_dscan_t *st, ftc_tab_t *t, ftc_tab_t *dt, int rt,
         sr = src_at(t, ti);
         if (sr->flags)
             continue;
-        {
-            uint32_t di = dst_find(dt, s, d);
-            if (di != FTC_TAB_NONE) {
-                ftc_dscan_dst_t *xd = dst_at(dt, di);
-                xd->seen = (uint32_t)st->flows;
-                if (dport < 1024) {
-                    xd->ports[dport >> 5] |= 1u << (dport & 31u);
-                    if (popcount1024(xd->ports) >= st->port_trigger) {
-                        scan_line(st, &x, "port scan: src=", s, 1, d,
-                                  ftc_flow_ms(L, r, FTC_F_FIRST));
-                        memset(xd->ports, 0, sizeof xd->ports);
-                        sr->flags |= FTC_DSCAN_PORT;
-                    }
+        di = ftc_tab_probe_word(dt, dk, dtag, 8);
+        if (di != FTC_TAB_NONE && ftc_tab_tag_at(dt, di) != 0) {
+            ftc_dscan_dst_t *xd = dst_at(dt, di);
+            xd->seen = (uint32_t)st->flows;
+            if (dport < 1024) {
+                xd->ports[dport >> 5] |= 1u << (dport & 31u);
+                if (popcount1024(xd->ports) >= st->port_trigger) {
+                    scan_line(st, &x, "port scan: src=", s, 1, d,
+                              ftc_flow_ms(L, r, FTC_F_FIRST));
+                    memset(xd->ports, 0, sizeof xd->ports);
+                    sr->flags |= FTC_DSCAN_PORT;
                 }
-            } else if (sr->depth >= st->ip_depth) {
-                scan_line(st, &x, "host scan: ip=", s, 0, 0, ftc_flow_ms(L, r, FTC_F_FIRST));
-                dst_free_all(dt, sr, s);
-                sr->depth = 0;
-                sr->flags |= FTC_DSCAN_HOST;
-            } else {
-                ftc_dscan_dst_t *nd = dst_new(dt, sr, s, d);
-                if (!nd)
-                    return FTC_EINVAL;
-                nd->seen = (uint32_t)st->flows;
-                if (dport < 1024)
-                    nd->ports[dport >> 5] |= 1u << (dport & 31u);
-                sr->depth++;
             }
+        } else if (sr->depth >= st->ip_depth) {
+            scan_line(st, &x, "host scan: ip=", s, 0, 0, ftc_flow_ms(L, r, FTC_F_FIRST));
+            dst_free_all(dt, sr, s);
+            sr->depth = 0;
+            sr->flags |= FTC_DSCAN_HOST;
+        } else {
+            ftc_dscan_dst_t *nd;
+            if (di == FTC_TAB_NONE)
+                return FTC_EINVAL;
+            nd = dst_add(dt, sr, s, d, di, dk, dtag);
+            nd->seen = (uint32_t)st->flows;
+            if (dport < 1024)
+                nd->ports[dport >> 5] |= 1u << (dport & 31u);
+            sr->depth++;
         }
     }
     *done = n;

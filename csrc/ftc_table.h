@@ -204,6 +204,18 @@ static inline void ftc_tab_prefetch(const ftc_tab_t *t, uint32_t tag)
     __builtin_prefetch(s + t->stride - 1, 1);
 }
 
+/* Start fetching every line of the home slot of a tag: for kernels that
+   go on to touch the whole slot (a new value zeroed, a removal moving
+   slots), where ftc_tab_prefetch fetches only the lines the probe reads. */
+static inline void ftc_tab_prefetch_slot(const ftc_tab_t *t, uint32_t tag)
+{
+    const uint8_t *s = ftc_tab_at(t, tag & (t->cap - 1));
+    uint32_t k;
+    for (k = 0; k < t->stride; k += 64)
+        __builtin_prefetch(s + k, 1);
+    __builtin_prefetch(s + t->stride - 1, 1);
+}
+
 /* Claim free slot i for key: tag and key written, counted as used.  The
    caller checked the room (ftc_tab_room). */
 static inline uint8_t *ftc_tab_claim(ftc_tab_t *t, uint32_t i, const uint8_t *key, uint32_t tag)

@@ -276,6 +276,28 @@ def test_ager_reset_line_after_a_full_pass():
     assert b"".join(out) == b"ager: reset hash run\n"
 
 
+def test_ager_many_buckets_long_chains():
+    """The ager walks several buckets at once (csrc/dscan.c): many buckets
+    each chaining several sources of several destinations, aged partly
+    (sources removed at the head, inside and at the end of a chain,
+    destinations inside lists), and a table growing in between: the same
+    reports and state as one bucket after the other."""
+    rnd = random.Random(11)
+    recs = []
+    for k in range(24000):
+        # one of three sources sharing a bucket the ager (500 buckets every
+        # 1000 flows) visited lately or reaches within 4000 flows; every
+        # other record from a bucket of every 40th (busy sources: long
+        # destination lists, aged in the middle)
+        b = k // 2 + rnd.randrange(-1000, 2000)
+        b = (b // 40 * 40 if k % 2 else b) % BUCKETS
+        hi = rnd.choice((0x0A00, 0x0A01, 0x0C07))
+        recs.append(rec(srcaddr=hi << 16 | (hi ^ b), dstaddr=0x0B000000 + rnd.randrange(7),
+                        dstport=rnd.randrange(1100)))
+    det = check(Oracle(D=8, S=40, t=800), recs, per_batch=1000)
+    assert det.src.cap > 4096 and det.dst.cap > 4096
+
+
 def test_text_buffer_refills_and_tables_grow():
     rnd = random.Random(7)
     recs = [rec(srcaddr=rnd.randrange(1 << 32), dstaddr=rnd.randrange(1 << 32),
