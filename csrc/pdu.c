@@ -255,13 +255,8 @@ int ftc_pdu_compat(int pdu_rt, int file_rt, int *reason)
 /* records pass through v[FTC_F_*]: ftc_fields_of(), ftc_store_init() and
    ftc_store() (ftc_internal.h, shared with ipfix.c) */
 
-/* Does translating from record type `from` to `to` lose `output`?  The
-   reference's v1 -> v5/v6/v7 routines copy output onto itself (verified);
-   v1 -> v1005 reuses v5 -> v1005 and keeps it. */
-static int drops_output(int from, int to)
-{
-    return from == FTC_RT_V1 && (to == FTC_RT_V5 || to == FTC_RT_V6 || to == FTC_RT_V7);
-}
+/* translating v1 into v5/v6/v7 loses output as the reference does:
+   ftc_xlate_drops_output (tagmask.c, the one answer for every translation) */
 
 /* decode the count records of a verified datagram of type drt into
    records of type trt (compatible, see ftc_pdu_compat) */
@@ -273,7 +268,7 @@ static void decode_records(const uint8_t *buf, const ftc_pdu_hdr_t *h, uint32_t 
     const ftc_layout_t *T = ftc_layout_get(trt);
     ftc_store_t sp;
     uint32_t v[FTC_F_COUNT];
-    int k, no_out = drops_output(drt, trt);
+    int k, no_out = ftc_xlate_drops_output(drt, trt);
     uint32_t et = 0, ei = 0, i;
 
     ftc_store_init(T, &sp);
@@ -537,7 +532,7 @@ int ftc_pdu_encode(ftc_pdu_enc_t *st, int rt_in, const uint8_t *recs, size_t n,
         return FTC_EINVAL;
     W = &wires[rt_out];
     nl = ftc_fields_of(L, list);
-    no_out = drops_output(rt_in, rt_out);
+    no_out = ftc_xlate_drops_output(rt_in, rt_out);
 
     for (i = 0; i < n; i++) {
         const uint8_t *rec = recs + i * L->rec_size;

@@ -377,7 +377,8 @@ int ftc_xlate_version_kind(int rt_in, int rt_out)
 int ftc_xlate_drops_output(int from, int to)
 {
     /* the reference's v1 -> v5/v6/v7 routines copy output onto itself
-       (verified); v1 -> v1005 reuses v5 -> v1005 and keeps it */
+       (verified); v1 -> v1005 reuses v5 -> v1005 and keeps it.  pdu.c's
+       decoder and encoder ask here too. */
     return from == FTC_RT_V1 && (to == FTC_RT_V5 || to == FTC_RT_V6 || to == FTC_RT_V7);
 }
 
