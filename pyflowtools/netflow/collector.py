@@ -236,8 +236,6 @@ class Collector:
         a temporary file renamed over the old one."""
         if self.template_path is None:
             return
-        if self._templates_saved is None and not self.ipx.sources():
-            return                      # no v9/IPFIX heard: no file
         data = self.ipx.save()
         if data == self._templates_saved:
             return
