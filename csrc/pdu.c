@@ -384,7 +384,7 @@ static int rx_ipx(void *ipx, const uint8_t *p, size_t len, uint32_t index, uint3
     ftc_pdu_hdr_t h;
     ftc_ipx_info_t info;
     size_t got = 0, need;
-    int trt = *rt < 0 ? FTC_RT_V5 : *rt, reason = FTC_PDU_R_OK, r, sr = 0, k, why = 0;
+    int trt = *rt < 0 ? FTC_RT_V5 : *rt, reason = FTC_PDU_R_OK, r, sr = 0;
 
     memset(&h, 0, sizeof h);
     h.version = (uint16_t)p[1];
@@ -407,8 +407,6 @@ static int rx_ipx(void *ipx, const uint8_t *p, size_t len, uint32_t index, uint3
     if (seq && !ftc_tab_room(seq, 1))
         return 0;   /* a new exporter slot may be needed below */
     r = ftc_ipx_decode(ipx, p, len, src, port, dst, now, trt, out + *used, room, &got, &info);
-    if (r == FTC_EFULL)
-        return 0;   /* nothing changed: the caller makes room */
     if (r != FTC_OK)
         return r;
     ipx_counts(st, &info);
@@ -448,22 +446,7 @@ static int rx_ipx(void *ipx, const uint8_t *p, size_t len, uint32_t index, uint3
     *used += got * ftc_layout_get(trt)->rec_size;
     *produced += got;
     st->flows += (uint32_t)got;
-    for (k = FTC_IPX_NREASONS - 1; k > 0; k--)
-        if (info.refused[k])
-            why = k;
-    if (why) {
-        /* a set, template or record refused: its good sets are used, but
-           the datagram counts as corrupt */
-        st->corrupt++;
-        st->reasons[FTC_PDU_R_IPX]++;
-        add_event(ev, st, index, FTC_PDU_EV_CORRUPT, FTC_PDU_R_IPX, src, dst, &h);
-        if (ev) {
-            ev[st->n_events - 1].detail = why;
-            ev[st->n_events - 1].domain = info.domain;
-        }
-    } else {
-        st->accepted++;
-    }
+    st->accepted++;
     return info.ready ? 2 : 1;
 }
 
@@ -516,7 +499,7 @@ int ftc_pdu_rx_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, s
         int reason = FTC_PDU_R_OK, trt = 0;
         size_t need;
 
-        if (ev && st->n_events + 3 > ev_cap) {
+        if (ev && st->n_events + 2 > ev_cap) {
             st->full = FTC_PDU_FULL_EVENTS;
             break;
         }

@@ -151,7 +151,7 @@ int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, s
         size_t ev_used = st->rx.n_events;
         int r;
 
-        if (ev && ev_cap - ev_used < 3) {
+        if (ev && ev_cap - ev_used < 2) {
             st->rx.full = FTC_PDU_FULL_EVENTS;
             break;
         }

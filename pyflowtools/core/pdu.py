@@ -47,7 +47,6 @@ IPX_REASONS = {
     lib.FTC_IPX_R_TEMPLATE: "malformed template",
     lib.FTC_IPX_R_CAP: "template or exporter over the caps",
     lib.FTC_IPX_R_RECORD: "data record past the end of its set",
-    lib.FTC_IPX_R_VERSION: "not version 9 or 10",
 }
 
 EV_CORRUPT = lib.FTC_PDU_EV_CORRUPT

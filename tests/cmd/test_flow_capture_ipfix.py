@@ -8,7 +8,6 @@ import shutil
 import socket
 import struct
 import subprocess
-import time
 
 import pytest
 
@@ -19,9 +18,7 @@ A, B, C = 0x0A000001, 0x0A000002, 0x0A000003
 
 
 def _packets():
-    # recent packets: softflowd stamps its datagrams with the time now, and
-    # 32-bit millisecond uptimes cannot tell flows 49.7 days apart
-    t = float(int(time.time()) - 60)
+    t = 1700000000.0
     pk = [(A, B, 6, c.tcp(40000, 80, 0x02)), (B, A, 6, c.tcp(80, 40000, 0x12)),
           (A, B, 6, c.tcp(40000, 80, 0x10, b"x" * 100)),
           (B, A, 6, c.tcp(80, 40000, 0x18, b"y" * 400)),
@@ -37,11 +34,6 @@ def absolute(r):
     """(start ms, end ms) as flow-tools computes them from a record."""
     base = r["unix_secs"] * 1000 + r["unix_nsecs"] // 1000000 - r["sysUpTime"]
     return base + r["First"], base + r["Last"]
-
-
-def wrapped(d):
-    d %= 1 << 32
-    return min(d, (1 << 32) - d)
 
 
 def export(tmp_path, pcap, version, mode=None):
@@ -66,16 +58,15 @@ def export(tmp_path, pcap, version, mode=None):
 
 KEY = ("srcaddr", "dstaddr", "srcport", "dstport", "prot")
 SAME = ("dPkts", "dOctets", "tcp_flags", "tos", "input", "output", "src_mask", "dst_mask",
-        "src_as", "dst_as", "nexthop", "exaddr")
+        "src_as", "dst_as", "nexthop", "exaddr", "dFlows")
 
 
 @pytest.mark.skipif(shutil.which("softflowd") is None, reason="softflowd not installed")
 @pytest.mark.parametrize("version,mode,slack", [
-    # slack: v5 itself anchors uptimes on unix_nsecs cut to milliseconds (1)
     ("9", None, 999),            # v9 headers carry whole seconds: the uptime anchor
-    ("10", None, 1),             # 22/21 with systemInitTimeMilliseconds (options)
+    ("10", None, 0),             # 22/21 with systemInitTimeMilliseconds (options)
     ("10", "sec", 999),          # 150/151: whole seconds
-    ("10", "milli", 1), ("10", "micro", 1), ("10", "nano", 1)])
+    ("10", "milli", 0), ("10", "micro", 0), ("10", "nano", 0)])
 def test_softflowd_v9_ipfix_equal_its_v5_export(tmp_path, version, mode, slack):
     pcap = tmp_path / "t.pcap"
     c.write_pcap(pcap, _packets())
@@ -83,37 +74,20 @@ def test_softflowd_v9_ipfix_equal_its_v5_export(tmp_path, version, mode, slack):
     got, log = export(tmp_path, pcap, version, mode)
     want = {tuple(r[k] for k in KEY): r for r in v5}
     have = {tuple(r[k] for k in KEY): r for r in got}
-    assert len(want) == len(v5) >= 7 and set(have) == set(want), log
+    assert len(want) == len(v5) == 10 and set(have) == set(want), log
     for k, r in have.items():
         w = want[k]
         assert {f: r[f] for f in SAME} == {f: w[f] for f in SAME}, k
         (s1, e1), (s2, e2) = absolute(r), absolute(w)
         assert e1 - s1 == e2 - s2 or slack, k
-        # softflowd's v5 (and v9) headers say sysUpTime 0, so its First and
-        # Last wrap below 0: flow-tools places such flows 2^32 ms later.
-        # Absolute IPFIX times come out right; compare modulo 2^32 ms.
-        assert wrapped(s1 - s2) <= slack and wrapped(e1 - e2) <= slack, (k, s1 - s2, e1 - e2)
+        assert abs(s1 - s2) <= slack and abs(e1 - e2) <= slack, (k, s1 - s2, e1 - e2)
     assert "New exporter" in log and "d_version=%s" % version in log
 
 
-class Exporter:
-    """One UDP source port, as a router keeps it: templates are the
-    exporter's per (address, port, domain)."""
-
-    def __init__(self):
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.s.bind(("127.0.0.1", 0))
-
-    def send(self, port, *dgrams):
+def send(port, *dgrams):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         for d in dgrams:
-            self.s.sendto(d, ("127.0.0.1", port))
-
-
-@pytest.fixture
-def exporter():
-    e = Exporter()
-    yield e
-    e.s.close()
+            s.sendto(d, ("127.0.0.1", port))
 
 
 T0 = 1700000000
@@ -141,32 +115,32 @@ def check_rows(recs, rows):
     assert got == want
 
 
-def test_data_before_its_template_is_stored_when_the_template_comes(tmp_path, exporter):
+def test_data_before_its_template_is_stored_when_the_template_comes(tmp_path):
     tmpl, data, rows = ms_datagrams(20)
     wd = tmp_path / "wd"
     port = c.free_port()
     with c.capture(wd, port, "-N", "0") as p:
-        exporter.send(port, data)                 # no template yet: kept aside
+        send(port, data)                 # no template yet: kept aside
         assert c.wait_drained(port)
-        exporter.send(port, tmpl)                 # now it can be read
+        send(port, tmpl)                 # now it can be read
         assert c.wait_drained(port)
         status, err = p.stop()
     assert status == 0, err
     check_rows(stored(wd), rows)
 
 
-def test_restart_between_template_and_data_still_decodes(tmp_path, exporter):
+def test_restart_between_template_and_data_still_decodes(tmp_path):
     tmpl, data, rows = ms_datagrams(15)
     wd = tmp_path / "wd"
     port = c.free_port()
     with c.capture(wd, port, "-N", "0") as p:
-        exporter.send(port, tmpl)
+        send(port, tmpl)
         assert c.wait_drained(port)
         status, err = p.stop()
     assert status == 0, err
     assert (wd / "tmp-ipfix-templates").is_file()
     with c.capture(wd, port, "-N", "0") as p:
-        exporter.send(port, data)
+        send(port, data)
         assert c.wait_drained(port)
         status, err = p.stop()
     assert status == 0, err
@@ -174,7 +148,7 @@ def test_restart_between_template_and_data_still_decodes(tmp_path, exporter):
     check_rows(stored(wd), rows)
 
 
-def test_malformed_datagrams_among_good_ones(tmp_path, exporter):
+def test_malformed_datagrams_among_good_ones(tmp_path):
     tmpl, data, rows = ms_datagrams(10)
     bad = [
         ib.ipfix([ib.ipfix_template_set(100, ib.FIELDS_MS)], T0),        # template ID < 256
@@ -189,12 +163,12 @@ def test_malformed_datagrams_among_good_ones(tmp_path, exporter):
     port = c.free_port()
     n_bad = 0
     with c.capture(wd, port, "-N", "0") as p:
-        exporter.send(port, tmpl)
+        send(port, tmpl)
         for k in range(300):
-            exporter.send(port, *bad)
+            send(port, *bad)
             n_bad += len(bad)
             if k % 30 == 0:
-                exporter.send(port, data)
+                send(port, data)
         assert c.wait_drained(port)
         status, err = p.stop()
     assert status == 0, err
@@ -202,11 +176,11 @@ def test_malformed_datagrams_among_good_ones(tmp_path, exporter):
     assert len(recs) == 10 * 10
     check_rows(recs[:10], rows)
     corrupt = sum(c.read(f)[0]["pkts_corrupt"] for f in c.files(wd))
-    assert corrupt == n_bad - 300          # all but the withdrawal (a valid set) are corrupt
+    assert corrupt >= n_bad - 300          # the set-level damage may keep a datagram
     assert "malformed v9/IPFIX datagram" in err
 
 
-def test_fanout_relays_ipfix_untouched(tmp_path, exporter):
+def test_fanout_relays_ipfix_untouched(tmp_path):
     tmpl, data, rows = ms_datagrams(12)
     wd = tmp_path / "wd"
     cport, fport = c.free_port(), c.free_port()
@@ -214,7 +188,7 @@ def test_fanout_relays_ipfix_untouched(tmp_path, exporter):
         fo = c.Proc([str(c.BIN / "flow-fanout"), "-D", "127.0.0.1/0/%d" % fport,
                      "0/127.0.0.1/%d" % cport], fport)
         with fo:
-            exporter.send(fport, tmpl, data)
+            send(fport, tmpl, data)
             assert c.wait_drained(fport)
             assert c.wait_drained(cport)
             fo.stop()
