@@ -59,7 +59,7 @@ def main(argv=None):
     col = pidfile = None
     try:
         col = collector.Collector(opts.spec, opts.rectype, filter_cfg=cfg,
-                                  filter_name=opts.filter_name, template_dir=opts.workdir)
+                                  filter_name=opts.filter_name)
         if not opts.foreground:
             d = daemon.daemonize(None if opts.pidfile == "-" else
                                  opts.pidfile or capture.DEFAULT_PIDFILE, opts.spec.port)
