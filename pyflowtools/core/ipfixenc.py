@@ -9,11 +9,11 @@ ftcore.h and flow-send(1).
     rest = enc.flush_packed()                   # (data, lens) or None
     dgrams = ipfixenc.encode(records, rectype, 9)   # list of bytes
 """
-import array
 
 from pyflowtools.core import native as _native
+from pyflowtools.core import pdu as _pdu
 from pyflowtools.core.native import ffi, lib
-from pyflowtools.core.errors import FormatError, InternalError
+from pyflowtools.core.errors import FormatError
 
 __all__ = ["VERSIONS", "TEMPLATE_ID", "REFRESH_PDUS", "REFRESH_SECS", "Limits", "limits",
            "Encoder", "encode"]
@@ -52,7 +52,7 @@ def limits(version, rt_in):
     return Limits(p[0] for p in out)
 
 
-class Encoder:
+class Encoder(_pdu.Encoder):
     """Records of rt_in -> version 9 or 10 datagrams.  Keeps the per-domain
     sequence numbers, template times and the unfinished datagram between
     calls.  refresh_pdus / refresh_secs: the template refresh (None: the
@@ -81,69 +81,16 @@ class Encoder:
         """(datagrams, templates, records) sent so far."""
         return self._st.datagrams, self._st.templates, self._st.records
 
-    def _packed(self, npdu, nbytes):
-        lens = array.array("I")
-        lens.frombytes(ffi.buffer(self._lens, 4 * npdu))
-        return memoryview(ffi.buffer(self._out, nbytes)), lens
+    # packed(), encode(), flush_packed() and flush() are pdu.Encoder's: only
+    # the C calls differ
+    def _encode_step(self, src, n, consumed, npdu, nbytes):
+        return lib.ftc_ipxenc_encode(self._st, self.version, self.rt_in, src, n, self._out,
+                                     self._burst * MAX_LEN, self._lens, self._burst,
+                                     consumed, npdu, nbytes)
 
-    def packed(self, records):
-        """Yields (data, lens) chunks of the datagrams completed: data a view
-        of the encoder's buffer (valid until the next step), lens an
-        array('I'); up to `burst` datagrams per chunk."""
-        if hasattr(records, "to_host"):
-            records = records.to_host().view()
-        mv = memoryview(records).cast("B")
-        n = len(mv) // self._rec_size
-        if n * self._rec_size != len(mv):
-            raise InternalError("partial record in encoder input")
-        if not n:
-            return
-        src = ffi.from_buffer("uint8_t[]", mv)
-        consumed, npdu, nbytes = self._c
-        done = 0
-        while True:
-            r = lib.ftc_ipxenc_encode(self._st, self.version, self.rt_in,
-                                      src + done * self._rec_size, n - done,
-                                      self._out, self._burst * MAX_LEN, self._lens,
-                                      self._burst, consumed, npdu, nbytes)
-            if r not in (lib.FTC_OK, lib.FTC_EFULL):
-                _native.check(r, "encode")
-            done += consumed[0]
-            if npdu[0]:
-                yield self._packed(npdu[0], nbytes[0])
-            if r == lib.FTC_OK:
-                return
-
-    def flush_packed(self):
-        """The unfinished datagram as a (data, lens) chunk, or None."""
-        _, npdu, nbytes = self._c
-        _native.check(lib.ftc_ipxenc_flush(self._st, self._out, self._burst * MAX_LEN,
-                                           self._lens, self._burst, npdu, nbytes),
-                      "encode")
-        return self._packed(npdu[0], nbytes[0]) if npdu[0] else None
-
-    def encode(self, records):
-        """The datagrams completed so far, as a list of bytes."""
-        dgrams = []
-        for data, lens in self.packed(records):
-            _split(dgrams, data, lens)
-        return dgrams
-
-    def flush(self):
-        """The unfinished datagram, if any, as a list of 0 or 1 datagrams."""
-        dgrams = []
-        chunk = self.flush_packed()
-        if chunk is not None:
-            _split(dgrams, *chunk)
-        return dgrams
-
-
-def _split(sink, data, lens):
-    data = bytes(data)
-    pos = 0
-    for ln in lens:
-        sink.append(data[pos:pos + ln])
-        pos += ln
+    def _flush_step(self, npdu, nbytes):
+        return lib.ftc_ipxenc_flush(self._st, self._out, self._burst * MAX_LEN, self._lens,
+                                    self._burst, npdu, nbytes)
 
 
 def encode(records, rt_in, version, refresh_pdus=None, refresh_secs=None):

@@ -312,6 +312,16 @@ class Encoder:
             _split(dgrams, data, lens)
         return dgrams
 
+    def _encode_step(self, src, n, consumed, npdu, nbytes):
+        """One C encoder call over n records at src (subclasses: other encoders)."""
+        return lib.ftc_pdu_encode(self._st, self.rt_in, src, n, self.rt_out, self._out,
+                                  self._burst * MAX_LEN, self._lens, self._burst, consumed,
+                                  npdu, nbytes)
+
+    def _flush_step(self, npdu, nbytes):
+        return lib.ftc_pdu_encode_flush(self._st, self._out, self._burst * MAX_LEN,
+                                        self._lens, self._burst, npdu, nbytes)
+
     def _packed(self, npdu, nbytes):
         lens = array.array("I")
         lens.frombytes(ffi.buffer(self._lens, 4 * npdu))
@@ -334,9 +344,8 @@ class Encoder:
         consumed, npdu, nbytes = self._c
         done = 0
         while True:
-            r = lib.ftc_pdu_encode(self._st, self.rt_in, src + done * self._rec_size,
-                                   n - done, self.rt_out, self._out, self._burst * MAX_LEN,
-                                   self._lens, self._burst, consumed, npdu, nbytes)
+            r = self._encode_step(src + done * self._rec_size, n - done, consumed, npdu,
+                                  nbytes)
             if r not in (lib.FTC_OK, lib.FTC_EFULL):
                 _native.check(r, "encode")
             done += consumed[0]
@@ -348,9 +357,7 @@ class Encoder:
     def flush_packed(self):
         """The unfinished datagram as a (data, lens) chunk, or None."""
         _, npdu, nbytes = self._c
-        _native.check(lib.ftc_pdu_encode_flush(self._st, self._out, self._burst * MAX_LEN,
-                                               self._lens, self._burst, npdu, nbytes),
-                      "encode")
+        _native.check(self._flush_step(npdu, nbytes), "encode")
         return self._packed(npdu[0], nbytes[0]) if npdu[0] else None
 
     def flush(self):
