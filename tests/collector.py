@@ -41,7 +41,7 @@ def free_port():
 
 
 def _udp_sockets():
-    """(local port, rx queue bytes) of every UDP socket, from /proc/net/udp{,6}."""
+    """(local port, rx queue bytes, inode) of every UDP socket, from /proc/net/udp{,6}."""
     for name in ("/proc/net/udp", "/proc/net/udp6"):
         try:
             lines = Path(name).read_text().splitlines()[1:]
@@ -49,14 +49,37 @@ def _udp_sockets():
             continue
         for ln in lines:
             f = ln.split()
-            yield int(f[1].split(":")[1], 16), int(f[4].split(":")[1], 16)
+            yield int(f[1].split(":")[1], 16), int(f[4].split(":")[1], 16), int(f[9])
 
 
-def port_bound(port):
-    """True once some socket holds UDP port.  Read from /proc, never by
-    binding a probe: a probe socket holding the port for an instant makes
-    the collector's own bind fail (EADDRINUSE) when the two meet."""
-    return any(p == port for p, _ in _udp_sockets())
+def _socket_inodes(pid):
+    """Inodes of the sockets process pid holds open (empty once it is gone)."""
+    out = set()
+    try:
+        fds = os.listdir("/proc/%d/fd" % pid)
+    except OSError:
+        return out
+    for fd in fds:
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            out.add(int(link[8:-1]))
+    return out
+
+
+def port_bound(port, pid=None):
+    """True once some socket holds UDP port (with pid: a socket of that
+    process, so a stranger on the port -- say an IPv6 socket, which a v4
+    probe in free_port() does not meet -- never passes for the collector).
+    Read from /proc, never by binding a probe: a probe socket holding the
+    port for an instant makes the collector's own bind fail (EADDRINUSE)
+    when the two meet."""
+    inodes = [i for p, _, i in _udp_sockets() if p == port]
+    if pid is None or not inodes:
+        return bool(inodes)
+    return bool(_socket_inodes(pid).intersection(inodes))
 
 
 def ipv6_loopback():
@@ -73,7 +96,7 @@ def ipv6_loopback():
 
 def rx_queue(port):
     """Bytes waiting in the receive queue of the UDP socket on port (0 if none)."""
-    return sum(q for p, q in _udp_sockets() if p == port)
+    return sum(q for p, q, _ in _udp_sockets() if p == port)
 
 
 def wait_for(cond, timeout=20.0, step=0.02):
@@ -144,7 +167,7 @@ class Proc:
 
     def ready(self):
         end = time.time() + 20
-        while not port_bound(self.port):
+        while not port_bound(self.port, self.p.pid):
             if self.p.poll() is not None or time.time() > end:
                 raise AssertionError("collector did not start: %r" % self.log())
             time.sleep(0.01)

@@ -44,7 +44,7 @@ def fanout(tmp_path, port, *args, clock=None):
                             stdout=subprocess.DEVNULL, stderr=errf, start_new_session=True)
     proc.errf_text = (tmp_path / "fanout.err").read_bytes
     try:
-        assert collector.wait_for(lambda: proc.poll() is not None or collector.port_bound(port))
+        assert collector.wait_for(lambda: proc.poll() is not None or collector.port_bound(port, proc.pid))
         assert proc.poll() is None, (tmp_path / "fanout.err").read_bytes()
         yield proc
         assert collector.wait_drained(port)

@@ -238,7 +238,7 @@ def test_usage_and_bad_input(run_cmd):
 
 def _started(proc, port):
     """Wait until proc holds UDP 127.0.0.1:port (or has died)."""
-    assert collector.wait_for(lambda: proc.poll() is not None or collector.port_bound(port))
+    assert collector.wait_for(lambda: proc.poll() is not None or collector.port_bound(port, proc.pid))
     return proc.poll() is None
 
 

@@ -270,7 +270,7 @@ def _nfcapd_flows(run_cmd, tmp_path, version, stream, pace):
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           start_new_session=True)
     try:
-        assert collector.wait_for(lambda: nf.poll() is not None or collector.port_bound(port))
+        assert collector.wait_for(lambda: nf.poll() is not None or collector.port_bound(port, nf.pid))
         assert nf.poll() is None, nf.stdout.read()
         res = run_cmd(["flow-send", "-V", str(version), "-x", str(pace),
                        "0/127.0.0.1/%d" % port], stdin=stream, timeout=120)
