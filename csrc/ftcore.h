@@ -770,7 +770,7 @@ int ftc_pr_ports(const ftc_tab_t *t, const ftc_tab_t *hosts, const uint32_t *idx
    datagrams in and out.  A failed system call returns FTC_ESYS with its
    errno value in *err; everything else as elsewhere. */
 #define FTC_ESYS        -16   /* a system call failed (*err = errno) */
-#define FTC_NET_SLOT    2048  /* receive slot: flow-capture reads at most this */
+#define FTC_NET_SLOT    9216  /* receive slot: v1-v8 need 1464, v9/IPFIX up to a jumbo frame */
 
 /* Wait up to timeout_ms (0: do not wait, -1: forever) for fd to become
    readable, then receive up to nslots datagrams without blocking, slot
@@ -817,7 +817,8 @@ int ftc_net_send(int fd, const uint8_t *buf, size_t buf_len, const uint32_t *len
 #define FTC_PDU_R_SRCIP       8   /* 6: source is not the configured exporter */
 #define FTC_PDU_R_XLATE_V8    9   /* 7: v8 into a non-v8 file or vice versa */
 #define FTC_PDU_R_XLATE_AGG  10   /* 7: v8 of another aggregation method */
-#define FTC_PDU_NREASONS     11
+#define FTC_PDU_R_IPX        11   /* v9/IPFIX refused by ipfix.c (event detail: FTC_IPX_R_*) */
+#define FTC_PDU_NREASONS     12
 
 /* A datagram header as read (host order).  Filled as far as the bytes go,
    the rest 0, even when the datagram is rejected. */
@@ -899,6 +900,12 @@ typedef ftc_tab_t ftc_seq_table_t;
    Returns the FTC_SEQ_* bits, FTC_EFULL (table untouched) or FTC_EINVAL. */
 int ftc_seq_check(ftc_seq_table_t *t, uint32_t exporter_ip, uint32_t local_ip,
                   const ftc_pdu_hdr_t *h, uint32_t *expected, uint32_t *lost);
+/* Account one v9/IPFIX datagram whose sequence ipfix.c checked: the
+   exporter slot of (exporter_ip, local_ip, version) gets one datagram and
+   the flows, lost and resets given.  FTC_SEQ_NEW for a new slot, else 0;
+   FTC_EFULL (table untouched), FTC_EINVAL. */
+int ftc_seq_add(ftc_seq_table_t *t, uint32_t exporter_ip, uint32_t local_ip,
+                uint16_t version, uint32_t flows, uint32_t lost, uint32_t resets);
 /* Look the exporter key (exporter_ip, local_ip, version) up: 1 and *index
    = its slot, 0 when absent, FTC_EINVAL. */
 int ftc_seq_find(const ftc_seq_table_t *t, uint32_t exporter_ip, uint32_t local_ip,
@@ -932,6 +939,8 @@ typedef struct {
     uint32_t expected;     /* SEQ: value expected */
     uint32_t received;     /* SEQ: flow_sequence received */
     uint32_t lost;         /* SEQ: gap as computed by the reference */
+    int32_t  detail;       /* CORRUPT with FTC_PDU_R_IPX: FTC_IPX_R_* */
+    uint32_t domain;       /* v9/IPFIX: source ID / observation domain */
 } ftc_pdu_event_t;
 
 typedef struct {
@@ -944,13 +953,32 @@ typedef struct {
     uint32_t flows;        /* records written to out */
     uint32_t n_events;
     int32_t  full;         /* FTC_PDU_FULL_* when FTC_EFULL was returned */
-    uint32_t reasons[11];  /* corrupt datagrams by FTC_PDU_R_* */
+    uint32_t reasons[12];  /* corrupt datagrams by FTC_PDU_R_* */
+    /* v9/IPFIX (ipx given) */
+    uint32_t v6;           /* IPv6 flow records seen, not stored */
+    uint32_t pended;       /* data sets put aside for a missing template */
+    uint32_t released;     /* records decoded from pending data sets */
+    uint32_t expired;      /* pending data sets dropped unread */
+    uint32_t templates;    /* templates (re)defined */
+    uint32_t bad_sets;     /* malformed sets skipped in accepted datagrams */
 } ftc_pdu_rx_stats_t;
 
+/* v9 and IPFIX datagrams (version 9 or 10) go to ipx, an ftc_ipx state
+   (ipfix.c; NULL: refused as rule 2), keyed with src_ports[i] (NULL: 0)
+   and aged with `now` (unix seconds); their records go into the file type
+   (*rt < 0: V5), their sequences are checked by ipfix.c and added to the
+   exporter slot of (source, local address, 9 or 10) with ftc_seq_add().
+   Before the first datagram, data sets that were waiting for a template
+   that has come since are decoded into out (ftc_ipx_release). */
+/* the most events one datagram adds (exporter, sequence, corrupt): ev_cap
+   (when ev is given) must be at least this, or FTC_EINVAL */
+#define FTC_PDU_EVENTS_MIN 3
 int ftc_pdu_rx_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, size_t n,
                      const uint32_t *src_ips, const uint32_t *dst_ips,
+                     const uint16_t *src_ports,
                      uint32_t remote_ip, uint16_t as_sub, int *rt,
-                     ftc_seq_table_t *seq, uint8_t *out, size_t out_size,
+                     ftc_seq_table_t *seq, void *ipx, uint32_t now,
+                     uint8_t *out, size_t out_size,
                      size_t *produced, ftc_pdu_event_t *ev, size_t ev_cap,
                      ftc_pdu_rx_stats_t *st);
 
@@ -1140,7 +1168,8 @@ int ftc_ipxenc_flush(ftc_ipxenc_t *st, uint8_t *out, size_t out_size,
      its template are ignored; a template record of ID 0 with no fields
      ends its set (padding).  A datagram whose sets do not chain exactly to
      its end (a set shorter than 4 or past the end; v9: up to 3 bytes may
-     follow the last set, as nfdump allows) is refused whole
+     follow the last set, as nfdump allows), or a v9 one that counts
+     records in its header but holds no set, is refused whole
      (FTC_IPX_R_SET); data records that run past their set end the set
      (FTC_IPX_R_RECORD, counted in bad_sets; the records before are kept);
      sets of reserved IDs (v9 2-255, IPFIX 0, 1, 4-255) count as bad_sets.
@@ -1236,6 +1265,11 @@ typedef struct {
                                   by reason (the datagram, sets, templates) */
 } ftc_ipx_info_t;
 
+/* The shape of a v9/IPFIX datagram, no state needed (flow-fanout checks
+   what it relays with it; ftc_ipx_decode applies it first): FTC_IPX_R_OK,
+   SHORT, VERSION, LENGTH or SET as ftc_ipx_decode would refuse it. */
+int ftc_ipx_check(const uint8_t *buf, size_t len);
+
 /* One source, for logs and STAT lines. */
 typedef struct {
     uint32_t exporter_ip;
@@ -1319,11 +1353,17 @@ typedef struct {
    st->rx.bytes bytes were consumed and st->rx.full says which.
    enc NULL (flow-capture -f/-F): no re-encoding; the kept records go to out
    back to back (st->out_bytes bytes, st->relayed_flows records; room for
-   FTC_PDU_DECODE_MAX bytes per input is kept; out_lens, out_src unused). */
+   FTC_PDU_DECODE_MAX bytes per input is kept; out_lens, out_src unused).
+   v9 and IPFIX datagrams: with enc (flow-fanout) relayed as they came,
+   byte for byte (templates intact; neither masked nor filtered; accounted
+   as one datagram of their exporter, 0 flows); without enc (flow-capture
+   -f/-F) decoded through ipx as ftc_pdu_rx_batch() does, then masked and
+   filtered like any record. */
 int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, size_t n,
                      const uint32_t *src_ips, const uint32_t *dst_ips,
+                     const uint16_t *src_ports,
                      uint32_t remote_ip, uint16_t as_sub, int *rt,
-                     ftc_seq_table_t *seq, uint32_t mask,
+                     ftc_seq_table_t *seq, void *ipx, uint32_t now, uint32_t mask,
                      const ftc_insn_t *prog, size_t nprog, const uint8_t *tables,
                      size_t tables_len, ftc_filter_state_t *fst, ftc_pdu_enc_t *enc,
                      uint8_t *out, size_t out_size, uint32_t *out_lens,

@@ -1546,6 +1546,33 @@ static int refuse(ftc_ipx_info_t *info, int reason)
     return FTC_OK;
 }
 
+int ftc_ipx_check(const uint8_t *buf, size_t len)
+{
+    size_t hlen, off;
+    uint16_t version;
+    if (!buf || len < 4)
+        return FTC_IPX_R_SHORT;
+    version = ftc_ldbe16(buf);
+    if (version != 9 && version != 10)
+        return FTC_IPX_R_VERSION;
+    hlen = version == 9 ? 20 : 16;
+    if (len < hlen)
+        return FTC_IPX_R_SHORT;
+    if (len > 65535 || (version == 10 && ftc_ldbe16(buf + 2) != len))
+        return FTC_IPX_R_LENGTH;
+    for (off = hlen; len - off >= 4;) {
+        const uint16_t sl = ftc_ldbe16(buf + off + 2);
+        if (sl < 4 || sl > len - off)
+            break;
+        off += sl;
+    }
+    if (off != len && !(version == 9 && len - off < 4))   /* v9: up to 3 bytes of padding */
+        return FTC_IPX_R_SET;
+    if (off == hlen && version == 9 && ftc_ldbe16(buf + 2) != 0)
+        return FTC_IPX_R_SET;   /* records counted but no set to hold them */
+    return FTC_IPX_R_OK;
+}
+
 int ftc_ipx_decode(void *state, const uint8_t *buf, size_t len, uint32_t src_ip,
                    uint16_t src_port, uint32_t local_ip, uint32_t now, int rt,
                    uint8_t *out, size_t out_size, size_t *produced, ftc_ipx_info_t *info)
@@ -1557,7 +1584,7 @@ int ftc_ipx_decode(void *state, const uint8_t *buf, size_t len, uint32_t src_ip,
     uint64_t bound = 0;
     uint32_t sidx, nrec = 0, hdr_uptime = 0;
     uint16_t version;
-    int fresh, capped, unknown = 0, seen_tpl = 0;
+    int fresh, capped, unknown = 0, seen_tpl = 0, shape;
 
     if (!info || !produced || (!buf && len) || (!out && out_size))
         return FTC_EINVAL;
@@ -1579,6 +1606,7 @@ int ftc_ipx_decode(void *state, const uint8_t *buf, size_t len, uint32_t src_ip,
     hlen = version == 9 ? 20 : 16;
     if (len < hlen)
         return refuse(info, FTC_IPX_R_SHORT);
+    shape = ftc_ipx_check(buf, len);
     if (version == 9) {
         info->count = ftc_ldbe16(buf + 2);
         info->sys_uptime = hdr_uptime = ftc_ldbe32(buf + 4);
@@ -1592,20 +1620,14 @@ int ftc_ipx_decode(void *state, const uint8_t *buf, size_t len, uint32_t src_ip,
     }
     sidx = source(x, src_ip, src_port, version, info->domain, 0, &fresh, &capped);
     info->source = sidx;
-    if (len > 65535 || (version == 10 && ftc_ldbe16(buf + 2) != len)) {
+    if (shape != FTC_IPX_R_OK) {
         if (sidx != NONE32)
             src_at(x, sidx)->pub.bad++;
-        return refuse(info, FTC_IPX_R_LENGTH);
+        return refuse(info, shape);
     }
-    /* the sets must chain to the end; the bound on the records */
-    for (off = hlen; off < len;) {
-        uint16_t sid, sl;
-        if (len - off < 4)
-            break;
-        sid = ftc_ldbe16(buf + off);
-        sl = ftc_ldbe16(buf + off + 2);
-        if (sl < 4 || sl > len - off)
-            break;
+    /* the bound on the records (the sets chain to the end: checked) */
+    for (off = hlen; len - off >= 4;) {
+        const uint16_t sid = ftc_ldbe16(buf + off), sl = ftc_ldbe16(buf + off + 2);
         if (sid >= 256) {
             const tpl_t *tp = seen_tpl || sidx == NONE32 ? NULL : tpl_get(x, sidx, sid);
             bound += (uint64_t)(sl - 4) / (tp ? tp->min_len : 1u);
@@ -1613,11 +1635,6 @@ int ftc_ipx_decode(void *state, const uint8_t *buf, size_t len, uint32_t src_ip,
             seen_tpl = 1;
         }
         off += sl;
-    }
-    if (off != len && !(version == 9 && len - off < 4)) {   /* v9: up to 3 bytes of padding */
-        if (sidx != NONE32)
-            src_at(x, sidx)->pub.bad++;
-        return refuse(info, FTC_IPX_R_SET);
     }
     if (bound * ftc_layout_get(rt)->rec_size > out_size)
         return FTC_EFULL;

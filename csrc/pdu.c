@@ -358,10 +358,121 @@ static void add_event(ftc_pdu_event_t *ev, ftc_pdu_rx_stats_t *st, uint32_t inde
     e->agg_version = h->agg_version;
 }
 
+/* a v9 or IPFIX datagram (ipfix.c's) */
+static int is_ipx(const uint8_t *p, size_t len)
+{
+    return len >= 2 && p[0] == 0 && (p[1] == 9 || p[1] == 10);
+}
+
+static void ipx_counts(ftc_pdu_rx_stats_t *st, const ftc_ipx_info_t *info)
+{
+    st->v6 += info->v6;
+    st->pended += info->pended;
+    st->expired += info->expired;
+    st->templates += info->templates;
+    st->bad_sets += info->bad_sets;
+}
+
+/* one v9/IPFIX datagram of the batch: 1 handled (accepted or counted as
+   corrupt), 2 accepted and waiting data sets can now be released, 0 no
+   room (nothing changed), < 0 an error */
+static int rx_ipx(void *ipx, const uint8_t *p, size_t len, uint32_t index, uint32_t src,
+                  uint32_t dst, uint16_t port, uint32_t remote_ip, uint32_t now, int *rt,
+                  ftc_seq_table_t *seq, uint8_t *out, size_t room, size_t *used,
+                  size_t *produced, ftc_pdu_event_t *ev, ftc_pdu_rx_stats_t *st)
+{
+    ftc_pdu_hdr_t h;
+    ftc_ipx_info_t info;
+    size_t got = 0, need;
+    int trt = *rt < 0 ? FTC_RT_V5 : *rt, reason = FTC_PDU_R_OK, r, sr = 0, k, why = 0;
+
+    memset(&h, 0, sizeof h);
+    h.version = (uint16_t)p[1];
+    h.rectype = -1;
+    if (remote_ip && src != remote_ip)
+        reason = FTC_PDU_R_SRCIP;
+    else if (trt >= FTC_RT_V8_1)
+        reason = FTC_PDU_R_XLATE_V8;   /* v9/IPFIX flows have no v8 form */
+    if (reason != FTC_PDU_R_OK) {
+        st->corrupt++;
+        st->reasons[reason]++;
+        add_event(ev, st, index, FTC_PDU_EV_CORRUPT, reason, src, dst, &h);
+        return 1;
+    }
+    need = (size_t)len * ftc_layout_get(trt)->rec_size;   /* 1-byte records at worst */
+    if (need > FTC_IPX_DECODE_MAX)
+        need = FTC_IPX_DECODE_MAX;
+    if (need > room)
+        return 0;
+    if (seq && !ftc_tab_room(seq, 1))
+        return 0;   /* a new exporter slot may be needed below */
+    r = ftc_ipx_decode(ipx, p, len, src, port, dst, now, trt, out + *used, room, &got, &info);
+    if (r == FTC_EFULL)
+        return 0;   /* nothing changed: the caller makes room */
+    if (r != FTC_OK)
+        return r;
+    ipx_counts(st, &info);
+    if (info.reason != FTC_IPX_R_OK) {
+        st->corrupt++;
+        st->reasons[FTC_PDU_R_IPX]++;
+        add_event(ev, st, index, FTC_PDU_EV_CORRUPT, FTC_PDU_R_IPX, src, dst, &h);
+        if (ev) {
+            ev[st->n_events - 1].detail = info.reason;
+            ev[st->n_events - 1].domain = info.domain;
+        }
+        return 1;
+    }
+    if (seq) {
+        sr = ftc_seq_add(seq, src, dst, h.version, (uint32_t)got, info.seq_lost,
+                         info.seq_reset);
+        if (sr < 0)
+            return sr;   /* room was checked */
+    }
+    if (sr & FTC_SEQ_NEW) {
+        add_event(ev, st, index, FTC_PDU_EV_EXPORTER, 0, src, dst, &h);
+        if (ev)
+            ev[st->n_events - 1].domain = info.domain;
+    }
+    if (info.seq_lost || info.seq_reset) {
+        if (ev) {
+            add_event(ev, st, index, FTC_PDU_EV_SEQ, 0, src, dst, &h);
+            ev[st->n_events - 1].received = info.sequence;
+            ev[st->n_events - 1].lost = info.seq_lost;
+            ev[st->n_events - 1].domain = info.domain;
+        }
+        st->lost += info.seq_lost;
+        st->resets += info.seq_reset;
+    }
+    if (*rt < 0)
+        *rt = trt;
+    *used += got * ftc_layout_get(trt)->rec_size;
+    *produced += got;
+    st->flows += (uint32_t)got;
+    for (k = FTC_IPX_NREASONS - 1; k > 0; k--)
+        if (info.refused[k])
+            why = k;
+    if (why) {
+        /* a set, template or record refused: its good sets are used, but
+           the datagram counts as corrupt */
+        st->corrupt++;
+        st->reasons[FTC_PDU_R_IPX]++;
+        add_event(ev, st, index, FTC_PDU_EV_CORRUPT, FTC_PDU_R_IPX, src, dst, &h);
+        if (ev) {
+            ev[st->n_events - 1].detail = why;
+            ev[st->n_events - 1].domain = info.domain;
+        }
+    } else {
+        st->accepted++;
+    }
+    return info.ready ? 2 : 1;
+}
+
 int ftc_pdu_rx_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, size_t n,
                      const uint32_t *src_ips, const uint32_t *dst_ips,
+                     const uint16_t *src_ports,
                      uint32_t remote_ip, uint16_t as_sub, int *rt,
-                     ftc_seq_table_t *seq, uint8_t *out, size_t out_size,
+                     ftc_seq_table_t *seq, void *ipx, uint32_t now,
+                     uint8_t *out, size_t out_size,
                      size_t *produced, ftc_pdu_event_t *ev, size_t ev_cap,
                      ftc_pdu_rx_stats_t *st)
 {
@@ -370,12 +481,30 @@ int ftc_pdu_rx_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, s
 
     if (!st || !produced || !rt || !out || out_size < FTC_PDU_DECODE_MAX
         || (n && (!buf || !lens || !src_ips)) || (!buf && buf_len) || *rt >= FTC_RT_COUNT
-        || (seq && !table_ok(seq)))
+        || (seq && !table_ok(seq)) || (ev && ev_cap < FTC_PDU_EVENTS_MIN))
         return FTC_EINVAL;
     if (n && !ftc_lens_fit(lens, n, buf_len))
         return FTC_EINVAL;   /* the lengths lie: more bytes than buf holds */
     memset(st, 0, sizeof *st);
     *produced = 0;
+
+    if (ipx && *rt >= 0 && *rt < FTC_RT_V8_1) {
+        /* data sets whose template came since they arrived */
+        ftc_ipx_info_t info;
+        size_t got = 0;
+        int r = ftc_ipx_release(ipx, now, *rt, out, out_size, &got, &info);
+        if (r != FTC_OK && r != FTC_EFULL)
+            return r;
+        ipx_counts(st, &info);
+        used = got * ftc_layout_get(*rt)->rec_size;
+        *produced = got;
+        st->flows += (uint32_t)got;
+        st->released += (uint32_t)got;
+        if (r == FTC_EFULL) {
+            st->full = FTC_PDU_FULL_OUT;
+            return FTC_EFULL;
+        }
+    }
 
     for (i = 0; i < n; i++) {
         const uint8_t *p = buf + off;
@@ -387,9 +516,42 @@ int ftc_pdu_rx_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, s
         int reason = FTC_PDU_R_OK, trt = 0;
         size_t need;
 
-        if (ev && st->n_events >= ev_cap) {
+        if (ev && st->n_events + FTC_PDU_EVENTS_MIN > ev_cap) {
             st->full = FTC_PDU_FULL_EVENTS;
             break;
+        }
+        if (ipx && is_ipx(p, len)) {
+            int r = rx_ipx(ipx, p, len, index, src, dst, src_ports ? src_ports[i] : 0,
+                           remote_ip, now, rt, seq, out, out_size - used, &used, produced,
+                           ev, st);
+            if (r < 0)
+                return r;
+            if (r == 0) {
+                st->full = seq && seq->full ? FTC_PDU_FULL_TABLE : FTC_PDU_FULL_OUT;
+                break;
+            }
+            if (r == 2) {
+                /* its templates let waiting data sets go: decode them now */
+                ftc_ipx_info_t info;
+                size_t got = 0;
+                int rr = ftc_ipx_release(ipx, now, *rt, out + used, out_size - used, &got,
+                                         &info);
+                if (rr != FTC_OK && rr != FTC_EFULL)
+                    return rr;
+                ipx_counts(st, &info);
+                used += got * ftc_layout_get(*rt)->rec_size;
+                *produced += got;
+                st->flows += (uint32_t)got;
+                st->released += (uint32_t)got;
+                if (rr == FTC_EFULL)
+                    st->full = FTC_PDU_FULL_OUT;   /* the rest on the next call */
+            }
+            off += len;
+            st->pdus++;
+            st->bytes = off;
+            if (st->full)
+                break;
+            continue;
         }
         if (ftc_pdu_verify(p, len, &h, &reason) != FTC_OK) {
             /* rules 1-5 */

@@ -55,10 +55,68 @@ static void count_filtered(ftc_seq_table_t *seq, const uint8_t *p, uint32_t src,
         ((ftc_seq_slot_t *)(void *)ftc_tab_at(seq, idx))->filtered += dropped;
 }
 
+/* flow-fanout: a v9/IPFIX datagram goes out as it came.  1 relayed or
+   counted, 0 no room, < 0 an error. */
+static int relay_ipx(const uint8_t *p, size_t len, uint32_t index, uint32_t src, uint32_t dst,
+                     uint32_t remote_ip, ftc_seq_table_t *seq, uint8_t *out, size_t out_size,
+                     uint32_t *out_lens, uint32_t *out_src, size_t lens_cap,
+                     ftc_pdu_event_t *ev, ftc_fanout_stats_t *st)
+{
+    uint16_t version = (uint16_t)p[1];
+    int sr = 0, shape = FTC_IPX_R_OK, reason = FTC_PDU_R_OK;
+    if (remote_ip && src != remote_ip)
+        reason = FTC_PDU_R_SRCIP;
+    else if ((shape = ftc_ipx_check(p, len)) != FTC_IPX_R_OK)
+        reason = FTC_PDU_R_IPX;   /* relayed as it came, so only a sound one */
+    if (reason != FTC_PDU_R_OK) {
+        st->rx.corrupt++;
+        st->rx.reasons[reason]++;
+        if (ev) {
+            ftc_pdu_event_t *e = &ev[st->rx.n_events++];
+            memset(e, 0, sizeof *e);
+            e->index = index;
+            e->kind = FTC_PDU_EV_CORRUPT;
+            e->reason = reason;
+            e->detail = shape;
+            e->src_ip = src;
+            e->dst_ip = dst;
+            e->version = version;
+        }
+        return 1;
+    }
+    if (st->out_pdus + 1 > lens_cap || st->out_bytes + len > out_size)
+        return 0;
+    if (seq) {
+        sr = ftc_seq_add(seq, src, dst, version, 0, 0, 0);
+        if (sr == FTC_EFULL)
+            return 0;
+        if (sr < 0)
+            return sr;
+    }
+    if ((sr & FTC_SEQ_NEW) && ev) {
+        ftc_pdu_event_t *e = &ev[st->rx.n_events++];
+        memset(e, 0, sizeof *e);
+        e->index = index;
+        e->kind = FTC_PDU_EV_EXPORTER;
+        e->src_ip = src;
+        e->dst_ip = dst;
+        e->version = version;
+    }
+    memcpy(out + st->out_bytes, p, len);
+    out_lens[st->out_pdus] = (uint32_t)len;
+    if (out_src)
+        out_src[st->out_pdus] = src;
+    st->out_pdus++;
+    st->out_bytes += len;
+    st->rx.accepted++;
+    return 1;
+}
+
 int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, size_t n,
                      const uint32_t *src_ips, const uint32_t *dst_ips,
+                     const uint16_t *src_ports,
                      uint32_t remote_ip, uint16_t as_sub, int *rt,
-                     ftc_seq_table_t *seq, uint32_t mask,
+                     ftc_seq_table_t *seq, void *ipx, uint32_t now, uint32_t mask,
                      const ftc_insn_t *prog, size_t nprog, const uint8_t *tables,
                      size_t tables_len, ftc_filter_state_t *fst, ftc_pdu_enc_t *enc,
                      uint8_t *out, size_t out_size, uint32_t *out_lens,
@@ -72,7 +130,7 @@ int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, s
 
     if (!st || !rt || (n && (!buf || !lens || !src_ips)) || (!buf && buf_len)
         || (!out && out_size) || (!out_lens && lens_cap) || (prog && !fst)
-        || *rt >= FTC_RT_COUNT)
+        || *rt >= FTC_RT_COUNT || (ev && ev_cap < FTC_PDU_EVENTS_MIN))
         return FTC_EINVAL;
     if (n && !ftc_lens_fit(lens, n, buf_len))
         return FTC_EINVAL;   /* the lengths lie: more bytes than buf holds */
@@ -92,13 +150,29 @@ int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, s
     for (i = 0; i < n; i++) {
         ftc_pdu_rx_stats_t one;
         const uint8_t *p;
+        uint8_t *got;
         size_t produced = 0, kept, consumed, npdu = 0, nbytes = 0, k;
         size_t ev_used = st->rx.n_events;
         int r;
 
-        if (ev && ev_cap - ev_used < 2) {
+        if (ev && ev_cap - ev_used < FTC_PDU_EVENTS_MIN) {
             st->rx.full = FTC_PDU_FULL_EVENTS;
             break;
+        }
+        p = buf + off;
+        if (enc && lens[i] >= 2 && p[0] == 0 && (p[1] == 9 || p[1] == 10)) {
+            r = relay_ipx(p, lens[i], (uint32_t)i, src_ips[i], dst_ips ? dst_ips[i] : 0,
+                          remote_ip, seq, out, out_size, out_lens, out_src, lens_cap, ev, st);
+            if (r < 0)
+                return r;
+            if (r == 0) {
+                st->rx.full = seq && seq->full ? FTC_PDU_FULL_TABLE : FTC_PDU_FULL_OUT;
+                break;
+            }
+            off += lens[i];
+            st->rx.pdus++;
+            st->rx.bytes = off;
+            continue;
         }
         if (enc ? st->out_pdus + RELAY_PDUS_PER_IN > lens_cap
                   || st->out_bytes + RELAY_PDUS_PER_IN * FTC_PDU_MAX_LEN > out_size
@@ -106,16 +180,23 @@ int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, s
             st->rx.full = FTC_PDU_FULL_OUT;
             break;
         }
+        /* records: into recs to re-encode, or straight into out (-f/-F) */
+        got = enc ? recs : out + st->out_bytes;
         r = ftc_pdu_rx_batch(buf + off, lens[i], lens + i, 1, src_ips + i,
-                             dst_ips ? dst_ips + i : NULL, remote_ip, as_sub, rt, seq,
-                             recs, sizeof recs, &produced,
+                             dst_ips ? dst_ips + i : NULL, src_ports ? src_ports + i : NULL,
+                             remote_ip, as_sub, rt, seq, enc ? NULL : ipx, now,
+                             got, enc ? sizeof recs : out_size - st->out_bytes, &produced,
                              ev ? ev + ev_used : NULL, ev ? ev_cap - ev_used : 0, &one);
-        if (r == FTC_EFULL) {
+        if (r == FTC_EFULL && !one.pdus) {
             st->rx.full = one.full;
             break;
         }
-        if (r != FTC_OK)
+        if (r != FTC_OK && r != FTC_EFULL)
             return r;
+        /* FTC_EFULL with the datagram taken: waiting data sets remain for
+           the next call; finish this one, then stop */
+        if (r == FTC_EFULL)
+            st->rx.full = one.full;
         for (k = 0; k < one.n_events; k++)
             ev[ev_used + k].index = (uint32_t)i;
         st->rx.n_events += one.n_events;
@@ -124,21 +205,29 @@ int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, s
         st->rx.corrupt += one.corrupt;
         st->rx.resets += one.resets;
         st->rx.flows += one.flows;
+        st->rx.v6 += one.v6;
+        st->rx.pended += one.pended;
+        st->rx.released += one.released;
+        st->rx.expired += one.expired;
+        st->rx.templates += one.templates;
+        st->rx.bad_sets += one.bad_sets;
         for (k = 0; k < FTC_PDU_NREASONS; k++)
             st->rx.reasons[k] += one.reasons[k];
-        p = buf + off;
         off += lens[i];
         st->rx.pdus++;
         st->rx.bytes = off;
-        if (!one.accepted)
-            continue;
+        if (!produced) {
+            if (st->rx.full)
+                break;
+            continue;   /* refused, or nothing decoded (templates only) */
+        }
 
-        r = ftc_recs_mask_ip(*rt, recs, produced, mask);
+        r = ftc_recs_mask_ip(*rt, got, produced, mask);
         if (r != FTC_OK)
             return r;
         kept = produced;
         if (prog) {
-            r = ftc_filter_apply_checked(prog, nprog, tables, *rt, fst, recs, produced,
+            r = ftc_filter_apply_checked(prog, nprog, tables, *rt, fst, got, produced,
                                          &kept);
             if (r < 0)
                 return r;
@@ -146,11 +235,12 @@ int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, s
             count_filtered(seq, p, src_ips[i], dst_ips ? dst_ips[i] : 0, produced - kept);
         }
         if (!enc) {
-            /* records out (flow-capture -f/-F), not datagrams */
+            /* records out (flow-capture -f/-F), not datagrams: already there */
             size_t nb = kept * ftc_layout_get(*rt)->rec_size;
-            memcpy(out + st->out_bytes, recs, nb);
             st->out_bytes += nb;
             st->relayed_flows += kept;
+            if (st->rx.full)
+                break;
             continue;
         }
         /* the reference re-encodes each datagram's records on their own */
@@ -175,6 +265,8 @@ int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, s
         st->out_pdus += (uint32_t)npdu;
         st->out_bytes += nbytes;
         st->relayed_flows += kept;
+        if (st->rx.full)
+            break;
     }
     return st->rx.full ? FTC_EFULL : FTC_OK;
 }

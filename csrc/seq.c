@@ -103,3 +103,25 @@ int ftc_seq_find(const ftc_seq_table_t *t, uint32_t exporter_ip, uint32_t local_
     seq_key(k, exporter_ip, local_ip, version, FTC_SEQ_EXPORTER, 0);
     return ftc_tab_find(t, k, sizeof k, index);
 }
+
+int ftc_seq_add(ftc_seq_table_t *t, uint32_t exporter_ip, uint32_t local_ip,
+                uint16_t version, uint32_t flows, uint32_t lost, uint32_t resets)
+{
+    uint8_t kx[FTC_SEQ_KEY_LEN];
+    ftc_seq_slot_t *sx;
+    int fresh, bad = 0;
+
+    if (!seq_ok(t))
+        return FTC_EINVAL;
+    seq_key(kx, exporter_ip, local_ip, version, FTC_SEQ_EXPORTER, 0);
+    if (ftc_tab_lookup(t, kx) == FTC_TAB_NONE && !ftc_tab_room(t, 1))
+        return FTC_EFULL;
+    sx = (ftc_seq_slot_t *)(void *)ftc_tab_get(t, kx, &fresh, &bad);
+    if (!sx)
+        return FTC_EINVAL;
+    sx->pkts++;
+    sx->flows += flows;
+    sx->lost += lost;
+    sx->resets += resets;
+    return fresh ? FTC_SEQ_NEW : 0;
+}

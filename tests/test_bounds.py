@@ -59,7 +59,8 @@ class Rx:
         n = len(lens) if n is None else n
         cbuf = ffi.from_buffer("uint8_t[]", buf) if buf is not None else ffi.NULL
         return lib.ftc_pdu_rx_batch(cbuf, buf_len, u32s(lens), n, u32s([1] * len(lens)),
-                                    ffi.NULL, 0, 0, self.rt, ffi.NULL, self.out,
+                                    ffi.NULL, ffi.NULL, 0, 0, self.rt, ffi.NULL, ffi.NULL, 0,
+                                    self.out,
                                     len(self.out), self.produced, ffi.NULL, 0, self.st)
 
 
@@ -80,8 +81,8 @@ class Fanout:
                  tables_len=0):
         cbuf = ffi.from_buffer("uint8_t[]", buf) if buf is not None else ffi.NULL
         return lib.ftc_fanout_batch(cbuf, buf_len, u32s(lens), len(lens),
-                                    u32s([1] * len(lens)), ffi.NULL, 0, 0, self.rt, ffi.NULL,
-                                    U32, prog, nprog, tables, tables_len, self.fst, self.enc,
+                                    u32s([1] * len(lens)), ffi.NULL, ffi.NULL, 0, 0, self.rt,
+                                    ffi.NULL, ffi.NULL, 0, U32, prog, nprog, tables, tables_len, self.fst, self.enc,
                                     self.out, len(self.out), self.lens, ffi.NULL, self.cap,
                                     self.ev, 32, self.st)
 

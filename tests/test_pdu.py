@@ -730,14 +730,16 @@ def test_batch_c_out_full_and_resume():
     produced = ffi.new("size_t *")
     stats = ffi.new("ftc_pdu_rx_stats_t *")
     out = ffi.new("uint8_t[]", pdu.DECODE_MAX)
-    assert lib.ftc_pdu_rx_batch(buf, len(buf), lens, n, srcs, ffi.NULL, 0, 0, rt, ffi.NULL, out,
+    assert lib.ftc_pdu_rx_batch(buf, len(buf), lens, n, srcs, ffi.NULL, ffi.NULL, 0, 0, rt,
+                                ffi.NULL, ffi.NULL, 0, out,
                                 pdu.DECODE_MAX - 1, produced, ffi.NULL, 0,
                                 stats) == lib.FTC_EINVAL
     done = 0
     for _ in range(n):
         rest = buf[done * len(dg):]
         r = lib.ftc_pdu_rx_batch(rest, len(rest), lens + done, n - done, srcs + done,
-                                 ffi.NULL, 0, 0, rt, ffi.NULL, out, pdu.DECODE_MAX,
+                                 ffi.NULL, ffi.NULL, 0, 0, rt, ffi.NULL, ffi.NULL, 0, out,
+                                 pdu.DECODE_MAX,
                                  produced, ffi.NULL, 0, stats)
         assert produced[0] == 51 and stats.pdus == 1
         assert stats.bytes == len(dg)

@@ -134,7 +134,8 @@ static void batch(const uint8_t *const *start, const uint32_t *lens, size_t n,
                        sizeof slots) == FTC_OK);
     while (done < n) {
         r = ftc_pdu_rx_batch(packed + off, total - off, lens + done, n - done, srcs + done,
-                             dsts + done, remote, as_sub, &rt, &seq, batch_out, sizeof batch_out,
+                             dsts + done, NULL, remote, as_sub, &rt, &seq, NULL, 0,
+                             batch_out, sizeof batch_out,
                              &produced, ev, 3, &st);
         CHECK(r == FTC_OK || r == FTC_EFULL);
         CHECK(st.accepted + st.corrupt == st.pdus);

@@ -108,7 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rounds = 0;
     do {
         r = ftc_pdu_rx_batch(buf + off, buf_len - off, lens + done, n - done, srcs + done,
-                             dsts + done, 0, as_sub, &rt, NULL, rx_out, sizeof rx_out,
+                             dsts + done, NULL, 0, as_sub, &rt, NULL, NULL, 0,
+                             rx_out, sizeof rx_out,
                              &produced, ev, 5, &rst);
         if (!fits) {
             CHECK(r == FTC_EINVAL);
@@ -134,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     do {
         size_t np = (data[-2] & 0x10) ? make_prog(rt, &prog) : 0;
         r = ftc_fanout_batch(buf + off, buf_len - off, lens + done, n - done, srcs + done,
-                             dsts + done, 0, as_sub, &rt, NULL,
+                             dsts + done, NULL, 0, as_sub, &rt, NULL, NULL, 0,
                              (data[-2] & 0x20) ? 0xFFFFFF00u : 0xFFFFFFFFu,
                              np ? &prog : NULL, np, NULL, 0, &fstate, &enc,
                              fo_out, sizeof fo_out, fo_lens, fo_src,

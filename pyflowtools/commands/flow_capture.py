@@ -59,7 +59,7 @@ def main(argv=None):
     col = pidfile = None
     try:
         col = collector.Collector(opts.spec, opts.rectype, filter_cfg=cfg,
-                                  filter_name=opts.filter_name)
+                                  filter_name=opts.filter_name, template_dir=opts.workdir)
         if not opts.foreground:
             d = daemon.daemonize(None if opts.pidfile == "-" else
                                  opts.pidfile or capture.DEFAULT_PIDFILE, opts.spec.port)

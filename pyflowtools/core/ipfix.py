@@ -162,6 +162,11 @@ class TemplateCache:
         self._out_len = 0
         self._grow(64 * 1500)
 
+    @property
+    def ptr(self):
+        """The state for the C receive paths (ftc_pdu_rx_batch, ftc_fanout_batch)."""
+        return self._state
+
     def _grow(self, nbytes):
         self._out_len = max(nbytes, 2 * self._out_len)
         self._outp = ffi.new("uint8_t[]", self._out_len)

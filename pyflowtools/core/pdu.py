@@ -36,6 +36,18 @@ REASONS = {
     lib.FTC_PDU_R_SRCIP: "source is not the configured exporter",
     lib.FTC_PDU_R_XLATE_V8: "no v8 translation",
     lib.FTC_PDU_R_XLATE_AGG: "another v8 aggregation method",
+    lib.FTC_PDU_R_IPX: "malformed v9/IPFIX datagram",
+}
+
+#: FTC_IPX_R_* (the detail of an FTC_PDU_R_IPX event)
+IPX_REASONS = {
+    lib.FTC_IPX_R_SHORT: "shorter than its header",
+    lib.FTC_IPX_R_LENGTH: "length field does not match the datagram",
+    lib.FTC_IPX_R_SET: "set shorter than 4 bytes or past the end",
+    lib.FTC_IPX_R_TEMPLATE: "malformed template",
+    lib.FTC_IPX_R_CAP: "template or exporter over the caps",
+    lib.FTC_IPX_R_RECORD: "data record past the end of its set",
+    lib.FTC_IPX_R_VERSION: "not version 9 or 10",
 }
 
 EV_CORRUPT = lib.FTC_PDU_EV_CORRUPT
@@ -44,6 +56,7 @@ EV_SEQ = lib.FTC_PDU_EV_SEQ
 R_SRCIP = lib.FTC_PDU_R_SRCIP
 R_XLATE_V8 = lib.FTC_PDU_R_XLATE_V8
 R_XLATE_AGG = lib.FTC_PDU_R_XLATE_AGG
+R_IPX = lib.FTC_PDU_R_IPX
 
 
 class DatagramError(FormatError):
@@ -67,9 +80,10 @@ Decoded = collections.namedtuple("Decoded", "header rectype count records")
 
 Event = collections.namedtuple(
     "Event", "index kind reason src_ip dst_ip version agg_method agg_version "
-             "expected received lost")
+             "expected received lost detail domain")
 
-_STAT_FIELDS = ("pdus", "accepted", "corrupt", "flows", "lost", "resets")
+_STAT_FIELDS = ("pdus", "accepted", "corrupt", "flows", "lost", "resets",
+                "v6", "pended", "released", "expired", "templates", "bad_sets")
 
 
 def _hdr_from_c(h):
@@ -104,8 +118,20 @@ def events(ev, n, base=0):
     for k in range(n):
         e = ev[k]
         out.append(Event(base + e.index, e.kind, e.reason, e.src_ip, e.dst_ip, e.version,
-                         e.agg_method, e.agg_version, e.expected, e.received, e.lost))
+                         e.agg_method, e.agg_version, e.expected, e.received, e.lost,
+                         e.detail, e.domain))
     return out
+
+
+def _u16_array(seq, n, what):
+    """cffi uint16_t[] for a sequence of ints (array('H') shared, not copied)."""
+    if isinstance(seq, array.array) and seq.itemsize == 2:
+        arr = ffi.from_buffer("uint16_t[]", seq)
+    else:
+        arr = ffi.new("uint16_t[]", list(seq))
+    if len(arr) < n:
+        raise InternalError("%s: %d entries for %d datagrams" % (what, len(arr), n))
+    return arr
 
 
 def _u32_array(seq, n, what):
@@ -201,28 +227,40 @@ class Receiver:
     tracker     SequenceTracker, or None for no sequence accounting
     remote_ip   accept only this source (rule 6); 0 = any
     as_sub      replacement for AS 0 (flow-fanout's -A); 0 = none
+    ipx         a core.ipfix.TemplateCache: v9 and IPFIX datagrams are
+                decoded with its templates (None: refused as an unknown
+                version)
     """
 
-    def __init__(self, rectype=None, tracker=None, remote_ip=0, as_sub=0, events=1024):
+    def __init__(self, rectype=None, tracker=None, remote_ip=0, as_sub=0, events=1024,
+                 ipx=None):
         self.rectype = rectype
         self.tracker = tracker
+        self.ipx = ipx
         self.remote_ip = remote_ip
         self.as_sub = as_sub
         self._rt = ffi.new("int *", -1 if rectype is None else rectype)
         self._produced = ffi.new("size_t *")
         self._st = ffi.new("ftc_pdu_rx_stats_t *")
-        self._ev_cap = events
-        self._ev = ffi.new("ftc_pdu_event_t[]", events)
+        self._ev_cap = max(events, lib.FTC_PDU_EVENTS_MIN)   # one datagram's events fit
+        self._ev = ffi.new("ftc_pdu_event_t[]", self._ev_cap)
         self._out = bytearray(DECODE_MAX * 4)
 
-    def feed(self, buf, lens, src_ips, dst_ips=None):
-        """Handle len(lens) datagrams packed back to back in buf.  Returns an
+    def feed(self, buf, lens, src_ips, dst_ips=None, src_ports=None, now=None):
+        """Handle len(lens) datagrams packed back to back in buf (src_ports:
+        the exporters' UDP ports, array('H'), keys of v9/IPFIX templates;
+        now: unix seconds, the age of waiting v9/IPFIX data).  Returns an
         RxResult (records, events in order, counts to add to the file)."""
         n = len(lens)
         total = sum(lens)   # for sizing only: C checks the lengths against the buffer
         c_lens = _u32_array(lens, n, "lens")
         c_src = _u32_array(src_ips, n, "src_ips")
         c_dst = ffi.NULL if dst_ips is None else _u32_array(dst_ips, n, "dst_ips")
+        c_ports = ffi.NULL if src_ports is None else _u16_array(src_ports, n, "src_ports")
+        ipx = ffi.NULL if self.ipx is None else self.ipx.ptr
+        if now is None:
+            import time
+            now = int(time.time())
         # records never take more than 72/28 times the datagram bytes
         need = max(DECODE_MAX, total * 72 // 28 + DECODE_MAX)
         if len(self._out) < need:
@@ -237,8 +275,10 @@ class Receiver:
             r = lib.ftc_pdu_rx_batch(
                 base + off, buf_len - off, c_lens + done, n - done, c_src + done,
                 ffi.NULL if dst_ips is None else c_dst + done,
+                ffi.NULL if src_ports is None else c_ports + done,
                 self.remote_ip, self.as_sub, self._rt,
                 ffi.NULL if self.tracker is None else self.tracker.table,
+                ipx, now & 0xFFFFFFFF,
                 out + used, len(self._out) - used, self._produced,
                 self._ev, self._ev_cap, st)
             if r not in (lib.FTC_OK, lib.FTC_EFULL):

@@ -39,15 +39,19 @@ class Relay:
     re-sent datagrams (encode=False: records out instead, flow-capture
     -f/-F), stats, events and the output buffers."""
 
-    def __init__(self, rectype=None, encode=True, slots=1024, events=4096):
+    def __init__(self, rectype=None, encode=True, slots=1024, events=4096, ipx=None,
+                 slot_len=2048):
+        self.ipx = ipx
         self.rt = ffi.new("int *", -1 if rectype is None else rectype)
         self._enc = ffi.new("ftc_pdu_enc_t *") if encode else ffi.NULL
         self.st = ffi.new("ftc_fanout_stats_t *")
-        self.ev = ffi.new("ftc_pdu_event_t[]", events)
-        self._ev_cap = events
+        self._ev_cap = max(events, lib.FTC_PDU_EVENTS_MIN)   # one datagram's events fit
+        self.ev = ffi.new("ftc_pdu_event_t[]", self._ev_cap)
         self._cap = 3 * slots + 3 if encode else 0
+        # -f/-F: a v9/IPFIX datagram may decode to 72 bytes per byte at worst
         self.out = bytearray(self._cap * lib.FTC_PDU_MAX_LEN if encode
-                             else min(slots, 256) * lib.FTC_PDU_DECODE_MAX)
+                             else max(min(slots, 256) * lib.FTC_PDU_DECODE_MAX,
+                                      2 * 72 * slot_len))
         self.out_lens = array.array("I", bytes(4 * self._cap))
         self.out_src = array.array("I", bytes(4 * self._cap))
         self._c_out = ffi.from_buffer("uint8_t[]", self.out)
@@ -62,7 +66,7 @@ class Relay:
         self.rt[0] = rectype
 
     def run(self, buf, lens, src_ips, dst_ips, remote_ip, as_sub, seq, mask=NO_MASK,
-            prog=None):
+            prog=None, src_ports=None, now=None):
         """Relay the len(lens) datagrams packed in buf (src_ips, dst_ips:
         array('I')) through as many C calls as the buffers need; `seq` is
         the core.seq.SequenceTable (grown here when full), `prog` a
@@ -72,6 +76,11 @@ class Relay:
         n = len(lens)
         c_buf = ffi.from_buffer("uint8_t[]", buf)
         c_lens, c_src, c_dst = u32(lens), u32(src_ips), u32(dst_ips)
+        c_ports = ffi.NULL if src_ports is None else ffi.from_buffer("uint16_t[]", src_ports)
+        ipx = ffi.NULL if self.ipx is None else self.ipx.ptr
+        if now is None:
+            import time
+            now = int(time.time())
         insns, nprog, tables, tables_len, state = (prog.c_args() if prog is not None else
                                                    (ffi.NULL, 0, ffi.NULL, 0, ffi.NULL))
         st = self.st
@@ -79,7 +88,8 @@ class Relay:
         while done < n:
             r = lib.ftc_fanout_batch(
                 c_buf + off, len(c_buf) - off, c_lens + done, n - done, c_src + done,
-                c_dst + done, remote_ip, as_sub, self.rt, seq.table, mask,
+                c_dst + done, ffi.NULL if src_ports is None else c_ports + done,
+                remote_ip, as_sub, self.rt, seq.table, ipx, now & 0xFFFFFFFF, mask,
                 insns, nprog, tables, tables_len, state, self._enc,
                 self._c_out, len(self.out), self._c_lens, self._c_src, self._cap,
                 self.ev, self._ev_cap, st)
@@ -90,3 +100,8 @@ class Relay:
             off += st.rx.bytes
             if r == lib.FTC_EFULL and st.rx.full == lib.FTC_PDU_FULL_TABLE:
                 seq.grow()
+            elif (r == lib.FTC_EFULL and st.rx.full == lib.FTC_PDU_FULL_OUT
+                  and st.rx.pdus == 0 and st.out_bytes == 0 and st.rx.released == 0):
+                # not even one datagram fits an empty buffer: a bigger one
+                self.out = bytearray(2 * len(self.out))
+                self._c_out = ffi.from_buffer("uint8_t[]", self.out)

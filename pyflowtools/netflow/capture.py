@@ -107,6 +107,8 @@ class Capture:
 
     def run(self, collector, signals):
         o = self.o
+        self.collector = collector
+        collector.load_templates()
         self.writer.start()
         if self.ager.enabled:
             self.ager.scan(self.workdir)
@@ -162,6 +164,7 @@ class Capture:
                     self.open(self._rectype(collector.rectype), self.clock())
             if self.cur is not None:
                 self.finish()
+            collector.save_templates()
             self.writer.stop()
             self._reap()
             self.writer.check()
@@ -222,6 +225,8 @@ class Capture:
         if self.cur is None:
             return
         tmp, final, start, rel_ft, rectype = self.cur
+        if getattr(self, "collector", None) is not None:
+            self.collector.save_templates()     # v9/IPFIX: a restart keeps them
         h = capture_header(rectype, start, self.hostname, self.o.comment,
                            (self.flows, *self.counts), end=self.clock())
         self.writer.close(h, (tmp, final), lambda: self._finished(final, rel_ft, start))

@@ -10,14 +10,18 @@ One recvmmsg and one C call per batch of datagrams (udp.BatchReceiver,
 pdu.Receiver); nothing per datagram or per record in Python.
 """
 import ipaddress
+import os
 
-from pyflowtools.core import relay
+from pyflowtools.core import ipfix, native, relay
 from pyflowtools.netflow import pdu, udp
 from pyflowtools.util import ipv4
 from pyflowtools.util.clock import clock as _clock
 from pyflowtools.util.log import discard
 
 LOG_BURST = 20                  # datagram messages logged per second, at most
+#: flow-capture's v9/IPFIX templates in its work directory: a `tmp` name, so
+#: that flow-cat passes over it and flow-expire leaves it alone (no header)
+TEMPLATE_FILE = "tmp-ipfix-templates"
 
 
 def stat_line(now, started, x, extra=""):
@@ -35,13 +39,18 @@ def first_rectype(b, remote_ip=0):
     before any datagram is filtered."""
     pos = 0
     for i, ln in enumerate(b.lens):
+        head = bytes(b.data[pos:pos + 2])
         try:
             h = pdu.verify(b.data[pos:pos + ln])
         except pdu.DatagramError:
             h = None
         pos += ln
-        if h is not None and (not remote_ip or b.src_ips[i] == remote_ip):
+        if remote_ip and b.src_ips[i] != remote_ip:
+            continue
+        if h is not None:
             return h.rectype
+        if head in (b"\x00\x09", b"\x00\x0a"):
+            return native.rectype(5, 0)          # v9/IPFIX flows go into v5 files
     return None
 
 
@@ -64,19 +73,25 @@ class Collector:
     adds to the pending per-file counters."""
 
     def __init__(self, spec, rectype=None, log=None, filter_cfg=None, filter_name=None,
-                 slots=4096, clock=None):
+                 slots=4096, clock=None, template_dir=None):
         self.spec = spec
         self.sock = udp.listen(spec)
         self.rx = udp.BatchReceiver(self.sock, slots=slots)
         self.tracker = pdu.SequenceTracker()
+        self.ipx = ipfix.TemplateCache()
+        self.template_path = (None if template_dir is None
+                              else os.path.join(template_dir, TEMPLATE_FILE))
+        self._templates_saved = None
         remote = 0
         if not udp.is_any(spec.remote):
             if not ipaddress.ip_address(spec.remote).is_multicast:
                 remote = ipv4.from_socket(spec.remote)
         self.remote_ip = remote
-        self.receiver = pdu.Receiver(rectype, self.tracker, remote_ip=remote)
+        self.receiver = pdu.Receiver(rectype, self.tracker, remote_ip=remote, ipx=self.ipx)
         # -f/-F: datagram by datagram (drops counted per exporter), in C
-        self.relay = None if filter_cfg is None else relay.Relay(rectype, encode=False)
+        self.relay = (None if filter_cfg is None
+                      else relay.Relay(rectype, encode=False, ipx=self.ipx,
+                                       slot_len=self.rx.slot))
         self.log = log or discard
         self.clock = clock or _clock()
         self.filter_cfg = filter_cfg
@@ -107,7 +122,8 @@ class Collector:
         self.total_pdus += b.n
         if self.relay is not None:
             return self._filtered(b)
-        res = self.receiver.feed(b.data, b.lens, b.src_ips, b.dst_ips)
+        res = self.receiver.feed(b.data, b.lens, b.src_ips, b.dst_ips, b.src_ports,
+                                 int(self.clock()))
         self._add(res.lost, res.corrupt, res.resets, res.events)
         if res.count == 0:
             return None
@@ -133,7 +149,8 @@ class Collector:
         kept = bytearray()
         count = 0
         for st in r.run(b.data, b.lens, b.src_ips, b.dst_ips, self.remote_ip, 0,
-                        self.tracker, prog=self.prog):
+                        self.tracker, prog=self.prog, src_ports=b.src_ports,
+                        now=int(self.clock())):
             self._add(st.rx.lost, st.rx.corrupt, st.rx.resets, pdu.events(r.ev, st.rx.n_events))
             kept += memoryview(r.out)[:st.out_bytes]
             count += st.relayed_flows
@@ -154,13 +171,23 @@ class Collector:
                 continue
             self._log_budget -= 1
             src, dst = ipv4.text(e.src_ip), ipv4.text(e.dst_ip)
+            ipx = e.version in (9, 10)
             if e.kind == pdu.EV_EXPORTER:
-                self.log("New exporter: time=%d src_ip=%s dst_ip=%s d_version=%d"
-                         % (int(now), src, dst, e.version))
+                self.log("New exporter: time=%d src_ip=%s dst_ip=%s d_version=%d%s"
+                         % (int(now), src, dst, e.version,
+                            " domain=%d" % e.domain if ipx else ""))
+            elif e.kind == pdu.EV_SEQ and ipx:
+                self.log("sequence: src_ip=%s dst_ip=%s d_version=%d domain=%d received=%d "
+                         "%s" % (src, dst, e.version, e.domain, e.received,
+                                 "lost=%d" % e.lost if e.lost else "reset"))
             elif e.kind == pdu.EV_SEQ:
                 self.log("ftpdu_seq_check(): src_ip=%s dst_ip=%s d_version=%d expecting=%d "
                          "received=%d lost=%d" % (src, dst, e.version, e.expected,
                                                   e.received, e.lost))
+            elif e.reason == pdu.R_IPX:
+                self.log("ftpdu_verify(): src_ip=%s failed: %s (%s)"
+                         % (src, pdu.REASONS[e.reason],
+                            pdu.IPX_REASONS.get(e.detail, "corrupt")))
             else:
                 self.log("ftpdu_verify(): src_ip=%s failed: %s"
                          % (src, pdu.REASONS.get(e.reason, "corrupt")))
@@ -170,5 +197,55 @@ class Collector:
         return c
 
     def stat_lines(self, now, started):
-        """-S: one STAT line per exporter key."""
-        return [stat_line(now, started, x) for x in self.tracker.exporters()]
+        """-S: one STAT line per exporter key; v9/IPFIX ones go on with
+        their templates, sampling, IPv6 flows and expired waiting data."""
+        extra = {}
+        for s in self.ipx.sources():
+            k = (s.exporter_ip, s.local_ip, s.version)
+            t = extra.setdefault(k, [0, 1, 0, 0])
+            t[0] += s.templates
+            t[1] = max(t[1], s.sampling)
+            t[2] += s.v6
+            t[3] += s.expired
+        return [stat_line(now, started, x,
+                          " templates=%d sampling=%d v6_flows=%d expired=%d"
+                          % tuple(extra[(x.exporter_ip, x.local_ip, x.version)])
+                          if (x.exporter_ip, x.local_ip, x.version) in extra else "")
+                for x in self.tracker.exporters()]
+
+    def load_templates(self):
+        """flow-capture's start: the templates saved by the last run.  A
+        file that cannot be read or parsed is logged and passed over."""
+        if self.template_path is None:
+            return 0
+        try:
+            with open(self.template_path, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            return 0
+        except OSError as e:
+            self.log("templates: %s: %s" % (self.template_path, e.strerror))
+            return 0
+        n = self.ipx.load(data)
+        self._templates_saved = data
+        self.log("templates: %d loaded from %s" % (n, self.template_path))
+        return n
+
+    def save_templates(self):
+        """Write the templates when they changed (file rotation, exit):
+        a temporary file renamed over the old one."""
+        if self.template_path is None:
+            return
+        if self._templates_saved is None and not self.ipx.sources():
+            return                      # no v9/IPFIX heard: no file
+        data = self.ipx.save()
+        if data == self._templates_saved:
+            return
+        tmp = self.template_path + ".new"
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.replace(tmp, self.template_path)
+            self._templates_saved = data
+        except OSError as e:
+            self.log("templates: %s: %s" % (self.template_path, e.strerror))

@@ -16,7 +16,7 @@ received batch, net.c's batch receive and send).
 import array
 import time
 
-from pyflowtools.core import relay
+from pyflowtools.core import ipfix, relay
 from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.core.native import layout, rectype as _rectype
 from pyflowtools.netflow import pdu, send, udp
@@ -57,9 +57,13 @@ class Fanout:
         self.transform = transform
         self.encoder = None
         self._checked = None
+        # v9/IPFIX datagrams are relayed as they came; with -t/-x they are
+        # decoded (their templates kept here) and sent anew like any record
         self.relay = relay.Relay(None if version is None else
                                  send.output_rectype(V5, version), slots=slots, events=events,
-                                 encode=transform is None)
+                                 encode=transform is None,
+                                 ipx=None if transform is None else ipfix.TemplateCache(),
+                                 slot_len=self.rx.slot)
         self.prog = None
         self._reload = True
         self.corrupt = self.filtered = self.pdus = self.flows = 0
@@ -103,7 +107,8 @@ class Fanout:
         r = self.relay
         kept, count = bytearray(), 0
         for st in r.run(b.data, b.lens, b.src_ips, b.dst_ips, self.remote_ip, self.as_sub,
-                        self.tracker, self.mask, self.prog):
+                        self.tracker, self.mask, self.prog, src_ports=b.src_ports,
+                        now=int(self.clock())):
             self._events(pdu.events(r.ev, st.rx.n_events))
             nout = st.out_pdus
             if self.transform is not None:
