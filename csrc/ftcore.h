@@ -1180,8 +1180,13 @@ int ftc_ipxenc_flush(ftc_ipxenc_t *st, uint8_t *out, size_t out_size,
      (FTC_IPX_R_CAP); a new template past max_templates or max_per_source,
      one with more than max_fields fields, or one the pool cannot hold is
      refused (FTC_IPX_R_CAP; a template replaced by a refused definition
-     is removed).  Sources are never forgotten.
-   - Memory (ftc_ipx_size): 264 bytes per source plus 24 per slot of
+     is removed).  A new source past max_sources takes the place of the
+     source heard from longest ago among the next FTC_IPX_EVICT_SCAN (a
+     round-robin hand), if that one has been silent FTC_IPX_IDLE_SECS or
+     more: its templates go, its waiting data sets count as expired
+     (info.evicted is 1); else the datagram is refused (FTC_IPX_R_CAP).
+     A datagram refused for its shape never creates or evicts a source.
+   - Memory (ftc_ipx_size): 272 bytes per source plus 24 per slot of
      their table (a power of two, 3/4 full at most), 16 per template
      table slot, a template pool of max_templates x (40 +
      FTC_IPX_POOL_FIELDS x 12) bytes plus one template of max_fields
@@ -1190,7 +1195,7 @@ int ftc_ipxenc_flush(ftc_ipxenc_t *st, uint8_t *out, size_t out_size,
      enterprise field), and pending_bytes of pending area (40 bytes per
      data set besides its bytes).  The defaults of pyflowtools.core.ipfix
      (4096 sources, 16384 templates, 512 fields, 16 MiB pending) come to
-     24.4 MiB: 1.2 MiB for the sources, 7.1 MiB for the templates, 16 MiB
+     24.4 MiB: 1.3 MiB for the sources, 7.1 MiB for the templates, 16 MiB
      pending.
    - Saved templates (ftc_ipx_save, ftc_ipx_load), all integers big-endian:
      the magic "FTCIPX" 0 1, then entries: u32 length of the rest of the
@@ -1205,6 +1210,8 @@ int ftc_ipxenc_flush(ftc_ipxenc_t *st, uint8_t *out, size_t out_size,
 #define FTC_IPX_VUPTIME        0x7FFFFFFFu  /* IPFIX without init time: virtual uptime */
 #define FTC_IPX_MAX_SAMPLERS   8            /* sampler IDs remembered per source */
 #define FTC_IPX_POOL_FIELDS    32           /* fields per template the pool is sized for */
+#define FTC_IPX_IDLE_SECS      3600         /* a source silent this long may be replaced */
+#define FTC_IPX_EVICT_SCAN     64           /* sources looked at for one replacement */
 #define FTC_TAB_IPXS           18           /* ipfix.c sources: value the source index */
 #define FTC_TAB_IPXT           19           /* ipfix.c templates: value the pool offset */
 
@@ -1261,6 +1268,7 @@ typedef struct {
     uint32_t bad_sets;         /* sets skipped as malformed (datagram kept) */
     int32_t  reason;           /* FTC_IPX_R_* when the whole datagram was refused */
     uint32_t ready;            /* pending data sets that can now be released */
+    uint32_t evicted;          /* idle sources replaced by new ones */
     uint32_t refused[8];       /* FTC_IPX_NREASONS: what was refused in this call,
                                   by reason (the datagram, sets, templates) */
 } ftc_ipx_info_t;

@@ -114,6 +114,8 @@ typedef struct {
     uint32_t pend_bytes;     /* ring bytes of its pending sets */
     uint32_t pend_first;     /* ring offsets of its oldest and newest; NONE32 */
     uint32_t pend_last;
+    uint32_t last_seen;      /* `now` of its last datagram (0: loaded, not heard yet) */
+    uint32_t pad;
     sampler_t samplers[FTC_IPX_MAX_SAMPLERS];
 } src_t;
 
@@ -145,6 +147,8 @@ typedef struct {
     uint32_t nsrc;
     uint32_t pool_top, pool_waste;
     uint32_t head, tail, rused, rlive, ready;
+    uint32_t hand;           /* where the next search for an idle source starts */
+    uint32_t pad1;
     ftc_store_t store[FTC_RT_V1005 + 1];   /* how to store v[] for V1 .. V1005 */
 } ipx_t;
 
@@ -336,10 +340,61 @@ static void skey(uint8_t *k, uint32_t ip, uint16_t port, uint16_t version, uint3
     memcpy(k + 8, &domain, 4);
 }
 
+static void pend_expire(ipx_t *x, pend_t *e, ftc_ipx_info_t *info);
+static void tpl_remove(ipx_t *x, uint32_t i);
+
+/* forget source sidx (its templates, its waiting data: counted in info as
+   expired) so that its index can serve a new one */
+static void source_evict(ipx_t *x, uint32_t sidx, ftc_ipx_info_t *info)
+{
+    src_t *S = src_at(x, sidx);
+    uint8_t k[SKEY_LEN];
+    uint32_t i;
+    while (S->pend_first != NONE32)
+        pend_expire(x, pend_at(x, S->pend_first), info);
+    for (i = 0; S->pub.templates && i < x->ttab.cap; i++) {
+        for (;;) {
+            uint32_t sidx_i;
+            if (ftc_tab_tag_at(&x->ttab, i) == 0)
+                break;
+            memcpy(&sidx_i, ftc_tab_at(&x->ttab, i) + x->ttab.key_off, 4);
+            if (sidx_i != sidx)
+                break;
+            tpl_remove(x, i);   /* a later key may move into slot i: look again */
+        }
+    }
+    skey(k, S->pub.exporter_ip, S->pub.port, S->pub.version, S->pub.domain);
+    i = ftc_tab_lookup(&x->stab, k);
+    if (i != FTC_TAB_NONE)
+        ftc_tab_remove(&x->stab, i);
+    info->evicted++;
+}
+
+/* an index to reuse when every source is taken: the one heard from
+   longest ago among the next FTC_IPX_EVICT_SCAN, if silent for
+   FTC_IPX_IDLE_SECS at least; NONE32 when none is */
+static uint32_t source_victim(ipx_t *x, uint32_t now)
+{
+    uint32_t j, best = NONE32, best_seen = 0;
+    for (j = 0; j < FTC_IPX_EVICT_SCAN && j < x->nsrc; j++) {
+        uint32_t idx = (x->hand + j) % x->nsrc;
+        const src_t *S = src_at(x, idx);
+        if (S->last_seen <= now && now - S->last_seen >= FTC_IPX_IDLE_SECS
+            && (best == NONE32 || S->last_seen < best_seen)) {
+            best = idx;
+            best_seen = S->last_seen;
+        }
+    }
+    x->hand = x->nsrc ? (x->hand + j) % x->nsrc : 0;
+    return best;
+}
+
 /* the source's index, NONE32 when absent (and not created: !create, or
-   the cap; *capped says which) */
+   the cap; *capped says which).  With info, a new source past the cap
+   takes the place of an idle one (source_victim), else none does. */
 static uint32_t source(ipx_t *x, uint32_t ip, uint16_t port, uint16_t version, uint32_t domain,
-                       int create, int *fresh, int *capped)
+                       int create, int *fresh, int *capped, uint32_t now,
+                       ftc_ipx_info_t *info)
 {
     uint8_t k[SKEY_LEN];
     uint32_t tag, i, idx;
@@ -357,11 +412,19 @@ static uint32_t source(ipx_t *x, uint32_t ip, uint16_t port, uint16_t version, u
     }
     if (!create)
         return NONE32;
-    if (x->nsrc >= x->lim.max_sources) {
-        *capped = 1;
-        return NONE32;
+    if (x->nsrc < x->lim.max_sources) {
+        idx = x->nsrc++;
+    } else {
+        idx = info ? source_victim(x, now) : NONE32;
+        if (idx == NONE32) {
+            *capped = 1;
+            return NONE32;
+        }
+        source_evict(x, idx, info);
+        i = ftc_tab_probe(&x->stab, k, tag);   /* the removal moved slots */
+        if (i == FTC_TAB_NONE)
+            return NONE32;
     }
-    idx = x->nsrc++;
     ftc_tab_claim(&x->stab, i, k, tag);
     slot_set(&x->stab, i, idx);
     S = src_at(x, idx);
@@ -1618,7 +1681,7 @@ int ftc_ipx_decode(void *state, const uint8_t *buf, size_t len, uint32_t src_ip,
         info->sequence = ftc_ldbe32(buf + 8);
         info->domain = ftc_ldbe32(buf + 12);
     }
-    sidx = source(x, src_ip, src_port, version, info->domain, 0, &fresh, &capped);
+    sidx = source(x, src_ip, src_port, version, info->domain, 0, &fresh, &capped, now, NULL);
     info->source = sidx;
     if (shape != FTC_IPX_R_OK) {
         if (sidx != NONE32)
@@ -1640,7 +1703,8 @@ int ftc_ipx_decode(void *state, const uint8_t *buf, size_t len, uint32_t src_ip,
         return FTC_EFULL;
 
     if (sidx == NONE32) {
-        sidx = source(x, src_ip, src_port, version, info->domain, 1, &fresh, &capped);
+        sidx = source(x, src_ip, src_port, version, info->domain, 1, &fresh, &capped, now,
+                      info);
         if (sidx == NONE32) {
             info->source = NONE32;
             return refuse(info, capped ? FTC_IPX_R_CAP : FTC_IPX_R_SHORT);
@@ -1650,6 +1714,7 @@ int ftc_ipx_decode(void *state, const uint8_t *buf, size_t len, uint32_t src_ip,
     S = src_at(x, sidx);
     S->pub.local_ip = local_ip;
     S->pub.datagrams++;
+    S->last_seen = now;
     ring_expire(x, now, info);
 
     for (off = hlen; len - off >= 4;) {
@@ -1904,7 +1969,7 @@ static int load_entry(ipx_t *x, const uint8_t *p, size_t n)
         sampling = ftc_ldbe32(p);
         if (ns > FTC_IPX_MAX_SAMPLERS || n != 24 + 12u * ns || sampling == 0)
             return 0;
-        sidx = source(x, ip, port, version, domain, 1, &fresh, &capped);
+        sidx = source(x, ip, port, version, domain, 1, &fresh, &capped, 0, NULL);
         if (sidx == NONE32)
             return 0;
         S = src_at(x, sidx);
@@ -1922,7 +1987,7 @@ static int load_entry(ipx_t *x, const uint8_t *p, size_t n)
     }
     if (tpl_parse(version, kind, p, n, &t) != FTC_IPX_R_OK || t.withdraw || t.len != n)
         return 0;
-    sidx = source(x, ip, port, version, domain, 1, &fresh, &capped);
+    sidx = source(x, ip, port, version, domain, 1, &fresh, &capped, 0, NULL);
     if (sidx == NONE32)
         return 0;
     return tpl_define(x, sidx, version, kind, p, &t) == FTC_IPX_R_OK;

@@ -738,6 +738,68 @@ def test_thousands_of_sources():
     assert c.size == small(max_sources=1000).size
 
 
+def test_full_table_replaces_a_source_silent_for_an_hour():
+    """Past max_sources a new source takes the place of the one heard from
+    longest ago, once that one has been silent FTC_IPX_IDLE_SECS; its
+    templates go and its waiting data count as expired."""
+    idle = lib.FTC_IPX_IDLE_SECS
+    c = small(max_sources=3, pending_secs=10 * idle)
+    f = [F(8, 4), F(1, 4)]
+    tpl = dgram(10, [tset(10, X.template_record(10, 256, f))])
+    for port, t in ((1, 0), (2, 10), (3, 20)):
+        decode(c, tpl, port=port, now=NOW + t)
+    _, info = decode(c, dgram(10, [dset(300, f, [[7, 1]])]), port=3, now=NOW + 20)
+    assert info.pended == 1
+    # a fourth while none has been silent an hour: refused, nothing forgotten
+    _, info = decode(c, tpl, port=4, now=NOW + idle - 1)
+    assert info.reason == R["CAP"] and info.evicted == 0
+    assert [s.port for s in c.sources()] == [1, 2, 3]
+    # port 1 keeps talking; port 2 (heard at +10) is the one silent longest
+    decode(c, dgram(10, [dset(256, f, [[1, 1]])]), port=1, now=NOW + idle)
+    _, info = decode(c, tpl, port=4, now=NOW + idle + 25)
+    assert (info.reason, info.evicted, info.templates, info.expired) == (0, 1, 1, 0)
+    srcs = {s.port: s for s in c.sources()}
+    assert sorted(srcs) == [1, 3, 4] and (srcs[4].templates, srcs[4].datagrams) == (1, 1)
+    # port 2 comes back: port 3 makes room, its waiting set counted as
+    # expired; port 2 starts over and no longer knows template 256
+    _, info = decode(c, dgram(10, [dset(256, f, [[2, 1]])]), port=2, now=NOW + idle + 26)
+    assert (info.evicted, info.expired, info.pended, info.records) == (1, 1, 1, 0)
+    recs, _ = decode(c, dgram(10, [dset(256, f, [[3, 1]])]), port=4, now=NOW + idle + 27)
+    assert [r["srcaddr"] for r in recs] == [3]
+    assert sorted(s.port for s in c.sources()) == [1, 2, 4]
+
+
+def test_malformed_datagrams_never_evict():
+    idle = lib.FTC_IPX_IDLE_SECS
+    c = small(max_sources=1)
+    decode(c, dgram(10, []), port=1, now=NOW)
+    bad = dgram(10, []) + b"\0\0\0"              # IPFIX length field no longer matches
+    _, info = decode(c, bad, port=2, now=NOW + 2 * idle)
+    assert info.reason == R["LENGTH"] and info.evicted == 0
+    assert [s.port for s in c.sources()] == [1]
+
+
+def test_a_flood_of_new_sources_keeps_memory_and_the_busy_ones():
+    """Thousands of spoofed sources against a full table: the size never
+    changes, sources heard within the hour are never replaced."""
+    idle = lib.FTC_IPX_IDLE_SECS
+    c = small(max_sources=100)
+    dg = flows(10, FLOW, [[1, 2, 3]])
+    for i in range(100):
+        decode(c, dg, src=0x0A000000 + i, now=NOW)
+    evicted = refused = 0
+    for i in range(5000):
+        now = NOW + idle // 2 + i
+        decode(c, dg, src=0x0A000000 + i % 10, now=now)          # ten stay busy
+        _, info = decode(c, dg, src=0x0B000000 + i, now=now)      # spoofed
+        evicted += info.evicted
+        refused += info.reason == R["CAP"]
+    ips = {s.exporter_ip for s in c.sources()}
+    assert len(ips) == 100 and all(0x0A000000 + k in ips for k in range(10))
+    assert evicted + refused == 5000 and evicted >= 90
+    assert c.size == small(max_sources=100).size
+
+
 def test_templates_per_source_and_in_all():
     c = small(max_per_source=8, max_templates=20)
     f = [F(8, 4), F(1, 4)]

@@ -12,7 +12,7 @@ once per datagram (or per release of waiting sets).
         more, rinfo = cache.release(now, rt)
 
 Default caps and the memory they take (ftc_ipx_size; ftcore.h has the
-figures per cap): MAX_SOURCES 4096 sources (1.2 MiB with their table),
+figures per cap): MAX_SOURCES 4096 sources (1.3 MiB with their table),
 MAX_TEMPLATES 16384 templates (7.1 MiB: 512 KiB of table and a 6.6 MiB
 template pool sized for 32 fields a template on average, any one up to
 MAX_FIELDS 512), at most MAX_PER_SOURCE 256 of them from one source,
@@ -56,7 +56,7 @@ REASONS = {
 _INFO_FIELDS = ("version", "count", "export_secs", "sys_uptime", "sequence", "domain",
                 "source", "records", "v6", "other", "options", "templates", "withdrawn",
                 "pended", "expired", "expired_records", "seq_lost", "seq_reset", "seq_new",
-                "sampling", "bad_sets", "reason", "ready")
+                "sampling", "bad_sets", "reason", "ready", "evicted")
 Info = collections.namedtuple("Info", _INFO_FIELDS + ("refused",))
 Info.__doc__ = ("What one decode() or release() did (ftc_ipx_info_t); `refused` maps "
                 "FTC_IPX_R_* to counts; `source` is None when no source took the datagram.")

@@ -222,3 +222,59 @@ def test_fanout_relays_ipfix_untouched(tmp_path, exporter):
         status, err = cap.stop()
     assert status == 0, err
     check_rows(stored(wd), rows)
+
+
+def _rss_kib(pid):
+    for ln in open("/proc/%d/status" % pid):
+        if ln.startswith("VmRSS:"):
+            return int(ln.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_thousands_of_spoofed_exporters_and_template_churn(tmp_path, exporter):
+    """5000 exporter addresses (127.1.x.y, as a spoofing flood would come)
+    against the 4096-source cap, and one exporter redefining templates
+    without end: every good flow of the real exporter stored, what the caps
+    refuse counted as corrupt, the collector's memory flat."""
+    tmpl, data, rows = ms_datagrams(10)
+    f1 = ib.FIELDS_MS[:2]
+    wd = tmp_path / "wd"
+    port = c.free_port()
+    n_spoof = 5000
+    with c.capture(wd, port, "-N", "0", "-z", "0") as p:
+        exporter.send(port, tmpl, data)
+        assert c.wait_drained(port)
+        rss0 = _rss_kib(p.p.pid)
+        # churn: the real exporter redefines its template 300 again and
+        # again, and under another domain defines new IDs past the 256 a
+        # source may hold
+        for k in range(600):
+            exporter.send(port, tmpl)
+        for k in range(300):
+            exporter.send(port, ib.ipfix([ib.ipfix_template_set(1000 + k, f1)], T0, domain=3))
+            if k % 100 == 99:
+                assert c.wait_drained(port)
+        for i in range(n_spoof):
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind(("127.1.%d.%d" % (i >> 8, i & 0xFF), 0))
+                s.sendto(ib.ipfix([ib.ipfix_template_set(256, f1),
+                                   ib.data_set(256, f1, [[0x0B000000 + i, 1]])], T0), ("127.0.0.1", port))
+            if i % 250 == 249:
+                assert c.wait_drained(port)
+        exporter.send(port, data)
+        assert c.wait_drained(port)
+        rss1 = _rss_kib(p.p.pid)
+        status, err = p.stop()
+    assert status == 0, err
+    recs = stored(wd)
+    mine = [r for r in recs if r["srcaddr"] >> 24 == 10]
+    check_rows(mine[:10], rows)
+    check_rows(mine[10:], rows)
+    spoofed = sorted(r["srcaddr"] - 0x0B000000 for r in recs if r["srcaddr"] >> 24 == 11)
+    assert spoofed == list(range(4096 - 2))        # the cap took the first ones
+    corrupt = sum(c.read(f)[0]["pkts_corrupt"] for f in c.files(wd))
+    assert corrupt == (n_spoof - 4094) + (300 - 256)
+    assert "template or exporter over the caps" in err
+    # the template state is allocated whole at start: the flood adds no more
+    # than the per-exporter sequence slots and log bookkeeping
+    assert rss1 - rss0 < 16 * 1024, (rss0, rss1)
