@@ -818,7 +818,9 @@ int ftc_net_send(int fd, const uint8_t *buf, size_t buf_len, const uint32_t *len
 #define FTC_PDU_R_XLATE_V8    9   /* 7: v8 into a non-v8 file or vice versa */
 #define FTC_PDU_R_XLATE_AGG  10   /* 7: v8 of another aggregation method */
 #define FTC_PDU_R_IPX        11   /* v9/IPFIX refused by ipfix.c (event detail: FTC_IPX_R_*) */
-#define FTC_PDU_NREASONS     12
+#define FTC_PDU_R_IPX_MASK   12   /* v9/IPFIX that a relay would have to mask or filter
+                                     but sends only as it came (ftc_fanout_batch) */
+#define FTC_PDU_NREASONS     13
 
 /* A datagram header as read (host order).  Filled as far as the bytes go,
    the rest 0, even when the datagram is rejected. */
@@ -953,7 +955,7 @@ typedef struct {
     uint32_t flows;        /* records written to out */
     uint32_t n_events;
     int32_t  full;         /* FTC_PDU_FULL_* when FTC_EFULL was returned */
-    uint32_t reasons[12];  /* corrupt datagrams by FTC_PDU_R_* */
+    uint32_t reasons[13];  /* corrupt datagrams by FTC_PDU_R_* */
     /* v9/IPFIX (ipx given) */
     uint32_t v6;           /* IPv6 flow records seen, not stored */
     uint32_t pended;       /* data sets put aside for a missing template */
@@ -1363,8 +1365,10 @@ typedef struct {
    back to back (st->out_bytes bytes, st->relayed_flows records; room for
    FTC_PDU_DECODE_MAX bytes per input is kept; out_lens, out_src unused).
    v9 and IPFIX datagrams: with enc (flow-fanout) relayed as they came,
-   byte for byte (templates intact; neither masked nor filtered; accounted
-   as one datagram of their exporter, 0 flows); without enc (flow-capture
+   byte for byte (templates intact; accounted as one datagram of their
+   exporter, 0 flows) if sound (ftc_ipx_check; else corrupt, FTC_PDU_R_IPX)
+   and no mask or program applies (else corrupt, FTC_PDU_R_IPX_MASK: what
+   must be masked or filtered never goes out untouched); without enc (flow-capture
    -f/-F) decoded through ipx as ftc_pdu_rx_batch() does, then masked and
    filtered like any record. */
 int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, size_t n,

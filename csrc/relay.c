@@ -58,7 +58,8 @@ static void count_filtered(ftc_seq_table_t *seq, const uint8_t *p, uint32_t src,
 /* flow-fanout: a v9/IPFIX datagram goes out as it came.  1 relayed or
    counted, 0 no room, < 0 an error. */
 static int relay_ipx(const uint8_t *p, size_t len, uint32_t index, uint32_t src, uint32_t dst,
-                     uint32_t remote_ip, ftc_seq_table_t *seq, uint8_t *out, size_t out_size,
+                     uint32_t remote_ip, int must_touch, ftc_seq_table_t *seq,
+                     uint8_t *out, size_t out_size,
                      uint32_t *out_lens, uint32_t *out_src, size_t lens_cap,
                      ftc_pdu_event_t *ev, ftc_fanout_stats_t *st)
 {
@@ -68,6 +69,8 @@ static int relay_ipx(const uint8_t *p, size_t len, uint32_t index, uint32_t src,
         reason = FTC_PDU_R_SRCIP;
     else if ((shape = ftc_ipx_check(p, len)) != FTC_IPX_R_OK)
         reason = FTC_PDU_R_IPX;   /* relayed as it came, so only a sound one */
+    else if (must_touch)
+        reason = FTC_PDU_R_IPX_MASK;   /* never let unmasked/unfiltered flows through */
     if (reason != FTC_PDU_R_OK) {
         st->rx.corrupt++;
         st->rx.reasons[reason]++;
@@ -162,7 +165,7 @@ int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, s
         p = buf + off;
         if (enc && lens[i] >= 2 && p[0] == 0 && (p[1] == 9 || p[1] == 10)) {
             r = relay_ipx(p, lens[i], (uint32_t)i, src_ips[i], dst_ips ? dst_ips[i] : 0,
-                          remote_ip, seq, out, out_size, out_lens, out_src, lens_cap, ev, st);
+                          remote_ip, mask != 0xFFFFFFFFu || prog != NULL, seq, out, out_size, out_lens, out_src, lens_cap, ev, st);
             if (r < 0)
                 return r;
             if (r == 0) {

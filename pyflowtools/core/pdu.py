@@ -37,6 +37,7 @@ REASONS = {
     lib.FTC_PDU_R_XLATE_V8: "no v8 translation",
     lib.FTC_PDU_R_XLATE_AGG: "another v8 aggregation method",
     lib.FTC_PDU_R_IPX: "malformed v9/IPFIX datagram",
+    lib.FTC_PDU_R_IPX_MASK: "v9/IPFIX not relayed under a privacy mask or filter",
 }
 
 #: FTC_IPX_R_* (the detail of an FTC_PDU_R_IPX event)
@@ -57,6 +58,7 @@ R_SRCIP = lib.FTC_PDU_R_SRCIP
 R_XLATE_V8 = lib.FTC_PDU_R_XLATE_V8
 R_XLATE_AGG = lib.FTC_PDU_R_XLATE_AGG
 R_IPX = lib.FTC_PDU_R_IPX
+R_IPX_MASK = lib.FTC_PDU_R_IPX_MASK
 
 
 class DatagramError(FormatError):

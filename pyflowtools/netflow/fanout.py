@@ -165,6 +165,9 @@ class Fanout:
                     oagg = layout(self.rectype)[1]
                     self.log("Unexpected PDU: src_ip=%s multi v8 oagg=%d agg=%d over=%d ver=%d"
                              % (dst, oagg, e.agg_method, 2, e.agg_version))
+                elif e.reason == pdu.R_IPX_MASK:
+                    self.log("Unexpected PDU: src_ip=%s v9/IPFIX not relayed under a privacy "
+                             "mask or filter (-t or -x decode them)" % src)
                 else:
                     self.log("ftpdu_verify(): src_ip=%s failed." % src)
             elif e.kind == pdu.EV_EXPORTER:

@@ -17,7 +17,7 @@ import collections
 
 from pyflowtools.core.pdu import (  # noqa: F401 - the package's names for them
     DECODE_MAX, EV_CORRUPT, EV_EXPORTER, EV_SEQ, IPX_REASONS, MAX_COUNT, MAX_LEN, R_IPX,
-    R_SRCIP, R_XLATE_AGG,
+    R_IPX_MASK, R_SRCIP, R_XLATE_AGG,
     R_XLATE_V8, REASONS, SEQ_RESET_GAP, RECV_MAX, DatagramError, Decoded, Encoder, Event, PduHeader,
     Receiver, RxResult, compat, decode, decode_many, default_output, encode, encode_packed,
     events, header_to_c, limits, verify)

@@ -224,6 +224,33 @@ def test_fanout_relays_ipfix_untouched(tmp_path, exporter):
     check_rows(stored(wd), rows)
 
 
+def test_fanout_never_relays_ipfix_it_should_mask(tmp_path, exporter):
+    """Under a privacy mask the v9/IPFIX datagrams cannot be masked byte
+    for byte: they are counted and logged, never sent on with their
+    addresses; the v5 datagrams are masked and relayed as ever."""
+    from pyflowtools.core.native import ffi, lib, rec_size
+    from pyflowtools.netflow import pdu
+    tmpl, data, rows = ms_datagrams(12)
+    recs = bytearray(7 * rec_size(lib.FTC_RT_V5))
+    assert lib.ftc_recs_gen(lib.FTC_RT_V5, 0, 7, ffi.from_buffer("uint8_t[]", recs)) >= 0
+    v5 = pdu.encode(bytes(recs), lib.FTC_RT_V5)
+    wd = tmp_path / "wd"
+    cport, fport = c.free_port(), c.free_port()
+    with c.capture(wd, cport, "-N", "0") as cap:
+        fo = c.Proc([str(c.BIN / "flow-fanout"), "-D", "-m", "255.255.255.0",
+                     "127.0.0.1/0/%d" % fport, "0/127.0.0.1/%d" % cport], fport)
+        with fo:
+            exporter.send(fport, tmpl, data, *v5)
+            assert c.wait_drained(fport)
+            assert c.wait_drained(cport)
+            _, log = fo.stop()
+        status, err = cap.stop()
+    assert status == 0, err
+    recs = stored(wd)
+    assert len(recs) == 7 and all(r["srcaddr"] & 0xFF == 0 for r in recs)
+    assert log.count("v9/IPFIX not relayed under a privacy mask or filter") == 2
+
+
 def _rss_kib(pid):
     for ln in open("/proc/%d/status" % pid):
         if ln.startswith("VmRSS:"):
