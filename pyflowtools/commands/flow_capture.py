@@ -69,7 +69,12 @@ def main(argv=None):
                 return cli.EXIT_OK
             pidfile = d.pidfile
         col.log = log = Log("flow-capture", use_syslog=not opts.foreground)
-        capture.Capture(opts, log, transform=tr).run(col, signals)
+        loader = None
+        if cfg is not None:
+            def loader():
+                return collector.load_filter(transform.resolve(opts.filter_file, opts.workdir),
+                                             opts.filter_def, opts.variables, log)
+        capture.Capture(opts, log, transform=tr, filter_loader=loader).run(col, signals)
     finally:
         if col is not None:
             col.close()

@@ -85,10 +85,11 @@ def check_receive_options(o):
 class Capture:
     """flow-capture's main loop over a Collector, a WriterThread and files."""
 
-    def __init__(self, opts, log, clock=None, transform=None):
+    def __init__(self, opts, log, clock=None, transform=None, filter_loader=None):
         self.o = opts
         self.log = log
         self.tr = transform         # -t/-T, -x/-X (transform.py), or None
+        self.filter_loader = filter_loader   # -f/-F without -t: () -> filter config
         self.checked = None         # the record type transform.check() passed
         self.clock = clock or _clock()
         self.hostname = socket.gethostname()
@@ -123,7 +124,7 @@ class Capture:
                 if signals.take_hup():
                     self.log("SIGHUP")
                     self.finish()
-                    self._reload()
+                    self._reload(collector)
                 if self.cur is not None and now >= self.rotate_at:
                     self.finish()
                 if self.cur is None and collector.rectype is not None:
@@ -184,9 +185,14 @@ class Capture:
             self.checked = rt
         return self.tr.output_rectype(rt)
 
-    def _reload(self):
-        """SIGHUP: load the tag and xlate files again (an error is logged
-        and the previous definitions kept)."""
+    def _reload(self, collector):
+        """SIGHUP: load the filter, tag and xlate files again (an error is
+        logged and the previous definitions kept)."""
+        if self.filter_loader is not None:
+            try:
+                collector.set_filter(self.filter_loader())
+            except FlowToolsError as e:
+                self.log(str(e))
         if self.tr is None:
             return
         try:

@@ -103,6 +103,14 @@ class Collector:
         self._log_budget = 0
         self._log_time = 0
 
+    def set_filter(self, cfg):
+        """-f/-F reloaded (SIGHUP): the next batch runs cfg's definition."""
+        if self.relay is not None and cfg is not None:
+            if self.relay.rectype is not None:
+                cfg.program(self.filter_name, self.relay.rectype)   # fails now, not later
+            self.filter_cfg = cfg
+            self.prog = None
+
     @property
     def rectype(self):
         if self.relay is not None:

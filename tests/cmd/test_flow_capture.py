@@ -639,6 +639,38 @@ def test_filter_option_stores_only_matching_flows(tmp_path):
     assert [r["srcport"] for r in recs] == [5] and h["flows_count"] == 1
 
 
+def test_sighup_reloads_the_filter_file(tmp_path):
+    """-f/-F: SIGHUP reads the filter file again (a broken one is logged
+    and the previous filter kept)."""
+    cfg = tmp_path / "filter.cfg"
+    prim = "filter-primitive p\n  type ip-port\n  permit %d\nfilter-definition five\n" \
+           "  match ip-source-port p\n"
+    cfg.write_text(prim % 5)
+    port = c.free_port()
+    rt = lib.FTC_RT_V5
+    with c.capture(tmp_path / "wd", port, "-N", "0", "-f", str(cfg), "-F", "five") as p:
+        s = sender(port)
+        with s.sock:
+            s.send_list(pdu.encode(gen(rt, 20), rt))
+            assert c.wait_drained(port)
+            cfg.write_text(prim % 7)
+            p.loop_passed()                       # SIGHUP: now port 7
+            s.send_list(pdu.encode(gen(rt, 20), rt))
+            assert c.wait_drained(port)
+            cfg.write_text("filter-definition five\n  match nothing-known x\n")
+            p.loop_passed()                       # broken: port 7 stays
+            s.send_list(pdu.encode(gen(rt, 20), rt))
+            assert c.wait_drained(port)
+        status, err = p.stop()
+    assert status == 0, err
+    ports = []
+    for f in c.files(tmp_path / "wd"):
+        ports += [r["srcport"] for r in c.read(f)[1]]
+    assert ports == [5, 7, 7]
+    assert "Traceback" not in err
+    assert "nothing-known" in err                 # the broken file's error, logged
+
+
 def test_stat_line_counts_filter_drops(tmp_path):
     """-S with -f/-F: filter_drops is what the filter dropped (was always 0);
     the capture's clock is moved past the -S 1 minute."""
