@@ -1,9 +1,9 @@
 #!/bin/sh
 # Install the system packages the build and the tests need, when missing,
 # on Debian-like systems: a C compiler, Python headers and venv, groff
-# (man page lint), softflowd and nfdump (real peers of the collector tests),
-# PostgreSQL and MariaDB servers (flow-export's database tests), rrdtool
-# (flow-log2rrd and flow-rpt2rrd write RRD files with it).
+# (man page lint), softflowd, pmacct and nfdump (real peers of the collector
+# tests), PostgreSQL and MariaDB servers (flow-export's database tests),
+# rrdtool (flow-log2rrd and flow-rpt2rrd write RRD files with it).
 # Does nothing when everything is already there.
 set -e
 PYTHON=${PYTHON:-python3}
@@ -14,8 +14,9 @@ inc=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["include"])' 2
 [ -n "$inc" ] && [ -f "$inc/Python.h" ] || need="$need python3-dev"
 command -v groff >/dev/null 2>&1 || need="$need groff-base"
 command -v make >/dev/null 2>&1 || need="$need make"
-# real peers of the collector tests: an exporter and a collector
+# real peers of the collector tests: exporters and a collector
 command -v softflowd >/dev/null 2>&1 || need="$need softflowd"
+command -v pmacctd >/dev/null 2>&1 || need="$need pmacct"
 command -v nfcapd >/dev/null 2>&1 || need="$need nfdump"
 # real servers of flow-export -f 5 / -f 3 (tests start throw-away instances)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need="$need postgresql"
