@@ -8,8 +8,8 @@ Inputs are cached in bench/out/; results go to bench/out/results.json.
 
 After its own table it runs the other benches of bench/ in turn
 (OTHER_BENCHES: the detectors, flow-tag/-mask/-xlate/-dscan/-import,
-flow-merge/-split, flow-export, flow-stat/-report, flow-rptfmt,
-flow-capture), each printing its table and writing its JSON; the exit
+flow-merge/-split, flow-export, flow-stat/-report, flow-rptfmt, the
+v9/IPFIX decoder, flow-capture against nfcapd), each printing its table and writing its JSON; the exit
 status is 1 when any of them failed.
 """
 import json
@@ -370,7 +370,9 @@ OTHER_BENCHES = (
                         "flow-send -V 5/9/10", False),
     ("bench_stat_report.py", "flow-stat, flow-report (nfdump when installed)", False),
     ("bench_rptfmt.py", "flow-rptfmt", False),
-    ("bench_capture.py", "flow-capture (loss against rate on 127.0.0.1)", False),
+    ("bench_ipfix.py", "v9/IPFIX decoding (the collectors' C decoder)", False),
+    ("bench_capture.py", "flow-capture, nfcapd (v5, v9, IPFIX: loss against rate on "
+                         "127.0.0.1)", False),
 )
 
 #: scripts reading the flow-gen record count as BENCH_GEN (one number)
