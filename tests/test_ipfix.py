@@ -1302,3 +1302,50 @@ def test_fuzz_seeds_are_current(name):
     data = fuzz_seeds()[name]
     assert (SEEDS / name).read_bytes() == data
     replay(data)
+
+
+# ---------------------------------------------------------------------------
+# csrc/fuzz/fuzz_ipxload.c: saved template files as outside bytes (its seeds
+# are written by tests/test_pdu.py's write_ipx_seeds; crashers go in
+# tests/corpus/ipxload)
+
+IPXLOAD_SEEDS = SEEDS.parent / "fuzz_ipxload"
+IPXLOAD_CORPUS = CORPUS.parent / "ipxload"
+
+
+def replay_ipxload(data):
+    """fuzz_ipxload.c's layout: options (bit 0 tiny caps, bit 1 the magic
+    put in front, bit 2 load twice, bits 4-7 x 37 s on the clock), a 2-byte
+    blob length, the blob, then one datagram from EXP:PORT."""
+    if len(data) < 3:
+        return
+    opts, n = data[0], struct.unpack_from("!H", data, 1)[0]
+    blob, dg = data[3:3 + n], data[3 + n:]
+    if opts & 2:
+        blob = b"FTCIPX\0\1" + blob
+    lim = dict(max_sources=3, max_templates=6, max_per_source=4, max_fields=24,
+               pending_bytes=1024, pending_per_source=640) if opts & 1 else dict(
+        max_sources=64, max_templates=256, max_per_source=64, max_fields=512)
+    c = small(**lim)
+    for _ in range(2 if opts & 4 else 1):
+        try:
+            c.load(blob)
+        except FormatError:
+            assert not opts & 2
+    saved = c.save()
+    b = small(**lim)
+    b.load(saved)
+    assert b.save() == saved
+    now = NOW + (opts >> 4) * 37
+    _, info = c.decode(dg, EXP, PORT, LOCAL, now, RT["5"])
+    c.release(now, RT["5"])
+    saved = c.save()
+    b = small(**lim)
+    b.load(saved)
+    assert b.save() == saved
+
+
+@pytest.mark.parametrize("path", sorted(IPXLOAD_SEEDS.glob("*")) + sorted(
+    IPXLOAD_CORPUS.glob("*")), ids=lambda p: p.name)
+def test_replay_fuzz_ipxload(path):
+    replay_ipxload(path.read_bytes())

@@ -1154,6 +1154,79 @@ def _frames(data):
     return out
 
 
+def _steer(data):
+    """fuzz_pdu.c's batch steering: the length word's quotient by 2100 for
+    each datagram (bit 0 ends a batch, bits 1-3 x 37 s on the clock, bit 4
+    restarts the collector after the batch)."""
+    p, out = data[1:], []
+    while len(p) >= 2 and len(out) < 64:
+        v = (p[0] << 8) | p[1]
+        n = min(v % 2100, len(p) - 2)
+        out.append(v // 2100)
+        p = p[2 + n:]
+    return out
+
+
+def replay_fuzz_pdu_batches(data):
+    """fuzz_pdu.c's receive batches through Receiver.feed, v9/IPFIX going to
+    a small TemplateCache (tiny caps with option bit 6, none with bit 5; no
+    sequence table with bit 7), batches and clock as the harness steers
+    them, a collector restart (save -> load into a fresh cache) where asked.
+    Checks what the harness does on the Python side: every datagram taken,
+    and no record lost or made up."""
+    from pyflowtools.core import ipfix
+    target = (None, RT("1"), RT("5"), RT("6"), RT("7"), RT("1005"), RT("8.1"),
+              RT("8.8"))[data[0] & 7]
+    opts = data[0]
+    lim = (dict(max_sources=3, max_templates=6, max_per_source=4, max_fields=24,
+                pending_bytes=1024, pending_per_source=640, pending_secs=60)
+           if opts & 0x40 else
+           dict(max_sources=16, max_templates=48, max_per_source=16, max_fields=64,
+                pending_bytes=8192, pending_per_source=4096, pending_secs=120))
+    cache = None if opts & 0x20 else ipfix.TemplateCache(**lim)
+    tracker = None if opts & 0x80 else pdu.SequenceTracker(4)
+    rx = pdu.Receiver(target, tracker=tracker, remote_ip=2 if opts & 0x10 else 0,
+                      as_sub=64512 if opts & 0x08 else 0, events=3, ipx=cache)
+    frames, steer = _frames(data), _steer(data)
+    ports = [9995 if i % 7 == 6 else 2055 for i in range(len(frames))]
+    now, first, flows, v8, before = 1700000000, 0, 0, 0, 0
+    for i, q in enumerate(steer):
+        now += ((q >> 1) & 7) * 37
+        if not q & 1 and i + 1 < len(frames):
+            continue
+        part = frames[first:i + 1]
+        res = rx.feed(b"".join(part), array.array("I", map(len, part)),
+                      [3 if k % 5 == 4 else 2 for k in range(first, i + 1)],
+                      [k % 3 for k in range(first, i + 1)],
+                      array.array("H", ports[first:i + 1]), now)
+        assert res.pdus == len(part) and res.accepted + res.corrupt == len(part)
+        flows += res.count
+        v8 += _v8_flows(part, res, cache is not None)
+        first = i + 1
+        if q & 16 and cache is not None:
+            blob = cache.save()
+            before += sum(s.records for s in cache.sources())
+            cache = ipfix.TemplateCache(**lim)
+            cache.load(blob)
+            rx.ipx = cache
+    res = rx.feed(b"", array.array("I"), [], [], array.array("H"), now + 1000)
+    flows += res.count
+    stored = 0 if cache is None else sum(s.records for s in cache.sources())
+    assert flows == v8 + before + stored
+
+
+def _v8_flows(part, res, ipx):
+    """Records of the accepted v1-v8 datagrams of a feed: those without a
+    CORRUPT event (v9/IPFIX ones, with a cache, are the cache's)."""
+    corrupt = {ev.index for ev in res.events if ev.kind == pdu.EV_CORRUPT}
+    n = 0
+    for i, d in enumerate(part):
+        if i in corrupt or (ipx and d[:1] == b"\0" and d[1:2] in (b"\x09", b"\x0a")):
+            continue
+        n += pdu.verify(d).count
+    return n
+
+
 @pytest.mark.parametrize("path", _fuzz_inputs(), ids=lambda p: p.name)
 def test_replay_fuzz_inputs(path):
     data = path.read_bytes()
@@ -1168,6 +1241,7 @@ def test_replay_fuzz_inputs(path):
     rx = pdu.Receiver(target, tracker=pdu.SequenceTracker(4), as_sub=as_sub, events=2)
     res = _feed(rx, frames, srcs=[i % 5 for i in range(len(frames))])
     assert res.accepted + res.corrupt == len(frames)
+    replay_fuzz_pdu_batches(data)
 
 
 def test_stream_batch_interop():
@@ -1183,3 +1257,166 @@ def test_stream_batch_interop():
     out = res.batch()
     assert (out.rectype, out.n) == (RT("5"), 40)
     assert [r["srcaddr"] for r in decoded("5", out.view())] == list(range(40))
+
+
+# ---------------------------------------------------------------------------
+# v9/IPFIX seeds of the receive-path harnesses (csrc/fuzz/seeds/fuzz_pdu/ipx-*,
+# fuzz_relay/ipx-*, fuzz_ipxload/*), written by
+# `python -c 'import test_pdu; test_pdu.write_ipx_seeds()'` in tests/
+
+def _ipx_datagrams():
+    """Real datagrams: flow-send -V 9 / -V 10 output (ipfixenc) of a few v5
+    records, softflowd-like IPFIX with an options template, data waiting
+    for its template."""
+    import ipfix_oracle as X
+    from ipfix_oracle import Field as F
+    from pyflowtools.core import ipfixenc
+    recs = [{"unix_secs": 1700000100, "sysUpTime": 3600000, "srcaddr": 0x0A000001 + i,
+             "dstaddr": 0x0A000102, "dPkts": 3 + i, "dOctets": 400 + i, "First": 3590000,
+             "Last": 3599000, "srcport": 1024 + i, "dstport": 53, "prot": 17,
+             "engine_id": i // 3} for i in range(6)]
+    raw = recs_bytes("5", recs)
+    v9 = ipfixenc.encode(raw, RT("5"), 9)
+    v10 = ipfixenc.encode(raw, RT("5"), 10)
+    flow = [F(8, 4), F(12, 4), F(1, 4), F(2, 4), F(152, 8), F(153, 8), F(7, 2), F(11, 2),
+            F(4, 1)]
+    t0 = 1700000000 * 1000
+    rows = [[0x0A000001 + i, 0x0A000002, 100 + i, 2, t0, t0 + 500, 40000 + i, 443, 6]
+            for i in range(3)]
+    tpl = X.set_bytes(2, X.template_record(10, 300, flow))
+    data = X.set_bytes(300, b"".join(X.data_record(flow, r) for r in rows))
+    scope, opt = [F(149, 4)], [F(160, 8), F(34, 4)]
+    opts = X.ipfix([X.set_bytes(3, X.options_record(10, 301, scope, opt)),
+                    X.set_bytes(301, X.data_record(scope + opt, [0, t0 - 3600000, 10]))],
+                   export=1700000100)
+    return {
+        "v9": v9, "v10": v10, "opts": opts,
+        "tpl+data": X.ipfix([tpl, data], export=1700000100, seq=0),
+        "data": X.ipfix([data], export=1700000100, seq=3),
+        "tpl": X.ipfix([tpl], export=1700000100, seq=6),
+    }
+
+
+def fuzz_ipx_seeds():
+    """{(harness, name): bytes}: inputs of fuzz_pdu.c, fuzz_relay.c and
+    fuzz_ipxload.c made of real v9/IPFIX datagrams."""
+    from pyflowtools.core import ipfix
+    d = _ipx_datagrams()
+    v5 = datagram("5", [{"srcaddr": 1, "dPkts": 1}, {"srcaddr": 2, "dPkts": 2}])
+
+    def pdu_frames(opts, frames):
+        """frames: (datagram, q) with q the batch steering (fuzz_pdu.c)"""
+        out = bytes([opts])
+        for dg, q in frames:
+            assert len(dg) < 2100 and q * 2100 + len(dg) < 65536
+            out += struct.pack("!H", q * 2100 + len(dg)) + dg
+        return out
+
+    def relay_frames(opts, frames):
+        return (bytes([opts, len(frames)]) + b"".join(struct.pack("!I", len(f)) for f in frames)
+                + b"".join(frames))
+
+    c = ipfix.TemplateCache(max_sources=64, max_templates=256, max_per_source=64,
+                            max_fields=512, pending_bytes=1 << 16, pending_per_source=1 << 15,
+                            pending_secs=60)
+    c.decode(d["opts"], 0x0A000001, 2055, 0x7F000001, 1700000000, RT("5"))
+    c.decode(d["tpl+data"], 0x0A000001, 2055, 0x7F000001, 1700000000, RT("5"))
+    blob = c.save()
+    return {
+        ("fuzz_pdu", "ipx-enc"): pdu_frames(0x02, [(x, 0) for x in d["v9"]] + [(v5, 1)]
+                                            + [(x, 0) for x in d["v10"]]),
+        ("fuzz_pdu", "ipx-pending"): pdu_frames(0x00, [(d["data"], 1), (v5, 2 | 1),
+                                                       (d["tpl"], 0), (d["data"], 1),
+                                                       (d["opts"], 8 | 1)]),
+        ("fuzz_pdu", "ipx-restart"): pdu_frames(0x02, [(d["opts"], 0), (d["tpl+data"], 16 | 1),
+                                                       (d["data"], 1), (d["v9"][0], 0)]),
+        ("fuzz_pdu", "ipx-tiny-noseq"): pdu_frames(0x40 | 0x80, [(x, k & 1) for k, x in
+                                                                 enumerate(d["v10"] * 3)]),
+        ("fuzz_relay", "ipx-any"): relay_frames(0x00, d["v9"] + [v5, d["tpl+data"], d["data"]]),
+        ("fuzz_relay", "ipx-filtered"): relay_frames(0x12, [d["data"], d["opts"], d["tpl"]]
+                                                     + d["v10"] + [v5]),
+        ("fuzz_relay", "ipx-masked-v1005"): relay_frames(0x25, d["v10"] + [d["tpl+data"]]),
+        ("fuzz_ipxload", "saved"): b"\0" + struct.pack("!H", len(blob)) + blob + d["data"],
+        ("fuzz_ipxload", "saved-nomagic"): (b"\x16" + struct.pack("!H", len(blob) - 8)
+                                            + blob[8:] + d["tpl+data"]),
+        ("fuzz_ipxload", "truncated-tiny"): (b"\x05" + struct.pack("!H", len(blob) - 5)
+                                             + blob[:-5] + d["data"]),
+    }
+
+
+def write_ipx_seeds():
+    import pathlib
+    root = pathlib.Path(__file__).resolve().parent.parent / "csrc" / "fuzz" / "seeds"
+    for (harness, name), data in fuzz_ipx_seeds().items():
+        (root / harness).mkdir(parents=True, exist_ok=True)
+        (root / harness / name).write_bytes(data)
+
+
+@pytest.mark.parametrize("key", sorted(fuzz_ipx_seeds()), ids="/".join)
+def test_fuzz_ipx_seeds_are_current(key):
+    """The committed v9/IPFIX seeds are what fuzz_ipx_seeds() makes."""
+    import pathlib
+    root = pathlib.Path(__file__).resolve().parent.parent / "csrc" / "fuzz" / "seeds"
+    assert (root / key[0] / key[1]).read_bytes() == fuzz_ipx_seeds()[key]
+
+
+def _relay_corpus():
+    import pathlib
+    root = pathlib.Path(__file__).resolve().parent
+    return (sorted((root.parent / "csrc" / "fuzz" / "seeds" / "fuzz_relay").glob("*"))
+            + sorted((root / "corpus" / "relay").glob("*")))
+
+
+@pytest.mark.parametrize("path", _relay_corpus(), ids=lambda p: p.name)
+def test_replay_fuzz_relay_records(path):
+    """csrc/fuzz/fuzz_relay.c's fanout without encoder (flow-capture -f/-F)
+    through core.relay.Relay: a small template cache, a sequence table
+    grown when full, a record buffer that starts at one datagram's worth
+    and is doubled as Relay.run does.  No record is lost or made up: the
+    records out are those of the accepted v1-v8 datagrams plus those the
+    cache stored (fanout-records-ipx-released-then-full: data sets released
+    before a datagram that did not fit were dropped)."""
+    from pyflowtools.core import ipfix, relay
+    data = path.read_bytes()
+    if len(data) < 2:
+        return
+    targets = (None, RT("1"), RT("5"), RT("6"), RT("7"), RT("1005"), RT("8.1"), RT("8.8"))
+    opts, n, data = data[0], data[1] % 65, data[2:]
+    n = min(n, len(data) // 4)
+    raw = [int.from_bytes(data[4 * i:4 * i + 4], "big") for i in range(n)]
+    buf = data[4 * n:]
+    lens, left = [], len(buf)
+    for v in raw:
+        if not opts & 0x40:
+            v = min(v % 2100, left)
+            left -= v
+        lens.append(v)
+    if sum(lens) > len(buf):
+        return   # the C entry points refuse it (test_bounds)
+    rt = targets[opts & 7]
+    if opts & 0x10:
+        return   # filters: test_bounds.test_replay_fuzz_relay
+    cache = None if opts & 0x80 else ipfix.TemplateCache(
+        max_sources=16, max_templates=48, max_per_source=16, max_fields=64,
+        pending_bytes=8192, pending_per_source=4096, pending_secs=120)
+    r = relay.Relay(rectype=rt, encode=False, slots=1, slot_len=1, events=3, ipx=cache)
+    srcs = array.array("I", [2 if i % 5 == 4 else 1 for i in range(n)])
+    dsts = array.array("I", [i % 2 for i in range(n)])
+    ports = array.array("H", [9995 if i % 7 == 6 else 2055 for i in range(n)])
+    flows = v8 = done = 0
+    mask = 0xFFFFFF00 if opts & 0x20 else relay.NO_MASK
+    for st in r.run(buf, array.array("I", lens), srcs, dsts, 0, 0, pdu.SequenceTracker(4),
+                    mask=mask, src_ports=ports, now=1700000000):
+        assert st.rx.accepted + st.rx.corrupt == st.rx.pdus
+        assert st.relayed_flows + st.filtered == st.rx.flows
+        flows += st.rx.flows
+        evs = pdu.events(r.ev, st.rx.n_events)
+        off = sum(lens[:done])
+        part = [buf[off + sum(lens[done:done + k]):off + sum(lens[done:done + k + 1])]
+                for k in range(st.rx.pdus)]
+        res = type("R", (), {"events": evs})
+        v8 += _v8_flows(part, res, cache is not None)
+        done += st.rx.pdus
+    assert done == n
+    stored = 0 if cache is None else sum(s.records for s in cache.sources())
+    assert flows == v8 + stored
