@@ -1360,7 +1360,9 @@ typedef struct {
    the source address of the datagram each came from into out_src.  Stops
    with FTC_EFULL when out, out_lens (room for 3 datagrams per input is
    kept), the table or ev (2 per input) is full: st->rx.pdus datagrams,
-   st->rx.bytes bytes were consumed and st->rx.full says which.
+   st->rx.bytes bytes were consumed and st->rx.full says which (without enc,
+   the records of waiting v9/IPFIX data sets released before a datagram that
+   did not fit are in out even when st->rx.pdus is 0).
    enc NULL (flow-capture -f/-F): no re-encoding; the kept records go to out
    back to back (st->out_bytes bytes, st->relayed_flows records; room for
    FTC_PDU_DECODE_MAX bytes per input is kept; out_lens, out_src unused).

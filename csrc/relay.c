@@ -190,16 +190,16 @@ int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, s
                              remote_ip, as_sub, rt, seq, enc ? NULL : ipx, now,
                              got, enc ? sizeof recs : out_size - st->out_bytes, &produced,
                              ev ? ev + ev_used : NULL, ev ? ev_cap - ev_used : 0, &one);
-        if (r == FTC_EFULL && !one.pdus) {
-            st->rx.full = one.full;
-            break;
-        }
         if (r != FTC_OK && r != FTC_EFULL)
             return r;
-        /* FTC_EFULL with the datagram taken: waiting data sets remain for
-           the next call; finish this one, then stop */
+        /* FTC_EFULL: stop after this one.  The datagram may be taken (waiting
+           data sets remain for the next call) or not (no room for it), and
+           either way v9/IPFIX data sets released before it may be in got:
+           they are out of the template state, so they are used here */
         if (r == FTC_EFULL)
             st->rx.full = one.full;
+        if (!one.pdus && !produced)
+            break;
         for (k = 0; k < one.n_events; k++)
             ev[ev_used + k].index = (uint32_t)i;
         st->rx.n_events += one.n_events;
@@ -216,9 +216,11 @@ int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, s
         st->rx.bad_sets += one.bad_sets;
         for (k = 0; k < FTC_PDU_NREASONS; k++)
             st->rx.reasons[k] += one.reasons[k];
-        off += lens[i];
-        st->rx.pdus++;
-        st->rx.bytes = off;
+        if (one.pdus) {
+            off += lens[i];
+            st->rx.pdus++;
+            st->rx.bytes = off;
+        }
         if (!produced) {
             if (st->rx.full)
                 break;
@@ -235,7 +237,8 @@ int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, s
             if (r < 0)
                 return r;
             st->filtered += produced - kept;
-            count_filtered(seq, p, src_ips[i], dst_ips ? dst_ips[i] : 0, produced - kept);
+            if (one.pdus)
+                count_filtered(seq, p, src_ips[i], dst_ips ? dst_ips[i] : 0, produced - kept);
         }
         if (!enc) {
             /* records out (flow-capture -f/-F), not datagrams: already there */
