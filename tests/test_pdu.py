@@ -1212,7 +1212,8 @@ def replay_fuzz_pdu_batches(data):
     res = rx.feed(b"", array.array("I"), [], [], array.array("H"), now + 1000)
     flows += res.count
     stored = 0 if cache is None else sum(s.records for s in cache.sources())
-    assert flows == v8 + before + stored
+    if now + 1000 - 1700000000 < lib.FTC_IPX_IDLE_SECS:   # no source evicted (counts gone)
+        assert flows == v8 + before + stored
 
 
 def _v8_flows(part, res, ipx):
