@@ -30,12 +30,18 @@ static uint64_t abs_secs(const uint8_t *r, const timeoffs_t *t, int off)
     return ms / 1000u;
 }
 
+/* seconds since local midnight, 0 to 86400 (a leap second).  The state is
+   the caller's memory: its cached minute is used only when its base is one
+   this function could have stored (a whole minute of a day), so that no
+   state bytes can push the value past what ftc_filter_check assumed. */
+#define TOD_BASE_MAX (23 * 3600 + 59 * 60)
 static int64_t tod(ftc_filter_state_t *st, uint64_t secs)
 {
     int64_t minute = (int64_t)(secs / 60u);
     struct tm tm;
     time_t tt;
-    if (st->tod_valid && st->tod_minute == minute)
+    if (st->tod_valid && st->tod_minute == minute && st->tod_base >= 0
+        && st->tod_base <= TOD_BASE_MAX && st->tod_base % 60 == 0)
         return st->tod_base + (int64_t)(secs % 60u);
     tt = (time_t)secs;
     if (!localtime_r(&tt, &tm))
@@ -266,16 +272,77 @@ static inline int bitmap16_test(const bitmap16_t *b, const uint8_t *p)
 
 /* ---- validation ---------------------------------------------------------
  * Every program is checked before it runs: ftc_filter_apply() and
- * ftc_filter_select() call ftc_filter_check() once per call (O(nprog), not
- * per record), so no caller can run a program that would make the
- * evaluators read out of bounds or loop. */
+ * ftc_filter_select() call ftc_filter_check() once per call (O(nprog) plus
+ * the RANGES tables, not per record), so no caller can run a program that
+ * would make the evaluators read out of bounds, shift by 64 or more, or
+ * loop.  The rules, operand by operand, are exactly what eval(),
+ * eval_fields() and the 16-bit bitmap loop rely on:
+ *
+ *   jt, jf     ACCEPT, REJECT or an instruction after this one
+ *   op         a known FTC_OP_*
+ *   src        a known FTC_SRC_* of the kind the op takes: TRUE and SAMPLE
+ *              use no value (NONE: nothing is loaded); BITMAP, RANGES, CMP
+ *              and MASKEQ an integer source (FIELD, DURATION, START, END,
+ *              START_TOD, END_TOD); CMPF any source but NONE
+ *   FIELD      width 1, 2 or 4; offset .. offset + width inside the record;
+ *              a field of the record type at that offset and width
+ *   the others the fields the source reads exist in the record type
+ *   cmp        a known FTC_CMP_*
+ *   shift      (BITMAP) below 64, tested before any shifting
+ *   table      (BITMAP, RANGES) table .. table + table_len inside the
+ *              tables blob, summed in 64 bits
+ *   BITMAP     covers bit index (max & b) >> shift, max the source's bound
+ *              (src_max: the field's width; 32 bits of duration; 86400 for
+ *              the times of day; 64 bits for START/END)
+ *   RANGES     at least the count; count pairs and count verdicts fit; the
+ *              pairs sorted and disjoint with lo <= hi, the verdicts 0 or 1
+ *   a, b, d    any value
+ * Operands an op does not use are never read.  The evaluation state is not
+ * part of the program: any bytes there are safe (tod() validates its cache,
+ * the PRNG takes any value). */
 
-/* does the record type have a field at byte offset off, width bytes wide? */
+/* the kind of value a source gives */
+enum { KIND_NONE, KIND_INT, KIND_FLOAT };
+
+static int src_kind(unsigned src)
+{
+    switch (src) {
+    case FTC_SRC_NONE: return KIND_NONE;
+    case FTC_SRC_PPS:
+    case FTC_SRC_BPS:
+    case FTC_SRC_OPP: return KIND_FLOAT;
+    default: return KIND_INT;
+    }
+}
+
+/* does op take a value of this kind? */
+static int op_takes(unsigned op, int kind)
+{
+    switch (op) {
+    case FTC_OP_TRUE:
+    case FTC_OP_SAMPLE: return kind == KIND_NONE;
+    case FTC_OP_CMPF: return kind != KIND_NONE;
+    default: return kind == KIND_INT;       /* BITMAP RANGES CMP MASKEQ */
+    }
+}
+
+/* is field f in the record of layout L, whole? */
+static int has(const ftc_layout_t *L, int f)
+{
+    return L->off[f] >= 0 && (size_t)L->off[f] + (size_t)ftc_field_width(f) <= L->rec_size;
+}
+
+/* does the record type have a field at byte offset off, width bytes wide
+   (1, 2 or 4: the widths the evaluators load)? */
 static int is_field(const ftc_layout_t *L, int32_t off, unsigned width)
 {
     int f;
+    if (width != 1 && width != 2 && width != 4)
+        return 0;
+    if (off < 0 || (size_t)off + width > L->rec_size)
+        return 0;
     for (f = 0; f < FTC_F_COUNT; f++)
-        if (L->off[f] >= 0 && L->off[f] == off && (unsigned)ftc_field_width(f) == width)
+        if (has(L, f) && L->off[f] == off && (unsigned)ftc_field_width(f) == width)
             return 1;
     return 0;
 }
@@ -285,22 +352,25 @@ static int src_fields_ok(const ftc_layout_t *L, unsigned src)
 {
     switch (src) {
     case FTC_SRC_DURATION:
+        return has(L, FTC_F_FIRST) && has(L, FTC_F_LAST);
     case FTC_SRC_PPS:
+        return has(L, FTC_F_FIRST) && has(L, FTC_F_LAST) && has(L, FTC_F_DPKTS);
     case FTC_SRC_BPS:
-        return L->off[FTC_F_FIRST] >= 0 && L->off[FTC_F_LAST] >= 0;
+        return has(L, FTC_F_FIRST) && has(L, FTC_F_LAST) && has(L, FTC_F_DOCTETS);
+    case FTC_SRC_OPP:
+        return has(L, FTC_F_DPKTS) && has(L, FTC_F_DOCTETS);
     case FTC_SRC_START:
     case FTC_SRC_END:
     case FTC_SRC_START_TOD:
     case FTC_SRC_END_TOD:
-        return L->off[FTC_F_FIRST] >= 0 && L->off[FTC_F_LAST] >= 0
-               && L->off[FTC_F_UNIX_SECS] >= 0 && L->off[FTC_F_UNIX_NSECS] >= 0
-               && L->off[FTC_F_SYSUPTIME] >= 0;
-    default:   /* NONE; OPP guards its own fields */
+        return has(L, FTC_F_FIRST) && has(L, FTC_F_LAST) && has(L, FTC_F_UNIX_SECS)
+               && has(L, FTC_F_UNIX_NSECS) && has(L, FTC_F_SYSUPTIME);
+    default:   /* NONE */
         return 1;
     }
 }
 
-/* an upper bound, of the form 2^k - 1, of the value of source in->src */
+/* an upper bound, of the form 2^k - 1, of the value of integer source in->src */
 static uint64_t src_max(const ftc_insn_t *in)
 {
     switch (in->src) {
@@ -310,13 +380,69 @@ static uint64_t src_max(const ftc_insn_t *in)
         return 0xFFFFFFFFull;
     case FTC_SRC_START_TOD:
     case FTC_SRC_END_TOD:
-        return 0x1FFFFull;          /* seconds of a day, a leap second included */
-    case FTC_SRC_START:
-    case FTC_SRC_END:
-        return UINT64_MAX;          /* a sysUpTime past the export time wraps */
+        return 0x1FFFFull;          /* tod(): 0 .. 86400, whatever the state holds */
     default:
-        return 0;                   /* PPS, BPS, OPP, NONE: no integer value */
+        return UINT64_MAX;          /* START, END: a sysUpTime past the export
+                                       time wraps */
     }
+}
+
+/* a RANGES table at tab, len >= 4 bytes: 1 when its count, pairs (sorted,
+   disjoint, lo <= hi) and verdicts (0/1) are sound */
+static int ranges_ok(const uint8_t *tab, uint32_t len)
+{
+    uint32_t n, i, lo, hi, prev_hi = 0;
+    n = ftc_ld32(tab);
+    if ((uint64_t)n * 9u + 4u > len)
+        return 0;
+    for (i = 0; i < n; i++) {
+        lo = ftc_ld32(tab + 4 + (size_t)i * 8u);
+        hi = ftc_ld32(tab + 8 + (size_t)i * 8u);
+        if (lo > hi || (i > 0 && lo <= prev_hi) || tab[4 + (size_t)n * 8u + i] > 1)
+            return 0;
+        prev_hi = hi;
+    }
+    return 1;
+}
+
+/* one instruction, at index i of nprog: FTC_OK or FTC_EPROGRAM */
+static int insn_ok(const ftc_insn_t *in, size_t i, size_t nprog, const ftc_layout_t *L,
+                   const uint8_t *tables, size_t tables_len)
+{
+    int32_t j[2];
+    int k;
+    j[0] = in->jt;
+    j[1] = in->jf;
+    for (k = 0; k < 2; k++) {
+        if (j[k] == FTC_PROG_ACCEPT || j[k] == FTC_PROG_REJECT)
+            continue;
+        if (j[k] <= (int32_t)i || (size_t)j[k] >= nprog)
+            return FTC_EPROGRAM;
+    }
+    if (in->op > FTC_OP_SAMPLE || in->src > FTC_SRC_OPP || in->cmp > FTC_CMP_GT)
+        return FTC_EPROGRAM;
+    if (!op_takes(in->op, src_kind(in->src)))
+        return FTC_EPROGRAM;
+    if (in->src == FTC_SRC_FIELD ? !is_field(L, in->offset, in->width)
+                                 : !src_fields_ok(L, in->src))
+        return FTC_EPROGRAM;
+    if (in->op == FTC_OP_BITMAP || in->op == FTC_OP_RANGES) {
+        if ((uint64_t)in->table + in->table_len > tables_len)
+            return FTC_EPROGRAM;
+    }
+    if (in->op == FTC_OP_BITMAP) {
+        /* the largest bit index the masked, shifted value can take */
+        uint64_t hi;
+        if (in->shift > 63)
+            return FTC_EPROGRAM;
+        hi = (src_max(in) & in->b) >> in->shift;
+        if ((hi >> 3) >= in->table_len)
+            return FTC_EPROGRAM;
+    }
+    if (in->op == FTC_OP_RANGES
+        && (in->table_len < 4 || !ranges_ok(tables + in->table, in->table_len)))
+        return FTC_EPROGRAM;       /* (tables is NULL when tables_len is 0) */
+    return FTC_OK;
 }
 
 int ftc_filter_check(const ftc_insn_t *prog, size_t nprog, const uint8_t *tables,
@@ -328,52 +454,9 @@ int ftc_filter_check(const ftc_insn_t *prog, size_t nprog, const uint8_t *tables
         return FTC_EINVAL;
     if (nprog == 0)
         return FTC_EPROGRAM;
-    for (i = 0; i < nprog; i++) {
-        const ftc_insn_t *in = &prog[i];
-        int32_t j[2];
-        int k;
-        j[0] = in->jt;
-        j[1] = in->jf;
-        for (k = 0; k < 2; k++) {
-            if (j[k] == FTC_PROG_ACCEPT || j[k] == FTC_PROG_REJECT)
-                continue;
-            if (j[k] <= (int32_t)i || (size_t)j[k] >= nprog)
-                return FTC_EPROGRAM;
-        }
-        if (in->op > FTC_OP_SAMPLE || in->src > FTC_SRC_OPP || in->cmp > FTC_CMP_GT)
+    for (i = 0; i < nprog; i++)
+        if (insn_ok(&prog[i], i, nprog, L, tables, tables_len) != FTC_OK)
             return FTC_EPROGRAM;
-        if (in->src == FTC_SRC_FIELD) {
-            if (in->op != FTC_OP_TRUE && in->op != FTC_OP_SAMPLE) {
-                /* a field of this record type, at its own width */
-                if (!is_field(L, in->offset, in->width))
-                    return FTC_EPROGRAM;
-            } else {
-                /* eval() still loads the value: it must be in the record */
-                size_t w = in->width == 4 ? 4u : in->width == 2 ? 2u : 1u;
-                if (in->offset < 0 || (size_t)in->offset + w > L->rec_size)
-                    return FTC_EPROGRAM;
-            }
-        } else if (!src_fields_ok(L, in->src)) {
-            return FTC_EPROGRAM;
-        }
-        if (in->op == FTC_OP_BITMAP) {
-            /* the largest bit index the masked, shifted value can take */
-            uint64_t hi;
-            if (in->shift > 63 || (uint64_t)in->table + in->table_len > tables_len)
-                return FTC_EPROGRAM;
-            hi = (src_max(in) & in->b) >> in->shift;
-            if ((hi >> 3) >= in->table_len)
-                return FTC_EPROGRAM;
-        }
-        if (in->op == FTC_OP_RANGES) {
-            uint32_t n;
-            if (in->table_len < 4 || (uint64_t)in->table + in->table_len > tables_len)
-                return FTC_EPROGRAM;
-            n = ftc_ld32(tables + in->table);
-            if ((uint64_t)n * 9u + 4u > in->table_len)
-                return FTC_EPROGRAM;
-        }
-    }
     return FTC_OK;
 }
 

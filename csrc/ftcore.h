@@ -316,7 +316,8 @@ typedef struct {
 /* RANGES tables: uint32 count, then count x {uint32 lo, uint32 hi}
    sorted and disjoint, then count verdict bytes (0/1). */
 
-/* Caller-owned evaluation state: PRNG and local-time cache (zero it). */
+/* Caller-owned evaluation state: PRNG and local-time cache (zero it; other
+   bytes give other samples, never an unsafe run: the cache is validated). */
 typedef struct {
     uint64_t rng;
     int64_t  tod_minute;     /* cached minute for the time-of-day sources */
@@ -324,15 +325,19 @@ typedef struct {
     int32_t  tod_valid;
 } ftc_filter_state_t;
 
-/* FTC_OK when the program prog[0..nprog) is well formed for record type
-   rt, else FTC_EPROGRAM (FTC_EINVAL for NULL pointers or a bad rt): at
-   least one instruction; jumps forward inside the program or to
-   ACCEPT/REJECT; known op, src and cmp; a FIELD operand is a field of rt
-   at its own offset and width; the other sources' fields exist in rt;
-   every table inside tables[0..tables_len); a BITMAP table covers every
-   bit index its masked, shifted value can take (shift < 64); a RANGES
-   table holds its count's ranges and verdicts.  ftc_filter_apply() and
-   ftc_filter_select() run this check themselves, once per call. */
+/* FTC_OK when the program prog[0..nprog) is safe to run on records of
+   type rt, else FTC_EPROGRAM (FTC_EINVAL for NULL pointers or a bad rt):
+   at least one instruction; jumps forward inside the program or to
+   ACCEPT/REJECT; known op, src and cmp; a source of the kind the op takes
+   (TRUE and SAMPLE: NONE; BITMAP, RANGES, CMP, MASKEQ: an integer source;
+   CMPF: any but NONE); a FIELD operand is a field of rt at its own offset
+   and width (1, 2 or 4), inside the record; the other sources' fields exist
+   in rt; every table inside tables[0..tables_len); a BITMAP table covers
+   every bit index its masked, shifted value can take (shift < 64); a RANGES
+   table holds its count's ranges (sorted, disjoint, lo <= hi) and verdicts
+   (0/1).  The rule per operand: filter.c, "validation".  ftc_filter_apply()
+   and ftc_filter_select() run this check themselves, once per call; any
+   bytes in their state are safe. */
 int ftc_filter_check(const ftc_insn_t *prog, size_t nprog, const uint8_t *tables,
                      size_t tables_len, int rt);
 /* Keep the records of recs[0..n) the program accepts, compacted to the

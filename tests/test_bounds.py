@@ -3,7 +3,8 @@ lengths and checks them, and a filter program is checked in C before it runs
 (issue 8).  Each case must end in the documented status, never a crash.
 
 Also replays the libFuzzer harnesses' crashers kept in tests/corpus/<harness>/
-(csrc/fuzz/fuzz_<harness>.c; see csrc/fuzz/Makefile), and the harnesses' seeds.
+(csrc/fuzz/fuzz_<harness>.c; see csrc/fuzz/Makefile), and the harnesses' seeds;
+fuzz_filter's in tests/test_filter.py.
 """
 import pathlib
 import socket
@@ -554,53 +555,6 @@ def _corpus(name):
     """The harness's seeds, then the crashers kept for it."""
     seeds = CORPUS.parent.parent / "csrc" / "fuzz" / "seeds" / ("fuzz_" + name)
     return sorted(seeds.glob("*")) + sorted((CORPUS / name).glob("*"))
-
-
-def _filter_input(data):
-    """csrc/fuzz/fuzz_filter.c's input layout, its repair step included."""
-    rt = data[0] % lib.FTC_RT_COUNT
-    fix = data[1] & 1
-    n = (data[1] >> 1) % 65
-    tables_len = (data[2] | data[3] << 8) % 4097
-    data = data[4:]
-    code = data[:n * INSN].ljust(n * INSN, b"\0")
-    data = data[n * INSN:]
-    tables = data[:tables_len].ljust(tables_len, b"\0")
-    data = data[tables_len:]
-    size = rs(rt)
-    nrec = min(len(data) // size, 64)
-    prog = ffi.new("ftc_insn_t[]", max(n, 1))
-    ffi.memmove(prog, code, n * INSN)
-    lay = lib.ftc_layout_get(rt)
-    for i in range(n if fix else 0):
-        p = prog[i]
-        p.op %= lib.FTC_OP_SAMPLE + 1
-        p.src %= lib.FTC_SRC_OPP + 1
-        p.cmp %= lib.FTC_CMP_GT + 1
-        p.shift %= 40
-        if p.src == lib.FTC_SRC_FIELD:
-            f = (p.offset & U32) % lib.FTC_F_COUNT
-            while lay.off[f] < 0:
-                f = (f + 1) % lib.FTC_F_COUNT
-            p.offset, p.width = lay.off[f], lib.ftc_field_width(f)
-        if i + 1 >= n:
-            p.jt = ACCEPT if p.jt & 1 else REJECT
-            p.jf = ACCEPT if p.jf & 1 else REJECT
-        else:
-            span = n - i - 1
-            p.jt = ACCEPT if p.jt & 3 == 0 else i + 1 + (p.jt & U32) % span
-            p.jf = REJECT if p.jf & 3 == 0 else i + 1 + (p.jf & U32) % span
-        if tables_len:
-            p.table %= tables_len
-            p.table_len %= tables_len - p.table + 1
-        if p.op == lib.FTC_OP_BITMAP:
-            p.b &= 0xFFFF
-    return rt, prog, n, tables, data[:nrec * size]
-
-
-@pytest.mark.parametrize("path", _corpus("filter"), ids=lambda p: p.name)
-def test_replay_fuzz_filter(path):
-    _run_any(*_filter_input(path.read_bytes()))
 
 
 @pytest.mark.parametrize("path", _corpus("relay"), ids=lambda p: p.name)

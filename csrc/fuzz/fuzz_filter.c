@@ -1,18 +1,40 @@
-/* fuzz_filter.c -- libFuzzer harness for csrc/filter.c (filter programs).
- * Never compiled into the extension.
+/* fuzz_filter.c -- libFuzzer harness for csrc/filter.c (filter programs):
+ * arbitrary programs, tables, evaluation states and records go to the
+ * checker, and whatever it accepts is run.  Never compiled into the
+ * extension.
  *
- * Input layout: byte 0 picks the record type (modulo FTC_RT_COUNT), byte 1
- * the mode (bit 0: repair the program so it mostly passes the check, bits
- * 1-7: instruction count, at most 64), bytes 2-3 the tables length (little
- * endian, at most 4096); then the instructions as raw ftc_insn_t bytes, the
- * tables blob, and what is left as records (whole records only).
+ * Input layout:
+ *   byte 0      the record type (modulo FTC_RT_COUNT)
+ *   byte 1      bit 0: repair the program so that it mostly passes the
+ *               check; bits 1-7: instruction count (modulo 65)
+ *   bytes 2-3   the tables length (little endian, modulo MAX_TABLES + 1)
+ *   24 bytes    the evaluation state, raw (ftc_filter_state_t: PRNG, the
+ *               time-of-day cache): the caller's memory is input too
+ *   then        the instructions as raw ftc_insn_t bytes, the tables blob,
+ *               and what is left as records (whole records, at most 64)
+ * Short inputs are padded with zeros.  Every buffer is a heap block of its
+ * exact size, so that ASan sees any read past a program, a table or a
+ * record.
+ *
+ * The repair step (mode bit 0) bends each instruction towards one the
+ * checker accepts, steered by the instruction's own pad bytes: known op,
+ * source and comparison; a source of the op's kind (pad[0] bit 0 clear);
+ * real fields; forward jumps; tables inside the blob; a BITMAP table of
+ * exactly the size its bound needs, at the end of the blob (pad[0] bit 1);
+ * a RANGES table rewritten sorted and disjoint (pad[0] bit 2); a shift
+ * below 64 unless pad[0] bit 3.  tests/test_filter.py mirrors this layout
+ * and the repair step to replay tests/corpus/filter/.
  *
  * Checked, beyond "no crash, no sanitizer report":
- *   - ftc_filter_check returns FTC_OK, FTC_EPROGRAM or FTC_EINVAL;
+ *   - ftc_filter_check returns FTC_OK or FTC_EPROGRAM (FTC_EINVAL never:
+ *     the arguments are sound);
  *   - ftc_filter_apply and ftc_filter_select return exactly the check's
  *     status when it fails, and never touch the records then;
  *   - when it passes: select's count == apply's kept count, and the records
- *     apply keeps are the ones select marks, in order (same PRNG state).
+ *     apply keeps are the ones select marks, in order (same state);
+ *   - the fast paths (one 16-bit bitmap, field-only programs) agree with
+ *     the general evaluator: the same program behind an always-true SAMPLE
+ *     (which only the general evaluator runs) selects the same records.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,25 +43,56 @@
 #include "ftcore.h"
 
 #define MAX_PROG 64
-#define MAX_TABLES 4096
+#define MAX_TABLES 20000      /* a time-of-day bitmap needs 16384 bytes */
 #define MAX_RECS 64
+#define STATE_BYTES 24
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 
-static ftc_insn_t prog[MAX_PROG];
-static uint8_t tables[MAX_TABLES];
-static uint8_t recs[MAX_RECS * 72];
-static uint8_t orig[MAX_RECS * 72];
-static uint8_t sel[MAX_RECS];
+_Static_assert(sizeof(ftc_filter_state_t) == STATE_BYTES, "state layout");
+
+static uint32_t ld32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static void st32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+/* the kind of op's source: 0 none, 1 integer, 2 either number */
+static int op_kind(unsigned op)
+{
+    return op == FTC_OP_TRUE || op == FTC_OP_SAMPLE ? 0 : op == FTC_OP_CMPF ? 2 : 1;
+}
+
+/* the bound of an integer source's value, as the checker documents it */
+static uint64_t bound(const ftc_insn_t *in)
+{
+    switch (in->src) {
+    case FTC_SRC_FIELD:
+        return in->width == 4 ? 0xFFFFFFFFull : in->width == 2 ? 0xFFFFull : 0xFFull;
+    case FTC_SRC_DURATION: return 0xFFFFFFFFull;
+    case FTC_SRC_START_TOD:
+    case FTC_SRC_END_TOD: return 0x1FFFFull;
+    default: return UINT64_MAX;
+    }
+}
 
 /* bend a random instruction towards a well-formed one for layout L */
 static void repair(ftc_insn_t *in, size_t i, size_t n, const ftc_layout_t *L,
-                   size_t tables_len)
+                   uint8_t *tables, size_t tables_len)
 {
+    static const uint8_t ints[] = { FTC_SRC_FIELD, FTC_SRC_DURATION, FTC_SRC_START,
+                                    FTC_SRC_END, FTC_SRC_START_TOD, FTC_SRC_END_TOD };
+    static const uint8_t nums[] = { FTC_SRC_FIELD, FTC_SRC_DURATION, FTC_SRC_START,
+                                    FTC_SRC_END, FTC_SRC_START_TOD, FTC_SRC_END_TOD,
+                                    FTC_SRC_PPS, FTC_SRC_BPS, FTC_SRC_OPP };
+    const uint8_t steer = in->pad[0];
     int f;
     in->op = (uint8_t)(in->op % (FTC_OP_SAMPLE + 1));
     in->src = (uint8_t)(in->src % (FTC_SRC_OPP + 1));
     in->cmp = (uint8_t)(in->cmp % (FTC_CMP_GT + 1));
-    in->shift = (uint8_t)(in->shift % 40);
+    if (!(steer & 1)) {
+        int k = op_kind(in->op);
+        in->src = k == 0 ? (uint8_t)FTC_SRC_NONE
+                  : k == 1 ? ints[in->src % sizeof ints] : nums[in->src % sizeof nums];
+    }
+    if (!(steer & 8))
+        in->shift = (uint8_t)(in->shift % 64);
     if (in->src == FTC_SRC_FIELD) {
         f = (int)((uint32_t)in->offset % FTC_F_COUNT);
         while (L->off[f] < 0)
@@ -58,66 +111,119 @@ static void repair(ftc_insn_t *in, size_t i, size_t n, const ftc_layout_t *L,
         in->jf = (in->jf & 3) == 0 ? FTC_PROG_REJECT
                  : (int32_t)(i + 1 + (uint32_t)in->jf % span);
     }
-    if (tables_len) {
-        in->table = in->table % (uint32_t)tables_len;
-        in->table_len = in->table_len % (uint32_t)(tables_len - in->table + 1);
+    if (!tables_len)
+        return;
+    in->table = in->table % (uint32_t)tables_len;
+    in->table_len = in->table_len % (uint32_t)(tables_len - in->table + 1);
+    if (in->op == FTC_OP_BITMAP && (steer & 2) && in->shift < 64
+        && in->src != FTC_SRC_NONE && in->src != FTC_SRC_PPS && in->src != FTC_SRC_BPS
+        && in->src != FTC_SRC_OPP) {
+        /* exactly the bytes the bound needs, ending the blob */
+        uint64_t need = (((bound(in) & in->b) >> in->shift) >> 3) + 1;
+        if (need <= tables_len) {
+            in->table_len = (uint32_t)need;
+            in->table = (uint32_t)(tables_len - need);
+        }
     }
-    if (in->op == FTC_OP_BITMAP)
-        in->b &= 0xFFFF;
+    if (in->op == FTC_OP_RANGES && (steer & 4) && in->table_len >= 4) {
+        /* rewrite the table sorted and disjoint, with 0/1 verdicts */
+        uint8_t *t = tables + in->table;
+        uint32_t cnt = ld32(t) % ((in->table_len - 4) / 9 + 1), k, lo = 0;
+        st32(t, cnt);
+        for (k = 0; k < cnt; k++) {     /* below 2^24: no wrap */
+            uint32_t a = ld32(t + 4 + 8 * k) % 4096, b = ld32(t + 8 + 8 * k) % 4096;
+            st32(t + 4 + 8 * k, lo + a);
+            st32(t + 8 + 8 * k, lo + a + b);
+            lo = lo + a + b + 1;
+        }
+        for (k = 0; k < cnt; k++)
+            t[4 + 8 * cnt + k] &= 1;
+    }
+}
+
+/* a copy of size bytes in a heap block of exactly that size (NULL for 0) */
+static uint8_t *exact(const uint8_t *p, size_t size)
+{
+    uint8_t *q;
+    if (!size)
+        return NULL;
+    q = malloc(size);
+    CHECK(q != NULL);
+    memcpy(q, p, size);
+    return q;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    ftc_filter_state_t st1, st2;
+    static uint8_t in[4 + STATE_BYTES + MAX_PROG * sizeof(ftc_insn_t) + MAX_TABLES
+                      + MAX_RECS * 96];
+    ftc_filter_state_t st0, st1, st2;
     const ftc_layout_t *L;
-    size_t nprog, tables_len, nrec, rs, kept = 0, i, k;
-    int rt, fix, c, a, s;
+    ftc_insn_t *prog, *prog2;
+    uint8_t *tables, *recs, *orig, *sel, *sel2;
+    size_t nprog, tables_len, nrec, rs, kept = 0, i, k, pos, left;
+    int rt, fix, c, c2, a, s, s2;
 
-    if (size < 4)
-        return 0;
-    rt = data[0] % FTC_RT_COUNT;
-    fix = data[1] & 1;
-    nprog = (size_t)(data[1] >> 1) % (MAX_PROG + 1);
-    tables_len = (size_t)(data[2] | data[3] << 8) % (MAX_TABLES + 1);
-    data += 4;
-    size -= 4;
+    /* the fixed part, zero-padded */
+    memset(in, 0, 4 + STATE_BYTES);
+    memcpy(in, data, size < 4 + STATE_BYTES ? size : 4 + STATE_BYTES);
+    rt = in[0] % FTC_RT_COUNT;
+    fix = in[1] & 1;
+    nprog = (size_t)(in[1] >> 1) % (MAX_PROG + 1);
+    tables_len = (size_t)(in[2] | in[3] << 8) % (MAX_TABLES + 1);
+    memcpy(&st0, in + 4, STATE_BYTES);
     L = ftc_layout_get(rt);
     CHECK(L != NULL);
     rs = L->rec_size;
+    pos = 4 + STATE_BYTES;
+    left = size > pos ? size - pos : 0;
 
-    memset(prog, 0, sizeof prog);
-    k = nprog * sizeof(ftc_insn_t);
-    if (k > size)
-        k = size;
-    memcpy(prog, data, k);
-    data += k;
-    size -= k;
-    memset(tables, 0, sizeof tables);
-    k = tables_len < size ? tables_len : size;
-    memcpy(tables, data, k);
-    data += k;
-    size -= k;
-    nrec = size / rs;
+    /* program and tables (zero-padded), records (whole ones) */
+    prog = calloc(nprog ? nprog : 1, sizeof *prog);
+    CHECK(prog != NULL);
+    k = nprog * sizeof *prog < left ? nprog * sizeof *prog : left;
+    memcpy(prog, data + pos, k);
+    pos += k;
+    left -= k;
+    memset(in, 0, tables_len);
+    k = tables_len < left ? tables_len : left;
+    memcpy(in, data + pos, k);
+    pos += k;
+    left -= k;
+    tables = exact(in, tables_len);
+    nrec = left / rs;
     if (nrec > MAX_RECS)
         nrec = MAX_RECS;
-    memcpy(recs, data, nrec * rs);
-    memcpy(orig, recs, nrec * rs);
     if (fix)
         for (i = 0; i < nprog; i++)
-            repair(&prog[i], i, nprog, L, tables_len);
+            repair(&prog[i], i, nprog, L, tables, tables_len);
+    recs = exact(data + pos, nrec * rs);
+    orig = exact(data + pos, nrec * rs);
+    sel = malloc(nrec + 1);
+    sel2 = malloc(nrec + 1);
+    CHECK(sel && sel2);
+    if (nprog) {                  /* NULL for an empty program: no bytes */
+        ftc_insn_t *p = malloc(nprog * sizeof *p);
+        CHECK(p != NULL);
+        memcpy(p, prog, nprog * sizeof *p);
+        free(prog);
+        prog = p;
+    } else {
+        free(prog);
+        prog = NULL;
+    }
 
     c = ftc_filter_check(prog, nprog, tables, tables_len, rt);
-    CHECK(c == FTC_OK || c == FTC_EPROGRAM || c == FTC_EINVAL);
+    CHECK(c == FTC_OK || c == FTC_EPROGRAM);
 
-    memset(&st1, 0, sizeof st1);
-    st1.rng = 12345;
-    st2 = st1;
+    st1 = st0;
+    st2 = st0;
     s = ftc_filter_select(prog, nprog, tables, tables_len, rt, &st1, recs, nrec, sel);
     a = ftc_filter_apply(prog, nprog, tables, tables_len, rt, &st2, recs, nrec, &kept);
     if (c != FTC_OK) {
         CHECK(s == c && a == c);
-        CHECK(memcmp(recs, orig, nrec * rs) == 0);
-        return 0;
+        CHECK(nrec == 0 || memcmp(recs, orig, nrec * rs) == 0);
+        goto out;
     }
     CHECK(a == FTC_OK && s >= 0 && (size_t)s == kept && kept <= nrec);
     for (i = 0, k = 0; i < nrec; i++) {
@@ -128,5 +234,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     CHECK(k == kept);
+
+    /* the general evaluator agrees: the program behind an always-true SAMPLE */
+    prog2 = malloc((nprog + 1) * sizeof *prog2);
+    CHECK(prog2 != NULL);
+    memset(&prog2[0], 0, sizeof *prog2);
+    prog2[0].op = FTC_OP_SAMPLE;
+    prog2[0].src = FTC_SRC_NONE;
+    prog2[0].a = 1;
+    prog2[0].jt = prog2[0].jf = 1;
+    for (i = 0; i < nprog; i++) {
+        prog2[i + 1] = prog[i];
+        if (prog2[i + 1].jt >= 0)
+            prog2[i + 1].jt++;
+        if (prog2[i + 1].jf >= 0)
+            prog2[i + 1].jf++;
+    }
+    c2 = ftc_filter_check(prog2, nprog + 1, tables, tables_len, rt);
+    CHECK(c2 == FTC_OK);
+    st1 = st0;
+    s2 = ftc_filter_select(prog2, nprog + 1, tables, tables_len, rt, &st1, orig, nrec, sel2);
+    CHECK(s2 == s);
+    CHECK(nrec == 0 || memcmp(sel, sel2, nrec) == 0);
+    free(prog2);
+out:
+    free(prog);
+    free(tables);
+    free(recs);
+    free(orig);
+    free(sel);
+    free(sel2);
     return 0;
 }
