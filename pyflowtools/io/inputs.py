@@ -9,10 +9,8 @@ and opened again when their turn comes (a directory may hold thousands)."""
 import os
 import stat
 
-from pyflowtools.io import stream
+from pyflowtools.io import dirwalk, stream
 from pyflowtools.core.errors import FormatError
-
-MAX_DEPTH = 50
 
 
 class Input:
@@ -66,24 +64,13 @@ def _probe(path, warn, keep=False):
     return None
 
 
-def _walk(path, all_files, warn, out, depth=0):
-    if depth > MAX_DEPTH:
-        return
-    try:
-        entries = list(os.scandir(path))
-    except OSError as e:
-        warn("opendir(%s): %s" % (path, e.strerror or e))
-        return
-    for ent in entries:
-        full = os.path.join(path, ent.name)
-        try:
-            mode = ent.stat(follow_symlinks=True).st_mode
-        except OSError:
-            warn("stat(%s): failed" % full)
-            continue
-        if stat.S_ISDIR(mode):
-            _walk(full, all_files, warn, out, depth + 1)
-        elif not stat.S_ISREG(mode):
+def _walk(path, all_files, warn, out):
+    """The flow streams under directory `path` (io/dirwalk.py: at most 50
+    levels, a loop is an error), as flow-tools' load_dir: non-regular
+    entries skipped with a warning, names starting with `tmp` unless
+    all_files."""
+    for full, ent, mode in dirwalk.walk(path, warn=warn):
+        if not stat.S_ISREG(mode):
             warn("not plain, skipping: %s" % full)
         elif ent.name.startswith("tmp") and not all_files:
             continue
@@ -95,7 +82,8 @@ def _walk(path, all_files, warn, out, depth=0):
 
 def collect(operands, all_files=False, group=False, warn=lambda m: None, strict_stdin=False):
     """Lists of Input, each sorted (stably) by header capture start.  One
-    list per operand, or a single list with `group`.  A `-` that is not a
+    list per operand, or a single list with `group`.  A directory nested
+    past 50 levels or holding a loop raises dirwalk.DirectoryError.  A `-` that is not a
     flow stream is skipped with a warning, or raises FormatError with
     `strict_stdin` (flow-merge)."""
     lists = []

@@ -2,18 +2,21 @@
 flow-capture's -e/-E ager.
 
 Files considered: regular files whose names begin with `ft`, `cf` or `tmp`
-and that start with a valid flow header, found recursively (at most 50
-levels) under the work directory, ordered by header CAP_START (ties by
-name).  The oldest go first until at most `count` remain and their bytes
-(plus those of the file being written) are at most `size`.
+and that start with a valid flow header, found recursively under the work
+directory (io/dirwalk.py: symlinks not followed; past 50 levels or on a
+loop, DirectoryError, where the reference fails with "ftfile_scandir():
+failed"), ordered by header CAP_START (ties by name).  The oldest go first
+until at most `count` remain and their bytes (plus those of the file being
+written) are at most `size`.
 """
 import os
+import stat
 
 from pyflowtools.core.errors import FlowToolsError
+from pyflowtools.io import dirwalk
 from pyflowtools.io.header import Header
 
 PREFIXES = ("ft", "cf", "tmp")
-MAX_DEPTH = 50
 _SUFFIX = {"b": 512, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 
 
@@ -61,7 +64,7 @@ class Ager:
     def scan(self, workdir, ignored=None):
         """Add every capture file under workdir."""
         found = []
-        self._walk(workdir, 0, found, ignored)
+        self._walk(workdir, found, ignored)
         found.sort()
         for start, path, size in found:
             self.files.append([start, path, size])
@@ -69,36 +72,26 @@ class Ager:
         self.files.sort()
         return len(found)
 
-    def _walk(self, d, depth, found, ignored):
-        if depth > MAX_DEPTH:
-            return
-        try:
-            entries = sorted(os.scandir(d), key=lambda e: e.name)
-        except OSError:
-            return
-        for e in entries:
-            try:
-                if e.is_dir(follow_symlinks=False):
-                    self._walk(e.path, depth + 1, found, ignored)
-                    continue
-                if not e.is_file(follow_symlinks=False):
-                    continue
-            except OSError:
+    def _walk(self, d, found, ignored):
+        """Capture files under d (io/dirwalk.py: symlinks not followed, at
+        most 50 levels, names sorted); unreadable entries are passed by."""
+        for path, e, mode in dirwalk.walk(d, follow_symlinks=False, sort=True):
+            if not stat.S_ISREG(mode):
                 continue
             if not e.name.startswith(PREFIXES):
                 if ignored is not None:
-                    ignored.append(e.path)
+                    ignored.append(path)
                 continue
-            start = header_start(e.path)
+            start = header_start(path)
             if start is None:
                 if ignored is not None:
-                    ignored.append(e.path)
+                    ignored.append(path)
                 continue
             try:
                 size = e.stat(follow_symlinks=False).st_size
             except OSError:
                 continue
-            found.append((start, e.path, size))
+            found.append((start, path, size))
 
     def add(self, path, start):
         """A file just finished (always the newest)."""
