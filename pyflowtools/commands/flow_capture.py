@@ -5,7 +5,7 @@ import os
 
 from pyflowtools import cli
 from pyflowtools.netflow import capture, collector, naming, transform
-from pyflowtools.util import daemon
+from pyflowtools.util import daemon, files
 from pyflowtools.util.log import Log
 
 USAGE = ("Usage: flow-capture [-hu] [-b big|little] [-C comment] [-c flow_clients] "
@@ -53,7 +53,7 @@ def main(argv=None):
     if opts.clients:
         cli.warn("-c %d: TCP clients are not supported; ignored" % opts.clients)
     opts.workdir = os.path.abspath(opts.workdir)
-    os.makedirs(opts.workdir, exist_ok=True)
+    files.makedirs(opts.workdir, 0o755)
     tr, cfg = transform.capture_transform(opts, opts.workdir, cli.warn)
     signals = daemon.Signals()       # before binding: a signal once bound is never lost
     col = pidfile = None

@@ -20,6 +20,7 @@ from pyflowtools.core.errors import FormatError, FlowToolsError
 from pyflowtools.io import header as hdr
 from pyflowtools.io.header import Header
 from pyflowtools.io.sink import Sink
+from pyflowtools.util import files
 
 BATCH_BYTES = 1 << 20          # target bytes per batch
 READ_CHUNK = 1 << 18           # compressed bytes read per call
@@ -451,15 +452,19 @@ class Writer(Sink):
     `header` is written as given (its `present` set decides the TLVs) with
     byte order `byte_order`; COMPRESS is set from `zlevel`.  When `dst` is a
     regular file and `rewrite` is true, close() rewrites the header in
-    place (same size) with the values of `final_header`.
+    place (same size) with the values of `final_header`.  `exclusive`: dst
+    is a new file (util/files.create: O_EXCL|O_NOFOLLOW, never written
+    through a symlink), as the collectors create theirs.
     """
 
-    def __init__(self, dst, header, byte_order=None, zlevel=0, rewrite=False):
+    def __init__(self, dst, header, byte_order=None, zlevel=0, rewrite=False,
+                 exclusive=False):
         if dst is None or dst == "-":
             self.f = sys.stdout.buffer
             self._close = False
         elif isinstance(dst, (str, bytes, os.PathLike)):
-            fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            fd = (files.create(dst) if exclusive else
+                  os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
             self.f = io.FileIO(fd, "wb")
             self._close = True
         else:

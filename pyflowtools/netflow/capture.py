@@ -217,7 +217,7 @@ class Capture:
         tmp = os.path.join(self.workdir, rel_tmp)
         final = os.path.join(self.workdir, rel_ft)
         h = capture_header(rectype, now, self.hostname, self.o.comment, (0, *self.counts))
-        self.writer.open(tmp, h)
+        self.writer.open(tmp, h, exclusive=True)
         self.cur = (tmp, final, int(now), rel_ft, rectype)
         self.rotate_at = naming.next_rotation(now, self.o.rotations)
         self.flows = 0

@@ -14,7 +14,7 @@ import os
 
 from pyflowtools.core import ipfix, native, relay
 from pyflowtools.netflow import pdu, udp
-from pyflowtools.util import ipv4
+from pyflowtools.util import files, ipv4
 from pyflowtools.util.clock import clock as _clock
 from pyflowtools.util.log import discard
 
@@ -241,7 +241,7 @@ class Collector:
 
     def save_templates(self):
         """Write the templates when they changed (file rotation, exit):
-        a temporary file renamed over the old one."""
+        a fresh temporary file renamed over the old one (util/files.py)."""
         if self.template_path is None:
             return
         if self._templates_saved is None and not self.ipx.sources():
@@ -249,11 +249,8 @@ class Collector:
         data = self.ipx.save()
         if data == self._templates_saved:
             return
-        tmp = self.template_path + ".new"
         try:
-            with open(tmp, "wb") as f:
-                f.write(data)
-            os.replace(tmp, self.template_path)
+            files.replace(self.template_path, data)
             self._templates_saved = data
         except OSError as e:
             self.log("templates: %s: %s" % (self.template_path, e.strerror))

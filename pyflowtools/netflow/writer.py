@@ -22,7 +22,7 @@ from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.core.native import HOST_ORDER, layout
 from pyflowtools.io import header as hdr
 from pyflowtools.io import stream
-from pyflowtools.util import daemon
+from pyflowtools.util import daemon, files
 
 QUEUE_BYTES = 64 << 20          # records queued for the writer, at most
 
@@ -85,8 +85,10 @@ class WriterThread(threading.Thread):
             self.queued += nbytes
             self.cv.notify_all()
 
-    def open(self, path, header, rewrite=True):
-        self._put(("open", path, header, rewrite))
+    def open(self, path, header, rewrite=True, exclusive=False):
+        """exclusive: a new file, its missing directories made 0755 less the
+        umask (util/files.py)."""
+        self._put(("open", path, header, rewrite, exclusive))
 
     def data(self, records, rectype):
         if len(records):
@@ -139,13 +141,13 @@ class WriterThread(threading.Thread):
     def _do(self, item):
         kind = item[0]
         if kind == "open":
-            _, path, header, rewrite = item
+            _, path, header, rewrite, exclusive = item
             if isinstance(path, str):
                 d = os.path.dirname(path)
                 if d:
-                    os.makedirs(d, mode=0o755, exist_ok=True)
+                    files.makedirs(d, 0o755)
             self.w = stream.Writer(path, header, byte_order=self.order, zlevel=self.zlevel,
-                                   rewrite=rewrite)
+                                   rewrite=rewrite, exclusive=exclusive)
             self.bytes_written = 0
         elif kind == "data":
             _, buf, rt = item

@@ -5,7 +5,7 @@ import sys
 
 from pyflowtools.core.dscan import Detector
 from pyflowtools.core.errors import FlowToolsError
-from pyflowtools.util import ipv4
+from pyflowtools.util import files, ipv4
 
 __all__ = ["Detector", "load_suppress", "load_state", "save_state", "SUPPORTED_VERSIONS",
            "text_emitter", "Flags", "load_suppress_lists"]
@@ -110,9 +110,15 @@ def load_state(det, path):
 
 
 def save_state(det, path):
-    """Write the detector's state file (commands.md 17)."""
-    with _open(path, "wb") as f:
-        det.save(f.write)
+    """Write the detector's state file (commands.md 17): a fresh file
+    renamed over the old one (util/files.py), never written through a
+    symlink, never left half written."""
+    parts = []
+    det.save(parts.append)
+    try:
+        files.replace(path, b"".join(parts))
+    except OSError:
+        raise FlowToolsError("fopen(%s): failed" % path) from None
 
 
 def text_emitter(log, prefix):

@@ -13,6 +13,8 @@ import collections
 import os
 import signal
 
+from pyflowtools.util import files
+
 Detached = collections.namedtuple("Detached", "parent pidfile warning")
 Detached.__doc__ = ("daemonize()'s result: parent True in the process that must exit 0; "
                     "pidfile the path written (or None); warning the text of a pidfile "
@@ -36,8 +38,7 @@ def daemonize(pidfile, port, chdir=None, umask=None, keep_stdin=False):
         warning = None
         if path:
             try:
-                with open(path, "w") as f:
-                    f.write("%d\n" % pid)
+                files.replace(path, b"%d\n" % pid)
             except OSError as e:
                 warning = "%s: %s" % (path, e.strerror)
         return Detached(True, path, warning)

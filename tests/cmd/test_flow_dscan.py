@@ -59,6 +59,21 @@ def test_state_file_round_trip(run_cmd, env):
     assert open(state).read() == "H 2561 0 1 10.0.0.1\n.\n"
 
 
+def test_state_file_is_never_written_through_a_symlink(run_cmd, env):
+    """A fresh file renamed into place (util/files.py, issue 13): a link
+    planted at the state file's name is replaced, its target untouched."""
+    victim = env["dir"] / "victim"
+    victim.write_bytes(b"precious\n")
+    state = env["dir"] / "st"
+    os.symlink(victim, state)
+    st, _, err = run_cmd(["flow-dscan", "-b", "-L", env["base"], "-p", "-s", str(state),
+                          "-S", "3"], stdin=env["data"])
+    assert st == 0, err
+    assert victim.read_bytes() == b"precious\n"
+    assert not state.is_symlink() and state.read_text().startswith("H 2561 6 0 10.0.0.1\n")
+    assert not [n for n in os.listdir(env["dir"]) if n.startswith(".st.")]
+
+
 @pytest.mark.parametrize("args,message", [
     (["-L", "{dir}/nope"], "fopen({dir}/nope.src): failed"),
     (["-l", "-s", "{dir}/nostate"], "fopen({dir}/nostate): failed"),
