@@ -13,6 +13,7 @@ import ipaddress
 import os
 
 from pyflowtools.core import ipfix, native, relay
+from pyflowtools.core.errors import FormatError
 from pyflowtools.netflow import pdu, udp
 from pyflowtools.util import files, ipv4
 from pyflowtools.util.clock import clock as _clock
@@ -234,7 +235,11 @@ class Collector:
         except OSError as e:
             self.log("templates: %s: %s" % (self.template_path, e.strerror))
             return 0
-        n = self.ipx.load(data)
+        try:
+            n = self.ipx.load(data)
+        except FormatError as e:
+            self.log("templates: %s: %s; passed over" % (self.template_path, e))
+            return 0
         self._templates_saved = data
         self.log("templates: %d loaded from %s" % (n, self.template_path))
         return n

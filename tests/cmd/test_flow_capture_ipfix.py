@@ -174,6 +174,23 @@ def test_restart_between_template_and_data_still_decodes(tmp_path, exporter):
     check_rows(stored(wd), rows)
 
 
+def test_a_damaged_template_file_is_logged_and_passed_over(tmp_path, exporter):
+    tmpl, data, rows = ms_datagrams(5)
+    wd = tmp_path / "wd"
+    wd.mkdir()
+    (wd / "tmp-ipfix-templates").write_bytes(b"not templates at all")
+    port = c.free_port()
+    with c.capture(wd, port, "-N", "0") as p:
+        exporter.send(port, tmpl, data)
+        assert c.wait_drained(port)
+        status, err = p.stop()
+    assert status == 0, err
+    assert "not a saved template file; passed over" in err
+    check_rows(stored(wd), rows)
+    # the next save replaced it with the templates heard
+    assert (wd / "tmp-ipfix-templates").read_bytes().startswith(b"FTCIPX")
+
+
 def test_malformed_datagrams_among_good_ones(tmp_path, exporter):
     tmpl, data, rows = ms_datagrams(10)
     bad = [
