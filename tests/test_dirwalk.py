@@ -20,7 +20,7 @@ def test_depth_first_in_place(tmp_path):
 
 def test_limit_counts_the_top_as_level_one(tmp_path):
     d = tmp_path
-    for i in range(dirwalk.MAX_DEPTH - 1):
+    for _ in range(dirwalk.MAX_DEPTH - 1):
         d = d / "d"
         d.mkdir()
     (d / "f").write_bytes(b"")

@@ -1406,18 +1406,18 @@ def test_replay_fuzz_relay_records(path):
     ports = array.array("H", [9995 if i % 7 == 6 else 2055 for i in range(n)])
     flows = v8 = done = 0
     mask = 0xFFFFFF00 if opts & 0x20 else relay.NO_MASK
-    for st in r.run(buf, array.array("I", lens), srcs, dsts, 0, 0, pdu.SequenceTracker(4),
+    for stats in r.run(buf, array.array("I", lens), srcs, dsts, 0, 0, pdu.SequenceTracker(4),
                     mask=mask, src_ports=ports, now=1700000000):
-        assert st.rx.accepted + st.rx.corrupt == st.rx.pdus
-        assert st.relayed_flows + st.filtered == st.rx.flows
-        flows += st.rx.flows
-        evs = pdu.events(r.ev, st.rx.n_events)
+        assert stats.rx.accepted + stats.rx.corrupt == stats.rx.pdus
+        assert stats.relayed_flows + stats.filtered == stats.rx.flows
+        flows += stats.rx.flows
+        evs = pdu.events(r.ev, stats.rx.n_events)
         off = sum(lens[:done])
         part = [buf[off + sum(lens[done:done + k]):off + sum(lens[done:done + k + 1])]
-                for k in range(st.rx.pdus)]
+                for k in range(stats.rx.pdus)]
         res = type("R", (), {"events": evs})
         v8 += _v8_flows(part, res, cache is not None)
-        done += st.rx.pdus
+        done += stats.rx.pdus
     assert done == n
     stored = 0 if cache is None else sum(s.records for s in cache.sources())
     assert flows == v8 + stored

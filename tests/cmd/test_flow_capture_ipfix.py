@@ -292,7 +292,7 @@ def test_thousands_of_spoofed_exporters_and_template_churn(tmp_path, exporter):
         # churn: the real exporter redefines its template 300 again and
         # again, and under another domain defines new IDs past the 256 a
         # source may hold
-        for k in range(600):
+        for _ in range(600):
             exporter.send(port, tmpl)
         for k in range(300):
             exporter.send(port, ib.ipfix([ib.ipfix_template_set(1000 + k, f1)], T0, domain=3))
