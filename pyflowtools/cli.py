@@ -299,6 +299,21 @@ def _broken_pipe():
     return 141
 
 
+def run_command(module, argv=None):
+    """A bin/ shim's whole work: import pyflowtools.commands.<module> and
+    run() its main.  A core that cannot be loaded (not built, stale) is one
+    line and status 1, never a traceback."""
+    import importlib
+    global _prog
+    _prog = module.replace("_", "-")
+    try:
+        mod = importlib.import_module("pyflowtools.commands." + module)
+    except ImportError as e:
+        warn(str(e))
+        return EXIT_ERROR
+    return run(mod.main, argv)
+
+
 def run(main, argv=None):
     """Run main(argv) and map exceptions to exit statuses."""
     try:

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -388,3 +389,21 @@ def test_run_broken_pipe_dies_quietly_of_sigpipe(mode):
         os.close(w)
     assert proc.returncode == -signal.SIGPIPE
     assert proc.stderr == b""
+
+
+def test_run_command_import_failure_is_one_line(capsys):
+    """A shim whose command cannot be imported (say, a stale C core:
+    core/native.py raises ImportError) prints one line, exits 1."""
+    assert cli.run_command("flow_no_such_command") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("flow-no-such-command: ")
+
+
+def test_every_shim_runs_its_command():
+    bins = sorted(p for p in (Path(__file__).resolve().parent.parent / "bin").iterdir())
+    assert bins
+    for b in bins:
+        text = b.read_text()
+        mod = b.name.replace("-", "_")
+        assert 'sys.exit(cli.run_command("%s"))' % mod in text, b
+        assert (Path(cli.__file__).parent / "commands" / (mod + ".py")).is_file(), b
