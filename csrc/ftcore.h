@@ -184,6 +184,22 @@ int ftc_recs_from_compat(int rt, const uint8_t *in, size_t n, int swap, uint8_t 
 /* flow-gen: records start..start+n-1 of type rt, host order, into out. */
 int ftc_recs_gen(int rt, uint32_t start, size_t n, uint8_t *out);
 
+/* ---- columns.c (Arrow/Parquet: records <-> columns) ---- */
+#define FTC_COL_START  -1    /* virtual column: absolute First, int64 ms since 1970 */
+#define FTC_COL_END    -2    /* virtual column: absolute Last (ftc_flow_ms) */
+/* Columns of n host-order records of type rt: column k holds the values of
+   field[k] (enum ftc_field, or FTC_COL_START/FTC_COL_END) as n host-order
+   unsigned integers of ftc_field_width bytes (int64 for the virtual ones)
+   at out + off[k]; every column must fit in out_size bytes and rt must have
+   its field (else FTC_EINVAL). */
+int ftc_recs_columns(int rt, const uint8_t *recs, size_t n, const int32_t *field,
+                     const uint64_t *off, size_t ncols, uint8_t *out, size_t out_size);
+/* The inverse: n host-order records of type rt at out (zeroed first, so
+   pads and unlisted fields are 0) from columns col[k] of n host-order
+   values of field[k]'s width (record fields only). */
+int ftc_recs_from_columns(int rt, const uint8_t *const *col, const int32_t *field, size_t ncols,
+                          size_t n, uint8_t *out, size_t out_size);
+
 /* ---- fmt.c (flow-print formats) ---- */
 #define FTC_FMT_COUNT      25     /* formats 0..24 */
 #define FTC_FMT_NAMES      0x01   /* -n: symbolic names */

@@ -26,6 +26,14 @@ def open(src, **kw):  # noqa: A001 - mirrors the builtin on purpose
     return stream.RecordReader(src, **kw)
 
 
+def open_tree(*paths, **kw):
+    """The flow files under capture-tree directories (or files), walked as
+    flow-cat walks them: :class:`pyflowtools.io.inputs.Tree` (records,
+    batches, ``to_arrow()``, ``to_pandas()``)."""
+    from pyflowtools.io import inputs
+    return inputs.Tree(*paths, **kw)
+
+
 def ipv4(addr):
     """Dotted-quad text of a u32 address field."""
     from pyflowtools.util import ipv4 as _ipv4

@@ -126,3 +126,46 @@ def collect(operands, all_files=False, group=False, warn=lambda m: None, strict_
 def _start(inp):
     from pyflowtools.io.header import CAP_START
     return inp.header.cap_start if CAP_START in inp.header.present else 0
+
+
+class Tree:
+    """The flow files of capture trees (directories walked as flow-cat
+    walks them, files), for scripts: records, batches and Arrow per file
+    in header capture-start order.  `warnings` collects what flow-cat
+    would print (files skipped)."""
+
+    def __init__(self, *paths, all_files=False):
+        self.warnings = []
+        self.inputs = collect(list(paths), all_files=all_files, group=True,
+                              warn=self.warnings.append)[0]
+
+    def readers(self):
+        """An open stream Reader per file, closed after its turn."""
+        for inp in self.inputs:
+            with inp.open() as rd:
+                yield rd
+
+    def batches(self):
+        for rd in self.readers():
+            yield from rd
+
+    def records(self):
+        for rd in self.readers():
+            yield from rd.records()
+
+    __iter__ = records
+
+    def arrow_batches(self, addr_text=False):
+        """pyarrow.RecordBatch per batch of every file (io/arrow.py)."""
+        for rd in self.readers():
+            yield from rd.arrow_batches(addr_text)
+
+    def to_arrow(self, addr_text=False):
+        """One pyarrow.Table of every file (columns a file's record
+        version lacks are null)."""
+        from pyflowtools.io import arrow
+        return arrow.concat([rd.to_arrow(addr_text) for rd in self.readers()])
+
+    def to_pandas(self, addr_text=False):
+        from pyflowtools.io import arrow
+        return arrow.to_pandas(self.to_arrow(addr_text))

@@ -319,6 +319,22 @@ class Reader:
         for b in self:
             yield from b.records()
 
+    # ---- Arrow (io/arrow.py; needs pyarrow) ---------------------------
+    def arrow_batches(self, addr_text=False):
+        """pyarrow.RecordBatch per batch (schema: io/arrow.py)."""
+        from pyflowtools.io import arrow
+        return arrow.reader_batches(self, addr_text)
+
+    def to_arrow(self, addr_text=False):
+        """The whole stream as one pyarrow.Table."""
+        from pyflowtools.io import arrow
+        return arrow.reader_table(self, addr_text)
+
+    def to_pandas(self, addr_text=False):
+        """The whole stream as a pandas DataFrame (needs pandas)."""
+        from pyflowtools.io import arrow
+        return arrow.to_pandas(self.to_arrow(addr_text))
+
     # ---- context -----------------------------------------------------
     def close(self):
         if self._close:

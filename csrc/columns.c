@@ -1,0 +1,104 @@
+/* columns.c -- records <-> columns (Arrow, Parquet): one pass per batch
+ * scatters the fields of host-order records into column arrays, or
+ * gathers column arrays back into records. */
+#include <string.h>
+
+#include "ftcore.h"
+#include "ftc_internal.h"
+
+/* width in bytes of column field f (a record field, or a virtual column),
+   0 when rt has no such field */
+static int col_width(const ftc_layout_t *L, int32_t f)
+{
+    if (f == FTC_COL_START || f == FTC_COL_END)
+        return 8;
+    if (f < 0 || f >= FTC_F_COUNT || L->off[f] < 0)
+        return 0;
+    return ftc_field_width(f);
+}
+
+int ftc_recs_columns(int rt, const uint8_t *recs, size_t n, const int32_t *field,
+                     const uint64_t *off, size_t ncols, uint8_t *out, size_t out_size)
+{
+    const ftc_layout_t *L = ftc_layout_get(rt);
+    size_t k, i, rs;
+    if (!L || (n && !recs) || (ncols && (!field || !off)))
+        return FTC_EINVAL;
+    rs = L->rec_size;
+    if (n > SIZE_MAX / rs || n > SIZE_MAX / 8)
+        return FTC_EINVAL;
+    for (k = 0; k < ncols; k++) {
+        int w = col_width(L, field[k]);
+        if (!w || off[k] > out_size || n * (size_t)w > out_size - off[k] || (n && !out))
+            return FTC_EINVAL;
+    }
+    for (k = 0; k < ncols; k++) {
+        int32_t f = field[k];
+        uint8_t *o = out + off[k];
+        if (f == FTC_COL_START || f == FTC_COL_END) {
+            int t = f == FTC_COL_START ? FTC_F_FIRST : FTC_F_LAST;
+            for (i = 0; i < n; i++) {
+                int64_t ms = (int64_t)ftc_flow_ms(L, recs + i * rs, t);
+                memcpy(o + i * 8, &ms, 8);
+            }
+            continue;
+        }
+        {
+            const uint8_t *p = recs + L->off[f];
+            switch (ftc_field_width(f)) {
+            case 4:
+                for (i = 0; i < n; i++)
+                    ftc_st32(o + i * 4, ftc_ld32(p + i * rs));
+                break;
+            case 2:
+                for (i = 0; i < n; i++)
+                    ftc_st16(o + i * 2, ftc_ld16(p + i * rs));
+                break;
+            default:
+                for (i = 0; i < n; i++)
+                    o[i] = p[i * rs];
+                break;
+            }
+        }
+    }
+    return FTC_OK;
+}
+
+int ftc_recs_from_columns(int rt, const uint8_t *const *col, const int32_t *field, size_t ncols,
+                          size_t n, uint8_t *out, size_t out_size)
+{
+    const ftc_layout_t *L = ftc_layout_get(rt);
+    size_t k, i, rs;
+    if (!L || (ncols && (!col || !field)) || (n && !out))
+        return FTC_EINVAL;
+    rs = L->rec_size;
+    if (n > SIZE_MAX / rs || n * rs > out_size)
+        return FTC_EINVAL;
+    for (k = 0; k < ncols; k++) {
+        int32_t f = field[k];
+        if (f < 0 || f >= FTC_F_COUNT || L->off[f] < 0 || (n && !col[k]))
+            return FTC_EINVAL;
+    }
+    if (n)
+        memset(out, 0, n * rs);
+    for (k = 0; k < ncols; k++) {
+        int32_t f = field[k];
+        const uint8_t *c = col[k];
+        uint8_t *p = out + L->off[f];
+        switch (ftc_field_width(f)) {
+        case 4:
+            for (i = 0; i < n; i++)
+                ftc_st32(p + i * rs, ftc_ld32(c + i * 4));
+            break;
+        case 2:
+            for (i = 0; i < n; i++)
+                ftc_st16(p + i * rs, ftc_ld16(c + i * 2));
+            break;
+        default:
+            for (i = 0; i < n; i++)
+                p[i * rs] = c[i];
+            break;
+        }
+    }
+    return FTC_OK;
+}
