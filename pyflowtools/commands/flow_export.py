@@ -1,6 +1,6 @@
 """flow-export -- write the flow stream on stdin as cflowd records, a
-pcap-like file, CSV, export datagrams, or rows of a PostgreSQL or
-MySQL/MariaDB table (commands.md 8.10, 12)."""
+pcap-like file, CSV, export datagrams, rows of a PostgreSQL or
+MySQL/MariaDB table (commands.md 8.10, 12), or Parquet (-f 6, ours)."""
 import sys
 import time
 
@@ -11,12 +11,20 @@ from pyflowtools.io import export, stream
 USAGE = ("Usage: flow-export [-h] [-d debug_level] [-f format] [-m mask_fields] "
          "-u [database URI]")
 EXIT_CANNOT = 255
-CFLOWD, PCAP, CSV, MYSQL, WIRE, PGSQL = range(6)
+CFLOWD, PCAP, CSV, MYSQL, WIRE, PGSQL, PARQUET = range(7)
+#: formats by name (ours: the reference takes numbers only)
+NAMES = {"parquet": PARQUET}
+
+
+def format_number(text):
+    """-f: a format name, else a number as C atoi reads it (other words
+    are 0, as in the reference)."""
+    return NAMES.get(text.strip().lower(), None) or cli.atoi(text)
 
 
 def build_parser():
     p = cli.parser("flow-export", USAGE, help_status=0, unknown_status=0, common="d")
-    p.add_argument("-f", dest="format", type=cli.atoi, default=CFLOWD)
+    p.add_argument("-f", dest="format", type=format_number, default=CFLOWD)
     p.add_argument("-m", dest="mask")
     p.add_argument("-u", dest="uri")
     return p
@@ -40,7 +48,15 @@ def _mask(opts):
     return bits
 
 
-def _sink(opts, rectype, bits, out):
+def _sink(opts, rd, bits, out):
+    rectype = rd.rectype
+    if opts.format == PARQUET:
+        from pyflowtools.io import parquet
+        fields = None if opts.mask is None else bits
+        if opts.uri is None:
+            return parquet.ParquetSink(cli.stdout_binary(), rectype, rd.header, fields)
+        return parquet.ParquetSink(opts.uri, rectype, rd.header, fields,
+                                   dataset=parquet.is_dataset(opts.uri))
     if opts.format == CFLOWD:
         return export.CflowdSink(out, rectype, bits)
     if opts.format == PCAP:
@@ -56,7 +72,7 @@ def _sink(opts, rectype, bits, out):
 def main(argv=None):
     opts = cli.parse(build_parser(), argv, operands=True)
     cli.reject_operands(opts.operands)
-    if not 0 <= opts.format <= PGSQL:
+    if not 0 <= opts.format <= PARQUET:
         raise FlowToolsError("No such format, %d" % opts.format)
     bits = _mask(opts)
     started = time.time()
@@ -70,7 +86,7 @@ def main(argv=None):
         else:
             out = sys.stdout.buffer
             try:
-                sink = _sink(opts, rd.rectype, bits, out)
+                sink = _sink(opts, rd, bits, out)
             except FormatError as e:
                 cli.warn(str(e))
                 sink, status = None, EXIT_CANNOT

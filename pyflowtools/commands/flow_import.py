@@ -1,5 +1,6 @@
 """flow-import -- make a flow stream of cflowd records, CSV, Cisco
-NFCollector text or export datagrams on stdin (commands.md 8.11, 12.5)."""
+NFCollector text or export datagrams on stdin (commands.md 8.11, 12.5),
+or of Parquet (-f 6, ours: stdin, or the file or dataset of -u)."""
 import time
 
 from pyflowtools import cli
@@ -12,6 +13,7 @@ from pyflowtools.core.native import rectype as _rectype
 USAGE = ("Usage: flow-import [-h] [-b big|little] [-d debug_level] [-f format] "
          "[-m mask_fields] -V pdu_version [-z z_level]")
 CFLOWD, PCAP, CSV, NFC, WIRE = range(5)
+PARQUET = 6
 #: the status each format ends with when its input ran out (the
 #: reference's loops of -f 0 and -f 4 end in their error path; -f 3 exits 1)
 END_STATUS = {CFLOWD: 255, CSV: 0, NFC: 1, WIRE: 255}
@@ -20,10 +22,16 @@ VERSIONS = {1, 5, 6, 7, 8}
 
 def build_parser():
     p = cli.parser("flow-import", USAGE, help_status=0, unknown_status=0, common="bdz")
-    p.add_argument("-f", dest="format", type=cli.atoi, default=CFLOWD)
+    p.add_argument("-f", dest="format", type=format_number, default=CFLOWD)
     p.add_argument("-m", dest="mask")
+    p.add_argument("-u", dest="path")
     p.add_argument("-V", dest="version")
     return p
+
+
+def format_number(text):
+    """-f: `parquet`, else a number as C atoi reads it."""
+    return PARQUET if text.strip().lower() == "parquet" else cli.atoi(text)
 
 
 def parse_version(text):
@@ -46,6 +54,8 @@ def main(argv=None):
     opts = cli.parse(build_parser(), argv, operands=True)
     cli.reject_operands(opts.operands)
     zlevel, order = cli.zlevel(opts), cli.byte_order(opts)
+    if opts.format == PARQUET:
+        return _parquet(opts, zlevel, order)
     if opts.version is None:
         raise FlowToolsError("Must specify export version to store flows")
     ver = parse_version(opts.version)
@@ -94,3 +104,28 @@ def main(argv=None):
         cli.profile(imported, started)
     cli.warn("Imported %d records." % imported)
     return status
+
+
+def _parquet(opts, zlevel, order):
+    """-f 6: the records of a Parquet file or dataset (-u, else stdin); the
+    version from -V, else the file's metadata, else 5."""
+    from pyflowtools.io import parquet
+    version = None
+    if opts.version is not None:
+        version = parse_version(opts.version)
+        if version is None or version[0] not in VERSIONS | {1005}:
+            raise FlowToolsError("Unsupported export version %s" % opts.version)
+    started = time.time()
+    src = parquet.ParquetInput(opts.path if opts.path is not None else cli.stdin_binary())
+    rectype = src.rectype(version)
+    from pyflowtools.core.native import layout
+    v, method, _, _ = layout(rectype)
+    with stream.writer(cli.stdout_binary(), output_header(v, method),
+                       byte_order=order, zlevel=zlevel) as wr:
+        for batch in src.batches(rectype):
+            wr.write(batch)
+        imported = wr.records_written
+    if opts.debug > 0:
+        cli.profile(imported, started)
+    cli.warn("Imported %d records." % imported)
+    return cli.EXIT_OK

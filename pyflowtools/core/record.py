@@ -1,11 +1,78 @@
 """Named-tuple records built from the C layout table (scripts, tests and
-debugging only: the commands never touch records one by one in Python)."""
+debugging only: the commands never touch records one by one in Python).
+
+Fields keep their flow-tools names and raw values; address fields
+(ADDR_FIELDS) are `IPv4` values: ints that compare and compute as the raw
+u32 and print as dotted quads.  Beside the raw time fields a record has
+`start`, `end` (absolute First and Last, as flow-print computes them) and
+`export_time` (unix_secs + unix_nsecs) as UTC datetimes."""
 import collections
+import datetime
+import ipaddress
 import struct
 
 from pyflowtools.core.native import layout
 
+#: the u32 fields that hold IPv4 addresses (printed as dotted quads)
+ADDR_FIELDS = ("exaddr", "srcaddr", "dstaddr", "nexthop", "peer_nexthop", "router_sc")
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 _cache = {}
+
+
+class IPv4(int):
+    """An IPv4 address field: the raw host-order u32 (equal to it, hashes
+    as it, `%d` and arithmetic as it) whose str() is the dotted quad;
+    `.address` is the ipaddress.IPv4Address, whose attributes it answers
+    too (`is_private`, `packed`, ...)."""
+
+    __slots__ = ()
+
+    def __str__(self):
+        from pyflowtools.util import ipv4
+        return ipv4.text(int(self))
+
+    def __repr__(self):
+        return "IPv4('%s')" % self
+
+    def __format__(self, spec):
+        kind = spec[-1:] if spec[-1:].isalpha() else ""
+        return str(self).__format__(spec) if kind in ("", "s") else int(self).__format__(spec)
+
+    @property
+    def address(self):
+        return ipaddress.IPv4Address(int(self))
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(ipaddress.IPv4Address(int(self)), name)
+
+
+def _ms_time(ms):
+    return _EPOCH + datetime.timedelta(milliseconds=ms)
+
+
+class _Times:
+    """start, end and export_time of a record (UTC datetimes)."""
+
+    __slots__ = ()
+
+    def _base_ms(self):
+        return (getattr(self, "unix_secs", 0) * 1000 + getattr(self, "unix_nsecs", 0) // 1000000
+                - getattr(self, "sysUpTime", 0))
+
+    @property
+    def start(self):
+        return _ms_time(self._base_ms() + getattr(self, "First", 0))
+
+    @property
+    def end(self):
+        return _ms_time(self._base_ms() + getattr(self, "Last", 0))
+
+    @property
+    def export_time(self):
+        return _EPOCH + datetime.timedelta(seconds=getattr(self, "unix_secs", 0),
+                                           microseconds=getattr(self, "unix_nsecs", 0) // 1000)
 
 
 def record_type(rectype):
@@ -24,7 +91,9 @@ def record_type(rectype):
             pos = off + w
         if size > pos:
             fmt.append("%dx" % (size - pos))
-        cls = collections.namedtuple("Record_v%d%s" % (version, ("_%d" % agg) if agg else ""), names)
+        tname = "Record_v%d%s" % (version, ("_%d" % agg) if agg else "")
+        base = collections.namedtuple(tname, names)
+        cls = type(tname, (base, _Times), {"__slots__": ()})
         t = (cls, struct.Struct("".join(fmt)), names)
         _cache[rectype] = t
     return t
@@ -32,8 +101,15 @@ def record_type(rectype):
 
 def unpack(rectype, buf, n):
     """List of named tuples for n host-order records in buf."""
-    cls, st, _ = record_type(rectype)
-    return [cls._make(v) for v in st.iter_unpack(memoryview(buf)[:n * st.size])]
+    cls, st, names = record_type(rectype)
+    addr = [i for i, name in enumerate(names) if name in ADDR_FIELDS]
+    out = []
+    for v in st.iter_unpack(memoryview(buf)[:n * st.size]):
+        v = list(v)
+        for i in addr:
+            v[i] = IPv4(v[i])
+        out.append(cls._make(v))
+    return out
 
 
 def pack(rectype, records):

@@ -38,9 +38,10 @@ from pyflowtools.core import columns as _cols
 from pyflowtools.core.batch import Batch
 from pyflowtools.core.errors import FlowToolsError, FormatError
 from pyflowtools.core.native import layout, rec_size, rectype as _rectype
+from pyflowtools.core.record import ADDR_FIELDS
 
-#: address fields (uint32, dotted-quad text view)
-ADDR = ("exaddr", "srcaddr", "dstaddr", "nexthop", "peer_nexthop", "router_sc")
+#: address fields (uint32, dotted-quad text view): core/record.py
+ADDR = ADDR_FIELDS
 #: 16-byte IPv6 address columns (binary(16)): none until a record version has them
 ADDR6 = ()
 TIMES = (("start", _cols.COL_START), ("end", _cols.COL_END))
