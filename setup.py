@@ -16,8 +16,10 @@ setup(
     setup_requires=["cffi>=1.15"],
     install_requires=["cffi>=1.15"],
     # flow-export -f 5 / -f 3: the database drivers (optional)
+    # Arrow/Parquet (to_arrow(), flow-export/flow-import -f 6); pandas for to_pandas()
     extras_require={"postgresql": ["psycopg[binary]>=3.1"], "mysql": ["PyMySQL>=1.0"],
-                    "db": ["psycopg[binary]>=3.1", "PyMySQL>=1.0"]},
+                    "db": ["psycopg[binary]>=3.1", "PyMySQL>=1.0"],
+                    "arrow": ["pyarrow>=14"], "pandas": ["pyarrow>=14", "pandas"]},
     cffi_modules=["csrc/build_ftcore.py:ffibuilder"],
     python_requires=">=3.9",
     zip_safe=False,

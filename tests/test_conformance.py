@@ -40,6 +40,12 @@ def load_cases(path=CASES_FILE):
 
 CASES = load_cases()
 _BIN = harness.commands_dir()
+#: cases whose reference answer a deliberate extension of ours replaces (each
+#: says where the behaviour is tested instead); the recorded outputs stay as they are
+SUPERSEDED = {
+    "export-bad-format": "issue 14: flow-export -f 6 is Parquet (ours); 'No such format' "
+                         "is checked with -f 7 in tests/cmd/test_flow_export.py",
+}
 
 def _params():
     params = []
@@ -49,6 +55,8 @@ def _params():
         if missing:
             marks.append(pytest.mark.skip(
                 reason="command not implemented: " + ", ".join(missing)))
+        elif case[0] in SUPERSEDED:
+            marks.append(pytest.mark.skip(reason="superseded: " + SUPERSEDED[case[0]]))
         params.append(pytest.param(case, id=case[0], marks=marks))
     return params
 

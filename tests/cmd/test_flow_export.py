@@ -215,7 +215,7 @@ def test_server_killed_mid_export(server, flow_bin, tmp_path):
 # statuses (commands.md 1.4, 12.1, 12.5)
 
 @pytest.mark.parametrize("argv, status, last", [
-    (["-f", "6"], 1, "flow-export: No such format, 6"),
+    (["-f", "7"], 1, "flow-export: No such format, 7"),
     (["-f", "2", "-m", "srcaddr,bogus"], 1, "flow-export: ftxfield_parse(): failed"),
     (["-f", "0", "-m", "first"], 1, "flow-export: ftxfield_tocflow(): failed"),
     (["-f", "2", "extra"], 1, "flow-export: Extra arguments starting with extra."),
@@ -262,3 +262,112 @@ def test_import_reports_sequence_gaps(run_cmd, require):
     assert st == 255
     assert "ftpdu_seq_check(): expecting=30 received=60 lost=30" in err.decode()
     assert len(oracle.read_stream(out)[1]) == 60
+
+
+# ---------------------------------------------------------------------------
+# -f 6 / parquet (issue 14): round trips, datasets, errors, DuckDB over the files
+
+@pytest.fixture
+def sample_bytes(samples_dir):
+    return open(os.path.join(samples_dir, SAMPLE), "rb").read()
+
+
+def _records(data):
+    """The record bytes of a flow stream (its header skipped), host order."""
+    import io
+    from pyflowtools.io import stream
+    with stream.reader(io.BytesIO(data)) as rd:
+        return b"".join(bytes(b.view()) for b in rd)
+
+
+@pytest.mark.parametrize("version", ["1", "5", "6", "7", "1005", "8.1", "8.6", "8.14"])
+def test_parquet_round_trip_every_version(run_cmd, require, version, tmp_path):
+    """flow-gen's records -> flow-export -f parquet -> flow-import -f 6: the
+    same record bytes; -f 6 and the name are one format."""
+    require("flow-gen", "flow-export", "flow-import")
+    pytest.importorskip("pyarrow")
+    st, data, _ = run_cmd("flow-gen -V %s -n 3000" % version)
+    assert st == 0
+    st, pq_data, err = run_cmd(["flow-export", "-f", "parquet"], stdin=data)
+    assert (st, stderr_lines(err)) == (0, ["flow-export: Exported 3000 records"])
+    assert pq_data[:4] == b"PAR1"
+    st, back, err = run_cmd(["flow-import", "-f", "6"], stdin=pq_data)
+    assert (st, stderr_lines(err)) == (0, ["flow-import: Imported 3000 records."])
+    assert _records(back) == _records(data)
+    (tmp_path / "f.parquet").write_bytes(pq_data)
+    st, back2, _ = run_cmd(["flow-import", "-f", "6", "-u", str(tmp_path / "f.parquet"),
+                            "-V", version, "-z", "5"])
+    assert st == 0 and _records(back2) == _records(data)
+
+
+def test_parquet_dataset_and_mask(run_cmd, require, sample_bytes, tmp_path):
+    require("flow-export", "flow-import", "flow-print")
+    pytest.importorskip("pyarrow")
+    ds = str(tmp_path / "ds") + "/"
+    st, out, err = run_cmd(["flow-export", "-f", "6", "-u", ds], stdin=sample_bytes)
+    assert (st, out) == (0, b"") and stderr_lines(err) == ["flow-export: Exported 57556 records"]
+    files = sorted(p.relative_to(tmp_path / "ds").parts[:3]
+                   for p in (tmp_path / "ds").rglob("*.parquet"))
+    assert files and all(f[0] == "exporter=127.0.0.1" and f[1].startswith("date=2004-08-16")
+                         and f[2].startswith("hour=") for f in files)
+    st, back, _ = run_cmd(["flow-import", "-f", "6", "-u", ds])
+    assert st == 0
+    rs = 64
+    orig, got = _records(sample_bytes), _records(back)
+    assert sorted(orig[i:i + rs] for i in range(0, len(orig), rs)) == \
+        sorted(got[i:i + rs] for i in range(0, len(got), rs))
+    st, out, err = run_cmd(["flow-export", "-f", "6", "-m", "doctets,srcaddr,dstaddr",
+                            "-u", str(tmp_path / "m.parquet")], stdin=sample_bytes)
+    assert st == 0
+    import pyarrow.parquet as pq
+    assert pq.read_schema(str(tmp_path / "m.parquet")).names == [
+        "dOctets", "srcaddr", "dstaddr", "start", "end"]
+
+
+@pytest.mark.parametrize("argv, stdin, last", [
+    (["flow-import", "-f", "6"], b"not parquet", "flow-import: stdin: "),
+    (["flow-import", "-f", "6", "-u", "/nonexistent/x.parquet"], b"", "flow-import: "),
+    (["flow-import", "-f", "6", "-V", "2"], b"", "flow-import: Unsupported export version 2"),
+    (["flow-export", "-f", "6", "-u", "/nonexistent/dir/x.parquet"], None,
+     "flow-export: /nonexistent/dir/x.parquet: "),
+])
+def test_parquet_errors_are_one_line(run_cmd, require, argv, stdin, last, sample_bytes):
+    require("flow-export", "flow-import")
+    pytest.importorskip("pyarrow")
+    st, out, err = run_cmd(argv, stdin=sample_bytes if stdin is None else stdin)
+    lines = stderr_lines(err)
+    assert st == 1 and lines and lines[0].startswith(last), lines
+    assert all(line.startswith(argv[0] + ": ") for line in lines)
+
+
+def test_duckdb_over_parquet_equals_portrank_and_stat(run_cmd, require, sample_bytes, tmp_path):
+    """DuckDB over the exported Parquet: SYN-only flows per source equal
+    flow-portrank's counts, the Top 20 sources by octets flow-stat -f 9 -S 2's."""
+    require("flow-export", "flow-portrank", "flow-stat")
+    pytest.importorskip("pyarrow")
+    duckdb = pytest.importorskip("duckdb")
+    from pyflowtools.util import ipv4
+    path = str(tmp_path / "s.parquet")
+    st, _, _ = run_cmd(["flow-export", "-f", "6", "-u", path], stdin=sample_bytes)
+    assert st == 0
+    con = duckdb.connect()
+    syn = con.execute(
+        "SELECT srcaddr, count(*) AS n FROM read_parquet(?) WHERE prot = 6 AND tcp_flags = 2 "
+        "GROUP BY srcaddr HAVING count(*) >= 5 ORDER BY n DESC, srcaddr", [path]).fetchall()
+    st, out, _ = run_cmd(["flow-portrank", "-o", "tsv", "-t", "5"], stdin=sample_bytes)
+    assert st == 0
+    ranked = []
+    for line in out.decode().splitlines()[1:]:
+        host, n = line.split("\t")[:2]
+        if not ranked or ranked[-1] != (host, int(n)):
+            ranked.append((host, int(n)))
+    assert [(ipv4.text(a), n) for a, n in syn] == ranked and len(ranked) >= 3
+    top = con.execute(
+        "SELECT srcaddr, count(*), sum(dOctets), sum(dPkts) FROM read_parquet(?) "
+        "GROUP BY srcaddr ORDER BY sum(dOctets) DESC LIMIT 20", [path]).fetchall()
+    st, out, _ = run_cmd(["flow-stat", "-f", "9", "-S", "2"], stdin=sample_bytes)
+    assert st == 0
+    rows = [line.split() for line in out.decode().splitlines()
+            if line and not line.startswith("#")][:20]
+    assert [(ipv4.text(a), f, o, p) for a, f, o, p in top] == \
+        [(r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows]
