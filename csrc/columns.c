@@ -6,6 +6,8 @@
 #include "ftcore.h"
 #include "ftc_internal.h"
 
+#define TILE 512
+
 /* width in bytes of column field f (a record field, or a virtual column),
    0 when rt has no such field */
 static int col_width(const ftc_layout_t *L, int32_t f)
@@ -21,7 +23,7 @@ int ftc_recs_columns(int rt, const uint8_t *recs, size_t n, const int32_t *field
                      const uint64_t *off, size_t ncols, uint8_t *out, size_t out_size)
 {
     const ftc_layout_t *L = ftc_layout_get(rt);
-    size_t k, i, rs;
+    size_t k, i, t, rs;
     if (!L || (n && !recs) || (ncols && (!field || !off)))
         return FTC_EINVAL;
     rs = L->rec_size;
@@ -32,32 +34,41 @@ int ftc_recs_columns(int rt, const uint8_t *recs, size_t n, const int32_t *field
         if (!w || off[k] > out_size || n * (size_t)w > out_size - off[k] || (n && !out))
             return FTC_EINVAL;
     }
-    for (k = 0; k < ncols; k++) {
-        int32_t f = field[k];
-        uint8_t *o = out + off[k];
-        if (f == FTC_COL_START || f == FTC_COL_END) {
-            int t = f == FTC_COL_START ? FTC_F_FIRST : FTC_F_LAST;
-            for (i = 0; i < n; i++) {
-                int64_t ms = (int64_t)ftc_flow_ms(L, recs + i * rs, t);
-                memcpy(o + i * 8, &ms, 8);
+    /* tiles of TILE records stay in cache while every column takes its
+       values from them (column by column over a whole batch would read the
+       batch from memory once per column) */
+    for (t = 0; t < n; t += TILE) {
+        size_t m = n - t < TILE ? n - t : TILE;
+        const uint8_t *r0 = recs + t * rs;
+        for (k = 0; k < ncols; k++) {
+            int32_t f = field[k];
+            if (f == FTC_COL_START || f == FTC_COL_END) {
+                int tf = f == FTC_COL_START ? FTC_F_FIRST : FTC_F_LAST;
+                uint8_t *o = out + off[k] + t * 8;
+                for (i = 0; i < m; i++) {
+                    int64_t ms = (int64_t)ftc_flow_ms(L, r0 + i * rs, tf);
+                    memcpy(o + i * 8, &ms, 8);
+                }
+                continue;
             }
-            continue;
-        }
-        {
-            const uint8_t *p = recs + L->off[f];
-            switch (ftc_field_width(f)) {
-            case 4:
-                for (i = 0; i < n; i++)
-                    ftc_st32(o + i * 4, ftc_ld32(p + i * rs));
-                break;
-            case 2:
-                for (i = 0; i < n; i++)
-                    ftc_st16(o + i * 2, ftc_ld16(p + i * rs));
-                break;
-            default:
-                for (i = 0; i < n; i++)
-                    o[i] = p[i * rs];
-                break;
+            {
+                const uint8_t *p = r0 + L->off[f];
+                int w = ftc_field_width(f);
+                uint8_t *o = out + off[k] + t * (size_t)w;
+                switch (w) {
+                case 4:
+                    for (i = 0; i < m; i++)
+                        ftc_st32(o + i * 4, ftc_ld32(p + i * rs));
+                    break;
+                case 2:
+                    for (i = 0; i < m; i++)
+                        ftc_st16(o + i * 2, ftc_ld16(p + i * rs));
+                    break;
+                default:
+                    for (i = 0; i < m; i++)
+                        o[i] = p[i * rs];
+                    break;
+                }
             }
         }
     }
