@@ -8,7 +8,7 @@ Inputs are cached in bench/out/; results go to bench/out/results.json.
 
 After its own table it runs the other benches of bench/ in turn
 (OTHER_BENCHES: the detectors, flow-tag/-mask/-xlate/-dscan/-import,
-flow-merge/-split, flow-export, flow-stat/-report, flow-rptfmt, the
+flow-merge/-split, flow-export, Arrow/Parquet, flow-stat/-report, flow-rptfmt, the
 v9/IPFIX decoder, flow-capture against nfcapd), each printing its table and writing its JSON; the exit
 status is 1 when any of them failed.
 """
@@ -368,6 +368,7 @@ OTHER_BENCHES = (
     ("bench_split_merge.py", "flow-merge, flow-split", False),
     ("bench_export.py", "flow-export (files; PostgreSQL, MariaDB when installed), "
                         "flow-send -V 5/9/10", False),
+    ("bench_arrow.py", "Arrow conversion, flow-export/flow-import -f 6 (Parquet)", False),
     ("bench_stat_report.py", "flow-stat, flow-report (nfdump when installed)", False),
     ("bench_rptfmt.py", "flow-rptfmt", False),
     ("bench_ipfix.py", "v9/IPFIX decoding (the collectors' C decoder)", False),
@@ -376,7 +377,7 @@ OTHER_BENCHES = (
 )
 
 #: scripts reading the flow-gen record count as BENCH_GEN (one number)
-GEN_COUNT = ("bench_export.py", "bench_stat_report.py")
+GEN_COUNT = ("bench_export.py", "bench_stat_report.py", "bench_arrow.py")
 
 
 def other_env(script, env, n, rows_by_command):
