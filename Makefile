@@ -52,13 +52,13 @@ check: $(VPY)
 	@$(VPY) -m ruff --version >/dev/null 2>&1 || $(VPY) -m pip install -q ruff
 	$(VPY) -m ruff check pyflowtools bin tests bench
 	cc -std=gnu99 -Wall -Wextra -Wconversion -fsyntax-only -Icsrc csrc/*.c
-	for m in man/*.[17]; do groff -man -ww -z "$$m" || exit 1; done
+	for m in man/*.[157]; do groff -t -man -ww -z "$$m" || exit 1; done
 
 bench: install-venv
 	PATH="$(CURDIR)/$(VBIN):$$PATH" $(VPY) bench/run.py
 
 man:
-	@for m in man/*.[17]; do echo "== $$m"; groff -man -Tutf8 "$$m" | head -n 20; done
+	@for m in man/*.[157]; do echo "== $$m"; groff -t -man -Tutf8 "$$m" | head -n 20; done
 
 fuzz:
 	$(MAKE) -C csrc/fuzz run
@@ -72,8 +72,9 @@ asan: $(VPY)
 
 install:
 	$(PYTHON) -m pip install --no-build-isolation .
-	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	-install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/ 2>/dev/null
 
 clean:

@@ -12,6 +12,7 @@ setup(
     package_data={"pyflowtools": ["data/*"]},
     scripts=sorted(glob.glob("bin/flow-*")),
     data_files=[("share/man/man1", sorted(glob.glob("man/*.1"))),
+                ("share/man/man5", sorted(glob.glob("man/*.5"))),
                 ("share/man/man7", sorted(glob.glob("man/*.7")))],
     setup_requires=["cffi>=1.15"],
     install_requires=["cffi>=1.15"],

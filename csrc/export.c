@@ -127,6 +127,7 @@ uint32_t ftc_cflowd_mask(int rt)
         0xC0CD99, 0xC00DE1, 0xC14D8B, 0xC28D95, 0xC3CD9F,
         0xC02D95, 0xC02D9F, 0xC02DFF, 0xC0ED99, 0xC02DE1,
         0xC16D8B, 0xC2AD95, 0xC3ED9F, 0xC32DFF,
+        0,   /* v1006: no cflowd form */
     };
     if (rt < 0 || rt >= FTC_RT_COUNT)
         return 0;

@@ -1,4 +1,5 @@
-/* fmt.c -- flow-print's 25 text formats (commands.md section 2): a batch of
+/* fmt.c -- flow-print's 25 text formats (commands.md section 2) and format
+ * 25 for v1006 (IPv4 and IPv6 flows, man/flow-print.1): a batch of
  * host-order records -> text in a caller buffer.
  *
  * Every format is a table of columns.  A column turns one value of the record
@@ -32,7 +33,9 @@ enum {
     K_DUR,      /* (Last - First) in ms, decimal */
     K_BPK,      /* dOctets / dPkts */
     K_FL7,      /* tcp_flags & 7, decimal */
-    K_TAG       /* field as 0x%08x (or a tag name) */
+    K_TAG,      /* field as 0x%08x (or a tag name) */
+    K_IP6       /* 128-bit address: upper words f, f+1, f+2, last word f2;
+                   dotted quad when IPv4-mapped, else RFC 5952 */
 };
 
 enum { S_NONE = 0, S_PROT = FTC_SYMK_PROT, S_PORT = FTC_SYMK_PORT, S_AS = FTC_SYMK_AS,
@@ -79,6 +82,7 @@ typedef struct {
 #define C_BPK(w, s)             {K_BPK, 0, 0, w, 0, 0, S_NONE, 0, s}
 #define C_FL7(w, s)             {K_FL7, 0, 0, w, 0, 0, S_NONE, 0, s}
 #define C_TAG(f, w, s)          {K_TAG, FTC_F_##f, 0, w, w, w, S_TAG, 0, s}
+#define C_IP6(f, w, s)          {K_IP6, FTC_F_##f##6_0, FTC_F_##f, w, 0, 0, S_NONE, 0, s}
 
 #define C_PROT(w, nm, s)        C_SYM(PROT, w, nm, S_PROT, s)
 #define C_PORT(f, w, nm, s)     C_SYM(f, w, nm, S_PORT, s)
@@ -272,6 +276,15 @@ static const col_t f24[] = {
     C_HEX(TCP_FLAGS, 2, "  "), C_AS(SRC_AS, 5, " "), C_AS(DST_AS, 5, "\n"), C_END
 };
 
+/* 25: format 5 for v1006, its address columns 39 wide (the longest RFC 5952
+   text; IPv4 flows print dotted quads) */
+static const col_t f25[] = {
+    C_TIME(FIRST, " "), C_TIME(LAST, " "), C_DEC(INPUT, 5, " "),
+    C_IP6(SRCADDR, 39, " "), C_DEC(SRCPORT, 5, " "), C_DEC(OUTPUT, 5, " "),
+    C_IP6(DSTADDR, 39, " "), C_DEC(DSTPORT, 5, " "), C_DEC(PROT, 3, " "),
+    C_FL7(2, " "), C_DEC(DPKTS, 10, " "), C_DEC(DOCTETS, 10, "\n"), C_END
+};
+
 /* ---- header texts ---- */
 
 #define H_COUNTERS "flows       octets      packets     duration\n"
@@ -367,6 +380,10 @@ static const fmt_t formats[FTC_FMT_COUNT] = {
     /* 24 */ {RT(V7), FL_BOGUS,
               "#Sif SrcIPaddress     DIf  DstIPaddress     Pr SrcP  DstP  Pkts       Octets       StartDate  StartTime     EndDate    EndTime       ExporterAddr    RouterSrc          Active B/Pk  Ts Fl  SrcAS DstAS\n\n",
               NULL, f24, NULL},
+    /* 25 (pyflowtools: v1006) */
+    {RT(V1006), 0,
+     "Start             End               Sif   SrcIPaddress                            SrcP  DIf   DstIPaddress                            DstP    P Fl Pkts       Octets\n\n",
+     NULL, f25, NULL},
 };
 
 /* ---- the formatter ---- */
@@ -421,6 +438,12 @@ static size_t emit(const col_t *c, const ftc_layout_t *L, const uint8_t *rec,
         case K_IP:
             tl = ftc_put_ip(tmp, ftc_get(L, rec, c->f));
             break;
+        case K_IP6: {
+            uint32_t a[4];
+            ftc_get_addr6(L, rec, c->f, c->f2, a);
+            tl = ftc_put_addr6(tmp, a);
+            break;
+        }
         case K_PFX:
             tl = ftc_put_prefix(tmp, ftc_get(L, rec, c->f), ftc_get(L, rec, c->f2));
             break;
@@ -474,6 +497,7 @@ int ftc_fmt_default(int rt)
     case FTC_RT_V6: return 8;
     case FTC_RT_V7: return 7;
     case FTC_RT_V1005: return 9;
+    case FTC_RT_V1006: return 25;
     default:
         if (rt >= FTC_RT_V8_1 && rt <= FTC_RT_V8_14)
             return 10 + (rt - FTC_RT_V8_1);
@@ -488,7 +512,25 @@ int ftc_fmt_check(int fmt, int rt)
         return FTC_EFORMAT;
     if (rt < 0 || rt >= FTC_RT_COUNT)
         return FTC_EINVAL;
-    return (F->rts >> rt) & 1 ? FTC_OK : FTC_EFIELD;
+    if ((F->rts >> rt) & 1)
+        return FTC_OK;
+    /* past the reference's formats, for the types it reads: none */
+    return fmt >= FTC_FMT_REF_COUNT && rt != FTC_RT_V1006 ? FTC_EFORMAT : FTC_EFIELD;
+}
+
+int ftc_fmt_addr6(const uint32_t *w, char *out, size_t cap, size_t *len)
+{
+    char tmp[64];
+    size_t n;
+    if (!w || !len || (cap && !out))
+        return FTC_EINVAL;
+    *len = 0;
+    n = ftc_put_addr6(tmp, w);
+    if (n > cap)
+        return FTC_EFULL;
+    memcpy(out, tmp, n);
+    *len = n;
+    return FTC_OK;
 }
 
 unsigned ftc_fmt_symbols(int fmt, unsigned opts)

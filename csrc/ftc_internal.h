@@ -60,6 +60,7 @@ static inline const uint8_t *ftc_widths(void)
     static const uint8_t widths[FTC_F_COUNT] = {
         4, 4, 4, 4, 4, 4, 4, 4, 4, 1, 1, 0, 4, 4, 0, 0, 4, 2, 2, 2, 2, 1, 1, 1,
         1, 1, 2, 2, 1, 1, 4, 4, 4, 1, 4, 4,
+        4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
     };
     return widths;
 }
@@ -124,11 +125,11 @@ static inline void ftc_store_init(const ftc_layout_t *L, ftc_store_t *p)
     }
 }
 
-/* zero a record of n bytes (n: a multiple of 4, 32 to 96 for every
+/* zero a record of n bytes (n: a multiple of 4, 32 to 112 for every
    layout) with stores of a known size */
 static inline void ftc_zero_rec(uint8_t *r, size_t n)
 {
-    if (n < 32 || n > 96) {
+    if (n < 32 || n > 128) {
         memset(r, 0, n);
         return;
     }
@@ -136,6 +137,36 @@ static inline void ftc_zero_rec(uint8_t *r, size_t n)
     memset(r + n - 32, 0, 32);
     if (n > 64)
         memset(r + 32, 0, 32);
+    if (n > 96)
+        memset(r + 64, 0, 32);
+}
+
+/* ---- v1006: IPv4 and IPv6 flows ----
+ * Addresses are four 32-bit words, most significant first; an IPv4 flow has
+ * srcaddr and dstaddr IPv4-mapped (::ffff:a.b.c.d: words 0, 0, 0xffff, the
+ * IPv4 address), so FTC_F_SRCADDR / DSTADDR / NEXTHOP, the last words, are
+ * what the IPv4 record types hold. */
+
+#define FTC_MAPPED_WORD 0x0000FFFFu   /* word 2 of an IPv4-mapped address */
+
+/* the 128-bit address whose upper words are fields hi, hi+1, hi+2 and
+   whose last word is field lo, as w[0..4) (host order) */
+static inline void ftc_get_addr6(const ftc_layout_t *L, const uint8_t *rec, int hi, int lo,
+                                 uint32_t w[4])
+{
+    w[0] = ftc_ld32(rec + L->off[hi]);
+    w[1] = ftc_ld32(rec + L->off[hi + 1]);
+    w[2] = ftc_ld32(rec + L->off[hi + 2]);
+    w[3] = ftc_ld32(rec + L->off[lo]);
+}
+
+/* is the v1006 record (layout L) an IPv4 flow: srcaddr and dstaddr mapped */
+static inline int ftc_rec6_is_ipv4(const ftc_layout_t *L, const uint8_t *rec)
+{
+    return (ftc_ld32(rec + L->off[FTC_F_SRCADDR6_0]) | ftc_ld32(rec + L->off[FTC_F_SRCADDR6_1])
+            | ftc_ld32(rec + L->off[FTC_F_DSTADDR6_0]) | ftc_ld32(rec + L->off[FTC_F_DSTADDR6_1])) == 0
+           && ftc_ld32(rec + L->off[FTC_F_SRCADDR6_2]) == FTC_MAPPED_WORD
+           && ftc_ld32(rec + L->off[FTC_F_DSTADDR6_2]) == FTC_MAPPED_WORD;
 }
 
 /* store v[] into a record (host order; the bytes of no field are 0) */
@@ -261,6 +292,40 @@ static inline size_t ftc_put_octets(char *p, uint32_t a, int octets)
 static inline size_t ftc_put_ip(char *p, uint32_t a)
 {
     return ftc_put_octets(p, a, 4);
+}
+
+/* A 128-bit address (words w[0..4), most significant first) as text: an
+   IPv4-mapped one (::ffff:0:0/96) as its dotted quad, any other in RFC 5952
+   form (lowercase hex groups without leading zeros; the longest run of two
+   or more zero groups, the first of equal runs, as "::"), as Python's
+   ipaddress.IPv6Address(...).compressed.  At most 39 characters. */
+static inline size_t ftc_put_addr6(char *p, const uint32_t w[4])
+{
+    unsigned g[8];
+    int i, best = -1, bestlen = 1, run = 0;
+    size_t n = 0;
+    if (w[0] == 0 && w[1] == 0 && w[2] == FTC_MAPPED_WORD)
+        return ftc_put_ip(p, w[3]);
+    for (i = 0; i < 8; i++) {
+        g[i] = (w[i / 2] >> (i % 2 ? 0 : 16)) & 0xFFFFu;
+        run = g[i] ? 0 : run + 1;
+        if (run > bestlen) {
+            bestlen = run;
+            best = i - run + 1;
+        }
+    }
+    for (i = 0; i < 8; i++) {
+        if (i == best) {
+            p[n++] = ':';
+            p[n++] = ':';
+            i += bestlen - 1;
+            continue;
+        }
+        if (i > 0 && i != best + bestlen)
+            p[n++] = ':';
+        n += ftc_put_hex(p + n, g[i], 1);
+    }
+    return n;
 }
 
 /* ---- time ---- */

@@ -92,7 +92,8 @@ enum ftc_rectype {
     FTC_RT_V8_5 = 9, FTC_RT_V8_6 = 10, FTC_RT_V8_7 = 11, FTC_RT_V8_8 = 12,
     FTC_RT_V8_9 = 13, FTC_RT_V8_10 = 14, FTC_RT_V8_11 = 15, FTC_RT_V8_12 = 16,
     FTC_RT_V8_13 = 17, FTC_RT_V8_14 = 18,
-    FTC_RT_COUNT = 19
+    FTC_RT_V1006 = 19,   /* pyflowtools' IPv4 and IPv6 flows (man/flow-tools-v1006.5) */
+    FTC_RT_COUNT = 20
 };
 
 /* record fields; the number is the field's bit in flow-export's -m mask */
@@ -108,16 +109,23 @@ enum ftc_field {
     FTC_F_OUT_ENCAPS = 29, FTC_F_PEER_NEXTHOP = 30, FTC_F_ROUTER_SC = 31,
     FTC_F_EXTRA_PKTS = 32, FTC_F_MARKED_TOS = 33, FTC_F_SRC_TAG = 34,
     FTC_F_DST_TAG = 35,
-    FTC_F_COUNT = 36
+    /* v1006: the upper 96 bits of the 128-bit addresses, most significant
+       word first (FTC_F_SRCADDR, DSTADDR, NEXTHOP are their last word), and
+       the 20-bit IPv6 flow label */
+    FTC_F_SRCADDR6_0 = 36, FTC_F_SRCADDR6_1 = 37, FTC_F_SRCADDR6_2 = 38,
+    FTC_F_DSTADDR6_0 = 39, FTC_F_DSTADDR6_1 = 40, FTC_F_DSTADDR6_2 = 41,
+    FTC_F_NEXTHOP6_0 = 42, FTC_F_NEXTHOP6_1 = 43, FTC_F_NEXTHOP6_2 = 44,
+    FTC_F_FLOW_LABEL = 45,
+    FTC_F_COUNT = 46
 };
 
 /* Layout of one record type (host order).  off[f] is the byte offset of
    field f or -1; width of every field is ftc_field_width(f). */
 typedef struct {
-    uint16_t version;      /* 1, 5, 6, 7, 8 or 1005 */
+    uint16_t version;      /* 1, 5, 6, 7, 8, 1005 or 1006 */
     uint8_t  agg_method;   /* 1..14 for version 8, else 0 */
     uint8_t  rec_size;     /* bytes per record */
-    int16_t  off[36];      /* FTC_F_COUNT entries */
+    int16_t  off[46];      /* FTC_F_COUNT entries */
 } ftc_layout_t;
 
 /* Decoded stream header.  `present` has bit (1 << TLV type) set for every
@@ -183,6 +191,15 @@ int ftc_recs_swap(int rt, uint8_t *recs, size_t n);
 int ftc_recs_from_compat(int rt, const uint8_t *in, size_t n, int swap, uint8_t *out);
 /* flow-gen: records start..start+n-1 of type rt, host order, into out. */
 int ftc_recs_gen(int rt, uint32_t start, size_t n, uint8_t *out);
+/* v1006 holds IPv4 and IPv6 flows; an IPv4 flow has srcaddr and dstaddr
+   IPv4-mapped (::ffff:a.b.c.d), its nexthop mapped too.
+   ftc_rec_is_ipv4: 1 when the host-order record rec of type rt is an IPv4
+   flow (every record of the other types), 0 when not, FTC_EINVAL. */
+int ftc_rec_is_ipv4(int rt, const uint8_t *rec);
+/* Keep the IPv4 flows of n host-order records of type rt, in order, at the
+   start of recs; *kept = their number (n for the IPv4 record types).  The
+   conversions of v1006 into the IPv4 types run it first. */
+int ftc_recs_keep_ipv4(int rt, uint8_t *recs, size_t n, size_t *kept);
 
 /* ---- columns.c (Arrow/Parquet: records <-> columns) ---- */
 #define FTC_COL_START  -1    /* virtual column: absolute First, int64 ms since 1970 */
@@ -201,7 +218,8 @@ int ftc_recs_from_columns(int rt, const uint8_t *const *col, const int32_t *fiel
                           size_t n, uint8_t *out, size_t out_size);
 
 /* ---- fmt.c (flow-print formats) ---- */
-#define FTC_FMT_COUNT      25     /* formats 0..24 */
+#define FTC_FMT_COUNT      26     /* formats 0..25 */
+#define FTC_FMT_REF_COUNT  25     /* 0..24 are the reference's; 25 is v1006's */
 #define FTC_FMT_NAMES      0x01   /* -n: symbolic names */
 #define FTC_FMT_WIDE       0x02   /* -w: wide variants */
 #define FTC_FMT_LINE_MAX   1024   /* cap must exceed this for any progress */
@@ -241,6 +259,11 @@ typedef struct {
     ftc_fmt_tslot_t slot[8];   /* FTC_FMT_TCACHE entries */
 } ftc_fmt_state_t;
 
+/* The text flow-print gives a 128-bit address w[0..4) (host-order words,
+   most significant first): a dotted quad when IPv4-mapped, else RFC 5952
+   (at most FTC_ADDR6_TEXT_MAX characters, no NUL). */
+#define FTC_ADDR6_TEXT_MAX 39
+int ftc_fmt_addr6(const uint32_t *w, char *out, size_t cap, size_t *len);
 /* Default format for a record type (flow-print without -f). */
 int ftc_fmt_default(int rt);
 /* FTC_OK if format fmt can print records of type rt, FTC_EFORMAT for no such
@@ -870,7 +893,8 @@ int ftc_pdu_verify(const uint8_t *buf, size_t len, ftc_pdu_hdr_t *h, int *reason
 
 /* Can records of datagram type pdu_rt go into a file of type file_rt (rule
    7)?  FTC_OK; FTC_EDVERSION (v8 <-> non-v8) or FTC_EAGGMETHOD (another v8
-   method), with *reason FTC_PDU_R_XLATE_* (reason may be NULL). */
+   method), with *reason FTC_PDU_R_XLATE_* (reason may be NULL); FTC_EDVERSION
+   with FTC_PDU_R_VERSION into v1006 (not written from datagrams yet). */
 int ftc_pdu_compat(int pdu_rt, int file_rt, int *reason);
 
 /* Verify and decode one datagram into records of type rt (rt < 0: the
@@ -1547,11 +1571,14 @@ int ftc_xlate_apply(int rt, const ftc_xlate_term_t *terms, size_t n_terms,
                     const ftc_xlate_action_t *actions, size_t n_actions,
                     uint8_t *recs, size_t n, uint8_t *sel, uint8_t *done);
 
-/* Record version conversion (flow-xlate -V, flow-tag; the reference's
-   ftrec_xlate).  Kinds: COPY (same type), FIELDS (among v1 v5 v6 v7, and
-   v1005 -> v5: the fields both have, the rest 0; v1 -> v5/v6/v7 leaves
-   output 0 as the reference does), ZERO (the pairs the reference has no
-   translation for: all-zero records).  ftc_xlate_version writes n records
+/* Record version conversion (flow-xlate -V, flow-cat -V, flow-tag; the
+   reference's ftrec_xlate).  Kinds: COPY (same type), FIELDS (among v1 v5
+   v6 v7 v1006, and v1005 -> v5 or v1006: the fields both have, the rest 0;
+   v1 -> v5/v6/v7 leaves output 0 as the reference does; into v1006 the
+   addresses of the IPv4 records become ::ffff:a.b.c.d; out of v1006 an
+   address keeps its last word, so drop the IPv6 flows first:
+   ftc_recs_keep_ipv4), ZERO (the pairs the reference has no translation
+   for, and v8 <-> v1006: all-zero records).  ftc_xlate_version writes n records
    of rt_out into out (out_size bytes; FTC_EFULL when short; out must not
    overlap in unless COPY). */
 #define FTC_XV_COPY    0

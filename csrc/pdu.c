@@ -236,6 +236,12 @@ int ftc_pdu_compat(int pdu_rt, int file_rt, int *reason)
         return FTC_EINVAL;
     if (pdu_rt == file_rt)
         return FTC_OK;
+    if (file_rt == FTC_RT_V1006) {
+        /* datagrams are not stored as v1006 yet (its mapped addresses) */
+        if (reason)
+            *reason = FTC_PDU_R_VERSION;
+        return FTC_EDVERSION;
+    }
     if (is_v8(pdu_rt) != is_v8(file_rt)) {
         if (reason)
             *reason = FTC_PDU_R_XLATE_V8;
@@ -392,7 +398,7 @@ static int rx_ipx(void *ipx, const uint8_t *p, size_t len, uint32_t index, uint3
     if (remote_ip && src != remote_ip)
         reason = FTC_PDU_R_SRCIP;
     else if (trt >= FTC_RT_V8_1)
-        reason = FTC_PDU_R_XLATE_V8;   /* v9/IPFIX flows have no v8 form */
+        reason = FTC_PDU_R_XLATE_V8;   /* v9/IPFIX flows have no v8 form (nor v1006 yet) */
     if (reason != FTC_PDU_R_OK) {
         st->corrupt++;
         st->reasons[reason]++;

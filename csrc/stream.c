@@ -85,6 +85,28 @@ static void setf(const ftc_layout_t *L, uint8_t *r, int f, uint32_t v)
         ftc_stw(r + L->off[f], ftc_field_width(f), v);
 }
 
+/* flow-gen's v1006 record i (the v5 fields already set): even records are
+   IPv4 flows (the v5 record's addresses, mapped), odd ones IPv6 flows from
+   2001:db8::i to 2001:db8:0:1::ffff:i via fe80::i with flow label i; tags
+   as v1005's */
+static void gen_v1006(const ftc_layout_t *L, uint8_t *r, uint32_t i)
+{
+    setf(L, r, FTC_F_SRC_TAG, i);
+    setf(L, r, FTC_F_DST_TAG, 255u + i);
+    if (i % 2 == 0) {
+        setf(L, r, FTC_F_SRCADDR6_2, FTC_MAPPED_WORD);
+        setf(L, r, FTC_F_DSTADDR6_2, FTC_MAPPED_WORD);
+        setf(L, r, FTC_F_NEXTHOP6_2, FTC_MAPPED_WORD);
+        return;
+    }
+    setf(L, r, FTC_F_SRCADDR6_0, 0x20010DB8u);
+    setf(L, r, FTC_F_DSTADDR6_0, 0x20010DB8u);
+    setf(L, r, FTC_F_DSTADDR6_1, 1);
+    setf(L, r, FTC_F_NEXTHOP6_0, 0xFE800000u);
+    setf(L, r, FTC_F_NEXTHOP, i);
+    setf(L, r, FTC_F_FLOW_LABEL, i & 0xFFFFFu);
+}
+
 int ftc_recs_gen(int rt, uint32_t start, size_t n, uint8_t *out)
 {
     const ftc_layout_t *L = ftc_layout_get(rt);
@@ -141,7 +163,7 @@ int ftc_recs_gen(int rt, uint32_t start, size_t n, uint8_t *out)
         setf(L, r, FTC_F_INPUT, i);
         setf(L, r, FTC_F_OUTPUT, 0xFF00u + i);
         setf(L, r, FTC_F_PROT, 17);
-        if (rt == FTC_RT_V5 || rt == FTC_RT_V1005)
+        if (rt == FTC_RT_V5 || rt == FTC_RT_V1005 || rt == FTC_RT_V1006)
             setf(L, r, FTC_F_TOS, i);
         setf(L, r, FTC_F_SRC_AS, i);
         setf(L, r, FTC_F_DST_AS, 0xFF00u + i);
@@ -155,6 +177,38 @@ int ftc_recs_gen(int rt, uint32_t start, size_t n, uint8_t *out)
             setf(L, r, FTC_F_SRC_TAG, i);
             setf(L, r, FTC_F_DST_TAG, 255u + i);
         }
+        if (rt == FTC_RT_V1006)
+            gen_v1006(L, r, i);
     }
+    return FTC_OK;
+}
+
+int ftc_rec_is_ipv4(int rt, const uint8_t *rec)
+{
+    const ftc_layout_t *L = ftc_layout_get(rt);
+    if (!L || !rec)
+        return FTC_EINVAL;
+    return rt == FTC_RT_V1006 ? ftc_rec6_is_ipv4(L, rec) : 1;
+}
+
+int ftc_recs_keep_ipv4(int rt, uint8_t *recs, size_t n, size_t *kept)
+{
+    const ftc_layout_t *L = ftc_layout_get(rt);
+    size_t i, k = 0, rs;
+    if (!L || !kept || (n && !recs) || n > SIZE_MAX / L->rec_size)
+        return FTC_EINVAL;
+    *kept = n;
+    if (rt != FTC_RT_V1006)
+        return FTC_OK;
+    rs = L->rec_size;
+    for (i = 0; i < n; i++) {
+        const uint8_t *r = recs + i * rs;
+        if (!ftc_rec6_is_ipv4(L, r))
+            continue;
+        if (k != i)
+            memcpy(recs + k * rs, r, rs);
+        k++;
+    }
+    *kept = k;
     return FTC_OK;
 }

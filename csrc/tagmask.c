@@ -358,7 +358,7 @@ int ftc_xlate_apply(int rt, const ftc_xlate_term_t *terms, size_t n_terms,
 static int plain(int rt)
 {
     return rt == FTC_RT_V1 || rt == FTC_RT_V5 || rt == FTC_RT_V6 || rt == FTC_RT_V7
-           || rt == FTC_RT_V1005;
+           || rt == FTC_RT_V1005 || rt == FTC_RT_V1006;
 }
 
 int ftc_xlate_version_kind(int rt_in, int rt_out)
@@ -369,7 +369,9 @@ int ftc_xlate_version_kind(int rt_in, int rt_out)
         return FTC_XV_COPY;
     if (!plain(rt_in) || !plain(rt_out))
         return FTC_XV_ZERO;
-    if (rt_in == FTC_RT_V1005 && rt_out != FTC_RT_V5)
+    /* the reference converts v1005 only into v5; v1006 is ours: v1005 <->
+       v1006 keep the tags */
+    if (rt_in == FTC_RT_V1005 && rt_out != FTC_RT_V5 && rt_out != FTC_RT_V1006)
         return FTC_XV_ZERO;
     return FTC_XV_FIELDS;
 }
@@ -411,10 +413,11 @@ static int moves_of(const ftc_layout_t *I, const ftc_layout_t *O, int drop_outpu
 }
 
 /* The plan of a FIELDS conversion: the target record cut into segments,
-   in order, each copied from the source record or zeroed, so that every
-   target byte is written once; fields adjacent in both records share a
-   segment (v5 -> v1005: 0-54 copied, 55 zeroed, 56-63 copied, 64-71
-   zeroed). */
+   in order, each copied from the source record or from the fill record
+   (zeros, but for an IPv4 type -> v1006 the ::ffff: words of the mapped
+   addresses), so that every target byte is written once; fields adjacent
+   in both records share a segment (v5 -> v1005: 0-54 copied, 55 zeroed,
+   56-63 copied, 64-71 zeroed). */
 typedef struct {
     uint8_t dst, src, len, copy;
 } seg_t;
@@ -489,10 +492,22 @@ static inline void copy_small(uint8_t *d, const uint8_t *s, size_t len)
     }
 }
 
+/* the fill record of a conversion into layout O from another type: zeros;
+   into v1006 the addresses IPv4-mapped (an IPv4 flow, its nexthop too) */
+static void fill_record(int rt_out, const ftc_layout_t *O, uint8_t *fill)
+{
+    memset(fill, 0, O->rec_size);
+    if (rt_out == FTC_RT_V1006) {
+        ftc_st32(fill + O->off[FTC_F_SRCADDR6_2], FTC_MAPPED_WORD);
+        ftc_st32(fill + O->off[FTC_F_DSTADDR6_2], FTC_MAPPED_WORD);
+        ftc_st32(fill + O->off[FTC_F_NEXTHOP6_2], FTC_MAPPED_WORD);
+    }
+}
+
 int ftc_xlate_version(int rt_in, const uint8_t *in, size_t n, int rt_out, uint8_t *out,
                       size_t out_size)
 {
-    static const uint8_t zeros[256];
+    uint8_t fill[256];
     const ftc_layout_t *I = ftc_layout_get(rt_in), *O = ftc_layout_get(rt_out);
     int kind = ftc_xlate_version_kind(rt_in, rt_out), ns, k;
     seg_t seg[MAX_SEGS];
@@ -515,13 +530,15 @@ int ftc_xlate_version(int rt_in, const uint8_t *in, size_t n, int rt_out, uint8_
         return FTC_OK;
     }
     ns = plan_segments(rt_in, rt_out, seg);
+    fill_record(rt_out, O, fill);
     irs = I->rec_size;
     ors = O->rec_size;
     for (i = 0; i < n; i++) {
         const uint8_t *r = in + i * irs;
         uint8_t *w = out + i * ors;
         for (k = 0; k < ns; k++)
-            copy_small(w + seg[k].dst, seg[k].copy ? r + seg[k].src : zeros, seg[k].len);
+            copy_small(w + seg[k].dst, seg[k].copy ? r + seg[k].src : fill + seg[k].dst,
+                       seg[k].len);
     }
     return FTC_OK;
 }

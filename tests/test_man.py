@@ -1,7 +1,7 @@
 """Man pages: one per command, lint-clean, the house sections, options that
 match each command's parser both ways, and installed by setup.py.
 
-Data-driven: every `bin/flow-*` script and every `man/*.[17]` page found at
+Data-driven: every `bin/flow-*` script and every `man/*.[157]` page found at
 collection time is checked, so a new command or page is covered without
 editing this file.
 """
@@ -21,7 +21,7 @@ BIN = REPO / "bin"
 MAN = REPO / "man"
 
 COMMANDS = sorted(p.name for p in BIN.glob("flow-*") if p.is_file())
-PAGES = sorted(p.name for p in MAN.glob("*.[17]"))
+PAGES = sorted(p.name for p in MAN.glob("*.[157]"))
 SECTION1_PAGES = [p for p in PAGES if p.endswith(".1")]
 
 REQUIRED_SECTIONS = ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS",
@@ -97,7 +97,7 @@ def parser_options(name):
 
 def lint_command():
     if shutil.which("groff"):
-        return lambda page: ["groff", "-man", "-ww", "-z", page]
+        return lambda page: ["groff", "-t", "-man", "-ww", "-z", page]
     if shutil.which("mandoc"):
         return lambda page: ["mandoc", "-T", "lint", "-W", "warning", page]
     return None
@@ -204,7 +204,7 @@ def test_documented_options_parsing_itself():
 
 def test_setup_installs_man_pages(monkeypatch):
     """setup.py's data_files put every man/*.1 page in share/man/man1 (and
-    *.7 in man7)."""
+    *.5 in man5, *.7 in man7)."""
     tree = ast.parse((REPO / "setup.py").read_text(encoding="utf-8"))
     data_files = None
     for node in ast.walk(tree):

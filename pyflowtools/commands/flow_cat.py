@@ -1,11 +1,16 @@
 """flow-cat -- concatenate flow files, directories and stdin into one stream."""
 import time
 
-from pyflowtools.io import cat
+from pyflowtools.io import cat, gen
 from pyflowtools import cli
 
 USAGE = ("Usage: flow-cat [-aghmp] [-b big|little] [-C comment] [-d debug_level] "
          "[-o filename] [-t start_time] [-T end_time] [-z z_level] [file|directory ...]")
+
+
+def _version(text):
+    """-V (ours): a record version to convert into, 1006 included."""
+    return gen.parse_version(text, ipv6=True)
 
 
 def build_parser():
@@ -15,6 +20,7 @@ def build_parser():
     p.add_argument("-o", dest="output")
     p.add_argument("-t", dest="start")
     p.add_argument("-T", dest="end")
+    p.add_argument("-V", dest="version", type=_version)
     return p
 
 
@@ -37,7 +43,8 @@ def main(argv=None):
     done = cat.concatenate(opts.operands, dst, all_files=opts.all, group=opts.group,
                            preload=opts.preload, t_start=t_start, t_end=t_end,
                            byte_order=order, zlevel=zlevel, comment=opts.comment,
-                           to_file=bool(opts.output), warn=cli.warn, debug=opts.debug)
+                           to_file=bool(opts.output), warn=cli.warn, debug=opts.debug,
+                           version=opts.version)
     if opts.debug > 0 and done.selected:
         cli.profile(done.records, started)
     return cli.EXIT_OK if done.streams else cli.EXIT_ERROR

@@ -17,7 +17,7 @@ def build_parser():
 def main(argv=None):
     opts = cli.parse(build_parser(), argv, operands=True)
     cli.reject_operands(opts.operands)
-    version, agg = gen.parse_version(opts.version)
+    version, agg = gen.parse_version(opts.version, ipv6=True)
     gen.write(cli.stdout_binary(), version, agg, max(opts.count, 0),
               byte_order=cli.byte_order(opts), zlevel=cli.zlevel(opts))
     return cli.EXIT_OK

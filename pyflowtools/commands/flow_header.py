@@ -16,7 +16,7 @@ def build_parser():
 def main(argv=None):
     opts = cli.parse(build_parser(), argv, operands=True)
     cli.reject_operands(opts.operands)
-    with stream.reader(cli.stdin_binary()) as rd, sink.TextSink(sys.stdout) as text:
+    with stream.reader(cli.stdin_binary(), ipv6=True) as rd, sink.TextSink(sys.stdout) as text:
         text.text(rd.header.describe(opts.cc[:1] or "#"))
     return cli.EXIT_OK
 

@@ -28,10 +28,12 @@ def main(argv=None):
         raise formats.NoSuchFormat(opts.format)
     started = time.time()
     out = sys.stdout.buffer
-    with stream.reader(cli.stdin_binary()) as rd:
+    with stream.reader(cli.stdin_binary(), ipv6=True) as rd:
+        fmt = formats.default_format(rd.rectype) if opts.format is None else opts.format
+        if fmt >= formats.REF_COUNT:      # ours: no such format for the reference's records
+            formats.check_format(fmt, rd.rectype)
         if opts.print_header:
             out.write(rd.header.describe(opts.cc[:1] or "#").encode("latin-1"))
-        fmt = formats.default_format(rd.rectype) if opts.format is None else opts.format
         try:
             printer = formats.Printer(rd.rectype, fmt, names=opts.names, wide=opts.wide,
                                       warn=cli.warn)

@@ -3,8 +3,11 @@ buffer."""
 from pyflowtools.core.errors import FlowToolsError, MissingField
 from pyflowtools.core.native import check as _check, ffi, lib, rec_size
 
-#: formats 0 .. COUNT-1; option bits (-n, -w); text sizes
+#: formats 0 .. COUNT-1 (REF_COUNT.. are pyflowtools' own); option bits
+#: (-n, -w); text sizes
 COUNT, NAMES, WIDE = lib.FTC_FMT_COUNT, lib.FTC_FMT_NAMES, lib.FTC_FMT_WIDE
+REF_COUNT = lib.FTC_FMT_REF_COUNT
+ADDR6_TEXT_MAX = lib.FTC_ADDR6_TEXT_MAX
 LINE_MAX, HEADER_MAX = lib.FTC_FMT_LINE_MAX, lib.FTC_FMT_HEADER_MAX
 
 
@@ -14,11 +17,26 @@ def default(rectype):
 
 
 def check(fmt, rectype):
-    """MissingField unless format fmt (0 <= fmt < COUNT) can print rectype."""
+    """True when format fmt (0 <= fmt < COUNT) can print rectype; False when
+    there is no such format for it (one of ours on a type the reference
+    reads); MissingField when the type lacks a field the format needs."""
     rc = lib.ftc_fmt_check(fmt, rectype)
     if rc == lib.FTC_EFIELD:
         raise MissingField()
+    if rc == lib.FTC_EFORMAT:
+        return False
     _check(rc, "format %d" % fmt)
+    return True
+
+
+def addr6(words):
+    """flow-print's text of a 128-bit address given as four 32-bit words,
+    most significant first (dotted quad when IPv4-mapped, else RFC 5952)."""
+    w = ffi.new("uint32_t[4]", [x & 0xFFFFFFFF for x in words])
+    out = ffi.new("char[]", ADDR6_TEXT_MAX)
+    n = ffi.new("size_t *")
+    _check(lib.ftc_fmt_addr6(w, out, ADDR6_TEXT_MAX, n), "address text")
+    return ffi.buffer(out, n[0])[:].decode("ascii")
 
 
 def symbols(fmt, opts):

@@ -27,6 +27,9 @@ OK = lib.FTC_OK
 EAGAIN = lib.FTC_EAGAIN
 EFULL = lib.FTC_EFULL
 
+#: the record type of v1006 (IPv4 and IPv6 flows)
+RT_V1006 = lib.FTC_RT_V1006
+
 HOST_LITTLE = bool(lib.ftc_host_little())
 HOST_ORDER = lib.FTC_LITTLE_ENDIAN if HOST_LITTLE else lib.FTC_BIG_ENDIAN
 
@@ -100,4 +103,5 @@ def field_id(name):
 
 __all__ = ["ffi", "lib", "check", "error", "strerror", "layout", "rec_size", "rectype",
            "field_id", "OK", "EAGAIN", "EFULL", "HOST_LITTLE", "HOST_ORDER", "BUILD_STAMP",
+           "RT_V1006",
            "FlowToolsError"]

@@ -5,7 +5,14 @@ Fields keep their flow-tools names and raw values; address fields
 (ADDR_FIELDS) are `IPv4` values: ints that compare and compute as the raw
 u32 and print as dotted quads.  Beside the raw time fields a record has
 `start`, `end` (absolute First and Last, as flow-print computes them) and
-`export_time` (unix_secs + unix_nsecs) as UTC datetimes."""
+`export_time` (unix_secs + unix_nsecs) as UTC datetimes.
+
+v1006 records (IPv4 and IPv6 flows) have the fields of the layout (srcaddr
+is the last 32-bit word of the source address, srcaddr6_0 .. srcaddr6_2
+the others) and, besides, `srcaddr6`, `dstaddr6` and `nexthop6`: the
+128-bit addresses as ints (ipaddress.IPv6Address(r.srcaddr6) gives the
+address; an IPv4 flow's are IPv4-mapped), and `is_ipv4`.  pack() takes
+those three keys in dicts too."""
 import collections
 import datetime
 import ipaddress
@@ -17,6 +24,35 @@ from pyflowtools.core.native import layout
 ADDR_FIELDS = ("exaddr", "srcaddr", "dstaddr", "nexthop", "peer_nexthop", "router_sc")
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 _cache = {}
+#: the 128-bit address properties of v1006: name, upper words' prefix, last word
+ADDR6 = (("srcaddr6", "srcaddr6_", "srcaddr"), ("dstaddr6", "dstaddr6_", "dstaddr"),
+         ("nexthop6", "nexthop6_", "nexthop"))
+_MAPPED = 0xFFFF << 32
+
+
+def _addr6_property(hi, lo):
+    def get(self):
+        return ((getattr(self, hi + "0") << 96) | (getattr(self, hi + "1") << 64)
+                | (getattr(self, hi + "2") << 32) | int(getattr(self, lo)))
+    return property(get)
+
+
+def _is_ipv4(self):
+    return (self.srcaddr6 >> 32 == _MAPPED >> 32) and (self.dstaddr6 >> 32 == _MAPPED >> 32)
+
+
+def _split_addr6(r):
+    """A dict record with srcaddr6 / dstaddr6 / nexthop6 ints -> words."""
+    if not any(name in r for name, _, _ in ADDR6):
+        return r
+    r = dict(r)
+    for name, hi, lo in ADDR6:
+        if name in r:
+            a = r.pop(name)
+            for k in range(3):
+                r[hi + str(k)] = (a >> (96 - 32 * k)) & 0xFFFFFFFF
+            r[lo] = a & 0xFFFFFFFF
+    return r
 
 
 class IPv4(int):
@@ -93,7 +129,11 @@ def record_type(rectype):
             fmt.append("%dx" % (size - pos))
         tname = "Record_v%d%s" % (version, ("_%d" % agg) if agg else "")
         base = collections.namedtuple(tname, names)
-        cls = type(tname, (base, _Times), {"__slots__": ()})
+        extra = {"__slots__": ()}
+        if "srcaddr6_0" in fields:
+            extra.update({name: _addr6_property(hi, lo) for name, hi, lo in ADDR6})
+            extra["is_ipv4"] = property(_is_ipv4)
+        cls = type(tname, (base, _Times), extra)
         t = (cls, struct.Struct("".join(fmt)), names)
         _cache[rectype] = t
     return t
@@ -119,6 +159,7 @@ def pack(rectype, records):
     out = bytearray()
     for r in records:
         if isinstance(r, dict):
+            r = _split_addr6(r)
             out += st.pack(*(r.get(k, 0) for k in names))
         else:
             out += st.pack(*r)

@@ -1,5 +1,5 @@
 """ftc_recs_*: whole arrays of records in place (byte swap, stream-1
-compat records, flow-gen's synthetic records).  `ptr` arguments are the
+compat records, flow-gen's synthetic records, the IPv4 flows of v1006).  `ptr` arguments are the
 cffi pointers of core.batch.Batch (or pointer())."""
 from pyflowtools.core.native import check, ffi, lib
 
@@ -27,3 +27,16 @@ def from_compat(rectype, src, n, swapped, out):
 def gen(rectype, start, n, out):
     """flow-gen's records number start .. start + n - 1 at out."""
     check(lib.ftc_recs_gen(rectype, start & 0xFFFFFFFF, n, out))
+
+
+def keep_ipv4(rectype, ptr, n):
+    """Keep the IPv4 flows of n host-order records at ptr, in place, at the
+    start; returns their number (n unless rectype is v1006)."""
+    kept = ffi.new("size_t *")
+    check(lib.ftc_recs_keep_ipv4(rectype, ptr, n, kept))
+    return kept[0]
+
+
+def is_ipv4(rectype, ptr):
+    """Is the host-order record at ptr an IPv4 flow (always, but in v1006)?"""
+    return bool(check(lib.ftc_rec_is_ipv4(rectype, ptr)))

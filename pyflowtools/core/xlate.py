@@ -1,9 +1,10 @@
 """ftc_xlate_*: flow-xlate programs (csrc/tagmask.c) over batches, and the
 record version conversion (the reference's ftrec_xlate) that flow-xlate -V
 and flow-tag use."""
+from pyflowtools.core import recs
 from pyflowtools.core.batch import Batch
 from pyflowtools.core.errors import MissingField
-from pyflowtools.core.native import check, ffi, lib, rec_size
+from pyflowtools.core.native import RT_V1006, check, ffi, lib, rec_size
 
 #: action types
 SRC_TO_NET, DST_TO_NET = lib.FTC_XL_SRC_TO_NET, lib.FTC_XL_DST_TO_NET
@@ -63,11 +64,16 @@ def version_kind(rt_in, rt_out):
 
 class Converter:
     """Records of rt_in to records of rt_out, one C call per batch, into a
-    batch owned here (refilled by the next call)."""
+    batch owned here (refilled by the next call).  From v1006 into an IPv4
+    type only the IPv4 flows are converted: the IPv6 ones are dropped from
+    the given batch first, in place (`dropped` counts them); into v1006 the
+    addresses become IPv4-mapped."""
 
     def __init__(self, rt_in, rt_out):
         self.rt_in, self.rt_out = rt_in, rt_out
         self.kind = version_kind(rt_in, rt_out)
+        self._ipv4_only = rt_in == RT_V1006 and rt_out != RT_V1006
+        self.dropped = 0
         self._out = None
 
     def convert(self, batch):
@@ -76,6 +82,10 @@ class Converter:
         if self.kind == COPY:
             return batch
         batch.to_host()
+        if self._ipv4_only:
+            kept = recs.keep_ipv4(self.rt_in, batch.ptr, batch.n)
+            self.dropped += batch.n - kept
+            batch.n = kept
         n = batch.n
         out = self._out
         if out is None or out.capacity < n:

@@ -1,12 +1,15 @@
 """flow-cat: concatenate flow streams (commands.md section 3, formats.md
 2.5).  Records pass through in batches, swapped only when the output byte
-order differs from the input's."""
+order differs from the input's; with `version` (flow-cat -V) converted into
+that record version (core.xlate.Converter: into an IPv4 version the IPv6
+flows of v1006 are dropped, into v1006 IPv4 addresses become mapped)."""
 import signal
 from collections import namedtuple
 
 from pyflowtools.io import header as hdr
 from pyflowtools.io import inputs, stream
 from pyflowtools.core.errors import FlowToolsError
+from pyflowtools.core.xlate import Converter
 from pyflowtools.util import daemon
 
 _COPIED_TLVS = (hdr.VENDOR, hdr.EXPORTER_IP, hdr.ROT_SCHEDULE, hdr.FLOW_MISORDERED)
@@ -42,11 +45,15 @@ def _times(items):
     return (min(starts) if starts else 0), (max(ends) if ends else 0)
 
 
-def output_header(first, items, every, preload, to_file, comment):
-    """(initial header, final header or None) for the output stream.  The
-    capture times span `every` input found (the reference takes them
-    before the -t/-T selection); counts come from the selected `items`."""
-    h = hdr.Header(first.d_version, first.agg_method if first.d_version == 8 else 0)
+def output_header(first, items, every, preload, to_file, comment, version=None):
+    """(initial header, final header or None) for the output stream, of
+    record version `version` ((d_version, agg_method); default the first
+    input's).  The capture times span `every` input found (the reference
+    takes them before the -t/-T selection); counts come from the selected
+    `items`."""
+    if version is None:
+        version = (first.d_version, first.agg_method if first.d_version == 8 else 0)
+    h = hdr.Header(version[0], version[1] if version[0] == 8 else 0)
     h.flags = hdr.STREAMING
     if comment is not None:
         h.set(hdr.COMMENTS, "comments", comment)
@@ -68,7 +75,7 @@ def output_header(first, items, every, preload, to_file, comment):
                               (hdr.FLOW_MISORDERED, "flows_misordered")):
                 if tlv in ih.present:
                     h.set(tlv, attr, getattr(ih, attr))
-            if hdr.AGG_VER in ih.present and first.d_version != 8:
+            if hdr.AGG_VER in ih.present and h.d_version != 8:
                 h.set(hdr.AGG_VER, "agg_version", ih.agg_version)
         if to_file:
             final = h.copy()
@@ -88,20 +95,22 @@ def output_header(first, items, every, preload, to_file, comment):
 
 def concatenate(operands, dst, *, all_files=False, group=False, preload=False,
                 t_start=None, t_end=None, byte_order=None, zlevel=0, comment=None,
-                to_file=False, warn=lambda m: None, debug=0):
-    """Copy every selected input to dst.  Returns Copied."""
-    lists = inputs.collect(operands, all_files=all_files, group=group, warn=warn)
+                to_file=False, warn=lambda m: None, debug=0, version=None):
+    """Copy every selected input to dst, converted into record version
+    `version` ((d_version, agg_method)) when given: then the inputs may
+    be of different versions.  Returns Copied."""
+    lists = inputs.collect(operands, all_files=all_files, group=group, warn=warn, ipv6=True)
     every = [i for lst in lists for i in lst]
     try:
         return _concatenate(every, dst, preload, t_start, t_end, byte_order, zlevel,
-                            comment, to_file, warn, debug)
+                            comment, to_file, warn, debug, version)
     finally:
         for i in every:         # the kept readers of inputs not copied
             i.close()
 
 
 def _concatenate(every, dst, preload, t_start, t_end, byte_order, zlevel, comment,
-                 to_file, warn, debug):
+                 to_file, warn, debug, version):
     items = every
     if t_start is not None or t_end is not None:
         items = select_times(items, t_start, t_end)
@@ -112,10 +121,12 @@ def _concatenate(every, dst, preload, t_start, t_end, byte_order, zlevel, commen
     if not items:
         return Copied(0, 0, 0)
     first = items[0].header
-    h, final = output_header(first, items, every, preload, to_file, comment)
+    h, final = output_header(first, items, every, preload, to_file, comment, version)
     w = None
     copied = 0
-    if not all(i.header.same_format(first) for i in items):
+    convert = version is not None
+    converters = {}
+    if not convert and not all(i.header.same_format(first) for i in items):
         # the reference checks every input before copying: the output gets
         # its header and no record
         stream.writer(dst, h, byte_order=byte_order, zlevel=zlevel).close()
@@ -132,13 +143,18 @@ def _concatenate(every, dst, preload, t_start, t_end, byte_order, zlevel, commen
                     warn("%s: %s" % (inp.name, e))
                     continue
                 with rd:
-                    if not rd.header.same_format(first):
+                    if not convert and not rd.header.same_format(first):
                         raise FlowToolsError("data version or sub version changed!")
                     if w is None:
                         w = stream.writer(dst, h, byte_order=byte_order, zlevel=zlevel,
                                           rewrite=final is not None)
+                    conv = None
+                    if convert:
+                        conv = converters.get(rd.rectype)
+                        if conv is None:
+                            conv = converters[rd.rectype] = Converter(rd.rectype, w.rectype)
                     for b in rd:
-                        w.write(b)
+                        w.write(conv.convert(b) if conv is not None else b)
                         if stop.stop is not None:
                             break
                     for m in rd.warnings:

@@ -6,8 +6,9 @@ from pyflowtools.core import recs
 from pyflowtools.core.errors import FlowToolsError
 
 
-def parse_version(text):
-    """-V: 1, 5, 6, 7, 1005, 8 (= 8.1) or 8.N -> (version, agg_method)."""
+def parse_version(text, ipv6=False):
+    """-V: 1, 5, 6, 7, 1005, 8 (= 8.1) or 8.N -> (version, agg_method);
+    1006 too when `ipv6` (flow-gen, flow-cat)."""
     t = text.strip()
     head, dot, tail = t.partition(".")
     if not head.isdigit() or (dot and not tail.isdigit()):
@@ -19,7 +20,7 @@ def parse_version(text):
         if not 1 <= agg <= 14:
             raise FlowToolsError("Unsupported agg_method %d" % agg)
         return v, agg
-    if v not in (1, 5, 6, 7, 1005):
+    if v not in (1, 5, 6, 7, 1005) and not (ipv6 and v == hdr.V1006):
         raise FlowToolsError("Unsupported d_version %d" % v)
     return v, 0
 

@@ -5,7 +5,7 @@ import time
 
 from pyflowtools.core import header as _core
 from pyflowtools.core.native import rectype as _rectype, rec_size as _rec_size
-from pyflowtools.core.native import HOST_ORDER
+from pyflowtools.core.native import HOST_ORDER, RT_V1006
 from pyflowtools.core.errors import FormatError
 from pyflowtools.util import ipv4
 
@@ -29,6 +29,9 @@ AGG_NAMES = {
 }
 
 _INTS = tuple(name for name, _ in _core.INTS)
+#: the export version of IPv4 and IPv6 flows (pyflowtools'; man flow-tools-v1006(5))
+V1006 = 1006
+assert _rectype(V1006) == RT_V1006
 
 
 def parse_order(text):
@@ -74,6 +77,12 @@ class Header:
     @property
     def rec_size(self):
         return _rec_size(self.rectype)
+
+    @property
+    def ipv6(self):
+        """Records of v1006 (IPv4 and IPv6 flows)?"""
+        return self.d_version == V1006
+
 
     @property
     def compressed(self):

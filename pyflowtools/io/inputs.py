@@ -33,7 +33,7 @@ class Input:
             if batch_records:
                 rd.batch_records = batch_records
             return rd
-        return stream.reader(self.name, raw=raw, batch_records=batch_records)
+        return stream.reader(self.name, raw=raw, batch_records=batch_records, ipv6=True)
 
     def close(self):
         """Close a kept Reader that will not be read."""
@@ -42,11 +42,12 @@ class Input:
             self.reader = None
 
 
-def _probe(path, warn, keep=False):
+def _probe(path, warn, keep=False, ipv6=False):
     """Input of path, or None (with the reference's warnings).  `keep`:
-    hold the Reader open for the read (an operand readable only once)."""
+    hold the Reader open for the read (an operand readable only once).
+    `ipv6`: v1006 streams are inputs too."""
     try:
-        rd = stream.reader(path)
+        rd = stream.reader(path, ipv6=ipv6)
     except FileNotFoundError:
         warn("open(%s): No such file or directory" % path)
     except PermissionError:
@@ -64,34 +65,36 @@ def _probe(path, warn, keep=False):
     return None
 
 
-def _walk(path, all_files, warn, out):
+def _walk(path, all_files, warn, out, ipv6=False):
     """The flow streams under directory `path` (io/dirwalk.py: at most 50
     levels, a loop is an error), as flow-tools' load_dir: non-regular
     entries skipped with a warning, names starting with `tmp` unless
-    all_files."""
+    all_files; v1006 ones too with `ipv6`."""
     for full, ent, mode in dirwalk.walk(path, warn=warn):
         if not stat.S_ISREG(mode):
             warn("not plain, skipping: %s" % full)
         elif ent.name.startswith("tmp") and not all_files:
             continue
         else:
-            inp = _probe(full, warn)
+            inp = _probe(full, warn, ipv6=ipv6)
             if inp is not None:
                 out.append(inp)
 
 
-def collect(operands, all_files=False, group=False, warn=lambda m: None, strict_stdin=False):
+def collect(operands, all_files=False, group=False, warn=lambda m: None, strict_stdin=False,
+            ipv6=False):
     """Lists of Input, each sorted (stably) by header capture start.  One
     list per operand, or a single list with `group`.  A directory nested
     past 50 levels or holding a loop raises dirwalk.DirectoryError.  A `-` that is not a
     flow stream is skipped with a warning, or raises FormatError with
-    `strict_stdin` (flow-merge)."""
+    `strict_stdin` (flow-merge).  v1006 streams are refused as the
+    reference does unless `ipv6`."""
     lists = []
     for op in operands or ["-"]:
         found = []
         if op == "-":
             try:
-                rd = stream.reader("-")
+                rd = stream.reader("-", ipv6=ipv6)
                 found.append(Input("-", rd.header, rd))
             except FormatError as e:
                 if strict_stdin:
@@ -110,9 +113,9 @@ def collect(operands, all_files=False, group=False, warn=lambda m: None, strict_
             if mode is None:
                 pass
             elif stat.S_ISDIR(mode):
-                _walk(op, all_files, warn, found)
+                _walk(op, all_files, warn, found, ipv6=ipv6)
             elif stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
-                inp = _probe(op, warn, keep=not stat.S_ISREG(mode))
+                inp = _probe(op, warn, keep=not stat.S_ISREG(mode), ipv6=ipv6)
                 if inp is not None:
                     found.append(inp)
             else:

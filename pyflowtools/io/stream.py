@@ -54,9 +54,11 @@ class Reader:
     `warnings` collects non-fatal damage messages ("partial record before
     EOF"); `error` is set when decompression failed midway (records before
     the damage were still yielded).
+    `ipv6=True`: the caller reads v1006 streams (IPv4 and IPv6 flows); the
+    others refuse them as the reference does ("Unsupported d_version 1006").
     """
 
-    def __init__(self, src, raw=False, batch_records=None, read_ahead=False):
+    def __init__(self, src, raw=False, batch_records=None, read_ahead=False, ipv6=False):
         self.f, self.name, self._close = _open_src(src)
         self.raw = raw
         # read_ahead: a big regular file is read by a second thread while
@@ -75,6 +77,8 @@ class Reader:
             self._regular = False
         try:
             self._read_header()
+            if self.header.ipv6 and not ipv6:
+                raise FormatError("Unsupported d_version %d" % self.header.d_version)
         except BaseException:
             self.close()
             raise
@@ -367,7 +371,10 @@ def reader(src, **kw):
 
 class RecordReader(Reader):
     """A Reader whose iteration yields named-tuple records (for scripts);
-    batches() gives the batches."""
+    batches() gives the batches.  Reads v1006 streams too."""
+
+    def __init__(self, src, ipv6=True, **kw):
+        Reader.__init__(self, src, ipv6=ipv6, **kw)
 
     def __iter__(self):
         return self.records()

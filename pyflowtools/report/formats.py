@@ -13,6 +13,7 @@ from pyflowtools.core import fmt as _fmt
 from pyflowtools.core.errors import FlowToolsError, MissingField
 
 COUNT = _fmt.COUNT
+REF_COUNT = _fmt.REF_COUNT
 NAMES = _fmt.NAMES
 WIDE = _fmt.WIDE
 
@@ -20,12 +21,13 @@ BUFFER_BYTES = 1 << 18
 
 BOGUS_MESSAGE = "Ignoring bogus flow dPkts=0"
 
-__all__ = ["COUNT", "NAMES", "WIDE", "BOGUS_MESSAGE", "NoSuchFormat", "MissingField",
+__all__ = ["COUNT", "REF_COUNT", "NAMES", "WIDE", "BOGUS_MESSAGE", "NoSuchFormat", "MissingField",
            "default_format", "check_format", "symbol_mask", "Printer"]
 
 
 class NoSuchFormat(FlowToolsError):
-    """-f N with N outside 0..24 (flow-print: `No such format, N`)."""
+    """-f N with N outside 0..24, or 25 on other records than v1006
+    (flow-print: `No such format, N`)."""
 
     def __init__(self, fmt):
         FlowToolsError.__init__(self, "No such format, %d\n" % fmt)
@@ -40,9 +42,8 @@ def default_format(rectype):
 def check_format(fmt, rectype):
     """Raise NoSuchFormat / MissingField (flow-print exits 255 with its
     message) unless fmt can print rectype."""
-    if not 0 <= fmt < COUNT:
+    if not 0 <= fmt < COUNT or not _fmt.check(fmt, rectype):
         raise NoSuchFormat(fmt)
-    _fmt.check(fmt, rectype)
 
 
 def symbol_mask(fmt, names=False, wide=False):
