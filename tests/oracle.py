@@ -12,6 +12,13 @@ exaddr/tags, formats.md 9.10, are deliberately NOT reproduced).
 
 Record versions are named by strings: "1", "5", "6", "7", "1005", "8.1" ... "8.14".
 
+Version "1006" is pyflowtools' own (IPv4 and IPv6 flows; written from
+man/flow-tools-v1006.5, not from formats.md): VERSIONS are flow-tools'
+versions, ALL_VERSIONS add it.  Its 16-byte addresses are four 32-bit words
+in file order, most significant first: the record dicts have them as fields
+srcaddr6_0, srcaddr6_1, srcaddr6_2 and srcaddr (the last word), and likewise
+dstaddr and nexthop; addr6() / with_addr6() read and set them as ints.
+
 Header dicts (read_stream returns them, write_stream takes them) use the names of
 the C core's ftc_header_t.  A TLV that is absent from the file is absent from the
 dict.  Keys:
@@ -43,7 +50,8 @@ import sys
 import zlib
 
 __all__ = [
-    "VERSIONS", "RECORD_SIZE", "HF_DONE", "HF_COMPRESS", "HF_MULT_PDU",
+    "VERSIONS", "ALL_VERSIONS", "V1006", "ADDRS6", "addr6", "with_addr6", "is_ipv4",
+    "mapped", "RECORD_SIZE", "HF_DONE", "HF_COMPRESS", "HF_MULT_PDU",
     "HF_STREAMING", "HF_XLATE", "HF_PRELOADED", "HEADER_MAX",
     "layout", "fields", "field_width", "field_max", "version_of", "split_version",
     "decode_records", "encode_records", "read_header", "read_stream",
@@ -146,16 +154,31 @@ _LAYOUTS = {
                              (66, 2, "_pad2"), (68, 4, "peer_nexthop")],
     "7": _HEAD + _V5_TAIL + [(64, 4, "router_sc")],
     "1005": _HEAD + _V5_TAIL + [(64, 4, "src_tag"), (68, 4, "dst_tag")],
+    # man/flow-tools-v1006.5
+    "1006": [
+        (0, 4, "unix_secs"), (4, 4, "unix_nsecs"), (8, 4, "sysUpTime"), (12, 4, "exaddr"),
+        (16, 4, "dPkts"), (20, 4, "dOctets"), (24, 4, "First"), (28, 4, "Last"),
+        (32, 2, "input"), (34, 2, "output"), (36, 2, "srcport"), (38, 2, "dstport"),
+        (40, 1, "prot"), (41, 1, "tos"), (42, 1, "tcp_flags"), (43, 1, "engine_type"),
+        (44, 1, "engine_id"), (45, 1, "src_mask"), (46, 1, "dst_mask"), (47, 1, "_pad"),
+        (48, 2, "src_as"), (50, 2, "dst_as"), (52, 4, "flow_label"),
+        (56, 4, "srcaddr6_0"), (60, 4, "srcaddr6_1"), (64, 4, "srcaddr6_2"), (68, 4, "srcaddr"),
+        (72, 4, "dstaddr6_0"), (76, 4, "dstaddr6_1"), (80, 4, "dstaddr6_2"), (84, 4, "dstaddr"),
+        (88, 4, "nexthop6_0"), (92, 4, "nexthop6_1"), (96, 4, "nexthop6_2"), (100, 4, "nexthop"),
+        (104, 4, "src_tag"), (108, 4, "dst_tag"),
+    ],
 }
 for _m in range(1, 15):
     _LAYOUTS["8.%d" % _m] = _v8_layout(_m)
 
 # 4.3: record size summary
-RECORD_SIZE = {"1": 60, "5": 64, "6": 72, "7": 68, "1005": 72}
+RECORD_SIZE = {"1": 60, "5": 64, "6": 72, "7": 68, "1005": 72, "1006": 112}
 RECORD_SIZE.update({"8.%d" % m: 48 for m in (1, 2, 3, 4, 9, 10, 11, 12)})
 RECORD_SIZE.update({"8.5": 56, "8.6": 52, "8.7": 56, "8.8": 64, "8.13": 60, "8.14": 60})
 
 VERSIONS = ("1", "5", "6", "7", "1005") + tuple("8.%d" % m for m in range(1, 15))
+V1006 = "1006"
+ALL_VERSIONS = VERSIONS + (V1006,)
 
 _WIDTH_CODE = {1: "B", 2: "H", 4: "I"}
 
@@ -575,3 +598,38 @@ def ipv4(text):
 def v5_stream(recs, order="little", zlevel=0):
     """A streaming v5 file holding recs."""
     return write_stream({"d_version": 5, "flags": HF_STREAMING}, recs, order, zlevel)
+
+
+# ---------------------------------------------------------------------------
+# v1006 addresses (man/flow-tools-v1006.5)
+
+#: the three addresses of a v1006 record: (name of its last word, prefix of the others)
+ADDRS6 = (("srcaddr", "srcaddr6_"), ("dstaddr", "dstaddr6_"), ("nexthop", "nexthop6_"))
+
+
+def addr6(rec, name):
+    """The 128-bit address `name` ("srcaddr", "dstaddr", "nexthop") of a
+    v1006 record dict, as an int."""
+    prefix = dict(ADDRS6)[name]
+    return ((rec[prefix + "0"] << 96) | (rec[prefix + "1"] << 64)
+            | (rec[prefix + "2"] << 32) | rec[name])
+
+
+def with_addr6(rec, name, value):
+    """A copy of rec with 128-bit address `name` set to the int value."""
+    prefix = dict(ADDRS6)[name]
+    out = dict(rec)
+    for k in range(3):
+        out[prefix + str(k)] = (value >> (96 - 32 * k)) & 0xFFFFFFFF
+    out[name] = value & 0xFFFFFFFF
+    return out
+
+
+def mapped(ipv4):
+    """::ffff:a.b.c.d of a u32 IPv4 address."""
+    return (0xFFFF << 32) | ipv4
+
+
+def is_ipv4(rec):
+    """A v1006 record is an IPv4 flow: source and destination IPv4-mapped."""
+    return all(addr6(rec, n) >> 32 == 0xFFFF for n in ("srcaddr", "dstaddr"))

@@ -13,7 +13,8 @@ stream's bytes come from the independent oracle:
         data = oracle.write_stream(header, records, byte_order, zlevel)
         ...                      # decode `data` with pyflowtools, compare to records
 
-Record versions are the oracle's strings "1", "5", "6", "7", "1005", "8.1" .. "8.14".
+Record versions are the oracle's strings "1", "5", "6", "7", "1005", "8.1" .. "8.14"
+(and "1006" where asked for: pyflowtools' IPv4 and IPv6 flows).
 Record dicts hold every field of their version, each within its width.  Note that the
 oracle swaps every field by its real width, so big-endian v1005 and v8.12 streams are
 clean, unlike the reference's (formats.md 9.10).
@@ -24,7 +25,8 @@ import oracle
 
 __all__ = [
     "byte_orders", "zlevels", "versions", "v8_versions", "field_values", "records",
-    "record_lists", "compat_records", "header_strings", "header_flags", "headers",
+    "record_lists", "v1006_records", "v1006_record_lists", "addr6s", "compat_records",
+    "header_strings", "header_flags", "headers",
     "v1_headers", "streams", "v1_streams", "stream_bytes", "chunkings", "split_at",
     "damaged",
 ]
@@ -68,6 +70,38 @@ def records(version):
 
 def record_lists(version, min_size=0, max_size=64):
     return st.lists(records(version), min_size=min_size, max_size=max_size)
+
+
+def addr6s():
+    """128-bit addresses as ints, often with runs of zero groups, IPv4-mapped
+    (::ffff:a.b.c.d) or IPv4-like (::a.b.c.d, ::ffff:0:a.b.c.d)."""
+    group = st.one_of(st.just(0), st.just(0), st.integers(1, 0xF), st.integers(0, 0xFFFF))
+    groups = st.lists(group, min_size=8, max_size=8).map(
+        lambda g: sum(v << (16 * (7 - i)) for i, v in enumerate(g)))
+    u32 = st.integers(0, U32)
+    return st.one_of(groups, u32.map(oracle.mapped), u32, u32.map(lambda a: (0xFFFF << 48) | a),
+                     st.integers(0, (1 << 128) - 1))
+
+
+@st.composite
+def v1006_records(draw, ipv4=None):
+    """A v1006 record dict (every field set): an IPv4 flow (addresses
+    IPv4-mapped, flow label 0) or, as often, an IPv6 one; `ipv4` forces the
+    kind."""
+    r = draw(records("1006"))
+    four = draw(st.booleans()) if ipv4 is None else ipv4
+    for name, _ in oracle.ADDRS6:
+        if four:
+            a = oracle.mapped(draw(st.integers(0, U32)))
+        else:
+            a = draw(addr6s())
+        r = oracle.with_addr6(r, name, a)
+    r["flow_label"] = 0 if four else r["flow_label"] & 0xFFFFF
+    return r
+
+
+def v1006_record_lists(min_size=0, max_size=64, ipv4=None):
+    return st.lists(v1006_records(ipv4), min_size=min_size, max_size=max_size)
 
 
 def compat_records(version):
@@ -172,7 +206,10 @@ def streams(draw, version=None, max_records=64, zlevel=None, byte_order=None,
     oracle.write_stream(*s).  Any argument left None is drawn."""
     v = draw(versions() if version is None else st.just(str(version)))
     hdr = draw(headers(v, **(header_kwargs or {})))
-    recs = draw(record_lists(v, max_size=max_records))
+    if v == oracle.V1006:
+        recs = draw(v1006_record_lists(max_size=max_records))
+    else:
+        recs = draw(record_lists(v, max_size=max_records))
     order = draw(byte_orders()) if byte_order is None else byte_order
     level = draw(zlevels()) if zlevel is None else zlevel
     return hdr, recs, order, level
