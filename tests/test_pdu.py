@@ -483,8 +483,13 @@ def test_decode_c_statuses():
     assert produced[0] == 2
     assert lib.ftc_pdu_decode(dg, len(dg), 0, 0, -1, out, 128, ffi.NULL, ffi.NULL,
                               ffi.NULL) == lib.FTC_EINVAL
-    assert lib.ftc_pdu_decode(dg, len(dg), 0, 0, 19, out, 128, produced, ffi.NULL,
-                              ffi.NULL) == lib.FTC_EINVAL
+    assert lib.ftc_pdu_decode(dg, len(dg), 0, 0, lib.FTC_RT_COUNT, out, 128, produced,
+                              ffi.NULL, ffi.NULL) == lib.FTC_EINVAL
+    # not into v1006 (IPv4 and IPv6 flows) yet
+    reason = ffi.new("int *")
+    assert lib.ftc_pdu_decode(dg, len(dg), 0, 0, lib.FTC_RT_V1006, out, 256, produced,
+                              ffi.NULL, reason) == lib.FTC_EDVERSION
+    assert reason[0] == lib.FTC_PDU_R_VERSION and produced[0] == 0
     assert lib.ftc_pdu_verify(ffi.NULL, 5, ffi.NULL, ffi.NULL) == lib.FTC_EINVAL
 
 
