@@ -223,3 +223,16 @@ def test_collectors_do_not_write_1006_yet(run_cmd, cmd):
     assert st == 1
     lines = one_error_line(err, cmd.split()[0])
     assert "1006" in lines[-1]
+
+
+def test_cat_walks_directories_of_v1006(run_cmd, tmp_path, mixed):
+    path, recs = mixed
+    d = tmp_path / "capture" / "2026"
+    d.mkdir(parents=True)
+    (d / "ft-v1006").write_bytes(path.read_bytes())
+    st, out, err = run_cmd(["flow-cat", "-V", "5", str(tmp_path / "capture")])
+    assert st == 0 and err == b""
+    assert len(oracle.read_stream(out)[1]) == sum(oracle.is_ipv4(r) for r in recs)
+    # the detectors skip it as flow-tools skips an unknown version
+    st, out, err = run_cmd(["flow-topn", str(tmp_path / "capture")])
+    assert st == 1 and b"Unsupported d_version 1006" in err
