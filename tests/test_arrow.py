@@ -216,3 +216,23 @@ def test_to_pandas(tmp_path):
     with pyflowtools.open(str(p)) as rd:
         df = rd.to_pandas()
     assert list(df["dOctets"]) == [5, 5, 5]
+
+
+def test_dataset_with_more_partitions_than_open_files(tmp_path, monkeypatch):
+    """Partitions past MAX_OPEN close the least recently used file; rows that
+    come later for it go to a new file beside it; every record comes back."""
+    monkeypatch.setattr(parquet, "MAX_OPEN", 4)
+    monkeypatch.setattr(parquet, "ROW_GROUP", 64)
+    recs = [oracle.record("5", exaddr=i % 10 + 1, unix_secs=3600 * (i % 3) + 7200,
+                          srcaddr=i) for i in range(500)]
+    with _reader("5", recs) as rd:
+        rd.batch_records = 50
+        sink = parquet.ParquetSink(str(tmp_path / "ds"), rd.rectype, rd.header, dataset=True)
+        for b in rd:
+            sink.write(b)
+        sink.close()
+    dirs = {p.parent for p in (tmp_path / "ds").rglob("*.parquet")}
+    assert len(dirs) == 30
+    src = parquet.ParquetInput(str(tmp_path / "ds"))
+    got = [r._asdict() for b in src.batches(src.rectype()) for r in b.records()]
+    assert sorted(got, key=lambda r: r["srcaddr"]) == recs

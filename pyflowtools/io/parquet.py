@@ -20,6 +20,7 @@ COMPRESSION = "zstd"
 #: for files 2 % smaller)
 DICTIONARY = ("exaddr", "prot", "tcp_flags")
 PARTITIONS = ("exporter", "date", "hour")
+MAX_OPEN = 64                # dataset files open at once
 
 
 def _arrow_errors(pa):
@@ -58,7 +59,8 @@ class ParquetSink(Sink):
         self._writer = None
         self._pool = None
         self._job = None
-        self._parts = 0
+        self._writers = {}            # dataset: partition key -> open ParquetWriter
+        self._files = 0
         if not dataset:
             try:
                 self._writer = pq.ParquetWriter(dst, self._out_schema, compression=COMPRESSION,
@@ -92,19 +94,16 @@ class ParquetSink(Sink):
         tbl = pa.Table.from_batches(self._pending, schema=self._out_schema)
         self._pending, self._rows = [], 0
         self._wait()
+        # a row group is encoded and compressed on a second thread (pyarrow
+        # releases the GIL) while the next one is converted
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+            self._pool = ThreadPoolExecutor(max_workers=1)
         if self._writer is not None:
-            # a row group is encoded and compressed on a second thread
-            # (pyarrow releases the GIL) while the next one is converted
-            if self._pool is None:
-                from concurrent.futures import ThreadPoolExecutor
-                self._pool = ThreadPoolExecutor(max_workers=1)
             self._job = self._pool.submit(self._writer.write_table, tbl,
                                           row_group_size=ROW_GROUP)
         else:
-            try:
-                self._write_partitions(tbl)
-            except _arrow_errors(pa) as e:
-                raise FlowToolsError("%s: %s" % (_name(self._dst), _text(e))) from None
+            self._job = self._pool.submit(self._write_partitions, tbl)
 
     def _wait(self):
         """Wait for the row group being written; its error is ours."""
@@ -116,25 +115,47 @@ class ParquetSink(Sink):
                 raise FlowToolsError("%s: %s" % (_name(self._dst), _text(e))) from None
 
     def _write_partitions(self, tbl):
+        """Rows to the file of their partition (exporter, UTC date and hour
+        of the end): one sort by the key when the rows span several, then
+        a slice per partition; a file per partition stays open for the
+        next rows (at most MAX_OPEN at once)."""
         pa = self._pa
         import pyarrow.compute as pc
-        import pyarrow.dataset as ds
-        end = tbl.column("end")
-        exa = tbl.column("exaddr") if "exaddr" in tbl.column_names else \
-            pa.chunked_array([pa.nulls(tbl.num_rows, pa.uint32())]).fill_null(0)
-        keys = tbl.append_column("exporter", arrow._text(pa, exa.combine_chunks())) \
-            .append_column("date", pc.strftime(end, format="%Y-%m-%d")) \
-            .append_column("hour", pc.cast(pc.hour(end), pa.int8()))
-        part = ds.partitioning(pa.schema([("exporter", pa.string()), ("date", pa.string()),
-                                          ("hour", pa.int8())]), flavor="hive")
-        fmt = ds.ParquetFileFormat()
-        opts = fmt.make_write_options(compression=COMPRESSION, use_dictionary=self._dictionary())
-        ds.write_dataset(keys, self._dst, format=fmt, file_options=opts, partitioning=part,
-                         basename_template="%s-%d-{i}.parquet" % (self._stamp, self._parts),
-                         existing_data_behavior="overwrite_or_ignore",
-                         max_rows_per_group=ROW_GROUP, min_rows_per_group=min(ROW_GROUP, 1 << 16),
-                         max_rows_per_file=ROW_GROUP * 16)
-        self._parts += 1
+        u64 = pa.uint64()
+        end = pc.max_element_wise(tbl.column("end").cast(pa.int64()), 0)
+        hour = pc.cast(pc.divide(end, 3600000), u64)
+        if "exaddr" in tbl.column_names:
+            key = pc.add(pc.multiply(pc.cast(tbl.column("exaddr"), u64), 1 << 32), hour)
+        else:
+            key = hour
+        counts = pc.value_counts(key)
+        keys = counts.field("values").to_pylist()
+        if len(keys) > 1:
+            tbl = tbl.take(pc.sort_indices(key))
+        pos = 0
+        for k, c in sorted(zip(keys, counts.field("counts").to_pylist())):
+            self._partition_writer(k).write_table(tbl.slice(pos, c), row_group_size=ROW_GROUP)
+            pos += c
+
+    def _partition_writer(self, k):
+        w = self._writers.pop(k, None)
+        if w is None:
+            import datetime
+            import pyarrow.parquet as pq
+            from pyflowtools.util import ipv4
+            exa, hour = divmod(k, 1 << 32)
+            t = datetime.datetime(1970, 1, 1) + datetime.timedelta(hours=hour)
+            d = os.path.join(self._dst, "exporter=%s" % ipv4.text(exa),
+                             "date=%s" % t.strftime("%Y-%m-%d"), "hour=%d" % t.hour)
+            os.makedirs(d, exist_ok=True)
+            self._files += 1
+            w = pq.ParquetWriter(os.path.join(d, "%s-%d.parquet" % (self._stamp, self._files)),
+                                 self._out_schema, compression=COMPRESSION,
+                                 use_dictionary=self._dictionary(), write_statistics=True)
+            if len(self._writers) >= MAX_OPEN:
+                self._writers.pop(next(iter(self._writers))).close()
+        self._writers[k] = w          # most recently used last
+        return w
 
     def close(self):
         try:
@@ -144,6 +165,11 @@ class ParquetSink(Sink):
             if self._pool is not None:
                 self._pool.shutdown()
                 self._pool = None
+        try:
+            while self._writers:
+                self._writers.popitem()[1].close()
+        except _arrow_errors(self._pa) as e:
+            raise FlowToolsError("%s: %s" % (_name(self._dst), _text(e))) from None
         if self._writer is not None:
             try:
                 self._writer.close()
@@ -162,12 +188,13 @@ class ParquetSink(Sink):
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
-        if self._writer is not None:
+        for w in list(self._writers.values()) + [self._writer]:
             try:
-                self._writer.close()
+                if w is not None:
+                    w.close()
             except Exception:
                 pass
-            self._writer = None
+        self._writers, self._writer = {}, None
 
 
 def _name(dst):
