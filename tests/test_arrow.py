@@ -236,3 +236,20 @@ def test_dataset_with_more_partitions_than_open_files(tmp_path, monkeypatch):
     src = parquet.ParquetInput(str(tmp_path / "ds"))
     got = [r._asdict() for b in src.batches(src.rectype()) for r in b.records()]
     assert sorted(got, key=lambda r: r["srcaddr"]) == recs
+
+
+def test_gather_checks_its_arguments():
+    """ftc_recs_from_columns: a field the version lacks or records past the
+    output are bugs of the caller (InternalError); n = 0 writes nothing."""
+    rt = native.rectype(5)
+    b = Batch(rt, 64, 2)
+    col = (native.field_id("srcaddr"), b"\x01\x00\x00\x00\x02\x00\x00\x00")
+    columns.gather(rt, [col], 2, b.ptr, len(b.buf))
+    b.n = 2
+    assert [r.srcaddr for r in b.records()] == ([1, 2] if native.HOST_LITTLE else
+                                                [1 << 24, 2 << 24])
+    with pytest.raises(InternalError):
+        columns.gather(rt, [(native.field_id("router_sc"), bytes(8))], 2, b.ptr, len(b.buf))
+    with pytest.raises(InternalError):
+        columns.gather(rt, [col], 3, b.ptr, len(b.buf))
+    columns.gather(rt, [], 0, b.ptr, len(b.buf))
