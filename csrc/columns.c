@@ -10,10 +10,30 @@
 
 /* width in bytes of column field f (a record field, or a virtual column),
    0 when rt has no such field */
+/* the four words of a v1006 address column, most significant first */
+static int addr6_words(int32_t f, int w[4])
+{
+    int first = f == FTC_COL_SRCADDR6 ? FTC_F_SRCADDR6_0 :
+                f == FTC_COL_DSTADDR6 ? FTC_F_DSTADDR6_0 :
+                f == FTC_COL_NEXTHOP6 ? FTC_F_NEXTHOP6_0 : -1;
+    if (first < 0)
+        return 0;
+    w[0] = first;
+    w[1] = first + 1;
+    w[2] = first + 2;
+    w[3] = f == FTC_COL_SRCADDR6 ? FTC_F_SRCADDR :
+           f == FTC_COL_DSTADDR6 ? FTC_F_DSTADDR : FTC_F_NEXTHOP;
+    return 1;
+}
+
 static int col_width(const ftc_layout_t *L, int32_t f)
 {
+    int w[4];
     if (f == FTC_COL_START || f == FTC_COL_END)
         return 8;
+    if (addr6_words(f, w))
+        return L->off[w[0]] < 0 || L->off[w[1]] < 0 || L->off[w[2]] < 0 || L->off[w[3]] < 0
+               ? 0 : 16;
     if (f < 0 || f >= FTC_F_COUNT || L->off[f] < 0)
         return 0;
     return ftc_field_width(f);
@@ -42,6 +62,17 @@ int ftc_recs_columns(int rt, const uint8_t *recs, size_t n, const int32_t *field
         const uint8_t *r0 = recs + t * rs;
         for (k = 0; k < ncols; k++) {
             int32_t f = field[k];
+            int aw[4];
+            if (addr6_words(f, aw)) {
+                uint8_t *o = out + off[k] + t * 16;
+                for (i = 0; i < m; i++) {
+                    const uint8_t *r = r0 + i * rs;
+                    int j;
+                    for (j = 0; j < 4; j++)
+                        ftc_stbe32(o + i * 16 + (size_t)j * 4, ftc_ld32(r + L->off[aw[j]]));
+                }
+                continue;
+            }
             if (f == FTC_COL_START || f == FTC_COL_END) {
                 int tf = f == FTC_COL_START ? FTC_F_FIRST : FTC_F_LAST;
                 uint8_t *o = out + off[k] + t * 8;

@@ -204,10 +204,13 @@ int ftc_recs_keep_ipv4(int rt, uint8_t *recs, size_t n, size_t *kept);
 /* ---- columns.c (Arrow/Parquet: records <-> columns) ---- */
 #define FTC_COL_START  -1    /* virtual column: absolute First, int64 ms since 1970 */
 #define FTC_COL_END    -2    /* virtual column: absolute Last (ftc_flow_ms) */
+#define FTC_COL_SRCADDR6 -3  /* virtual columns of v1006: the 128-bit address, */
+#define FTC_COL_DSTADDR6 -4  /* 16 bytes in network order (its four words) */
+#define FTC_COL_NEXTHOP6 -5
 /* Columns of n host-order records of type rt: column k holds the values of
    field[k] (enum ftc_field, or FTC_COL_START/FTC_COL_END) as n host-order
-   unsigned integers of ftc_field_width bytes (int64 for the virtual ones)
-   at out + off[k]; every column must fit in out_size bytes and rt must have
+   unsigned integers of ftc_field_width bytes (int64 for the times, 16
+   network-order bytes for the v1006 addresses) at out + off[k]; every column must fit in out_size bytes and rt must have
    its field (else FTC_EINVAL). */
 int ftc_recs_columns(int rt, const uint8_t *recs, size_t n, const int32_t *field,
                      const uint64_t *off, size_t ncols, uint8_t *out, size_t out_size);

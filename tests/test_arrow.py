@@ -36,7 +36,8 @@ def _ms(r, t):
 def _reader(version, recs, order="little", zlevel=0):
     d, m = oracle.split_version(version)
     hdr = {"d_version": d, "agg_method": m} if d == 8 else {"d_version": d}
-    return stream.reader(io.BytesIO(oracle.write_stream(hdr, recs, order, zlevel)))
+    return stream.reader(io.BytesIO(oracle.write_stream(hdr, recs, order, zlevel)),
+                         ipv6=version == oracle.V1006)
 
 
 def _record_bytes(version, recs):
@@ -45,7 +46,9 @@ def _record_bytes(version, recs):
 
 @st.composite
 def version_records(draw, max_size=40):
-    v = draw(fst.versions())
+    v = draw(fst.versions(include=oracle.ALL_VERSIONS))
+    if v == oracle.V1006:
+        return v, draw(fst.v1006_record_lists(max_size=max_size))
     return v, draw(fst.record_lists(v, max_size=max_size))
 
 
@@ -55,7 +58,12 @@ def test_arrow_columns_equal_the_records(vr, order, zlevel):
     with _reader(version, recs, order, zlevel) as rd:
         tbl = rd.to_arrow()
     names = oracle.fields(version)
-    assert set(tbl.column_names) == set(names) | {"start", "end"}
+    addr6 = {"srcaddr6", "dstaddr6", "nexthop6"} if version == oracle.V1006 else set()
+    assert set(tbl.column_names) == set(names) | {"start", "end"} | addr6
+    for col in sorted(addr6):
+        assert tbl.schema.field(col).type == pa.binary(16)
+        assert tbl.column(col).to_pylist() == [
+            oracle.addr6(r, col[:-1]).to_bytes(16, "big") for r in recs]
     assert tbl.num_rows == len(recs)
     for name in names:
         w = oracle.field_width(version, name)

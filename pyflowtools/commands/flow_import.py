@@ -113,7 +113,7 @@ def _parquet(opts, zlevel, order):
     version = None
     if opts.version is not None:
         version = parse_version(opts.version)
-        if version is None or version[0] not in VERSIONS | {1005}:
+        if version is None or version[0] not in VERSIONS | {1005, 1006}:
             raise FlowToolsError("Unsupported export version %s" % opts.version)
     started = time.time()
     src = parquet.ParquetInput(opts.path if opts.path is not None else cli.stdin_binary())

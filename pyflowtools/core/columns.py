@@ -4,6 +4,10 @@ from pyflowtools.core.native import check, ffi, lib
 
 COL_START = lib.FTC_COL_START
 COL_END = lib.FTC_COL_END
+#: v1006's 128-bit addresses as 16 network-order bytes: (column, first word field)
+COL_ADDR6 = (("srcaddr6", lib.FTC_COL_SRCADDR6, "srcaddr6_0"),
+             ("dstaddr6", lib.FTC_COL_DSTADDR6, "dstaddr6_0"),
+             ("nexthop6", lib.FTC_COL_NEXTHOP6, "nexthop6_0"))
 
 
 def scatter(rectype, ptr, n, fields, offsets, out):

@@ -24,9 +24,15 @@ aggregation, dFlows included), then
 
 Addresses (srcaddr, dstaddr, nexthop, exaddr, peer_nexthop, router_sc)
 are integers; `addr_text=True` adds a dotted-quad string column
-`<name>_text` after each, computed by Arrow kernels.  IPv6 addresses,
-when a record version carries them, become 16-byte `binary(16)` columns
-beside these (ADDR6 below lists their names; none yet).
+`<name>_text` after each, computed by Arrow kernels.  v1006 (IPv4 and
+IPv6 flows) has its 128-bit addresses as four uint32 words each
+(srcaddr6_0 srcaddr6_1 srcaddr6_2 srcaddr, most significant first; the
+same for dstaddr and nexthop) plus flow_label, and beside them the whole
+addresses as `fixed_size_binary(16)` columns in network order:
+
+    srcaddr6 dstaddr6 nexthop6   (before start, end; IPv4 flows ::ffff:a.b.c.d)
+
+(readers of Parquet take the word columns; the binary ones are a view).
 
 The schema's metadata holds the stream header's fields where they matter
 (`flowtools.d_version`, `flowtools.agg_method`, and when present
@@ -42,8 +48,8 @@ from pyflowtools.core.record import ADDR_FIELDS
 
 #: address fields (uint32, dotted-quad text view): core/record.py
 ADDR = ADDR_FIELDS
-#: 16-byte IPv6 address columns (binary(16)): none until a record version has them
-ADDR6 = ()
+#: 16-byte IPv6 address columns: (name, virtual column, first word field)
+ADDR6 = _cols.COL_ADDR6
 TIMES = (("start", _cols.COL_START), ("end", _cols.COL_END))
 _META = "flowtools."
 _cache = {}
@@ -75,6 +81,12 @@ def _int_type(pa, width):
     return {1: pa.uint8(), 2: pa.uint16(), 4: pa.uint32(), 8: pa.int64()}[width]
 
 
+def addr6_columns(rectype):
+    """[(name, virtual column)] of the 16-byte address columns of rectype."""
+    names = {name for name, _, _ in fields(rectype)}
+    return [(name, col) for name, col, word in ADDR6 if word in names]
+
+
 def metadata(header):
     """Schema metadata of a stream header (None: no header)."""
     if header is None:
@@ -103,6 +115,7 @@ def schema(rectype, header=None, addr_text=False):
         cols.append(pa.field(name, _int_type(pa, w), nullable=False))
         if addr_text and name in ADDR:
             cols.append(pa.field(name + "_text", pa.string(), nullable=False))
+    cols += [pa.field(name, pa.binary(16), nullable=False) for name, _ in addr6_columns(rectype)]
     ts = pa.timestamp("ms", tz="UTC")
     cols += [pa.field(name, ts, nullable=False) for name, _ in TIMES]
     return pa.schema(cols, metadata=metadata(header))
@@ -123,7 +136,9 @@ def record_batch(batch, header=None, addr_text=False, schema_=None):
     batch.to_host()
     n = batch.n
     fl = fields(batch.rectype)
-    plan = [(name, f, w) for name, f, w in fl] + [(name, f, 8) for name, f in TIMES]
+    plan = ([(name, f, w) for name, f, w in fl]
+            + [(name, f, 16) for name, f in addr6_columns(batch.rectype)]
+            + [(name, f, 8) for name, f in TIMES])
     offsets, pos = [], 0
     for _, _, w in plan:
         offsets.append(pos)

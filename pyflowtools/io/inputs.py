@@ -140,7 +140,7 @@ class Tree:
     def __init__(self, *paths, all_files=False):
         self.warnings = []
         self.inputs = collect(list(paths), all_files=all_files, group=True,
-                              warn=self.warnings.append)[0]
+                              warn=self.warnings.append, ipv6=True)[0]
 
     def readers(self):
         """An open stream Reader per file, closed after its turn."""

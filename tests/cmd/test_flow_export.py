@@ -276,11 +276,11 @@ def _records(data):
     """The record bytes of a flow stream (its header skipped), host order."""
     import io
     from pyflowtools.io import stream
-    with stream.reader(io.BytesIO(data)) as rd:
+    with stream.reader(io.BytesIO(data), ipv6=True) as rd:
         return b"".join(bytes(b.view()) for b in rd)
 
 
-@pytest.mark.parametrize("version", ["1", "5", "6", "7", "1005", "8.1", "8.6", "8.14"])
+@pytest.mark.parametrize("version", ["1", "5", "6", "7", "1005", "1006", "8.1", "8.6", "8.14"])
 def test_parquet_round_trip_every_version(run_cmd, require, version, tmp_path):
     """flow-gen's records -> flow-export -f parquet -> flow-import -f 6: the
     same record bytes; -f 6 and the name are one format."""
