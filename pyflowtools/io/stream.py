@@ -250,6 +250,10 @@ class Reader:
         return tail
 
     def _iter_z(self):
+        """Inflate and yield whole records.  On damage (zlib's error), every
+        complete record inflated before the bad byte is yielded, then the
+        error is set (the output of the failing call is recovered by
+        _salvage, which may be more than fits the current batch)."""
         rs = self.rec_size
         d = zlib.decompressobj()
         b = self._new_batch()
@@ -259,8 +263,20 @@ class Reader:
         pending = self._rest
         self._rest = b""
         eof = False
+        spill = b""                 # salvaged output not yet in a batch
+        salvage = None
         while True:
             while fill < cap:
+                if not spill and salvage is not None:
+                    spill = next(salvage, None)
+                    if spill is None:
+                        salvage, spill = None, b""
+                if spill:
+                    take = min(len(spill), cap - fill)
+                    mv[fill:fill + take] = spill[:take]
+                    fill += take
+                    spill = spill[take:]
+                    continue
                 if not pending:
                     if eof or d.eof:
                         break
@@ -273,13 +289,10 @@ class Reader:
                     out = d.decompress(pending, cap - fill)
                 except zlib.error as e:
                     self.error = "inflate(): failed (%s)" % (e.args[0] if e.args else e)
-                    out = _salvage(saved, pending, cap - fill)
-                    if out:
-                        mv[fill:fill + len(out)] = out
-                        fill += len(out)
+                    salvage = _salvage(saved, pending)
                     pending = b""
                     eof = True
-                    break
+                    continue
                 pending = d.unconsumed_tail
                 if d.eof:
                     pending = b""
@@ -290,9 +303,9 @@ class Reader:
                     break
             if fill >= rs:
                 fill = yield from self._emit(b, mv, fill)
-                if fill < cap and not (eof or d.eof):
+                if fill < cap and (spill or salvage or not (eof or d.eof)):
                     continue
-            if (eof or d.eof) and not pending:
+            if (eof or d.eof) and not pending and not spill and salvage is None:
                 break
         if fill:
             self.warnings.append("Warning, partial inflated record before EOF")
@@ -352,17 +365,29 @@ class Reader:
         self.close()
 
 
-def _salvage(d, data, limit, step=64):
-    """Inflate data in small steps up to the damage: the output before it."""
-    out = bytearray()
+def _salvage(d, data, step=64):
+    """Yield all that inflating `data` gives before the damage (zlib drops
+    the output of the call that fails): `step` bytes per call, and the step
+    that fails again one byte per call from a copy of the state before it.
+    A generator, so that a bomb is never held whole: the caller spills the
+    pieces over batches."""
     for i in range(0, len(data), step):
+        piece = data[i:i + step]
+        before = d.copy()
         try:
-            out += d.decompress(data[i:i + step], max(limit - len(out), 1))
+            yield d.decompress(piece)
         except zlib.error:
-            break
-        if len(out) >= limit or d.eof:
-            break
-    return bytes(out[:limit])
+            d = before
+            for j in range(len(piece)):
+                try:
+                    yield d.decompress(piece[j:j + 1])
+                except zlib.error:
+                    return
+                if d.eof:
+                    return
+            return
+        if d.eof:
+            return
 
 
 def reader(src, **kw):
