@@ -329,6 +329,12 @@ def run(main, argv=None):
         return _broken_pipe()
     except KeyboardInterrupt:
         return 130
+    except MemoryError:
+        # the caps (util.files, the C tables) should make this unreachable
+        warn("out of memory")
+        if os.environ.get("PYFLOWTOOLS_TRACEBACK"):
+            raise
+        return EXIT_ERROR
     except (FlowToolsError, OSError) as e:
         msg = str(e)
         if isinstance(e, OSError) and e.filename is not None and e.strerror:

@@ -1,7 +1,11 @@
 """util/files.py: creating files and directories where others may have
-planted links (issue 13)."""
+planted links; the one capped reader of config, list, symbol and state
+files, and every command that reads such a file through it: /dev/zero,
+a file past the cap and a directory end in one named line (issue 13)."""
+import errno
 import os
 import stat
+import threading
 
 import pytest
 
@@ -70,3 +74,166 @@ def test_makedirs_is_iterative(tmp_path):
         files.makedirs(deep)
     except OSError:
         pass
+    finally:
+        _remove_chain(str(tmp_path), "d")
+
+
+def _remove_chain(top, name):
+    """Remove top/name/name/... level by level through directory fds:
+    pytest's own cleanup (shutil.rmtree, one recursion a level) fails on
+    a tree this deep and then fails every later session's cleanup."""
+    fds = [os.open(top, os.O_RDONLY | os.O_DIRECTORY)]
+    try:
+        while True:
+            try:
+                fds.append(os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fds[-1]))
+            except FileNotFoundError:
+                break
+        while len(fds) > 1:
+            os.close(fds.pop())
+            os.rmdir(name, dir_fd=fds[-1])
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def test_reads_small_files_whole(tmp_path):
+    p = tmp_path / "a.cfg"
+    for data in (b"", b"x", b"line\n" * 1000):
+        p.write_bytes(data)
+        assert files.read(str(p)) == data
+    assert files.read_text(str(p), cap=len(b"line\n" * 1000)) == "line\n" * 1000
+
+
+def test_regular_file_past_the_cap_is_refused_by_its_size(tmp_path):
+    p = tmp_path / "big"
+    with open(p, "wb") as f:
+        f.truncate(files.CONFIG_MAX + 1)      # sparse: nothing is read
+    with pytest.raises(OSError) as e:
+        files.read(str(p))
+    assert e.value.errno == errno.EFBIG and e.value.filename == str(p)
+    assert "64 MiB" in e.value.strerror
+    p.write_bytes(b"12345")
+    assert files.read(str(p), cap=5) == b"12345"
+    with pytest.raises(OSError, match="limit is 4 bytes"):
+        files.read(str(p), cap=4)
+
+
+def test_device_is_read_only_up_to_the_cap():
+    with pytest.raises(OSError) as e:
+        files.read("/dev/zero", cap=100000)
+    assert e.value.errno == errno.EFBIG and e.value.filename == "/dev/zero"
+
+
+def test_fifo_is_read_at_most_cap_plus_one_bytes(tmp_path):
+    fifo = str(tmp_path / "fifo")
+    os.mkfifo(fifo)
+    sent = []
+
+    def feed():
+        fd = os.open(fifo, os.O_WRONLY)
+        try:
+            while True:
+                sent.append(os.write(fd, b"a" * 4096))
+        except BrokenPipeError:
+            pass
+        finally:
+            os.close(fd)
+
+    t = threading.Thread(target=feed)
+    t.start()
+    with pytest.raises(OSError) as e:
+        files.read(fifo, cap=1 << 20)
+    t.join(20)
+    assert e.value.errno == errno.EFBIG
+    # the writer stopped soon after the reader did (a pipe holds 64 KiB)
+    assert sum(sent) < (1 << 20) + (1 << 18)
+
+
+def test_short_fifo_is_read_whole(tmp_path):
+    fifo = str(tmp_path / "fifo")
+    os.mkfifo(fifo)
+
+    def feed():
+        with open(fifo, "wb") as f:
+            f.write(b"ip access-list standard x permit any\n")
+
+    t = threading.Thread(target=feed)
+    t.start()
+    assert files.read(fifo) == b"ip access-list standard x permit any\n"
+    t.join(20)
+
+
+def test_directory_is_named(tmp_path):
+    with pytest.raises(IsADirectoryError) as e:
+        files.read(str(tmp_path))
+    assert e.value.filename == str(tmp_path)
+
+
+def test_missing_file_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        files.read(str(tmp_path / "nosuch"))
+
+
+def test_size_text():
+    assert files.size_text(64 << 20) == "64 MiB"
+    assert files.size_text(4096) == "4 KiB"
+    assert files.size_text(100) == "100 bytes"
+
+
+# ---- every command that takes such a file ------------------------------------------
+
+#: command line with {f} the file; the file kinds STATE_MAX applies to
+COMMANDS = [
+    ("flow-nfilter -f {f} -F x", files.CONFIG_MAX),
+    ("flow-filter -f {f} -S x", files.CONFIG_MAX),
+    ("flow-filter -f {f} -r 6", files.CONFIG_MAX),
+    ("flow-topn -b {f}", files.STATE_MAX),
+    ("flow-zonecheck -z {f}", files.CONFIG_MAX),
+    ("flow-report -s {f}", files.CONFIG_MAX),
+    ("flow-tag -t {f} -T x", files.CONFIG_MAX),
+    ("flow-mask -m {f} -M x", files.CONFIG_MAX),
+    ("flow-xlate -x {f} -X x", files.CONFIG_MAX),
+    ("flow-dscan -b -l -s {f} -L $T/nosuch", files.STATE_MAX),
+    ("flow-rpt2rrd -K {f}", files.CONFIG_MAX),
+    ("flow-capture -D -w $T -f {f} 0/0/0", files.CONFIG_MAX),
+]
+
+#: an address-space limit (KiB) far below what reading /dev/zero whole needs
+#: and above what a command needs
+ULIMIT_V = 1500000
+
+
+def _check(run_cmd, cmd, path):
+    prog = cmd.split()[0]
+    st_, out, err = run_cmd("flow-gen -n 50 | (ulimit -v %d; %s)" % (ULIMIT_V, cmd.format(f=path)),
+                            timeout=60)
+    text = err.decode("utf-8", "replace")
+    assert "Traceback" not in text and "MemoryError" not in text, text
+    assert st_ == 1, (st_, text)
+    lines = text.splitlines()
+    assert lines and all(ln.startswith(prog + ": ") for ln in lines if ln), text
+    assert path in lines[0], text
+    return lines[0]
+
+
+@pytest.mark.parametrize("cmd,cap", COMMANDS, ids=[c[0].split(" -")[0] + c[0].split()[1]
+                                                   for c in COMMANDS])
+def test_endless_device_ends_in_one_named_line(run_cmd, cmd, cap):
+    first = _check(run_cmd, cmd, "/dev/zero")
+    assert "limit is %s" % files.size_text(cap) in first
+
+
+@pytest.mark.parametrize("cmd,cap", COMMANDS, ids=[c[0].split(" -")[0] + c[0].split()[1]
+                                                   for c in COMMANDS])
+def test_file_past_the_cap_and_directory_end_in_one_named_line(run_cmd, tmp_path, cmd, cap):
+    big = tmp_path / "big"
+    with open(big, "wb") as f:
+        f.truncate(cap + 1)
+    first = _check(run_cmd, cmd, str(big))
+    assert "limit is %s" % files.size_text(cap) in first
+    d = tmp_path / "adir"
+    d.mkdir()
+    first = _check(run_cmd, cmd, str(d))
+    if "dscan" not in cmd:                  # the reference's `fopen(PATH): failed`
+        assert "Is a directory" in first

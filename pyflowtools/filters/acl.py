@@ -28,8 +28,9 @@ up standard lists, -E extended ones).
 """
 import bisect
 
+from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.filters import program
-from pyflowtools.util import ipv4
+from pyflowtools.util import files, ipv4
 
 ALL = 0xFFFFFFFF
 
@@ -269,13 +270,16 @@ def parse(text):
 
 
 def load(path):
-    """An AclSet from a file; an empty set (no error) when the file cannot
-    be read, as the reference defers the failure to the list lookup."""
+    """An AclSet from a file; an empty set (no error) when there is no such
+    file, as the reference defers the failure to the list lookup.  A path
+    that is there but cannot be read (a directory, no permission, larger
+    than util.files.CONFIG_MAX) is FlowToolsError `open(PATH): reason`."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError:
+        data = files.read(path)
+    except FileNotFoundError:
         return AclSet()
+    except OSError as e:
+        raise FlowToolsError("open(%s): %s" % (path, files.reason(e))) from None
     return parse(data.decode("latin-1"))
 
 

@@ -14,6 +14,7 @@ print after it.
 """
 from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.filters.nfilter import expand, parse_binding
+from pyflowtools.util import files
 
 __all__ = ["ConfigError", "UnknownDefinition", "Words", "Parser", "read", "atoi",
            "parse_binding"]
@@ -34,10 +35,9 @@ class UnknownDefinition(FlowToolsError):
 def read(path, load_failed):
     """The text of a config file; ConfigError `open(PATH): reason`."""
     try:
-        with open(path, "rb") as f:
-            return f.read().decode("latin-1")
+        return files.read_text(path)
     except OSError as e:
-        raise ConfigError("open(%s): %s" % (path, e.strerror or e), load_failed) from None
+        raise ConfigError("open(%s): %s" % (path, files.reason(e)), load_failed) from None
 
 
 def atoi(text):

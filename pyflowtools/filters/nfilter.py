@@ -29,7 +29,7 @@ from pyflowtools.report import symbols
 from pyflowtools.core.native import layout
 from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.filters import lists, program
-from pyflowtools.util import paths
+from pyflowtools.util import files, paths
 from pyflowtools.filters.program import And, Or, Not, First, TRUE, FALSE
 from pyflowtools.util import ipv4
 
@@ -591,10 +591,9 @@ def load(path=None, variables=None, warn=None):
     read (`open(FILE): reason`), ConfigError when it is malformed."""
     path = paths.site_file(paths.CFG, "filter.cfg") if path is None else path
     try:
-        with open(path, "rb") as f:
-            text = f.read().decode("latin-1")
+        text = files.read_text(path)
     except OSError as e:
-        raise FlowToolsError("open(%s): %s" % (path, e.strerror or e)) from None
+        raise FlowToolsError("open(%s): %s" % (path, files.reason(e))) from None
     return parse(text, path, variables, warn)
 
 

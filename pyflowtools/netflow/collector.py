@@ -228,12 +228,11 @@ class Collector:
         if self.template_path is None:
             return 0
         try:
-            with open(self.template_path, "rb") as f:
-                data = f.read()
+            data = files.read(self.template_path)
         except FileNotFoundError:
             return 0
         except OSError as e:
-            self.log("templates: %s: %s" % (self.template_path, e.strerror))
+            self.log("templates: %s: %s" % (self.template_path, files.reason(e)))
             return 0
         try:
             n = self.ipx.load(data)

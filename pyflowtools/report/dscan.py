@@ -1,5 +1,7 @@
 """flow-dscan's files (commands.md 8.12, 17): the suppress lists and the
 state file.  The detector itself is C (core/dscan.py)."""
+import errno
+import io
 import signal
 import sys
 
@@ -15,12 +17,17 @@ DEFAULT_SUPPRESS = "./dscan.suppress"
 DEFAULT_STATE = "/var/tmp/dscan.state"
 
 
-def _open(path, mode="r"):
+def _open(path, mode="r", cap=files.CONFIG_MAX):
+    """A file to write ("wb"), or the text of one to read, whole, through
+    the capped reader (util.files): `fopen(PATH): failed` as the reference
+    says, or `PATH: File too large (the limit is ...)` past the cap."""
     try:
         if "b" in mode:
             return open(path, mode)
-        return open(path, mode, encoding="latin-1", newline="")
-    except OSError:
+        return io.StringIO(files.read_text(path, cap), newline="")
+    except OSError as e:
+        if e.errno == errno.EFBIG:
+            raise FlowToolsError("%s: %s" % (path, files.reason(e))) from None
         raise FlowToolsError("fopen(%s): failed" % path) from None
 
 
@@ -73,7 +80,7 @@ def load_state(det, path):
         if pending is not None:
             det.put_destination(pending[0], pending[1], pending[2], ())
 
-    with _open(path) as f:
+    with _open(path, cap=files.STATE_MAX) as f:
         for n, line in enumerate(f, 1):
             w = line.split()
             try:

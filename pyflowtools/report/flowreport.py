@@ -24,7 +24,7 @@ from pyflowtools.core import stat
 from pyflowtools.core.stat import Totals
 from pyflowtools.core.table import Aggregation, Column, Linear
 from pyflowtools.report import statcfg, symbols
-from pyflowtools.util import ipv4
+from pyflowtools.util import files, ipv4
 
 NOT_IN_FLOW = "Report definition references a field not in flow."
 BUILD_VERSION = "flow-tools 0.68.5"
@@ -97,8 +97,7 @@ class _Symbols:
             kind = {symbols.PROT: "prot", symbols.PORT: "port", symbols.AS: "asn",
                     symbols.TAG: "tag", symbols.TYPE: "prot"}[which]
             try:
-                with open(symbols.path(which), "rb") as f:
-                    data = f.read()
+                data = files.read(symbols.path(which))
                 tab = symbols.CTables(**{kind: data}, on_error=self.warn)
             except OSError as e:
                 self.warn("open(%s): %s" % (symbols.path(which), e.strerror or e))

@@ -28,6 +28,7 @@ import re
 from itertools import repeat
 
 from pyflowtools.core.errors import FlowToolsError, UsageError
+from pyflowtools.util import files
 
 USAGE = ("Usage: flow-rptfmt [-hHnp] [-a alarm] [-f format] [-F display_fields]\n"
          "                   [-m max_lines] [-s sort_field]\n")
@@ -221,8 +222,7 @@ def _blocks(stream, size=CHUNK):
 def load_symbols(path):
     """A symbol file as the reference reads it: every line exactly a value
     and a name (a blank or comment line is an error)."""
-    with open(path, "rb") as f:
-        data = f.read()
+    data = files.read(path)
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()

@@ -35,6 +35,7 @@ import subprocess
 import time
 
 from pyflowtools.core.errors import FlowToolsError
+from pyflowtools.util import files
 
 #: values per `update` command (a pipe-mode line stays well under rrdtool's limits)
 UPDATE_CHUNK = 256
@@ -576,8 +577,7 @@ def parse_storage(text):
 def read_keys(path):
     """-K: keys separated by commas, blanks or lines; `#` starts a comment."""
     keys = []
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            line = line.split("#", 1)[0]
-            keys += [k for k in re.split(r"[,\s]+", line) if k]
+    for line in files.read_text(path, encoding="utf-8", errors="replace").splitlines():
+        line = line.split("#", 1)[0]
+        keys += [k for k in re.split(r"[,\s]+", line) if k]
     return keys

@@ -21,7 +21,7 @@ reference's `ftstat_load(): failed` line.
 from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.filters import nfilter
 from pyflowtools.report import symbols
-from pyflowtools.util import paths
+from pyflowtools.util import files, paths
 
 DEFAULT_DEFINITION = "default"
 LOAD_FAILED = "ftstat_load(): failed"
@@ -758,8 +758,7 @@ def load(path=None, variables=None, warn=None):
     malformed."""
     path = default_path() if path is None else path
     try:
-        with open(path, "rb") as f:
-            text = f.read().decode("latin-1")
+        text = files.read_text(path)
     except OSError as e:
-        raise ConfigError("open(%s): %s" % (path, e.strerror or e)) from None
+        raise ConfigError("open(%s): %s" % (path, files.reason(e))) from None
     return parse(text, path, variables, warn)

@@ -20,7 +20,7 @@ import os
 
 from pyflowtools.core import sym as _sym
 from pyflowtools.core.errors import FormatError
-from pyflowtools.util import paths
+from pyflowtools.util import files, paths
 
 #: the reference's symbol files
 PROT, PORT, AS, TAG, TYPE = "ip-prot", "tcp-port", "asn", "tag", "ip-type"
@@ -39,8 +39,7 @@ def path(name):
 
 def _read(name_or_path):
     p = name_or_path if os.sep in name_or_path else path(name_or_path)
-    with open(p, "rb") as f:
-        return f.read(), p
+    return files.read(p), p
 
 
 def parse(data, what="symbol file"):

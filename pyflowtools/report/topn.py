@@ -28,7 +28,7 @@ from pyflowtools.core.table import Aggregation
 from pyflowtools.core.errors import FormatError, UsageError
 from pyflowtools.filters import lists, program
 from pyflowtools.report.text import args_text, report_information
-from pyflowtools.util import ipv4
+from pyflowtools.util import files, ipv4
 
 KEYS = ("src", "dst", "pair")
 METRICS = ("flows", "octets", "packets", "peers")
@@ -129,8 +129,7 @@ def load_baseline(path, key, metric):
     exist.  FormatError (FILE:LINE: ...) for a malformed file or one made
     with another -k / -m."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        data = files.read(path, files.STATE_MAX)
     except FileNotFoundError:
         return None
     text = data.decode("utf-8", "replace")

@@ -19,7 +19,7 @@ import collections
 from pyflowtools.core import zone as _zone
 from pyflowtools.core.errors import FormatError, UsageError
 from pyflowtools.report import text
-from pyflowtools.util import paths
+from pyflowtools.util import files, paths
 from pyflowtools.util import ipv4
 
 PROTOCOLS = {"tcp": 6, "udp": 17}
@@ -103,8 +103,7 @@ def resolve(path):
 def load(path):
     """Parse the zone file at `path` (OSError when it cannot be read)."""
     path = resolve(path)
-    with open(path, "rb") as f:
-        data = f.read()
+    data = files.read(path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

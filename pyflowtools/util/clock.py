@@ -10,6 +10,8 @@ second) without waiting for it; it is not meant for production use.
 import os
 import time
 
+from pyflowtools.util import files
+
 ENV = "PYFLOWTOOLS_TEST_CLOCK"
 
 
@@ -21,8 +23,7 @@ def clock(environ=os.environ):
 
     def now():
         try:
-            with open(path) as f:
-                offset = float(f.read().strip() or 0)
+            offset = float(files.read_text(path, 4096).strip() or 0)
         except (OSError, ValueError):
             offset = 0.0
         return time.time() + offset

@@ -1,4 +1,4 @@
-"""Creating files and directories where others may have planted something:
+"""Files: the one capped reader of the files the commands take whole, and
 the one place the collectors and daemons create what they write (capture
 files, templates, state files, pidfiles).
 
@@ -15,8 +15,90 @@ files, templates, state files, pidfiles).
   umask, as mkdir(2) does), iteratively; os.makedirs gives the mode to the
   leaf only (the others 0777 less the umask: 0777 under `flow-capture -u`
   with umask 000) and recurses once per level.
+
+Reading: The one reader of the small files the commands take whole: configs
+(filter.cfg, stat.cfg, tag/mask/xlate configs, ACLs, zones), symbol
+files, lists, and state files (flow-topn baselines, flow-dscan state and
+suppress lists, flow-capture's v9/IPFIX templates).
+
+Each is read with a size cap, so that a hostile or mistaken name
+(`-f /dev/zero`, a FIFO that never ends, a huge file) ends in one error
+line instead of memory exhaustion:
+
+    CONFIG_MAX  64 MiB   configs, ACLs, zones, symbol files, lists, templates
+    STATE_MAX  256 MiB   state files that grow with the traffic (flow-topn -b,
+                         flow-dscan -s)
+
+A regular file is refused from its size before any read; anything else
+(FIFO, character device, process substitution) is read up to the cap and
+refused past it.  A directory is refused by name.  The errors are OSError
+(errno EISDIR, EFBIG) whose `filename` is the path and `strerror` says
+why, so each caller words them as its reference does
+(`open(PATH): reason`).
 """
+import errno
 import os
+import stat
+
+MIB = 1 << 20
+#: cap on configuration, ACL, zone, symbol, list and template files
+CONFIG_MAX = 64 * MIB
+#: cap on state files that grow with the traffic (baselines, dscan state)
+STATE_MAX = 256 * MIB
+
+_CHUNK = 1 << 16
+
+
+def _too_large(path, cap):
+    return OSError(errno.EFBIG, "File too large (the limit is %s)" % size_text(cap), path)
+
+
+def size_text(n):
+    """64 MiB, 512 KiB, 100 bytes."""
+    if n % MIB == 0:
+        return "%d MiB" % (n // MIB)
+    if n % 1024 == 0:
+        return "%d KiB" % (n // 1024)
+    return "%d bytes" % n
+
+
+def read(path, cap=CONFIG_MAX):
+    """The bytes of the file at `path`, at most `cap` of them.  OSError
+    when it cannot be opened or read, is a directory (EISDIR) or holds
+    more than `cap` bytes (EFBIG); never reads more than cap + 1 bytes."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+        if stat.S_ISREG(st.st_mode) and st.st_size > cap:
+            raise _too_large(path, cap)
+        buf = bytearray()
+        want = min(st.st_size, cap) + 1 if stat.S_ISREG(st.st_mode) else _CHUNK
+        while True:
+            try:
+                piece = os.read(fd, min(want, cap + 1 - len(buf)))
+            except OSError as e:
+                raise OSError(e.errno, e.strerror, path) from None
+            if not piece:
+                return bytes(buf)
+            buf += piece
+            if len(buf) > cap:
+                raise _too_large(path, cap)
+            want = _CHUNK
+    finally:
+        os.close(fd)
+
+
+def read_text(path, cap=CONFIG_MAX, encoding="latin-1", errors="strict"):
+    """read() decoded (Latin-1 by default: every byte is a character)."""
+    return read(path, cap).decode(encoding, errors)
+
+
+def reason(e):
+    """The words of an OSError for `open(PATH): reason` lines."""
+    return e.strerror or str(e)
+
 
 _CREATE = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
            | getattr(os, "O_CLOEXEC", 0))
