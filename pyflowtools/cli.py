@@ -6,7 +6,8 @@ Only `run()` maps exceptions to exit statuses (STYLE.md "Errors").
 import os
 import sys
 
-from pyflowtools.core.errors import FlowToolsError
+from pyflowtools.core.errors import FlowToolsError, UsageError
+from pyflowtools.util import numbers
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -179,7 +180,7 @@ def parser(name, usage, help_status=0, unknown_status=None, common="", usage_on_
     if "b" in common:
         p.add_argument("-b", dest="byte_order", metavar="big|little")
     if "C" in common:
-        p.add_argument("-C", dest="comment")
+        p.add_argument("-C", dest="comment", type=comment)
     if "d" in common:
         p.add_argument("-d", dest="debug", type=atoi, default=0)
     if "z" in common:
@@ -218,41 +219,36 @@ def reject_operands(opts_extra):
 
 
 def atoi(text):
-    """C atoi: optional blanks and sign, then digits; garbage gives 0."""
-    s = text.lstrip(" \t\n\r\f\v")
-    sign = 1
-    if s[:1] in ("+", "-"):
-        sign = -1 if s[0] == "-" else 1
-        s = s[1:]
-    n = 0
-    for ch in s:
-        if "0" <= ch <= "9":
-            n = n * 10 + ord(ch) - 48
-        else:
-            break
-    return sign * n
+    """C atoi (glibc, LP64): blanks, sign, digits; garbage gives 0; past
+    the C range the low 32 bits of LONG_MIN/LONG_MAX (util.numbers)."""
+    return numbers.atoi(text)
 
 
 def strtoul(text, base=0):
     """C strtoul with base 0 (0x hex, leading 0 octal) or 10; garbage gives
-    0; a minus sign gives the negative value (mask it to the C width)."""
-    s = text.strip()
-    neg = s.startswith("-")
-    s = s.lstrip("+-")
-    if base == 0:
-        base = 10
-        if s[:2].lower() == "0x":
-            base, s = 16, s[2:]
-        elif s[:1] == "0" and len(s) > 1:
-            base, s = 8, s[1:]
-    digits = "0123456789abcdef"[:base]
-    n = 0
-    for ch in s.lower():
-        d = digits.find(ch)
-        if d < 0:
-            break
-        n = n * base + d
-    return -n if neg else n
+    0; past ULONG_MAX it is ULONG_MAX; a minus sign gives the negative
+    value (mask it to the C width)."""
+    return numbers.strtoul(text, base)[0]
+
+
+def integer(lo, hi, what=None):
+    """A type= for options of our own commands: a whole decimal in
+    [lo, hi], else one line `bad number: TEXT` or `-X out of range
+    (LO..HI): TEXT` and status 1."""
+    def convert(text):
+        return numbers.ranged(text, lo, hi, what or "value")
+    return convert
+
+
+def comment(text):
+    """-C: a header comment is Latin-1 text (the header's encoding; a
+    command line in another encoding reaches us as surrogate escapes);
+    refused at start-up otherwise, before any file or socket is made."""
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        raise UsageError("comment is not Latin-1 text: %s" % ascii(text)[1:-1][:60]) from None
+    return text
 
 
 def zlevel(opts):

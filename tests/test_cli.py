@@ -407,3 +407,151 @@ def test_every_shim_runs_its_command():
         mod = b.name.replace("-", "_")
         assert 'sys.exit(cli.run_command("%s"))' % mod in text, b
         assert (Path(cli.__file__).parent / "commands" / (mod + ".py")).is_file(), b
+
+
+# -- odd option values through every command (issue 13) -----------------------------------
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+from pyflowtools.util import numbers  # noqa: E402
+
+#: values that gave tracebacks: huge digit strings (OverflowError, ValueError of
+#: int()'s 4300-digit limit), text the header cannot hold (UnicodeEncodeError),
+#: empty strings; then anything
+ODD_VALUES = st.one_of(
+    st.sampled_from(["9" * 20, "9" * 5000, "-" + "9" * 20, "8." + "9" * 5000, "", "\u20ac",
+                     "\u00e9", "\udcff", "\u0663", "1.2.3", "-1", "1e999", "nan",
+                     "/" + "a/" * 3000]),
+    st.text(alphabet="0123456789", min_size=19, max_size=6000),
+    st.builds(lambda p, d: p + d, st.sampled_from(["-", "+", " ", "0x", "0", "-0x", "8.", "5.1"]),
+              st.text(alphabet="0123456789abcdef", min_size=1, max_size=5000)),
+    st.text(st.characters(exclude_characters="\x00"), max_size=40),  # argv holds no NUL
+)
+
+#: argv after the drawn option so that no command waits on a socket or the
+#: terminal (a daemon ends at its operands' check, after its options')
+TAILS = {"flow_receive": ["0/0/x"], "flow_dscan": ["-b"]}
+#: commands whose input is text (their stdin is empty here)
+TEXT_INPUT = {"flow_log2rrd", "flow_rpt2rrd", "flow_rptfmt", "flow_import"}
+
+
+class _Disk(__import__("io").BytesIO):
+    """stdout of at most 1 MiB, then ENOSPC (flow-gen -n 2000000000 is a
+    valid request; here it ends as on a full disk, in one line)."""
+
+    def write(self, data):
+        if self.tell() + len(data) > 1 << 20:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return super().write(data)
+
+
+def _run_in_process(mod, argv, stdin_bytes):
+    import io
+    saved = sys.stdin, sys.stdout, sys.stderr
+    out = io.TextIOWrapper(_Disk(), encoding="utf-8", errors="surrogateescape")
+    err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="backslashreplace")
+    sys.stdin = io.TextIOWrapper(io.BytesIO(stdin_bytes), encoding="utf-8")
+    sys.stdout, sys.stderr = out, err
+    try:
+        try:
+            status = cli.run(mod.main, argv)
+        except BaseException as e:             # what cli.run let through
+            import traceback
+            status = "escaped %s" % "".join(traceback.format_exception(e))
+        err.flush()
+        return status, err.buffer.getvalue().decode("utf-8", "replace")
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved
+
+
+@pytest.fixture(scope="module")
+def small_flows():
+    import oracle
+    return oracle.v5_stream([oracle.record("5", srcaddr=i, dPkts=i + 1, dOctets=40,
+                                           prot=6) for i in range(5)])
+
+
+@pytest.mark.parametrize("name", sorted(set(STATUSES) | set(OWN_GETOPT)))
+def test_odd_option_values_end_in_one_line_never_a_traceback(name, small_flows, tmp_path,
+                                                             monkeypatch):
+    mod = importlib.import_module("pyflowtools.commands." + name)
+    prog = name.replace("_", "-")
+    letters = [a.option_strings[0] for a in mod.build_parser()._actions if a.takes_arg]
+    if not letters:
+        pytest.skip("no option takes a value")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(paths_env(), str(tmp_path))
+    monkeypatch.delenv("PYFLOWTOOLS_TRACEBACK", raising=False)
+
+    @given(st.sampled_from(letters), ODD_VALUES, st.booleans())
+    def check(letter, value, attached):
+        argv = ([letter + value] if attached and value and not value.startswith("-")
+                else [letter, value]) + TAILS.get(name, [])
+        status, err = _run_in_process(mod, argv, b"" if name in TEXT_INPUT else small_flows)
+        assert isinstance(status, int), (argv[:1], status)
+        assert "Traceback" not in err, err
+        lines = err.splitlines()
+        # (-d N prints the reference's debug lines and profile as they are)
+        if lines and not lines[0].startswith("Usage:") and name not in OWN_GETOPT \
+                and letter != "-d":
+            assert lines[0].startswith(prog + ": "), (argv[0][:40], err[:300])
+    check()
+
+
+def paths_env():
+    from pyflowtools.util import paths
+    return paths.ENV
+
+
+@pytest.mark.parametrize("text,value", [
+    ("12", 12), ("-12", -12), (" +7x", 7), ("", 0), ("x", 0), ("2147483647", 2147483647),
+    ("2147483648", -2147483648), ("4294967295", -1), ("9" * 20, -1), ("-" + "9" * 20, 0),
+    ("9" * 5000, -1), ("\u0663", 0),
+])
+def test_atoi_is_glibc_atoi(text, value):
+    assert cli.atoi(text) == value
+
+
+@pytest.mark.parametrize("text,base,value", [
+    ("0x10", 0, 16), ("010", 0, 8), ("10", 10, 10), ("-1", 0, -1), ("9" * 30, 10, numbers.ULONG_MAX),
+    ("0x" + "f" * 40, 0, numbers.ULONG_MAX), ("0xg", 0, 0), ("", 0, 0),
+])
+def test_strtoul_clamps_as_c(text, base, value):
+    assert cli.strtoul(text, base) == value
+
+
+def test_integer_is_range_checked_one_line(capsys):
+    p = cli.parser("flow-x", USAGE, common="")
+    p.add_argument("-n", dest="n", type=cli.integer(0, 100, "-n"), default=1)
+    assert cli.parse(p, ["-n", "100"]).n == 100
+    for bad, msg in (("101", "flow-x: -n out of range (0..100): 101\n"),
+                     ("9" * 5000, "flow-x: -n out of range (0..100): %s...\n" % ("9" * 40)),
+                     ("-1", "flow-x: bad number: -1\n"), ("", "flow-x: bad number: \n"),
+                     ("\u0663", "flow-x: bad number: \u0663\n")):
+        with pytest.raises(cli._Exit) as e:
+            cli.parse(p, ["-n", bad])
+        assert e.value.status == 1
+        assert capsys.readouterr().err == msg
+
+
+@pytest.mark.parametrize("comment", ["\u20ac", "x\udcff", "\u4e2d"])
+def test_comment_outside_latin1_is_refused_at_start(comment, capsys):
+    p = cli.parser("flow-x", USAGE, common="C")
+    with pytest.raises(cli._Exit) as e:
+        cli.parse(p, ["-C", comment])
+    assert e.value.status == 1
+    err = capsys.readouterr().err
+    assert err.startswith("flow-x: comment is not Latin-1 text") and err.count("\n") == 1
+    assert cli.parse(p, ["-C", "caf\u00e9"]).comment == "caf\u00e9"
+
+
+@pytest.mark.parametrize("cmd", ["flow-capture -D -w $T/wd -C \u20ac 0/0/0",
+                                 "flow-receive -C \u20ac 0/0/0",
+                                 "flow-cat -C \u20ac", "flow-synonly -C \u4e2d"])
+def test_comment_outside_latin1_refused_before_any_file_or_socket(run_cmd, cmd):
+    """flow-capture took it and died at the first datagram, leaving an
+    empty tmp- file; the others raised UnicodeEncodeError."""
+    st_, out, err = run_cmd(cmd, timeout=30)
+    assert (st_, out) == (1, b"")
+    assert err.decode().startswith(cmd.split()[0] + ": comment is not Latin-1 text")
+    assert err.count(b"\n") == 1

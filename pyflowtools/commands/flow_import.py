@@ -37,9 +37,9 @@ def format_number(text):
 def parse_version(text):
     """-V: `%u` or `%u.%u` -> (version, agg_method); None when unreadable."""
     major, _, minor = text.strip().partition(".")
-    if not major.isdigit():
+    if not (major.isascii() and major.isdigit()):
         return None
-    return int(major), (cli.atoi(minor) if minor else 0)
+    return cli.strtoul(major, 10) & 0xFFFFFFFF, (cli.strtoul(minor, 10) & 0xFFFFFFFF if minor else 0)
 
 
 def output_header(version, method):

@@ -17,8 +17,9 @@ def build_parser():
     p = cli.parser("flow-topn", USAGE, help_status=0, unknown_status=1, common="d")
     p.add_argument("-k", dest="key", default=topn.DEFAULT_KEY)
     p.add_argument("-m", dest="metric", default=topn.DEFAULT_METRIC)
-    p.add_argument("-n", dest="n", type=topn.count_value, default=topn.DEFAULT_N)
-    p.add_argument("-t", dest="threshold", type=topn.count_value, default=0)
+    p.add_argument("-n", dest="n", type=cli.integer(0, topn.COUNT_MAX, "-n"),
+                   default=topn.DEFAULT_N)
+    p.add_argument("-t", dest="threshold", type=cli.integer(0, topn.COUNT_MAX, "-t"), default=0)
     p.add_argument("-P", dest="ports")
     p.add_argument("-r", dest="protocols")
     p.add_argument("-b", dest="baseline")

@@ -16,7 +16,7 @@ USAGE = ("Usage: flow-xlate [-hkn] [-b big|little] [-C comment] [-d debug_level]
          "[-v variable=value] [-V version] [-x xlate_fname] [-X xlate_definition] "
          "[-z z_level]")
 
-_VERSION = re.compile(r"\s*([+-]?\d+)(?:\.([+-]?\d+))?")
+_VERSION = re.compile(r"\s*([+-]?\d+)(?:\.([+-]?\d+))?", re.ASCII)
 
 
 def parse_version(text):
@@ -24,7 +24,8 @@ def parse_version(text):
     m = _VERSION.match(text)
     if not m:
         raise FlowToolsError("Version scan failed")
-    return int(m.group(1)) & 0xFFFFFFFF, int(m.group(2) or 0) & 0xFFFFFFFF
+    return (cli.strtoul(m.group(1), 10) & 0xFFFFFFFF,
+            cli.strtoul(m.group(2) or "0", 10) & 0xFFFFFFFF)
 
 
 def build_parser():

@@ -14,7 +14,7 @@ print after it.
 """
 from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.filters.nfilter import expand, parse_binding
-from pyflowtools.util import files
+from pyflowtools.util import files, numbers
 
 __all__ = ["ConfigError", "UnknownDefinition", "Words", "Parser", "read", "atoi",
            "parse_binding"]
@@ -42,17 +42,8 @@ def read(path, load_failed):
 
 def atoi(text):
     """C atoi (the reference reads numbers of these files with it):
-    optional blanks and sign, then decimal digits; garbage gives 0."""
-    s = text.lstrip(" \t\n\r\f\v")
-    sign = -1 if s[:1] == "-" else 1
-    if s[:1] in ("+", "-"):
-        s = s[1:]
-    n = 0
-    for ch in s:
-        if not "0" <= ch <= "9":
-            break
-        n = n * 10 + ord(ch) - 48
-    return sign * n
+    util.numbers.atoi."""
+    return numbers.atoi(text)
 
 
 class Words:

@@ -11,6 +11,7 @@ below 0 or >= the table size fails the whole list (`load_lookup():
 failed`).
 """
 from pyflowtools.core.errors import UsageError
+from pyflowtools.util import numbers
 
 PORT_TABLE = 1 << 16        # -i -I -p -P -a -A
 BYTE_TABLE = 1 << 8         # -r -t -T
@@ -27,32 +28,10 @@ class ListError(UsageError):
 
 def strtol(text, pos=0):
     """C strtol(text + pos, &end, 0): (value, end).  Leading blanks and a
-    sign are accepted; no digits gives (0, pos), as C does."""
-    n = len(text)
-    i = pos
-    while i < n and text[i] in " \t\n\r\f\v":
-        i += 1
-    neg = False
-    if i < n and text[i] in "+-":
-        neg = text[i] == "-"
-        i += 1
-    base = 10
-    if text[i:i + 2] in ("0x", "0X") and i + 2 < n and text[i + 2].lower() in _HEX:
-        base = 16
-        i += 2
-    elif text[i:i + 1] == "0":
-        base = 8
-    start = i
-    value = 0
-    while i < n:
-        d = _HEX.find(text[i].lower())
-        if d < 0 or d >= base:
-            break
-        value = value * base + d
-        i += 1
-    if i == start:
-        return 0, pos
-    return (-value if neg else value), i
+    sign are accepted; no digits gives (0, pos), as C does; past the C
+    range LONG_MIN/LONG_MAX (util.numbers)."""
+    value, rest = numbers.strtol(text[pos:], 0)
+    return value, len(text) - len(rest)
 
 
 _HEX = "0123456789abcdef"

@@ -10,6 +10,7 @@ import struct
 from pyflowtools.core import export as _x
 from pyflowtools.core.errors import FlowToolsError, FormatError
 from pyflowtools.io.sink import Sink
+from pyflowtools.util import numbers
 
 ALL_FIELDS = (1 << 36) - 1
 ALL_CFLOWD = 0xFFFFFF
@@ -60,11 +61,10 @@ def parse_names(text):
 def parse_mask(text):
     """-m: a name list when it starts with a letter, else a C number.
     Returns (bits, by_name)."""
-    from pyflowtools.cli import strtoul
     t = text.strip()
     if t[:1].isalpha():
         return parse_names(t), True
-    return strtoul(t) & ((1 << 64) - 1), False
+    return numbers.strtoul(t)[0] & numbers.ULONG_MAX, False
 
 
 def to_cflowd(bits):

@@ -4,6 +4,11 @@ from pyflowtools.io import header as hdr
 from pyflowtools.io import stream
 from pyflowtools.core import recs
 from pyflowtools.core.errors import FlowToolsError
+from pyflowtools.util import numbers
+
+
+def _digits(text):
+    return text.isascii() and text.isdigit()
 
 
 def parse_version(text, ipv6=False):
@@ -11,10 +16,10 @@ def parse_version(text, ipv6=False):
     1006 too when `ipv6` (flow-gen, flow-cat)."""
     t = text.strip()
     head, dot, tail = t.partition(".")
-    if not head.isdigit() or (dot and not tail.isdigit()):
+    if not _digits(head) or (dot and not _digits(tail)):
         raise FlowToolsError("Version scan failed")
-    v = int(head)
-    agg = int(tail) if dot else 0
+    v = numbers.uint_prefix(head)[0]
+    agg = numbers.uint_prefix(tail)[0] if dot else 0
     if v == 8:
         agg = agg or 1
         if not 1 <= agg <= 14:

@@ -15,6 +15,7 @@ import stat
 from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.io import dirwalk
 from pyflowtools.io.header import Header
+from pyflowtools.util import numbers
 
 PREFIXES = ("ft", "cf", "tmp")
 _SUFFIX = {"b": 512, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
@@ -24,9 +25,9 @@ def parse_size(text):
     """-E value: a number, optionally followed by b (x512), K, M or G."""
     t = text.strip()
     i = 0
-    while i < len(t) and t[i].isdigit():
+    while i < len(t) and "0" <= t[i] <= "9":
         i += 1
-    n = int(t[:i]) if i else 0
+    n = numbers.strtoul(t[:i], 10)[0] if i else 0
     rest = t[i:]
     if not rest:
         return n

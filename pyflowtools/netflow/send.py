@@ -21,7 +21,7 @@ from pyflowtools.core import native as _native
 from pyflowtools.core import ipfixenc, relay
 from pyflowtools.netflow import pdu, udp
 from pyflowtools.core.errors import FlowToolsError, FormatError
-from pyflowtools.util import ipv4
+from pyflowtools.util import ipv4, numbers
 
 __all__ = ["NO_MASK", "SPOOF_SPORT", "parse_version", "parse_mask", "Output", "Pacer",
            "mask_batch", "send_stream"]
@@ -33,24 +33,12 @@ RAW_TTL = 255               # unicast TTL of raw datagrams when the spec has non
 
 def parse_version(text):
     """-V as sscanf("%u.%u"): (version, agg_method); `8` alone is 8.1."""
-    t = text.lstrip()
-    head = ""
-    for ch in t:
-        if not ch.isdigit():
-            break
-        head += ch
-    if not head:
+    version, rest = numbers.uint_prefix(text)
+    if version is None:
         raise FlowToolsError("Version scan failed")
-    rest = t[len(head):]
     agg = 0
-    if rest.startswith(".") and rest[1:2].isdigit():
-        tail = ""
-        for ch in rest[1:]:
-            if not ch.isdigit():
-                break
-            tail += ch
-        agg = int(tail)
-    version = int(head)
+    if rest.startswith(".") and rest[1:2].isascii() and rest[1:2].isdigit():
+        agg = numbers.uint_prefix(rest[1:])[0]
     if version == 8 and agg == 0:
         agg = 1
     return version, agg

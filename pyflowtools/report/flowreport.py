@@ -402,7 +402,7 @@ class DefinitionRun:
             return write, close
         d = os.path.dirname(path)
         if d and not os.path.isdir(d):
-            os.makedirs(d, 0o755, exist_ok=True)
+            files.makedirs(d, 0o755)
         f = open(path, "wb" if self.interval == 0 else "ab")
         return f.write, f.close
 

@@ -28,7 +28,7 @@ import re
 from itertools import repeat
 
 from pyflowtools.core.errors import FlowToolsError, UsageError
-from pyflowtools.util import files
+from pyflowtools.util import files, numbers
 
 USAGE = ("Usage: flow-rptfmt [-hHnp] [-a alarm] [-f format] [-F display_fields]\n"
          "                   [-m max_lines] [-s sort_field]\n")
@@ -83,7 +83,9 @@ def py2_int(text, what):
     m = _INT.match(raw)
     if not m:
         raise UsageError("%s: not a decimal number: %r" % (what, _show(raw)))
-    return int(m.group(1) + m.group(2))
+    # Python 2's int() had no bound; past the C range the value is clamped
+    # (util.numbers), which every use then finds out of its range
+    return numbers.strtol((m.group(1) + m.group(2)).decode("ascii"))[0]
 
 
 def alarm_seconds(text):

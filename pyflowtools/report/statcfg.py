@@ -21,7 +21,7 @@ reference's `ftstat_load(): failed` line.
 from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.filters import nfilter
 from pyflowtools.report import symbols
-from pyflowtools.util import files, paths
+from pyflowtools.util import files, numbers, paths
 
 DEFAULT_DEFINITION = "default"
 LOAD_FAILED = "ftstat_load(): failed"
@@ -393,13 +393,11 @@ def parse_binding(text):
 
 def _cnum(text):
     """A C number (strtoul base 0)."""
-    from pyflowtools.cli import strtoul
-    return strtoul(text)
+    return numbers.strtoul(text)[0]
 
 
 def _atoi(text):
-    from pyflowtools.cli import atoi
-    return atoi(text)
+    return numbers.atoi(text)
 
 
 def _load_config(kind, path, variables):

@@ -28,7 +28,7 @@ from pyflowtools.core.table import Aggregation
 from pyflowtools.core.errors import FormatError, UsageError
 from pyflowtools.filters import lists, program
 from pyflowtools.report.text import args_text, report_information
-from pyflowtools.util import files, ipv4
+from pyflowtools.util import files, ipv4, numbers
 
 KEYS = ("src", "dst", "pair")
 METRICS = ("flows", "octets", "packets", "peers")
@@ -42,12 +42,13 @@ _FIELDS = {"src": ("srcaddr", "dstaddr"), "dst": ("dstaddr", "srcaddr"),
            "pair": ("srcaddr", "dstaddr")}
 
 
+#: the largest -n and -t (the C counters are 64-bit)
+COUNT_MAX = (1 << 63) - 1
+
+
 def count_value(text):
     """A non-negative decimal option value (-n, -t)."""
-    t = text.strip()
-    if not t.isdigit():
-        raise ValueError("bad number: %s" % text)
-    return int(t)
+    return numbers.ranged(text, 0, COUNT_MAX)
 
 
 def check_choice(what, value, choices):
