@@ -178,3 +178,22 @@ def describe_difference(expected, actual, max_lines=12):
     if more > 0:
         text += "    ... (%d more diff lines)\n" % more
     return text.rstrip("\n")
+
+
+def remove_chain(top, name):
+    """Remove top/name/name/... level by level through directory fds:
+    pytest's own cleanup (shutil.rmtree, one recursion a level) fails on
+    a tree this deep and then fails every later session's cleanup."""
+    fds = [os.open(top, os.O_RDONLY | os.O_DIRECTORY)]
+    try:
+        while True:
+            try:
+                fds.append(os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fds[-1]))
+            except FileNotFoundError:
+                break
+        while len(fds) > 1:
+            os.close(fds.pop())
+            os.rmdir(name, dir_fd=fds[-1])
+    finally:
+        for fd in fds:
+            os.close(fd)

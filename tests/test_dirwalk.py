@@ -3,6 +3,8 @@ import os
 
 import pytest
 
+import harness
+
 from pyflowtools.io import dirwalk
 
 
@@ -34,11 +36,14 @@ def test_deep_trees_do_not_recurse(tmp_path):
     """An iterative walk: a tree deeper than Python's recursion limit ends in
     the depth error, not a RecursionError."""
     d = tmp_path
-    for _ in range(1200):
-        d = d / "d"
-        os.mkdir(d)
-    with pytest.raises(dirwalk.DirectoryError):
-        names(tmp_path)
+    try:
+        for _ in range(1200):
+            d = d / "d"
+            os.mkdir(d)
+        with pytest.raises(dirwalk.DirectoryError):
+            names(tmp_path)
+    finally:
+        harness.remove_chain(str(tmp_path), "d")
 
 
 def test_loops_by_device_and_inode(tmp_path):

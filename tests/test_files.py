@@ -9,6 +9,8 @@ import threading
 
 import pytest
 
+import harness
+
 from pyflowtools.util import files
 
 
@@ -75,26 +77,7 @@ def test_makedirs_is_iterative(tmp_path):
     except OSError:
         pass
     finally:
-        _remove_chain(str(tmp_path), "d")
-
-
-def _remove_chain(top, name):
-    """Remove top/name/name/... level by level through directory fds:
-    pytest's own cleanup (shutil.rmtree, one recursion a level) fails on
-    a tree this deep and then fails every later session's cleanup."""
-    fds = [os.open(top, os.O_RDONLY | os.O_DIRECTORY)]
-    try:
-        while True:
-            try:
-                fds.append(os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fds[-1]))
-            except FileNotFoundError:
-                break
-        while len(fds) > 1:
-            os.close(fds.pop())
-            os.rmdir(name, dir_fd=fds[-1])
-    finally:
-        for fd in fds:
-            os.close(fd)
+        harness.remove_chain(str(tmp_path), "d")
 
 
 def test_reads_small_files_whole(tmp_path):
