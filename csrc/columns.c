@@ -106,19 +106,21 @@ int ftc_recs_columns(int rt, const uint8_t *recs, size_t n, const int32_t *field
     return FTC_OK;
 }
 
-int ftc_recs_from_columns(int rt, const uint8_t *const *col, const int32_t *field, size_t ncols,
-                          size_t n, uint8_t *out, size_t out_size)
+int ftc_recs_from_columns(int rt, const uint8_t *const *col, const size_t *col_size,
+                          const int32_t *field, size_t ncols, size_t n, uint8_t *out,
+                          size_t out_size)
 {
     const ftc_layout_t *L = ftc_layout_get(rt);
     size_t k, i, rs;
-    if (!L || (ncols && (!col || !field)) || (n && !out))
+    if (!L || (ncols && (!col || !col_size || !field)) || (n && !out))
         return FTC_EINVAL;
     rs = L->rec_size;
     if (n > SIZE_MAX / rs || n * rs > out_size)
         return FTC_EINVAL;
     for (k = 0; k < ncols; k++) {
         int32_t f = field[k];
-        if (f < 0 || f >= FTC_F_COUNT || L->off[f] < 0 || (n && !col[k]))
+        if (f < 0 || f >= FTC_F_COUNT || L->off[f] < 0 || (n && !col[k])
+            || col_size[k] / (size_t)ftc_field_width(f) < n)
             return FTC_EINVAL;
     }
     if (n)

@@ -215,10 +215,12 @@ int ftc_recs_keep_ipv4(int rt, uint8_t *recs, size_t n, size_t *kept);
 int ftc_recs_columns(int rt, const uint8_t *recs, size_t n, const int32_t *field,
                      const uint64_t *off, size_t ncols, uint8_t *out, size_t out_size);
 /* The inverse: n host-order records of type rt at out (zeroed first, so
-   pads and unlisted fields are 0) from columns col[k] of n host-order
-   values of field[k]'s width (record fields only). */
-int ftc_recs_from_columns(int rt, const uint8_t *const *col, const int32_t *field, size_t ncols,
-                          size_t n, uint8_t *out, size_t out_size);
+   pads and unlisted fields are 0) from columns col[k] (col_size[k] bytes)
+   of n host-order values of field[k]'s width (record fields only); a
+   column shorter than n values is FTC_EINVAL. */
+int ftc_recs_from_columns(int rt, const uint8_t *const *col, const size_t *col_size,
+                          const int32_t *field, size_t ncols, size_t n, uint8_t *out,
+                          size_t out_size);
 
 /* ---- fmt.c (flow-print formats) ---- */
 #define FTC_FMT_COUNT      26     /* formats 0..25 */

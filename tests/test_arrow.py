@@ -260,4 +260,7 @@ def test_gather_checks_its_arguments():
         columns.gather(rt, [(native.field_id("router_sc"), bytes(8))], 2, b.ptr, len(b.buf))
     with pytest.raises(InternalError):
         columns.gather(rt, [col], 3, b.ptr, len(b.buf))
+    b3 = Batch(rt, 64, 3)
+    with pytest.raises(InternalError):      # a column of 2 values for 3 records
+        columns.gather(rt, [col], 3, b3.ptr, len(b3.buf))
     columns.gather(rt, [], 0, b.ptr, len(b.buf))

@@ -24,5 +24,7 @@ def gather(rectype, columns, n, out_ptr, out_size):
     (field number, buffer of n values of the field's width)."""
     keep = [ffi.from_buffer("uint8_t[]", buf) for _, buf in columns]
     cols = ffi.new("uint8_t *[]", keep) if keep else ffi.NULL
+    sizes = ffi.new("size_t[]", [len(b) for b in keep]) if keep else ffi.NULL
     fields = ffi.new("int32_t[]", [f for f, _ in columns]) if keep else ffi.NULL
-    check(lib.ftc_recs_from_columns(rectype, cols, fields, len(keep), n, out_ptr, out_size))
+    check(lib.ftc_recs_from_columns(rectype, cols, sizes, fields, len(keep), n, out_ptr,
+                                    out_size))
