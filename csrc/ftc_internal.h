@@ -614,4 +614,25 @@ static inline long ftc_range_find(const ftc_range_t *r, size_t n, uint32_t key)
     return key <= r[lo].hi ? (long)lo : -1;
 }
 
+/* the next event of a receive batch (ev[st->n_events++]) filled with what
+   every kind has; NULL when ev is NULL (no events wanted).  The caller
+   keeps st->n_events + FTC_PDU_EVENTS_MIN <= ev_cap per datagram. */
+static inline ftc_pdu_event_t *ftc_pdu_event_add(ftc_pdu_event_t *ev, ftc_pdu_rx_stats_t *st,
+                                                 uint32_t index, int kind, int reason,
+                                                 uint32_t src, uint32_t dst, uint16_t version)
+{
+    ftc_pdu_event_t *e;
+    if (!ev)
+        return NULL;
+    e = &ev[st->n_events++];
+    memset(e, 0, sizeof *e);
+    e->index = index;
+    e->kind = kind;
+    e->reason = reason;
+    e->src_ip = src;
+    e->dst_ip = dst;
+    e->version = version;
+    return e;
+}
+
 #endif /* FTC_INTERNAL_H */

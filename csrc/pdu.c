@@ -349,19 +349,11 @@ static void add_event(ftc_pdu_event_t *ev, ftc_pdu_rx_stats_t *st, uint32_t inde
                       int kind, int reason, uint32_t src, uint32_t dst,
                       const ftc_pdu_hdr_t *h)
 {
-    ftc_pdu_event_t *e;
-    if (!ev)
-        return;
-    e = &ev[st->n_events++];
-    memset(e, 0, sizeof *e);
-    e->index = index;
-    e->kind = kind;
-    e->reason = reason;
-    e->src_ip = src;
-    e->dst_ip = dst;
-    e->version = h->version;
-    e->agg_method = h->agg_method;
-    e->agg_version = h->agg_version;
+    ftc_pdu_event_t *e = ftc_pdu_event_add(ev, st, index, kind, reason, src, dst, h->version);
+    if (e) {
+        e->agg_method = h->agg_method;
+        e->agg_version = h->agg_version;
+    }
 }
 
 /* a v9 or IPFIX datagram (ipfix.c's) */

@@ -72,19 +72,12 @@ static int relay_ipx(const uint8_t *p, size_t len, uint32_t index, uint32_t src,
     else if (must_touch)
         reason = FTC_PDU_R_IPX_MASK;   /* never let unmasked/unfiltered flows through */
     if (reason != FTC_PDU_R_OK) {
+        ftc_pdu_event_t *e = ftc_pdu_event_add(ev, &st->rx, index, FTC_PDU_EV_CORRUPT, reason,
+                                               src, dst, version);
         st->rx.corrupt++;
         st->rx.reasons[reason]++;
-        if (ev) {
-            ftc_pdu_event_t *e = &ev[st->rx.n_events++];
-            memset(e, 0, sizeof *e);
-            e->index = index;
-            e->kind = FTC_PDU_EV_CORRUPT;
-            e->reason = reason;
+        if (e)
             e->detail = shape;
-            e->src_ip = src;
-            e->dst_ip = dst;
-            e->version = version;
-        }
         return 1;
     }
     if (st->out_pdus + 1 > lens_cap || st->out_bytes + len > out_size)
@@ -96,15 +89,8 @@ static int relay_ipx(const uint8_t *p, size_t len, uint32_t index, uint32_t src,
         if (sr < 0)
             return sr;
     }
-    if ((sr & FTC_SEQ_NEW) && ev) {
-        ftc_pdu_event_t *e = &ev[st->rx.n_events++];
-        memset(e, 0, sizeof *e);
-        e->index = index;
-        e->kind = FTC_PDU_EV_EXPORTER;
-        e->src_ip = src;
-        e->dst_ip = dst;
-        e->version = version;
-    }
+    if (sr & FTC_SEQ_NEW)
+        ftc_pdu_event_add(ev, &st->rx, index, FTC_PDU_EV_EXPORTER, 0, src, dst, version);
     memcpy(out + st->out_bytes, p, len);
     out_lens[st->out_pdus] = (uint32_t)len;
     if (out_src)
