@@ -181,3 +181,17 @@ def test_collector_filter_drops_per_exporter(tmp_path):
                         "pkts=2 flows=45 lost=0 reset=0 filter_drops=44")
     finally:
         col.close()
+
+
+def test_log_budget_allows_a_burst_a_second():
+    from pyflowtools.util.log import Budget
+    lines = []
+    b = Budget(lines.append, burst=3)
+    b.start(100.0)
+    assert [b.allow() for _ in range(5)] == [True, True, True, False, False]
+    b.start(100.9)                       # the same second: nothing reported yet
+    assert not b.allow() and lines == []
+    b.start(101.0)
+    assert lines == ["3 more messages suppressed"] and b.allow()
+    b.start(105.0)                       # nothing suppressed since: no line
+    assert lines == ["3 more messages suppressed"]

@@ -17,7 +17,7 @@ from pyflowtools.core.errors import FormatError
 from pyflowtools.netflow import pdu, udp
 from pyflowtools.util import files, ipv4
 from pyflowtools.util.clock import clock as _clock
-from pyflowtools.util.log import discard
+from pyflowtools.util.log import Budget, discard
 
 LOG_BURST = 20                  # datagram messages logged per second, at most
 #: flow-capture's v9/IPFIX templates in its work directory: a `tmp` name, so
@@ -101,8 +101,7 @@ class Collector:
         self.counts = [0, 0, 0]          # lost, corrupt, resets (not yet in a file)
         self.total_flows = 0
         self.total_pdus = 0
-        self._log_budget = 0
-        self._log_time = 0
+        self._budget = Budget(lambda msg: self.log(msg), LOG_BURST)
 
     def set_filter(self, cfg):
         """-f/-F reloaded (SIGHUP): the next batch runs cfg's definition."""
@@ -170,15 +169,10 @@ class Collector:
 
     def _events(self, events):
         now = self.clock()
-        if now - self._log_time >= 1.0:
-            if self._log_budget < 0:
-                self.log("%d more messages suppressed" % -self._log_budget)
-            self._log_time, self._log_budget = now, LOG_BURST
+        self._budget.start(now)
         for e in events:
-            if self._log_budget <= 0:
-                self._log_budget -= 1
+            if not self._budget.allow():
                 continue
-            self._log_budget -= 1
             src, dst = ipv4.text(e.src_ip), ipv4.text(e.dst_ip)
             ipx = e.version in (9, 10)
             if e.kind == pdu.EV_EXPORTER:

@@ -20,10 +20,10 @@ from pyflowtools.core import ipfix, relay
 from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.core.native import layout, rectype as _rectype
 from pyflowtools.netflow import pdu, send, udp
-from pyflowtools.netflow.collector import first_rectype, stat_line
+from pyflowtools.netflow.collector import LOG_BURST, first_rectype, stat_line
 from pyflowtools.util import ipv4
 from pyflowtools.util.clock import clock as _clock
-from pyflowtools.util.log import discard
+from pyflowtools.util.log import Budget, discard
 
 __all__ = ["Fanout", "PIDFILE"]
 
@@ -68,6 +68,7 @@ class Fanout:
         self._reload = True
         self.corrupt = self.filtered = self.pdus = self.flows = 0
         self.started = int(self.clock())
+        self._budget = Budget(lambda msg: self.log(msg), LOG_BURST)
 
     @property
     def rectype(self):
@@ -153,7 +154,10 @@ class Fanout:
 
     def _events(self, evs):
         now = int(self.clock())
+        self._budget.start(self.clock())
         for e in evs:
+            if not self._budget.allow():
+                continue
             src, dst = ipv4.text(e.src_ip), ipv4.text(e.dst_ip)
             if e.kind == pdu.EV_CORRUPT:
                 if e.reason == pdu.R_SRCIP:

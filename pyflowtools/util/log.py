@@ -27,5 +27,31 @@ class Log:
             pass
 
 
+class Budget:
+    """At most `burst` messages a second (the daemons' per-datagram lines:
+    corrupt datagrams, new exporters, sequence gaps); the rest are counted
+    and reported in one line when the next second begins.
+
+        budget.start(now)            # once per received batch
+        if budget.allow(): log(...)  # per message
+    """
+
+    def __init__(self, log, burst=20):
+        self.log = log
+        self.burst = burst
+        self.time = None
+        self.left = 0
+
+    def start(self, now):
+        if self.time is None or now - self.time >= 1.0:
+            if self.left < 0:
+                self.log("%d more messages suppressed" % -self.left)
+            self.time, self.left = now, self.burst
+
+    def allow(self):
+        self.left -= 1
+        return self.left >= 0
+
+
 def discard(msg):
     """A logger that drops every message (library defaults)."""

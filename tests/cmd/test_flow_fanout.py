@@ -317,3 +317,25 @@ def test_delay_stays_a_number_and_xlate_errors(run_cmd, tmp_path):
     assert res.status == 1 and res.stderr == (
         b"flow-fanout: open(none.cfg): No such file or directory\n"
         b"flow-fanout: ftxlate_load(none.cfg): failed\n")
+
+
+def test_datagram_messages_are_rate_limited(run_cmd, tmp_path):
+    """A flood of bad datagrams: at most 20 lines a second, the rest
+    counted in "N more messages suppressed" once the next second begins
+    (the daemon's clock moved on); every bad datagram accounted for."""
+    clock = collector.Clock(tmp_path / "clock")
+    port = free_port()
+    a = Listener()
+    bad = b"\x00\x05\x00\x01garbage"
+    with fanout(tmp_path, port, "0/0/%d" % port, a.spec, clock=clock) as proc:
+        udp_send(port, [bad] * 300)
+        assert collector.wait_drained(port)
+        clock.advance(5)
+        udp_send(port, [bad])
+        assert collector.wait_drained(port)
+    a.result()
+    log = proc.log.decode()
+    failed = log.count("ftpdu_verify(): src_ip=127.0.0.1 failed.")
+    suppressed = [int(ln.split()[1]) for ln in log.splitlines() if ln.endswith(" more messages suppressed")]
+    assert suppressed and failed + sum(suppressed) == 301
+    assert failed <= 20 * (len(suppressed) + 1)
