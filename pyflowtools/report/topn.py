@@ -21,7 +21,6 @@ line names the key and metric the entries were ranked by; a file made
 with another -k or -m is refused.
 """
 import os
-import tempfile
 import time
 
 from pyflowtools.core.table import Aggregation
@@ -159,37 +158,19 @@ def load_baseline(path, key, metric):
 
 
 def write_baseline(path, key, metric, rows, argv=()):
-    """Replace `path` atomically (a temporary file in the same directory,
-    then rename) with the keys and values of rows."""
-    d = os.path.dirname(os.path.abspath(path))
+    """Replace `path` atomically (util/files.replace: a fresh temporary file
+    in the same directory, then a rename) with the keys and values of rows;
+    an existing baseline keeps its mode."""
+    text = ["%s %s\n" % (BASELINE_MAGIC, _spec(key, metric)),
+            "# written %s by %s\n" % (
+                time.strftime("%Y-%m-%d %H:%M:%S %z"),
+                " ".join(a for a in argv if a.isprintable()) or "flow-topn")]
+    text += ["%s\t%d\n" % (key_text(r[0]), r[1]) for r in rows]
     try:
-        mode = os.stat(path).st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    try:
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=d)
+        files.replace(os.path.abspath(path), "".join(text).encode("utf-8"), mode=0o666,
+                      keep_mode=True)
     except OSError as e:            # name the baseline, not the temporary
         raise OSError(e.errno, e.strerror, path) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write("%s %s\n" % (BASELINE_MAGIC, _spec(key, metric)))
-            f.write("# written %s by %s\n" % (
-                time.strftime("%Y-%m-%d %H:%M:%S %z"),
-                " ".join(a for a in argv if a.isprintable()) or "flow-topn"))
-            for r in rows:
-                f.write("%s\t%d\n" % (key_text(r[0]), r[1]))
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 # ---- report ---------------------------------------------------------------

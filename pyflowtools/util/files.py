@@ -116,9 +116,15 @@ def create(path, mode=0o644):
     raise AssertionError("not reached")
 
 
-def replace(path, data, mode=0o644):
-    """Write bytes `data` to path through a fresh temporary file and a
-    rename; the file gets `mode` less the umask."""
+def replace(path, data, mode=0o644, keep_mode=False):
+    """Write bytes `data` to path through a fresh temporary file, synced,
+    and a rename; the file gets `mode` less the umask (keep_mode: the mode
+    of the file it replaces, when there is one)."""
+    if keep_mode:
+        try:
+            keep = os.stat(path).st_mode & 0o7777
+        except FileNotFoundError:
+            keep = None
     d, base = os.path.split(path)
     for _ in range(100):
         tmp = os.path.join(d, ".%s.%s" % (base, os.urandom(6).hex()))
@@ -132,6 +138,10 @@ def replace(path, data, mode=0o644):
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+            if keep_mode and keep is not None:
+                os.fchmod(f.fileno(), keep)
         os.replace(tmp, path)
     except BaseException:
         try:
