@@ -774,8 +774,9 @@ typedef struct {
 /* One pass over records [*done, n) of type rt (recs holds size bytes):
    host = field host_f, port = field port_f; a record matching (value,
    mask) adds 1 to flows and hits of its (host, port); with all != 0 every
-   other record adds 1 to flows too.  t: FTC_TAB_PR, key_len = the two
-   widths.  FTC_EFULL: *done records were counted; grow t and call again.
+   other record adds 1 to flows too.  host_f FTC_F_SRCADDR6_0 or
+   FTC_F_DSTADDR6_0 (v1006) is the whole 128-bit address: its four words,
+   16 key bytes.  t: FTC_TAB_PR, key_len = the two widths.  FTC_EFULL: *done records were counted; grow t and call again.
    FTC_EFIELD: the record type lacks a field. */
 int ftc_pr_add(ftc_tab_t *t, int rt, const uint8_t *recs, size_t n, size_t size,
                int host_f, int port_f, unsigned value, unsigned mask, int all,
@@ -784,7 +785,8 @@ int ftc_pr_add(ftc_tab_t *t, int rt, const uint8_t *recs, size_t n, size_t size,
 /* The report, in three calls.  (1) ftc_pr_hosts: per host, the sums of
    flows and matching flows of its pairs with a matching flow (of all its
    pairs when threshold is 0) into `hosts`, an EMPTY FTC_TAB_PR table whose
-   key is the host part of t's key (key_len = the host field's width).
+   key is the host part of t's key (key_len = the host field's width, 16
+   for a 128-bit address).
    FTC_EFULL: give a bigger empty table and call again. */
 int ftc_pr_hosts(const ftc_tab_t *t, uint64_t threshold, ftc_tab_t *hosts);
 /* (2) The slot indexes of the hosts with hits >= threshold into idx, by
@@ -795,8 +797,9 @@ int64_t ftc_pr_rank_hosts(const ftc_tab_t *hosts, uint64_t threshold, uint32_t *
 
 /* One report row: a reported host and one of its ports. */
 typedef struct {
-    uint32_t host;
+    uint32_t host[4];    /* the host as words, most significant first (IPv4: host[3]) */
     uint32_t port;
+    uint32_t pad;
     uint64_t host_hits;  /* the host's matching flows (the threshold count) */
     uint64_t flows;      /* the host's flows on this port */
     uint32_t host_rank;  /* 1, 2, ... */

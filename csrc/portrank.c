@@ -84,23 +84,107 @@ out:
     return st;
 }
 
+/* the counting loop of keys longer than 8 bytes (a 128-bit host and a
+   port): each key built as words (ftc_key_words), hashed as words, then
+   stored as bytes for the probe; `ahead` as in pr_loop */
+static inline __attribute__((always_inline)) int pr_loop_long(ftc_tab_t *tab,
+                                                              const ftc_key_spec_t *k,
+                                                              const int *roff, int oprot,
+                                                              int oflags, const uint8_t *recs,
+                                                              size_t n, size_t rs,
+                                                              unsigned value, unsigned mask,
+                                                              int all, int ahead, size_t *done)
+{
+    ftc_tab_t tl = *tab, *t = &tl;
+    const size_t stage = ahead ? PR_AHEAD : 1;
+    const uint32_t klen = k->key_len, nw = (klen + 7u) / 8u;
+    uint64_t keys[PR_AHEAD][FTC_KEY_MAX / 8];
+    uint8_t kb[FTC_KEY_MAX];
+    uint32_t tags[PR_AHEAD];
+    unsigned match[PR_AHEAD];
+    size_t i, m, j;
+    int st = FTC_OK;
+    for (i = *done; i < n; i += m) {
+        m = n - i < stage ? n - i : stage;
+        for (j = 0; j < m; j++) {
+            const uint8_t *r = recs + (i + j) * rs;
+            if (n - (i + j) > PR_AHEAD)
+                __builtin_prefetch(r + PR_AHEAD * rs);
+            match[j] = r[oprot] == FTC_TCP_PROT && (r[oflags] & mask) == value;
+            if (!match[j] && !all)
+                continue;
+            memset(keys[j], 0, nw * 8u);
+            ftc_key_words(k, roff, r, keys[j], 0);
+            tags[j] = ftc_tag(ftc_hash_words(keys[j], klen));
+            if (ahead)
+                ftc_tab_prefetch(t, tags[j]);
+        }
+        for (j = 0; j < m; j++) {
+            ftc_pr_slot_t *s;
+            uint32_t si;
+            if (!match[j] && !all)
+                continue;
+            ftc_key_store(kb, keys[j], nw);
+            si = ftc_tab_probe(t, kb, tags[j]);
+            if (si == FTC_TAB_NONE) {
+                st = FTC_EINVAL;
+                goto out;
+            }
+            if (ftc_tab_tag_at(t, si) != 0)
+                s = (ftc_pr_slot_t *)(void *)ftc_tab_at(t, si);
+            else if (ftc_tab_room(t, 1))
+                s = (ftc_pr_slot_t *)(void *)ftc_tab_claim(t, si, kb, tags[j]);
+            else {
+                *done = i + j;
+                st = FTC_EFULL;
+                goto out;
+            }
+            s->flows++;
+            s->hits += match[j];
+        }
+    }
+    *done = n;
+out:
+    tab->used = tl.used;
+    tab->full = tl.full;
+    return st;
+}
+
+/* the key fields of host field host_f: itself, or, for FTC_F_SRCADDR6_0 /
+   FTC_F_DSTADDR6_0, the four words of the 128-bit address; returns their
+   number */
+static size_t host_fields(int host_f, int32_t *fields)
+{
+    if (host_f == FTC_F_SRCADDR6_0 || host_f == FTC_F_DSTADDR6_0) {
+        int src = host_f == FTC_F_SRCADDR6_0;
+        fields[0] = host_f;
+        fields[1] = src ? FTC_F_SRCADDR6_1 : FTC_F_DSTADDR6_1;
+        fields[2] = src ? FTC_F_SRCADDR6_2 : FTC_F_DSTADDR6_2;
+        fields[3] = src ? FTC_F_SRCADDR : FTC_F_DSTADDR;
+        return 4;
+    }
+    fields[0] = host_f;
+    return 1;
+}
+
 int ftc_pr_add(ftc_tab_t *tab, int rt, const uint8_t *recs, size_t n, size_t size,
                int host_f, int port_f, unsigned value, unsigned mask, int all,
                size_t *done)
 {
     const ftc_layout_t *L = ftc_layout_get(rt);
     ftc_key_spec_t k;
-    int32_t fields[2];
-    int roff[2], oprot, oflags, st, ahead;
-    size_t rs;
+    int32_t fields[5];
+    int roff[5], oprot, oflags, st, ahead;
+    size_t rs, nf;
     if (!L || !ftc_tab_ok(tab, FTC_TAB_PR) || !done || *done > n || (n && !recs))
         return FTC_EINVAL;
     rs = L->rec_size;
     if (n > size / rs)
         return FTC_EINVAL;
-    fields[0] = host_f;
-    fields[1] = port_f;
-    if (ftc_key_spec(&k, fields, 2) != FTC_OK || tab->key_len != k.key_len || k.key_len > 8)
+    nf = host_fields(host_f, fields);
+    fields[nf] = port_f;
+    if (ftc_key_spec(&k, fields, nf + 1) != FTC_OK || tab->key_len != k.key_len
+        || k.key_len > (nf == 4 ? 20u : 8u))
         return FTC_EINVAL;
     if ((st = ftc_key_offsets(&k, L, roff)) != FTC_OK)
         return st;
@@ -109,6 +193,11 @@ int ftc_pr_add(ftc_tab_t *tab, int rt, const uint8_t *recs, size_t n, size_t siz
     if (oprot < 0 || oflags < 0)
         return FTC_EFIELD;
     ahead = (uint64_t)tab->cap * tab->stride > PR_CACHED;
+    if (k.key_len > 8)      /* a 128-bit host */
+        return ahead ? pr_loop_long(tab, &k, roff, oprot, oflags, recs, n, rs, value, mask,
+                                    all, 1, done)
+                     : pr_loop_long(tab, &k, roff, oprot, oflags, recs, n, rs, value, mask,
+                                    all, 0, done);
     if (k.width[0] == 4 && k.width[1] == 2)     /* the usual key: klen 6, a constant */
         return ahead ? pr_loop(tab, &k, roff, oprot, oflags, recs, n, rs, value, mask, all,
                                6, 1, 1, done)
@@ -131,7 +220,8 @@ static const ftc_pr_slot_t *pr_at(const ftc_tab_t *t, uint32_t i)
 static int hosts_of(const ftc_tab_t *t, const ftc_tab_t *hosts)
 {
     return ftc_tab_ok(t, FTC_TAB_PR) && ftc_tab_ok(hosts, FTC_TAB_PR)
-        && hosts->key_len < t->key_len && hosts->key_len <= 4 && t->key_len - hosts->key_len <= 4;
+        && hosts->key_len < t->key_len && hosts->key_len <= 16
+        && t->key_len - hosts->key_len <= 4;
 }
 
 int ftc_pr_hosts(const ftc_tab_t *t, uint64_t threshold, ftc_tab_t *hosts)
@@ -159,6 +249,18 @@ typedef struct {
     const ftc_tab_t *t;
     uint64_t threshold;
 } host_ctx_t;
+
+/* a host key of hl <= 16 big-endian bytes as four words, most
+   significant first, zero-extended (an IPv4 host is w[3]) */
+static void host_words(const uint8_t *key, uint32_t hl, uint32_t *w)
+{
+    uint8_t b[16];
+    uint32_t q;
+    memset(b, 0, sizeof b);
+    memcpy(b + 16 - hl, key, hl);
+    for (q = 0; q < 4; q++)
+        w[q] = ftc_key_be(b + 4 * q, 4);
+}
 
 /* hosts: matching flows descending, then address ascending */
 static int host_before(const void *ctx, uint32_t a, uint32_t b)
@@ -234,7 +336,7 @@ int ftc_pr_ports(const ftc_tab_t *t, const ftc_tab_t *hosts, const uint32_t *idx
             continue;
         if (m < cap) {
             ftc_pr_row_t *row = &rows[m];
-            row->host = ftc_key_be(key, hl);
+            host_words(key, hl, row->host);
             row->port = ftc_key_be(key + hl, pl);
             row->host_hits = pr_at(hosts, h)->hits;
             row->flows = pr_at(t, i)->flows;

@@ -3,6 +3,7 @@ csrc/portrank.c): each C entry point through _native, sizes 0/1/cap/cap+1,
 growth of the pair table, ordering and limits, and property tests against
 plain Python computations over streams built by the independent oracle."""
 import collections
+import ipaddress
 import io
 
 import pytest
@@ -33,7 +34,8 @@ def batches(recs, version="5", order="little", zlevel=0, per_batch=None):
     if major == 8:
         h.update(agg_version=2, agg_method=method)
     data = oracle.write_stream(h, recs, order, zlevel)
-    rd = stream.reader(io.BytesIO(data), batch_records=per_batch or max(len(recs), 1))
+    rd = stream.reader(io.BytesIO(data), batch_records=per_batch or max(len(recs), 1),
+                       ipv6=major == 1006)
     return rd.rectype, [b.copy() for b in rd]
 
 
@@ -79,8 +81,9 @@ def test_check_fields_names_the_missing_field():
 def _filtered(rule, recs, version="5", order="little", zlevel=0):
     rt, bs = batches(recs, version, order, zlevel, per_batch=7)
     out = io.BytesIO()
+    major = oracle.split_version(version)[0]
     h = stream.streaming_header(stream.reader(io.BytesIO(oracle.write_stream(
-        {"d_version": oracle.split_version(version)[0], "flags": 0}, []))).header)
+        {"d_version": major, "flags": 0}, [])), ipv6=major == 1006).header)
     with stream.writer(out, h) as wr:
         n = synonly.filter_stream(rule, bs, rt, wr)
     got = oracle.read_stream(out.getvalue())[1]
@@ -118,11 +121,13 @@ def full_records(version):
     return st.tuples(fst.records(version), flag_records).map(lambda t: dict(t[0], **t[1]))
 
 
-@given(st.sampled_from(FLAG_VERSIONS).flatmap(
+@given(st.sampled_from(FLAG_VERSIONS + (oracle.V1006,)).flatmap(
            lambda v: st.tuples(st.just(v), st.lists(full_records(v), max_size=80))),
        st.integers(0, 255), st.sampled_from((0xFF, 0x02, 0x14, 0x12, 0x00)),
        fst.byte_orders(), st.sampled_from((0, 1)))
 def test_filter_equals_python(vrecs, value, mask, order, zlevel):
+    """flow-synonly's filter on every version with the flags (v1006's
+    IPv4 and IPv6 flows alike: the rule reads no address)."""
     version, recs = vrecs
     value &= mask
     got = _filtered(synonly.Rule(value, mask), recs, version, order, zlevel)
@@ -174,7 +179,7 @@ def _slot(tb, i):
 def test_pair_slots_are_small():
     # 16 bytes of counters, the tag, a 4-byte host and a 2-byte port
     assert _table(4).stride == 32
-    assert ffi.sizeof("ftc_pr_row_t") == 32
+    assert ffi.sizeof("ftc_pr_row_t") == 48
 
 
 def test_add_says_full_with_done_and_resumes():
@@ -267,13 +272,13 @@ def test_report_calls_say_full_and_resume():
     assert n[0] == 6
     assert lib.ftc_pr_ports(t, hosts.t, idx, 2, 0, rank_of, 8, rows, tmp, order, oscr, 6, n) \
         == lib.FTC_OK
-    got = [(rows[i].host, rows[i].port, rows[i].host_rank, rows[i].port_rank, rows[i].host_hits)
+    got = [(rows[i].host[3], rows[i].port, rows[i].host_rank, rows[i].port_rank, rows[i].host_hits)
            for i in range(n[0])]
     assert got == [(1, 1, 1, 1, 3), (1, 5, 1, 2, 3), (1, 9, 1, 3, 3),
                    (3, 3, 2, 1, 3), (3, 7, 2, 2, 3), (3, 11, 2, 3, 3)]
     assert lib.ftc_pr_ports(t, hosts.t, idx, 1, 2, rank_of, 8, rows, tmp, order, oscr, 6, n) \
         == lib.FTC_OK
-    assert [(rows[i].host, rows[i].port) for i in range(n[0])] == [(1, 1), (1, 5)]
+    assert [(rows[i].host[3], rows[i].port) for i in range(n[0])] == [(1, 1), (1, 5)]
 
 
 # ---- the report ------------------------------------------------------------
@@ -417,3 +422,95 @@ def test_pair_counts_of_any_fields_equal_python(recs, fields, all_ports, cap):
             want[(r[host], r[port])] += 1
             hits[(r[host], r[port])] += match
     assert pc.pairs() == {k: (want[k], hits[k]) for k in want}
+
+
+# ---- v1006: 128-bit hosts ------------------------------------------------------
+
+#: hosts of the v1006 properties: IPv4-mapped ones, IPv6 ones sharing the
+#: last word with them (only the whole 128 bits tell them apart), ::, ::1
+#: and the top address (every key byte set)
+HOSTS6 = tuple(int(ipaddress.ip_address(a)) for a in (
+    "::ffff:10.0.0.1", "::ffff:0.0.0.1", "2001:db8::a00:1", "2001:db8::1", "::1", "::",
+    "fe80::1:0:0:1", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"))
+
+
+def v6_records():
+    """v1006 records whose addresses come from HOSTS6 and whose flags,
+    protocols and ports from the small pools of flag_records."""
+    return st.tuples(fst.records(oracle.V1006), flag_records,
+                     st.sampled_from(HOSTS6), st.sampled_from(HOSTS6)).map(
+        lambda t: oracle.with_addr6(oracle.with_addr6(dict(t[0], **t[1]), "srcaddr", t[2]),
+                                    "dstaddr", t[3]))
+
+
+def model6(recs, *args):
+    """model() over the 128-bit addresses (ipaddress ints)."""
+    plain = [dict(r, srcaddr=oracle.addr6(r, "srcaddr"), dstaddr=oracle.addr6(r, "dstaddr"))
+             for r in recs]
+    rep = model(plain, *args)
+    return portrank.Report(rep.hosts, rep.suspects, True)
+
+
+@given(st.lists(v6_records(), max_size=150), st.booleans(), st.booleans(),
+       st.integers(1, 6), st.integers(0, 3), st.integers(0, 3), fst.byte_orders(),
+       st.integers(1, 40), st.sampled_from((4, 1 << 12)))
+def test_v1006_ranking_equals_python(recs, ingress, matching_only, threshold, max_hosts,
+                                     max_ports, order, per_batch, cap):
+    rt, bs = batches(recs, oracle.V1006, order, per_batch=per_batch)
+    m = portrank.mode(ingress=ingress, matching_only=matching_only)
+    r = portrank.Ranking(rt, m, cap=cap)
+    for b in bs:
+        r.add(b)
+    assert r.ipv6 and r.table.host_len == 16 and r.table.table.key_len == 18
+    got = r.report(threshold, max_hosts, max_ports)
+    assert got == model6(recs, ingress, matching_only, threshold, max_hosts, max_ports)
+
+
+@given(st.lists(v6_records(), max_size=80), st.sampled_from((4, 1 << 12)), st.booleans())
+def test_v1006_pair_table_equals_python(recs, cap, all_ports):
+    """The (128-bit host, port) pairs through growth from the smallest
+    table: the key is the address's 16 bytes then the port."""
+    from pyflowtools.core.portrank import PairCounts
+    rt, bs = batches(recs, oracle.V1006, per_batch=7)
+    pc = PairCounts(rt, "srcaddr6_0", "dstport", 0x02, 0xFF, all_ports, cap=cap)
+    for b in bs:
+        pc.add(b)
+    want, hits = collections.Counter(), collections.Counter()
+    for r in recs:
+        match = r["prot"] == TCP and r["tcp_flags"] == 0x02
+        if match or all_ports:
+            k = (oracle.addr6(r, "srcaddr"), r["dstport"])
+            want[k] += 1
+            hits[k] += match
+    assert pc.pairs() == {k: (want[k], hits[k]) for k in want}
+
+
+def test_v1006_host_key_refusals():
+    rt6, (b,) = batches([rec(oracle.V1006)], oracle.V1006)
+    rt5, _ = batches([], "5")
+    done = ffi.new("size_t *")
+    t18 = _table(4, 18)
+    S6, P = lib.FTC_F_SRCADDR6_0, lib.FTC_F_DSTPORT
+    assert lib.ftc_pr_add(t18.t, rt6, b.ptr, 1, len(b.buf), S6, P, 2, 255, 1, done) == lib.FTC_OK
+    done[0] = 0
+    # a 6-byte table for a 128-bit host, a v5 record type without the words
+    assert lib.ftc_pr_add(_table(4).t, rt6, b.ptr, 1, len(b.buf), S6, P, 2, 255, 1, done) \
+        == lib.FTC_EINVAL
+    assert lib.ftc_pr_add(t18.t, rt5, ffi.NULL, 0, 0, S6, P, 2, 255, 1, done) == lib.FTC_EFIELD
+    # the second word alone is not a host of its own
+    assert lib.ftc_pr_add(t18.t, rt6, b.ptr, 1, len(b.buf), lib.FTC_F_SRCADDR6_1, P, 2, 255,
+                          1, done) == lib.FTC_EINVAL
+    # the host table of a 128-bit host is 16 bytes; 17 is no host key
+    assert lib.ftc_pr_hosts(t18.t, 1, _table(4, 17).t) == lib.FTC_EINVAL
+    assert lib.ftc_pr_hosts(t18.t, 1, _table(4, 16).t) == lib.FTC_OK
+
+
+def test_v1006_text_prints_rfc5952_and_dotted_quads():
+    v6 = int(ipaddress.ip_address("2001:db8::a00:1"))
+    rep = portrank.Report([portrank.Host(v6, 3, [(445, 3)]),
+                           portrank.Host(oracle.mapped(0x0A000001), 2, [(80, 2)])], 2, True)
+    assert list(portrank.text_lines(rep)) == [
+        "potential host1: 2001:db8::a00:1", "-----", " 3 times probe on dstport 445", "",
+        "potential host2: 10.0.0.1", "-----", " 2 times probe on dstport 80"]
+    assert list(portrank.tsv_rows(rep)) == [("2001:db8::a00:1", 3, 445, 3),
+                                            ("10.0.0.1", 2, 80, 2)]

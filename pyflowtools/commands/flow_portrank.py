@@ -40,7 +40,7 @@ def main(argv=None):
     fmt = detect.output_format(opts)
     names = portrank.load_names() if opts.names else None
     mode = portrank.mode(ingress=opts.ingress, matching_only=opts.matching_only)
-    inp = detect.Input(opts.operands, warn=cli.warn)
+    inp = detect.Input(opts.operands, warn=cli.warn, ipv6=True)
     report = portrank.rank(inp, inp.rectype, mode, opts.threshold, opts.hosts, opts.ports)
     out = detect.text_out()
     if fmt == "tsv":

@@ -25,7 +25,7 @@ def main(argv=None):
         raise UsageError("-R and -F exclude each other")
     rule = synonly.RST_ACK if opts.rst_ack else opts.rule or synonly.SYN_ONLY
     cli.zlevel(opts), cli.byte_order(opts)
-    inp = detect.Input(opts.operands, warn=cli.warn)
+    inp = detect.Input(opts.operands, warn=cli.warn, ipv6=True)
     with detect.stream_writer(inp.header, cli.stdout_binary(), opts.comment,
                                   cli.byte_order(opts), cli.zlevel(opts)) as wr:
         synonly.filter_stream(rule, inp, inp.rectype, wr)

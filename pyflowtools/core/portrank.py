@@ -6,7 +6,11 @@ from collections import namedtuple
 from pyflowtools.core.native import check, ffi, field_id, lib
 from pyflowtools.core.table import PR, Table, next_cap, run
 
-#: one report row: a reported host and one of its ports
+#: host fields that stand for a whole 128-bit address (16 key bytes)
+ADDR6 = ("srcaddr6_0", "dstaddr6_0")
+
+#: one report row: a reported host (an int, 128-bit for ADDR6 hosts) and
+#: one of its ports
 Row = namedtuple("Row", "host port host_hits flows host_rank port_rank")
 
 
@@ -19,7 +23,8 @@ class PairCounts:
     def __init__(self, rectype, host, port, value, mask, all_ports, cap=1 << 12):
         self.rectype = rectype
         self._hf, self._pf = field_id(host), field_id(port)
-        self.host_len = lib.ftc_field_width(self._hf)
+        # srcaddr6_0 / dstaddr6_0: the whole 128-bit address (v1006)
+        self.host_len = 16 if host in ADDR6 else lib.ftc_field_width(self._hf)
         self.table = Table(PR, self.host_len + lib.ftc_field_width(self._pf), cap)
         self._rule = (value, mask, 1 if all_ports else 0)
         self._done = ffi.new("size_t *")
@@ -87,5 +92,7 @@ class PairCounts:
         out = []
         for i in range(nrows[0]):
             r = rows[i]
-            out.append(Row(r.host, r.port, r.host_hits, r.flows, r.host_rank, r.port_rank))
+            h = r.host
+            host = (h[0] << 96) | (h[1] << 64) | (h[2] << 32) | h[3]
+            out.append(Row(host, r.port, r.host_hits, r.flows, r.host_rank, r.port_rank))
         return out, suspects

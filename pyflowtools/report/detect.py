@@ -28,9 +28,11 @@ def output_format(opts):
 class Input:
     """The records of every operand (like flow-cat: directories walked,
     tmp- files skipped, files ordered by capture start) or of stdin.
-    Iterating yields host-order batches; `header` is the first input's."""
+    Iterating yields host-order batches; `header` is the first input's.
+    `ipv6`: the command reads v1006 streams (IPv4 and IPv6 flows); without
+    it they are refused as the reference refuses an unknown version."""
 
-    def __init__(self, operands, warn=lambda m: None):
+    def __init__(self, operands, warn=lambda m: None, ipv6=False):
         #: how many warnings went to `warn` (commands exit 1 after any)
         self.warnings = 0
 
@@ -38,7 +40,7 @@ class Input:
             self.warnings += 1
             warn(msg)
         self.warn = counted
-        lists = inputs.collect(operands or ["-"], warn=counted)
+        lists = inputs.collect(operands or ["-"], warn=counted, ipv6=ipv6)
         self.items = [i for lst in lists for i in lst]
         if not self.items:
             raise FlowToolsError("no readable flow input")

@@ -18,7 +18,8 @@ from collections import namedtuple
 from pyflowtools.report import symbols
 from pyflowtools.core.portrank import PairCounts
 from pyflowtools.report.synonly import RST_ACK, SYN_ONLY, check_fields
-from pyflowtools.util import ipv4
+from pyflowtools.core.native import layout
+from pyflowtools.util import ipv4, ipv6
 
 #: the shipped worm and backdoor port names (-N)
 WORM_PORTS = symbols.path("worm-ports")
@@ -27,7 +28,9 @@ DEFAULT_THRESHOLD = 50
 DEFAULT_PORTS = 10
 
 Host = namedtuple("Host", "address count ports")     # ports: [(port, flows)]
-Report = namedtuple("Report", "hosts suspects")      # suspects: hosts >= threshold
+# suspects: hosts >= threshold; ipv6: addresses are 128-bit (v1006; IPv4
+# hosts as mapped addresses, printed as dotted quads)
+Report = namedtuple("Report", "hosts suspects ipv6", defaults=(False,))
 
 
 class Mode(namedtuple("Mode", "rule host port all_ports count_name port_name")):
@@ -50,8 +53,11 @@ class Ranking:
         self.mode = mode_ or mode()
         check_fields(rectype, ("prot", "tcp_flags", self.mode.host, self.mode.port))
         self.rectype = rectype
+        #: v1006: hosts are the 128-bit addresses
+        self.ipv6 = self.mode.host + "6_0" in layout(rectype)[3]
+        host = self.mode.host + "6_0" if self.ipv6 else self.mode.host
         rule = self.mode.rule
-        self.table = PairCounts(rectype, self.mode.host, self.mode.port, rule.value, rule.mask,
+        self.table = PairCounts(rectype, host, self.mode.port, rule.value, rule.mask,
                                 self.mode.all_ports, cap)
 
     def add(self, batch):
@@ -70,7 +76,7 @@ class Ranking:
             if r.port_rank == 1:
                 out.append(Host(r.host, r.host_hits, []))
             out[-1].ports.append((r.port, r.flows))
-        return Report(out, suspects)
+        return Report(out, suspects, self.ipv6)
 
 
 def rank(batches, rectype, mode_=None, threshold=DEFAULT_THRESHOLD, max_hosts=0,
@@ -94,16 +100,26 @@ def text_lines(report, names=None):
         potential host1: 61.236.123.225
         -----
          84 times probe on dstport 1025
+
+    IPv6 hosts (v1006) print in RFC 5952 form, IPv4 ones as dotted quads.
     """
+    text = host_text(report)
     for i, h in enumerate(report.hosts):
         if i:
             yield ""
-        yield "potential host%d: %s" % (i + 1, ipv4.text(h.address))
+        yield "potential host%d: %s" % (i + 1, text(h.address))
         yield "-----"
         for port, flows in h.ports:
             name = names.name(port) if names is not None else None
             yield " %d times probe on dstport %d%s" % (flows, port,
                                                        " (%s)" % name if name else "")
+
+
+def host_text(report):
+    """The printer of the report's host addresses: util/ipv6.text for
+    128-bit ones (a dotted quad for an IPv4-mapped one), else the dotted
+    quad."""
+    return ipv6.text if report.ipv6 else ipv4.text
 
 
 def tsv_columns(mode_, names=False):
@@ -113,9 +129,10 @@ def tsv_columns(mode_, names=False):
 
 def tsv_rows(report, names=None):
     """One tuple per (host, port): host, count, port, flows[, name]."""
+    text = host_text(report)
     for h in report.hosts:
         for port, flows in h.ports:
-            row = (ipv4.text(h.address), h.count, port, flows)
+            row = (text(h.address), h.count, port, flows)
             if names is not None:
                 row += (names.name(port, ""),)
             yield row
