@@ -192,6 +192,50 @@ static void put_be(uint8_t *p, uint32_t v, uint32_t w)
     }
 }
 
+/* the 32-bit netmask of word q (0 most significant) of a 128-bit prefix
+   of len bits (len >= 128: the whole address) */
+static uint32_t netmask6_word(uint32_t len, uint32_t q)
+{
+    uint32_t bits = len > 32u * q ? len - 32u * q : 0u;
+    if (bits >= 32u)
+        return 0xFFFFFFFFu;
+    return bits ? 0xFFFFFFFFu << (32u - bits) : 0u;
+}
+
+/* the 128-bit address key field f (FTC_V_*ADDR6 or FTC_V_*PREFIX6) of
+   record r, whose words start at roff, big-endian into out[0..16) */
+static void addr6_put(int f, int roff, const vin_offs_t *v, const uint8_t *r, uint8_t *out)
+{
+    uint32_t w[4], q;
+    for (q = 0; q < 4; q++)
+        w[q] = ftc_ld32(r + roff + 4u * q);
+    if (f == FTC_V_SRCPREFIX6 || f == FTC_V_DSTPREFIX6) {
+        uint32_t len = r[f == FTC_V_SRCPREFIX6 ? v->src_mask : v->dst_mask];
+        if (w[0] == 0 && w[1] == 0 && w[2] == FTC_MAPPED_WORD)
+            w[3] &= netmask(len);               /* IPv4 terms, as FTC_V_SRCPREFIX */
+        else
+            for (q = 0; q < 4; q++)
+                w[q] &= netmask6_word(len, q);
+    }
+    for (q = 0; q < 4; q++)
+        put_be(out + 4u * q, w[q], 4);
+}
+
+/* key field j of spec k of record r into out (its width in bytes) */
+static void field_put(const ftc_key_spec_t *k, uint32_t j, int roff, const vin_offs_t *v,
+                      const uint8_t *r, uint32_t scale, uint8_t *out)
+{
+    uint32_t x;
+    if (k->width[j] == 16) {
+        addr6_put(k->field[j], roff, v, r, out);
+        return;
+    }
+    x = key_value(k->field[j], roff, v, r, scale);
+    if (k->has_mask)
+        x &= k->mask[j];
+    put_be(out, x, k->width[j]);
+}
+
 /* records hashed ahead of the one being counted (tables past a core's
    cache), and how far ahead the records to come are prefetched */
 #define AGG_AHEAD 16
@@ -386,18 +430,16 @@ out:
     return st;
 }
 
-/* key e of a record in agg_loop_any: with each, field e's value alone;
-   else every field at its offset */
-static void any_key(const ftc_key_spec_t *k, const uint32_t *vals, int each, uint32_t e,
+/* key e of a record in agg_loop_any (full: every field at its offset):
+   with each, field e's bytes alone; else the whole key */
+static void any_key(const ftc_key_spec_t *k, const uint8_t *full, int each, uint32_t e,
                     uint8_t *key)
 {
-    uint32_t j;
     if (each) {
         memset(key, 0, FTC_KEY_MAX);
-        put_be(key, vals[e], k->width[e]);
+        memcpy(key, full + k->off[e], k->width[e]);
     } else
-        for (j = 0; j < k->n; j++)
-            put_be(key + k->off[j], vals[j], k->width[j]);
+        memcpy(key, full, FTC_KEY_MAX);
 }
 
 /* The loop for every other key: virtual fields, masked fields, each
@@ -417,8 +459,8 @@ static int agg_loop_any(const agg_args_t *a, size_t *done)
     }
     for (i = *done; i < a->n; i++) {
         const uint8_t *r = a->recs + i * a->rs;
-        uint8_t key[FTC_KEY_MAX], pkey[FTC_KEY_MAX];
-        uint32_t vals[FTC_KEY_FIELDS], j, e, fresh_keys = 0;
+        uint8_t key[FTC_KEY_MAX], pkey[FTC_KEY_MAX], full[FTC_KEY_MAX];
+        uint32_t j, e, fresh_keys = 0;
         int pair_fresh = 0;
         if (a->sel && !a->sel[i])
             continue;
@@ -426,14 +468,12 @@ static int agg_loop_any(const agg_args_t *a, size_t *done)
             ftc_tot_add(a->tot, a->tot_flags, a->scale, &a->to, r);       /* an ignore */
             continue;
         }
-        for (j = 0; j < k->n; j++) {
-            vals[j] = key_value(k->field[j], a->koff[j], &a->v, r, a->scale);
-            if (k->has_mask)
-                vals[j] &= k->mask[j];
-        }
+        memset(full, 0, sizeof full);         /* the probe reads keys by words */
+        for (j = 0; j < k->n; j++)
+            field_put(k, j, a->koff[j], &a->v, r, a->scale, full + k->off[j]);
         /* room for every new key of the record before anything changes */
         for (e = 0; e < nk; e++) {
-            any_key(k, vals, each, e, key);
+            any_key(k, full, each, e, key);
             if (ftc_tab_lookup(t, key) == FTC_TAB_NONE)
                 fresh_keys++;
         }
@@ -442,8 +482,7 @@ static int agg_loop_any(const agg_args_t *a, size_t *done)
             memset(pkey, 0, sizeof pkey);
             memcpy(pkey, key, a->klen);
             for (j = 0; j < pk->n; j++)
-                put_be(pkey + a->klen + pk->off[j],
-                       key_value(pk->field[j], a->poff[j], &a->v, r, a->scale), pk->width[j]);
+                field_put(pk, j, a->poff[j], &a->v, r, a->scale, pkey + a->klen + pk->off[j]);
             pair_fresh = ftc_tab_lookup(pairs, pkey) == FTC_TAB_NONE;
         }
         /* room in both tables before anything changes (both marked) */
@@ -456,7 +495,7 @@ static int agg_loop_any(const agg_args_t *a, size_t *done)
         for (e = 0; e < nk; e++) {
             int fresh = 0, bad = 0;
             ftc_agg_slot_t *s;
-            any_key(k, vals, each, e, key);
+            any_key(k, full, each, e, key);
             s = (ftc_agg_slot_t *)(void *)ftc_tab_get(t, key, &fresh, &bad);
             if (bad || !s) {
                 st = FTC_EINVAL;
@@ -943,6 +982,35 @@ static uint32_t key_field(const ftc_tab_t *t, const ftc_key_spec_t *k, uint32_t 
     return ftc_key_be(kp + k->off[j], k->width[j]);
 }
 
+/* the 128-bit address of key field j of slot i as host-order words */
+static void key_addr6(const ftc_tab_t *t, const ftc_key_spec_t *k, uint32_t i, int j,
+                      uint32_t w[4])
+{
+    const uint8_t *kp = ftc_tab_at(t, i) + t->key_off + k->off[j];
+    uint32_t q;
+    for (q = 0; q < 4; q++)
+        w[q] = ftc_key_be(kp + 4u * q, 4);
+}
+
+/* a 128-bit address cell (FTC_CK_IP or FTC_CK_PREFIX): ftc_fmt_addr6's
+   text; a prefix of an IPv4-mapped address as the IPv4 prefix of its last
+   word (as on v5), any other's as its text "/" length */
+static size_t addr6_cell(const ftc_tab_t *t, const ftc_key_spec_t *k, const ftc_col_t *c,
+                         uint32_t i, char *p)
+{
+    uint32_t w[4], len;
+    size_t n;
+    key_addr6(t, k, i, c->field, w);
+    if (c->kind != FTC_CK_PREFIX)
+        return ftc_put_addr6(p, w);
+    len = key_field(t, k, i, c->len_field);
+    if (w[0] == 0 && w[1] == 0 && w[2] == FTC_MAPPED_WORD)
+        return ftc_put_prefix(p, w[3], len);
+    n = ftc_put_addr6(p, w);
+    p[n++] = '/';
+    return n + ftc_put_dec(p + n, len);
+}
+
 static int col_ok(const ftc_tab_t *t, const ftc_key_spec_t *k, const ftc_col_t *c)
 {
     int rates = t->kind == FTC_TAB_AGGR, times = rates || t->kind == FTC_TAB_AGGT;
@@ -961,6 +1029,10 @@ static int col_ok(const ftc_tab_t *t, const ftc_key_spec_t *k, const ftc_col_t *
             return 0;
         if (c->kind == FTC_CK_PREFIX && (!k || c->len_field < 0
                                          || (uint32_t)c->len_field >= k->n))
+            return 0;
+        /* a 128-bit address prints as an address or a prefix only */
+        if (c->field >= 0 && k->width[c->field] == 16 && c->kind != FTC_CK_IP
+            && c->kind != FTC_CK_PREFIX)
             return 0;
         return 1;
     case FTC_COL_INDEX:
@@ -992,6 +1064,8 @@ static size_t cell(const ftc_tab_t *t, const ftc_key_spec_t *k, const ftc_col_t 
         u = index;
         break;
     case FTC_COL_KEY:
+        if (c->field >= 0 && k->width[c->field] == 16)
+            return addr6_cell(t, k, c, i, p);
         u = key_field(t, k, i, c->field);
         if (c->kind == FTC_CK_PREFIX)
             return ftc_put_prefix(p, (uint32_t)u, key_field(t, k, i, c->len_field));
@@ -1143,4 +1217,21 @@ int ftc_agg_format(const ftc_tab_t *t, const ftc_key_spec_t *key, const ftc_col_
     *len = at;
     *done = n;
     return FTC_OK;
+}
+
+int ftc_agg_key_ipv6(const ftc_tab_t *t, const ftc_key_spec_t *key, int field)
+{
+    uint32_t i, w[4];
+    if (!ftc_tab_ok(t, 0) || !key || field < 0 || key->n > FTC_KEY_FIELDS
+        || (uint32_t)field >= key->n || key->width[field] != 16
+        || (uint32_t)key->off[field] + 16u > t->key_len)
+        return FTC_EINVAL;
+    for (i = 0; i < t->cap; i++) {
+        if (!ftc_tab_tag_at(t, i))
+            continue;
+        key_addr6(t, key, i, field, w);
+        if (w[0] != 0 || w[1] != 0 || w[2] != FTC_MAPPED_WORD)
+            return 1;
+    }
+    return 0;
 }

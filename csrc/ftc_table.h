@@ -300,6 +300,8 @@ static inline uint32_t ftc_tab_lookup(const ftc_tab_t *t, const uint8_t *key)
 /* width in bytes of key field f (a record field or FTC_V_*), -1 for none */
 static inline int ftc_key_width(int f)
 {
+    if (f >= FTC_V_SRCADDR6 && f < FTC_V_END)
+        return 16;
     if (f >= FTC_V_BASE && f < FTC_V_END)
         return f == FTC_V_DSTTYPE ? 1 : 4;
     if (f < 0 || f >= FTC_F_COUNT)
@@ -310,6 +312,32 @@ static inline int ftc_key_width(int f)
 static inline int ftc_key_virtual(int f)
 {
     return f >= FTC_V_BASE;
+}
+
+/* a 128-bit address key field (FTC_V_*ADDR6, FTC_V_*PREFIX6): its first
+   word's field (the three upper words follow it, then `lo`, the last
+   word) and its prefix length field (FTC_F_COUNT: none); 0 for others */
+static inline int ftc_key_addr6(int f, int *hi, int *lo, int *len)
+{
+    switch (f) {
+    case FTC_V_SRCADDR6: case FTC_V_SRCPREFIX6:
+        *hi = FTC_F_SRCADDR6_0;
+        *lo = FTC_F_SRCADDR;
+        *len = f == FTC_V_SRCPREFIX6 ? FTC_F_SRC_MASK : FTC_F_COUNT;
+        return 1;
+    case FTC_V_DSTADDR6: case FTC_V_DSTPREFIX6:
+        *hi = FTC_F_DSTADDR6_0;
+        *lo = FTC_F_DSTADDR;
+        *len = f == FTC_V_DSTPREFIX6 ? FTC_F_DST_MASK : FTC_F_COUNT;
+        return 1;
+    case FTC_V_NEXTHOP6:
+        *hi = FTC_F_NEXTHOP6_0;
+        *lo = FTC_F_NEXTHOP;
+        *len = FTC_F_COUNT;
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 /* the record fields virtual field f is computed from (FTC_F_COUNT ends) */
@@ -330,8 +358,9 @@ static inline void ftc_key_inputs(int f, int in[3])
 
 /* Record offsets of the spec's fields in layout L (FTC_EFIELD when the
    record type lacks one, or one a virtual field is computed from; a
-   virtual field's offset is -1); the spec itself is re-validated (it is
-   the caller's memory). */
+   virtual field's offset is -1, a 128-bit address field's the offset of
+   its first word); the spec itself is re-validated (it is the caller's
+   memory). */
 static inline int ftc_key_offsets(const ftc_key_spec_t *k, const ftc_layout_t *L, int *roff)
 {
     uint32_t j, at = 0;
@@ -343,7 +372,14 @@ static inline int ftc_key_offsets(const ftc_key_spec_t *k, const ftc_layout_t *L
             return FTC_EINVAL;
         at += k->width[j];
         if (L) {
-            if (ftc_key_virtual(f)) {
+            int hi, lo, len;
+            if (ftc_key_addr6(f, &hi, &lo, &len)) {
+                int o = L->off[hi];
+                if (o < 0 || L->off[hi + 1] != o + 4 || L->off[hi + 2] != o + 8
+                    || L->off[lo] != o + 12 || (len < FTC_F_COUNT && L->off[len] < 0))
+                    return FTC_EFIELD;
+                roff[j] = o;
+            } else if (ftc_key_virtual(f)) {
                 int in[3], q;
                 ftc_key_inputs(f, in);
                 for (q = 0; q < 3; q++)
@@ -362,16 +398,19 @@ static inline int ftc_key_offsets(const ftc_key_spec_t *k, const ftc_layout_t *L
     return FTC_OK;
 }
 
-/* true when the spec has only record fields, unmasked: the fast key
-   builders below take it */
+/* true when the spec has only record fields (128-bit addresses too),
+   unmasked: the fast key builders below take it */
 static inline int ftc_key_plain(const ftc_key_spec_t *k)
 {
     uint32_t j;
     if (k->has_mask)
         return 0;
-    for (j = 0; j < k->n && j < FTC_KEY_FIELDS; j++)
-        if (ftc_key_virtual(k->field[j]))
+    for (j = 0; j < k->n && j < FTC_KEY_FIELDS; j++) {
+        int f = k->field[j];
+        if (ftc_key_virtual(f) && f != FTC_V_SRCADDR6 && f != FTC_V_DSTADDR6
+            && f != FTC_V_NEXTHOP6)
             return 0;
+    }
     return 1;
 }
 
@@ -382,19 +421,23 @@ static inline int ftc_key_plain(const ftc_key_spec_t *k)
 static inline void ftc_key_words(const ftc_key_spec_t *k, const int *roff, const uint8_t *r,
                                  uint64_t *w, uint32_t at)
 {
-    uint32_t j;
+    uint32_t j, q;
     for (j = 0; j < k->n; j++) {
-        const uint8_t *p = r + roff[j];
-        uint32_t o = at + k->off[j], sh = (o & 7u) * 8u;
-        uint64_t y;     /* the field's big-endian bytes as a little-endian value */
-        switch (k->width[j]) {
-        case 4: y = ftc_bswap32(ftc_ld32(p)); break;
-        case 2: y = ftc_bswap16(ftc_ld16(p)); break;
-        default: y = p[0]; break;
+        /* a 128-bit address: its four words, each as a 4-byte field */
+        uint32_t wd = k->width[j] == 16 ? 4u : k->width[j], parts = k->width[j] == 16 ? 4u : 1u;
+        for (q = 0; q < parts; q++) {
+            const uint8_t *p = r + roff[j] + 4u * q;
+            uint32_t o = at + k->off[j] + 4u * q, sh = (o & 7u) * 8u;
+            uint64_t y;     /* the field's big-endian bytes as a little-endian value */
+            switch (wd) {
+            case 4: y = ftc_bswap32(ftc_ld32(p)); break;
+            case 2: y = ftc_bswap16(ftc_ld16(p)); break;
+            default: y = p[0]; break;
+            }
+            w[o >> 3] |= y << sh;
+            if (sh && sh + 8u * wd > 64u)
+                w[(o >> 3) + 1] |= y >> (64u - sh);
         }
-        w[o >> 3] |= y << sh;
-        if (sh && sh + 8u * k->width[j] > 64u)
-            w[(o >> 3) + 1] |= y >> (64u - sh);
     }
 }
 

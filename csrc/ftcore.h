@@ -486,7 +486,20 @@ typedef struct {
 #define FTC_V_DSTTYPE    68   /* 8 bits: dstaddr class: 0 A, 1 B, 2 C, 3 224/4 but 232/8, 4 232/8, 5 240/4 */
 #define FTC_V_SRCPREFIX  69   /* srcaddr & netmask(src_mask) */
 #define FTC_V_DSTPREFIX  70   /* dstaddr & netmask(dst_mask) */
-#define FTC_V_END        71
+/* 128-bit address keys of v1006 (16 bytes, the address big-endian, so keys
+   order as 128-bit numbers: an IPv4-mapped ::ffff:a.b.c.d where its value
+   puts it).  The record's four words must lie in order at consecutive
+   offsets (FTC_EFIELD on the IPv4 record types). */
+#define FTC_V_SRCADDR6   71   /* srcaddr6_0, _1, _2, srcaddr */
+#define FTC_V_DSTADDR6   72   /* dstaddr6_0, _1, _2, dstaddr */
+#define FTC_V_NEXTHOP6   73   /* nexthop6_0, _1, _2, nexthop */
+/* the address masked by src_mask: an IPv4-mapped address keeps its upper
+   96 bits and ANDs its last word with netmask(src_mask) as FTC_V_SRCPREFIX
+   (lengths 0..32, so IPv4 flows key as on v5); any other keeps its first
+   src_mask bits (0: ::, 128 and above: the whole address) */
+#define FTC_V_SRCPREFIX6 74
+#define FTC_V_DSTPREFIX6 75   /* the same with dstaddr and dst_mask */
+#define FTC_V_END        76
 
 int ftc_key_spec(ftc_key_spec_t *k, const int32_t *fields, size_t n);
 
@@ -608,8 +621,10 @@ int ftc_lin_add(ftc_tab_t *t, unsigned flags, uint32_t scale, int rt, const uint
 #define FTC_COL_INDEX     33   /* the row number: index_start, index_start + 1, ... */
 #define FTC_COL_TEXT      34   /* nothing but the separator */
 #define FTC_CK_DEC         0   /* unsigned decimal */
-#define FTC_CK_IP          1   /* dotted quad */
-#define FTC_CK_PREFIX      2   /* flow-print prefix of the address and key field len_field */
+#define FTC_CK_IP          1   /* dotted quad; a 16-byte key field: ftc_fmt_addr6's text */
+#define FTC_CK_PREFIX      2   /* flow-print prefix of the address and key field len_field;
+                                  a 16-byte address: IPv4-mapped as the dotted prefix of its
+                                  last word, else RFC 5952 text "/" length */
 #define FTC_CK_SYM         3   /* name in sym (table sym_kind), else decimal */
 #define FTC_CK_F           4   /* printf %f */
 #define FTC_CK_PCT         5   /* %f of value / total * 100; -nan when total is 0 */
@@ -638,6 +653,10 @@ typedef struct {
 int ftc_agg_format(const ftc_tab_t *t, const ftc_key_spec_t *key, const ftc_col_t *cols,
                    size_t ncols, const uint32_t *idx, size_t n, uint64_t index_start,
                    char *out, size_t cap, size_t *len, size_t *done);
+/* Does key field `field` (16 bytes: FTC_V_*ADDR6, FTC_V_*PREFIX6) of any
+   used slot of t hold an address that is not IPv4-mapped?  1 yes, 0 no
+   (the reports then print their IPv4 widths), FTC_EINVAL. */
+int ftc_agg_key_ipv6(const ftc_tab_t *t, const ftc_key_spec_t *key, int field);
 
 /* ---- stat.c (report-wide counters of flow-stat and flow-report) ---- */
 

@@ -1,6 +1,6 @@
 /* fuzz_report.c -- libFuzzer harness for the report engine: csrc/stat.c
  * (totals, histograms, the time-series split) and csrc/agg.c's report side
- * (virtual keys, masks, each-field counting, rates, dFlows, scale, totals
+ * (virtual keys, v1006's 128-bit address and prefix keys, masks, each-field counting, rates, dFlows, scale, totals
  * in the pass, first-appearance order, ftc_agg_order, ftc_agg_sum,
  * ftc_agg_format, ftc_lin_add) on records made of arbitrary bytes.  Never
  * compiled into the extension.
@@ -24,7 +24,7 @@
 #define CAP 1024                       /* slots: room for every key here */
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 
-static uint64_t mem[CAP * 160 / 8];
+static uint64_t mem[CAP * 200 / 8];      /* the widest slot: rates, two addresses */
 static uint8_t recs[MAX_RECS * 128];
 static uint8_t sel[MAX_RECS], out_sel[MAX_RECS];
 static uint32_t idx[CAP], scratch[5 * CAP + 2];
@@ -36,6 +36,9 @@ static const int32_t keys[][4] = {
     {FTC_V_PPS, -1}, {FTC_V_DURATION, -1}, {FTC_V_DSTTYPE, -1},
     {FTC_F_SRCPORT, FTC_F_DSTPORT, -1}, {FTC_F_SRC_TAG, FTC_F_DST_TAG, -1},
     {FTC_F_PROT, -1}, {FTC_F_INPUT, FTC_F_OUTPUT, FTC_F_SRC_AS, -1},
+    /* v1006's 128-bit addresses and prefixes (FTC_EFIELD on the others) */
+    {FTC_V_SRCADDR6, -1}, {FTC_V_SRCADDR6, FTC_V_DSTADDR6, -1},
+    {FTC_V_DSTPREFIX6, FTC_F_DST_MASK, -1}, {FTC_V_NEXTHOP6, FTC_F_DSTPORT, -1},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -52,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned flags;
     uint32_t scale;
     int rt, st, kind;
-    int64_t m, cut;
+    int64_t m, cut, m6;
 
     if (size < 8)
         return 0;
@@ -114,10 +117,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                           NULL, CAP);
     CHECK(m == (int64_t)t.used);
     CHECK(ftc_agg_sum(&t, idx, (size_t)m, &sum) == FTC_OK);
+    m6 = ftc_agg_key_ipv6(&t, &spec, 0);
+    CHECK(spec.width[0] == 16 ? m6 == 0 || m6 == 1 : m6 == FTC_EINVAL);
     memset(cols, 0, sizeof cols);
     cols[0].src = FTC_COL_KEY;
     cols[0].field = (flags & FTC_AGG_EACH) ? -1 : 0;
     cols[0].kind = FTC_CK_IP;
+    if (spec.n > 1 && spec.width[0] == 16 && spec.width[1] == 1 && !(flags & FTC_AGG_EACH)) {
+        cols[0].kind = FTC_CK_PREFIX;
+        cols[0].len_field = 1;
+    }
     cols[0].width = 15;
     cols[0].sep_len = 1;
     cols[0].sep[0] = ',';

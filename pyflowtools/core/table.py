@@ -21,7 +21,7 @@ from array import array
 from collections import namedtuple
 
 from pyflowtools.core.errors import FlowToolsError, InternalError
-from pyflowtools.core.native import EFULL, check, ffi, field_id, lib
+from pyflowtools.core.native import EFULL, RT_V1006, check, ffi, field_id, lib
 
 AGG = lib.FTC_TAB_AGG
 AGGT = lib.FTC_TAB_AGGT
@@ -154,7 +154,34 @@ _FMT = {1: "B", 2: "H", 4: "I"}
 #: fields computed per record (csrc/ftcore.h FTC_V_*)
 VIRTUAL = {"pktsize": lib.FTC_V_PKTSIZE, "bps": lib.FTC_V_BPS, "pps": lib.FTC_V_PPS,
            "duration": lib.FTC_V_DURATION, "dsttype": lib.FTC_V_DSTTYPE,
-           "srcprefix": lib.FTC_V_SRCPREFIX, "dstprefix": lib.FTC_V_DSTPREFIX}
+           "srcprefix": lib.FTC_V_SRCPREFIX, "dstprefix": lib.FTC_V_DSTPREFIX,
+           # v1006: 128-bit addresses (16-byte keys, values as unsigned ints;
+           # print with util.ipv6.text)
+           "srcaddr6": lib.FTC_V_SRCADDR6, "dstaddr6": lib.FTC_V_DSTADDR6,
+           "nexthop6": lib.FTC_V_NEXTHOP6, "srcprefix6": lib.FTC_V_SRCPREFIX6,
+           "dstprefix6": lib.FTC_V_DSTPREFIX6}
+
+#: the 128-bit key field of an address key field on v1006 (address_fields)
+ADDR6 = {"srcaddr": "srcaddr6", "dstaddr": "dstaddr6", "nexthop": "nexthop6",
+         "srcprefix": "srcprefix6", "dstprefix": "dstprefix6"}
+
+
+def is_ipv6(rectype):
+    """Do records of rectype hold 128-bit addresses (v1006)?"""
+    return rectype == RT_V1006
+
+
+def address_fields(fields, rectype):
+    """Key fields for records of rectype: on v1006 each address field
+    (srcaddr, dstaddr, nexthop, srcprefix, dstprefix) becomes its 128-bit
+    key field (ADDR6), whose values are 128-bit ints (IPv4 flows mapped,
+    ::ffff:a.b.c.d); the others, and every field on the IPv4 record types,
+    stay.  `exaddr` stays IPv4 everywhere."""
+    if isinstance(fields, str):
+        fields = (fields,)
+    if not is_ipv6(rectype):
+        return list(fields)
+    return [ADDR6.get(f, f) for f in fields]
 
 
 def key_field_id(name):
@@ -166,7 +193,8 @@ def key_field_id(name):
 class KeySpec:
     """A key made of record fields (flow-tools names) or VIRTUAL fields,
     packed in order, each big-endian in its width (so keys order as
-    numbers, field by field); `mask`: one int per field ANDed onto it.
+    numbers, field by field; a 128-bit address as one 16-byte field);
+    `mask`: one int per field ANDed onto it (fields of up to 4 bytes).
     The layout comes from C (ftc_key_spec)."""
 
     def __init__(self, fields, mask=None):
@@ -293,7 +321,11 @@ class Aggregation:
     key field; key_and: a mask per key field.  C counts whole batches."""
 
     def __init__(self, key, peer=None, times=False, cap=DEFAULT_CAP, rates=False,
-                 dflows=False, scale=0, each=False, key_and=None, duration=False):
+                 dflows=False, scale=0, each=False, key_and=None, duration=False,
+                 rectype=None):
+        if rectype is not None:         # v1006: address fields as 128-bit keys
+            key = address_fields(key, rectype)
+            peer = address_fields(peer, rectype) if peer else peer
         self.key = KeySpec(key, key_and)
         self.peer = KeySpec(peer) if peer else None
         self.rates = bool(rates)
@@ -457,6 +489,14 @@ class Aggregation:
             if st != EFULL:
                 break
         del keep
+
+    def has_ipv6(self, field=0):
+        """Does key field `field` (a 128-bit address) hold an address that
+        is not IPv4-mapped in any row?  (The reports widen the column.)"""
+        if self._row_key.widths[field] != 16:
+            return False
+        return check(lib.ftc_agg_key_ipv6(self.table.t, self._row_key.c, field),
+                     "address keys") == 1
 
     def ranked(self, by="flows", limit=None, min_value=0):
         """[Row] by counter `by` descending, ties by key ascending ("key":
