@@ -873,7 +873,7 @@ int ftc_net_send(int fd, const uint8_t *buf, size_t buf_len, const uint32_t *len
 #define FTC_PDU_RECV_MAX     2048   /* flow-capture reads at most this much */
 #define FTC_PDU_MAX_LEN      1464   /* longest datagram the encoder emits */
 #define FTC_PDU_MAX_COUNT    51     /* highest count of any version (8.1, 8.2) */
-#define FTC_PDU_DECODE_MAX   2448   /* most record bytes one datagram decodes to */
+#define FTC_PDU_DECODE_MAX   3360   /* most record bytes one datagram decodes to (30 x 112) */
 #define FTC_SEQ_RESET_GAP    1000   /* a gap of this many flows or more = reset */
 
 /* why a datagram was rejected (0 = accepted); rules of formats.md 6.4 */
@@ -920,8 +920,8 @@ int ftc_pdu_verify(const uint8_t *buf, size_t len, ftc_pdu_hdr_t *h, int *reason
 
 /* Can records of datagram type pdu_rt go into a file of type file_rt (rule
    7)?  FTC_OK; FTC_EDVERSION (v8 <-> non-v8) or FTC_EAGGMETHOD (another v8
-   method), with *reason FTC_PDU_R_XLATE_* (reason may be NULL); FTC_EDVERSION
-   with FTC_PDU_R_VERSION into v1006 (not written from datagrams yet). */
+   method), with *reason FTC_PDU_R_XLATE_* (reason may be NULL).  v1, v5, v6
+   and v7 datagrams go into v1006 (IPv4-mapped addresses), v8 ones do not. */
 int ftc_pdu_compat(int pdu_rt, int file_rt, int *reason);
 
 /* Verify and decode one datagram into records of type rt (rt < 0: the
@@ -1029,7 +1029,7 @@ typedef struct {
     int32_t  full;         /* FTC_PDU_FULL_* when FTC_EFULL was returned */
     uint32_t reasons[13];  /* corrupt datagrams by FTC_PDU_R_* */
     /* v9/IPFIX (ipx given) */
-    uint32_t v6;           /* IPv6 flow records seen, not stored */
+    uint32_t v6;           /* IPv6 flow records seen (stored only into v1006) */
     uint32_t pended;       /* data sets put aside for a missing template */
     uint32_t released;     /* records decoded from pending data sets */
     uint32_t expired;      /* pending data sets dropped unread */
@@ -1327,7 +1327,7 @@ typedef struct {
     uint32_t domain;           /* v9 source ID / IPFIX observation domain */
     uint32_t source;           /* index of the source (ftc_ipx_source_get) */
     uint32_t records;          /* flow records written to out */
-    uint32_t v6;               /* IPv6 flow records seen (not stored) */
+    uint32_t v6;               /* IPv6 flow records seen (stored only into v1006) */
     uint32_t other;            /* data records without flow fields (skipped) */
     uint32_t options;          /* options data records read */
     uint32_t templates;        /* templates (re)defined */
@@ -1380,12 +1380,12 @@ int ftc_ipx_init(void *mem, size_t size, const ftc_ipx_limits_t *lim);
    now (unix seconds: pending ages) into records of type rt in out
    (out_size bytes; FTC_IPX_DECODE_MAX is always enough).  *produced =
    records written.  FTC_OK (info filled; info->reason != 0 means refused
-   whole and counted), FTC_EINVAL, FTC_EDVERSION (rt not V1/V5/V6/V7/V1005),
+   whole and counted), FTC_EINVAL, FTC_EDVERSION (rt not V1/V5/V6/V7/V1005/V1006),
    FTC_EFULL (nothing done: out_size is below the datagram's bound, the sum
    over its data sets of their bytes / the smallest record of their
    template (1 when unknown, or redefined by the datagram) x record size;
    (length - 16) x record size always suffices). */
-#define FTC_IPX_DECODE_MAX  4718592   /* 65536 records of 72 bytes */
+#define FTC_IPX_DECODE_MAX  7340032   /* 65536 records of 112 bytes */
 int ftc_ipx_decode(void *state, const uint8_t *buf, size_t len, uint32_t src_ip,
                    uint16_t src_port, uint32_t local_ip, uint32_t now, int rt,
                    uint8_t *out, size_t out_size, size_t *produced, ftc_ipx_info_t *info);

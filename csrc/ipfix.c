@@ -58,15 +58,20 @@ enum { T_NONE = 0, T_UP, T_SEC, T_MS, T_NTP, T_DELTA };
 enum { SP_INTERVAL = 1, SP_SAMPLER = 2, SP_ALGO = 4, SP_PINT = 8, SP_PSPACE = 16, SP_INIT = 32 };
 enum { SEQ_NEW = 0, SEQ_KNOWN = 1, SEQ_UNKNOWN = 2 };
 
-/* 64-bit extras a record fills beside v[] */
+/* 64-bit extras a record fills beside v[]; the IPv6 fields (v1006) each
+   take a pair (X_S6 and X_S6 + 1: the address's upper and lower 64 bits) */
 enum { X_OCT, X_PKT, X_T0, X_T1, X_INTERVAL, X_SAMPLER, X_INIT, X_IPVER, X_ALGO, X_PINT,
-       X_PSPACE, NX };
+       X_PSPACE, X_S6, X_S6_LO, X_D6, X_D6_LO, X_N6, X_N6_LO, X_LABEL, X_SMASK6, X_DMASK6,
+       NX };
+
+/* IPv6 fields of a flow template (tpl_t.a6) */
+enum { A6_SMASK = 1, A6_DMASK = 2 };
 
 /* op actions: A_V1/2/4 load into v[slot] as they are; A_V32 .. A_X load
    any width 1..8 and convert; the ones after A_X are the same for one
    common width (compiled in by fast_act: one dispatch an op) */
 enum { A_END = 0, A_VAR, A_V1, A_V2, A_V4, A_V32, A_U16, A_U8, A_LOW8, A_AS, A_DSCP,
-       A_ICMPT, A_ICMPC, A_X, A_X1, A_X2, A_X4, A_X8, A_U16_4, A_AS_4, A_V32_8 };
+       A_ICMPT, A_ICMPC, A_X, A_X1, A_X2, A_X4, A_X8, A_U16_4, A_AS_4, A_V32_8, A_A16 };
 
 typedef struct {
     uint16_t off;      /* from the base (record start, or end of the last variable field) */
@@ -89,7 +94,8 @@ typedef struct {
     uint8_t  tstart;     /* T_* */
     uint8_t  tend;
     uint8_t  samp;       /* SP_* present */
-    uint8_t  pad[3];
+    uint8_t  a6;         /* A6_* present */
+    uint8_t  pad[2];
     uint32_t nops;
     uint32_t min_len;    /* smallest record */
     uint32_t fixed_len;  /* record bytes; 0 when a field has a variable length */
@@ -149,7 +155,7 @@ typedef struct {
     uint32_t head, tail, rused, rlive, ready;
     uint32_t hand;           /* where the next search for an idle source starts */
     uint32_t pad1;
-    ftc_store_t store[FTC_RT_V1005 + 1];   /* how to store v[] for V1 .. V1005 */
+    ftc_store_t store[FTC_RT_COUNT];   /* how to store v[] for V1 .. V1005 and V1006 */
 } ipx_t;
 
 typedef struct {
@@ -236,6 +242,7 @@ int ftc_ipx_init(void *mem, size_t size, const ftc_ipx_limits_t *lim)
     x->ring_size = p.ring_size;
     for (k = FTC_RT_V1; k <= FTC_RT_V1005; k++)
         ftc_store_init(ftc_layout_get(k), &x->store[k]);
+    ftc_store_init(ftc_layout_get(FTC_RT_V1006), &x->store[FTC_RT_V1006]);
     if (ftc_tab_init(&x->stab, FTC_TAB_IPXS, SKEY_LEN, p.scap, b + p.stab,
                      (size_t)(p.src - p.stab)) != FTC_OK
         || ftc_tab_init(&x->ttab, FTC_TAB_IPXT, TKEY_LEN, p.tcap, b + p.ttab,
@@ -654,6 +661,8 @@ static int usable(uint16_t id, uint16_t len)
         return len == 8;
     case 27: case 28:
         return 1;
+    case 62:
+        return len == 16;
     default:
         return len <= 8;
     }
@@ -742,10 +751,27 @@ static int map_flow(const tmap_t *m, uint16_t id, uint16_t len, uint8_t *act, ui
         if (m->has[11])
             return 0;
         f = FTC_F_DSTPORT; conv = A_U16; break;
-    case 176: case 177:
+    case 139:   /* icmpTypeCodeIPv6 */
         if (m->has[11] || m->has[32])
             return 0;
+        f = FTC_F_DSTPORT; conv = A_U16; break;
+    case 176: case 177:
+        if (m->has[11] || m->has[32] || m->has[139])
+            return 0;
         *slot = FTC_F_DSTPORT; *act = id == 176 ? A_ICMPT : A_ICMPC; return 1;
+    case 178: case 179:   /* icmpTypeIPv6, icmpCodeIPv6 */
+        if (m->has[11] || m->has[32] || m->has[139] || m->has[176] || m->has[177])
+            return 0;
+        *slot = FTC_F_DSTPORT; *act = id == 178 ? A_ICMPT : A_ICMPC; return 1;
+    /* IPv6 (stored in v1006 records only): beside v[], so that an IPv4
+       record of the same template keeps its own fields */
+    case 27: case 28: case 62:
+        if (len != 16)
+            return 0;
+        *slot = id == 27 ? X_S6 : id == 28 ? X_D6 : X_N6; *act = A_A16; return 1;
+    case 31: *slot = X_LABEL; *act = A_X; return 1;
+    case 29: *slot = X_SMASK6; *act = A_X; return 1;
+    case 30: *slot = X_DMASK6; *act = A_X; return 1;
     case 8: f = FTC_F_SRCADDR; break;
     case 12: f = FTC_F_DSTADDR; break;
     case 15: f = FTC_F_NEXTHOP; break;
@@ -857,7 +883,7 @@ static void tpl_compile(const uint8_t *p, const tparse_t *t, const tmap_t *m, ui
         if (!ent && !(m->version == 9 && i < t->nscope)) {
             if (m->cls == C_OPTIONS)
                 mapped = map_options(id, len, &act, &slot, &samp);
-            else if (m->cls == C_FLOW && m->v6 != V6_ALL)
+            else if (m->cls == C_FLOW)
                 mapped = map_flow(m, id, len, &act, &slot);
         }
         if (mapped) {
@@ -900,6 +926,7 @@ static void tpl_compile(const uint8_t *p, const tparse_t *t, const tmap_t *m, ui
             samp |= SP_INIT;
     }
     c->samp = samp;
+    c->a6 = (uint8_t)((m->has[29] ? A6_SMASK : 0) | (m->has[30] ? A6_DMASK : 0));
     c->nops = n;
     c->min_len = min_len;
     c->fixed_len = nvar ? 0 : min_len;
@@ -918,6 +945,7 @@ typedef struct {
     uint8_t *out;
     size_t room;     /* records that fit */
     size_t n;        /* records written */
+    int v6;          /* v1006 records: IPv6 flows are stored too */
 } sink_t;
 
 /* what a data set's records share */
@@ -989,6 +1017,10 @@ const uint8_t *run(const op_t *o, const uint8_t *p, const uint8_t *end,
             continue;
         case A_V32_8:
             v[o->slot] = sat32(ldbe64(b + o->off));
+            continue;
+        case A_A16:
+            s[o->slot] = ldbe64(b + o->off);
+            s[o->slot + 1] = ldbe64(b + o->off + 8);
             continue;
         case A_VAR: {
             const uint8_t *q = b + o->off;
@@ -1107,10 +1139,33 @@ static void apply_options(src_t *S, const tpl_t *tp, const uint64_t *s)
     }
 }
 
+/* the IPv6 fields of a record (s: its extras) into the v1006 record r
+   that ftc_store() wrote from v[] (layout L); a6: A6_* of its template */
+static inline void put_v6(const ftc_layout_t *L, const uint64_t *s, int a6, uint8_t *r)
+{
+    static const struct { uint8_t hi, lo, x; } addr[3] = {
+        {FTC_F_SRCADDR6_0, FTC_F_SRCADDR, X_S6}, {FTC_F_DSTADDR6_0, FTC_F_DSTADDR, X_D6},
+        {FTC_F_NEXTHOP6_0, FTC_F_NEXTHOP, X_N6}};
+    int k;
+    for (k = 0; k < 3; k++) {
+        const uint64_t hi = s[addr[k].x], lo = s[addr[k].x + 1];
+        ftc_st32(r + L->off[addr[k].hi], (uint32_t)(hi >> 32));
+        ftc_st32(r + L->off[addr[k].hi + 1], (uint32_t)hi);
+        ftc_st32(r + L->off[addr[k].hi + 2], (uint32_t)(lo >> 32));
+        ftc_st32(r + L->off[addr[k].lo], (uint32_t)lo);
+    }
+    ftc_st32(r + L->off[FTC_F_FLOW_LABEL], (uint32_t)(s[X_LABEL] & 0xFFFFFu));
+    if (a6 & A6_SMASK)
+        r[L->off[FTC_F_SRC_MASK]] = (uint8_t)(s[X_SMASK6] > 128 ? 128 : s[X_SMASK6]);
+    if (a6 & A6_DMASK)
+        r[L->off[FTC_F_DST_MASK]] = (uint8_t)(s[X_DMASK6] > 128 ? 128 : s[X_DMASK6]);
+}
+
 /* The flow records of the data set d[0..len) of template tp into k:
-   returns how many were stored; *nrec = records read, *nv6 = IPv6 ones,
-   *r = FTC_IPX_R_RECORD when one ran past the set.  The hot loop: what it
-   reads of the template and the sink is copied into locals first. */
+   returns how many were stored; *nrec = records read, *nv6 = IPv6 ones
+   (stored into v1006 records, else dropped), *r = FTC_IPX_R_RECORD when
+   one ran past the set.  The hot loop: what it reads of the template and
+   the sink is copied into locals first. */
 static uint32_t flow_records(const src_t *S, const tpl_t *tp, const uint8_t *d, size_t len,
                              const ctx_t *c, sink_t *k, uint32_t *nrec, uint32_t *nv6, int *r)
 {
@@ -1119,7 +1174,9 @@ static uint32_t flow_records(const src_t *S, const tpl_t *tp, const uint8_t *d, 
     const uint8_t *p = d, *end = d + len;
     const uint64_t e1000 = (uint64_t)c->export_secs * 1000u;
     const size_t ml = tp->min_len, rs = k->rs;
-    const int by_ver = tp->v6 == V6_BYVER, samp = tp->samp;
+    const int by_ver = tp->v6 == V6_BYVER, all6 = tp->v6 == V6_ALL, samp = tp->samp;
+    const int keep6 = k->v6, a6 = tp->a6;
+    const ftc_layout_t *L6 = ftc_layout_get(FTC_RT_V1006);
     const uint32_t interval = c->interval, uptime = c->uptime;
     const int uptime_ok = c->uptime_ok;
     uint8_t *out = k->out + k->n * rs;
@@ -1134,10 +1191,17 @@ static uint32_t flow_records(const src_t *S, const tpl_t *tp, const uint8_t *d, 
     v[FTC_F_SYSUPTIME] = uptime;
     v[FTC_F_EXADDR] = c->exaddr;
     v[FTC_F_DFLOWS] = 1;
+    if (keep6) {
+        /* v1006: an IPv4 flow's addresses IPv4-mapped (::ffff:a.b.c.d);
+           no op writes these words of v[] (IPv6 ones go to s[]) */
+        v[FTC_F_SRCADDR6_2] = FTC_MAPPED_WORD;
+        v[FTC_F_DSTADDR6_2] = FTC_MAPPED_WORD;
+        v[FTC_F_NEXTHOP6_2] = FTC_MAPPED_WORD;
+    }
     while ((size_t)(end - p) >= ml) {
         const uint8_t *q;
         uint32_t iv = interval, up = uptime;
-        int upok = uptime_ok;
+        int upok = uptime_ok, is6;
         q = run(ops, p, end, v, s);
         if (!q) {
             *r = FTC_IPX_R_RECORD;
@@ -1145,9 +1209,11 @@ static uint32_t flow_records(const src_t *S, const tpl_t *tp, const uint8_t *d, 
         }
         p = q;
         n++;
-        if (by_ver && s[X_IPVER] == 6) {
+        is6 = all6 || (by_ver && s[X_IPVER] == 6);
+        if (is6) {
             v6++;
-            continue;
+            if (!keep6)
+                continue;
         }
         if (samp) {
             if ((samp & SP_INTERVAL) && s[X_INTERVAL]) {
@@ -1169,6 +1235,8 @@ static uint32_t flow_records(const src_t *S, const tpl_t *tp, const uint8_t *d, 
         if (stored == room)
             break;   /* cannot happen: the caller checked the bound */
         ftc_store(&sp, v, out);
+        if (is6)
+            put_v6(L6, s, a6, out);
         out += rs;
         stored++;
     }
@@ -1191,7 +1259,7 @@ static int data_set(src_t *S, const tpl_t *tp, const uint8_t *d, size_t len, con
     const size_t ml = tp->min_len;
     int r = FTC_IPX_R_OK;
 
-    if (tp->cls == C_OTHER || tp->v6 == V6_ALL) {
+    if (tp->cls == C_OTHER || (tp->v6 == V6_ALL && !k->v6)) {
         /* nothing to decode: count the records */
         if (tp->fixed_len) {
             n = (uint32_t)(len / tp->fixed_len);
@@ -1577,7 +1645,7 @@ static void template_set(ipx_t *x, uint32_t sidx, int version, int kind, const u
 static int rt_ok(int rt)
 {
     return rt == FTC_RT_V1 || rt == FTC_RT_V5 || rt == FTC_RT_V6 || rt == FTC_RT_V7
-           || rt == FTC_RT_V1005;
+           || rt == FTC_RT_V1005 || rt == FTC_RT_V1006;
 }
 
 /* the sink for records of type rt; 0 when the state's store plan of rt
@@ -1599,6 +1667,7 @@ static int sink_init(sink_t *k, const ipx_t *x, int rt, uint8_t *out, size_t out
     k->out = out;
     k->room = out ? out_size / k->rs : 0;
     k->n = 0;
+    k->v6 = rt == FTC_RT_V1006;
     return 1;
 }
 

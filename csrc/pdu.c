@@ -236,12 +236,7 @@ int ftc_pdu_compat(int pdu_rt, int file_rt, int *reason)
         return FTC_EINVAL;
     if (pdu_rt == file_rt)
         return FTC_OK;
-    if (file_rt == FTC_RT_V1006) {
-        /* datagrams are not stored as v1006 yet (its mapped addresses) */
-        if (reason)
-            *reason = FTC_PDU_R_VERSION;
-        return FTC_EDVERSION;
-    }
+    /* v1006 takes v1, v5, v6 and v7 (IPv4-mapped addresses), not v8 */
     if (is_v8(pdu_rt) != is_v8(file_rt)) {
         if (reason)
             *reason = FTC_PDU_R_XLATE_V8;
@@ -289,6 +284,12 @@ static void decode_records(const uint8_t *buf, const ftc_pdu_hdr_t *h, uint32_t 
     for (i = 0; i < h->count; i++) {
         const uint8_t *w = buf + W->hdr + i * W->rec;
         memset(v, 0, sizeof v);
+        if (trt == FTC_RT_V1006) {
+            /* IPv4 flows: the addresses IPv4-mapped (::ffff:a.b.c.d) */
+            v[FTC_F_SRCADDR6_2] = FTC_MAPPED_WORD;
+            v[FTC_F_DSTADDR6_2] = FTC_MAPPED_WORD;
+            v[FTC_F_NEXTHOP6_2] = FTC_MAPPED_WORD;
+        }
         v[FTC_F_UNIX_SECS] = h->unix_secs;
         v[FTC_F_UNIX_NSECS] = h->unix_nsecs;
         v[FTC_F_SYSUPTIME] = h->sysUpTime;
@@ -389,8 +390,8 @@ static int rx_ipx(void *ipx, const uint8_t *p, size_t len, uint32_t index, uint3
     h.rectype = -1;
     if (remote_ip && src != remote_ip)
         reason = FTC_PDU_R_SRCIP;
-    else if (trt >= FTC_RT_V8_1)
-        reason = FTC_PDU_R_XLATE_V8;   /* v9/IPFIX flows have no v8 form (nor v1006 yet) */
+    else if (is_v8(trt))
+        reason = FTC_PDU_R_XLATE_V8;   /* v9/IPFIX flows have no v8 form */
     if (reason != FTC_PDU_R_OK) {
         st->corrupt++;
         st->reasons[reason]++;
@@ -486,7 +487,7 @@ int ftc_pdu_rx_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, s
     memset(st, 0, sizeof *st);
     *produced = 0;
 
-    if (ipx && *rt >= 0 && *rt < FTC_RT_V8_1) {
+    if (ipx && *rt >= 0 && !is_v8(*rt)) {
         /* data sets whose template came since they arrived */
         ftc_ipx_info_t info;
         size_t got = 0;

@@ -15,7 +15,7 @@ import struct
 
 __all__ = ["Field", "VARLEN", "template_record", "options_record", "withdrawal",
            "data_record", "set_bytes", "v9", "ipfix", "Source", "expect",
-           "NTP_UNIX", "VUPTIME", "AS_TRANS", "ntp", "flow_ms"]
+           "expect1006", "NTP_UNIX", "VUPTIME", "AS_TRANS", "ntp", "flow_ms"]
 
 VARLEN = 0xFFFF
 NTP_UNIX = 2208988800
@@ -152,6 +152,8 @@ def _usable(ie, length):
         return length == 8
     if ie in (27, 28):
         return True
+    if ie == 62:
+        return length == 16
     return length <= 8
 
 
@@ -165,9 +167,8 @@ def _mode(ie):
             155: "ntp", 156: "ntp", 157: "ntp", 158: "delta", 159: "delta"}.get(ie)
 
 
-def expect(version, fields, values, src, exaddr, secs, uptime=0, nscope=0):
-    """The flow-tools record (dict) a flow data record decodes to, 'v6' for
-    an IPv6 record, 'other' for a data record of a non-flow template."""
+def _values(version, fields, values, nscope):
+    """{IE: value} of the fields the mapping reads (the last of each IE)."""
     got = {}
     for i, (f, v) in enumerate(zip(fields, values)):
         if f.enterprise is not None or not _usable(f.ie, f.length):
@@ -175,12 +176,62 @@ def expect(version, fields, values, src, exaddr, secs, uptime=0, nscope=0):
         if version == 9 and i < nscope:
             continue
         got[f.ie] = int.from_bytes(v, "big") if isinstance(v, bytes) else v
+    return got
+
+
+def _is_ipv6(got):
+    return ((27 in got or 28 in got) and 8 not in got and 12 not in got) or got.get(60) == 6
+
+
+def expect(version, fields, values, src, exaddr, secs, uptime=0, nscope=0):
+    """The flow-tools record (dict) a flow data record decodes to, 'v6' for
+    an IPv6 record, 'other' for a data record of a non-flow template."""
+    got = _values(version, fields, values, nscope)
     if not FLOW_IES & set(got):
         return "other"
-    if (27 in got or 28 in got) and 8 not in got and 12 not in got:
+    if _is_ipv6(got):
         return "v6"
-    if got.get(60) == 6:
-        return "v6"
+    return _record(version, fields, values, got, src, exaddr, secs, uptime, nscope)
+
+
+MAPPED = 0xFFFF     # word 2 of an IPv4-mapped address (::ffff:a.b.c.d)
+
+
+def expect1006(version, fields, values, src, exaddr, secs, uptime=0, nscope=0):
+    """The v1006 record (dict, man/flow-tools-v1006.5) a flow data record
+    decodes to, or 'other'.  IPv4 records: expect()'s fields, the
+    addresses IPv4-mapped; IPv6 records: the same fields, the addresses
+    from IEs 27, 28, 62 (16 bytes), the flow label (31) and prefix lengths
+    (29, 30: at most 128) besides."""
+    got = _values(version, fields, values, nscope)
+    if not FLOW_IES & set(got):
+        return "other"
+    r = _record(version, fields, values, got, src, exaddr, secs, uptime, nscope)
+    words = {}
+    if not _is_ipv6(got):
+        for name in ("srcaddr", "dstaddr", "nexthop"):
+            words[name] = (MAPPED << 32) | r.get(name, 0)
+        r["flow_label"] = 0
+    else:
+        a16 = {27: 0, 28: 0, 62: 0}
+        for i, (f, v) in enumerate(zip(fields, values)):
+            if (f.enterprise is None and f.ie in a16 and f.length == 16
+                    and not (version == 9 and i < nscope)):
+                a16[f.ie] = int.from_bytes(v, "big")
+        words = {"srcaddr": a16[27], "dstaddr": a16[28], "nexthop": a16[62]}
+        r["flow_label"] = got.get(31, 0) & 0xFFFFF
+        if 29 in got:
+            r["src_mask"] = min(got[29], 128)
+        if 30 in got:
+            r["dst_mask"] = min(got[30], 128)
+    for name, value in words.items():
+        for k in range(3):
+            r["%s6_%d" % (name, k)] = (value >> (96 - 32 * k)) & U32
+        r[name] = value & U32
+    return r
+
+
+def _record(version, fields, values, got, src, exaddr, secs, uptime, nscope):
     r = collections.defaultdict(int)
     r["unix_secs"], r["unix_nsecs"], r["exaddr"], r["dFlows"] = secs, 0, exaddr, 1
     sat = lambda x, m: min(x, m)    # noqa: E731
@@ -203,8 +254,12 @@ def expect(version, fields, values, src, exaddr, secs, uptime=0, nscope=0):
         r["dstport"] = sat(got[11], 0xFFFF)
     elif 32 in got:
         r["dstport"] = sat(got[32], 0xFFFF)
-    else:
+    elif 139 in got:        # icmpTypeCodeIPv6
+        r["dstport"] = sat(got[139], 0xFFFF)
+    elif 176 in got or 177 in got:
         r["dstport"] = (got.get(176, 0) & 0xFF) << 8 | (got.get(177, 0) & 0xFF)
+    else:                   # icmpTypeIPv6, icmpCodeIPv6
+        r["dstport"] = (got.get(178, 0) & 0xFF) << 8 | (got.get(179, 0) & 0xFF)
     for ie, name in ((8, "srcaddr"), (12, "dstaddr"), (15, "nexthop"), (18, "peer_nexthop")):
         if ie in got:
             r[name] = got[ie]

@@ -22,6 +22,7 @@ from pyflowtools.core.native import ffi, lib
 
 RT = {"1": lib.FTC_RT_V1, "5": lib.FTC_RT_V5, "6": lib.FTC_RT_V6, "7": lib.FTC_RT_V7,
       "1005": lib.FTC_RT_V1005}
+RT_ALL = dict(RT, **{"1006": lib.FTC_RT_V1006})      # v1006: IPv4 and IPv6 flows stored
 EXP = 0x0A000001            # the exporter
 PORT = 2055
 LOCAL = 0x7F000001
@@ -49,12 +50,12 @@ def small(**kw):
 
 
 def decode(cache, dg, version="5", src=EXP, port=PORT, now=NOW):
-    data, info = cache.decode(dg, src, port, LOCAL, now, RT[version])
+    data, info = cache.decode(dg, src, port, LOCAL, now, RT_ALL[version])
     return oracle.decode_records(version, data, sys.byteorder), info
 
 
 def release(cache, version="5", now=NOW):
-    data, info = cache.release(now, RT[version])
+    data, info = cache.release(now, RT_ALL[version])
     return oracle.decode_records(version, data, sys.byteorder), info
 
 
@@ -897,6 +898,97 @@ def test_ipv6_records_are_counted():
     assert c.sources()[0].v6 == 3 and c.sources()[1].v6 == 1
 
 
+# softflowd -6's IPv6 templates (2048: TCP/UDP, 2049: ICMPv6) and its
+# ICMP one for IPv4 (1025), as it sends them (checked with softflowd 1.1.0)
+SOFT6 = [F(27, 16), F(28, 16), F(22, 4), F(21, 4), F(1, 4), F(2, 4), F(10, 4), F(14, 4),
+         F(61, 1), F(136, 1), F(7, 2), F(11, 2), F(4, 1), F(6, 1), F(60, 1), F(5, 1)]
+SOFT6_ICMP = [F(27, 16), F(28, 16), F(22, 4), F(21, 4), F(1, 4), F(2, 4), F(10, 4),
+              F(14, 4), F(61, 1), F(136, 1), F(139, 2), F(4, 1), F(60, 1), F(5, 1)]
+SOFT_ICMP = [F(8, 4), F(12, 4), F(22, 4), F(21, 4), F(1, 4), F(2, 4), F(10, 4), F(14, 4),
+             F(61, 1), F(136, 1), F(32, 2), F(4, 1), F(60, 1), F(5, 1)]
+
+
+def a6(text):
+    import ipaddress
+    return ipaddress.IPv6Address(text).packed
+
+
+def addr_text(rec, name):
+    """A v1006 record's address as Python's ipaddress prints it (the
+    IPv4-mapped ones as their IPv4 address)."""
+    import ipaddress
+    a = ipaddress.IPv6Address(oracle.addr6(rec, name))
+    return str(a.ipv4_mapped or a)
+
+
+@pytest.mark.parametrize("version", [9, 10])
+def test_softflowd_ipv6_templates_into_v1006(version):
+    """The IPv4 and IPv6 flows of one export, stored together: addresses
+    (ipaddress as the oracle), ICMPv6 type/code in dstport, ports, counts."""
+    c = small()
+    tcp6 = [[a6("2001:db8::1"), a6("2001:db8:0:1::80"), 1000, 2000, 640, 5, 1, 2, 0, 3,
+             40000, 80, 6, 0x1B, 6, 0x20],
+            [a6("fe80::1:2"), a6("ff02::fb"), 1500, 1500, 90, 1, 0, 0, 0, 2, 5353, 5353, 17,
+             0, 6, 0]]
+    icmp6 = [[a6("2001:db8::1"), a6("2001:db8::2"), 100, 900, 640, 10, 0, 0, 0, 2,
+              128 << 8, 58, 6, 0],
+             [a6("2001:db8::2"), a6("2001:db8::1"), 200, 200, 100, 1, 0, 0, 0, 2,
+              1 << 8 | 4, 58, 6, 0]]
+    icmp4 = [[0x0A000001, 0x0A000002, 300, 300, 84, 1, 0, 0, 0, 2, 3 << 8 | 3, 1, 4, 0]]
+    tcp4 = [[0x0A000001, 0x0A000002, 10, 20, 120, 2, 0, 0, 0, 2, 1234, 443, 6, 2, 4, 0]]
+    dg = dgram(version, [tset(version, X.template_record(version, 2048, SOFT6),
+                              X.template_record(version, 2049, SOFT6_ICMP),
+                              X.template_record(version, 1024, SOFTFLOWD),
+                              X.template_record(version, 1025, SOFT_ICMP)),
+                         dset(2048, SOFT6, tcp6), dset(2049, SOFT6_ICMP, icmp6),
+                         dset(1024, SOFTFLOWD, tcp4), dset(1025, SOFT_ICMP, icmp4)],
+               uptime=5000)
+    recs, info = decode(c, dg, "1006")
+    assert (info.records, info.v6) == (6, 4)
+    got = [(addr_text(r, "srcaddr"), addr_text(r, "dstaddr"), r["srcport"], r["dstport"],
+            r["prot"], r["dPkts"], r["dOctets"], r["tcp_flags"], r["tos"],
+            addr_text(r, "nexthop")) for r in recs]
+    assert got == [
+        ("2001:db8::1", "2001:db8:0:1::80", 40000, 80, 6, 5, 640, 0x1B, 0x20, "::"),
+        ("fe80::1:2", "ff02::fb", 5353, 5353, 17, 1, 90, 0, 0, "::"),
+        ("2001:db8::1", "2001:db8::2", 0, 128 << 8, 58, 10, 640, 0, 0, "::"),
+        ("2001:db8::2", "2001:db8::1", 0, 1 << 8 | 4, 58, 1, 100, 0, 0, "::"),
+        ("10.0.0.1", "10.0.0.2", 1234, 443, 6, 2, 120, 2, 0, "0.0.0.0"),
+        ("10.0.0.1", "10.0.0.2", 0, 3 << 8 | 3, 1, 1, 84, 0, 0, "0.0.0.0")]
+    assert [oracle.is_ipv4(r) for r in recs] == [False] * 4 + [True] * 2
+    # into v5 the same export keeps the IPv4 flows; the IPv6 ones are counted
+    recs5, info5 = decode(small(), dg, "5")
+    assert (info5.records, info5.v6) == (2, 4)
+    assert [(r["srcaddr"], r["dstport"]) for r in recs5] == [(0x0A000001, 443),
+                                                              (0x0A000001, 3 << 8 | 3)]
+
+
+def test_ipv6_next_hop_flow_label_prefixes_into_v1006():
+    f = [F(27, 16), F(28, 16), F(62, 16), F(31, 4), F(29, 1), F(30, 1), F(9, 1), F(1, 4),
+         F(2, 4), F(178, 1), F(179, 1), F(4, 1)]
+    rows = [[a6("2001:db8:1::5"), a6("2001:db8:2::6"), a6("fe80::abcd"), 0xFFF12345, 48, 200,
+             24, 100, 1, 135, 0, 58]]
+    recs, info = decode(small(), flows(10, f, rows), "1006")
+    (r,) = recs
+    assert addr_text(r, "nexthop") == "fe80::abcd"
+    assert (r["flow_label"], r["src_mask"], r["dst_mask"]) == (0x12345, 48, 128)
+    assert r["dstport"] == 135 << 8 and r["prot"] == 58
+    assert oracle.addr6(r, "srcaddr") == int.from_bytes(a6("2001:db8:1::5"), "big")
+
+
+def test_ipv6_data_before_its_template_released_into_v1006():
+    c = small()
+    rows = [[a6("2001:db8::%x" % i), a6("2001:db8::ffff"), 1, 1] for i in range(1, 6)]
+    f6 = [F(27, 16), F(28, 16), F(1, 4), F(2, 4)]
+    recs, info = decode(c, dgram(10, [dset(256, f6, rows)]), "1006")
+    assert recs == [] and info.pended == 1
+    recs, info = decode(c, dgram(10, [tset(10, X.template_record(10, 256, f6))]), "1006")
+    assert info.ready == 1
+    recs, info = release(c, "1006")
+    assert [addr_text(r, "srcaddr") for r in recs] == ["2001:db8::%x" % i for i in range(1, 6)]
+    assert info.v6 == 5
+
+
 # ---------------------------------------------------------------------------
 # sequence accounting
 
@@ -1106,12 +1198,15 @@ IES = [  # (IE, lengths it is tried with)
     (154, (8,)), (155, (8,)), (156, (8,)), (157, (8,)), (158, (4,)), (159, (4,)), (160, (8,)),
     (176, (1,)), (177, (1,)), (195, (1,)), (82, (X.VARLEN,)), (999, (3,)),
 ]
+# and the IPv6 ones (stored into v1006 only)
+IES6 = IES + [(27, (16, 4)), (28, (16,)), (62, (16, 4)), (31, (4, 3)), (29, (1,)), (30, (1, 2)),
+              (139, (2,)), (178, (1,)), (179, (1,)), (60, (1,))]
 
 
 @st.composite
-def templates(draw):
+def templates(draw, ies=IES):
     version = draw(st.sampled_from([9, 10]))
-    picks = draw(st.lists(st.sampled_from(IES), min_size=1, max_size=14))
+    picks = draw(st.lists(st.sampled_from(ies), min_size=1, max_size=14))
     fields = []
     for ie, lens in picks:
         length = draw(st.sampled_from(lens))
@@ -1155,6 +1250,28 @@ def test_decoder_equals_the_documented_mapping(tpl, version_rt, uptime, interval
     want = [X.expect(version, fields, r, src, EXP, E, uptime) for r in rows]
     assert info.v6 == want.count("v6") and info.other == want.count("other")
     check_oracle(recs, version, fields, rows, src, uptime)
+
+
+@given(templates(IES6), st.integers(0, 2 ** 32 - 1))
+def test_v1006_decoder_equals_the_documented_mapping(tpl, uptime):
+    """Into v1006 every flow record is stored, IPv6 ones included: C
+    against ipfix_oracle.expect1006; into v5 the IPv6 ones are counted."""
+    version, fields, rows = tpl
+    dg = flows(version, fields, rows, uptime=uptime)
+    if len(dg) > 65535:
+        return
+    src = X.Source(version)
+    recs, info = decode(small(max_fields=64), dg, "1006")
+    want = [X.expect1006(version, fields, r, src, EXP, E, uptime) for r in rows]
+    assert info.other == want.count("other")
+    want = [w for w in want if isinstance(w, dict)]
+    assert len(recs) == len(want) == info.records
+    for got, w in zip(recs, want):
+        assert got == {k: w.get(k, 0) for k in got}, (fields, got, w)
+    v4 = [X.expect(version, fields, r, src, EXP, E, uptime) for r in rows]
+    assert info.v6 == v4.count("v6")
+    recs5, info5 = decode(small(max_fields=64), dg, "5")
+    assert info5.v6 == info.v6 and info5.records == info.records - info.v6
 
 
 @st.composite

@@ -176,6 +176,9 @@ def expect(dver, hdr, wrecs, target=None, exaddr=0, as_sub=0):
             v.update(engine_type=hdr.get("ei", 0), engine_id=0)
         if dver == "1" and target in ("5", "6", "7"):
             v["output"] = 0   # verified: v1 -> v5/v6/v7 loses output
+        if target == oracle.V1006:
+            for _name, prefix in oracle.ADDRS6:    # IPv4 flows: ::ffff:a.b.c.d
+                v[prefix + "2"] = 0xFFFF
         out.append({f: v.get(f, 0) for f in oracle.fields(target)})
     return out
 
@@ -224,7 +227,7 @@ def test_decode_max_bound():
     """FTC_PDU_DECODE_MAX: the most record bytes one datagram can become."""
     worst = 0
     for v in WIRE_VERSIONS:
-        targets = NON_V8 + ("1005",) if v in NON_V8 else (v,)
+        targets = NON_V8 + ("1005", "1006") if v in NON_V8 else (v,)
         worst = max(worst, max(WIRE[v][2] * oracle.RECORD_SIZE[t] for t in targets))
     assert worst == pdu.DECODE_MAX
 
@@ -252,6 +255,53 @@ def test_decode_every_version(v):
         assert (h.flow_sequence, h.engine_type, h.engine_id) == (0, 0, 0)
     else:
         assert (h.flow_sequence, h.engine_type, h.engine_id) == (77, 3, 7)
+
+
+@pytest.mark.parametrize("v", NON_V8)
+def test_decode_into_v1006_ipv4_mapped(v):
+    """v1, v5, v6, v7 datagrams into v1006: every field the target has,
+    the addresses IPv4-mapped (man/flow-tools-v1006.5)."""
+    rng = random.Random("1006" + v)
+    wrecs = [wire_values(v, rng) for _ in range(5)]
+    wrecs[2]["src_as"] = wrecs[2]["dst_as"] = 0
+    dg = datagram(v, wrecs, **HDR)
+    d = pdu.decode(dg, RT("1006"), exaddr=0xC0A80001, as_sub=64512)
+    assert d.rectype == RT("1006") and d.count == 5
+    got = decoded("1006", d.records)
+    assert got == expect(v, HDR, wrecs, "1006", exaddr=0xC0A80001, as_sub=64512)
+    for r, w in zip(got, wrecs):
+        assert oracle.is_ipv4(r)
+        assert oracle.addr6(r, "srcaddr") == oracle.mapped(w["srcaddr"])
+        assert oracle.addr6(r, "dstaddr") == oracle.mapped(w["dstaddr"])
+        assert oracle.addr6(r, "nexthop") == oracle.mapped(w["nexthop"])
+        assert r["flow_label"] == 0
+    assert pdu.compat(RT(v), RT("1006"))
+
+
+@pytest.mark.parametrize("v", V8)
+def test_v8_not_into_v1006(v):
+    assert not pdu.compat(RT(v), RT("1006"))
+    with pytest.raises(pdu.DatagramError) as e:
+        pdu.decode(datagram(v, [{}]), RT("1006"))
+    assert e.value.reason == lib.FTC_PDU_R_XLATE_V8
+
+
+def test_receive_batch_into_v1006():
+    """Receiver -V 1006: v5 datagrams as mapped v1006 records, v8 ones
+    corrupt (no translation), as flow-capture counts them."""
+    rng = random.Random(1006)
+    dgs = [datagram("5", [wire_values("5", rng) for _ in range(30)], **HDR)
+           for _ in range(40)] + [datagram("8.1", [{}])]
+    buf = b"".join(dgs)
+    lens = array.array("I", map(len, dgs))
+    res = pdu.Receiver(RT("1006")).feed(buf, lens, array.array("I", [0x0A000001] * len(dgs)))
+    assert res.rectype == RT("1006") and res.count == 1200 and res.corrupt == 1
+    assert res.reasons[lib.FTC_PDU_R_XLATE_V8] == 1
+    got = decoded("1006", res.records)
+    want = []
+    for dg in dgs[:-1]:
+        want += decoded("1006", pdu.decode(dg, RT("1006"), exaddr=0x0A000001).records)
+    assert got == want and all(map(oracle.is_ipv4, got))
 
 
 def _one(v, values, target=None, **hdr):
@@ -485,11 +535,18 @@ def test_decode_c_statuses():
                               ffi.NULL) == lib.FTC_EINVAL
     assert lib.ftc_pdu_decode(dg, len(dg), 0, 0, lib.FTC_RT_COUNT, out, 128, produced,
                               ffi.NULL, ffi.NULL) == lib.FTC_EINVAL
-    # not into v1006 (IPv4 and IPv6 flows) yet
+    # into v1006 (IPv4 and IPv6 flows): 2 x 112 bytes
     reason = ffi.new("int *")
-    assert lib.ftc_pdu_decode(dg, len(dg), 0, 0, lib.FTC_RT_V1006, out, 256, produced,
+    assert lib.ftc_pdu_decode(dg, len(dg), 0, 0, lib.FTC_RT_V1006, out, 223, produced,
+                              ffi.NULL, reason) == lib.FTC_EFULL
+    assert lib.ftc_pdu_decode(dg, len(dg), 0, 0, lib.FTC_RT_V1006, out, 224, produced,
+                              ffi.NULL, reason) == lib.FTC_OK
+    assert reason[0] == lib.FTC_PDU_R_OK and produced[0] == 2
+    # v8 has no v1006 form
+    dg8 = datagram("8.1", [{}])
+    assert lib.ftc_pdu_decode(dg8, len(dg8), 0, 0, lib.FTC_RT_V1006, out, 256, produced,
                               ffi.NULL, reason) == lib.FTC_EDVERSION
-    assert reason[0] == lib.FTC_PDU_R_VERSION and produced[0] == 0
+    assert reason[0] == lib.FTC_PDU_R_XLATE_V8 and produced[0] == 0
     assert lib.ftc_pdu_verify(ffi.NULL, 5, ffi.NULL, ffi.NULL) == lib.FTC_EINVAL
 
 

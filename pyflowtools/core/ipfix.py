@@ -116,7 +116,8 @@ _SOURCE_AT = _INFO_FIELDS.index("source")
 
 #: record bytes of the record types the decoder writes
 _REC_SIZES = {rt: _native.rec_size(rt) for rt in (lib.FTC_RT_V1, lib.FTC_RT_V5, lib.FTC_RT_V6,
-                                                  lib.FTC_RT_V7, lib.FTC_RT_V1005)}
+                                                  lib.FTC_RT_V7, lib.FTC_RT_V1005,
+                                                  lib.FTC_RT_V1006)}
 
 
 def _rec_size(rectype):
@@ -173,7 +174,8 @@ class TemplateCache:
 
     def decode(self, datagram, src_ip, src_port, local_ip, now, rectype):
         """Decode one datagram from (src_ip, src_port) received on local_ip
-        at unix time `now` into records of `rectype` (v1, v5, v6, v7, v1005).
+        at unix time `now` into records of `rectype` (v1, v5, v6, v7, v1005;
+        v1006 stores the IPv6 flows too).
         Returns (records as bytes, Info).  A refused datagram gives no
         records and Info.reason != 0."""
         rs = _rec_size(rectype)
