@@ -260,12 +260,109 @@ def icmp(type_, code, data=b""):
     return struct.pack("!BBHI", type_, code, 0, 0) + data
 
 
+def ip6_packet(src, dst, next_header, payload, tclass=0, flow_label=0, hops=64):
+    """An IPv6 packet (src, dst: text or 16 bytes)."""
+    a = [x if isinstance(x, bytes) else socket.inet_pton(socket.AF_INET6, x) for x in (src, dst)]
+    return struct.pack("!IHBB16s16s", 6 << 28 | tclass << 20 | flow_label, len(payload),
+                       next_header, hops, a[0], a[1]) + payload
+
+
+def icmp6(type_, code, data=b""):
+    return struct.pack("!BBHI", type_, code, 0, 0) + data
+
+
 def write_pcap(path, packets):
-    """packets: [(time float, ip packet bytes)] as Ethernet frames."""
+    """packets: [(time float, IPv4 or IPv6 packet bytes)] as Ethernet frames."""
     out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
     for t, ip in packets:
-        frame = b"\x02\0\0\0\0\x01" + b"\x02\0\0\0\0\x02" + b"\x08\x00" + ip
+        ethertype = b"\x86\xdd" if ip[0] >> 4 == 6 else b"\x08\x00"
+        frame = b"\x02\0\0\0\0\x01" + b"\x02\0\0\0\0\x02" + ethertype + ip
         sec = int(t)
         out.append(struct.pack("<IIII", sec, int(round((t - sec) * 1e6)), len(frame),
                                len(frame)) + frame)
     Path(path).write_bytes(b"".join(out))
+
+
+# ---------------------------------------------------------------- real peers
+
+def softflowd_export(pcap, version, pidfile, timeout=60):
+    """The datagrams softflowd -6 sends for pcap (export version "9" or
+    "10"), caught on a socket of ours, so that the very same export can go
+    to several collectors."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        r = subprocess.run(["softflowd", "-6", "-r", str(pcap), "-n", "127.0.0.1:%d" % port,
+                            "-v", version, "-d", "-p", str(pidfile)],
+                           capture_output=True, timeout=timeout)
+        assert r.returncode == 0, r.stderr
+        s.setblocking(False)
+        out = []
+        while True:
+            while True:
+                try:
+                    out.append(s.recv(65535))
+                except BlockingIOError:
+                    break
+            # softflowd has exited: what it sent is queued here, or about to be
+            if wait_drained(port):
+                try:
+                    out.append(s.recv(65535))
+                except BlockingIOError:
+                    return out
+
+
+def send_all(port, datagrams):
+    """Send datagrams to 127.0.0.1:port from one socket (one exporter)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        for d in datagrams:
+            s.sendto(d, ("127.0.0.1", port))
+
+
+class Nfcapd:
+    """nfdump's collector, nfcapd, on 127.0.0.1 (context manager); flows()
+    stops it and returns what nfdump shows of its files (JSON records)."""
+
+    def __init__(self, store):
+        import shutil
+        if not (shutil.which("nfcapd") and shutil.which("nfdump")):
+            raise AssertionError("nfcapd/nfdump not installed")
+        self.store = Path(store)
+        self.store.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.p = subprocess.Popen(["nfcapd", "-w", str(self.store), "-p", str(self.port),
+                                   "-b", "127.0.0.1", "-B", str(1 << 23)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+        if not wait_for(lambda: self.p.poll() is not None or port_bound(self.port, self.p.pid)):
+            raise AssertionError("nfcapd did not start")
+        if self.p.poll() is not None:
+            raise AssertionError("nfcapd: %r" % self.p.stdout.read())
+
+    def flows(self):
+        import json
+        assert wait_drained(self.port)
+        self.p.send_signal(signal.SIGTERM)
+        try:
+            self.log = self.p.communicate(timeout=20)[0].decode(errors="replace")
+        except subprocess.TimeoutExpired:
+            os.killpg(self.p.pid, signal.SIGKILL)
+            self.log = self.p.communicate()[0].decode(errors="replace")
+        res = subprocess.run(["nfdump", "-R", str(self.store), "-q", "-N", "-o", "json"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
+                             env=dict(os.environ, TZ="UTC"))
+        assert res.returncode == 0, res.stderr
+        text = res.stdout.decode().strip().rstrip(",")
+        if text.startswith("No matching flows") or not text:
+            return []
+        return json.loads("[" + text + "]")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.p.poll() is None:
+            os.killpg(self.p.pid, signal.SIGKILL)
+            self.p.wait()

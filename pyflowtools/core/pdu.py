@@ -23,6 +23,9 @@ MAX_LEN = lib.FTC_PDU_MAX_LEN
 MAX_COUNT = lib.FTC_PDU_MAX_COUNT
 DECODE_MAX = lib.FTC_PDU_DECODE_MAX
 SEQ_RESET_GAP = lib.FTC_SEQ_RESET_GAP     # a flow_sequence gap this big is a reset
+#: the largest stream record (v1006's 112 bytes) and the smallest wire record
+#: (v8's 28): no datagram decodes to more than REC_MAX / WIRE_REC_MIN times its bytes
+REC_MAX = max(_native.rec_size(rt) for rt in range(lib.FTC_RT_COUNT))
 
 #: FTC_PDU_R_* -> short description (the reference logs only "failed")
 REASONS = {
@@ -194,6 +197,10 @@ def decode(data, rectype=None, exaddr=0, as_sub=0):
     return Decoded(_hdr_from_c(h), rt, n, bytes(ffi.buffer(out, n * _native.rec_size(rt))))
 
 
+WIRE_REC_MIN = min(limits(rt)[1] for rt in range(lib.FTC_RT_COUNT)
+                   if lib.ftc_pdu_limits(rt, ffi.NULL, ffi.NULL, ffi.NULL) == lib.FTC_OK)
+
+
 # ---------------------------------------------------------------------------
 # receive batches
 
@@ -263,8 +270,8 @@ class Receiver:
         if now is None:
             import time
             now = int(time.time())
-        # records never take more than 72/28 times the datagram bytes
-        need = max(DECODE_MAX, total * 72 // 28 + DECODE_MAX)
+        # records never take more than REC_MAX/WIRE_REC_MIN times the datagram bytes
+        need = max(DECODE_MAX, total * REC_MAX // WIRE_REC_MIN + DECODE_MAX)
         if len(self._out) < need:
             self._out = bytearray(need)
         res = RxResult()

@@ -3,6 +3,7 @@
 import array
 
 from pyflowtools.core.native import check, ffi, lib
+from pyflowtools.core.pdu import REC_MAX
 
 IPUDP_HDR = lib.FTC_IPUDP_HDR       # bytes of IPv4 + UDP header per raw datagram
 NO_MASK = 0xFFFFFFFF
@@ -48,10 +49,10 @@ class Relay:
         self._ev_cap = max(events, lib.FTC_PDU_EVENTS_MIN)   # one datagram's events fit
         self.ev = ffi.new("ftc_pdu_event_t[]", self._ev_cap)
         self._cap = 3 * slots + 3 if encode else 0
-        # -f/-F: a v9/IPFIX datagram may decode to 72 bytes per byte at worst
+        # -f/-F: a v9/IPFIX datagram may decode to REC_MAX (112) bytes per byte at worst
         self.out = bytearray(self._cap * lib.FTC_PDU_MAX_LEN if encode
                              else max(min(slots, 256) * lib.FTC_PDU_DECODE_MAX,
-                                      2 * 72 * slot_len))
+                                      2 * REC_MAX * slot_len))
         self.out_lens = array.array("I", bytes(4 * self._cap))
         self.out_src = array.array("I", bytes(4 * self._cap))
         self._c_out = ffi.from_buffer("uint8_t[]", self.out)

@@ -31,9 +31,10 @@ TIMEOUT = 1.0                   # the reference's select() timeout
 # options
 
 def parse_version_opt(text):
-    """-V: a record type from 1, 5, 6, 7, 1005, 8 or 8.N."""
+    """-V: a record type from 1, 5, 6, 7, 1005, 8 or 8.N, or 1006 (ours:
+    IPv4 and IPv6 flows, man/flow-tools-v1006.5)."""
     from pyflowtools.io.gen import parse_version
-    v, agg = parse_version(text)
+    v, agg = parse_version(text, ipv6=True)
     return _rectype(v, agg)
 
 

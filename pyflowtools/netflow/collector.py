@@ -55,6 +55,14 @@ def first_rectype(b, remote_ip=0):
     return None
 
 
+def dropped_v6_message(ipx, remedy):
+    """The one line said the first time IPv6 flows are counted and dropped
+    (core.ipfix.TemplateCache ipx: the first exporter that sent some)."""
+    who = next((s for s in ipx.sources() if s.v6), None)
+    src = "" if who is None else " from %s" % ipv4.text(who.exporter_ip)
+    return "IPv6 flows%s are counted and dropped; %s" % (src, remedy)
+
+
 def load_filter(path, name, bindings, warn):
     """-f/-F/-v: the flow-nfilter configuration at path (None: the default
     file) with the NAME=VALUE bindings, checked to define `name` (None:
@@ -102,6 +110,7 @@ class Collector:
         self.total_flows = 0
         self.total_pdus = 0
         self._budget = Budget(lambda msg: self.log(msg), LOG_BURST)
+        self._v6_told = False
 
     def set_filter(self, cfg):
         """-f/-F reloaded (SIGHUP): the next batch runs cfg's definition."""
@@ -133,6 +142,8 @@ class Collector:
         res = self.receiver.feed(b.data, b.lens, b.src_ips, b.dst_ips, b.src_ports,
                                  int(self.clock()))
         self._add(res.lost, res.corrupt, res.resets, res.events)
+        if res.v6:
+            self._dropped_v6()
         if res.count == 0:
             return None
         self.total_flows += res.count
@@ -160,12 +171,22 @@ class Collector:
                         self.tracker, prog=self.prog, src_ports=b.src_ports,
                         now=int(self.clock())):
             self._add(st.rx.lost, st.rx.corrupt, st.rx.resets, pdu.events(r.ev, st.rx.n_events))
+            if st.rx.v6:
+                self._dropped_v6()
             kept += memoryview(r.out)[:st.out_bytes]
             count += st.relayed_flows
         if count == 0:
             return None
         self.total_flows += count
         return kept, count
+
+    def _dropped_v6(self):
+        """IPv6 flows came (counted per exporter: -S v6_flows=): unless
+        stored (v1006), say so once per process, naming the option."""
+        if self._v6_told or self.rectype == native.RT_V1006:
+            return
+        self._v6_told = True
+        self.log(dropped_v6_message(self.ipx, "-V 1006 stores them"))
 
     def _events(self, events):
         now = self.clock()

@@ -20,7 +20,7 @@ from pyflowtools.core import ipfix, relay
 from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.core.native import layout, rectype as _rectype
 from pyflowtools.netflow import pdu, send, udp
-from pyflowtools.netflow.collector import LOG_BURST, first_rectype, stat_line
+from pyflowtools.netflow.collector import LOG_BURST, dropped_v6_message, first_rectype, stat_line
 from pyflowtools.util import ipv4
 from pyflowtools.util.clock import clock as _clock
 from pyflowtools.util.log import Budget, discard
@@ -69,6 +69,7 @@ class Fanout:
         self.corrupt = self.filtered = self.pdus = self.flows = 0
         self.started = int(self.clock())
         self._budget = Budget(lambda msg: self.log(msg), LOG_BURST)
+        self._v6_told = False
 
     @property
     def rectype(self):
@@ -111,6 +112,11 @@ class Fanout:
                         self.tracker, self.mask, self.prog, src_ports=b.src_ports,
                         now=int(self.clock())):
             self._events(pdu.events(r.ev, st.rx.n_events))
+            if st.rx.v6 and not self._v6_told:
+                # -t/-T/-x/-X: v9/IPFIX decoded into v1-v8 records, which hold no IPv6
+                self._v6_told = True
+                self.log(dropped_v6_message(r.ipx, "without -t/-T/-x/-X v9/IPFIX datagrams "
+                                            "are relayed as they came"))
             nout = st.out_pdus
             if self.transform is not None:
                 kept += memoryview(r.out)[:st.out_bytes]

@@ -216,13 +216,21 @@ def test_xlate_n_V_converts(run_cmd, mixed):
     assert st == 0 and all(oracle.is_ipv4(r) for r in oracle.read_stream(out)[1])
 
 
-@pytest.mark.parametrize("cmd", ["flow-capture -D -V 1006 -w T 0/0/1", "flow-receive -V 1006 0/0/1",
-                                 "flow-import -V 1006 -f 0"])
-def test_collectors_do_not_write_1006_yet(run_cmd, cmd):
+@pytest.mark.parametrize("cmd", ["flow-import -V 1006 -f 0"])
+def test_import_does_not_write_1006_yet(run_cmd, cmd):
+    # flow-capture and flow-receive -V 1006: tests/cmd/test_flow_capture_ipv6.py
     st, out, err = run_cmd(cmd, stdin=b"")
     assert st == 1
     lines = one_error_line(err, cmd.split()[0])
     assert "1006" in lines[-1]
+
+
+def test_fanout_has_no_1006_datagrams(run_cmd):
+    """flow-fanout -V re-encodes as a datagram version; v1006 has none
+    (v9/IPFIX, IPv6 flows included, are relayed as they came)."""
+    st, out, err = run_cmd("flow-fanout -D -V 1006 0/0/1 0/127.0.0.1/2", stdin=b"")
+    assert st == 1
+    assert one_error_line(err, "flow-fanout")[-1] == "flow-fanout: ftrec_xlate_func(): failed"
 
 
 def test_cat_walks_directories_of_v1006(run_cmd, tmp_path, mixed):
