@@ -1330,7 +1330,7 @@ def replay(data):
     if not data:
         return
     opts, data = data[0], data[1:]
-    rt = (RT["1"], RT["5"], RT["6"], RT["7"], RT["1005"])[(opts & 7) % 5]
+    rt = (RT["1"], RT["5"], RT["6"], RT["7"], RT["1005"], RT_ALL["1006"])[(opts & 7) % 6]
     lim = dict(max_sources=3, max_templates=6, max_per_source=4, max_fields=24,
                pending_bytes=1024, pending_per_source=640) if opts & 8 else dict(
         max_sources=64, max_templates=256, max_per_source=64, max_fields=512)
@@ -1384,6 +1384,11 @@ def fuzz_seeds():
     late = dgram(10, [tset(10, X.template_record(10, 256, FLOW))])
     wd = dgram(10, [tset(10, X.withdrawal(256), X.withdrawal(2)), oset(10, X.withdrawal(3))])
     v6 = flows(10, [F(27, 16), F(28, 16), F(1, 4), F(60, 1)], [[bytes(16), bytes(16), 1, 6]])
+    six = [F(27, 16), F(28, 16), F(62, 16), F(31, 4), F(29, 1), F(30, 1), F(139, 2), F(1, 4),
+           F(2, 4), F(152, 8), F(153, 8)]
+    v1006 = dgram(10, [tset(10, X.template_record(10, 2048, six)),
+                       dset(2048, six, [[a6("2001:db8::1"), a6("2001:db8::2"), a6("fe80::1"),
+                                         0x12345, 64, 128, 0x8000, 100, 1, T0, T1]] * 3)])
     c = small()
     decode(c, soft)
     decode(c, v9opt)
@@ -1402,6 +1407,7 @@ def fuzz_seeds():
         "pending": bytes([1]) + step(2, early) + step(0x12, late) + step(0xF2, early),
         "withdraw": bytes([4]) + step(0, soft) + step(0, late) + step(0, wd) + step(0, early),
         "v6": bytes([3]) + step(3, v6),
+        "v1006": bytes([5]) + step(3, v1006) + step(0x10, v6),
         "tiny": bytes([8 | 16]) + b"".join(step(k % 4, soft) for k in range(6)),
         "load": bytes([1]) + step(4, blob) + step(0, X.ipfix([dset(1024, SOFTFLOWD, [[0] * 16])])),
     }

@@ -2,7 +2,8 @@
  * with templates).  Never compiled into the extension.
  *
  * Input layout (tests/test_ipfix.py's replay() reads it the same way):
- * byte 0 options: bits 0-2 the record type (mod 5: v1, v5, v6, v7, v1005),
+ * byte 0 options: bits 0-2 the record type (mod 6: v1, v5, v6, v7, v1005,
+ * v1006: IPv6 flows stored too),
  * bit 3 tiny caps (3 sources, 6 templates, 4 a source, 24 fields, 1 KiB
  * pending, 640 bytes a source: the pool compacts, the ring wraps), bit 4 a small output buffer (FTC_EFULL allowed).  Then steps,
  * each a control byte and a 2-byte big-endian length (mod 2048, clipped to
@@ -15,7 +16,8 @@
  *   - every call returns a defined status; decode FTC_OK (FTC_EFULL only
  *     with the small buffer, then nothing decoded and no source made);
  *   - records written fit the buffer (a guard after it stays intact) and
- *     equal info.records; info.reason is an FTC_IPX_R_* and a refused
+ *     equal info.records; into v1006, info.v6 of them are IPv6 flows and
+ *     the others IPv4-mapped (ftc_recs_keep_ipv4 keeps exactly those); info.reason is an FTC_IPX_R_* and a refused
  *     datagram writes nothing;
  *   - release ends in FTC_OK with no set left ready;
  *   - sources never pass the cap, their templates add up to no more than
@@ -29,7 +31,7 @@
 #include "ftcore.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
-#define OUT_SIZE (2048 * 72)
+#define OUT_SIZE (2048 * 112)        /* 1-byte data records of a 2048-byte datagram */
 #define GUARD 64
 #define SAVE_MAX (1 << 22)
 
@@ -37,7 +39,8 @@ static uint8_t out[OUT_SIZE + GUARD];
 static uint8_t save1[SAVE_MAX], save2[SAVE_MAX];
 static uint8_t dgram[2048];
 
-static const int rts[5] = {FTC_RT_V1, FTC_RT_V5, FTC_RT_V6, FTC_RT_V7, FTC_RT_V1005};
+static const int rts[6] = {FTC_RT_V1, FTC_RT_V5, FTC_RT_V6, FTC_RT_V7, FTC_RT_V1005,
+                           FTC_RT_V1006};
 
 static void *state_new(const ftc_ipx_limits_t *lim, size_t *size)
 {
@@ -109,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 1)
         return 0;
-    rt = rts[(data[0] & 7) % 5];
+    rt = rts[(data[0] & 7) % 6];
     lim = (data[0] & 8) ? &tiny : &big;
     rs = ftc_layout_get(rt)->rec_size;
     out_size = (data[0] & 16) ? 8 * rs : OUT_SIZE;
@@ -150,6 +153,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(ftc_ipx_sources(st, &after) == FTC_OK);
             CHECK(r == FTC_OK || (r == FTC_EFULL && out_size < OUT_SIZE));
             CHECK(produced * rs <= out_size && produced == info.records);
+            if (rt == FTC_RT_V1006 && r == FTC_OK) {
+                size_t kept;
+                CHECK(ftc_recs_keep_ipv4(rt, out, produced, &kept) == FTC_OK);
+                CHECK(info.v6 <= produced);          /* every IPv6 flow is stored */
+                CHECK(kept + info.v6 >= produced);   /* an IPv6 flow may carry mapped addresses */
+            }
             CHECK(info.reason >= 0 && info.reason < FTC_IPX_NREASONS);
             if (r == FTC_EFULL || info.reason)
                 CHECK(produced == 0 && info.templates == 0 && after == before);

@@ -2,7 +2,8 @@
  * Never compiled into the extension (build_ftcore.py takes only the .c files
  * directly in csrc/).
  *
- * Input layout: byte 0 picks options (bits 0-2 file record type, bit 3 AS
+ * Input layout: byte 0 picks options (bits 0-2 file record type, v1 being
+ * v1006 instead when the input's length is odd, bit 3 AS
  * substitute, bit 4 remote address filter, bit 5 no v9/IPFIX template
  * state, bit 6 its tiny caps, bit 7 no sequence table); the rest is a list
  * of datagrams, each prefixed by a 2-byte big-endian value v: the length is
@@ -15,7 +16,9 @@
  * Checked, beyond "no crash, no sanitizer report":
  *   - every entry point returns a defined status;
  *   - ftc_pdu_verify accepts exactly when ftc_pdu_decode (own type) does,
- *     and the record count equals the header count;
+ *     and the record count equals the header count; decoded into v1006,
+ *     v1-v7 datagrams give IPv4-mapped records (ftc_recs_keep_ipv4 keeps
+ *     them all) and v8 ones are refused;
  *   - ftc_pdu_rx_batch, v9/IPFIX datagrams going to a small template
  *     state, fed as pyflowtools.core.pdu.Receiver.feed does (a small out
  *     buffer doubled on FTC_PDU_FULL_OUT, the table grown on
@@ -53,7 +56,7 @@ static const int targets[8] = {
     -1, FTC_RT_V1, FTC_RT_V5, FTC_RT_V6, FTC_RT_V7, FTC_RT_V1005, FTC_RT_V8_1, FTC_RT_V8_8,
 };
 
-static int is_v8(int rt) { return rt >= FTC_RT_V8_1; }
+static int is_v8(int rt) { return rt >= FTC_RT_V8_1 && rt <= FTC_RT_V8_14; }
 
 /* zero the fields a round trip cannot preserve */
 static void normalize(int rt, uint8_t *recs, size_t n)
@@ -96,6 +99,12 @@ static void single(const uint8_t *p, size_t len, int target, uint16_t as_sub)
                        sizeof out2, &n2, NULL, NULL);
     CHECK(r == FTC_OK || r == FTC_EDVERSION || r == FTC_EAGGMETHOD);
     CHECK(r != FTC_OK || n2 == n);
+    if (target == FTC_RT_V1006) {
+        size_t kept;
+        CHECK((r == FTC_OK) == !is_v8(h.rectype));
+        CHECK(r != FTC_OK || (ftc_recs_keep_ipv4(target, out2, n2, &kept) == FTC_OK
+                              && kept == n2));
+    }
 
     /* decode -> encode -> decode, with a fresh encoder each time */
     rt = h.rectype;
@@ -123,7 +132,6 @@ static void single(const uint8_t *p, size_t len, int target, uint16_t as_sub)
     normalize(rt, out1, n);
     normalize(rt, out2, n);
     CHECK(memcmp(out1, out2, n * ftc_layout_get(rt)->rec_size) == 0);
-    (void)is_v8;
 }
 
 
@@ -304,6 +312,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     target = targets[data[0] & 7];
+    if (target == FTC_RT_V1 && (size & 1))
+        target = FTC_RT_V1006;
     as_sub = (data[0] & 0x08) ? 64512 : 0;
     remote = (data[0] & 0x10) ? 2 : 0;
     p = data + 1;

@@ -2,7 +2,8 @@
  * ftc_pdu_rx_batch (pdu.c), ftc_fanout_batch and ftc_ipudp_wrap (relay.c),
  * with lengths that may lie.  Never compiled into the extension.
  *
- * Input layout: byte 0 options (bits 0-2 file record type, bit 3 AS
+ * Input layout: byte 0 options (bits 0-2 file record type, v1 being v1006
+ * instead when the input's length is odd, bit 3 AS
  * substitute, bit 4 a filter, bit 5 a mask, bit 6 lengths taken raw from the
  * input instead of fitted to it, bit 7 no v9/IPFIX template state), byte 1
  * the number of datagrams n (at most
@@ -184,6 +185,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2)
         return 0;
     target = targets[data[0] & 7];
+    if (target == FTC_RT_V1 && (size & 1))
+        target = FTC_RT_V1006;
     as_sub = (data[0] & 0x08) ? 64512 : 0;
     n = (size_t)data[1] % (MAX_PDUS + 1);
     data += 2;
@@ -270,7 +273,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                              fo_out, sizeof fo_out, fo_lens, fo_src,
                              sizeof fo_lens / sizeof fo_lens[0], ev,
                              sizeof ev / sizeof ev[0], &fst);
-        if (!fits || rt == FTC_RT_V1005) {   /* v1005 has no datagram form */
+        if (!fits || rt == FTC_RT_V1005 || rt == FTC_RT_V1006) {   /* no datagram form */
             CHECK(r == FTC_EINVAL && done == 0);
             break;
         }
@@ -291,7 +294,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         off += fst.rx.bytes;
         CHECK(++rounds <= 4 * MAX_PDUS + 4);
     } while (r == FTC_EFULL);
-    CHECK(!fits || rt == FTC_RT_V1005 || (done == n && off == sum));
+    CHECK(!fits || rt == FTC_RT_V1005 || rt == FTC_RT_V1006 || (done == n && off == sum));
 
     fanout_records(buf, buf_len, lens, n, srcs, dsts, ports, fits, data[-2], target, as_sub);
 
