@@ -28,6 +28,11 @@ process (a `*` when others kept a quarter of a CPU busy: rerun on a quiet
 machine).  A step with loss is repeated once (a busy moment of
 the machine); the mode stops at the first rate that loses twice.
 
+IPv6 (issue 12): `ipfix6` stores IPFIX IPv6 flows with flow-capture -V
+1006 (112-byte records), `nfcapd-ipfix6` gives the same block to nfcapd:
+softflowd's IPv6 template (27/28 addresses, 20 records a datagram),
+encoded by the tests' IPFIX encoder (tests/ipfix_oracle.py).
+
 Reference (issue 5, same kind of machine): flow-tools flow-capture 3.0 M
 records/s v5 with -z 0, 0.5 M with zlib level 6; nfcapd 2.0 M.  Targets:
 >= 3 M (-z 0, v5 and IPFIX), >= 1 M (compressed).
@@ -61,6 +66,7 @@ NFCAPD = shutil.which("nfcapd")
 NFDUMP = shutil.which("nfdump")
 BUSY = 25.0                    # others' CPU % that marks a step * (as run.py does)
 
+V6 = 106                       # the IPFIX block of IPv6 flows (export version 10)
 #: name -> (label, collector, export version, flow-capture options)
 MODES = {
     "v5": ("ours v5 -z 0", "ours", 5, ["-z", "0"]),
@@ -70,12 +76,14 @@ MODES = {
     "nfcapd-ipfix": ("nfcapd IPFIX", "nfcapd", 10, []),
     "nfcapd-v9": ("nfcapd v9", "nfcapd", 9, []),
     "v5-z6": ("ours v5 default (-z 6)", "ours", 5, []),
+    "ipfix6": ("ours IPFIX IPv6 -V 1006 -z 0", "ours", V6, ["-z", "0", "-V", "1006"]),
+    "nfcapd-ipfix6": ("nfcapd IPFIX IPv6", "nfcapd", V6, []),
 }
 
 #: the header's sequence number: offset, and what it counts
-SEQ_OFF = {5: 16, 9: 12, 10: 8}
+SEQ_OFF = {5: 16, 9: 12, 10: 8, V6: 8}
 #: engine type and id (v5), source ID (v9), observation domain (IPFIX)
-DOMAIN_OFF = {5: 20, 9: 16, 10: 12}
+DOMAIN_OFF = {5: 20, 9: 16, 10: 12, V6: 12}
 
 SENDER = r"""
 #define _GNU_SOURCE
@@ -201,13 +209,40 @@ def build_sender(tmp):
     return exe
 
 
+def ipv6_block():
+    """BLOCK_RECORDS IPv6 flows as IPFIX datagrams of softflowd's IPv6
+    template (the template every 20 datagrams, 20 records a datagram)."""
+    import ipfix_oracle as X
+    F = X.Field
+    fields = [F(27, 16), F(28, 16), F(22, 4), F(21, 4), F(1, 4), F(2, 4), F(10, 4), F(14, 4),
+              F(61, 1), F(136, 1), F(7, 2), F(11, 2), F(4, 1), F(6, 1), F(60, 1), F(5, 1)]
+    per, dgs, seq = 20, [], 0
+    tpl = X.set_bytes(2, X.template_record(10, 2048, fields))
+    init = X.set_bytes(3, X.options_record(10, 256, [F(149, 4)], [F(160, 8)]))
+    opt = X.set_bytes(256, X.data_record([F(149, 4), F(160, 8)], [0, 1699996500000]))
+    for k in range(BLOCK_RECORDS // per):
+        rows = []
+        for i in range(k * per, (k + 1) * per):
+            src = (0x20010DB8 << 96 | (i % 4093) << 16 | 1).to_bytes(16, "big")
+            dst = (0x20010DB8 << 96 | 0xFFFF << 64 | i).to_bytes(16, "big")
+            rows.append([src, dst, 3500000 + i % 1000, 3600000, 40 + i % 1400, 1 + i % 7, 1, 2,
+                         0, 2, 1024 + i % 60000, 443, 6, 0x1B, 6, 0])
+        sets = [tpl, init, opt] if k % 20 == 0 else []
+        sets.append(X.set_bytes(2048, b"".join(X.data_record(fields, r) for r in rows)))
+        dgs.append(X.ipfix(sets, seq=seq, export=1700000100))
+        seq += per
+    return dgs
+
+
 def encode_block(version):
     """The datagrams of BLOCK_RECORDS flow-gen records as flow-send sends
     them, and the sequence span of one pass: [(bytes, records, seq)], span."""
     rt = lib.FTC_RT_V5
     buf = bytearray(BLOCK_RECORDS * 64)
     lib.ftc_recs_gen(rt, 0, BLOCK_RECORDS, ffi.from_buffer("uint8_t[]", buf))
-    if version == 5:
+    if version == V6:
+        dgs = ipv6_block()
+    elif version == 5:
         dgs = pdu.Encoder(rt).encode(bytes(buf))
     else:
         enc = ipfixenc.Encoder(version, rt)
@@ -223,7 +258,7 @@ def encode_block(version):
         recs = [b - a for a, b in zip(seqs, seqs[1:] + [span])]
     dom = DOMAIN_OFF[version]               # one exporter: one sequence
     if sum(recs) != BLOCK_RECORDS or len({d[dom:dom + 4] for d in dgs}) != 1:
-        raise SystemExit("bench_capture: cannot count the records of the v%d block" % version)
+        raise SystemExit("bench_capture: cannot count the records of the v%s block" % version)
     return list(zip(dgs, recs, seqs)), span
 
 
@@ -432,7 +467,7 @@ def main(argv):
         blocks = {}
         for v in sorted({MODES[n][2] for n in names}):
             block, span = encode_block(v)
-            path = Path(tmp) / ("block-v%d" % v)
+            path = Path(tmp) / ("block-v%s" % v)
             write_block(path, block)
             blocks[v] = (path, span)
         work = Path(tmp) / "work"

@@ -8,8 +8,10 @@ decoded again and again with its sequence advancing:
                 reused (the per-datagram Python cost on top of the kernel)
   TemplateCache core/ipfix.py's decode(): records returned as bytes
 
-for record types v5 and v1005.  Target (the collectors): at least
-3 M records/s end to end; the kernel should do tens of millions.
+for record types v5, v1005 and v1006 (IPv4-mapped), and softflowd's IPv6
+template (27/28, 30 records, 1876 bytes) into v1006.  Target (the
+collectors): at least 3 M records/s end to end; the kernel should do tens
+of millions.
 
     .venv/bin/python bench/bench_ipfix.py
 
@@ -35,6 +37,7 @@ from pyflowtools.core.native import ffi, lib  # noqa: E402
 F = X.Field
 SOFTFLOWD = [F(8, 4), F(12, 4), F(22, 4), F(21, 4), F(1, 4), F(2, 4), F(10, 4), F(14, 4),
              F(61, 1), F(136, 1), F(7, 2), F(11, 2), F(4, 1), F(6, 1), F(60, 1), F(5, 1)]
+SOFT6 = [F(27, 16), F(28, 16)] + SOFTFLOWD[2:]
 NREC = 30
 EXPORT = 1700000100
 
@@ -81,11 +84,18 @@ int main(int argc, char **argv)
 """
 
 
-def datagrams():
-    tpl = X.ipfix([X.set_bytes(2, X.template_record(10, 1024, SOFTFLOWD))], export=EXPORT)
-    rows = [[0x0A000001 + i, 0x0A000002, 100000 + i, 100500 + i, 1500 + i, 3, 1, 2, 0, 1,
-             40000 + i, 443, 6, 0x1B, 4, 0] for i in range(NREC)]
-    data = X.ipfix([X.set_bytes(1024, b"".join(X.data_record(SOFTFLOWD, r) for r in rows))],
+def datagrams(ipv6=False):
+    fields = SOFT6 if ipv6 else SOFTFLOWD
+    tpl = X.ipfix([X.set_bytes(2, X.template_record(10, 1024, fields))], export=EXPORT)
+    if ipv6:
+        src = [(0x20010DB8 << 96 | i).to_bytes(16, "big") for i in range(NREC)]
+        dst = (0x20010DB8 << 96 | 1 << 64 | 2).to_bytes(16, "big")
+        rows = [[src[i], dst, 100000 + i, 100500 + i, 1500 + i, 3, 1, 2, 0, 1,
+                 40000 + i, 443, 6, 0x1B, 6, 0] for i in range(NREC)]
+    else:
+        rows = [[0x0A000001 + i, 0x0A000002, 100000 + i, 100500 + i, 1500 + i, 3, 1, 2, 0, 1,
+                 40000 + i, 443, 6, 0x1B, 4, 0] for i in range(NREC)]
+    data = X.ipfix([X.set_bytes(1024, b"".join(X.data_record(fields, r) for r in rows))],
                    export=EXPORT)
     return tpl, data
 
@@ -100,9 +110,9 @@ def kernel(tmp, rt, n, tpl, data):
         core = [os.path.join(csrc, c) for c in sorted(os.listdir(csrc)) if c.endswith(".c")]
         subprocess.run(["cc", "-O2", "-std=gnu99", "-I", csrc, "-o", exe, src] + core,
                        check=True)
-        for name, b in (("tpl", tpl), ("data", data)):
-            with open(os.path.join(tmp, name), "wb") as f:
-                f.write(b)
+    for name, b in (("tpl", tpl), ("data", data)):
+        with open(os.path.join(tmp, name), "wb") as f:
+            f.write(b)
     out = subprocess.run([exe, str(rt), str(n), os.path.join(tmp, "tpl"),
                           os.path.join(tmp, "data")], check=True, capture_output=True,
                          text=True).stdout
@@ -140,13 +150,16 @@ def cache_decode(rt, n, tpl, data):
 def main():
     repeat = int(os.environ.get("BENCH_REPEAT", "3"))
     n = int(os.environ.get("BENCH_DATAGRAMS", "200000"))
-    tpl, data = datagrams()
+    v4, v6 = datagrams(), datagrams(ipv6=True)
     rows = []
-    print("== v9/IPFIX decoding: softflowd's template, %d records a datagram (%d bytes)"
-          % (NREC, len(data)))
-    print("%-14s %-6s %14s %12s" % ("stage", "type", "records/s", "ns/record"))
+    print("== v9/IPFIX decoding: softflowd's templates, %d records a datagram (%d bytes "
+          "IPv4, %d IPv6)" % (NREC, len(v4[1]), len(v6[1])))
+    print("%-14s %-11s %14s %12s" % ("stage", "type", "records/s", "ns/record"))
     with tempfile.TemporaryDirectory() as tmp:
-        for rtname, rt in (("v5", lib.FTC_RT_V5), ("v1005", lib.FTC_RT_V1005)):
+        for rtname, rt, (tpl, data) in (("v5", lib.FTC_RT_V5, v4),
+                                        ("v1005", lib.FTC_RT_V1005, v4),
+                                        ("v1006", lib.FTC_RT_V1006, v4),
+                                        ("v1006 IPv6", lib.FTC_RT_V1006, v6)):
             for stage, fn, k in (("C kernel", None, 10 * n), ("cffi call", cffi_call, n),
                                  ("TemplateCache", cache_decode, n)):
                 best = min((kernel(tmp, rt, k, tpl, data) if fn is None
@@ -154,7 +167,7 @@ def main():
                 rate = k * NREC / best
                 rows.append({"stage": stage, "rectype": rtname, "records_per_s": rate,
                              "ns_per_record": 1e9 / rate})
-                print("%-14s %-6s %14s %12.1f" % (stage, rtname, "{:,.0f}".format(rate),
+                print("%-14s %-11s %14s %12.1f" % (stage, rtname, "{:,.0f}".format(rate),
                                                   1e9 / rate))
     os.makedirs(OUT, exist_ok=True)
     with open(os.path.join(OUT, "ipfix.json"), "w") as f:
