@@ -449,6 +449,39 @@ int ftc_tab_find(const ftc_tab_t *t, const uint8_t *key, size_t len, uint32_t *i
    into idx; *pos = where to go on (t->cap: done).  Returns the count. */
 int64_t ftc_tab_slots(const ftc_tab_t *t, uint32_t *pos, uint32_t *idx, size_t cap);
 
+/* ---- partial.c: partial tables of parallel and distributed runs ----
+   A table travels between processes as bytes: a 32-byte head (magic
+   "FTCP", FTC_PART_VERSION, kind, key_len, val_len, the byte-order mark
+   0x01020304 as written by the host, the number of entries as u64), then
+   one entry a key, its value (val_len bytes, host order) then its key.
+   Aggregation tables (FTC_TAB_AGG, AGGT, AGGR) list their keys in order
+   of first appearance (seq), the other kinds in slot order.  Only FTC_TAB_AGG,
+   AGGT, AGGR, SET and PR tables travel. */
+#define FTC_PART_HEAD     32
+#define FTC_PART_VERSION   1
+/* Bytes ftc_part_export writes for t; FTC_EINVAL. */
+int64_t ftc_part_size(const ftc_tab_t *t);
+/* Write t's partial into out[0..cap) (cap >= ftc_part_size(t)); scratch:
+   t->used uint32 (aggregation tables; NULL for the others).  Returns the
+   bytes written, FTC_EFULL (cap too small), FTC_EINVAL. */
+int64_t ftc_part_export(const ftc_tab_t *t, uint32_t *scratch, size_t nscratch, uint8_t *out,
+                        size_t cap);
+/* Merge the partial in[0..len) into t from entry *done on, exactly as if
+   t had counted the partial's records after its own: counters summed,
+   first/last and rate minima/maxima kept, a new key numbered t->used (so
+   merging partials in the order of their inputs keeps the order of first
+   appearance).  An aggregation table's distinct counts are not taken
+   from the partial: merge its pairs table (FTC_TAB_SET) with `owner` =
+   the aggregation table instead, and every pair new to t adds 1 to its
+   key's distinct count (owner's key: the first owner->key_len bytes of the
+   pair).  FTC_OK (*done = entries), FTC_EFULL (a table marked full, *done
+   = entries merged: grow it and call again), FTC_EBADMAGIC (not a partial,
+   another version or byte order), FTC_EINVAL (another kind or key length,
+   an owner that does not fit), FTC_ETRUNC (fewer or more bytes than the
+   head says).  A key listed twice is merged twice. */
+int ftc_part_merge(ftc_tab_t *t, ftc_tab_t *owner, const uint8_t *in, size_t len,
+                   size_t *done);
+
 /* report-wide totals (stat.c; agg.c counts them too) */
 #define FTC_STAT_HIST 26
 typedef struct {
@@ -673,6 +706,9 @@ void ftc_stat_tot_init(ftc_stat_tot_t *tot);
 int64_t ftc_stat_tot_add(ftc_stat_tot_t *tot, unsigned flags, uint32_t scale, int rt,
                          const uint8_t *recs, size_t n, size_t size, const uint8_t *sel,
                          uint8_t *out);
+/* Add the totals src into dst as if dst had counted src's records after
+   its own (partial.c: sums, bounds, rate extremes, histograms). */
+void ftc_stat_tot_merge(ftc_stat_tot_t *dst, const ftc_stat_tot_t *src);
 
 /* ---- icmp.c (flow-icmpdecode) ---- */
 /* ICMP flows keep type and code in dstport: type = dstport >> 8, code =

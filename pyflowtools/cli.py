@@ -113,6 +113,30 @@ class Parser:
             self.print_usage_text()
         raise _Exit(self.unknown_status)
 
+    def _long(self, arg, argv, i, values):
+        """--name value or --name=value (options of ours, never the
+        reference's letters); returns where parsing goes on."""
+        name, eq, val = arg[2:].partition("=")
+        act = self._by_letter.get("-" + name)
+        if act is None:
+            self._fail("unrecognized option '%s'" % arg)
+        if not act.takes_arg:
+            values[act.dest] = True
+            return i
+        if not eq:
+            if i >= len(argv):
+                self._fail("option '--%s' requires an argument" % name)
+            val = argv[i]
+            i += 1
+        if act.type is not None:
+            try:
+                val = act.type(val)
+            except (ValueError, FlowToolsError) as e:
+                warn(str(e) or "bad value for --%s: %s" % (name, val))
+                raise _Exit(EXIT_ERROR) from None
+        values[act.dest] = val
+        return i
+
     def parse(self, argv):
         values = {a.dest: (list(a.default) if a.action == "append" and a.default else
                            [] if a.action == "append" else a.default)
@@ -127,6 +151,9 @@ class Parser:
                 break
             if len(arg) < 2 or arg[0] != "-":
                 operands.append(arg)
+                continue
+            if arg.startswith("--"):            # our own long options: --name[=value]
+                i = self._long(arg, argv, i, values)
                 continue
             j = 1
             while j < len(arg):

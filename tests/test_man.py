@@ -36,6 +36,10 @@ _TAG_OPTION = re.compile(r'(?:^|[\s"])\\-([A-Za-z0-9?])(?=[\s"\\]|$)')
 
 
 # ---------------------------------------------------------------- helpers
+# a long option of ours in a .TP tag line: `\-\-dask`
+_TAG_LONG = re.compile(r'\\-\\-([a-z][a-z-]*)')
+
+
 def read_page(name):
     return (MAN / name).read_text(encoding="utf-8")
 
@@ -76,6 +80,7 @@ def documented_options(text):
         if want_tag:
             want_tag = False
             found.update("-" + m.group(1) for m in _TAG_OPTION.finditer(line))
+            found.update("--" + m.group(1) for m in _TAG_LONG.finditer(line))
     return found
 
 

@@ -1,14 +1,18 @@
-"""flow-stat -- reports over the flow stream on stdin (commands.md section 6)."""
+"""flow-stat -- reports over the flow stream on stdin, or over files and
+directories (commands.md section 6); split over processes (-j) or a Dask
+cluster (--dask) by pyflowtools.parallel."""
+import functools
 import sys
 import time
 
-from pyflowtools import cli
-from pyflowtools.core.errors import MissingField
+from pyflowtools import cli, parallel
+from pyflowtools.core.errors import MissingField, UsageError
 from pyflowtools.io import stream
-from pyflowtools.report import stat, symbols
+from pyflowtools.report import detect, stat, symbols
 
 USAGE = ("Usage: flow-stat [-hnpPw] [-c comment_char] [-d debug_level] [-f format]\n"
-         "       [-S sort_field] [-s sort_field] [-t tally] [-T title]")
+         "       [-S sort_field] [-s sort_field] [-t tally] [-T title]\n"
+         "       [-j jobs | --dask address] [file|directory ...]")
 
 
 def build_parser():
@@ -26,7 +30,20 @@ def build_parser():
     p.add_argument("-t", dest="tally", type=cli.atoi, default=0)
     p.add_argument("-T", dest="title", default=None)
     p.add_argument("-w", dest="wide", action="store_true")
+    parallel.add_options(p)
     return p
+
+
+def _input(opts):
+    """(source of batches, its header, its Plan): the operands (files,
+    directories, URLs; split as the plan says) or stdin."""
+    if opts.operands:
+        inp = detect.Input(opts.operands, warn=cli.warn)
+        return inp, inp.header, parallel.plan(opts)
+    if opts.jobs or opts.dask is not None:
+        raise UsageError("-j and --dask split files or directories, not stdin")
+    rd = stream.reader(cli.stdin_binary(), read_ahead=True)
+    return rd, rd.header, parallel.Plan()
 
 
 def main(argv=None):
@@ -38,40 +55,51 @@ def main(argv=None):
         if opts.help_count > 1:
             sys.stderr.write(stat.format_list())
         return cli.EXIT_OK
-    stat.lookup(opts.format)
-    cli.reject_operands(opts.operands)
+    f = stat.lookup(opts.format)
     cc = opts.cc[:1] or "\0"
     sort = opts.sort
     started = time.time()
     out = sys.stdout.buffer
-    with stream.reader(cli.stdin_binary(), read_ahead=True) as rd:
-        out.write(stat.encode(stat.information(opts.format, [cli.prog()] + argv, opts.title,
-                                               opts.percent, opts.names, sort, cc)))
+    src, header, plan = _input(opts)
+    if f.kind == "plot":
+        parallel.refuse(plan, "the plot data of -f %d follows the records' order" % f.number)
+    try:
+        shown = [cli.prog()] + parallel.strip_args(argv)     # the single run's line
+        out.write(stat.encode(stat.information(opts.format, shown, opts.title, opts.percent,
+                                               opts.names, sort, cc)))
         if opts.print_header:
             out.write(stat.encode("".join(cc + line[1:] for line in
-                                          rd.header.describe("#").splitlines(True))))
+                                          header.describe("#").splitlines(True))))
         mask = stat.symbol_mask(opts.format, opts.names)
         syms = symbols.load_for(mask, warn=cli.warn) if mask else None
+        report = functools.partial(stat.Report, opts.format, header.rectype, names=opts.names,
+                                   percent=opts.percent, wide=opts.wide, sort=sort,
+                                   tally=opts.tally, cc=cc)
         try:
-            rep = stat.Report(opts.format, rd.rectype, names=opts.names,
-                              percent=opts.percent, wide=opts.wide, sort=sort,
-                              tally=opts.tally, cc=cc, symbols=syms)
+            rep = report(symbols=syms)
         except (MissingField, stat.BadSort) as e:
             out.flush()
             cli.warn(str(e))
             return cli.EXIT_OK
         out.write(rep.head())
-        for batch in rd:
-            text = rep.add(batch)
-            if text:
-                out.write(text)
+        if f.kind == "plot":
+            for batch in src:
+                text = rep.add(batch)
+                if text:
+                    out.write(text)
+        else:
+            parallel.accumulate(report, src, plan, acc=rep)
         out.flush()
         if rep.ignored and opts.format == 0:
             sys.stderr.write((stat.BOGUS + "\n") * rep.ignored)
         for chunk in rep.text():
             out.write(chunk)
-        for message in rd.warnings + ([rd.error] if rd.error else []):
-            cli.warn(message)
+        if not opts.operands:               # a Reader of stdin: its damage, last
+            for message in src.warnings + ([src.error] if src.error else []):
+                cli.warn(message)
         if opts.debug > 0:
-            cli.profile(rd.records_read, started)
+            cli.profile(src.records_read, started)
+    finally:
+        if not opts.operands:
+            src.close()
     return cli.EXIT_OK

@@ -33,13 +33,63 @@ class Input:
             if batch_records:
                 rd.batch_records = batch_records
             return rd
-        return stream.reader(self.name, raw=raw, batch_records=batch_records, ipv6=True)
+        return open_name(self.name, raw=raw, batch_records=batch_records)
 
     def close(self):
         """Close a kept Reader that will not be read."""
         if self.reader is not None:
             self.reader.close()
             self.reader = None
+
+
+def is_url(name):
+    """An fsspec URL (s3://..., file://...), not a path."""
+    return "://" in name
+
+
+def open_name(name, **kw):
+    """A Reader of a path or an fsspec URL (v1006 taken)."""
+    if is_url(name):
+        import fsspec
+        f = fsspec.open(name, "rb").open()
+        try:
+            rd = stream.reader(f, ipv6=True, **kw)
+        except BaseException:
+            f.close()
+            raise
+        rd._close, rd.name = True, name
+        return rd
+    return stream.reader(name, ipv6=True, **kw)
+
+
+def _url_inputs(url, all_files, warn, out, ipv6=False):
+    """The flow streams at an fsspec URL: a file, or every file under a
+    directory (names starting with `tmp` skipped unless all_files)."""
+    try:
+        import fsspec
+        fs, root = fsspec.core.url_to_fs(url)
+        names = sorted(fs.find(root)) if fs.isdir(root) else [root]
+    except ImportError:
+        warn("open(%s): URLs need fsspec (pip install fsspec)" % url)
+        return
+    except OSError as e:
+        warn("open(%s): %s" % (url, e.strerror or e))
+        return
+    proto = url.split("://", 1)[0]
+    for n in names:
+        if os.path.basename(n).startswith("tmp") and not all_files:
+            continue
+        full = n if is_url(n) else "%s://%s" % (proto, n)
+        try:
+            with open_name(full) as rd:
+                if rd.header.ipv6 and not ipv6:
+                    raise FormatError("Unsupported d_version %d" % rd.header.d_version)
+                out.append(Input(full, rd.header))
+        except FormatError as e:
+            warn("ftiheader_read(): Warning, %s" % e)
+            warn("ftiheader_read(%s): Failed, ignoring file." % full)
+        except OSError as e:
+            warn("open(%s): %s" % (full, e.strerror or e))
 
 
 def _probe(path, warn, keep=False, ipv6=False):
@@ -101,6 +151,8 @@ def collect(operands, all_files=False, group=False, warn=lambda m: None, strict_
                     raise
                 warn("ftiheader_read(): Warning, %s" % e)
                 warn("ftiheader_read(stdin): Failed, ignoring file.")
+        elif is_url(op):
+            _url_inputs(op, all_files, warn, found, ipv6=ipv6)
         else:
             try:
                 mode = os.stat(op).st_mode

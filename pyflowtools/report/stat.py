@@ -406,6 +406,20 @@ class Report:
             self.totals.add(batch, self._selection(batch))
         return None
 
+    # ---- partials of a split run (pyflowtools/parallel) ---------------
+    def partial(self):
+        """The counters as bytes (the totals, then the table's)."""
+        from pyflowtools.core import partial
+        parts = [partial.export_totals(self.totals)]
+        return parts + (partial.export_agg(self.agg) if self.agg is not None else [])
+
+    def merge(self, parts):
+        """Add another Report's partial(), counted after this one's records."""
+        from pyflowtools.core import partial
+        partial.merge_totals(self.totals, parts[0])
+        if self.agg is not None:
+            partial.merge_agg(self.agg, parts[1:])
+
     # ---- output ------------------------------------------------------
     def text(self):
         """The report after the Report Information block, as bytes chunks."""
