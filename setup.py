@@ -21,7 +21,10 @@ setup(
     # Arrow/Parquet (to_arrow(), flow-export/flow-import -f 6); pandas for to_pandas()
     extras_require={"postgresql": ["psycopg[binary]>=3.1"], "mysql": ["PyMySQL>=1.0"],
                     "db": ["psycopg[binary]>=3.1", "PyMySQL>=1.0"],
-                    "arrow": ["pyarrow>=14"], "pandas": ["pyarrow>=14", "pandas"]},
+                    "arrow": ["pyarrow>=14"], "pandas": ["pyarrow>=14", "pandas"],
+                    # -j needs nothing; --dask the distributed scheduler's client
+                    # (fsspec, for URL operands, comes with dask)
+                    "dask": ["dask[distributed]"]},
     cffi_modules=["csrc/build_ftcore.py:ffibuilder"],
     python_requires=">=3.9",
     zip_safe=False,

@@ -11,8 +11,7 @@ from pyflowtools.io import stream
 from pyflowtools.report import detect, stat, symbols
 
 USAGE = ("Usage: flow-stat [-hnpPw] [-c comment_char] [-d debug_level] [-f format]\n"
-         "       [-S sort_field] [-s sort_field] [-t tally] [-T title]\n"
-         "       [-j jobs | --dask address] [file|directory ...]")
+         "       [-S sort_field] [-s sort_field] [-t tally] [-T title]")
 
 
 def build_parser():
@@ -35,11 +34,14 @@ def build_parser():
 
 
 def _input(opts):
-    """(source of batches, its header, its Plan): the operands (files,
-    directories, URLs; split as the plan says) or stdin."""
-    if opts.operands:
+    """(source of batches, its header, its Plan): stdin, as the reference
+    reads; files, directories and URLs only for a run given -j, --dask or
+    $PYFLOWTOOLS_DASK (split as the plan says; -j 1 in this process)."""
+    plan = parallel.plan(opts)
+    if opts.operands and (opts.jobs or plan.address):
         inp = detect.Input(opts.operands, warn=cli.warn)
-        return inp, inp.header, parallel.plan(opts)
+        return inp, inp.header, plan
+    cli.reject_operands(opts.operands)
     if opts.jobs or opts.dask is not None:
         raise UsageError("-j and --dask split files or directories, not stdin")
     rd = stream.reader(cli.stdin_binary(), read_ahead=True)

@@ -131,7 +131,8 @@ def client(address):
         raise FlowToolsError("--dask needs dask.distributed: pip install "
                              "'pyflowtools[dask]'") from None
     try:
-        return Client(address, set_as_default=False, timeout="30s")
+        # the connect timeout is Dask's (distributed.comm.timeouts.connect)
+        return Client(address, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as e:
         raise FlowToolsError("dask scheduler %s: %s" % (address, e)) from None
 
