@@ -107,6 +107,9 @@ static inline uint32_t ftc_tab_val_len(int kind)
     case FTC_TAB_DDST: return (uint32_t)offsetof(ftc_dscan_dst_t, tag);
     case FTC_TAB_IPXS: return 4;   /* ipfix.c: uint32 source index */
     case FTC_TAB_IPXT: return 4;   /* ipfix.c: uint32 offset in the template pool */
+    case FTC_TAB_TRWC: return (uint32_t)offsetof(ftc_trw_contact_t, tag);
+    case FTC_TAB_TRWR: return (uint32_t)offsetof(ftc_trw_reply_t, tag);
+    case FTC_TAB_TRWS: return (uint32_t)offsetof(ftc_trw_src_t, tag);
     default:          return 0;
     }
 }
@@ -115,7 +118,8 @@ static inline int ftc_tab_kind_ok(int kind)
 {
     return (kind >= FTC_TAB_AGG && kind <= FTC_TAB_AGGR)
         || kind == FTC_TAB_DSRC || kind == FTC_TAB_DDST
-        || kind == FTC_TAB_IPXS || kind == FTC_TAB_IPXT;
+        || kind == FTC_TAB_IPXS || kind == FTC_TAB_IPXT
+        || (kind >= FTC_TAB_TRWC && kind <= FTC_TAB_TRWS);
 }
 
 static inline uint32_t ftc_tab_stride_of(uint32_t val_len, uint32_t key_len)

@@ -1863,6 +1863,98 @@ int ftc_dscan_put_dst(ftc_dscan_t *st, ftc_tab_t *src, ftc_tab_t *dst, uint32_t 
                       uint32_t d, uint32_t seen, const uint32_t *ports);
 /* ==== end of dscan.c ==== */
 
+/* ==== trw.c (flow-trw: Threshold Random Walk scan detection) ==== */
+/* Jung, Paxson, Berger, Balakrishnan (IEEE S&P 2004).  One pass over the
+   records fills three tables (ftc_table.h), then the walk runs per source
+   in first-contact time order (man flow-trw, OUTCOMES):
+     contacts  FTC_TAB_TRWC, key source | destination (8 bytes, each
+               big-endian): the EARLIEST attempt (start, then input order)
+               from the source to the destination;
+     replies   FTC_TAB_TRWR, key answerer | answered | srcport | dstport |
+               prot (13 bytes, big-endian; ICMP ports 0): the time hull of
+               the answers seen (TCP SYN+ACK, any UDP, ICMP echo reply);
+     sources   FTC_TAB_TRWS, key the address (4 bytes): the walk's state.
+   Attempts: TCP with SYN, UDP, ICMP echo request (dstport 2048) from a
+   local source (to anywhere) or to a local destination.  Caps: a new first
+   contact past max_contacts (table keys) or past max_per_source for its
+   source, and a new reply tuple past max_replies, are not held but
+   counted. */
+#define FTC_TAB_TRWC       20   /* value ftc_trw_contact_t */
+#define FTC_TAB_TRWR       21   /* value ftc_trw_reply_t */
+#define FTC_TAB_TRWS       22   /* value ftc_trw_src_t */
+#define FTC_TRW_SUCCESS    1    /* contact outcomes (ftc_trw_resolve) */
+#define FTC_TRW_FAILURE    2
+#define FTC_TRW_FLAGGED    1    /* source flags: the walk crossed eta1 */
+#define FTC_TRW_LOCAL      2    /* the source is in the local set */
+typedef struct {
+    int64_t start;       /* ms since the epoch (First) */
+    uint64_t seq;        /* record number in input order (ties) */
+    uint32_t dur;        /* Last - First, ms */
+    uint16_t srcport, dstport;
+    uint8_t prot, flags; /* tcp_flags */
+    uint8_t outcome;     /* FTC_TRW_SUCCESS / FAILURE once resolved */
+    uint8_t pad;
+    uint32_t tag;        /* the table's */
+} ftc_trw_contact_t;
+typedef struct {
+    int64_t start, end;  /* earliest start, latest end of the answers, ms */
+    uint32_t pad;
+    uint32_t tag;        /* the table's */
+} ftc_trw_reply_t;
+typedef struct {
+    double lambda;       /* the walk's likelihood ratio */
+    double peak;         /* the highest lambda reached */
+    int64_t flagged_at;  /* start (ms) of the first contact that crossed eta1 */
+    uint32_t contacts;   /* first contacts held */
+    uint32_t dropped;    /* first contacts not held (caps) */
+    uint32_t failures;   /* of the held first contacts (ftc_trw_resolve) */
+    uint32_t successes;
+    uint32_t benign;     /* benign decisions (the walk restarted) */
+    uint32_t to_flag;    /* first contacts walked when flagged */
+    uint32_t fail_to_flag;   /* failures among them */
+    uint32_t flags;      /* FTC_TRW_FLAGGED | FTC_TRW_LOCAL */
+    uint32_t pad;
+    uint32_t tag;        /* the table's */
+} ftc_trw_src_t;
+typedef struct {
+    const ftc_zone_range_t *local;   /* the local set (ftc_zone_ranges); NULL: all */
+    size_t n_local;
+    double f_success;    /* theta1 / theta0 */
+    double f_failure;    /* (1 - theta1) / (1 - theta0) */
+    double eta1;         /* scanner at lambda >= eta1 */
+    double eta0;         /* benign at lambda <= eta0: the walk restarts at 1 */
+    uint32_t max_contacts, max_per_source, max_replies;
+    uint32_t pad;
+    uint64_t records;    /* records seen */
+    uint64_t attempts;   /* attempts among them */
+    uint64_t contacts_dropped;   /* new first contacts not held (caps) */
+    uint64_t replies_dropped;    /* new reply tuples not held (cap) */
+} ftc_trw_t;
+/* Records [*done, n) of type rt (host order; recs holds size bytes; any
+   version with addresses, ports, prot, tcp_flags, First and Last but
+   v1006) into the tables.  FTC_OK with *done = n; FTC_EFULL when a table
+   below its cap needs growth (*done = the record to take again; nothing
+   of it was changed); FTC_EFIELD, FTC_EINVAL. */
+int ftc_trw_add(ftc_trw_t *st, ftc_tab_t *contacts, ftc_tab_t *replies, ftc_tab_t *srcs,
+                int rt, const uint8_t *recs, size_t n, size_t size, size_t *done);
+/* After the last record: every contact's outcome, each source's failures
+   and successes counted anew, then the walk of every source with at least
+   min_failures failures over its contacts by (start, seq); idx and scratch
+   hold n_idx >= contacts->used entries.  Returns the number of sources
+   flagged, FTC_EINVAL. */
+int64_t ftc_trw_finish(const ftc_trw_t *st, ftc_tab_t *contacts, const ftc_tab_t *replies,
+                       ftc_tab_t *srcs, uint32_t min_failures, uint32_t *idx,
+                       uint32_t *scratch, size_t n_idx);
+/* The ports of the flagged sources' contacts into `pairs` (FTC_TAB_PR,
+   key address | prot | port, 7 bytes: flows = first contacts, hits =
+   failures), contact slots from *done on; FTC_EFULL: grow, call again. */
+int ftc_trw_ports(const ftc_tab_t *contacts, const ftc_tab_t *srcs, ftc_tab_t *pairs,
+                  uint32_t *done);
+/* Compact recs[0..n) (rt, host order) to the flows of flagged sources. */
+int ftc_trw_keep(const ftc_tab_t *srcs, int rt, uint8_t *recs, size_t n, size_t size,
+                 size_t *kept);
+/* ==== end of trw.c ==== */
+
 /* cdef-end */
 
 #endif /* FTCORE_H */

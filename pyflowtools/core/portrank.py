@@ -61,38 +61,45 @@ class PairCounts:
         each with its ports -- flows descending, port ascending, at most
         max_ports (0: all)), number of such hosts).  Only the suspects'
         pairs are sorted."""
-        t = self.table.t
-        hosts = Table(PR, self.host_len, 1 << 8)
-        while True:       # a host table is filled in one go: on FULL, a bigger empty one
-            st = lib.ftc_pr_hosts(t, threshold, hosts.t)
-            if st != lib.FTC_EFULL:
-                check(st, "portrank hosts")
-                break
-            hosts.renew(next_cap(hosts.cap))
-        n = len(hosts)
-        idx = ffi.new("uint32_t[]", n + 1)
-        scratch = ffi.new("uint32_t[]", n + 1)
-        suspects = check(lib.ftc_pr_rank_hosts(hosts.t, threshold, idx, scratch, n + 1),
-                         "portrank hosts")
-        nh = min(suspects, max_hosts) if max_hosts else suspects
-        rank_of = ffi.new("uint32_t[]", hosts.cap)
-        nrows = ffi.new("size_t *")
-        cap = nh * 16 + 1
-        while True:
-            rows = ffi.new("ftc_pr_row_t[]", cap)
-            tmp = ffi.new("ftc_pr_row_t[]", cap)
-            order = ffi.new("uint32_t[]", cap)
-            oscratch = ffi.new("uint32_t[]", cap)
-            st = lib.ftc_pr_ports(t, hosts.t, idx, nh, max_ports, rank_of, hosts.cap, rows, tmp,
-                                  order, oscratch, cap, nrows)
-            if st != lib.FTC_EFULL:
-                check(st, "portrank ports")
-                break
-            cap = nrows[0] + 1
-        out = []
-        for i in range(nrows[0]):
-            r = rows[i]
-            h = r.host
-            host = (h[0] << 96) | (h[1] << 64) | (h[2] << 32) | h[3]
-            out.append(Row(host, r.port, r.host_hits, r.flows, r.host_rank, r.port_rank))
-        return out, suspects
+        return report(self.table, self.host_len, threshold, max_hosts, max_ports)
+
+
+def report(table, host_len, threshold, max_hosts=0, max_ports=0):
+    """The report of a (host, port) table of kind PR (keys: host_len bytes
+    of host, then the port part): see PairCounts.report.  flow-trw ranks
+    its scanners' (address, prot|port) pairs with it."""
+    t = table.t
+    hosts = Table(PR, host_len, 1 << 8)
+    while True:       # a host table is filled in one go: on FULL, a bigger empty one
+        st = lib.ftc_pr_hosts(t, threshold, hosts.t)
+        if st != lib.FTC_EFULL:
+            check(st, "portrank hosts")
+            break
+        hosts.renew(next_cap(hosts.cap))
+    n = len(hosts)
+    idx = ffi.new("uint32_t[]", n + 1)
+    scratch = ffi.new("uint32_t[]", n + 1)
+    suspects = check(lib.ftc_pr_rank_hosts(hosts.t, threshold, idx, scratch, n + 1),
+                     "portrank hosts")
+    nh = min(suspects, max_hosts) if max_hosts else suspects
+    rank_of = ffi.new("uint32_t[]", hosts.cap)
+    nrows = ffi.new("size_t *")
+    cap = nh * 16 + 1
+    while True:
+        rows = ffi.new("ftc_pr_row_t[]", cap)
+        tmp = ffi.new("ftc_pr_row_t[]", cap)
+        order = ffi.new("uint32_t[]", cap)
+        oscratch = ffi.new("uint32_t[]", cap)
+        st = lib.ftc_pr_ports(t, hosts.t, idx, nh, max_ports, rank_of, hosts.cap, rows, tmp,
+                              order, oscratch, cap, nrows)
+        if st != lib.FTC_EFULL:
+            check(st, "portrank ports")
+            break
+        cap = nrows[0] + 1
+    out = []
+    for i in range(nrows[0]):
+        r = rows[i]
+        h = r.host
+        host = (h[0] << 96) | (h[1] << 64) | (h[2] << 32) | h[3]
+        out.append(Row(host, r.port, r.host_hits, r.flows, r.host_rank, r.port_rank))
+    return out, suspects

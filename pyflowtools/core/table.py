@@ -66,9 +66,12 @@ class Table:
     keys in cap slots.  `t` is the ftc_tab_t pointer C calls take; it is
     replaced when the table grows."""
 
-    def __init__(self, kind, key_len, cap=DEFAULT_CAP):
+    def __init__(self, kind, key_len, cap=DEFAULT_CAP, limit=None):
         self.kind = kind
         self.key_len = key_len
+        #: most slots growth goes to (None: MAX_CAP); a kernel that caps its
+        #: keys at n takes limit=cap_for(n), never four times that
+        self.limit = limit
         self.stride = check(lib.ftc_tab_stride(kind, key_len), "table layout")
         self._mem, self.t = self._alloc(cap_for(0) if cap < MIN_CAP else cap)
 
@@ -95,8 +98,11 @@ class Table:
         return self.t.cap * self.stride
 
     def grow(self):
-        """Move the keys into a table of next_cap() slots."""
-        mem, t = self._alloc(next_cap(self.t.cap))
+        """Move the keys into a table of next_cap() slots (at most limit)."""
+        cap = next_cap(self.t.cap)
+        if self.limit is not None and self.t.cap < self.limit:
+            cap = min(cap, self.limit)
+        mem, t = self._alloc(cap)
         check(lib.ftc_tab_rehash(self.t, t), "table growth")
         self._mem, self.t = mem, t
 

@@ -6,6 +6,7 @@ Per-record work stays in C (filter programs, agg tables, formatters); this
 module only moves batches and writes finished rows.
 """
 import sys
+import tempfile
 
 from pyflowtools.io import inputs, sink, stream
 from pyflowtools.core.errors import FlowToolsError, UsageError
@@ -30,9 +31,14 @@ class Input:
     tmp- files skipped, files ordered by capture start) or of stdin.
     Iterating yields host-order batches; `header` is the first input's.
     `ipv6`: the command reads v1006 streams (IPv4 and IPv6 flows); without
-    it they are refused as the reference refuses an unknown version."""
+    it they are refused as the reference refuses an unknown version.
 
-    def __init__(self, operands, warn=lambda m: None, ipv6=False):
+    `replay`: the input is read a second time with again() (flow-trw -F):
+    files are opened again; an operand readable once (stdin, a FIFO) is
+    copied, while the first pass reads it, into an unlinked temporary file
+    ($TMPDIR) that again() reads back."""
+
+    def __init__(self, operands, warn=lambda m: None, ipv6=False, replay=False):
         #: how many warnings went to `warn` (commands exit 1 after any)
         self.warnings = 0
 
@@ -50,17 +56,43 @@ class Input:
                 raise FlowToolsError("data version or sub version changed!")
         self.rectype = self.header.rectype
         self.records_read = 0
+        self._replay = replay
+        self._spools = {}
 
     def __iter__(self):
-        for item in self.items:
+        for k, item in enumerate(self.items):
+            spool = None
+            if self._replay and item.reader is not None:
+                f = tempfile.TemporaryFile(prefix="pyflowtools-")
+                self._spools[k] = f
+                spool = stream.writer(f, item.header)
             with item.open() as rd:
                 for b in rd:
                     self.records_read += b.n
+                    if spool is not None:
+                        spool.write(b)
                     yield b
                 for m in rd.warnings:
                     self.warn(m)
                 if rd.error:
                     self.warn(rd.error)
+            if spool is not None:
+                spool.close()
+
+    def again(self):
+        """The batches once more (after a full pass with replay=True);
+        warnings are not repeated."""
+        for k, item in enumerate(self.items):
+            f = self._spools.pop(k, None)
+            if f is not None:
+                f.seek(0)
+                src = f
+            else:
+                src = item.name
+            with stream.reader(src) as rd:
+                yield from rd
+            if f is not None:
+                f.close()
 
 
 def stream_writer(src_header, dst, comment=None, byte_order=None, zlevel=0):

@@ -1,0 +1,459 @@
+/* trw.c -- flow-trw: scan detection by Threshold Random Walk (Jung,
+ * Paxson, Berger, Balakrishnan, "Fast Portscan Detection Using Sequential
+ * Hypothesis Testing", IEEE S&P 2004).
+ *
+ * Flows are not in time order in the files, and an answer may come before
+ * or after the attempt it answers, so the outcome of a first contact is
+ * decided at the end, in two phases over caller-owned tables (ftcore.h):
+ *
+ *   ftc_trw_add     one pass over the records: per (source, destination)
+ *                   the earliest attempt; per answering 5-tuple the time
+ *                   hull of its answers; per source its state;
+ *   ftc_trw_finish  outcomes (the attempt's own ACK, or an answer of the
+ *                   reversed 5-tuple overlapping it in time), then the walk
+ *                   per source over its first contacts by start time.
+ *
+ * Memory follows the distinct (source, destination) pairs and answering
+ * 5-tuples, never the flows, and stops at the caller's caps. */
+#include <string.h>
+
+#include "ftcore.h"
+#include "ftc_internal.h"
+#include "ftc_table.h"
+
+#define TRW_SYN 0x02u
+#define TRW_ACK 0x10u
+#define TRW_TCP 6u
+#define TRW_UDP 17u
+#define TRW_ICMP 1u
+#define TRW_ECHO 2048u           /* ICMP type 8 code 0 in dstport */
+#define TRW_ECHO_REPLY 0u        /* type 0 code 0 */
+#define TRW_RKEY 13u             /* reply key bytes */
+
+_Static_assert(sizeof(ftc_trw_contact_t) == 32, "contact slot value");
+_Static_assert(offsetof(ftc_trw_src_t, tag) == 60, "source slot value");
+
+typedef struct {
+    int src, dst, sp, dp, prot, fl, first, last, secs, nsecs, up;
+} trw_offs_t;
+
+static int trw_offsets(const ftc_layout_t *L, trw_offs_t *o)
+{
+    o->src = L->off[FTC_F_SRCADDR];
+    o->dst = L->off[FTC_F_DSTADDR];
+    o->sp = L->off[FTC_F_SRCPORT];
+    o->dp = L->off[FTC_F_DSTPORT];
+    o->prot = L->off[FTC_F_PROT];
+    o->fl = L->off[FTC_F_TCP_FLAGS];
+    o->first = L->off[FTC_F_FIRST];
+    o->last = L->off[FTC_F_LAST];
+    o->secs = L->off[FTC_F_UNIX_SECS];
+    o->nsecs = L->off[FTC_F_UNIX_NSECS];
+    o->up = L->off[FTC_F_SYSUPTIME];
+    if (L->version == 1006 || o->src < 0 || o->dst < 0 || o->sp < 0 || o->dp < 0
+        || o->prot < 0 || o->fl < 0 || o->first < 0 || o->last < 0 || o->secs < 0
+        || o->up < 0)
+        return FTC_EFIELD;
+    return FTC_OK;
+}
+
+static int trw_state_ok(const ftc_trw_t *st)
+{
+    return st && (st->local || !st->n_local) && st->max_contacts && st->max_per_source
+        && st->max_replies;
+}
+
+static int trw_tables_ok(const ftc_tab_t *c, const ftc_tab_t *r, const ftc_tab_t *s)
+{
+    return ftc_tab_ok(c, FTC_TAB_TRWC) && c->key_len == 8
+        && (!r || (ftc_tab_ok(r, FTC_TAB_TRWR) && r->key_len == TRW_RKEY))
+        && ftc_tab_ok(s, FTC_TAB_TRWS) && s->key_len == 4;
+}
+
+static int trw_local(const ftc_trw_t *st, uint32_t a)
+{
+    return !st->local || ftc_zone_lookup(st->local, st->n_local, a) >= 0;
+}
+
+/* absolute ms of a time field (First or Last) */
+static int64_t trw_ms(const trw_offs_t *o, const uint8_t *r, int field)
+{
+    int64_t ms = (int64_t)ftc_ld32(r + o->secs) * 1000;
+    if (o->nsecs >= 0)
+        ms += ftc_ld32(r + o->nsecs) / 1000000u;
+    return ms - (int64_t)ftc_ld32(r + o->up) + (int64_t)ftc_ld32(r + field);
+}
+
+static void trw_reply_key(uint8_t *k, uint32_t from, uint32_t to, uint32_t sp, uint32_t dp,
+                          uint32_t prot)
+{
+    ftc_stbe32(k, from);
+    ftc_stbe32(k + 4, to);
+    ftc_stbe16(k + 8, (uint16_t)sp);
+    ftc_stbe16(k + 10, (uint16_t)dp);
+    k[12] = (uint8_t)prot;
+}
+
+static ftc_trw_src_t *trw_src_at(const ftc_tab_t *t, uint32_t i)
+{
+    return (ftc_trw_src_t *)(void *)ftc_tab_at(t, i);
+}
+
+static ftc_trw_contact_t *trw_contact_at(const ftc_tab_t *t, uint32_t i)
+{
+    return (ftc_trw_contact_t *)(void *)ftc_tab_at(t, i);
+}
+
+int ftc_trw_add(ftc_trw_t *st, ftc_tab_t *contacts, ftc_tab_t *replies, ftc_tab_t *srcs,
+                int rt, const uint8_t *recs, size_t n, size_t size, size_t *done)
+{
+    const ftc_layout_t *L = ftc_layout_get(rt);
+    trw_offs_t o;
+    size_t i, rs;
+    int err;
+    if (!L || !trw_state_ok(st) || !trw_tables_ok(contacts, replies, srcs) || !replies
+        || !done || *done > n || (n && !recs))
+        return FTC_EINVAL;
+    rs = L->rec_size;
+    if (n > size / rs)
+        return FTC_EINVAL;
+    if ((err = trw_offsets(L, &o)) != FTC_OK)
+        return err;
+    for (i = *done; i < n; i++) {
+        const uint8_t *r = recs + i * rs;
+        uint32_t src = ftc_ld32(r + o.src), dst = ftc_ld32(r + o.dst);
+        uint32_t prot = r[o.prot], fl = r[o.fl], dp = ftc_ld16(r + o.dp);
+        uint32_t sp = ftc_ld16(r + o.sp), slocal, ci = 0, si = 0, ri = 0, ctag = 0, stag = 0;
+        uint32_t rtag = 0;
+        uint64_t ckey = 0, skey = 0;
+        uint8_t rkey[16];
+        int attempt, answer, cnew = 0, snew = 0, rnew = 0, chold = 0, rhold = 0;
+        int64_t start, end;
+        slocal = (uint32_t)trw_local(st, src);
+        if (!slocal && !trw_local(st, dst)) {
+            st->records++;
+            continue;
+        }
+        attempt = (prot == TRW_TCP && (fl & TRW_SYN)) || prot == TRW_UDP
+                  || (prot == TRW_ICMP && dp == TRW_ECHO);
+        answer = (prot == TRW_TCP && (fl & (TRW_SYN | TRW_ACK)) == (TRW_SYN | TRW_ACK))
+                 || prot == TRW_UDP || (prot == TRW_ICMP && dp == TRW_ECHO_REPLY);
+        if (!attempt && !answer) {
+            st->records++;
+            continue;
+        }
+        start = trw_ms(&o, r, o.first);
+        end = trw_ms(&o, r, o.last);
+        if (end < start)
+            end = start;
+        /* look everything up first: a record is taken whole or not at all */
+        if (attempt) {
+            ckey = ftc_bswap32(src) | (uint64_t)ftc_bswap32(dst) << 32;
+            ctag = ftc_tag(ftc_hash_word(ckey, 8));
+            ci = ftc_tab_probe_word(contacts, ckey, ctag, 8);
+            if (ci == FTC_TAB_NONE)
+                return FTC_EINVAL;
+            cnew = ftc_tab_tag_at(contacts, ci) == 0;
+            if (cnew) {
+                skey = ftc_bswap32(src);
+                stag = ftc_tag(ftc_hash_word(skey, 4));
+                si = ftc_tab_probe_word(srcs, skey, stag, 4);
+                if (si == FTC_TAB_NONE)
+                    return FTC_EINVAL;
+                snew = ftc_tab_tag_at(srcs, si) == 0;
+                chold = contacts->used < st->max_contacts
+                        && (snew || trw_src_at(srcs, si)->contacts < st->max_per_source);
+            }
+        }
+        if (answer) {
+            uint32_t a = prot == TRW_ICMP ? 0 : sp, b = prot == TRW_ICMP ? 0 : dp;
+            trw_reply_key(rkey, src, dst, a, b, prot);
+            rtag = ftc_tag(ftc_hash(rkey, TRW_RKEY));
+            ri = ftc_tab_probe(replies, rkey, rtag);
+            if (ri == FTC_TAB_NONE)
+                return FTC_EINVAL;
+            rnew = ftc_tab_tag_at(replies, ri) == 0;
+            rhold = !rnew || replies->used < st->max_replies;
+        }
+        {
+            int room = 1;
+            if (chold && !ftc_tab_room(contacts, 1))
+                room = 0;
+            if (chold && snew && !ftc_tab_room(srcs, 1))
+                room = 0;
+            if (rnew && rhold && !ftc_tab_room(replies, 1))
+                room = 0;
+            if (!room) {
+                *done = i;
+                return FTC_EFULL;
+            }
+        }
+        if (attempt) {
+            st->attempts++;
+            if (cnew && chold) {
+                ftc_trw_contact_t *c = (ftc_trw_contact_t *)(void *)ftc_tab_claim_word(
+                    contacts, ci, ckey, ctag, 8);
+                ftc_trw_src_t *s = snew ? (ftc_trw_src_t *)(void *)ftc_tab_claim_word(
+                    srcs, si, skey, stag, 4) : trw_src_at(srcs, si);
+                c->start = start;
+                c->seq = st->records;
+                c->dur = (uint32_t)(end - start > UINT32_MAX ? UINT32_MAX : end - start);
+                c->srcport = (uint16_t)sp;
+                c->dstport = (uint16_t)dp;
+                c->prot = (uint8_t)prot;
+                c->flags = (uint8_t)fl;
+                c->outcome = 0;
+                if (snew) {
+                    s->lambda = s->peak = 1.0;
+                    s->flags = slocal ? FTC_TRW_LOCAL : 0;
+                }
+                s->contacts++;
+            } else if (cnew) {
+                st->contacts_dropped++;
+                if (!snew)
+                    trw_src_at(srcs, si)->dropped++;
+            } else {
+                ftc_trw_contact_t *c = trw_contact_at(contacts, ci);
+                if (start < c->start) {     /* an earlier attempt: the first contact */
+                    c->start = start;
+                    c->seq = st->records;
+                    c->dur = (uint32_t)(end - start > UINT32_MAX ? UINT32_MAX : end - start);
+                    c->srcport = (uint16_t)sp;
+                    c->dstport = (uint16_t)dp;
+                    c->prot = (uint8_t)prot;
+                    c->flags = (uint8_t)fl;
+                }
+            }
+        }
+        if (answer) {
+            if (rnew && rhold) {
+                ftc_trw_reply_t *a = (ftc_trw_reply_t *)(void *)ftc_tab_claim(replies, ri,
+                                                                               rkey, rtag);
+                a->start = start;
+                a->end = end;
+            } else if (rnew) {
+                st->replies_dropped++;
+            } else {
+                ftc_trw_reply_t *a = (ftc_trw_reply_t *)(void *)ftc_tab_at(replies, ri);
+                if (start < a->start)
+                    a->start = start;
+                if (end > a->end)
+                    a->end = end;
+            }
+        }
+        st->records++;
+    }
+    *done = n;
+    return FTC_OK;
+}
+
+/* ---- the end: outcomes, then the walks ---------------------------------- */
+
+static uint32_t trw_src_of(const ftc_tab_t *c, uint32_t i)
+{
+    return ftc_key_be(ftc_tab_at(c, i) + c->key_off, 4);
+}
+
+static uint32_t trw_dst_of(const ftc_tab_t *c, uint32_t i)
+{
+    return ftc_key_be(ftc_tab_at(c, i) + c->key_off + 4, 4);
+}
+
+/* the source slot of contact i (present by construction; NONE if the
+   caller's tables disagree) */
+static uint32_t trw_src_find(const ftc_tab_t *s, uint32_t addr)
+{
+    uint64_t v = ftc_bswap32(addr);
+    uint32_t tag = ftc_tag(ftc_hash_word(v, 4)), i = ftc_tab_probe_word(s, v, tag, 4);
+    return i == FTC_TAB_NONE || !ftc_tab_tag_at(s, i) ? FTC_TAB_NONE : i;
+}
+
+static uint32_t trw_src_slot(const ftc_tab_t *c, const ftc_tab_t *s, uint32_t i)
+{
+    return trw_src_find(s, trw_src_of(c, i));
+}
+
+static int trw_answered(const ftc_tab_t *c, const ftc_tab_t *replies, uint32_t i)
+{
+    const ftc_trw_contact_t *x = trw_contact_at(c, i);
+    const ftc_trw_reply_t *a;
+    uint8_t k[16];
+    uint32_t j;
+    if (x->prot == TRW_TCP && (x->flags & TRW_ACK))
+        return 1;
+    if (x->prot == TRW_ICMP)
+        trw_reply_key(k, trw_dst_of(c, i), trw_src_of(c, i), 0, 0, TRW_ICMP);
+    else
+        trw_reply_key(k, trw_dst_of(c, i), trw_src_of(c, i), x->dstport, x->srcport, x->prot);
+    if ((j = ftc_tab_lookup(replies, k)) == FTC_TAB_NONE)
+        return 0;
+    a = (const ftc_trw_reply_t *)(const void *)ftc_tab_at(replies, j);
+    return a->start <= x->start + (int64_t)x->dur && a->end >= x->start;
+}
+
+typedef struct {
+    const ftc_tab_t *c, *s;
+    uint32_t min_failures;
+} trw_ctx_t;
+
+static int trw_keep(const void *ctx, uint32_t i)
+{
+    const trw_ctx_t *x = ctx;
+    uint32_t j;
+    if (!ftc_tab_tag_at(x->c, i))
+        return 0;
+    j = trw_src_slot(x->c, x->s, i);
+    return j != FTC_TAB_NONE && trw_src_at(x->s, j)->failures >= x->min_failures;
+}
+
+/* (source, start, input order) */
+static int trw_before(const void *ctx, uint32_t a, uint32_t b)
+{
+    const ftc_tab_t *c = ((const trw_ctx_t *)ctx)->c;
+    uint32_t sa = trw_src_of(c, a), sb = trw_src_of(c, b);
+    const ftc_trw_contact_t *x = trw_contact_at(c, a), *y = trw_contact_at(c, b);
+    if (sa != sb)
+        return sa < sb;
+    if (x->start != y->start)
+        return x->start < y->start;
+    return x->seq < y->seq;
+}
+
+int64_t ftc_trw_finish(const ftc_trw_t *st, ftc_tab_t *contacts, const ftc_tab_t *replies,
+                       ftc_tab_t *srcs, uint32_t min_failures, uint32_t *idx,
+                       uint32_t *scratch, size_t n_idx)
+{
+    trw_ctx_t ctx;
+    int64_t m, flagged = 0;
+    uint32_t i, cur = FTC_TAB_NONE, walked = 0, failed = 0;
+    if (!trw_state_ok(st) || !trw_tables_ok(contacts, replies, srcs) || !replies
+        || n_idx < contacts->used || (n_idx && (!idx || !scratch)))
+        return FTC_EINVAL;
+    for (i = 0; i < srcs->cap; i++) {
+        ftc_trw_src_t *s = trw_src_at(srcs, i);
+        if (!ftc_tab_tag_at(srcs, i))
+            continue;
+        s->lambda = s->peak = 1.0;
+        s->failures = s->successes = s->benign = s->to_flag = s->fail_to_flag = 0;
+        s->flagged_at = 0;
+        s->flags &= ~(uint32_t)FTC_TRW_FLAGGED;
+    }
+    for (i = 0; i < contacts->cap; i++) {
+        ftc_trw_contact_t *c = trw_contact_at(contacts, i);
+        ftc_trw_src_t *s;
+        uint32_t j;
+        if (!ftc_tab_tag_at(contacts, i))
+            continue;
+        if ((j = trw_src_slot(contacts, srcs, i)) == FTC_TAB_NONE)
+            return FTC_EINVAL;
+        s = trw_src_at(srcs, j);
+        c->outcome = trw_answered(contacts, replies, i) ? FTC_TRW_SUCCESS : FTC_TRW_FAILURE;
+        if (c->outcome == FTC_TRW_SUCCESS)
+            s->successes++;
+        else
+            s->failures++;
+    }
+    ctx.c = contacts;
+    ctx.s = srcs;
+    ctx.min_failures = min_failures;
+    m = ftc_rank_idx(contacts->cap, contacts->used, trw_keep, trw_before, &ctx, SIZE_MAX,
+                     idx, scratch, n_idx);
+    if (m < 0)
+        return FTC_EINVAL;
+    for (i = 0; i < (uint32_t)m; i++) {
+        const ftc_trw_contact_t *c = trw_contact_at(contacts, idx[i]);
+        ftc_trw_src_t *s;
+        uint32_t j = trw_src_slot(contacts, srcs, idx[i]);
+        if (j == FTC_TAB_NONE)
+            return FTC_EINVAL;
+        if (j != cur) {
+            cur = j;
+            walked = failed = 0;
+        }
+        s = trw_src_at(srcs, j);
+        if (s->flags & FTC_TRW_FLAGGED)
+            continue;               /* a scanner is final */
+        walked++;
+        if (c->outcome == FTC_TRW_FAILURE) {
+            failed++;
+            s->lambda *= st->f_failure;
+        } else {
+            s->lambda *= st->f_success;
+        }
+        if (s->lambda > s->peak)
+            s->peak = s->lambda;
+        if (s->lambda >= st->eta1) {
+            s->flags |= FTC_TRW_FLAGGED;
+            s->flagged_at = c->start;
+            s->to_flag = walked;
+            s->fail_to_flag = failed;
+            flagged++;
+        } else if (s->lambda <= st->eta0) {
+            s->benign++;
+            s->lambda = 1.0;        /* benign for now: the walk starts again */
+        }
+    }
+    return flagged;
+}
+
+int ftc_trw_ports(const ftc_tab_t *contacts, const ftc_tab_t *srcs, ftc_tab_t *pairs,
+                  uint32_t *done)
+{
+    uint32_t i;
+    if (!trw_tables_ok(contacts, NULL, srcs) || !ftc_tab_ok(pairs, FTC_TAB_PR)
+        || pairs->key_len != 7 || !done || *done > contacts->cap)
+        return FTC_EINVAL;
+    for (i = *done; i < contacts->cap; i++) {
+        const ftc_trw_contact_t *c = trw_contact_at(contacts, i);
+        ftc_pr_slot_t *p;
+        uint8_t k[8];
+        uint32_t j;
+        int fresh = 0, bad = 0;
+        if (!ftc_tab_tag_at(contacts, i))
+            continue;
+        if ((j = trw_src_slot(contacts, srcs, i)) == FTC_TAB_NONE)
+            return FTC_EINVAL;
+        if (!(trw_src_at(srcs, j)->flags & FTC_TRW_FLAGGED))
+            continue;
+        memcpy(k, ftc_tab_at(contacts, i) + contacts->key_off, 4);
+        k[4] = c->prot;
+        ftc_stbe16(k + 5, c->dstport);
+        p = (ftc_pr_slot_t *)(void *)ftc_tab_get(pairs, k, &fresh, &bad);
+        if (!p) {
+            *done = i;
+            return bad ? FTC_EINVAL : FTC_EFULL;
+        }
+        p->flows++;
+        p->hits += c->outcome == FTC_TRW_FAILURE;
+    }
+    *done = contacts->cap;
+    return FTC_OK;
+}
+
+int ftc_trw_keep(const ftc_tab_t *srcs, int rt, uint8_t *recs, size_t n, size_t size,
+                 size_t *kept)
+{
+    const ftc_layout_t *L = ftc_layout_get(rt);
+    trw_offs_t o;
+    size_t i, k = 0, rs;
+    int err;
+    if (!L || !ftc_tab_ok(srcs, FTC_TAB_TRWS) || srcs->key_len != 4 || !kept
+        || (n && !recs))
+        return FTC_EINVAL;
+    rs = L->rec_size;
+    if (n > size / rs)
+        return FTC_EINVAL;
+    if ((err = trw_offsets(L, &o)) != FTC_OK)
+        return err;
+    for (i = 0; i < n; i++) {
+        uint8_t *r = recs + i * rs;
+        uint32_t j = trw_src_find(srcs, ftc_ld32(r + o.src));
+        if (j == FTC_TAB_NONE || !(trw_src_at(srcs, j)->flags & FTC_TRW_FLAGGED))
+            continue;
+        if (i != k)
+            memmove(recs + k * rs, r, rs);
+        k++;
+    }
+    *kept = k;
+    return FTC_OK;
+}
