@@ -1870,9 +1870,10 @@ int ftc_dscan_put_dst(ftc_dscan_t *st, ftc_tab_t *src, ftc_tab_t *dst, uint32_t 
      contacts  FTC_TAB_TRWC, key source | destination (8 bytes, each
                big-endian): the EARLIEST attempt (start, then input order)
                from the source to the destination;
-     replies   FTC_TAB_TRWR, key answerer | answered | srcport | dstport |
-               prot (13 bytes, big-endian; ICMP ports 0): the time hull of
-               the answers seen (TCP SYN+ACK, any UDP, ICMP echo reply);
+     replies   FTC_TAB_TRWR, key a 64-bit fingerprint of (answerer,
+               answered, srcport, dstport, prot; ICMP ports 0), 8 bytes: the
+               time hull of the answers seen (TCP SYN+ACK, any UDP, ICMP echo
+               reply);
      sources   FTC_TAB_TRWS, key the address (4 bytes): the walk's state.
    Attempts: TCP with SYN, UDP, ICMP echo request (dstport 2048) from a
    local source (to anywhere) or to a local destination.  Caps: a new first
@@ -1898,7 +1899,6 @@ typedef struct {
 } ftc_trw_contact_t;
 typedef struct {
     int64_t start, end;  /* earliest start, latest end of the answers, ms */
-    uint32_t pad;
     uint32_t tag;        /* the table's */
 } ftc_trw_reply_t;
 typedef struct {

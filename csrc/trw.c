@@ -28,7 +28,7 @@
 #define TRW_ICMP 1u
 #define TRW_ECHO 2048u           /* ICMP type 8 code 0 in dstport */
 #define TRW_ECHO_REPLY 0u        /* type 0 code 0 */
-#define TRW_RKEY 13u             /* reply key bytes */
+#define TRW_RKEY 8u              /* reply key bytes: the 5-tuple's fingerprint */
 
 _Static_assert(sizeof(ftc_trw_contact_t) == 32, "contact slot value");
 _Static_assert(offsetof(ftc_trw_src_t, tag) == 60, "source slot value");
@@ -70,9 +70,17 @@ static int trw_tables_ok(const ftc_tab_t *c, const ftc_tab_t *r, const ftc_tab_t
         && ftc_tab_ok(s, FTC_TAB_TRWS) && s->key_len == 4;
 }
 
-static int trw_local(const ftc_trw_t *st, uint32_t a)
+static inline int trw_local(const ftc_trw_t *st, uint32_t a)
 {
-    return !st->local || ftc_zone_lookup(st->local, st->n_local, a) >= 0;
+    size_t k;
+    if (!st->local)
+        return 1;
+    if (st->n_local > 8)
+        return ftc_zone_lookup(st->local, st->n_local, a) >= 0;
+    for (k = 0; k < st->n_local; k++)       /* a few ranges: no call, no search */
+        if (a >= st->local[k].lo && a <= st->local[k].hi)
+            return 1;
+    return 0;
 }
 
 /* absolute ms of a time field (First or Last) */
@@ -84,14 +92,13 @@ static int64_t trw_ms(const trw_offs_t *o, const uint8_t *r, int field)
     return ms - (int64_t)ftc_ld32(r + o->up) + (int64_t)ftc_ld32(r + field);
 }
 
-static void trw_reply_key(uint8_t *k, uint32_t from, uint32_t to, uint32_t sp, uint32_t dp,
-                          uint32_t prot)
+/* the answer key: a 64-bit fingerprint of (answerer, answered, srcport,
+   dstport, prot); two 5-tuples share one with probability 2^-64 */
+static uint64_t trw_reply_key(uint32_t from, uint32_t to, uint32_t sp, uint32_t dp,
+                              uint32_t prot)
 {
-    ftc_stbe32(k, from);
-    ftc_stbe32(k + 4, to);
-    ftc_stbe16(k + 8, (uint16_t)sp);
-    ftc_stbe16(k + 10, (uint16_t)dp);
-    k[12] = (uint8_t)prot;
+    uint64_t h = ftc_mix64(((uint64_t)from << 32 | to) ^ 0x9e3779b97f4a7c15ull);
+    return ftc_mix64(h ^ ((uint64_t)sp << 24 | (uint64_t)dp << 8 | prot));
 }
 
 static ftc_trw_src_t *trw_src_at(const ftc_tab_t *t, uint32_t i)
@@ -104,12 +111,156 @@ static ftc_trw_contact_t *trw_contact_at(const ftc_tab_t *t, uint32_t i)
     return (ftc_trw_contact_t *)(void *)ftc_tab_at(t, i);
 }
 
+/* fetch the tag of the home slot of a tag (a read prefetch: the baseline
+   x86-64 target has no write prefetch and drops ftc_tab_prefetch's) */
+static inline void trw_prefetch(const ftc_tab_t *t, uint32_t tag)
+{
+    __builtin_prefetch(ftc_tab_at(t, tag & (t->cap - 1)) + t->val_len, 0);
+}
+
+/* records parsed and hashed ahead, their home slots prefetched, so that
+   the table misses of TRW_AHEAD records overlap */
+#define TRW_AHEAD 32
+
+typedef struct {
+    uint64_t ckey;
+    int64_t start, end;
+    uint64_t rkey;
+    uint32_t ctag, rtag, src, dst, sp, dp, prot, fl, slocal;
+    int attempt, answer;
+} trw_rec_t;
+
+/* the fields of record r into *x; 0 when it is neither an attempt nor an
+   answer (or has no local end) */
+static int trw_parse(const ftc_trw_t *st, const trw_offs_t *o, const uint8_t *r, trw_rec_t *x)
+{
+    x->src = ftc_ld32(r + o->src);
+    x->dst = ftc_ld32(r + o->dst);
+    x->prot = r[o->prot];
+    x->fl = r[o->fl];
+    x->dp = ftc_ld16(r + o->dp);
+    x->sp = ftc_ld16(r + o->sp);
+    x->attempt = (x->prot == TRW_TCP && (x->fl & TRW_SYN)) || x->prot == TRW_UDP
+                 || (x->prot == TRW_ICMP && x->dp == TRW_ECHO);
+    x->answer = (x->prot == TRW_TCP && (x->fl & (TRW_SYN | TRW_ACK)) == (TRW_SYN | TRW_ACK))
+                || x->prot == TRW_UDP || (x->prot == TRW_ICMP && x->dp == TRW_ECHO_REPLY);
+    if (!x->attempt && !x->answer)
+        return 0;
+    x->slocal = (uint32_t)trw_local(st, x->src);
+    if (!x->slocal && !trw_local(st, x->dst))
+        return 0;
+    x->start = trw_ms(o, r, o->first);
+    x->end = trw_ms(o, r, o->last);
+    if (x->end < x->start)
+        x->end = x->start;
+    return 1;
+}
+
+/* one parsed record into the tables: FTC_OK, FTC_EFULL (nothing changed),
+   FTC_EINVAL */
+static int trw_take(ftc_trw_t *st, ftc_tab_t *contacts, ftc_tab_t *replies, ftc_tab_t *srcs,
+                    const trw_rec_t *x)
+{
+    uint32_t ci = 0, si = 0, ri = 0, stag = 0;
+    uint64_t skey = 0;
+    int cnew = 0, snew = 0, rnew = 0, chold = 0, rhold = 0;
+    uint32_t dur = (uint32_t)(x->end - x->start > UINT32_MAX ? UINT32_MAX
+                                                             : x->end - x->start);
+    /* look everything up first: a record is taken whole or not at all */
+    if (x->attempt) {
+        ci = ftc_tab_probe_word(contacts, x->ckey, x->ctag, 8);
+        if (ci == FTC_TAB_NONE)
+            return FTC_EINVAL;
+        cnew = ftc_tab_tag_at(contacts, ci) == 0;
+        if (cnew) {
+            skey = ftc_bswap32(x->src);
+            stag = ftc_tag(ftc_hash_word(skey, 4));
+            si = ftc_tab_probe_word(srcs, skey, stag, 4);
+            if (si == FTC_TAB_NONE)
+                return FTC_EINVAL;
+            snew = ftc_tab_tag_at(srcs, si) == 0;
+            chold = contacts->used < st->max_contacts
+                    && (snew || trw_src_at(srcs, si)->contacts < st->max_per_source);
+        }
+    }
+    if (x->answer) {
+        ri = ftc_tab_probe_word(replies, x->rkey, x->rtag, TRW_RKEY);
+        if (ri == FTC_TAB_NONE)
+            return FTC_EINVAL;
+        rnew = ftc_tab_tag_at(replies, ri) == 0;
+        rhold = !rnew || replies->used < st->max_replies;
+    }
+    {
+        int room = 1;
+        if (chold && !ftc_tab_room(contacts, 1))
+            room = 0;
+        if (chold && snew && !ftc_tab_room(srcs, 1))
+            room = 0;
+        if (rnew && rhold && !ftc_tab_room(replies, 1))
+            room = 0;
+        if (!room)
+            return FTC_EFULL;
+    }
+    if (x->attempt) {
+        ftc_trw_contact_t *c = NULL;
+        st->attempts++;
+        if (cnew && chold) {
+            ftc_trw_src_t *s = snew ? (ftc_trw_src_t *)(void *)ftc_tab_claim_word(
+                srcs, si, skey, stag, 4) : trw_src_at(srcs, si);
+            c = (ftc_trw_contact_t *)(void *)ftc_tab_claim_word(contacts, ci, x->ckey,
+                                                                 x->ctag, 8);
+            if (snew) {
+                s->lambda = s->peak = 1.0;
+                s->flags = x->slocal ? FTC_TRW_LOCAL : 0;
+            }
+            s->contacts++;
+        } else if (cnew) {
+            st->contacts_dropped++;
+            if (!snew)
+                trw_src_at(srcs, si)->dropped++;
+        } else {
+            c = trw_contact_at(contacts, ci);
+            if (x->start >= c->start)
+                c = NULL;           /* not earlier: the first contact stays */
+        }
+        if (c) {
+            c->start = x->start;
+            c->seq = st->records;
+            c->dur = dur;
+            c->srcport = (uint16_t)x->sp;
+            c->dstport = (uint16_t)x->dp;
+            c->prot = (uint8_t)x->prot;
+            c->flags = (uint8_t)x->fl;
+            c->outcome = 0;
+        }
+    }
+    if (x->answer) {
+        if (rnew && rhold) {
+            ftc_trw_reply_t *a = (ftc_trw_reply_t *)(void *)ftc_tab_claim_word(
+                replies, ri, x->rkey, x->rtag, TRW_RKEY);
+            a->start = x->start;
+            a->end = x->end;
+        } else if (rnew) {
+            st->replies_dropped++;
+        } else {
+            ftc_trw_reply_t *a = (ftc_trw_reply_t *)(void *)ftc_tab_at(replies, ri);
+            if (x->start < a->start)
+                a->start = x->start;
+            if (x->end > a->end)
+                a->end = x->end;
+        }
+    }
+    return FTC_OK;
+}
+
 int ftc_trw_add(ftc_trw_t *st, ftc_tab_t *contacts, ftc_tab_t *replies, ftc_tab_t *srcs,
                 int rt, const uint8_t *recs, size_t n, size_t size, size_t *done)
 {
     const ftc_layout_t *L = ftc_layout_get(rt);
     trw_offs_t o;
-    size_t i, rs;
+    trw_rec_t stage[TRW_AHEAD];
+    int keep[TRW_AHEAD];
+    size_t i, j, m, rs;
     int err;
     if (!L || !trw_state_ok(st) || !trw_tables_ok(contacts, replies, srcs) || !replies
         || !done || *done > n || (n && !recs))
@@ -119,129 +270,35 @@ int ftc_trw_add(ftc_trw_t *st, ftc_tab_t *contacts, ftc_tab_t *replies, ftc_tab_
         return FTC_EINVAL;
     if ((err = trw_offsets(L, &o)) != FTC_OK)
         return err;
-    for (i = *done; i < n; i++) {
-        const uint8_t *r = recs + i * rs;
-        uint32_t src = ftc_ld32(r + o.src), dst = ftc_ld32(r + o.dst);
-        uint32_t prot = r[o.prot], fl = r[o.fl], dp = ftc_ld16(r + o.dp);
-        uint32_t sp = ftc_ld16(r + o.sp), slocal, ci = 0, si = 0, ri = 0, ctag = 0, stag = 0;
-        uint32_t rtag = 0;
-        uint64_t ckey = 0, skey = 0;
-        uint8_t rkey[16];
-        int attempt, answer, cnew = 0, snew = 0, rnew = 0, chold = 0, rhold = 0;
-        int64_t start, end;
-        slocal = (uint32_t)trw_local(st, src);
-        if (!slocal && !trw_local(st, dst)) {
+    for (i = *done; i < n; i += m) {
+        m = n - i < TRW_AHEAD ? n - i : TRW_AHEAD;
+        for (j = 0; j < m; j++) {
+            const uint8_t *r = recs + (i + j) * rs;
+            trw_rec_t *x = &stage[j];
+            if (n - (i + j) > TRW_AHEAD)
+                __builtin_prefetch(r + TRW_AHEAD * rs);
+            keep[j] = trw_parse(st, &o, r, x);
+            if (!keep[j])
+                continue;
+            if (x->attempt) {
+                x->ckey = ftc_bswap32(x->src) | (uint64_t)ftc_bswap32(x->dst) << 32;
+                x->ctag = ftc_tag(ftc_hash_word(x->ckey, 8));
+                trw_prefetch(contacts, x->ctag);
+            }
+            if (x->answer) {
+                uint32_t a = x->prot == TRW_ICMP ? 0 : x->sp, b = x->prot == TRW_ICMP ? 0 : x->dp;
+                x->rkey = trw_reply_key(x->src, x->dst, a, b, x->prot);
+                x->rtag = ftc_tag(ftc_hash_word(x->rkey, TRW_RKEY));
+                trw_prefetch(replies, x->rtag);
+            }
+        }
+        for (j = 0; j < m; j++) {
+            if (keep[j] && (err = trw_take(st, contacts, replies, srcs, &stage[j])) != FTC_OK) {
+                *done = i + j;
+                return err;
+            }
             st->records++;
-            continue;
         }
-        attempt = (prot == TRW_TCP && (fl & TRW_SYN)) || prot == TRW_UDP
-                  || (prot == TRW_ICMP && dp == TRW_ECHO);
-        answer = (prot == TRW_TCP && (fl & (TRW_SYN | TRW_ACK)) == (TRW_SYN | TRW_ACK))
-                 || prot == TRW_UDP || (prot == TRW_ICMP && dp == TRW_ECHO_REPLY);
-        if (!attempt && !answer) {
-            st->records++;
-            continue;
-        }
-        start = trw_ms(&o, r, o.first);
-        end = trw_ms(&o, r, o.last);
-        if (end < start)
-            end = start;
-        /* look everything up first: a record is taken whole or not at all */
-        if (attempt) {
-            ckey = ftc_bswap32(src) | (uint64_t)ftc_bswap32(dst) << 32;
-            ctag = ftc_tag(ftc_hash_word(ckey, 8));
-            ci = ftc_tab_probe_word(contacts, ckey, ctag, 8);
-            if (ci == FTC_TAB_NONE)
-                return FTC_EINVAL;
-            cnew = ftc_tab_tag_at(contacts, ci) == 0;
-            if (cnew) {
-                skey = ftc_bswap32(src);
-                stag = ftc_tag(ftc_hash_word(skey, 4));
-                si = ftc_tab_probe_word(srcs, skey, stag, 4);
-                if (si == FTC_TAB_NONE)
-                    return FTC_EINVAL;
-                snew = ftc_tab_tag_at(srcs, si) == 0;
-                chold = contacts->used < st->max_contacts
-                        && (snew || trw_src_at(srcs, si)->contacts < st->max_per_source);
-            }
-        }
-        if (answer) {
-            uint32_t a = prot == TRW_ICMP ? 0 : sp, b = prot == TRW_ICMP ? 0 : dp;
-            trw_reply_key(rkey, src, dst, a, b, prot);
-            rtag = ftc_tag(ftc_hash(rkey, TRW_RKEY));
-            ri = ftc_tab_probe(replies, rkey, rtag);
-            if (ri == FTC_TAB_NONE)
-                return FTC_EINVAL;
-            rnew = ftc_tab_tag_at(replies, ri) == 0;
-            rhold = !rnew || replies->used < st->max_replies;
-        }
-        {
-            int room = 1;
-            if (chold && !ftc_tab_room(contacts, 1))
-                room = 0;
-            if (chold && snew && !ftc_tab_room(srcs, 1))
-                room = 0;
-            if (rnew && rhold && !ftc_tab_room(replies, 1))
-                room = 0;
-            if (!room) {
-                *done = i;
-                return FTC_EFULL;
-            }
-        }
-        if (attempt) {
-            st->attempts++;
-            if (cnew && chold) {
-                ftc_trw_contact_t *c = (ftc_trw_contact_t *)(void *)ftc_tab_claim_word(
-                    contacts, ci, ckey, ctag, 8);
-                ftc_trw_src_t *s = snew ? (ftc_trw_src_t *)(void *)ftc_tab_claim_word(
-                    srcs, si, skey, stag, 4) : trw_src_at(srcs, si);
-                c->start = start;
-                c->seq = st->records;
-                c->dur = (uint32_t)(end - start > UINT32_MAX ? UINT32_MAX : end - start);
-                c->srcport = (uint16_t)sp;
-                c->dstport = (uint16_t)dp;
-                c->prot = (uint8_t)prot;
-                c->flags = (uint8_t)fl;
-                c->outcome = 0;
-                if (snew) {
-                    s->lambda = s->peak = 1.0;
-                    s->flags = slocal ? FTC_TRW_LOCAL : 0;
-                }
-                s->contacts++;
-            } else if (cnew) {
-                st->contacts_dropped++;
-                if (!snew)
-                    trw_src_at(srcs, si)->dropped++;
-            } else {
-                ftc_trw_contact_t *c = trw_contact_at(contacts, ci);
-                if (start < c->start) {     /* an earlier attempt: the first contact */
-                    c->start = start;
-                    c->seq = st->records;
-                    c->dur = (uint32_t)(end - start > UINT32_MAX ? UINT32_MAX : end - start);
-                    c->srcport = (uint16_t)sp;
-                    c->dstport = (uint16_t)dp;
-                    c->prot = (uint8_t)prot;
-                    c->flags = (uint8_t)fl;
-                }
-            }
-        }
-        if (answer) {
-            if (rnew && rhold) {
-                ftc_trw_reply_t *a = (ftc_trw_reply_t *)(void *)ftc_tab_claim(replies, ri,
-                                                                               rkey, rtag);
-                a->start = start;
-                a->end = end;
-            } else if (rnew) {
-                st->replies_dropped++;
-            } else {
-                ftc_trw_reply_t *a = (ftc_trw_reply_t *)(void *)ftc_tab_at(replies, ri);
-                if (start < a->start)
-                    a->start = start;
-                if (end > a->end)
-                    a->end = end;
-            }
-        }
-        st->records++;
     }
     *done = n;
     return FTC_OK;
@@ -277,15 +334,17 @@ static int trw_answered(const ftc_tab_t *c, const ftc_tab_t *replies, uint32_t i
 {
     const ftc_trw_contact_t *x = trw_contact_at(c, i);
     const ftc_trw_reply_t *a;
-    uint8_t k[16];
-    uint32_t j;
+    uint64_t k;
+    uint32_t j, tag;
     if (x->prot == TRW_TCP && (x->flags & TRW_ACK))
         return 1;
     if (x->prot == TRW_ICMP)
-        trw_reply_key(k, trw_dst_of(c, i), trw_src_of(c, i), 0, 0, TRW_ICMP);
+        k = trw_reply_key(trw_dst_of(c, i), trw_src_of(c, i), 0, 0, TRW_ICMP);
     else
-        trw_reply_key(k, trw_dst_of(c, i), trw_src_of(c, i), x->dstport, x->srcport, x->prot);
-    if ((j = ftc_tab_lookup(replies, k)) == FTC_TAB_NONE)
+        k = trw_reply_key(trw_dst_of(c, i), trw_src_of(c, i), x->dstport, x->srcport, x->prot);
+    tag = ftc_tag(ftc_hash_word(k, TRW_RKEY));
+    j = ftc_tab_probe_word(replies, k, tag, TRW_RKEY);
+    if (j == FTC_TAB_NONE || !ftc_tab_tag_at(replies, j))
         return 0;
     a = (const ftc_trw_reply_t *)(const void *)ftc_tab_at(replies, j);
     return a->start <= x->start + (int64_t)x->dur && a->end >= x->start;

@@ -42,7 +42,7 @@ class Walk:
         st.max_per_source = max_per_source
         st.max_replies = max_replies
         self.contacts = Table(TRWC, 8, limit=cap_for(max_contacts))
-        self.replies = Table(TRWR, 13, limit=cap_for(max_replies))
+        self.replies = Table(TRWR, 8, limit=cap_for(max_replies))
         self.sources = Table(TRWS, 4, limit=cap_for(max_contacts))
         self._done = ffi.new("size_t *")
 
