@@ -1,0 +1,216 @@
+"""flow-trw as a command: the planted scenario samples/enterprise-trw
+(exactly its trw_scanners expected hosts, none of its must-not ones),
+scenarios made the same way by tests/trw_scenario.py, the scanners of
+samples/enterprise's labels; the layout, -o tsv, -F (from a file and from
+stdin), options and their refusals, statuses (0 none, 2 scanners, 1
+error) and the one-line stderr rule."""
+import ipaddress
+import json
+import os
+
+import pytest
+
+import oracle
+import trw_oracle
+import trw_scenario
+
+TRW_DIR = "enterprise-trw"
+TRW_FILE = "ft-v05.2004-04-08.080000+0000"
+ENT_FILE = "ft-v05.2004-08-16.090000+0000"
+
+
+@pytest.fixture(autouse=True)
+def _needs(require):
+    require("flow-trw")
+
+
+def ip(text):
+    return int(ipaddress.IPv4Address(text))
+
+
+def text_ip(a):
+    return str(ipaddress.IPv4Address(a))
+
+
+def scanners_text(out):
+    return [ln.split(": ")[1].split()[0] for ln in out.decode().splitlines()
+            if ln.startswith("scanner")]
+
+
+def scanners_tsv(out):
+    lines = out.decode().splitlines()
+    assert lines[0].startswith("#scanner\twhere\tflagged_at")
+    return {ln.split("\t")[0] for ln in lines[1:]}
+
+
+def error_lines(err):
+    text = err.decode()
+    assert "Traceback" not in text
+    lines = [ln for ln in text.split("\n") if ln]
+    assert lines and all(ln.startswith("flow-trw: ") for ln in lines), text
+    return lines
+
+
+def labels(samples_dir, name):
+    with open(os.path.join(samples_dir, name, "labels.json")) as f:
+        return json.load(f)
+
+
+def test_planted_trw_scenario(run_cmd, samples_dir):
+    """Every expected host, none of the must-not ones (tolerated ones may
+    go either way), with the sample's local set."""
+    lab = labels(samples_dir, TRW_DIR)["detections"]["trw_scanners"]
+    args = []
+    for block in lab["local"]:
+        args += ["-L", block]
+    st, out, err = run_cmd(["flow-trw"] + args + [os.path.join(samples_dir, TRW_DIR, TRW_FILE)])
+    assert st == 2 and err == b""
+    found = set(scanners_text(out))
+    assert set(lab["expected"]) <= found
+    assert not found & set(lab["must_not_flag"])
+    assert found <= set(lab["expected"]) | set(lab["tolerated"])
+
+
+def test_planted_scenario_details(run_cmd, samples_dir):
+    """The walk's figures for the slow scanners equal the labels' (first
+    contacts, failures, where each crossed eta1)."""
+    lab = labels(samples_dir, TRW_DIR)["detections"]["trw_scanners"]
+    st, out, _ = run_cmd(["flow-trw", "-L", "158.64.0.0/16", "-o", "tsv", "-p", "1",
+                          os.path.join(samples_dir, TRW_DIR, TRW_FILE)])
+    assert st == 2
+    rows = {r[0]: r for r in (ln.split("\t") for ln in out.decode().splitlines()[1:])}
+    for host in lab["expected_by_category"]["slow_scanner"]:
+        h = lab["hosts"][host]
+        r = rows[host]
+        assert (int(r[5]), int(r[6]), int(r[7])) == \
+            (h["first_contacts"], h["failures"], h["successes"])
+        assert (int(r[3]), int(r[4])) == (h["contacts_to_flag"], h["failures_to_flag"])
+        assert r[2].replace(" ", "T") + "Z" == h["flagged_at"]
+
+
+def test_enterprise_sample_scanners(run_cmd, samples_dir):
+    """samples/enterprise: its labels' scanning hosts (worms, scanners,
+    Slammer, Nachi, the UDP worm, the outside scanner) are all found, and
+    no host the labels call benign."""
+    lab = labels(samples_dir, "enterprise")
+    cats = lab["categories"]
+    scanners = set()
+    for name in ("tcp_worm_scanners", "moderate_scanners", "rpc_worm_scanners",
+                 "sql_slammer", "nachi", "udp_worms", "external_scanners"):
+        scanners |= {h["address"] for h in cats[name]["hosts"]}
+    bad = {h["address"] for h in lab["bad_hosts"]["internal"]} | set(lab["bad_hosts"]["external"])
+    args = []
+    for block in lab["network"]["internal_blocks"]:
+        args += ["-L", block]
+    st, out, _ = run_cmd(["flow-trw", "-o", "tsv"] + args +
+                         [os.path.join(samples_dir, "enterprise", ENT_FILE)])
+    assert st == 2
+    found = scanners_tsv(out)
+    assert scanners <= found
+    assert found <= bad
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_generated_scenarios(run_cmd, seed):
+    """Scenarios made the same way: slow TCP and UDP scanners, an outside
+    scanner, benign noisy hosts, normal clients, records out of time order."""
+    recs, lab = trw_scenario.generate(seed)
+    net, length = lab["local"]
+    st, out, err = run_cmd(["flow-trw", "-L", "%s/%d" % (text_ip(net), length)],
+                           stdin=oracle.v5_stream(recs, zlevel=6))
+    assert st == 2, err
+    found = set(scanners_text(out))
+    assert found == {text_ip(a) for a in lab["expected"]}
+    # the plain walk agrees
+    w = trw_oracle.walk(recs, [lab["local"]])
+    assert found == {text_ip(a) for a, e in w.items() if e.flagged}
+
+
+def test_layout_and_tsv(run_cmd):
+    src = ip("10.1.0.5")
+    recs = [trw_scenario._rec(src, ip("192.0.2.%d" % k), 3000 + k, 3306, 6, 0x02, 1000 * k)
+            for k in range(5)]
+    recs.append(trw_scenario._rec(src, ip("198.51.100.1"), 4000, 161, 17, 0, 9000))
+    data = oracle.v5_stream(recs)
+    st, out, err = run_cmd(["flow-trw", "-L", "10.0.0.0/8"], stdin=data)
+    assert (st, err) == (2, b"")
+    start = (trw_scenario.T0 * 1000 - trw_scenario.UPTIME + 3000) // 1000
+    import time
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(start))
+    assert out.decode() == (
+        "scanner1: 10.1.0.5 (local)\n"
+        "-----\n"
+        " flagged at %s.000, first contact 4, failure 4\n"
+        " 6 first contacts: 6 failed, 0 succeeded\n"
+        " 5 times probe on tcp/3306, 5 failed\n"
+        " 1 times probe on udp/161, 1 failed\n" % when)
+    st, out, _ = run_cmd(["flow-trw", "-L", "10.0.0.0/8", "-o", "tsv", "-N"], stdin=data)
+    assert st == 2
+    lines = out.decode().splitlines()
+    assert lines[0].split("\t") == ["#scanner", "where", "flagged_at", "contacts_to_flag",
+                                    "failures_to_flag", "first_contacts", "failures",
+                                    "successes", "port", "probes", "failed", "name"]
+    assert lines[1].split("\t")[:2] == ["10.1.0.5", "local"]
+    assert lines[1].split("\t")[8:11] == ["tcp/3306", "5", "5"]
+
+
+def test_nothing_found_is_status_0(run_cmd):
+    recs = [trw_scenario._rec(ip("10.1.0.5"), ip("192.0.2.1"), 3000, 80, 6, 0x1B, 0, 10)]
+    st, out, err = run_cmd(["flow-trw"], stdin=oracle.v5_stream(recs))
+    assert (st, out, err) == (0, b"", b"")
+    st, out, err = run_cmd(["flow-trw"], stdin=oracle.v5_stream([]))
+    assert (st, out, err) == (0, b"", b"")
+
+
+def test_parameters_change_the_walk(run_cmd):
+    """Three failures flag with beta/alpha lowered under 64 (-a, -B), and
+    -S/-s change the factors."""
+    recs = [trw_scenario._rec(ip("10.1.0.5"), ip("192.0.2.%d" % k), 3000 + k, 22, 6, 2, k)
+            for k in range(3)]
+    data = oracle.v5_stream(recs)
+    assert run_cmd(["flow-trw"], stdin=data)[0] == 0
+    assert run_cmd(["flow-trw", "-a", "0.05", "-B", "0.95"], stdin=data)[0] == 2
+    assert run_cmd(["flow-trw", "-s", "0.95"], stdin=data)[0] == 2        # factor 16
+    assert run_cmd(["flow-trw", "-S", "0.7"], stdin=data)[0] == 0         # factor 1.5
+
+
+def test_stream_out_from_file_and_stdin(run_cmd, samples_dir, tmp_path):
+    """-F: the scanners' flows, as a flow stream, whether the input can be
+    read again (a file) or not (stdin, spooled)."""
+    path = os.path.join(samples_dir, TRW_DIR, TRW_FILE)
+    lab = labels(samples_dir, TRW_DIR)["detections"]["trw_scanners"]
+    st, out, err = run_cmd(["flow-trw", "-F", "-L", "158.64.0.0/16", path])
+    assert (st, err) == (2, b"")
+    _, recs = oracle.read_stream(out)
+    assert {text_ip(r["srcaddr"]) for r in recs} == set(lab["expected"])
+    with open(path, "rb") as f:
+        data = f.read()
+    _, everything = oracle.read_stream(data)
+    expect = [r for r in everything if text_ip(r["srcaddr"]) in set(lab["expected"])]
+    assert recs == expect
+    st, out2, _ = run_cmd(["flow-trw", "-F", "-L", "158.64.0.0/16"], stdin=data)
+    assert st == 2 and oracle.read_stream(out2)[1] == expect
+
+
+def test_refusals_are_one_line_status_1(run_cmd):
+    data = oracle.v5_stream([])
+    for argv in (["-a", "0"], ["-B", "1.5"], ["-s", "0.1", "-S", "0.2"], ["-a", "0.995"],
+                 ["-m", "0"], ["-L", "10.0.0.0/33"], ["-o", "xml"]):
+        st, out, err = run_cmd(["flow-trw"] + argv, stdin=data)
+        assert st == 1 and out == b"", argv
+        assert len(error_lines(err)) == 1, argv
+    st, out, err = run_cmd(["flow-trw", "-Q"], stdin=data)
+    assert st == 1 and out == b"" and err.decode().startswith("flow-trw: invalid option")
+    st, _, err = run_cmd(["flow-trw", "/nonexistent/flows"])
+    assert st == 1 and "Traceback" not in err.decode()
+
+
+def test_help_status_0(run_cmd):
+    st, out, err = run_cmd(["flow-trw", "-h"])
+    assert st == 0 and err.decode().startswith("Usage: flow-trw")
+
+
+def test_v1006_refused_in_one_line(run_cmd):
+    st, out, err = run_cmd("flow-gen -V 1006 -n 10 | flow-trw")
+    assert st == 1 and out == b""
+    assert "Unsupported d_version 1006" in error_lines(err)[0]
