@@ -7,7 +7,7 @@ BENCH_ONLY (a regular expression; only stages whose name matches).
 Inputs are cached in bench/out/; results go to bench/out/results.json.
 
 After its own table it runs the other benches of bench/ in turn
-(OTHER_BENCHES: the detectors, flow-tag/-mask/-xlate/-dscan/-import,
+(OTHER_BENCHES: the detectors (flow-trw too), flow-tag/-mask/-xlate/-dscan/-import,
 flow-merge/-split, flow-export, Arrow/Parquet, flow-stat/-report, flow-rptfmt, the
 v9/IPFIX decoder, flow-capture against nfcapd), each printing its table and writing its JSON; the exit
 status is 1 when any of them failed.
@@ -364,6 +364,7 @@ OTHER_BENCHES = (
     ("bench_portrank.py", "detectors: flow-synonly, flow-portrank", True),
     ("bench_icmpdecode.py", "detectors: flow-icmpdecode", False),
     ("bench_zonecheck_topn.py", "detectors: flow-zonecheck, flow-topn", False),
+    ("bench_trw.py", "detectors: flow-trw beside flow-cat, flow-portrank", True),
     ("bench_tools.py", "flow-tag, flow-mask, flow-xlate, flow-dscan, flow-import", True),
     ("bench_split_merge.py", "flow-merge, flow-split", False),
     ("bench_export.py", "flow-export (files; PostgreSQL, MariaDB when installed), "
