@@ -720,6 +720,11 @@ const char *ftc_icmp_type_name(unsigned type);
 /* Name of code `code` of type `type`: NULL when unknown (or the type is);
    "-" for code 0 of a known type that defines no codes. */
 const char *ftc_icmp_code_name(unsigned type, unsigned code);
+/* The same for ICMPv6 (protocol 58, v1006 records: type and code in dstport
+   as for ICMP); the listing names a protocol 58 flow from these. */
+#define FTC_ICMP6_PROT     58
+const char *ftc_icmp6_type_name(unsigned type);
+const char *ftc_icmp6_code_name(unsigned type, unsigned code);
 /* FTC_OK when records of type rt have every field the listing prints,
    FTC_EFIELD when not, FTC_EINVAL for a bad rt. */
 int ftc_icmp_check(int rt);

@@ -7,6 +7,9 @@
  * filter program (filter.c); counting is agg.c; this file only names and
  * prints.  Names follow the IANA ICMP parameters registry (RFC 792, 950,
  * 1256, 1393, 1475, 1812, 2521, 4065, 8335); the man page lists them.
+ * A v1006 record of protocol 58 is ICMPv6: its type and code sit in the
+ * destination port the same way and are named from the ICMPv6 table; its
+ * addresses print as util/ipv6 prints them (dotted quads when mapped).
  */
 #include <string.h>
 
@@ -135,6 +138,78 @@ const char *ftc_icmp_code_name(unsigned type, unsigned code)
     return code < t->ncodes ? t->codes[code] : NULL;
 }
 
+/* ---- ICMPv6 names (protocol 58: IANA ICMPv6 parameters, RFC 4443,
+ * 2710, 3810, 4286, 4861, 4884, 6275, 6550, 6743, 8335), in the style of
+ * the ICMP ones ---- */
+
+static const char *const unreach6_codes[] = {
+    "no-route",                     /* 0 */
+    "admin-prohibited",             /* 1 */
+    "beyond-scope",                 /* 2 */
+    "address-unreachable",          /* 3 */
+    "port-unreachable",             /* 4 */
+    "source-policy-failed",         /* 5 */
+    "reject-route",                 /* 6 */
+    "source-routing-header-error",  /* 7 */
+    "headers-too-long",             /* 8 */
+};
+
+static const char *const timex6_codes[] = { "hop-limit-exceeded", "reassembly-timeout" };
+
+static const char *const param6_codes[] = {
+    "erroneous-header-field", "unrecognized-next-header", "unrecognized-option",
+    "incomplete-header-chain",
+};
+
+#define ICMP6_TYPES 162
+static const icmp_type_t types6[ICMP6_TYPES] = {
+    [1] = {"dest-unreachable", CODES(unreach6_codes)},
+    [2] = {"packet-too-big", NOCODES},
+    [3] = {"time-exceeded", CODES(timex6_codes)},
+    [4] = {"parameter-problem", CODES(param6_codes)},
+    [128] = {"echo-request", NOCODES},
+    [129] = {"echo-reply", NOCODES},
+    [130] = {"mld-query", NOCODES},
+    [131] = {"mld-report", NOCODES},
+    [132] = {"mld-done", NOCODES},
+    [133] = {"router-solicitation", NOCODES},
+    [134] = {"router-advertisement", NOCODES},
+    [135] = {"neighbor-solicitation", NOCODES},
+    [136] = {"neighbor-advertisement", NOCODES},
+    [137] = {"redirect", NOCODES},
+    [141] = {"inverse-nd-solicitation", NOCODES},
+    [142] = {"inverse-nd-advertisement", NOCODES},
+    [143] = {"mldv2-report", NOCODES},
+    [144] = {"haad-request", NOCODES},
+    [145] = {"haad-reply", NOCODES},
+    [146] = {"mobile-prefix-solicitation", NOCODES},
+    [147] = {"mobile-prefix-advertisement", NOCODES},
+    [148] = {"cert-path-solicitation", NOCODES},
+    [149] = {"cert-path-advertisement", NOCODES},
+    [151] = {"mrd-advertisement", NOCODES},
+    [152] = {"mrd-solicitation", NOCODES},
+    [153] = {"mrd-termination", NOCODES},
+    [155] = {"rpl-control", NOCODES},
+    [160] = {"extended-echo-request", CODES(xecho_codes)},
+    [161] = {"extended-echo-reply", CODES(xreply_codes)},
+};
+
+const char *ftc_icmp6_type_name(unsigned type)
+{
+    return type < ICMP6_TYPES ? types6[type].name : NULL;
+}
+
+const char *ftc_icmp6_code_name(unsigned type, unsigned code)
+{
+    const icmp_type_t *t;
+    if (!ftc_icmp6_type_name(type))
+        return NULL;
+    t = &types6[type];
+    if (!t->codes)
+        return code == 0 ? "-" : NULL;
+    return code < t->ncodes ? t->codes[code] : NULL;
+}
+
 /* ---- the listing ---- */
 
 #define W_ADDR 15
@@ -218,25 +293,38 @@ static char *cell(char *p, size_t len, size_t w, size_t sep, int tsv, int last)
 }
 
 /* one record as a line at o; returns its length (< FTC_ICMP_LINE_MAX) */
+/* an address of the record: a 128-bit one (v1006: upper words from field
+   hi on, dotted quad when IPv4-mapped) or the IPv4 field lo */
+static size_t put_addr(char *p, const ftc_layout_t *L, const uint8_t *rec, int hi, int lo)
+{
+    uint32_t w[4];
+    if (L->off[hi] < 0)
+        return ftc_put_ip(p, ftc_get(L, rec, lo));
+    ftc_get_addr6(L, rec, hi, lo, w);
+    return ftc_put_addr6(p, w);
+}
+
 static size_t line(const ftc_layout_t *L, const uint8_t *rec, int tsv, char *o)
 {
     uint32_t port = ftc_get(L, rec, FTC_F_DSTPORT);
     unsigned type = (port >> 8) & 0xFF, code = port & 0xFF;
     uint32_t pkts = ftc_get(L, rec, FTC_F_DPKTS), octs = ftc_get(L, rec, FTC_F_DOCTETS);
+    int v6 = ftc_get(L, rec, FTC_F_PROT) == FTC_ICMP6_PROT;
     char *p = o;
     size_t n;
 
-    n = ftc_put_ip(p, ftc_get(L, rec, FTC_F_SRCADDR));
+    n = put_addr(p, L, rec, FTC_F_SRCADDR6_0, FTC_F_SRCADDR);
     p = cell(p + n, n, W_ADDR, 2, tsv, 0);
-    n = ftc_put_ip(p, ftc_get(L, rec, FTC_F_DSTADDR));
+    n = put_addr(p, L, rec, FTC_F_DSTADDR6_0, FTC_F_DSTADDR);
     p = cell(p + n, n, W_ADDR, 2, tsv, 0);
     n = ftc_put_dec(p, type);
     p = cell(p + n, n, W_NUM, 1, tsv, 0);
     n = ftc_put_dec(p, code);
     p = cell(p + n, n, W_NUM, 1, tsv, 0);
-    n = put_name(p, ftc_icmp_type_name(type), type);
+    n = put_name(p, v6 ? ftc_icmp6_type_name(type) : ftc_icmp_type_name(type), type);
     p = cell(p + n, n, W_TNAME, 2, tsv, 0);
-    n = put_name(p, ftc_icmp_code_name(type, code), code);
+    n = put_name(p, v6 ? ftc_icmp6_code_name(type, code) : ftc_icmp_code_name(type, code),
+                 code);
     p = cell(p + n, n, W_CNAME, 2, tsv, 0);
     n = ftc_put_dec(p, pkts);
     p = cell(p + n, n, W_COUNT, 2, tsv, 0);

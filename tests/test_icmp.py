@@ -8,6 +8,7 @@ selection and counting with plain Python over records from tests/oracle.py.
 """
 import collections
 import io
+import ipaddress
 
 import pytest
 from hypothesis import given, strategies as st
@@ -120,12 +121,14 @@ def icmp_rec(src="10.0.0.1", dst="10.0.0.2", t=8, c=0, pkts=1, octets=92, prot=1
 
 
 def batches(recs, version="5", order="little", per_batch=None):
-    data = oracle.write_stream({"d_version": int(version.split(".")[0]),
+    major = int(version.split(".")[0])
+    data = oracle.write_stream({"d_version": major,
                                 **({"agg_version": 2, "agg_method": int(version[2:])}
                                    if version.startswith("8.") else {}),
                                 "flags": oracle.HF_STREAMING},
                                recs, order)
-    rd = stream.reader(io.BytesIO(data), batch_records=per_batch or max(len(recs), 1))
+    rd = stream.reader(io.BytesIO(data), batch_records=per_batch or max(len(recs), 1),
+                       ipv6=major == 1006)
     return rd, [b.copy() for b in rd]
 
 
@@ -440,3 +443,177 @@ def test_man_page_table_is_every_name():
             types[int(key)] = name
     assert types == {t: v[0] for t, v in NAMES.items()}
     assert codes == {(t, c): n for t, v in NAMES.items() for c, n in (v[1] or {}).items()}
+
+
+
+# ---------------------------------------------------------------- ICMPv6 (v1006)
+# written from the IANA ICMPv6 parameters registry (RFC 4443, 2710, 3810,
+# 4286, 4861, 6275, 6550, 8335, 8883), named in the style of the ICMP table
+NAMES6 = {
+    1: ("dest-unreachable", {
+        0: "no-route", 1: "admin-prohibited", 2: "beyond-scope", 3: "address-unreachable",
+        4: "port-unreachable", 5: "source-policy-failed", 6: "reject-route",
+        7: "source-routing-header-error", 8: "headers-too-long"}),
+    2: ("packet-too-big", None),
+    3: ("time-exceeded", {0: "hop-limit-exceeded", 1: "reassembly-timeout"}),
+    4: ("parameter-problem", {0: "erroneous-header-field", 1: "unrecognized-next-header",
+                              2: "unrecognized-option", 3: "incomplete-header-chain"}),
+    128: ("echo-request", None), 129: ("echo-reply", None),
+    130: ("mld-query", None), 131: ("mld-report", None), 132: ("mld-done", None),
+    133: ("router-solicitation", None), 134: ("router-advertisement", None),
+    135: ("neighbor-solicitation", None), 136: ("neighbor-advertisement", None),
+    137: ("redirect", None),
+    141: ("inverse-nd-solicitation", None), 142: ("inverse-nd-advertisement", None),
+    143: ("mldv2-report", None),
+    144: ("haad-request", None), 145: ("haad-reply", None),
+    146: ("mobile-prefix-solicitation", None), 147: ("mobile-prefix-advertisement", None),
+    148: ("cert-path-solicitation", None), 149: ("cert-path-advertisement", None),
+    151: ("mrd-advertisement", None), 152: ("mrd-solicitation", None),
+    153: ("mrd-termination", None), 155: ("rpl-control", None),
+    160: ("extended-echo-request", {0: "no-error"}),
+    161: ("extended-echo-reply", {0: "no-error", 1: "malformed-query", 2: "no-such-interface",
+                                 3: "no-such-table-entry", 4: "multiple-interfaces"}),
+}
+
+
+def expected_code6_name(t, c):
+    if t not in NAMES6:
+        return None
+    codes = NAMES6[t][1]
+    if codes is None:
+        return "-" if c == 0 else None
+    return codes.get(c)
+
+
+def test_every_icmp6_type_and_code_name():
+    for t in range(300):
+        assert icmp.type6_name(t) == (NAMES6[t][0] if t in NAMES6 else None), t
+        for c in range(256):
+            assert icmp.code6_name(t, c) == expected_code6_name(t, c), (t, c)
+    assert lib.ftc_icmp6_type_name(0xFFFFFFFF) == ffi.NULL
+    table = icmp.name_table(v6=True)
+    assert [t for t, _, _ in table] == sorted(NAMES6)
+    assert all(dict(codes) == (NAMES6[t][1] or {}) for t, _, codes in table)
+
+
+def test_icmp6_unreachable_codes_mean_the_v4_columns():
+    assert [icmp.code6_name(1, c) for c in icmp.UNREACH6_CODES] == \
+        ["no-route", "address-unreachable", "port-unreachable"]
+
+
+def v6rec(src, dst, t=128, c=0, pkts=1, octets=112, prot=58, **kw):
+    """A v1006 record: src and dst are address texts (IPv4 ones mapped)."""
+    r = {k: 0 for k in oracle.fields("1006")}
+    r.update(dstport=(t << 8) | c, prot=prot, dPkts=pkts, dOctets=octets, **kw)
+    for name, text in (("srcaddr", src), ("dstaddr", dst)):
+        a = ipaddress.ip_address(text)
+        r = oracle.with_addr6(r, name, int(a) if a.version == 6 else oracle.mapped(int(a)))
+    return r
+
+
+def v6_listing(recs, tsv=False):
+    rd, bs = batches(recs, version="1006")
+    lst = icmp.Listing(rd.rectype, tsv=tsv)
+    return (lst.header() + b"".join(bytes(c) for b in bs for c in lst.format(b))).decode()
+
+
+def test_v1006_listing_names_icmp6_and_prints_ipv4_as_v5_does():
+    v4 = [icmp_rec("135.169.177.129", "148.186.172.1", 8, 0, 1, 92),
+          icmp_rec("10.1.2.3", "192.168.200.201", 3, 3, 12, 1000)]
+    mapped = [v6rec("135.169.177.129", "148.186.172.1", 8, 0, 1, 92, prot=1),
+              v6rec("10.1.2.3", "192.168.200.201", 3, 3, 12, 1000, prot=1)]
+    assert v6_listing(mapped) == listing_text(v4)
+    assert v6_listing(mapped, tsv=True) == listing_text(v4, tsv=True)
+    got = v6_listing([v6rec("2001:db8::1", "2001:db8:0:1::ffff:1", 1, 4, 2, 200),
+                      v6rec("fe80::1", "ff02::1", 135, 0, 1, 72),
+                      v6rec("2001:db8::1", "10.0.0.1", 3, 0, 1, 80)], tsv=True)
+    assert got.splitlines()[1:] == [
+        "2001:db8::1\t2001:db8:0:1::ffff:1\t1\t4\tdest-unreachable\tport-unreachable\t2\t200\t100",
+        "fe80::1\tff02::1\t135\t0\tneighbor-solicitation\t-\t1\t72\t72",
+        "2001:db8::1\t10.0.0.1\t3\t0\ttime-exceeded\thop-limit-exceeded\t1\t80\t80"]
+    text = v6_listing([v6rec("2001:db8::1", "ff02::1", 128, 0, 1, 112)]).splitlines()[1]
+    # a long address pushes the rest of its line (two blanks after it)
+    assert text.startswith("2001:db8::1      ff02::1          128  0    echo-request   ")
+
+
+def test_v1006_selection_takes_icmp6_beside_icmp():
+    recs = [v6rec("2001:db8::1", "2001:db8::2", 128, 0, prot=p) for p in (1, 58, 6, 17)]
+    rd, bs = batches(recs, version="1006")
+    prog = icmp.compile_selection(rd.rectype, ((128, None),))
+    assert [r.prot for b in bs for r in prog.apply(b).records()] == [1, 58]
+    # in an IPv4 version protocol 58 stays out (test_protocol_1_only)
+
+
+@st.composite
+def icmp6_records(draw):
+    """v1006 records, ICMP or ICMPv6 (or not), destinations from a small pool
+    of IPv4-mapped and IPv6 addresses sharing their last word."""
+    r = draw(fst.records("1006"))
+    pool = [oracle.mapped(0x0A000005), int(ipaddress.ip_address("2001:db8::a00:5")),
+            int(ipaddress.ip_address("::1")), oracle.mapped(1), (1 << 128) - 1]
+    r = oracle.with_addr6(r, "dstaddr", draw(st.sampled_from(pool)))
+    r["prot"] = draw(st.sampled_from([1, 58, 58, 6]))
+    r["dstport"] = draw(st.one_of(
+        st.sampled_from([0x0300, 0x0301, 0x0303, 0x0302, 0x0100, 0x0103, 0x0104, 0x0101,
+                         0x0105, 0x8000]), st.integers(0, 0xFFFF)))
+    return r
+
+
+@given(st.lists(icmp6_records(), max_size=150), st.integers(0, 4), st.integers(1, 64))
+def test_v1006_unreachable_counts_equal_python(recs, threshold, per_batch):
+    """Per 128-bit destination: ICMP type 3 codes 0 1 3 and ICMPv6 type 1
+    codes 0 3 4 in the net, host, port columns."""
+    column = {(1, 0x0300): 0, (1, 0x0301): 1, (1, 0x0303): 2,
+              (58, 0x0100): 0, (58, 0x0103): 1, (58, 0x0104): 2}
+    flows = collections.Counter()
+    per = collections.Counter()
+    for r in recs:
+        col = column.get((r["prot"], r["dstport"]))
+        if col is not None:
+            a = int(ipaddress.IPv6Address(oracle.addr6(r, "dstaddr")))
+            flows[a] += 1
+            per[(a, col)] += 1
+    want = sorted(((a, n, per[(a, 0)], per[(a, 1)], per[(a, 2)])
+                   for a, n in flows.items() if n >= threshold),
+                  key=lambda row: (-row[1], row[0]))
+    rd, bs = batches(recs, version="1006", per_batch=per_batch)
+    u = icmp.Unreachable(rd.rectype)
+    for b in bs:
+        u.add(b)
+    assert u.v6 and u.rows(threshold) == want
+
+
+def test_v1006_report_rows_print_ipv6_text():
+    rows = [(int(ipaddress.ip_address("2001:db8::a00:5")), 3, 1, 1, 1),
+            (oracle.mapped(ip("10.0.0.5")), 2, 0, 0, 2)]
+    out = io.StringIO()
+    icmp.write_report(out, rows, 1, v6=True)
+    lines = out.getvalue().splitlines()
+    assert "ICMPv6 unreachable (type 1, codes 0 3 4)" in out.getvalue()
+    assert lines[-2:] == [
+        "2001:db8::a00:5  3                     1                     1                     1",
+        "10.0.0.5         2                     0                     0                     2"]
+    out = io.StringIO()
+    icmp.write_report(out, rows, 1, tsv=True, v6=True)
+    assert out.getvalue().splitlines()[1:] == ["2001:db8::a00:5\t3\t1\t1\t1",
+                                               "10.0.0.5\t2\t0\t0\t2"]
+
+
+def test_man_page_icmp6_table_is_every_name():
+    import pathlib
+    page = pathlib.Path(__file__).resolve().parent.parent / "man" / "flow-icmpdecode.1"
+    body = page.read_text().split(".\\\" icmp6-table-begin")[1].split(
+        ".\\\" icmp6-table-end")[0]
+    types, codes = {}, {}
+    for ln in body.splitlines()[1:]:
+        if not ln or ln.startswith("."):
+            continue
+        key, name = ln.split()
+        name = name.replace("\\-", "-")
+        if "/" in key:
+            t, c = (int(x) for x in key.split("/"))
+            codes[(t, c)] = name
+        else:
+            types[int(key)] = name
+    assert types == {t: v[0] for t, v in NAMES6.items()}
+    assert codes == {(t, c): n for t, v in NAMES6.items() for c, n in (v[1] or {}).items()}

@@ -42,14 +42,14 @@ def main(argv=None):
     check_options(opts, fmt)
     types = tuple(t for lst in opts.types for t in lst)
     started = time.time()
-    inp = detect.Input(opts.operands, warn=cli.warn)
+    inp = detect.Input(opts.operands, warn=cli.warn, ipv6=True)
     if opts.unreachable:
         threshold = icmp.DEFAULT_THRESHOLD if opts.threshold is None else opts.threshold
         counts = icmp.Unreachable(inp.rectype)
         for batch in inp:
             counts.add(batch)
         icmp.write_report(sys.stdout, counts.rows(threshold), threshold,
-                          tsv=fmt == "tsv", args=["flow-icmpdecode"] + argv)
+                          tsv=fmt == "tsv", args=["flow-icmpdecode"] + argv, v6=counts.v6)
     elif opts.stream_out:
         icmp.check_rectype(inp.rectype)
         prog = icmp.compile_selection(inp.rectype, types, opts.size)

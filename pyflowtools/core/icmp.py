@@ -21,6 +21,19 @@ def code_name(icmp_type, code):
     return None if p == ffi.NULL else ffi.string(p).decode("ascii")
 
 
+def type6_name(icmp_type):
+    """The name of an ICMPv6 type, or None."""
+    p = lib.ftc_icmp6_type_name(icmp_type)
+    return None if p == ffi.NULL else ffi.string(p).decode("ascii")
+
+
+def code6_name(icmp_type, code):
+    """The name of a code of an ICMPv6 type ("-" for code 0 of a type
+    without codes), or None."""
+    p = lib.ftc_icmp6_code_name(icmp_type, code)
+    return None if p == ffi.NULL else ffi.string(p).decode("ascii")
+
+
 def check(rectype):
     """MissingField unless records of rectype carry what the listing reads."""
     st = lib.ftc_icmp_check(rectype)

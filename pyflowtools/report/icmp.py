@@ -14,6 +14,12 @@ each over whole batches in C:
 The average size rule (-s BYTES) is exact: a flow matches when it has
 packets and octets == BYTES * packets.  A flow of 92 * p + 1 octets never
 matches 92, a flow without packets never matches anything.
+
+v1006 streams (IPv4 and IPv6 flows) hold ICMPv6 flows too (protocol 58,
+type and code in dstport the same way): they are selected beside the ICMP
+ones, named from the ICMPv6 table, and the unreachable report counts
+ICMPv6 destination unreachables (type 1) of the codes that mean the same
+(UNREACH6_CODES) per 128-bit destination.
 """
 import re
 
@@ -22,13 +28,21 @@ from pyflowtools.core.table import Aggregation
 from pyflowtools.io import sink
 from pyflowtools.report import text
 from pyflowtools.filters import program
-from pyflowtools.util import ipv4
+from pyflowtools.core.native import RT_V1006
+from pyflowtools.util import ipv4, ipv6
 
 PROT_ICMP = 1
+PROT_ICMP6 = 58
 UNREACHABLE = 3
+UNREACHABLE6 = 1
 #: type 3 codes counted by the unreachable report: net, host, port
 UNREACH_CODES = (0, 1, 3)
 UNREACH_LABELS = ("net-unreachable", "host-unreachable", "port-unreachable")
+#: the ICMPv6 type 1 codes counted in the same columns: no route to the
+#: destination (net), address unreachable (host), port unreachable (port)
+UNREACH6_CODES = (0, 3, 4)
+#: the 128-bit destination of a v1006 record as key fields
+DSTADDR6 = ("dstaddr6_0", "dstaddr6_1", "dstaddr6_2", "dstaddr")
 #: default -T: every destination that received one such flow
 DEFAULT_THRESHOLD = 1
 
@@ -44,17 +58,21 @@ _ITEM = re.compile(r"^(\d+)(?:/(\d+))?$")
 
 type_name = _icmp.type_name
 code_name = _icmp.code_name
+type6_name = _icmp.type6_name
+code6_name = _icmp.code6_name
 
 
-def name_table():
-    """[(type, type name, [(code, code name), ...])] for every named type,
-    codes in order ("-" entries left out): the man page's table."""
+def name_table(v6=False):
+    """[(type, type name, [(code, code name), ...])] for every named type
+    (of ICMPv6 with v6), codes in order ("-" entries left out): the man
+    page's tables."""
+    tname, cname = (type6_name, code6_name) if v6 else (type_name, code_name)
     out = []
     for t in range(256):
-        tn = type_name(t)
+        tn = tname(t)
         if tn is None:
             continue
-        codes = [(c, code_name(t, c)) for c in range(256)]
+        codes = [(c, cname(t, c)) for c in range(256)]
         out.append((t, tn, [(c, n) for c, n in codes if n not in (None, "-")]))
     return out
 
@@ -106,10 +124,14 @@ def dstport_values(types):
 
 # ---- selection ------------------------------------------------------------
 
-def selection(types=(), size=None):
-    """Filter tree: ICMP flows, of the listed types/codes (any when empty),
-    with exactly `size` bytes per packet (any when None)."""
-    parts = [program.compare("prot", "eq", PROT_ICMP)]
+def selection(types=(), size=None, v6=False):
+    """Filter tree: ICMP flows (and ICMPv6 ones with v6), of the listed
+    types/codes (any when empty), with exactly `size` bytes per packet
+    (any when None)."""
+    prot = program.compare("prot", "eq", PROT_ICMP)
+    if v6:
+        prot = program.Or(prot, program.compare("prot", "eq", PROT_ICMP6))
+    parts = [prot]
     if types:
         parts.append(program.in_set("dstport", dstport_values(types), nbits=1 << 16))
     if size is not None:
@@ -122,8 +144,13 @@ def selection(types=(), size=None):
     return program.And(*parts)
 
 
+def is_v6(rectype):
+    """Records of rectype may hold IPv6 (ICMPv6) flows: v1006."""
+    return rectype == RT_V1006
+
+
 def compile_selection(rectype, types=(), size=None):
-    return program.compile(selection(types, size), rectype)
+    return program.compile(selection(types, size, is_v6(rectype)), rectype)
 
 
 def check_rectype(rectype):
@@ -157,14 +184,32 @@ class Listing:
 
 # ---- the unreachable report -----------------------------------------------
 
+def unreachable_selection(v6=False):
+    """Filter tree of the counted flows: ICMP type 3 codes UNREACH_CODES,
+    and with v6 ICMPv6 type 1 codes UNREACH6_CODES."""
+    node = program.And(program.compare("prot", "eq", PROT_ICMP),
+                       program.in_set("dstport", [(UNREACHABLE << 8) | c for c in UNREACH_CODES],
+                                      nbits=1 << 16))
+    if not v6:
+        return node
+    return program.Or(node, program.And(
+        program.compare("prot", "eq", PROT_ICMP6),
+        program.in_set("dstport", [(UNREACHABLE6 << 8) | c for c in UNREACH6_CODES],
+                       nbits=1 << 16)))
+
+
 class Unreachable:
-    """Per destination host: flows of type 3, code 0, 1 or 3 received."""
+    """Per destination host: flows of type 3, code 0, 1 or 3 received (and,
+    in v1006, ICMPv6 type 1 codes 0, 3, 4, counted in the same columns per
+    128-bit destination)."""
 
     def __init__(self, rectype):
         check_rectype(rectype)
-        self.prog = compile_selection(rectype, [(UNREACHABLE, c) for c in UNREACH_CODES])
-        self.hosts = Aggregation(["dstaddr"])
-        self.codes = Aggregation(["dstaddr", "dstport"])
+        self.v6 = is_v6(rectype)
+        self.prog = program.compile(unreachable_selection(self.v6), rectype)
+        dst = list(DSTADDR6) if self.v6 else ["dstaddr"]
+        self.hosts = Aggregation(dst)
+        self.codes = Aggregation(dst + ["prot", "dstport"])
 
     def add(self, batch):
         """Count a batch (its records are compacted to the selected ones)."""
@@ -178,19 +223,26 @@ class Unreachable:
         address ascending, only flows >= threshold."""
         out = []
         for r in self.hosts.ranked("flows", min_value=threshold):
-            addr = r.key[0]
+            key = r.key
             per = []
-            for c in UNREACH_CODES:
-                s = self.codes.find(addr, (UNREACHABLE << 8) | c)
-                per.append(0 if s is None else s.flows)
+            for c, c6 in zip(UNREACH_CODES, UNREACH6_CODES):
+                s = self.codes.find(*key, PROT_ICMP, (UNREACHABLE << 8) | c)
+                n = 0 if s is None else s.flows
+                if self.v6:
+                    s = self.codes.find(*key, PROT_ICMP6, (UNREACHABLE6 << 8) | c6)
+                    n += 0 if s is None else s.flows
+                per.append(n)
+            addr = ipv6.from_words(*key) if self.v6 else key[0]
             out.append((addr, r.flows) + tuple(per))
         return out
 
 
-def report_header(threshold, args=None):
+def report_header(threshold, args=None, v6=False):
     """The `#` lines that open the text report (args: the command line)."""
     head = text.report_information(
-        "ICMP unreachable (type 3, codes 0 1 3) flows by destination",
+        "ICMP unreachable (type 3, codes 0 1 3) flows by destination" if not v6 else
+        "ICMP unreachable (type 3, codes 0 1 3) and ICMPv6 unreachable (type 1, codes 0 3 4)"
+        " flows by destination",
         [("Sorting", "Descending flows, then address"), ("Threshold", "%d flows" % threshold)],
         None if args is None else " ".join(args))
     head += [
@@ -206,24 +258,28 @@ def tsv_columns():
     return ("host", "flows") + UNREACH_LABELS
 
 
-def tsv_row(row):
+def tsv_row(row, v6=False):
     addr, flows, net, host, port = row
-    return ipv4.text(addr), flows, net, host, port
+    return (ipv6.text if v6 else ipv4.text)(addr), flows, net, host, port
 
 
-def text_row(row):
-    return "%-15.15s  %-20d  %-20d  %-20d  %d\n" % ((ipv4.text(row[0]),) + tuple(row[1:]))
+def text_row(row, v6=False):
+    """One host: the address padded to 15 (an IPv6 one, up to 39
+    characters, pushes the rest of the row), then the counts."""
+    addr = (ipv6.text if v6 else ipv4.text)(row[0])
+    return "%-15s  %-20d  %-20d  %-20d  %d\n" % ((addr,) + tuple(row[1:]))
 
 
-def write_report(out, rows, threshold, tsv=False, args=None):
+def write_report(out, rows, threshold, tsv=False, args=None, v6=False):
     """The unreachable report as text (flow-stat's layout: a `#` block,
-    then one row per host) or TSV, on the binary file `out`."""
+    then one row per host) or TSV, on the binary file `out`; v6: the
+    addresses are 128-bit (Unreachable.v6)."""
     if tsv:
         with sink.TsvSink(out, tsv_columns()) as t:
             for r in rows:
-                t.row(*tsv_row(r))
+                t.row(*tsv_row(r, v6))
         return
     with sink.TextSink(out) as t:
-        t.text(report_header(threshold, args))
+        t.text(report_header(threshold, args, v6))
         for r in rows:
-            t.text(text_row(r))
+            t.text(text_row(r, v6))
