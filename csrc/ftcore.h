@@ -740,15 +740,18 @@ int ftc_icmp_format(const uint8_t *recs, size_t n, int rt, unsigned opts,
 /* ---- zone.c (flow-zonecheck, flow-topn) ---- */
 /* Special zones.  Address sets are built from prefixes into sorted,
    disjoint ranges; a range carries the value of its LONGEST covering
-   prefix (longest prefix match), so a lookup is one binary search. */
+   prefix (longest prefix match), so a lookup is one binary search.
+   Addresses are 128-bit, as four words most significant first; an IPv4
+   address or prefix is its IPv4-mapped form (::ffff:a.b.c.d, length + 96),
+   as IPv4 flows are in v1006 and IPv4 records are mapped by the lookups. */
 typedef struct {
-    uint32_t net;        /* network, host order, no bits beyond len */
-    uint32_t len;        /* 0..32 */
+    uint32_t net[4];     /* network, no bits beyond len */
+    uint32_t len;        /* 0..128 */
     uint32_t value;      /* what an address under this prefix maps to */
 } ftc_zone_prefix_t;
 
 typedef struct {
-    uint32_t lo, hi;     /* addresses, inclusive */
+    uint32_t lo[4], hi[4];   /* addresses, inclusive */
     uint32_t value;
 } ftc_zone_range_t;
 
@@ -757,8 +760,8 @@ typedef struct {
    FTC_EFULL when cap is too small. */
 int ftc_zone_ranges(ftc_zone_prefix_t *pfx, size_t n, ftc_zone_range_t *out,
                     size_t cap, size_t *nout);
-/* Value of the range holding addr, or -1. */
-int64_t ftc_zone_lookup(const ftc_zone_range_t *r, size_t n, uint32_t addr);
+/* Value of the range holding addr (four words), or -1. */
+int64_t ftc_zone_lookup(const ftc_zone_range_t *r, size_t n, const uint32_t *addr);
 
 /* A service key is (prot << 16) | port; svc[svc_start[z] .. svc_start[z+1])
    are the allowed services of zone entry z as sorted, disjoint inclusive
@@ -778,13 +781,13 @@ typedef struct {
 #define FTC_ZONE_INGRESS   1      /* direction */
 #define FTC_ZONE_EGRESS    2
 #define FTC_ZONE_TSV       0x01   /* ftc_zone_format: tab-separated */
-#define FTC_ZONE_LINE_MAX  160    /* longest alert line */
+#define FTC_ZONE_LINE_MAX  256    /* longest alert line (two IPv6 addresses) */
 
 typedef struct {
     uint64_t start_ms;   /* absolute time of First, ms */
     uint32_t index;      /* record number in the batch */
     uint32_t entry;      /* zone entry of the server */
-    uint32_t server, peer;
+    uint32_t server[4], peer[4];   /* 128-bit, words most significant first (IPv4 mapped) */
     uint32_t dPkts, dOctets;
     uint16_t server_port, peer_port;
     uint8_t  prot, tcp_flags;

@@ -1,6 +1,11 @@
 /* zone.c -- special zones (flow-zonecheck): longest-prefix-match address
  * sets as sorted disjoint ranges, per-record ingress/egress classification
- * against the allowed services of each zone server, and the alert lines. */
+ * against the allowed services of each zone server, and the alert lines.
+ *
+ * Addresses are 128-bit (IPv6, man/flow-tools-v1006.5): an IPv4 address
+ * is its mapped form ::ffff:a.b.c.d, whether it comes from a v1-v7 record,
+ * an IPv4 flow of a v1006 record or an IPv4 zone, so IPv4 zones match IPv4
+ * flows and IPv6 zones IPv6 flows with one lookup. */
 #include <string.h>
 
 #include "ftcore.h"
@@ -12,18 +17,48 @@
 #define PROT_TCP 6u
 #define PROT_UDP 17u
 
+typedef unsigned __int128 u128;
+
+#define ALL128 (~(u128)0)
+
+/* four words, most significant first <-> a 128-bit number */
+static inline u128 w2u(const uint32_t *w)
+{
+    return (u128)w[0] << 96 | (u128)w[1] << 64 | (u128)w[2] << 32 | w[3];
+}
+
+static inline void u2w(u128 v, uint32_t *w)
+{
+    w[0] = (uint32_t)(v >> 96);
+    w[1] = (uint32_t)(v >> 64);
+    w[2] = (uint32_t)(v >> 32);
+    w[3] = (uint32_t)v;
+}
+
+/* the 128-bit address of record r: the v1006 words from field hi on, or
+   the IPv4 field lo mapped */
+static inline u128 rec_addr(const ftc_layout_t *L, const uint8_t *r, int hi, int lo)
+{
+    uint32_t w[4];
+    if (L->off[hi] < 0)
+        return (u128)0xFFFFu << 32 | ftc_ld32(r + L->off[lo]);
+    ftc_get_addr6(L, r, hi, lo, w);
+    return w2u(w);
+}
+
 /* ---- prefixes -> ranges ---- */
 
-static uint32_t last_addr(const ftc_zone_prefix_t *p)
+static u128 last_addr(const ftc_zone_prefix_t *p)
 {
-    /* a shift by 32 is undefined: /0 and /32 are spelled out */
-    return p->len == 0 ? 0xFFFFFFFFu : p->len >= 32 ? p->net : p->net | (0xFFFFFFFFu >> p->len);
+    /* a shift by 128 is undefined: /128 is spelled out */
+    return p->len >= 128 ? w2u(p->net) : w2u(p->net) | (ALL128 >> p->len);
 }
 
 /* by network ascending, then length ascending (enclosing prefix first) */
 static int pfx_before(const ftc_zone_prefix_t *a, const ftc_zone_prefix_t *b)
 {
-    return a->net != b->net ? a->net < b->net : a->len < b->len;
+    u128 x = w2u(a->net), y = w2u(b->net);
+    return x != y ? x < y : a->len < b->len;
 }
 
 static void sift_down(ftc_zone_prefix_t *p, size_t root, size_t n)
@@ -57,17 +92,29 @@ static void pfx_sort(ftc_zone_prefix_t *p, size_t n)
     }
 }
 
-static int put_range(ftc_zone_range_t *out, size_t cap, size_t *k, uint64_t lo,
-                     uint64_t hi, uint32_t value)
+/* the painter's state: the first address not painted yet (`cur`), or
+   every address painted (`end`: the last range reached the top address) */
+typedef struct {
+    u128 cur;
+    int end;
+} paint_t;
+
+/* [pt->cur, hi] painted with value; cur moves past hi */
+static int put_range(ftc_zone_range_t *out, size_t cap, size_t *k, paint_t *pt, u128 hi,
+                     uint32_t value)
 {
-    if (lo > hi)
+    if (pt->end || pt->cur > hi)
         return FTC_OK;
     if (*k >= cap)
         return FTC_EFULL;
-    out[*k].lo = (uint32_t)lo;
-    out[*k].hi = (uint32_t)hi;
+    u2w(pt->cur, out[*k].lo);
+    u2w(hi, out[*k].hi);
     out[*k].value = value;
     (*k)++;
+    if (hi == ALL128)
+        pt->end = 1;
+    else
+        pt->cur = hi + 1;
     return FTC_OK;
 }
 
@@ -75,71 +122,69 @@ int ftc_zone_ranges(ftc_zone_prefix_t *pfx, size_t n, ftc_zone_range_t *out,
                     size_t cap, size_t *nout)
 {
     /* open prefixes, outermost first; nested prefixes have strictly
-       increasing lengths, so at most 33 are open at once */
-    const ftc_zone_prefix_t *stack[33];
+       increasing lengths, so at most 129 are open at once */
+    const ftc_zone_prefix_t *stack[129];
     size_t depth = 0, i, k = 0;
-    uint64_t cur = 0;             /* first address not painted yet */
+    paint_t pt = {0, 0};
     int st;
     if (!nout || (n && (!pfx || !out)))
         return FTC_EINVAL;
     *nout = 0;
     for (i = 0; i < n; i++) {
         uint32_t len = pfx[i].len;
-        if (len > 32 || (len < 32 && (pfx[i].net & (0xFFFFFFFFu >> len))))
+        if (len > 128 || (len < 128 && (w2u(pfx[i].net) & (ALL128 >> len))))
             return FTC_EINVAL;
     }
     pfx_sort(pfx, n);
     for (i = 0; i < n; i++) {
         const ftc_zone_prefix_t *p = &pfx[i];
-        if (i && pfx[i - 1].net == p->net && pfx[i - 1].len == p->len)
+        u128 net = w2u(p->net);
+        if (i && w2u(pfx[i - 1].net) == net && pfx[i - 1].len == p->len)
             return FTC_EINVAL;
         /* close the open prefixes that end before this one */
-        while (depth && last_addr(stack[depth - 1]) < p->net) {
+        while (depth && last_addr(stack[depth - 1]) < net) {
             const ftc_zone_prefix_t *t = stack[--depth];
-            if ((st = put_range(out, cap, &k, cur, last_addr(t), t->value)) != FTC_OK)
+            if ((st = put_range(out, cap, &k, &pt, last_addr(t), t->value)) != FTC_OK)
                 return st;
-            cur = (uint64_t)last_addr(t) + 1;
         }
         /* the enclosing prefix owns the gap up to this one */
-        if (depth && p->net > cur
-            && (st = put_range(out, cap, &k, cur, (uint64_t)p->net - 1,
-                               stack[depth - 1]->value)) != FTC_OK)
+        if (depth && net > pt.cur
+            && (st = put_range(out, cap, &k, &pt, net - 1, stack[depth - 1]->value)) != FTC_OK)
             return st;
-        cur = p->net;
+        pt.cur = net;
         stack[depth++] = p;
     }
     while (depth) {
         const ftc_zone_prefix_t *t = stack[--depth];
-        if ((st = put_range(out, cap, &k, cur, last_addr(t), t->value)) != FTC_OK)
+        if ((st = put_range(out, cap, &k, &pt, last_addr(t), t->value)) != FTC_OK)
             return st;
-        cur = (uint64_t)last_addr(t) + 1;
     }
     *nout = k;
     return FTC_OK;
 }
 
 /* index of the range holding addr, or -1 */
-static inline int64_t find(const ftc_zone_range_t *r, size_t n, uint32_t addr)
+static inline int64_t find(const ftc_zone_range_t *r, size_t n, u128 addr)
 {
     size_t lo = 0, hi = n;        /* first range with lo > addr is in [lo, hi] */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (r[mid].lo <= addr)
+        if (w2u(r[mid].lo) <= addr)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo == 0 || r[lo - 1].hi < addr)
+    if (lo == 0 || w2u(r[lo - 1].hi) < addr)
         return -1;
     return (int64_t)(lo - 1);
 }
 
-int64_t ftc_zone_lookup(const ftc_zone_range_t *r, size_t n, uint32_t addr)
+int64_t ftc_zone_lookup(const ftc_zone_range_t *r, size_t n, const uint32_t *addr)
 {
     int64_t i;
-    if (n && !r)
+    if ((n && !r) || !addr)
         return -1;
-    i = find(r, n, addr);
+    i = find(r, n, w2u(addr));
     return i < 0 ? -1 : (int64_t)r[i].value;
 }
 
@@ -203,13 +248,14 @@ int ftc_zone_check(const ftc_zone_db_t *db, int rt, const uint8_t *recs, size_t 
     }
     for (i = *done; i < n; i++) {
         const uint8_t *r = recs + i * L->rec_size;
-        uint32_t prot = r[o_prot], fl, src, dst;
+        uint32_t prot = r[o_prot], fl;
+        u128 src, dst;
         int64_t zs, zd;
         int in_alert = 0, out_alert = 0;
         if (prot != PROT_TCP && prot != PROT_UDP)
             continue;
-        src = ftc_ld32(r + o_src);
-        dst = ftc_ld32(r + o_dst);
+        src = rec_addr(L, r, FTC_F_SRCADDR6_0, FTC_F_SRCADDR);
+        dst = rec_addr(L, r, FTC_F_DSTADDR6_0, FTC_F_DSTADDR);
         zs = find(db->zones, db->n_zones, src);
         zd = find(db->zones, db->n_zones, dst);
         if (zs < 0 && zd < 0)
@@ -246,8 +292,8 @@ int ftc_zone_check(const ftc_zone_db_t *db, int rt, const uint8_t *recs, size_t 
                 a->start_ms = start;
                 a->index = (uint32_t)i;
                 a->entry = db->zones[egress ? zs : zd].value;
-                a->server = egress ? src : dst;
-                a->peer = egress ? dst : src;
+                u2w(egress ? src : dst, a->server);
+                u2w(egress ? dst : src, a->peer);
                 a->server_port = ftc_ld16(r + (egress ? o_sp : o_dp));
                 a->peer_port = ftc_ld16(r + (egress ? o_dp : o_sp));
                 a->prot = (uint8_t)prot;
@@ -370,7 +416,7 @@ int ftc_zone_format(const ftc_zone_alert_t *a, size_t na, unsigned opts,
     *consumed = 0;
     for (j = 0; j < na; j++) {
         const ftc_zone_alert_t *x = &a[j];
-        char t[32];
+        char t[48];
         char *p = out + o;
         size_t n = 0, tl;
         const char *s;
@@ -383,11 +429,11 @@ int ftc_zone_format(const ftc_zone_alert_t *a, size_t na, unsigned opts,
         n += cell(p + n, 0, s, strlen(s), tsv);
         s = x->direction == FTC_ZONE_EGRESS ? "egress" : "ingress";
         n += cell(p + n, 1, s, strlen(s), tsv);
-        tl = ftc_put_ip(t, x->server);
+        tl = ftc_put_addr6(t, x->server);
         n += cell(p + n, 2, t, tl, tsv);
         tl = ftc_put_dec(t, x->server_port);
         n += cell(p + n, 3, t, tl, tsv);
-        tl = ftc_put_ip(t, x->peer);
+        tl = ftc_put_addr6(t, x->peer);
         n += cell(p + n, 4, t, tl, tsv);
         tl = ftc_put_dec(t, x->peer_port);
         n += cell(p + n, 5, t, tl, tsv);

@@ -4,24 +4,30 @@ the zone file, per-record classification and the alert lines.
 The property tests compare the C classifier with a plain Python reading
 of the rules (below, written from the man page), over random records of
 streams built by tests/oracle.py."""
+import functools
 import io
+import ipaddress
 
 import pytest
 from hypothesis import assume, event, given, strategies as st
 
 import oracle
 import strategies as fst
+from pyflowtools.core import zone as zone_c
 from pyflowtools.io import stream
 from pyflowtools.report import zones
+from pyflowtools.util import ipv6
 from pyflowtools.core.native import ffi, lib
 from pyflowtools.core.errors import FormatError, InternalError
 
 TCP, UDP, ICMP = 6, 17, 1
 ACK, PSH, RST, SYN = 0x10, 0x08, 0x04, 0x02
 U32 = 0xFFFFFFFF
+U128 = (1 << 128) - 1
 
 
 ip = oracle.ipv4
+M = oracle.mapped          # the C side holds IPv4 addresses and prefixes mapped
 
 
 def mask(length):
@@ -32,15 +38,36 @@ def last(net, length):
     return net | (~mask(length) & U32)
 
 
+def mask128(length):
+    return (U128 << (128 - length)) & U128 if length else 0
+
+
+def v4pfx(prefixes):
+    """IPv4 (net, len, value) prefixes as the 128-bit ones C takes."""
+    return [(M(net), length + 96, value) for net, length, value in prefixes]
+
+
 # ---- plain Python versions of the rules -----------------------------------
 
 def py_lpm(prefixes, addr):
-    """Value of the longest prefix holding addr, or -1."""
+    """Value of the longest 128-bit prefix holding addr, or -1 (ipaddress
+    decides membership)."""
     best = None
+    a = ipaddress.IPv6Address(addr)
     for net, length, value in prefixes:
-        if addr & mask(length) == net and (best is None or length > best[0]):
+        if a in _network(net, length) and (best is None or length > best[0]):
             best = (length, value)
     return -1 if best is None else best[1]
+
+
+@functools.lru_cache(maxsize=4096)
+def _network(net, length):
+    return ipaddress.IPv6Network((net, length))
+
+
+def addr_of(r, name):
+    """A record's 128-bit address: v1006 words, or an IPv4 field mapped."""
+    return oracle.addr6(r, name) if "srcaddr6_0" in r else M(r[name])
 
 
 def py_allowed(services, prot, port):
@@ -57,17 +84,18 @@ def py_alerts(recs, table, inside):
         prot, fl = r["prot"], r["tcp_flags"]
         if prot not in (TCP, UDP):
             continue
-        zd = py_lpm(pfx, r["dstaddr"])
-        zs = py_lpm(pfx, r["srcaddr"])
+        src, dst = addr_of(r, "srcaddr"), addr_of(r, "dstaddr")
+        zd = py_lpm(pfx, dst)
+        zs = py_lpm(pfx, src)
         if (zd >= 0 and prot == TCP and fl & ACK and fl != RST | ACK
                 and not py_allowed(table[zd].services, prot, r["dstport"])
-                and py_lpm(ins, r["srcaddr"]) < 0):
-            out.append((i, "ingress", "ALERT", r["dstaddr"], r["srcaddr"]))
+                and py_lpm(ins, src) < 0):
+            out.append((i, "ingress", "ALERT", dst, src))
         if (zs >= 0 and (prot == UDP or fl != RST | ACK)
                 and not py_allowed(table[zs].services, prot, r["srcport"])
-                and py_lpm(ins, r["dstaddr"]) < 0):
+                and py_lpm(ins, dst) < 0):
             red = prot == UDP or fl & PSH
-            out.append((i, "egress", "RED" if red else "ALERT", r["srcaddr"], r["dstaddr"]))
+            out.append((i, "egress", "RED" if red else "ALERT", src, dst))
     return out
 
 
@@ -77,9 +105,11 @@ rec = oracle.record
 
 
 def batches(recs, order="little", zlevel=0, per_batch=None):
-    data = oracle.write_stream({"d_version": 5, "flags": oracle.HF_STREAMING}, recs,
-                               order, zlevel)
-    rd = stream.reader(io.BytesIO(data), batch_records=per_batch or max(len(recs), 1))
+    v6 = bool(recs) and "srcaddr6_0" in recs[0]
+    data = oracle.write_stream({"d_version": 1006 if v6 else 5,
+                                "flags": oracle.HF_STREAMING}, recs, order, zlevel)
+    rd = stream.reader(io.BytesIO(data), batch_records=per_batch or max(len(recs), 1),
+                       ipv6=v6)
     return rd
 
 
@@ -93,70 +123,97 @@ def run_checker(checker, recs, **kw):
         for j in range(n):
             a = alerts[j]
             got.append((base + a.index, zones.DIRECTIONS[a.direction], zones.LEVELS[a.level],
-                        a.server, a.peer))
+                        zone_c.address(a.server), zone_c.address(a.peer)))
         base += b.n
     return got
 
 
+def words(a):
+    return [(a >> 96) & U32, (a >> 64) & U32, (a >> 32) & U32, a & U32]
+
+
 def ranges(prefixes, cap=None):
+    """ftc_zone_ranges of 128-bit (net, len, value) prefixes -> (status,
+    [(lo, hi, value)]); `arr` of the result is what lookups take."""
     n = len(prefixes)
     pfx = ffi.new("ftc_zone_prefix_t[]", max(n, 1))
     for i, (net, length, value) in enumerate(prefixes):
-        pfx[i].net, pfx[i].len, pfx[i].value = net, length, value
+        pfx[i].net, pfx[i].len, pfx[i].value = words(net), length, value
     cap = 2 * n + 1 if cap is None else cap
     out = ffi.new("ftc_zone_range_t[]", max(cap, 1))
     nout = ffi.new("size_t *")
     st_ = lib.ftc_zone_ranges(pfx, n, out, cap, nout)
-    return st_, [(out[i].lo, out[i].hi, out[i].value) for i in range(nout[0])]
+    return st_, [(zone_c.address(out[i].lo), zone_c.address(out[i].hi), out[i].value)
+                 for i in range(nout[0])]
+
+
+def lookup(r, addr):
+    """ftc_zone_lookup over ranges r (as ranges() returns them)."""
+    arr = ffi.new("ftc_zone_range_t[]", max(len(r), 1))
+    for i, (lo, hi, v) in enumerate(r):
+        arr[i].lo, arr[i].hi, arr[i].value = words(lo), words(hi), v
+    return lib.ftc_zone_lookup(arr, len(r), ffi.new("uint32_t[4]", words(addr)))
 
 
 # ---- prefixes -> ranges (longest prefix match) -----------------------------
 
 def test_ranges_nested_and_edges():
-    pfx = [(0, 0, 9), (ip("10.0.0.0"), 8, 1), (ip("10.1.0.0"), 16, 2),
-           (ip("10.1.2.3"), 32, 3), (ip("255.255.255.255"), 32, 4), (ip("10.1.255.0"), 24, 5)]
+    pfx = v4pfx([(0, 0, 9), (ip("10.0.0.0"), 8, 1), (ip("10.1.0.0"), 16, 2),
+                 (ip("10.1.2.3"), 32, 3), (ip("255.255.255.255"), 32, 4),
+                 (ip("10.1.255.0"), 24, 5)])
     st_, r = ranges(list(pfx))
     assert st_ == lib.FTC_OK
     assert r == sorted(r) and all(lo <= hi for lo, hi, _ in r)
     assert all(a[1] < b[0] for a, b in zip(r, r[1:]))         # disjoint
-    assert r[0][0] == 0 and r[-1][1] == U32                    # /0 covers all
+    assert r[0][0] == M(0) and r[-1][1] == M(U32)              # 0/0 covers IPv4
     for addr in (0, ip("9.255.255.255"), ip("10.0.0.0"), ip("10.0.255.255"), ip("10.1.0.0"),
                  ip("10.1.2.2"), ip("10.1.2.3"), ip("10.1.2.4"), ip("10.1.254.255"),
                  ip("10.1.255.0"), ip("10.1.255.255"), ip("10.2.0.0"), ip("10.255.255.255"),
                  ip("11.0.0.0"), ip("255.255.255.254"), U32):
-        arr = ffi.new("ftc_zone_range_t[]", r or [(0, 0, 0)])
-        assert lib.ftc_zone_lookup(arr, len(r), addr) == py_lpm(pfx, addr), hex(addr)
+        assert lookup(r, M(addr)) == py_lpm(pfx, M(addr)), hex(addr)
+    # an IPv4 zone holds no IPv6 address, not even one ending in its bits
+    assert lookup(r, addr) == -1 and lookup(r, (0x20010DB8 << 96) | ip("10.1.2.3")) == -1
 
 
 def test_ranges_without_cover_leave_gaps():
-    pfx = [(ip("192.0.2.10"), 32, 0), (ip("192.0.2.0"), 24, 1), (ip("198.51.100.0"), 24, 2)]
+    pfx = v4pfx([(ip("192.0.2.10"), 32, 0), (ip("192.0.2.0"), 24, 1),
+                 (ip("198.51.100.0"), 24, 2)])
     st_, r = ranges(pfx)
     assert st_ == lib.FTC_OK
-    arr = ffi.new("ftc_zone_range_t[]", r)
-    look = lambda a: lib.ftc_zone_lookup(arr, len(r), ip(a))   # noqa: E731
+    look = lambda a: lookup(r, M(ip(a)))   # noqa: E731
     assert [look(a) for a in ("192.0.1.255", "192.0.2.0", "192.0.2.9", "192.0.2.10",
                               "192.0.2.11", "192.0.2.255", "192.0.3.0", "198.51.100.7",
                               "198.51.101.0")] == [-1, 1, 1, 0, 1, 1, -1, 2, -1]
 
 
 def test_ranges_refuse_bad_prefixes_and_small_buffers():
-    assert ranges([(ip("10.0.0.1"), 24, 0)])[0] == lib.FTC_EINVAL      # host bits
-    assert ranges([(ip("10.0.0.0"), 33, 0)])[0] == lib.FTC_EINVAL
-    assert ranges([(ip("10.0.0.0"), 8, 0), (ip("10.0.0.0"), 8, 1)])[0] == lib.FTC_EINVAL
-    assert ranges([(ip("10.0.0.0"), 8, 0), (ip("10.1.0.0"), 16, 1)], cap=2)[0] == lib.FTC_EFULL
+    assert ranges(v4pfx([(ip("10.0.0.1"), 24, 0)]))[0] == lib.FTC_EINVAL      # host bits
+    assert ranges([(M(ip("10.0.0.0")), 129, 0)])[0] == lib.FTC_EINVAL
+    assert ranges([(1 << 127, 1, 0), (1 << 127, 1, 1)])[0] == lib.FTC_EINVAL
+    assert ranges(v4pfx([(ip("10.0.0.0"), 8, 0), (ip("10.1.0.0"), 16, 1)]), cap=2)[0] \
+        == lib.FTC_EFULL
     assert ranges([]) == (lib.FTC_OK, [])
-    assert lib.ftc_zone_lookup(ffi.NULL, 0, 5) == -1
+    assert lib.ftc_zone_lookup(ffi.NULL, 0, ffi.new("uint32_t[4]")) == -1
+    assert lib.ftc_zone_lookup(ffi.NULL, 0, ffi.NULL) == -1
 
 
 @st.composite
 def prefix_sets(draw):
+    """128-bit prefixes: IPv4 ones (mapped, /96../128), IPv6 ones of any
+    length near ::, ::ffff:0:0/96, 2001:db8::/32 and the top address."""
     n = draw(st.integers(0, 24))
     out, seen = [], set()
     for i in range(n):
-        length = draw(st.sampled_from([0, 1, 7, 8, 15, 16, 23, 24, 25, 30, 31, 32]))
-        near = draw(st.sampled_from([0, ip("10.0.0.0"), ip("10.1.2.0"), U32,
-                                     draw(st.integers(0, U32))]))
-        net = near & mask(length)
+        if draw(st.booleans()):
+            length = 96 + draw(st.sampled_from([0, 1, 7, 8, 15, 16, 23, 24, 25, 30, 31, 32]))
+            near = M(draw(st.sampled_from([0, ip("10.0.0.0"), ip("10.1.2.0"), U32,
+                                           draw(st.integers(0, U32))])))
+        else:
+            length = draw(st.one_of(st.sampled_from([0, 1, 32, 48, 64, 95, 96, 127, 128]),
+                                    st.integers(0, 128)))
+            near = draw(st.sampled_from([0, M(0), 0x20010DB8 << 96, U128,
+                                         draw(st.integers(0, U128))]))
+        net = near & mask128(length)
         if (net, length) in seen:
             continue
         seen.add((net, length))
@@ -164,19 +221,18 @@ def prefix_sets(draw):
     return out
 
 
-@given(prefix_sets(), st.lists(st.integers(0, U32), max_size=20))
+@given(prefix_sets(), st.lists(st.integers(0, U128), max_size=20))
 def test_lookup_equals_python_lpm(pfx, extra):
     st_, r = ranges(list(pfx))
     assert st_ == lib.FTC_OK
     assert len(r) <= 2 * len(pfx)
     assert all(a[1] < b[0] for a, b in zip(r, r[1:]))
-    arr = ffi.new("ftc_zone_range_t[]", r or [(0, 0, 0)])
     probes = set(extra)
     for net, length, _ in pfx:
-        hi = last(net, length)
-        probes.update({net, hi, (net - 1) & U32, (hi + 1) & U32})
+        hi = net | (~mask128(length) & U128)
+        probes.update({net, hi, (net - 1) & U128, (hi + 1) & U128})
     for a in probes:
-        assert lib.ftc_zone_lookup(arr, len(r), a) == py_lpm(pfx, a), hex(a)
+        assert lookup(r, a) == py_lpm(pfx, a), hex(a)
 
 
 # ---- zone file -------------------------------------------------------------
@@ -187,12 +243,26 @@ def test_parse_forms():
             "10.1 tcp/22\n")
     z = zones.parse(text, "z")
     assert [(x.net, x.length, x.services, x.line) for x in z] == [
-        (ip("192.0.2.10"), 32, [(TCP, 80, 80), (TCP, 443, 443)], 4),
-        (ip("192.0.2.0"), 24, [(UDP, 53, 53), (TCP, 53, 53)], 5),
-        (ip("198.51.100.0"), 25, [], 6),
-        (ip("10.0.0.1"), 32, [(TCP, 6000, 6010), (UDP, 0, 0)], 7),
-        (ip("10.1.0.0"), 32, [(TCP, 22, 22)], 8),
+        (M(ip("192.0.2.10")), 128, [(TCP, 80, 80), (TCP, 443, 443)], 4),
+        (M(ip("192.0.2.0")), 120, [(UDP, 53, 53), (TCP, 53, 53)], 5),
+        (M(ip("198.51.100.0")), 121, [], 6),
+        (M(ip("10.0.0.1")), 128, [(TCP, 6000, 6010), (UDP, 0, 0)], 7),
+        (M(ip("10.1.0.0")), 128, [(TCP, 22, 22)], 8),
     ]
+    assert [x.text for x in z] == ["192.0.2.10", "192.0.2.0/24", "198.51.100.0/25",
+                                   "10.0.0.1", "10.1.0.0"]
+
+
+def test_parse_ipv6_forms():
+    text = ("2001:db8::10 tcp/80\n2001:DB8:0:1::/64 udp/53\n::/0\n"
+            "::ffff:192.0.2.7 tcp/25  # an IPv4 server written as mapped\n")
+    z = zones.parse(text, "z")
+    assert [(x.net, x.length) for x in z] == [
+        (int(ipaddress.ip_address("2001:db8::10")), 128),
+        (int(ipaddress.ip_address("2001:db8:0:1::")), 64), (0, 0), (M(ip("192.0.2.7")), 128)]
+    assert [x.text for x in z] == ["2001:db8::10", "2001:db8:0:1::/64", "::/0", "192.0.2.7"]
+    with pytest.raises(zones.ZoneFileError, match="already listed on line 1"):
+        zones.parse("192.0.2.7\n::ffff:192.0.2.7/128\n", "z")
 
 
 @pytest.mark.parametrize("line,problem", [
@@ -209,6 +279,10 @@ def test_parse_forms():
     ("192.0.2.1 tcp/90-80", "bad port"),
     ("192.0.2.1 tcp/-80", "bad port"),
     ("192.0.2.5 tcp/22", "already listed on line 2"),
+    ("2001:db8::1/64 tcp/80", "bits beyond /64"),
+    ("2001:db8::/129 tcp/80", "bad prefix length"),
+    ("2001:db8:::1 tcp/80", "bad IPv6 address"),
+    ("fe80::1%eth0 tcp/22", "bad IPv6 address"),
 ])
 def test_parse_errors_name_file_and_line(line, problem):
     text = "# zones\n192.0.2.5 tcp/25\n\n" + line + "\n192.0.2.99 tcp/1\n"
@@ -229,17 +303,22 @@ def test_load_empty_file_is_an_error(tmp_path):
 def test_load_finds_the_shipped_example(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     z = zones.load("zones.conf")
-    assert z and all(ip("192.0.2.0") <= x.net <= ip("192.0.2.255") for x in z)
+    assert z and all(M(ip("192.0.2.0")) <= x.net <= M(ip("192.0.2.255"))
+                     or ipaddress.IPv6Address(x.net) in ipaddress.IPv6Network("2001:db8::/32")
+                     for x in z)
     (tmp_path / "zones.conf").write_text("10.0.0.1 tcp/1\n")     # a local file wins
-    assert [x.net for x in zones.load("zones.conf")] == [ip("10.0.0.1")]
+    assert [x.net for x in zones.load("zones.conf")] == [M(ip("10.0.0.1"))]
 
 
 def test_parse_inside():
-    assert zones.parse_inside(["10.0.0.0/8,192.0.2.0/24", " 198.51.100.7 "]) == [
-        (ip("10.0.0.0"), 8), (ip("192.0.2.0"), 24), (ip("198.51.100.7"), 32)]
+    assert zones.parse_inside(["10.0.0.0/8,192.0.2.0/24", " 198.51.100.7 ", "2001:db8::/32"]) \
+        == [(M(ip("10.0.0.0")), 104), (M(ip("192.0.2.0")), 120), (M(ip("198.51.100.7")), 128),
+            (0x20010DB8 << 96, 32)]
     assert zones.parse_inside(None) == []
     with pytest.raises(Exception, match="-L"):
         zones.parse_inside(["10.0.0.0/40"])
+    with pytest.raises(Exception, match="-L"):
+        zones.parse_inside(["2001:db8::/200"])
 
 
 # ---- classification edges --------------------------------------------------
@@ -248,7 +327,7 @@ SERVER, NET_SERVER, LAN_HOST = ip("192.0.2.10"), ip("192.0.2.77"), ip("192.0.2.2
 OUTSIDE, INSIDE_PEER = ip("203.0.113.5"), ip("10.9.9.9")
 TABLE = zones.parse("192.0.2.10 tcp/80,tcp/443,udp/53\n192.0.2.64/26 tcp/22\n"
                     "192.0.2.77 tcp/25\n", "t")
-CHECKER = zones.Checker(TABLE, [(ip("10.0.0.0"), 8)])
+CHECKER = zones.Checker(TABLE, [(M(ip("10.0.0.0")), 104)])
 
 
 def inbound(flags, port=3389, prot=TCP, src=OUTSIDE, dst=SERVER):
@@ -304,15 +383,16 @@ def test_longest_prefix_decides_the_services():
             inbound(ACK, port=25, dst=ip("192.0.2.100")),
             inbound(ACK, port=22, dst=ip("192.0.2.128"))]      # outside the /26
     got = run_checker(CHECKER, recs)
-    assert [(i, srv) for i, _, _, srv, _ in got] == [(0, NET_SERVER), (3, ip("192.0.2.100"))]
+    assert [(i, srv) for i, _, _, srv, _ in got] == [(0, M(NET_SERVER)),
+                                                     (3, M(ip("192.0.2.100")))]
 
 
 def test_both_ends_zone_servers_give_two_alerts():
     r = rec(srcaddr=SERVER, dstaddr=NET_SERVER, srcport=1111, dstport=2222, prot=TCP,
             tcp_flags=ACK | PSH)
     got = run_checker(CHECKER, [r])
-    assert got == [(0, "ingress", "ALERT", NET_SERVER, SERVER),
-                   (0, "egress", "RED", SERVER, NET_SERVER)]
+    assert got == [(0, "ingress", "ALERT", M(NET_SERVER), M(SERVER)),
+                   (0, "egress", "RED", M(SERVER), M(NET_SERVER))]
 
 
 def test_without_inside_every_peer_is_outside():
@@ -328,8 +408,9 @@ def test_alert_fields_and_lines():
     alerts, n = CHECKER.check(b)
     assert n == 1
     a = alerts[0]
-    assert (a.server, a.server_port, a.peer, a.peer_port, a.prot, a.tcp_flags, a.dPkts,
-            a.dOctets, a.index, a.entry) == (SERVER, 3389, OUTSIDE, 1824, TCP, 0x13, 4, 168, 0, 0)
+    assert (zone_c.address(a.server), a.server_port, zone_c.address(a.peer), a.peer_port,
+            a.prot, a.tcp_flags, a.dPkts, a.dOctets, a.index, a.entry) == \
+        (M(SERVER), 3389, M(OUTSIDE), 1824, TCP, 0x13, 4, 168, 0, 0)
     assert a.start_ms == 1092646800 * 1000 + 5 - 1000 + 754716
     text = b"".join(zones.Formatter().lines(alerts, n)).decode()
     tsv = b"".join(zones.Formatter(tsv=True).lines(alerts, n)).decode()
@@ -439,10 +520,10 @@ def scenarios(draw):
                                              ",".join("%s/%d-%d" % (p, lo, lo + w)
                                                       for p, lo, w in svcs)))
     table = zones.parse("\n".join(lines), "t")
-    inside = draw(st.sampled_from([[], [(ip("10.0.0.0"), 8)],
-                                   [(ip("10.0.0.0"), 8), (ip("192.0.2.0"), 25)]]))
-    edges = sorted({a & U32 for z in table for a in (z.net, last(z.net, z.length),
-                                                      z.net - 1, last(z.net, z.length) + 1)})
+    inside = draw(st.sampled_from([[], [(M(ip("10.0.0.0")), 104)],
+                                   [(M(ip("10.0.0.0")), 104), (M(ip("192.0.2.0")), 121)]]))
+    edges = sorted({a & U32 for z in table for a in (z.net, last(z.net, z.length - 96),
+                                                      z.net - 1, last(z.net, z.length - 96) + 1)})
     addrs = st.one_of(st.sampled_from(edges), st.sampled_from(edges), st.sampled_from(edges),
                       st.integers(ip("192.0.2.0"), ip("192.0.2.255")),
                       st.integers(ip("10.0.0.0"), ip("10.0.0.3")),
@@ -476,3 +557,111 @@ def test_check_rectype():
     CHECKER.check_rectype(lib.FTC_RT_V7)
     with pytest.raises(FormatError):
         CHECKER.check_rectype(lib.FTC_RT_V8_1)
+
+
+# ---- v1006: IPv6 zones, mixed IPv4/IPv6 flows --------------------------------
+
+@st.composite
+def scenarios6(draw):
+    """(zone table, inside prefixes, v1006 records): IPv4 zones in
+    192.0.2.0/24, IPv6 zones in 2001:db8::/32, addresses of both families
+    at the zones' edges, IPv6 ones sharing their last word with IPv4 ones."""
+    lines, seen = [], set()
+    for _ in range(draw(st.integers(1, 6))):
+        if draw(st.booleans()):
+            length = draw(st.sampled_from([32, 30, 24]))
+            net = (ip("192.0.2.0") + draw(st.integers(0, 255))) & mask(length)
+            text = "%s/%d" % (ipaddress.IPv4Address(net), length)
+            key = (M(net), length + 96)
+        else:
+            length = draw(st.sampled_from([128, 127, 120, 64, 48]))
+            net = ((0x20010DB8 << 96) | draw(st.integers(0, (1 << 96) - 1))) & mask128(length)
+            text = "%s/%d" % (ipaddress.IPv6Address(net), length)
+            key = (net, length)
+        if key in seen:
+            continue
+        seen.add(key)
+        svcs = draw(st.lists(st.tuples(st.sampled_from(["tcp", "udp"]),
+                                       st.sampled_from([22, 25, 53, 80, 443])), max_size=2))
+        lines.append(text + " " + ",".join("%s/%d" % s for s in svcs))
+    table = zones.parse("\n".join(lines), "t")
+    inside = draw(st.sampled_from([[], [(0x20010DB8 << 96, 48)],
+                                   [(M(ip("192.0.2.0")), 121), (0x20010DB8 << 96, 32)]]))
+    edges = set()
+    for z in table:
+        hi = z.net | (~mask128(z.length) & U128)
+        edges.update({z.net, hi, (z.net - 1) & U128, (hi + 1) & U128,
+                      (0x20010DB8 << 96) | (z.net & U32)})     # an IPv6 twin of the last word
+    addrs = st.one_of(st.sampled_from(sorted(edges)), st.sampled_from(sorted(edges)),
+                      st.sampled_from([M(ip("203.0.113.1")), 0x20010DB8FFFF << 80, 1]),
+                      st.integers(0, U128))
+    ports = st.one_of(st.sampled_from([22, 25, 26, 53, 80, 443, 3389]), st.integers(0, 65535))
+    flags = st.one_of(st.sampled_from([0, SYN, ACK, SYN | ACK, RST | ACK, ACK | PSH, 0x1b]),
+                      st.integers(0, 255))
+    over = st.fixed_dictionaries({
+        "srcport": ports, "dstport": ports, "prot": st.sampled_from([TCP, TCP, UDP, ICMP]),
+        "tcp_flags": flags})
+    recs = []
+    for _ in range(draw(st.integers(0, 60))):
+        r = dict(draw(fst.records("1006")), **draw(over))
+        r = oracle.with_addr6(oracle.with_addr6(r, "srcaddr", draw(addrs)), "dstaddr",
+                              draw(addrs))
+        recs.append(r)
+    return table, inside, recs
+
+
+@given(scenarios6(), fst.byte_orders(), st.integers(1, 40))
+def test_v1006_classification_equals_the_plain_rules(scn, order, per_batch):
+    """IPv4 zones match IPv4 flows, IPv6 zones IPv6 flows: the C
+    classifier on 128-bit addresses equals the rules evaluated with
+    ipaddress."""
+    table, inside, recs = scn
+    assume(table)
+    checker = zones.Checker(table, inside)
+    got = run_checker(checker, recs, order=order, per_batch=per_batch)
+    event("alerts: %s" % ("none" if not got else "1-5" if len(got) < 6 else "6+"))
+    assert got == py_alerts(recs, table, inside)
+
+
+def test_v1006_alert_lines_and_summary():
+    table = zones.parse("2001:db8::10 tcp/80\n192.0.2.10 tcp/80\n", "t")
+    checker = zones.Checker(table, zones.parse_inside(["2001:db8:1::/48"]))
+    server6 = int(ipaddress.ip_address("2001:db8::10"))
+    peer6 = int(ipaddress.ip_address("2001:db8:2::5"))
+
+    def r6(src, dst, sport, dport, flags):
+        r = dict.fromkeys(oracle.fields("1006"), 0)
+        r.update(srcport=sport, dstport=dport, prot=TCP, tcp_flags=flags, dPkts=1, dOctets=60)
+        return oracle.with_addr6(oracle.with_addr6(r, "srcaddr", src), "dstaddr", dst)
+
+    recs = [r6(peer6, server6, 40000, 22, ACK),                      # ingress on 22
+            r6(server6, peer6, 80, 40000, ACK | PSH),                # allowed port
+            r6(int(ipaddress.ip_address("2001:db8:1::9")), server6, 40000, 22, ACK),  # inside
+            r6(M(ip("203.0.113.5")), M(ip("192.0.2.10")), 40000, 25, ACK),
+            # an IPv6 address whose last word is 192.0.2.10: no IPv4 zone
+            r6(peer6, (0x20010DB8 << 96) | ip("192.0.2.10"), 40000, 25, ACK)]
+    b = next(iter(batches(recs)))
+    alerts, n = checker.check(b)
+    assert n == 2
+    tsv = b"".join(zones.Formatter(tsv=True).lines(alerts, n)).decode().splitlines()
+    assert [ln.split("\t")[:6] for ln in tsv] == [
+        ["ALERT", "ingress", "2001:db8::10", "22", "2001:db8:2::5", "40000"],
+        ["ALERT", "ingress", "192.0.2.10", "25", "203.0.113.5", "40000"]]
+    text = b"".join(zones.Formatter().lines(alerts, n)).decode().splitlines()
+    assert text[0].split()[:6] == ["ALERT", "ingress", "2001:db8::10", "22", "2001:db8:2::5",
+                                   "40000"]
+    summary = zones.Summary()
+    summary.add(alerts, n)
+    lines = summary.text(len(recs)).splitlines()
+    assert lines[-2:] == ["# 192.0.2.10      1        0       0    203.0.113.5",
+                          "# 2001:db8::10    1        0       0    2001:db8:2::5"]
+    head = zones.report_header("t", table, zones.parse_inside(["10.0.0.0/8", "2001:db8:1::/48"]),
+                               ["flow-zonecheck"])
+    assert "10.0.0.0/8, 2001:db8:1::/48" in head
+
+
+def test_shipped_example_ipv6_lines_parse_when_uncommented():
+    text = zones.files.read(zones.resolve("zones.conf")).decode()
+    six = [ln[1:] for ln in text.splitlines() if ln.startswith("#2001:db8:")]
+    z = zones.parse("\n".join(six), "zones.conf")
+    assert len(z) == 2 and all(x.length >= 64 and not ipv6.is_mapped(x.net) for x in z)

@@ -31,7 +31,7 @@ def main(argv=None):
     table = zones.load(opts.zone_file)
     inside = zones.parse_inside(opts.inside)
     started = time.time()
-    inp = detect.Input(opts.operands, warn=cli.warn)
+    inp = detect.Input(opts.operands, warn=cli.warn, ipv6=True)
     checker = zones.Checker(table, inside)
     checker.check_rectype(inp.rectype)
     summary = zones.Summary()

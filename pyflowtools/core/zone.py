@@ -1,5 +1,7 @@
 """ftc_zone_*: flow-zonecheck's classifier (csrc/zone.c): address sets by
-longest prefix match, the zone database, alerts and their lines."""
+longest prefix match, the zone database, alerts and their lines.  Addresses
+are 128-bit ints (IPv4 ones IPv4-mapped); an alert's server and peer are
+four words each (`address()`)."""
 from pyflowtools.core.errors import InternalError
 from pyflowtools.core.native import check, ffi, lib
 
@@ -9,13 +11,19 @@ INGRESS, EGRESS = lib.FTC_ZONE_INGRESS, lib.FTC_ZONE_EGRESS
 TSV = lib.FTC_ZONE_TSV
 
 
+def _words(a):
+    return [(a >> 96) & 0xFFFFFFFF, (a >> 64) & 0xFFFFFFFF, (a >> 32) & 0xFFFFFFFF,
+            a & 0xFFFFFFFF]
+
+
 def ranges(prefixes):
     """[(net, len, value)] -> (cffi ftc_zone_range_t[], count): sorted
-    disjoint ranges carrying the value of their longest prefix."""
+    disjoint ranges carrying the value of their longest prefix.  net is a
+    128-bit int, len 0..128 (an IPv4 prefix: its mapped form, util/ipv6)."""
     n = len(prefixes)
     pfx = ffi.new("ftc_zone_prefix_t[]", max(n, 1))
     for i, (net, length, value) in enumerate(prefixes):
-        pfx[i].net, pfx[i].len, pfx[i].value = net, length, value
+        pfx[i].net, pfx[i].len, pfx[i].value = _words(net), length, value
     out = ffi.new("ftc_zone_range_t[]", 2 * n + 1)
     nout = ffi.new("size_t *")
     check(lib.ftc_zone_ranges(pfx, n, out, 2 * n + 1, nout), "zone prefixes")
@@ -23,9 +31,15 @@ def ranges(prefixes):
 
 
 def lookup(rng, n, addr):
-    """The value of the range of (rng, n) holding addr, or None."""
-    v = lib.ftc_zone_lookup(rng, n, addr)
+    """The value of the range of (rng, n) holding addr (a 128-bit int), or
+    None."""
+    v = lib.ftc_zone_lookup(rng, n, ffi.new("uint32_t[4]", _words(addr)))
     return None if v < 0 else v
+
+
+def address(words):
+    """The 128-bit int of an alert's server or peer (four words)."""
+    return (words[0] << 96) | (words[1] << 64) | (words[2] << 32) | words[3]
 
 
 class Db:

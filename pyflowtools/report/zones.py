@@ -5,6 +5,10 @@ Zone file: one hardened server (or network) per line,
 
     ADDRESS[/LEN] [PROTO/PORT[-PORT][,PROTO/PORT...]]
 
+ADDRESS is a dotted quad or an IPv6 address (util/ipv6.parse_prefix_any):
+prefixes are held 128-bit, IPv4 ones as their mapped form, so IPv4 zones
+match IPv4 flows and IPv6 zones IPv6 flows (v1006 streams).
+
 PROTO is tcp or udp; services may be separated by commas and/or blanks;
 `#` starts a comment; blank lines are ignored; a line without services
 allows nothing.  An address inside several listed prefixes belongs to the
@@ -20,7 +24,7 @@ from pyflowtools.core import zone as _zone
 from pyflowtools.core.errors import FormatError, UsageError
 from pyflowtools.report import text
 from pyflowtools.util import files, paths
-from pyflowtools.util import ipv4
+from pyflowtools.util import ipv6
 
 PROTOCOLS = {"tcp": 6, "udp": 17}
 PROTOCOL_NAMES = {v: k for k, v in PROTOCOLS.items()}
@@ -38,7 +42,8 @@ class ZoneFileError(FormatError):
 
 
 class Zone:
-    """One zone file entry: prefix and allowed services [(prot, lo, hi)]."""
+    """One zone file entry: prefix (128-bit net, length 0..128; IPv4 ones
+    mapped) and allowed services [(prot, lo, hi)]."""
 
     __slots__ = ("net", "length", "services", "line")
 
@@ -46,11 +51,11 @@ class Zone:
         self.net, self.length, self.services, self.line = net, length, services, line
 
     def __repr__(self):
-        return "Zone(%s/%d, %r)" % (ipv4.text(self.net), self.length, self.services)
+        return "Zone(%s, %r)" % (self.text, self.services)
 
     @property
     def text(self):
-        return ipv4.text(self.net) + ("" if self.length == 32 else "/%d" % self.length)
+        return ipv6.prefix_text(self.net, self.length)
 
 
 def _service(token):
@@ -81,7 +86,7 @@ def parse(text, path="zones"):
         if not tokens:
             continue
         try:
-            net, length = ipv4.parse_prefix(tokens[0], exact=True)
+            net, length = ipv6.parse_prefix_any(tokens[0], exact=True)
             services = [_service(t) for t in tokens[1:]]
         except ValueError as e:
             raise ZoneFileError(path, lineno, str(e)) from None
@@ -115,7 +120,8 @@ def load(path):
 
 
 def parse_inside(values):
-    """-L PREFIX[,PREFIX...] (repeatable) -> [(net, length)]."""
+    """-L PREFIX[,PREFIX...] (repeatable; IPv4 or IPv6) -> [(net, length)],
+    128-bit (IPv4 ones mapped)."""
     out = []
     for v in values or ():
         for item in v.split(","):
@@ -123,7 +129,7 @@ def parse_inside(values):
             if not item:
                 continue
             try:
-                out.append(ipv4.parse_prefix(item))
+                out.append(ipv6.parse_prefix_any(item))
             except ValueError as e:
                 raise UsageError("-L: %s" % e) from None
     return out
@@ -193,9 +199,10 @@ class Summary:
     def add(self, alerts, n):
         for i in range(n):
             a = alerts[i]
-            s = self.servers.get(a.server)
+            server = _zone.address(a.server)
+            s = self.servers.get(server)
             if s is None:
-                s = self.servers[a.server] = [0, 0, 0, set()]
+                s = self.servers[server] = [0, 0, 0, set()]
             if a.direction == _zone.INGRESS:
                 s[0] += 1
                 self.ingress += 1
@@ -205,7 +212,7 @@ class Summary:
                 if a.level == _zone.RED:
                     s[2] += 1
                     self.red += 1
-            s[3].add(a.peer)
+            s[3].add(_zone.address(a.peer))
 
     @property
     def alerts(self):
@@ -224,14 +231,20 @@ class Summary:
         for server in sorted(self.servers):
             i, e, r, peers = self.servers[server]
             out.append("# %-16s%-9d%-8d%-5d%s" % (
-                ipv4.text(server), i, e, r,
-                " ".join(ipv4.text(p) for p in sorted(peers))))
+                ipv6.text(server), i, e, r,
+                " ".join(ipv6.text(p) for p in sorted(peers))))
         return "\n".join(out) + "\n"
+
+
+def _inside_text(net, length):
+    """An -L prefix as the report shows it: with its length always."""
+    t = ipv6.prefix_text(net, length)
+    return t if "/" in t else t + "/%d" % (length - 96 if ipv6.is_mapped(net) else length)
 
 
 def report_header(zone_path, zones, inside, argv):
     """The `#` block that opens a text report (flow-stat's style)."""
-    inside_text = ", ".join(ipv4.text(n) + "/%d" % ln for n, ln in inside) \
+    inside_text = ", ".join(_inside_text(n, ln) for n, ln in inside) \
         or "none (every peer counts as outside)"
     return "\n".join(text.report_information("Special zones", [
         ("Zones", "%s (%d %s)" % (zone_path, len(zones),

@@ -11,7 +11,7 @@ from pyflowtools.util import ipv4
 
 __all__ = ["MAPPED", "ALL", "mapped", "is_mapped", "words", "from_words", "text",
            "parse", "parse_prefix", "parse_any", "parse_prefix_any", "is_v6_text",
-           "mask"]
+           "mask", "prefix_text"]
 
 ALL = (1 << 128) - 1
 MAPPED = 0xFFFF << 32          # ::ffff:0:0/96
@@ -95,3 +95,13 @@ def parse_prefix_any(value, exact=False):
         return parse_prefix(value, exact)
     a, n = ipv4.parse_prefix(value, exact)
     return mapped(a), n + 96
+
+
+def prefix_text(net, length):
+    """The text of a prefix as parse_prefix_any reads it: an IPv4-mapped
+    one (length >= 96) as A.B.C.D/LEN-96, any other as text(net)/LEN; the
+    length is left out when it is the whole address (/32, /128)."""
+    if length >= 96 and is_mapped(net):
+        a, n = ipv4.text(net & 0xFFFFFFFF), length - 96
+        return a if n == 32 else "%s/%d" % (a, n)
+    return text(net) if length == 128 else "%s/%d" % (text(net), length)
