@@ -64,7 +64,9 @@ def run(opts, ifs, log, prefix):
     emit = dscan.text_emitter(log, prefix)
     with dscan.Flags() as flags:
         suppress()
-        with stream.reader(cli.stdin_binary()) as rd:
+        with stream.reader(cli.stdin_binary(), ipv6=True) as rd:
+            if rd.header.ipv6:
+                raise FlowToolsError(dscan.NO_IPV6)
             if rd.header.d_version not in dscan.SUPPORTED_VERSIONS:
                 log("Export version %d not supported by format" % rd.header.d_version)
                 raise FlowToolsError("Unsupported export version")

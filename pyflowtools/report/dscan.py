@@ -10,9 +10,14 @@ from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.util import files, ipv4
 
 __all__ = ["Detector", "load_suppress", "load_state", "save_state", "SUPPORTED_VERSIONS",
+           "NO_IPV6",
            "text_emitter", "Flags", "load_suppress_lists"]
 
 SUPPORTED_VERSIONS = (1, 5, 6, 7)
+#: the refusal of v1006 streams (IPv4 and IPv6 flows): the detector's
+#: tables, suppress lists and state file are IPv4 (man flow-dscan, IPv6)
+NO_IPV6 = ("Unsupported d_version 1006: flow-dscan tracks IPv4 hosts only; "
+           "flow-cat -V 5 keeps the IPv4 flows")
 DEFAULT_SUPPRESS = "./dscan.suppress"
 DEFAULT_STATE = "/var/tmp/dscan.state"
 
