@@ -41,8 +41,6 @@ UNREACH_LABELS = ("net-unreachable", "host-unreachable", "port-unreachable")
 #: the ICMPv6 type 1 codes counted in the same columns: no route to the
 #: destination (net), address unreachable (host), port unreachable (port)
 UNREACH6_CODES = (0, 3, 4)
-#: the 128-bit destination of a v1006 record as key fields
-DSTADDR6 = ("dstaddr6_0", "dstaddr6_1", "dstaddr6_2", "dstaddr")
 #: default -T: every destination that received one such flow
 DEFAULT_THRESHOLD = 1
 
@@ -207,9 +205,9 @@ class Unreachable:
         check_rectype(rectype)
         self.v6 = is_v6(rectype)
         self.prog = program.compile(unreachable_selection(self.v6), rectype)
-        dst = list(DSTADDR6) if self.v6 else ["dstaddr"]
-        self.hosts = Aggregation(dst)
-        self.codes = Aggregation(dst + ["prot", "dstport"])
+        # on v1006 dstaddr is the 128-bit key field (table.address_fields)
+        self.hosts = Aggregation(["dstaddr"], rectype=rectype)
+        self.codes = Aggregation(["dstaddr", "prot", "dstport"], rectype=rectype)
 
     def add(self, batch):
         """Count a batch (its records are compacted to the selected ones)."""
@@ -223,7 +221,7 @@ class Unreachable:
         address ascending, only flows >= threshold."""
         out = []
         for r in self.hosts.ranked("flows", min_value=threshold):
-            key = r.key
+            key, addr = r.key, r.key[0]
             per = []
             for c, c6 in zip(UNREACH_CODES, UNREACH6_CODES):
                 s = self.codes.find(*key, PROT_ICMP, (UNREACHABLE << 8) | c)
@@ -232,7 +230,6 @@ class Unreachable:
                     s = self.codes.find(*key, PROT_ICMP6, (UNREACHABLE6 << 8) | c6)
                     n += 0 if s is None else s.flows
                 per.append(n)
-            addr = ipv6.from_words(*key) if self.v6 else key[0]
             out.append((addr, r.flows) + tuple(per))
         return out
 
