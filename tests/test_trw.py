@@ -40,7 +40,10 @@ def batches(recs, size=None):
 
 def walk(recs, params=trw.DEFAULT, local=None, min_failures=0, size=None,
          contacts=1 << 20, per_source=1 << 20):
-    w = ctrw.Walk(trw.local_ranges(local), params.f_success, params.f_failure, params.eta1,
+    # local: IPv4 (net, len) prefixes, given to C in their mapped 128-bit form
+    # as zones.parse_inside makes them
+    mapped = None if local is None else [((0xFFFF << 32) | n, ln + 96) for n, ln in local]
+    w = ctrw.Walk(trw.local_ranges(mapped), params.f_success, params.f_failure, params.eta1,
                   params.eta0, contacts, per_source, contacts)
     for b in batches(recs, size):
         w.add(b)

@@ -98,8 +98,9 @@ def probability(what, letter):
 
 
 def local_ranges(prefixes):
-    """[(net, len)] (zones.parse_inside) -> the C ranges, or None (no -L:
-    every address is local)."""
+    """[(net, len)] (zones.parse_inside: 128-bit, IPv4 prefixes in their
+    mapped form) -> the C ranges, or None (no -L: every address is
+    local)."""
     if not prefixes:
         return None
     return _zone.ranges([(net, length, 0) for net, length in sorted(set(prefixes))])
