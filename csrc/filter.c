@@ -122,6 +122,43 @@ static int in_ranges(const uint8_t *tab, uint64_t v, int dflt)
     return dflt;
 }
 
+static uint64_t ld64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* RANGES6: the 128-bit address at p (four host-order words, most
+   significant first) in the table at tab (ftcore.h: count, pad, count x
+   {lo_hi, lo_lo, hi_hi, hi_lo}, count verdicts) */
+static int in_ranges6(const uint8_t *tab, const uint8_t *p, int dflt)
+{
+    uint32_t n = ftc_ld32(tab), lo = 0, hi = n, mid;
+    const uint8_t *b = tab + 8, *e;
+    const uint64_t vh = (uint64_t)ftc_ld32(p) << 32 | ftc_ld32(p + 4);
+    const uint64_t vl = (uint64_t)ftc_ld32(p + 8) << 32 | ftc_ld32(p + 12);
+    uint64_t h, l;
+    while (lo < hi) {             /* the last range with lo <= v */
+        mid = lo + (hi - lo) / 2;
+        e = b + (size_t)mid * 32u;
+        h = ld64(e);
+        if (h < vh || (h == vh && ld64(e + 8) <= vl))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return dflt;
+    lo--;
+    e = b + (size_t)lo * 32u;
+    h = ld64(e + 16);
+    l = ld64(e + 24);
+    if (vh < h || (vh == h && vl <= l))
+        return b[(size_t)n * 32u + lo] != 0;
+    return dflt;
+}
+
 static uint64_t next_rand(ftc_filter_state_t *st)
 {
     uint64_t x = st->rng ? st->rng : 0x9E3779B97F4A7C15ull;
@@ -142,6 +179,13 @@ static int eval(const ftc_insn_t *prog, const uint8_t *tables, const timeoffs_t 
         uint64_t v = 0;
         double dv = 0.0;
         int res;
+        if (in->op == FTC_OP_RANGES6) {
+            res = in_ranges6(tables + in->table, r + in->offset, in->a != 0);
+            pc = res ? in->jt : in->jf;
+            if (pc < 0)
+                return pc == FTC_PROG_ACCEPT;
+            continue;
+        }
         switch (in->src) {
         case FTC_SRC_FIELD:
             v = in->width == 4 ? ftc_ld32(r + in->offset)
@@ -185,7 +229,7 @@ static int eval(const ftc_insn_t *prog, const uint8_t *tables, const timeoffs_t 
 
 /* ---- fast path ----------------------------------------------------------
  * Programs whose instructions all test a record field with BITMAP, MASKEQ,
- * CMP or RANGES (plus constant TRUE instructions), as flow-filter's lists
+ * CMP, RANGES or RANGES6 (plus constant TRUE instructions), as flow-filter's lists
  * and access lists compile, run through a leaner evaluator: no value-source
  * dispatch, no floating point, no state.  Same results as eval(). */
 static int fields_only(const ftc_insn_t *prog, size_t nprog)
@@ -198,7 +242,7 @@ static int fields_only(const ftc_insn_t *prog, size_t nprog)
         if (in->src != FTC_SRC_FIELD)
             return 0;
         if (in->op != FTC_OP_BITMAP && in->op != FTC_OP_MASKEQ && in->op != FTC_OP_CMP
-            && in->op != FTC_OP_RANGES)
+            && in->op != FTC_OP_RANGES && in->op != FTC_OP_RANGES6)
             return 0;
     }
     return 1;
@@ -215,6 +259,8 @@ static inline int eval_fields(const ftc_insn_t *prog, const uint8_t *tables,
         int res;
         if (in->op == FTC_OP_TRUE) {
             res = 1;
+        } else if (in->op == FTC_OP_RANGES6) {
+            res = in_ranges6(tables + in->table, p, in->a != 0);
         } else {
             v = in->width == 2 ? ftc_ld16(p) : in->width == 4 ? ftc_ld32(p) : p[0];
             if (in->op == FTC_OP_BITMAP) {
@@ -283,19 +329,25 @@ static inline int bitmap16_test(const bitmap16_t *b, const uint8_t *p)
  *   src        a known FTC_SRC_* of the kind the op takes: TRUE and SAMPLE
  *              use no value (NONE: nothing is loaded); BITMAP, RANGES, CMP
  *              and MASKEQ an integer source (FIELD, DURATION, START, END,
- *              START_TOD, END_TOD); CMPF any source but NONE
+ *              START_TOD, END_TOD); CMPF any source but NONE; RANGES6 FIELD
  *   FIELD      width 1, 2 or 4; offset .. offset + width inside the record;
- *              a field of the record type at that offset and width
+ *              a field of the record type at that offset and width; for
+ *              RANGES6 (and only it) width 16: the four words of an address
+ *              group (X6_0, X6_1, X6_2, X for X srcaddr, dstaddr, nexthop)
+ *              at offset, +4, +8, +12, inside the record
  *   the others the fields the source reads exist in the record type
  *   cmp        a known FTC_CMP_*
  *   shift      (BITMAP) below 64, tested before any shifting
- *   table      (BITMAP, RANGES) table .. table + table_len inside the
+ *   table      (BITMAP, RANGES, RANGES6) table .. table + table_len inside the
  *              tables blob, summed in 64 bits
  *   BITMAP     covers bit index (max & b) >> shift, max the source's bound
  *              (src_max: the field's width; 32 bits of duration; 86400 for
  *              the times of day; 64 bits for START/END)
  *   RANGES     at least the count; count pairs and count verdicts fit; the
  *              pairs sorted and disjoint with lo <= hi, the verdicts 0 or 1
+ *   RANGES6    at least count and pad; count 32-byte pairs and count
+ *              verdicts fit; the pairs sorted and disjoint as 128-bit
+ *              numbers with lo <= hi, the verdicts 0 or 1
  *   a, b, d    any value
  * Operands an op does not use are never read.  The evaluation state is not
  * part of the program: any bytes there are safe (tod() validates its cache,
@@ -322,7 +374,7 @@ static int op_takes(unsigned op, int kind)
     case FTC_OP_TRUE:
     case FTC_OP_SAMPLE: return kind == KIND_NONE;
     case FTC_OP_CMPF: return kind != KIND_NONE;
-    default: return kind == KIND_INT;       /* BITMAP RANGES CMP MASKEQ */
+    default: return kind == KIND_INT;       /* BITMAP RANGES CMP MASKEQ RANGES6 */
     }
 }
 
@@ -344,6 +396,27 @@ static int is_field(const ftc_layout_t *L, int32_t off, unsigned width)
     for (f = 0; f < FTC_F_COUNT; f++)
         if (has(L, f) && L->off[f] == off && (unsigned)ftc_field_width(f) == width)
             return 1;
+    return 0;
+}
+
+/* is offset off the word _0 of an address group of layout L, its four
+   words (X6_0, X6_1, X6_2, X) in a row inside the record? */
+static int is_addr6(const ftc_layout_t *L, int32_t off)
+{
+    static const int groups[3][2] = {
+        {FTC_F_SRCADDR6_0, FTC_F_SRCADDR}, {FTC_F_DSTADDR6_0, FTC_F_DSTADDR},
+        {FTC_F_NEXTHOP6_0, FTC_F_NEXTHOP}};
+    int g, k;
+    for (g = 0; g < 3; g++) {
+        int ok = 1;
+        for (k = 0; k < 4; k++) {
+            int f = k < 3 ? groups[g][0] + k : groups[g][1];
+            if (!has(L, f) || ftc_field_width(f) != 4 || L->off[f] != off + 4 * k)
+                ok = 0;
+        }
+        if (ok)
+            return 1;
+    }
     return 0;
 }
 
@@ -405,6 +478,33 @@ static int ranges_ok(const uint8_t *tab, uint32_t len)
     return 1;
 }
 
+/* 128-bit a < b, each as (upper, lower) 64 bits */
+static int lt128(uint64_t ah, uint64_t al, uint64_t bh, uint64_t bl)
+{
+    return ah < bh || (ah == bh && al < bl);
+}
+
+/* a RANGES6 table at tab, len >= 8 bytes: 1 when its count, pairs (sorted,
+   disjoint, lo <= hi as 128-bit numbers) and verdicts (0/1) are sound */
+static int ranges6_ok(const uint8_t *tab, uint32_t len)
+{
+    uint32_t n, i;
+    uint64_t ph = 0, pl = 0;
+    n = ftc_ld32(tab);
+    if ((uint64_t)n * 33u + 8u > len)
+        return 0;
+    for (i = 0; i < n; i++) {
+        const uint8_t *e = tab + 8 + (size_t)i * 32u;
+        uint64_t lh = ld64(e), ll = ld64(e + 8), hh = ld64(e + 16), hl = ld64(e + 24);
+        if (lt128(hh, hl, lh, ll) || (i > 0 && !lt128(ph, pl, lh, ll))
+            || tab[8 + (size_t)n * 32u + i] > 1)
+            return 0;
+        ph = hh;
+        pl = hl;
+    }
+    return 1;
+}
+
 /* one instruction, at index i of nprog: FTC_OK or FTC_EPROGRAM */
 static int insn_ok(const ftc_insn_t *in, size_t i, size_t nprog, const ftc_layout_t *L,
                    const uint8_t *tables, size_t tables_len)
@@ -419,14 +519,18 @@ static int insn_ok(const ftc_insn_t *in, size_t i, size_t nprog, const ftc_layou
         if (j[k] <= (int32_t)i || (size_t)j[k] >= nprog)
             return FTC_EPROGRAM;
     }
-    if (in->op > FTC_OP_SAMPLE || in->src > FTC_SRC_OPP || in->cmp > FTC_CMP_GT)
+    if (in->op > FTC_OP_RANGES6 || in->src > FTC_SRC_OPP || in->cmp > FTC_CMP_GT)
         return FTC_EPROGRAM;
     if (!op_takes(in->op, src_kind(in->src)))
         return FTC_EPROGRAM;
-    if (in->src == FTC_SRC_FIELD ? !is_field(L, in->offset, in->width)
-                                 : !src_fields_ok(L, in->src))
+    if (in->op == FTC_OP_RANGES6) {
+        if (in->src != FTC_SRC_FIELD || in->width != 16 || !is_addr6(L, in->offset))
+            return FTC_EPROGRAM;
+    } else if (in->src == FTC_SRC_FIELD ? !is_field(L, in->offset, in->width)
+                                        : !src_fields_ok(L, in->src)) {
         return FTC_EPROGRAM;
-    if (in->op == FTC_OP_BITMAP || in->op == FTC_OP_RANGES) {
+    }
+    if (in->op == FTC_OP_BITMAP || in->op == FTC_OP_RANGES || in->op == FTC_OP_RANGES6) {
         if ((uint64_t)in->table + in->table_len > tables_len)
             return FTC_EPROGRAM;
     }
@@ -442,6 +546,9 @@ static int insn_ok(const ftc_insn_t *in, size_t i, size_t nprog, const ftc_layou
     if (in->op == FTC_OP_RANGES
         && (in->table_len < 4 || !ranges_ok(tables + in->table, in->table_len)))
         return FTC_EPROGRAM;       /* (tables is NULL when tables_len is 0) */
+    if (in->op == FTC_OP_RANGES6
+        && (in->table_len < 8 || !ranges6_ok(tables + in->table, in->table_len)))
+        return FTC_EPROGRAM;
     return FTC_OK;
 }
 

@@ -321,6 +321,9 @@ int ftc_sym_index(const uint32_t *keys, const uint32_t *offs, size_t n,
 #define FTC_OP_MASKEQ   4   /* (value & b) == a */
 #define FTC_OP_CMPF     5   /* (double) value <cmp> d */
 #define FTC_OP_SAMPLE   6   /* true for 1 in a records (pseudo-random) */
+#define FTC_OP_RANGES6  7   /* 128-bit address in sorted ranges at table: its verdict,
+                               else a != 0 (FIELD source, width 16: the address group
+                               at offset, v1006) */
 
 /* value sources */
 #define FTC_SRC_FIELD     0   /* the record field at offset, width bytes */
@@ -345,7 +348,8 @@ int ftc_sym_index(const uint32_t *keys, const uint32_t *offs, size_t n,
 typedef struct {
     uint8_t  op;         /* FTC_OP_* */
     uint8_t  src;        /* FTC_SRC_* */
-    uint8_t  width;      /* field width for FTC_SRC_FIELD: 1, 2 or 4 */
+    uint8_t  width;      /* field width for FTC_SRC_FIELD: 1, 2 or 4; 16 for
+                            RANGES6 (offset: word _0 of an address group) */
     uint8_t  cmp;        /* FTC_CMP_* */
     uint8_t  shift;      /* c: right shift after masking (BITMAP) */
     uint8_t  pad[3];
@@ -358,7 +362,12 @@ typedef struct {
 } ftc_insn_t;
 
 /* RANGES tables: uint32 count, then count x {uint32 lo, uint32 hi}
-   sorted and disjoint, then count verdict bytes (0/1). */
+   sorted and disjoint, then count verdict bytes (0/1).
+   RANGES6 tables: uint32 count, uint32 0, then count x {uint64 lo_hi,
+   lo_lo, hi_hi, hi_lo} (the 128-bit bounds as their upper and lower 64
+   bits, host order), sorted and disjoint, then count verdict bytes (0/1).
+   The 128-bit value of an address group is its words _0 _1 _2 and the
+   last word (srcaddr, dstaddr, nexthop), most significant first. */
 
 /* Caller-owned evaluation state: PRNG and local-time cache (zero it; other
    bytes give other samples, never an unsafe run: the cache is validated). */
@@ -374,12 +383,14 @@ typedef struct {
    at least one instruction; jumps forward inside the program or to
    ACCEPT/REJECT; known op, src and cmp; a source of the kind the op takes
    (TRUE and SAMPLE: NONE; BITMAP, RANGES, CMP, MASKEQ: an integer source;
-   CMPF: any but NONE); a FIELD operand is a field of rt at its own offset
-   and width (1, 2 or 4), inside the record; the other sources' fields exist
+   CMPF: any but NONE; RANGES6: FIELD); a FIELD operand is a field of rt at
+   its own offset and width (1, 2 or 4), inside the record, or for RANGES6
+   (width 16) the four words of one address group of rt (srcaddr6_0 ..
+   srcaddr, dstaddr6_0 .. dstaddr, nexthop6_0 .. nexthop) in a row; the other sources' fields exist
    in rt; every table inside tables[0..tables_len); a BITMAP table covers
    every bit index its masked, shifted value can take (shift < 64); a RANGES
-   table holds its count's ranges (sorted, disjoint, lo <= hi) and verdicts
-   (0/1).  The rule per operand: filter.c, "validation".  ftc_filter_apply()
+   or RANGES6 table holds its count's ranges (sorted, disjoint, lo <= hi)
+   and verdicts (0/1).  The rule per operand: filter.c, "validation".  ftc_filter_apply()
    and ftc_filter_select() run this check themselves, once per call; any
    bytes in their state are safe. */
 int ftc_filter_check(const ftc_insn_t *prog, size_t nprog, const uint8_t *tables,

@@ -12,7 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pyflowtools.filters import acl, flowfilter
-from pyflowtools.core.filter import OP_RANGES
+from pyflowtools.core.filter import OP_RANGES, OP_RANGES6
+from pyflowtools.filters import program
+from pyflowtools.core.native import RT_V1006, rectype
 
 ALL = 0xFFFFFFFF
 
@@ -228,8 +230,13 @@ def test_unknown_list_and_wrong_kind():
 def test_prefix_runs_compile_to_range_lookups():
     lines = [acl.StdLine(i % 3 != 0, (i * 7919 << 12) & ALL & ~0xFFF, 0xFFF) for i in range(50)]
     node = acl.standard_node(lines, "srcaddr")
-    tests = [cond for cond, _ in node.rules]
+    v4 = program.lower(node, {"srcaddr"})
+    tests = [cond for cond, _ in v4.rules]
     assert len(tests) == 1 and tests[0].op == OP_RANGES
+    # on v1006 (the address group): one 128-bit lookup
+    v6 = program.lower(node, set(program.words6("srcaddr")))
+    tests = [cond for cond, _ in v6.rules]
+    assert len(tests) == 1 and tests[0].op == OP_RANGES6 and tests[0].field == "srcaddr6_0"
 
 
 def test_cover_claims_only_new_parts():
@@ -458,3 +465,270 @@ def test_long_lists_of_any_wildcard_keep_first_match_order(raw, recs, kind):
         text = "".join(render_ext("nc", ln) + "\n" for ln in lines)
         want = [r for r in recs if first_match(lines, lambda ln, r=r: ext_match(ln, r))]
         assert run_filter(recs, acl_text=text, E="nc") == want
+
+
+# ---- IPv6 (v1006 streams; pyflowtools' ACL syntax, man flow-filter(1)) --------
+#
+# Lines are data again: (permit, form, a, b) with form any | v4host | v4bare |
+# v4wild (a address, b wildcard) | v6host | v6bare (a address) | v6pfx (a
+# address, b length; the network is a masked to b).  The evaluator below
+# decides with Python's ipaddress from the documented rules: an IPv4 line
+# matches an IPv4-mapped address (::ffff:a.b.c.d) whose IPv4 part it
+# matches, an IPv6 line the addresses its prefix holds, `any` everything.
+# Records of the IPv4 versions are their mapped addresses.
+
+import ipaddress  # noqa: E402
+
+ALL6 = (1 << 128) - 1
+POOL6 = [int(ipaddress.IPv6Address(a)) for a in (
+    "2001:db8::1", "2001:db8::2", "2001:db8:1::7", "2001:db8:ffff::", "fe80::1",
+    "::", "::1", "ff02::1", "2002:c000:204::1", "::ffff:10.0.0.1", "::ffff:192.168.1.1",
+    "::10.0.0.1", "64:ff9b::8.8.8.8", "fc00::5")]
+addresses6 = st.one_of(st.sampled_from(POOL6), st.sampled_from(POOL).map(oracle.mapped),
+                       fst.addr6s())
+
+
+def v6_text(draw_bool, a):
+    """IPv6 text in one of the forms a user writes."""
+    ad = ipaddress.IPv6Address(a)
+    if draw_bool[0]:
+        return ad.exploded.upper() if draw_bool[1] else ad.exploded
+    if ad.ipv4_mapped is not None and draw_bool[1]:
+        return "::ffff:%s" % ad.ipv4_mapped
+    return ad.compressed
+
+
+@st.composite
+def std6_lines(draw):
+    form = draw(st.sampled_from(("any", "v4host", "v4bare", "v4wild", "v6host", "v6bare",
+                                 "v6pfx", "v6pfx", "v6pfx")))
+    if form.startswith("v4"):
+        addr, wc = draw(normalized())
+        return (draw(st.booleans()), form, addr, 0 if form != "v4wild" else wc)
+    a = draw(addresses6)
+    length = draw(st.one_of(st.integers(0, 128), st.sampled_from((32, 48, 64, 96, 104, 127))))
+    if form == "v6pfx" and draw(st.booleans()):
+        a &= ipv6_mask(length)
+    return (draw(st.booleans()), form, a, length)
+
+
+def ipv6_mask(n):
+    return (ALL6 << (128 - n)) & ALL6 if n else 0
+
+
+def std6_match(line, a):
+    """Does the line match the 128-bit address a? (ipaddress decides.)"""
+    _, form, x, y = line
+    ad = ipaddress.IPv6Address(a)
+    if form == "any":
+        return True
+    if form.startswith("v4"):
+        v4 = ad.ipv4_mapped
+        if v4 is None:
+            return False
+        if form != "v4wild":
+            return int(v4) == x
+        keep = ~y & ALL
+        return int(v4) & keep == x & keep
+    if form in ("v6host", "v6bare"):
+        return ad == ipaddress.IPv6Address(x)
+    return ad in ipaddress.IPv6Network((x, y), strict=False)
+
+
+def render6_addr(form, x, y, flags, standard=True):
+    if form == "any":
+        return "any"
+    if form == "v4host":
+        return "host " + dotted(x)
+    if form == "v4bare":
+        return dotted(x) if standard else "host " + dotted(x)
+    if form == "v4wild":
+        return "%s %s" % (dotted(x), dotted(y))
+    if form == "v6host":
+        return "host " + v6_text(flags, x)
+    if form == "v6bare":
+        return v6_text(flags, x)
+    return "%s/%d" % (v6_text(flags, x), y)
+
+
+def render6_std(name, line, flags=(False, False)):
+    permit, form, x, y = line
+    head = ("access-list %s" % name) if name.isdigit() else ("ip access-list standard %s" % name)
+    return "%s %s %s" % (head, "permit" if permit else "deny", render6_addr(form, x, y, flags))
+
+
+@st.composite
+def acl6_records(draw, version="1006"):
+    """v1006 records (IPv4 and IPv6 flows) whose addresses meet the lines."""
+    if version != "1006":
+        recs = draw(acl_records())
+        return recs
+    recs = draw(st.lists(fst.v1006_records(), max_size=20))
+    out = []
+    for r in recs:
+        for f in ("srcaddr", "dstaddr", "nexthop"):
+            if draw(st.integers(0, 3)):
+                a = draw(addresses6) ^ draw(st.sampled_from((0, 0, 1, 0x80, 1 << 64, 1 << 100)))
+                r = oracle.with_addr6(r, f, a)
+        r["prot"] = draw(st.sampled_from((1, 6, 17, 58, 6, 17, 0)))
+        out.append(r)
+    return out
+
+
+def addr_of(rec, field, version):
+    if version == "1006":
+        return oracle.addr6(rec, field)
+    return oracle.mapped(rec[field])
+
+
+@given(st.lists(std6_lines(), min_size=1, max_size=14), st.sampled_from(("1006", "5")),
+       st.data())
+def test_ipv6_standard_acls_match_ipaddress(lines, version, data):
+    """-S/-D/-x with IPv4, IPv6 and `any` lines on v1006 (and on v5, whose
+    addresses are their mapped forms) equal the ipaddress evaluation."""
+    recs = data.draw(acl6_records(version))
+    letter = data.draw(st.sampled_from(("S", "D", "x")))
+    flags = data.draw(st.tuples(st.booleans(), st.booleans()))
+    field = {"S": "srcaddr", "D": "dstaddr", "x": "nexthop"}[letter]
+    text = "".join(render6_std("L6", ln, flags) + "\n" for ln in lines)
+    assert acl.parse(text).errors == []
+    want = [r for r in recs
+            if first_match(lines, lambda ln, r=r: std6_match(ln, addr_of(r, field, version)))]
+    assert run_filter(recs, version=version, acl_text=text, **{letter: "L6"}) == want
+
+
+@given(st.lists(st.tuples(st.booleans(), addresses6, st.integers(0, 128)), min_size=20,
+                max_size=60), st.data())
+def test_ipv6_long_prefix_lists_keep_first_match_order(raw, data):
+    lines = [(p, "v6pfx", a, n) for p, a, n in raw]
+    recs = data.draw(acl6_records())
+    text = "".join(render6_std("big", ln) + "\n" for ln in lines)
+    want = [r for r in recs
+            if first_match(lines, lambda ln, r=r: std6_match(ln, oracle.addr6(r, "srcaddr")))]
+    assert run_filter(recs, version="1006", acl_text=text, S="big") == want
+
+
+PROTO6 = dict(PROTO_NUM, icmp6=58)
+
+
+@st.composite
+def ext6_lines(draw):
+    proto = draw(st.sampled_from(tuple(PROTO6)))
+    quals = []
+    if draw(st.integers(0, 5)) == 0 and proto in ("tcp", "icmp6"):
+        quals.append("eq 80" if proto == "tcp" else "128")
+    quals += draw(st.lists(st.sampled_from(IGNORED), max_size=1))
+    src = draw(std6_lines())[1:]
+    dst = draw(std6_lines())[1:]
+    return (draw(st.booleans()), proto, src, dst, quals)
+
+
+def ext6_addr_match(spec, a):
+    form, x, y = spec
+    if form == "v4wild":
+        ad = ipaddress.IPv6Address(a)
+        return ad.ipv4_mapped is not None and int(ad.ipv4_mapped) & (~y & ALL) == x
+    return std6_match((True, form, x, y), a)
+
+
+def render6_ext(name, line):
+    permit, proto, src, dst, quals = line
+    head = ("access-list %s" % name) if name.isdigit() else ("ip access-list extended %s" % name)
+    return " ".join([head, "permit" if permit else "deny", proto,
+                     render6_addr(*src, (False, False), standard=False),
+                     render6_addr(*dst, (True, False), standard=False)] + quals)
+
+
+@given(st.lists(ext6_lines(), min_size=1, max_size=10), st.sampled_from(("1006", "5")),
+       st.data())
+def test_ipv6_extended_acls_match_ipaddress(lines, version, data):
+    recs = data.draw(acl6_records(version))
+    text = "".join(render6_ext("E6", ln) + "\n" for ln in lines)
+    assert acl.parse(text).errors == []
+
+    def match(ln, r):
+        _, proto, src, dst, quals = ln
+        if any(q not in IGNORED for q in quals):
+            return False
+        want = PROTO6[proto]
+        return ((want is None or r["prot"] == want)
+                and ext6_addr_match(src, addr_of(r, "srcaddr", version))
+                and ext6_addr_match(dst, addr_of(r, "dstaddr", version)))
+
+    want = [r for r in recs if first_match(lines, lambda ln, r=r: match(ln, r))]
+    assert run_filter(recs, version=version, acl_text=text, E="E6") == want
+
+
+@given(st.lists(std_lines(), min_size=1, max_size=12), st.data())
+def test_ipv4_acls_on_v1006_select_the_ipv4_flows_as_on_v5(lines, data):
+    """An IPv4 ACL on a mixed v1006 stream keeps the IPv4 flows the v5 rules
+    keep (on the last word, the IPv4 address), and an IPv6 flow only
+    through an `any` line."""
+    recs = data.draw(acl6_records())
+    text = "".join(render_std("L", ln) + "\n" for ln in lines)
+    got = run_filter(recs, version="1006", acl_text=text, S="L")
+    any_verdict = first_match(lines, lambda ln: ln[1] == "any")
+
+    def keep(r):
+        if oracle.addr6(r, "srcaddr") >> 32 == 0xFFFF:
+            return first_match(lines, lambda ln: std_match(ln, r["srcaddr"]))
+        return any_verdict
+
+    assert got == [r for r in recs if keep(r)]
+
+
+def test_ipv6_syntax_forms_and_dump():
+    a = acl.parse("ip access-list standard s permit 2001:db8::/32\n"
+                  "ip access-list standard s deny host 2001:DB8::1\n"
+                  "ip access-list standard s permit fe80::1\n"
+                  "ip access-list standard s permit 2001:db8:1::5/48\n"
+                  "ip access-list extended e permit icmp6 2001:db8::/32 any 128\n"
+                  "ip access-list extended e permit tcp host ::1 ::ffff:10.0.0.0/104\n"
+                  "ip access-list extended icmp6 permit icmp6 any any\n")
+    assert a.errors == []
+    assert [(ln.permit, ln.family, ln.addr, ln.wildcard) for ln in a.standard["s"]] == [
+        (True, acl.V6, 0x20010DB8 << 96, (1 << 96) - 1),
+        (False, acl.V6, (0x20010DB8 << 96) | 1, 0),
+        (True, acl.V6, (0xFE80 << 112) | 1, 0),
+        (True, acl.V6, (0x20010DB8 << 96) | (1 << 80), (1 << 80) - 1)]   # masked to /48
+    e = a.extended["e"]
+    assert [ln.proto for ln in e] == [58, 6] and e[0].never and not e[1].never
+    assert a.extended["icmp6"][0].proto == 58          # still usable as a name
+    assert a.dump()[:4] == [
+        "ip access-list standard s permit 2001:db8::/32",
+        "ip access-list standard s deny host 2001:db8::1",
+        "ip access-list standard s permit host fe80::1",
+        "ip access-list standard s permit 2001:db8:1::/48"]
+
+
+@pytest.mark.parametrize("line,token", [
+    ("ip access-list standard s permit 2001:db8::g", "g"),
+    ("ip access-list standard s permit 2001:db8::1 0.0.0.255", "0.0.0.255"),
+    ("ip access-list standard s permit 1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7:8:9"),
+    ("ip access-list standard s permit 2001:db8::/129", "2001:db8::/129"),
+    ("ip access-list standard s permit host 2001:db8::/64", "2001:db8::/64"),
+    ("ip access-list standard s permit 2001:db8::/", "2001:db8::/"),
+    ("ip access-list standard s permit fe80::1%eth0", "%"),
+    ("ip access-list standard s permit 2001:db8:: ::ffff", "::ffff"),
+    ("ip access-list extended e permit ip 2001:db8::/32", "\\n"),
+])
+def test_ipv6_syntax_errors(line, token):
+    a = acl.parse(line + "\n")
+    assert len(a.errors) == 1 and a.errors[0].endswith("syntax error at '%s'" % token), a.errors
+
+
+@given(st.text(alphabet="0123456789abcdefABCDEF:./ \n!hostanydeny permit ip access-list"
+               "standard extended tcp icmp6", max_size=300))
+def test_arbitrary_acl_text_gives_lists_or_one_error(text):
+    """Any text: a set of lists and at most one error line; every list compiles
+    for v1006 and v5."""
+    a = acl.parse(text)
+    assert len(a.errors) <= 1 and all("\n" not in e.rstrip("\n") for e in a.errors)
+    for name in a.standard:
+        for field in ("srcaddr", "nexthop"):
+            node = a.standard_node(name, field)
+            program.compile(node, RT_V1006)
+            program.compile(node, rectype(5))
+    for name in a.extended:
+        program.compile(a.extended_node(name), RT_V1006)
+        program.compile(a.extended_node(name), rectype(5))

@@ -180,7 +180,7 @@ def test_as_names_come_from_tag_sym():
 
 @pytest.mark.parametrize("ptype,limit", [
     ("ip-protocol", 255), ("ip-port", 65535), ("ip-tos", 255), ("ip-tcp-flags", 255),
-    ("as", 65535), ("ifindex", 65535), ("engine", 255), ("ip-address-prefix-len", 32)])
+    ("as", 65535), ("ifindex", 65535), ("engine", 255), ("ip-address-prefix-len", 128)])
 def test_list_limits(ptype, limit):
     match = {"ip-protocol": "ip-protocol", "ip-port": "dst-ip-port", "ip-tos": "ip-tos",
              "ip-tcp-flags": "ip-tcp-flags", "as": "src-as", "ifindex": "input-interface",

@@ -21,8 +21,10 @@
  * source and comparison; a source of the op's kind (pad[0] bit 0 clear);
  * real fields; forward jumps; tables inside the blob; a BITMAP table of
  * exactly the size its bound needs, at the end of the blob (pad[0] bit 1);
- * a RANGES table rewritten sorted and disjoint (pad[0] bit 2); a shift
- * below 64 unless pad[0] bit 3.  tests/test_filter.py mirrors this layout
+ * a RANGES or RANGES6 table rewritten sorted and disjoint (pad[0] bit 2); a
+ * shift below 64 unless pad[0] bit 3; a RANGES6 instruction on an address
+ * group of the record type, width 16 (the group chosen by its offset; none
+ * for the IPv4 record types: pad[0] bit 4 then keeps a plain field).  tests/test_filter.py mirrors this layout
  * and the repair step to replay tests/corpus/filter/.
  *
  * Checked, beyond "no crash, no sanitizer report":
@@ -52,6 +54,8 @@ _Static_assert(sizeof(ftc_filter_state_t) == STATE_BYTES, "state layout");
 
 static uint32_t ld32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static void st32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static uint64_t ld64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static void st64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 
 /* the kind of op's source: 0 none, 1 integer, 2 either number */
 static int op_kind(unsigned op)
@@ -83,7 +87,7 @@ static void repair(ftc_insn_t *in, size_t i, size_t n, const ftc_layout_t *L,
                                     FTC_SRC_PPS, FTC_SRC_BPS, FTC_SRC_OPP };
     const uint8_t steer = in->pad[0];
     int f;
-    in->op = (uint8_t)(in->op % (FTC_OP_SAMPLE + 1));
+    in->op = (uint8_t)(in->op % (FTC_OP_RANGES6 + 1));
     in->src = (uint8_t)(in->src % (FTC_SRC_OPP + 1));
     in->cmp = (uint8_t)(in->cmp % (FTC_CMP_GT + 1));
     if (!(steer & 1)) {
@@ -99,6 +103,15 @@ static void repair(ftc_insn_t *in, size_t i, size_t n, const ftc_layout_t *L,
             f = (f + 1) % FTC_F_COUNT;
         in->offset = L->off[f];
         in->width = (uint8_t)ftc_field_width(f);
+        if (in->op == FTC_OP_RANGES6 && !(steer & 16)) {
+            static const int word0[3] = {FTC_F_SRCADDR6_0, FTC_F_DSTADDR6_0,
+                                         FTC_F_NEXTHOP6_0};
+            int g = word0[(uint32_t)f % 3];
+            if (L->off[g] >= 0) {
+                in->offset = L->off[g];
+                in->width = 16;
+            }
+        }
     }
     /* jumps: forward inside the program, or ACCEPT / REJECT */
     if (i + 1 >= n) {
@@ -138,6 +151,29 @@ static void repair(ftc_insn_t *in, size_t i, size_t n, const ftc_layout_t *L,
         }
         for (k = 0; k < cnt; k++)
             t[4 + 8 * cnt + k] &= 1;
+    }
+    if (in->op == FTC_OP_RANGES6 && (steer & 4) && in->table_len >= 8) {
+        /* sorted and disjoint 128-bit ranges, 0/1 verdicts: each bound's
+           upper half from the table (sorted), lower halves apart */
+        uint8_t *t = tables + in->table;
+        uint32_t cnt = ld32(t) % ((in->table_len - 8) / 33 + 1), k;
+        uint64_t hi = 0;
+        st32(t, cnt);
+        st32(t + 4, 0);
+        for (k = 0; k < cnt; k++) {
+            uint8_t *e = t + 8 + 32 * k;
+            uint64_t a = ld64(e) % 3, b = ld64(e + 16) % 3;
+            hi += a;                      /* lo = (hi, 2k << 40 | x) */
+            st64(e, hi);
+            st64(e + 8, ((uint64_t)k << 41) | (ld64(e + 8) & 0xFFFFFFFFFFull));
+            hi += b;
+            st64(e + 16, hi);
+            st64(e + 24, b ? ld64(e + 24) : ((uint64_t)k << 41 | 1ull << 40
+                                             | (ld64(e + 24) & 0xFFFFFFFFFFull)));
+            hi += 1;
+        }
+        for (k = 0; k < cnt; k++)
+            t[8 + 32 * cnt + k] &= 1;
     }
 }
 

@@ -40,7 +40,7 @@ def main(argv=None):
     variables = dict(nfilter.parse_binding(v) for v in opts.variables)
     started = time.time()
     cfg = nfilter.load(opts.file, variables, warn=cli.warn)
-    with stream.reader(cli.stdin_binary()) as rd:
+    with stream.reader(cli.stdin_binary(), ipv6=True) as rd:
         prog = cfg.program(opts.definition, rd.rectype)
         with stream.writer(cli.stdout_binary(), output_header(rd.header, opts),
                            byte_order=order, zlevel=zlevel) as wr:

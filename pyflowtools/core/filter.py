@@ -7,6 +7,7 @@ from pyflowtools.core.native import check, ffi, lib
 OP_TRUE, OP_BITMAP, OP_RANGES = lib.FTC_OP_TRUE, lib.FTC_OP_BITMAP, lib.FTC_OP_RANGES
 OP_CMP, OP_MASKEQ, OP_CMPF, OP_SAMPLE = (lib.FTC_OP_CMP, lib.FTC_OP_MASKEQ, lib.FTC_OP_CMPF,
                                          lib.FTC_OP_SAMPLE)
+OP_RANGES6 = lib.FTC_OP_RANGES6
 SRC_FIELD, SRC_DURATION, SRC_START, SRC_END = (lib.FTC_SRC_FIELD, lib.FTC_SRC_DURATION,
                                                lib.FTC_SRC_START, lib.FTC_SRC_END)
 SRC_START_TOD, SRC_END_TOD, SRC_PPS, SRC_BPS = (lib.FTC_SRC_START_TOD, lib.FTC_SRC_END_TOD,

@@ -13,6 +13,14 @@ care), and in standard lists a bare `A.B.C.D` (= host).  PROTO: `ip` (any),
 `tcp`, `udp`, `icmp`, `igmp`.  Lines with the same name append in file
 order; the first matching line decides, no match denies.
 
+IPv6 (pyflowtools, man flow-filter(1)): SOURCE/DEST may also be an IPv6
+prefix `X:X::X/LEN`, `host X:X::X` or a bare `X:X::X` (= host, standard and
+extended lines); PROTO also `icmp6` (58; a word, not a keyword, so it stays
+usable as a list name).  Addresses are 128-bit: an IPv4 line matches the
+IPv4-mapped form ::ffff:A.B.C.D (the IPv4 flows of v1006, every flow of
+the IPv4 versions), an IPv6 prefix the addresses it holds (on the IPv4
+versions only a prefix inside ::ffff:0:0/96 can match), `any` every address.
+
 The reference's quirks kept here:
   * extended lines compare the masked flow address with the list's address
     *unmasked*: an address with bits under its wildcard matches nothing;
@@ -30,11 +38,17 @@ import bisect
 
 from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.filters import program
-from pyflowtools.util import files, ipv4
+from pyflowtools.util import files, ipv4, ipv6
 
 ALL = 0xFFFFFFFF
+ALL6 = ipv6.ALL
+#: address families of a line's address: `any`, a dotted quad with its
+#: wildcard, an IPv6 prefix (addr = network, wildcard = host bits)
+ANY, V4, V6 = "any", 4, 6
 
 PROTOCOLS = {"ip": None, "tcp": 6, "udp": 17, "icmp": 1, "igmp": 2}
+ICMP6 = "icmp6"          # a protocol word only where a protocol is expected
+ICMP6_PROT = 58
 PORT_OPS = ("eq", "neq", "lt", "gt", "range")
 KEYWORDS = frozenset(("ip", "access-list", "standard", "extended", "permit", "deny",
                       "host", "any", "tcp", "udp", "icmp", "igmp", "eq", "neq", "lt", "gt",
@@ -44,6 +58,7 @@ _TOKEN_RE = r"""
     (?P<blank>[ \t]+)
   | (?P<comment>![^\n]*)
   | (?P<nl>\n)
+  | (?P<addr6>[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*(?:/[0-9]*)?)
   | (?P<addr>[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+)
   | (?P<num>[0-9]+)
   | (?P<word>access-list|[A-Za-z][A-Za-z0-9_]*)
@@ -52,31 +67,49 @@ _TOKEN_RE = r"""
 _token = None          # compiled on first use: `re` costs start-up time
 
 
+def addr_text(family, addr, wildcard, standard=True):
+    """A line's address as the ACL syntax writes it."""
+    if family == ANY:
+        return "any"
+    if family == V6:
+        if wildcard == 0:
+            return "host " + ipaddr6(addr)
+        return "%s/%d" % (ipaddr6(addr), 128 - wildcard.bit_length())
+    return "%s %s" % (ipv4.text(addr), ipv4.text(wildcard))
+
+
+def ipaddr6(a):
+    """IPv6 text of a (mapped ones too: ::ffff:a.b.c.d, as an ACL says it)."""
+    import ipaddress
+    return ipaddress.IPv6Address(a).compressed
+
+
 class StdLine:
-    """A standard-list line: permit/deny addresses matching addr/wildcard."""
-    __slots__ = ("permit", "addr", "wildcard")
+    """A standard-list line: permit/deny addresses matching addr/wildcard
+    (`family` V4: 32-bit, the mapped addresses; V6: a 128-bit prefix, the
+    wildcard its host bits; ANY: every address)."""
+    __slots__ = ("permit", "addr", "wildcard", "family")
 
-    def __init__(self, permit, addr, wildcard):
-        self.permit, self.addr, self.wildcard = permit, addr, wildcard
-
-    def matches(self, a):
-        keep = ~self.wildcard & ALL
-        return (a & keep) == (self.addr & keep)
+    def __init__(self, permit, addr, wildcard, family=V4):
+        self.permit, self.addr, self.wildcard, self.family = permit, addr, wildcard, family
 
     def __repr__(self):
-        return "StdLine(%s %s %s)" % ("permit" if self.permit else "deny",
-                                      ipv4.text(self.addr), ipv4.text(self.wildcard))
+        return "StdLine(%s %s)" % ("permit" if self.permit else "deny",
+                                   addr_text(self.family, self.addr, self.wildcard))
 
 
 class ExtLine:
     """An extended-list line.  `proto` None = any protocol; `never` marks a
     line with a port operator, `established` or an ICMP/IGMP type."""
-    __slots__ = ("permit", "proto", "src", "src_wc", "dst", "dst_wc", "never", "text")
+    __slots__ = ("permit", "proto", "src", "src_wc", "dst", "dst_wc", "never", "text",
+                 "src_family", "dst_family")
 
-    def __init__(self, permit, proto, src, src_wc, dst, dst_wc, never=False, text=""):
+    def __init__(self, permit, proto, src, src_wc, dst, dst_wc, never=False, text="",
+                 src_family=V4, dst_family=V4):
         self.permit, self.proto = permit, proto
         self.src, self.src_wc, self.dst, self.dst_wc = src, src_wc, dst, dst_wc
         self.never, self.text = never, text
+        self.src_family, self.dst_family = src_family, dst_family
 
     def __repr__(self):
         return "ExtLine(%s)" % self.text
@@ -105,9 +138,10 @@ class AclSet:
         out = []
         for name, lines in self.standard.items():
             for ln in lines:
-                out.append("ip access-list standard %s %s %s %s" % (
-                    name, "permit" if ln.permit else "deny", ipv4.text(ln.addr),
-                    ipv4.text(ln.wildcard)))
+                fam = V4 if ln.family == ANY else ln.family   # any: as the reference
+                out.append("ip access-list standard %s %s %s" % (
+                    name, "permit" if ln.permit else "deny",
+                    addr_text(fam, ln.addr, ln.wildcard)))
         for name, lines in self.extended.items():
             for ln in lines:
                 out.append("ip access-list extended %s %s" % (name, ln.text))
@@ -164,19 +198,41 @@ class _Parser:
             return self.take(*kinds)
         return None
 
-    # addresses -> (addr, wildcard)
+    # addresses -> (addr, wildcard, family)
     def address(self, standard):
         kind = self.peek()
         if kind == "any":
             self.take("any")
-            return 0, ALL
+            return 0, ALL, ANY
         if kind == "host":
             self.take("host")
-            return ipv4.scan(self.take("addr"), resolve=False), 0
+            if self.peek() == "addr6":
+                return self.address6(host=True)
+            return ipv4.scan(self.take("addr"), resolve=False), 0, V4
+        if kind == "addr6":
+            return self.address6()
         addr = ipv4.scan(self.take("addr"), resolve=False)
         if standard and self.peek() != "addr":
-            return addr, 0
-        return addr, ipv4.scan(self.take("addr"), resolve=False)
+            return addr, 0, V4
+        return addr, ipv4.scan(self.take("addr"), resolve=False), V4
+
+    def address6(self, host=False):
+        """X:X::X/LEN (the network: bits past LEN cleared) or X:X::X (a
+        host); a malformed one is a syntax error at its token."""
+        tok = self.toks[self.i]
+        text = self.take("addr6")
+        try:
+            if host and "/" in text:
+                raise ValueError(text)
+            net, length = ipv6.parse_prefix(text)
+        except ValueError:
+            raise _Syntax(tok) from None
+        return net, ipv6.ALL >> length if length < 128 else 0, V6
+
+    def proto_next(self):
+        """Is the next token a protocol word?"""
+        kind, val = self.toks[self.i]
+        return kind in PROTOCOLS or (kind == "word" and val == ICMP6)
 
     def number(self):
         return int(self.take("num"))
@@ -193,18 +249,23 @@ class _Parser:
             name = self.take("num")
             kind = None
         permit = self.take("permit", "deny") == "permit"
-        if kind == "standard" or (kind is None and self.peek() not in PROTOCOLS):
-            addr, wc = self.address(True)
+        if kind == "standard" or (kind is None and not self.proto_next()):
+            addr, wc, fam = self.address(True)
             return lambda: acls.standard.setdefault(name, []).append(
-                StdLine(permit, addr, wc))
+                StdLine(permit, addr, wc, fam))
         start = self.i
-        proto_word = self.take(*PROTOCOLS)
+        if self.toks[self.i] == ("word", ICMP6):
+            self.i += 1
+            proto_word, proto = ICMP6, ICMP6_PROT
+        else:
+            proto_word = self.take(*PROTOCOLS)
+            proto = PROTOCOLS[proto_word]
         never = False
-        src, src_wc = self.address(False)
+        src, src_wc, src_fam = self.address(False)
         if proto_word in ("tcp", "udp") and self.peek() in PORT_OPS:
             self.port_op()
             never = True
-        dst, dst_wc = self.address(False)
+        dst, dst_wc, dst_fam = self.address(False)
         while True:
             kind = self.peek()
             if kind in PORT_OPS and proto_word in ("tcp", "udp"):
@@ -213,9 +274,9 @@ class _Parser:
             elif kind == "established" and proto_word == "tcp":
                 self.take("established")
                 never = True
-            elif kind == "num" and proto_word in ("icmp", "igmp"):
+            elif kind == "num" and proto_word in ("icmp", "igmp", ICMP6):
                 self.number()
-                if proto_word == "icmp" and self.peek() == "num":
+                if proto_word in ("icmp", ICMP6) and self.peek() == "num":
                     self.number()
                 never = True
             elif kind in ("tos", "precedence"):
@@ -226,7 +287,7 @@ class _Parser:
             else:
                 break
         text = " ".join(v for _, v in self.toks[start - 1:self.i])
-        line = ExtLine(permit, PROTOCOLS[proto_word], src, src_wc, dst, dst_wc, never, text)
+        line = ExtLine(permit, proto, src, src_wc, dst, dst_wc, never, text, src_fam, dst_fam)
         return lambda: acls.extended.setdefault(name, []).append(line)
 
     def port_op(self):
@@ -284,17 +345,34 @@ def load(path):
 
 
 # ---- compilation to program nodes ----------------------------------------
+#
+# Lines become 128-bit address tests (program.addr_ranges / addr_masked),
+# which program.compile lowers for the record type: on the IPv4 versions
+# to exactly the 32-bit RANGES / MASKEQ tests of the reference's rules, on
+# v1006 to RANGES6 lookups over the address group.
 
 def _contiguous(wildcard):
     """True when the wildcard is 2**k - 1 (a prefix)."""
     return (wildcard & (wildcard + 1)) == 0
 
 
-def _std_test(line, field):
-    keep = ~line.wildcard & ALL
-    if keep == 0:
-        return program.TRUE
-    return program.masked_equal(field, keep, line.addr & keep)
+def _span(family, addr, wildcard):
+    """The 128-bit [lo, hi] of a prefix-shaped address (the address taken
+    with its wildcard bits clear), or None for a non-prefix IPv4 wildcard."""
+    if family == ANY:
+        return 0, ALL6
+    if family == V6:
+        return addr, addr | wildcard
+    if not _contiguous(wildcard):
+        return None
+    lo = ipv6.mapped(addr & ~wildcard & ALL)
+    return lo, lo | wildcard
+
+
+def _v4_masked(field, addr, wildcard):
+    """(address & ~wildcard) == addr over the mapped addresses."""
+    keep = ~wildcard & ALL
+    return program.addr_masked(field, (ALL6 ^ ALL) | keep, ipv6.mapped(addr & keep))
 
 
 class _Cover:
@@ -336,18 +414,19 @@ def _merge(parts):
 def _ranges_node(field, parts):
     if not parts:
         return program.FALSE
-    if parts == [(0, ALL)]:
+    if parts == [(0, ALL6)]:
         return program.TRUE
-    return program.in_ranges(field, [(lo, hi, True) for lo, hi in _merge(parts)])
+    return program.addr_ranges(field, [(lo, hi, True) for lo, hi in _merge(parts)])
 
 
 def standard_node(lines, field):
     """First-match chain of standard lines on an address field.  Runs of
-    lines with prefix-shaped wildcards become two RANGES lookups each (the
-    addresses they permit, those they deny), overlaps resolved in line
-    order; other lines stay one masked compare each, and the chain is then
-    guarded by a bitmap of the top 16 bits the permit lines allow (only a
-    permit line can pass an address)."""
+    lines with prefix-shaped addresses (IPv4 prefix wildcards, IPv6
+    prefixes, any) become two range lookups each (the addresses they
+    permit, those they deny), overlaps resolved in line order; other lines
+    stay one masked compare each, and the chain is then guarded by a bitmap
+    of the top 16 bits of the last word the permit lines allow (only a
+    permit line can pass an address; not when one is IPv6)."""
     rules = []
     cover = None
     permits = denies = None
@@ -358,19 +437,21 @@ def standard_node(lines, field):
             rules.append((_ranges_node(field, denies), False))
 
     for line in lines:
-        if _contiguous(line.wildcard):
+        span = _span(line.family, line.addr, line.wildcard)
+        if span is not None:
             if cover is None:
                 cover, permits, denies = _Cover(), [], []
-            lo = line.addr & ~line.wildcard & ALL
-            parts = cover.claim(lo, lo | line.wildcard)
+            parts = cover.claim(*span)
             (permits if line.permit else denies).extend(parts)
         else:
             flush()
             cover = None
-            rules.append((_std_test(line, field), line.permit))
+            rules.append((_v4_masked(field, line.addr, line.wildcard), line.permit))
     flush()
     chain = _first(rules)
-    if all(_contiguous(ln.wildcard) for ln in lines) or len(rules) < 4:
+    if all(_span(ln.family, ln.addr, ln.wildcard) for ln in lines) or len(rules) < 4:
+        return chain
+    if any(ln.permit and ln.family == V6 for ln in lines):
         return chain
     permits = [(ln.addr & ~ln.wildcard & ALL, ln.wildcard) for ln in lines if ln.permit]
     if not permits:
@@ -385,17 +466,19 @@ def _first(rules):
     return program.First(rules, False)
 
 
-def _ext_addr(field, addr, wildcard):
-    keep = ~wildcard & ALL
+def _ext_addr(field, family, addr, wildcard):
+    if family == ANY:
+        return program.TRUE
+    if family == V6:
+        return program.addr_ranges(field, [(addr, addr | wildcard, True)])
     if addr & wildcard:
         return program.FALSE          # the list's address is not masked
-    if keep == 0:
-        return program.TRUE
-    return program.masked_equal(field, keep, addr)
+    return _v4_masked(field, addr, wildcard)
 
 
 def _can_match(ln):
-    return not ln.never and not (ln.src & ln.src_wc) and not (ln.dst & ln.dst_wc)
+    return not ln.never and not (ln.src_family == V4 and ln.src & ln.src_wc) \
+        and not (ln.dst_family == V4 and ln.dst & ln.dst_wc)
 
 
 _GUARD_SPREAD = 10      # at most 2**10 top-16-bit values per line in a bitmap guard
@@ -424,21 +507,24 @@ def _top16_guard(field, blocks):
 
 
 def _guard(field, blocks):
-    """A test every address of the (addr, wildcard) blocks passes: one
-    RANGES lookup when the wildcards are prefix-shaped, else a bitmap on the
-    top 16 bits."""
-    if not all(_contiguous(wc) for _, wc in blocks):
-        return _top16_guard(field, blocks)
-    cover = _Cover()
-    parts = []
-    for addr, wc in blocks:
-        parts.extend(cover.claim(addr, addr | wc))
-    return _ranges_node(field, parts)
+    """A test every address of the (family, addr, wildcard) blocks passes:
+    one range lookup when they are prefix-shaped, else a bitmap on the top
+    16 bits of the last word (IPv4 blocks only; TRUE with an IPv6 one)."""
+    spans = [_span(*b) for b in blocks]
+    if all(spans):
+        cover = _Cover()
+        parts = []
+        for span in spans:
+            parts.extend(cover.claim(*span))
+        return _ranges_node(field, parts)
+    if any(fam == V6 for fam, _, _ in blocks):
+        return program.TRUE
+    return _top16_guard(field, [(addr, wc) for _, addr, wc in blocks])
 
 
 def extended_node(lines):
     """First-match chain of extended lines.  A flow can only be permitted
-    through a permit line, so the chain is guarded by one RANGES lookup
+    through a permit line, so the chain is guarded by one range lookup
     per address field over the permit lines' blocks: most flows of a long
     list are then rejected by two lookups instead of the whole chain."""
     rules = []
@@ -446,8 +532,8 @@ def extended_node(lines):
         if not _can_match(ln):
             cond = program.FALSE
         else:
-            parts = [_ext_addr("srcaddr", ln.src, ln.src_wc),
-                     _ext_addr("dstaddr", ln.dst, ln.dst_wc)]
+            parts = [_ext_addr("srcaddr", ln.src_family, ln.src, ln.src_wc),
+                     _ext_addr("dstaddr", ln.dst_family, ln.dst, ln.dst_wc)]
             if ln.proto is not None:
                 parts.append(program.compare("prot", "eq", ln.proto))
             cond = program.And(*parts)
@@ -456,6 +542,7 @@ def extended_node(lines):
     permits = [ln for ln in lines if ln.permit and _can_match(ln)]
     if len(rules) < 4 or not permits:
         return chain
-    return program.And(_guard("srcaddr", [(ln.src, ln.src_wc) for ln in permits]),
-                       _guard("dstaddr", [(ln.dst, ln.dst_wc) for ln in permits]),
-                       chain)
+    return program.And(
+        _guard("srcaddr", [(ln.src_family, ln.src, ln.src_wc) for ln in permits]),
+        _guard("dstaddr", [(ln.dst_family, ln.dst, ln.dst_wc) for ln in permits]),
+        chain)

@@ -178,7 +178,7 @@ def run(tests, src, dst, *, acl_file=DEFAULT_ACL, acls=None, or_mode=False,
         for line in acls.dump():
             warn(line)
     node = build_node(tests, acls, or_mode)
-    with stream.reader(src) as rd:
+    with stream.reader(src, ipv6=True) as rd:
         check_fields(tests, rd.rectype)
         prog = program.compile(node, rd.rectype)
         h = output_header(rd.header, comment, keep_times)

@@ -31,7 +31,7 @@ from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.filters import lists, program
 from pyflowtools.util import files, paths
 from pyflowtools.filters.program import And, Or, Not, First, TRUE, FALSE
-from pyflowtools.util import ipv4
+from pyflowtools.util import ipv4, ipv6
 
 #: the reference reads <sysconfdir>/cfg/filter.cfg; ours ships in the package
 DEFAULT_FILE = paths.shipped("filter.cfg")
@@ -59,7 +59,7 @@ LIST_TYPES = {
     "as": (65535, symbols.TAG),        # the reference's bug: AS names from tag.sym
     "ifindex": (65535, None),
     "engine": (255, None),
-    "ip-address-prefix-len": (32, None),
+    "ip-address-prefix-len": (128, None),     # 0..32 IPv4; up to 128 on v1006 (IPv6)
 }
 MASKED_TYPES = ("ip-tos", "ip-tcp-flags")
 # lists of (OP, value) lines evaluated first-match
@@ -259,6 +259,15 @@ def _double(tok):
     return float(s[:j])
 
 
+def address(text):
+    """An address of a primitive as 128 bits: IPv6 text (a ':' in it), or a
+    dotted quad (util.ipv4.scan) as its IPv4-mapped address.  ValueError
+    for a malformed IPv6 address."""
+    if ipv6.is_v6_text(text):
+        return ipv6.parse(text)
+    return ipv6.mapped(ipv4.scan(text))
+
+
 def prefix_len(addr):
     """Classful length of an address given without /len: /8, /16, /24 or
     /28 (classes A-D) when it has no host bits for its class, else /32."""
@@ -266,6 +275,16 @@ def prefix_len(addr):
         if addr >> (32 - top_bits) == top:
             return length if addr & ((1 << (32 - length)) - 1) == 0 else 32
     return 32
+
+
+def parse_prefix6(text):
+    """An ip-address-prefix value as a 128-bit (network, len): `X:X::X/len`
+    (no /len: /128) or an IPv4 prefix (parse_prefix) as its mapped prefix,
+    length + 96.  ValueError for a malformed IPv6 one."""
+    if ipv6.is_v6_text(text):
+        return ipv6.parse_prefix(text)
+    net, length = parse_prefix(text)
+    return ipv6.mapped(net), length + 96
 
 
 def parse_prefix(text):
@@ -440,14 +459,19 @@ class _Parser:
             self.list_values(p, words[1], permit)
         elif t == "ip-address":
             self.expect(words, 2, "IP address")
-            self.set_once(p.values, ipv4.scan(words[1]), permit, words[1])
+            self.set_once(p.values, self.v6(address, words[1]), permit, words[1])
         elif t == "ip-address-prefix":
             self.expect(words, 2, "IP prefix")
-            net, length = parse_prefix(words[1])
+            net, length = self.v6(parse_prefix6, words[1])
             self.set_once(p.values, (net, length), permit, words[1])
         elif t == "ip-address-mask":
             self.expect(words, 3, "IP address and mask")
-            addr, mask = ipv4.scan(words[1]), ipv4.scan(words[2])
+            if ipv6.is_v6_text(words[1]) != ipv6.is_v6_text(words[2]):
+                self.error('Address "%s" and mask "%s" of different families.'
+                           % (words[1], words[2]))
+            addr, mask = self.v6(address, words[1]), self.v6(address, words[2])
+            if not ipv6.is_v6_text(words[2]):      # an IPv4 mask: the mapped words kept
+                mask = (ipv6.ALL ^ 0xFFFFFFFF) | (mask & 0xFFFFFFFF)
             p.entries.append((addr, mask, permit))
         elif t == "tag":
             self.expect(words, 2, "tag")
@@ -483,6 +507,13 @@ class _Parser:
                 else:
                     value = self.time_of_day(words[2])
             p.entries.append((op, value, permit))
+
+    def v6(self, parse, text):
+        """parse(text), a malformed IPv6 address a ConfigError."""
+        try:
+            return parse(text)
+        except ValueError:
+            self.error('Bad IPv6 address "%s".' % text)
 
     def time_of_day(self, text):
         parts = text.split(":")
@@ -632,10 +663,10 @@ def _bitmap_node(src, p):
     return program.bitmap(src, bytes(bm), mask=mask)
 
 
-def prefix_ranges(prefixes):
+def prefix_ranges(prefixes, bits=32):
     """{(net, len): verdict} -> disjoint [(lo, hi, verdict)] where each
-    address gets the verdict of its longest matching prefix."""
-    items = sorted(((net, net | ((1 << (32 - ln)) - 1), v) for (net, ln), v in prefixes.items()),
+    address (of `bits` bits) gets the verdict of its longest matching prefix."""
+    items = sorted(((net, net | ((1 << (bits - ln)) - 1), v) for (net, ln), v in prefixes.items()),
                    key=lambda t: (t[0], -t[1]))
     out = []
     stack = []                      # enclosing prefixes: (hi, verdict)
@@ -671,15 +702,18 @@ def primitive_node(p, mtype):
     t = p.type
     if t in LIST_TYPES:
         return _bitmap_node(src, p)
-    if t == "ip-address" or t == "tag":
+    if t == "ip-address":
+        return program.addr_ranges(src, [(a, a, v) for a, v in p.values.items()], p.default)
+    if t == "tag":
         if not p.values:
             return TRUE if p.default else FALSE
         return program.in_ranges(src, [(a, a, v) for a, v in p.values.items()], p.default)
     if t == "ip-address-prefix":
-        if not p.values:
-            return TRUE if p.default else FALSE
-        return program.in_ranges(src, prefix_ranges(p.values), p.default)
-    if t in ("ip-address-mask", "tag-mask"):
+        return program.addr_ranges(src, prefix_ranges(p.values, 128), p.default)
+    if t == "ip-address-mask":
+        return First([(program.addr_masked(src, mask, value), v)
+                      for value, mask, v in p.entries], p.default)
+    if t == "tag-mask":
         return First([(program.masked_equal(src, mask, value), v)
                       for value, mask, v in p.entries], p.default)
     if t == "rate":

@@ -7,9 +7,17 @@ detectors) build an expression tree from the node constructors below;
 then filters whole batches in one C call.
 
 Nodes: Test leaves, And, Or, Not, First (Cisco-style first-match chains)
-and the constants TRUE / FALSE.
+and the constants TRUE / FALSE; Addr leaves test a 128-bit address
+(`addr_ranges`, `addr_masked`) and are lowered per record type: on v1006
+(the address group of four words) to RANGES6 lookups and word tests, on
+the IPv4 versions to tests of the 32-bit field seen as its IPv4-mapped
+address ::ffff:a.b.c.d (util/ipv6.py), so that an IPv4 filter compiles
+there exactly as it always did and an IPv6 range outside ::ffff:0:0/96
+matches nothing.
 """
 import struct
+
+from pyflowtools.util import ipv6
 
 from pyflowtools.core import filter as _c
 from pyflowtools.core.native import layout
@@ -26,7 +34,7 @@ CMPS = _c.CMPS
 
 __all__ = ["MissingField", "Program", "compile", "TRUE", "FALSE", "Test", "And", "Or",
            "Not", "First", "in_set", "bitmap", "in_ranges", "compare", "compare_float",
-           "masked_equal", "sample", "simplify", "FIELD", "DURATION", "START", "END",
+           "masked_equal", "sample", "simplify", "Addr", "addr_ranges", "addr_masked", "FIELD", "DURATION", "START", "END",
            "START_TOD", "END_TOD", "PPS", "BPS", "NONE", "OPP", "CMPS"]
 
 
@@ -76,6 +84,18 @@ class Not(Node):
 
     def __init__(self, part):
         self.part = part
+
+
+class Addr(Node):
+    """A test on a 128-bit address (`field`: srcaddr, dstaddr, nexthop,
+    exaddr, router_sc: its last, or only, word): `ranges` [(lo, hi,
+    verdict)] disjoint, else `default`; or, with `mask` set, (address &
+    mask) == value.  Lowered by compile() for the record type."""
+    __slots__ = ("field", "ranges", "default", "mask", "value")
+
+    def __init__(self, field, ranges=(), default=False, mask=None, value=0):
+        self.field, self.ranges, self.default = field, list(ranges), bool(default)
+        self.mask, self.value = mask, value
 
 
 class First(Node):
@@ -147,9 +167,121 @@ def masked_equal(field, mask, value):
         Test(_c.OP_MASKEQ, src, name, a=value & 0xFFFFFFFF, b=mask & 0xFFFFFFFF)
 
 
+def addr_ranges(field, ranges, default=False):
+    """128-bit address within one of `ranges` [(lo, hi, verdict)] (disjoint)
+    gives that verdict; otherwise `default`.  IPv4 addresses are their
+    mapped form (util.ipv6.mapped)."""
+    return Addr(field, sorted(ranges), default)
+
+
+def addr_masked(field, mask, value):
+    """(128-bit address & mask) == value."""
+    return Addr(field, mask=mask & ipv6.ALL, value=value & ipv6.ALL)
+
+
 def sample(n):
     """True for 1 record in n (pseudo-random)."""
     return Test(_c.OP_SAMPLE, NONE, None, a=max(int(n), 1))
+
+
+# ---- lowering of 128-bit address tests --------------------------------------
+
+M32 = 0xFFFFFFFF
+_MAPPED_LO, _MAPPED_HI = ipv6.MAPPED, ipv6.MAPPED | M32
+
+
+def words6(field):
+    """The v1006 word fields of address `field` (most significant first),
+    or None when it has no 128-bit form (exaddr, router_sc)."""
+    if field in ("srcaddr", "dstaddr", "nexthop"):
+        return (field + "6_0", field + "6_1", field + "6_2", field)
+    return None
+
+
+def _ranges_const(ranges, default, top):
+    """The constant the ranges amount to over [0, top], or None."""
+    if all(v == default for _, _, v in ranges):
+        return Const(default)
+    verdicts = {v for _, _, v in ranges}
+    if len(verdicts) == 1:
+        pos = 0
+        for lo, hi, _ in ranges:
+            if lo != pos:
+                return None
+            pos = hi + 1
+        if pos == top + 1:
+            return Const(verdicts.pop())
+    return None
+
+
+def _ranges6_table(ranges):
+    blob = struct.pack("=II", len(ranges), 0)
+    blob += b"".join(struct.pack("=QQQQ", lo >> 64, lo & (1 << 64) - 1,
+                                 hi >> 64, hi & (1 << 64) - 1) for lo, hi, _ in ranges)
+    return blob + bytes(1 if v else 0 for _, _, v in ranges)
+
+
+def _lower_ranges(node, v6):
+    if v6:
+        ranges = node.ranges
+        top = ipv6.ALL
+    else:                     # the IPv4 addresses: the mapped block, as 32 bits
+        ranges = [(max(lo, _MAPPED_LO) - _MAPPED_LO, min(hi, _MAPPED_HI) - _MAPPED_LO, v)
+                  for lo, hi, v in node.ranges if lo <= _MAPPED_HI and hi >= _MAPPED_LO]
+        top = M32
+    const = _ranges_const(ranges, node.default, top)
+    if const is not None:
+        return const
+    if not v6:
+        return in_ranges(node.field, ranges, node.default)
+    return Test(_c.OP_RANGES6, FIELD, words6(node.field)[0], a=1 if node.default else 0,
+                table=_ranges6_table(ranges))
+
+
+def _lower_masked(node, v6):
+    mask, value = node.mask, node.value
+    if value & ~mask:
+        return FALSE
+    if not v6:
+        if (_MAPPED_LO & mask) >> 32 != value >> 32:
+            return FALSE
+        return TRUE if mask & M32 == 0 else masked_equal(node.field, mask & M32, value & M32)
+    names = words6(node.field)
+    top_ones = (ipv6.ALL ^ M32)
+    parts = []
+    if mask & top_ones == top_ones:           # one lookup for the upper 96 bits
+        top = value & top_ones
+        parts.append(_lower_ranges(Addr(node.field, [(top, top | M32, True)]), True))
+        words = [(3, mask & M32, value & M32)]
+    else:
+        words = [(k, (mask >> (96 - 32 * k)) & M32, (value >> (96 - 32 * k)) & M32)
+                 for k in range(4)]
+    for k, m, v in words:
+        if m == M32:
+            parts.append(compare(names[k], "eq", v))
+        elif m:
+            parts.append(masked_equal(names[k], m, v))
+    return And(*parts) if parts else TRUE
+
+
+def lower(node, have):
+    """The tree with its Addr leaves lowered for a record type whose field
+    names are `have`."""
+    if isinstance(node, Addr):
+        names = words6(node.field)
+        v6 = names is not None and all(n in have for n in names)
+        if node.mask is not None:
+            return _lower_masked(node, v6)
+        return _lower_ranges(node, v6)
+    if isinstance(node, Not):
+        return Not(lower(node.part, have))
+    if isinstance(node, And):
+        return And(*[lower(p, have) for p in node.parts])
+    if isinstance(node, Or):
+        return Or(*[lower(p, have) for p in node.parts])
+    if isinstance(node, First):
+        return First([(lower(c, have), v) for c, v in node.rules], node.default)
+    return node
 
 
 # ---- compiler ------------------------------------------------------------
@@ -257,8 +389,8 @@ def simplify(node):
 
 def compile(node, rectype):  # noqa: A001 - the verb is the point
     """Compile an expression tree for records of `rectype`."""
-    node = simplify(node)
     em = _Emitter(rectype)
+    node = simplify(lower(node, em.fields))
     if isinstance(node, Const):
         node = Test(_c.OP_TRUE) if node.value else Not(Test(_c.OP_TRUE))
     em.emit(node, _ACCEPT, _REJECT)
@@ -271,6 +403,8 @@ def compile(node, rectype):  # noqa: A001 - the verb is the point
                 raise MissingField("Filter references a field not in flow: %s" % test.field,
                                    test.field)
             offset, width = pos
+            if test.op == _c.OP_RANGES6:
+                width = 16                     # the group's four words from offset
         if test.table is not None:
             table, table_len = em.table(test.table), len(test.table)
         insns.append((test.op, test.src, test.cmp, test.shift, test.a, test.b, test.d,

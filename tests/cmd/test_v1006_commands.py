@@ -184,7 +184,7 @@ def test_print_refusals(run_cmd, tmp_path):
 
 
 REFUSING = [
-    "flow-filter", "flow-nfilter -f cfg/filter.cfg", "flow-stat",
+    "flow-stat",
     "flow-report -s cfg/stat.cfg -S sd-plain", "flow-export -f 2", "flow-split -n -o T/x",
     "flow-merge", "flow-topn",
     "flow-send 0/127.0.0.1/9", "flow-tag -t cfg/tag.cfg -T ports",
