@@ -500,13 +500,14 @@ def v6_text(draw_bool, a):
 
 @st.composite
 def std6_lines(draw):
-    form = draw(st.sampled_from(("any", "v4host", "v4bare", "v4wild", "v6host", "v6bare",
-                                 "v6pfx", "v6pfx", "v6pfx")))
+    form = draw(st.sampled_from(("v6host", "v6bare", "v6pfx", "v6host", "v6pfx", "v4host",
+                                 "v4bare", "v4wild", "any")))
     if form.startswith("v4"):
         addr, wc = draw(normalized())
         return (draw(st.booleans()), form, addr, 0 if form != "v4wild" else wc)
     a = draw(addresses6)
-    length = draw(st.one_of(st.integers(0, 128), st.sampled_from((32, 48, 64, 96, 104, 127))))
+    length = draw(st.one_of(st.integers(96, 128), st.integers(0, 128),
+                            st.sampled_from((32, 48, 64, 96, 104, 127))))
     if form == "v6pfx" and draw(st.booleans()):
         a &= ipv6_mask(length)
     return (draw(st.booleans()), form, a, length)
@@ -557,19 +558,48 @@ def render6_std(name, line, flags=(False, False)):
     return "%s %s %s" % (head, "permit" if permit else "deny", render6_addr(form, x, y, flags))
 
 
+def near(lines):
+    """The 128-bit addresses the lines name (IPv4 ones mapped), to draw
+    record addresses that meet them."""
+    out = []
+    for ln in lines:
+        for form, x in ((ln[1], ln[2]),) if isinstance(ln[1], str) and ln[1] in FORMS else \
+                ((ln[2][0], ln[2][1]), (ln[3][0], ln[3][1])):
+            if form.startswith("v4"):
+                out.append(oracle.mapped(x))
+            elif form != "any":
+                out.append(x)
+    return out
+
+
+FORMS = ("any", "v4host", "v4bare", "v4wild", "v6host", "v6bare", "v6pfx")
+
+
 @st.composite
-def acl6_records(draw, version="1006"):
-    """v1006 records (IPv4 and IPv6 flows) whose addresses meet the lines."""
+def acl6_records(draw, version="1006", lines=()):
+    """Records whose addresses meet the lines: v1006 (IPv4 and IPv6 flows),
+    or v5 (the IPv4 part of the addresses named)."""
+    pool = near(lines)
     if version != "1006":
         recs = draw(acl_records())
+        for r in recs:
+            for f in ("srcaddr", "dstaddr", "nexthop"):
+                if pool and draw(st.booleans()):
+                    r[f] = draw(st.sampled_from(pool)) & ALL ^ draw(st.sampled_from((0, 1)))
         return recs
-    recs = draw(st.lists(fst.v1006_records(), max_size=20))
+    recs = draw(st.lists(fst.v1006_records(), min_size=1, max_size=20))
     out = []
     for r in recs:
         for f in ("srcaddr", "dstaddr", "nexthop"):
-            if draw(st.integers(0, 3)):
-                a = draw(addresses6) ^ draw(st.sampled_from((0, 0, 1, 0x80, 1 << 64, 1 << 100)))
-                r = oracle.with_addr6(r, f, a)
+            how = draw(st.integers(0, 5))
+            if how == 0:
+                continue                        # the record's own address
+            if pool and how <= 3:
+                a = draw(st.sampled_from(pool))   # a line's address itself
+            else:
+                a = draw(st.sampled_from(pool)) if pool and how == 4 else draw(addresses6)
+                a ^= draw(st.sampled_from((0, 1, 0x80, 1 << 64, 1 << 100, 1 << 127)))
+            r = oracle.with_addr6(r, f, a)
         r["prot"] = draw(st.sampled_from((1, 6, 17, 58, 6, 17, 0)))
         out.append(r)
     return out
@@ -586,7 +616,7 @@ def addr_of(rec, field, version):
 def test_ipv6_standard_acls_match_ipaddress(lines, version, data):
     """-S/-D/-x with IPv4, IPv6 and `any` lines on v1006 (and on v5, whose
     addresses are their mapped forms) equal the ipaddress evaluation."""
-    recs = data.draw(acl6_records(version))
+    recs = data.draw(acl6_records(version, lines))
     letter = data.draw(st.sampled_from(("S", "D", "x")))
     flags = data.draw(st.tuples(st.booleans(), st.booleans()))
     field = {"S": "srcaddr", "D": "dstaddr", "x": "nexthop"}[letter]
@@ -601,7 +631,7 @@ def test_ipv6_standard_acls_match_ipaddress(lines, version, data):
                 max_size=60), st.data())
 def test_ipv6_long_prefix_lists_keep_first_match_order(raw, data):
     lines = [(p, "v6pfx", a, n) for p, a, n in raw]
-    recs = data.draw(acl6_records())
+    recs = data.draw(acl6_records(lines=lines))
     text = "".join(render6_std("big", ln) + "\n" for ln in lines)
     want = [r for r in recs
             if first_match(lines, lambda ln, r=r: std6_match(ln, oracle.addr6(r, "srcaddr")))]
@@ -642,7 +672,7 @@ def render6_ext(name, line):
 @given(st.lists(ext6_lines(), min_size=1, max_size=10), st.sampled_from(("1006", "5")),
        st.data())
 def test_ipv6_extended_acls_match_ipaddress(lines, version, data):
-    recs = data.draw(acl6_records(version))
+    recs = data.draw(acl6_records(version, lines))
     text = "".join(render6_ext("E6", ln) + "\n" for ln in lines)
     assert acl.parse(text).errors == []
 
