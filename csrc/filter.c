@@ -179,13 +179,6 @@ static int eval(const ftc_insn_t *prog, const uint8_t *tables, const timeoffs_t 
         uint64_t v = 0;
         double dv = 0.0;
         int res;
-        if (in->op == FTC_OP_RANGES6) {
-            res = in_ranges6(tables + in->table, r + in->offset, in->a != 0);
-            pc = res ? in->jt : in->jf;
-            if (pc < 0)
-                return pc == FTC_PROG_ACCEPT;
-            continue;
-        }
         switch (in->src) {
         case FTC_SRC_FIELD:
             v = in->width == 4 ? ftc_ld32(r + in->offset)
@@ -219,6 +212,9 @@ static int eval(const ftc_insn_t *prog, const uint8_t *tables, const timeoffs_t 
             res = cmp_d(dv, in->cmp, in->d);
             break;
         case FTC_OP_SAMPLE: res = in->a <= 1 || next_rand(st) % in->a == 0; break;
+        case FTC_OP_RANGES6:       /* (v: the group's first byte, unused) */
+            res = in_ranges6(tables + in->table, r + in->offset, in->a != 0);
+            break;
         default: res = 0; break;
         }
         pc = res ? in->jt : in->jf;
@@ -259,8 +255,6 @@ static inline int eval_fields(const ftc_insn_t *prog, const uint8_t *tables,
         int res;
         if (in->op == FTC_OP_TRUE) {
             res = 1;
-        } else if (in->op == FTC_OP_RANGES6) {
-            res = in_ranges6(tables + in->table, p, in->a != 0);
         } else {
             v = in->width == 2 ? ftc_ld16(p) : in->width == 4 ? ftc_ld32(p) : p[0];
             if (in->op == FTC_OP_BITMAP) {
@@ -270,8 +264,10 @@ static inline int eval_fields(const ftc_insn_t *prog, const uint8_t *tables,
                 res = (v & in->b) == in->a;
             } else if (in->op == FTC_OP_CMP) {
                 res = cmp_u(v, in->cmp, in->a);
-            } else {
+            } else if (in->op == FTC_OP_RANGES) {
                 res = in_ranges(tables + in->table, v, in->a != 0);
+            } else {               /* RANGES6 (v: the group's first byte, unused) */
+                res = in_ranges6(tables + in->table, p, in->a != 0);
             }
         }
         pc = res ? in->jt : in->jf;

@@ -27,6 +27,9 @@ INT_SOURCES = (lib.FTC_SRC_FIELD, lib.FTC_SRC_DURATION, lib.FTC_SRC_START, lib.F
                lib.FTC_SRC_START_TOD, lib.FTC_SRC_END_TOD)
 FLOAT_SOURCES = (lib.FTC_SRC_PPS, lib.FTC_SRC_BPS, lib.FTC_SRC_OPP)
 INT_OPS = (lib.FTC_OP_BITMAP, lib.FTC_OP_RANGES, lib.FTC_OP_CMP, lib.FTC_OP_MASKEQ)
+RT_V1006 = lib.FTC_RT_V1006
+#: word _0 of the three address groups (v1006)
+WORD0 = (lib.FTC_F_SRCADDR6_0, lib.FTC_F_DSTADDR6_0, lib.FTC_F_NEXTHOP6_0)
 
 
 def rs(rt):
@@ -363,7 +366,7 @@ def _harness_input(data):
     for i in range(n if fix else 0):
         p = prog[i]
         steer = p.pad[0]
-        p.op %= lib.FTC_OP_SAMPLE + 1
+        p.op %= lib.FTC_OP_RANGES6 + 1
         p.src %= lib.FTC_SRC_OPP + 1
         p.cmp %= lib.FTC_CMP_GT + 1
         if not steer & 1:
@@ -380,6 +383,10 @@ def _harness_input(data):
             while lay.off[f] < 0:
                 f = (f + 1) % lib.FTC_F_COUNT
             p.offset, p.width = lay.off[f], lib.ftc_field_width(f)
+            if p.op == lib.FTC_OP_RANGES6 and not steer & 16:
+                g = WORD0[f % 3]
+                if lay.off[g] >= 0:
+                    p.offset, p.width = lay.off[g], 16
         if i + 1 >= n:
             p.jt = ACCEPT if p.jt & 1 else REJECT
             p.jf = ACCEPT if p.jf & 1 else REJECT
@@ -408,6 +415,23 @@ def _harness_input(data):
             struct.pack_into("=I", tables, t, cnt)
             for k in range(cnt):
                 tables[t + 4 + 8 * cnt + k] &= 1
+        if p.op == lib.FTC_OP_RANGES6 and steer & 4 and p.table_len >= 8:
+            t = p.table
+            cnt = struct.unpack_from("=I", tables, t)[0] % ((p.table_len - 8) // 33 + 1)
+            struct.pack_into("=II", tables, t, cnt, 0)
+            hi = 0
+            for k in range(cnt):
+                e = t + 8 + 32 * k
+                lh, ll, hh, hl = struct.unpack_from("=QQQQ", tables, e)
+                a, b = lh % 3, hh % 3
+                hi += a
+                struct.pack_into("=QQ", tables, e, hi, k << 41 | ll & 0xFFFFFFFFFF)
+                hi += b
+                struct.pack_into("=QQ", tables, e + 16, hi,
+                                 hl if b else k << 41 | 1 << 40 | hl & 0xFFFFFFFFFF)
+                hi += 1
+            for k in range(cnt):
+                tables[t + 8 + 32 * cnt + k] &= 1
     return rt, prog, n, bytes(tables), data[:nrec * size], state
 
 
@@ -426,3 +450,130 @@ def test_the_crashers_are_accepted_programs():
     checker now refuses would prove nothing about running it)."""
     for name in ("bitmap16-shift34", "bitmap-tod-state-cache"):
         assert _run_any(*_harness_input((ROOT / "tests/corpus/filter" / name).read_bytes()))
+
+
+# ---------------------------------------------------------------------------
+# RANGES6: 128-bit address ranges over the address groups of v1006
+
+def _ranges6(pairs, verdicts=None, count=None):
+    verdicts = [1] * len(pairs) if verdicts is None else verdicts
+    m = (1 << 64) - 1
+    return (struct.pack("=II", len(pairs) if count is None else count, 0)
+            + b"".join(struct.pack("=QQQQ", lo >> 64, lo & m, hi >> 64, hi & m)
+                       for lo, hi in pairs) + bytes(verdicts))
+
+
+def _group(word0=lib.FTC_F_SRCADDR6_0, rt=RT_V1006, **kw):
+    d = dict(op=lib.FTC_OP_RANGES6, src=lib.FTC_SRC_FIELD, offset=off(rt, word0), width=16)
+    d.update(kw)
+    return d
+
+
+def _rec6(**addrs):
+    """One v1006 record (host order), every byte 0 but the 128-bit addresses."""
+    r = bytearray(rs(RT_V1006))
+    lay = lib.ftc_layout_get(RT_V1006)
+    for word0, last, name in ((lib.FTC_F_SRCADDR6_0, lib.FTC_F_SRCADDR, "src"),
+                              (lib.FTC_F_DSTADDR6_0, lib.FTC_F_DSTADDR, "dst"),
+                              (lib.FTC_F_NEXTHOP6_0, lib.FTC_F_NEXTHOP, "nexthop")):
+        a = addrs.get(name, 0)
+        for k in range(4):
+            f = word0 + k if k < 3 else last
+            struct.pack_into("=I", r, lay.off[f], a >> (96 - 32 * k) & U32)
+    return bytes(r)
+
+
+def _select6(insns, tables, recs):
+    blob = bytearray(b"".join(recs))
+    sel = ffi.new("uint8_t[]", max(len(recs), 1))
+    st_ = ffi.new("ftc_filter_state_t *")
+    n = lib.ftc_filter_select(_prog(insns), len(insns), _tables(tables), len(tables), RT_V1006,
+                              st_, ffi.from_buffer("uint8_t[]", blob), len(recs), sel)
+    assert n >= 0, n
+    return list(sel)[:len(recs)]
+
+
+@pytest.mark.parametrize("word0", WORD0)
+def test_ranges6_on_each_address_group(word0):
+    name = {WORD0[0]: "src", WORD0[1]: "dst", WORD0[2]: "nexthop"}[word0]
+    lo, hi = 0x20010DB8 << 96, (0x20010DB8 << 96) | (1 << 96) - 1
+    tab = _ranges6([(lo, hi), (hi + 2, hi + 2)], [1, 0])
+    recs = [_rec6(**{name: a}) for a in (lo, hi, lo - 1, hi + 1, hi + 2, hi + 3)]
+    # outside every range: the default (a); inside: the range's verdict
+    assert _select6([_group(word0, a=0, table_len=len(tab))], tab, recs) == [1, 1, 0, 0, 0, 0]
+    assert _select6([_group(word0, a=1, table_len=len(tab))], tab, recs) == [1, 1, 1, 1, 0, 1]
+
+
+def test_ranges6_takes_only_an_address_group_of_the_record_type():
+    tab = _ranges6([(1, 2)])
+    ok = _group(table_len=len(tab))
+    assert _check([ok], tab, RT_V1006) == OK
+    lay = lib.ftc_layout_get(RT_V1006)
+    bad = [
+        dict(ok, width=4), dict(ok, width=12), dict(ok, offset=ok["offset"] + 4),
+        dict(ok, offset=lay.off[lib.FTC_F_SRCADDR]),          # the last word alone
+        dict(ok, offset=lay.off[lib.FTC_F_SRC_TAG] - 12),     # 16 bytes, no group
+        dict(ok, src=lib.FTC_SRC_DURATION), dict(ok, src=lib.FTC_SRC_NONE),
+    ]
+    for insn in bad:
+        assert _check([insn], tab, RT_V1006) == EPROGRAM, insn
+    # no address group in the IPv4 record types
+    for rt in (RT_V5, lib.FTC_RT_V1005, lib.FTC_RT_V7):
+        assert _check([dict(ok, offset=off(rt, lib.FTC_F_SRCADDR) - 12)], tab, rt) == EPROGRAM
+        assert _check([dict(ok, offset=off(rt, lib.FTC_F_SRCADDR))], tab, rt) == EPROGRAM
+    # width 16 is RANGES6's alone
+    assert _check([dict(ok, op=lib.FTC_OP_RANGES)], _ranges([(1, 2)]), RT_V1006) == EPROGRAM
+
+
+@pytest.mark.parametrize("name,pairs,verdicts,count,cut", [
+    ("sound", [(0, 5), (6, 6), (1 << 100, (1 << 128) - 1)], [1, 0, 1], None, 0),
+    ("empty", [], [], None, 0),
+    ("short of its verdicts", [(0, 5)], [1], None, 1),
+    ("count past the table", [(0, 5)], [1], 2, 0),
+    ("lo above hi", [(7, 6)], [1], None, 0),
+    ("lo above hi in the upper half", [((2 << 64), (1 << 64) | 9)], [1], None, 0),
+    ("overlapping", [(0, 5), (5, 9)], [1, 1], None, 0),
+    ("unsorted", [(10, 11), (0, 5)], [1, 1], None, 0),
+    ("verdict 2", [(0, 5)], [2], None, 0),
+    ("no room for the pad", [], [], None, 5),
+])
+def test_ranges6_tables_must_be_what_the_search_assumes(name, pairs, verdicts, count, cut):
+    tab = _ranges6(pairs, verdicts, count)
+    tab = tab[:len(tab) - cut]
+    want = OK if name in ("sound", "empty") else EPROGRAM
+    assert _check([_group(table_len=len(tab))], tab, RT_V1006) == want, name
+    # the table must lie inside the blob
+    if want == OK:
+        assert _check([_group(table_len=len(tab) + 1)], tab, RT_V1006) == EPROGRAM
+
+
+@st.composite
+def _programs6(draw):
+    """RANGES6 programs on v1006 near the rules: sound or slightly broken
+    tables, any group offset or a near miss, beside field tests."""
+    n = draw(st.integers(1, 4))
+    tables, insns = bytearray(), []
+    for i in range(n):
+        later = st.integers(i + 1, n - 1) if i + 1 < n else st.just(ACCEPT)
+        jump = st.one_of(st.just(ACCEPT), st.just(REJECT), later)
+        pairs, lo = [], 0
+        for _ in range(draw(st.integers(0, 4))):
+            a, b = draw(st.integers(0, 1 << 120)), draw(st.integers(0, 1 << 120))
+            pairs.append((lo + a, min(lo + a + b, (1 << 128) - 1)))
+            lo = min(lo + a + b + draw(st.integers(0, 2)), (1 << 128) - 1)
+        verdicts = draw(st.lists(st.integers(0, 2), min_size=len(pairs), max_size=len(pairs)))
+        blob = _ranges6(pairs, verdicts)
+        offset = off(RT_V1006, draw(st.sampled_from(WORD0))) + draw(st.sampled_from((0, 0, 0, 4)))
+        insns.append(_group(offset=offset, width=draw(st.sampled_from((16, 16, 4))),
+                            a=draw(st.integers(0, 1)), table=len(tables),
+                            table_len=len(blob) - draw(st.sampled_from((0, 0, 1))),
+                            jt=draw(jump), jf=draw(jump)))
+        tables += blob
+    recs = draw(st.binary(max_size=4 * rs(RT_V1006)))
+    return insns, bytes(tables), recs
+
+
+@given(_programs6())
+def test_ranges6_programs_near_the_rules_are_refused_or_run(case):
+    insns, tables, recs = case
+    _run_any(RT_V1006, _prog(insns), len(insns), tables, recs)

@@ -34,7 +34,8 @@ CMPS = _c.CMPS
 
 __all__ = ["MissingField", "Program", "compile", "TRUE", "FALSE", "Test", "And", "Or",
            "Not", "First", "in_set", "bitmap", "in_ranges", "compare", "compare_float",
-           "masked_equal", "sample", "simplify", "Addr", "addr_ranges", "addr_masked", "FIELD", "DURATION", "START", "END",
+           "masked_equal", "sample", "simplify", "Addr", "addr_ranges", "addr_masked",
+           "lower", "words6", "FIELD", "DURATION", "START", "END",
            "START_TOD", "END_TOD", "PPS", "BPS", "NONE", "OPP", "CMPS"]
 
 
