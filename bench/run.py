@@ -372,13 +372,14 @@ OTHER_BENCHES = (
     ("bench_arrow.py", "Arrow conversion, flow-export/flow-import -f 6 (Parquet)", False),
     ("bench_stat_report.py", "flow-stat, flow-report (nfdump when installed)", False),
     ("bench_rptfmt.py", "flow-rptfmt", False),
+    ("bench_filter6.py", "IPv6 filtering: flow-filter, flow-nfilter on v1006 against v5", False),
     ("bench_ipfix.py", "v9/IPFIX decoding (the collectors' C decoder)", False),
     ("bench_capture.py", "flow-capture, nfcapd (v5, v9, IPFIX: loss against rate on "
                          "127.0.0.1)", False),
 )
 
 #: scripts reading the flow-gen record count as BENCH_GEN (one number)
-GEN_COUNT = ("bench_export.py", "bench_stat_report.py", "bench_arrow.py")
+GEN_COUNT = ("bench_export.py", "bench_stat_report.py", "bench_arrow.py", "bench_filter6.py")
 
 
 def other_env(script, env, n, rows_by_command):

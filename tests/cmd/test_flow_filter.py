@@ -403,7 +403,7 @@ def test_shipped_iana_list_has_every_registry_block():
 
 
 def test_shipped_acl_files_parse_clean():
-    for name in ("flow.acl", "iana-reserved.acl"):
+    for name in ("flow.acl", "iana-reserved.acl", "iana-ipv6-special.acl"):
         a = acl.load(os.path.join(paths.DATA_DIR, name))
         assert a.errors == [] and a.standard, name
 
@@ -472,3 +472,70 @@ def test_refuses_a_terminal(flow_bin, gen):
         os.close(master)
     assert p.returncode == 1
     assert len(error_lines(p.stderr)) == 1 and b"terminal" in p.stderr
+
+
+# ---- v1006 (IPv4 and IPv6 flows) ------------------------------------------------
+
+def _v1006(addrs):
+    """A v1006 stream: one flow per (source, destination) text pair; IPv4
+    text becomes the IPv4-mapped address."""
+    import ipaddress
+    recs = []
+    for i, (src, dst) in enumerate(addrs):
+        r = dict.fromkeys(oracle.fields("1006"), 0)
+        r["srcport"] = i
+        for name, text in (("srcaddr", src), ("dstaddr", dst)):
+            a = ipaddress.ip_address(text)
+            v = int(a) if a.version == 6 else oracle.mapped(int(a))
+            r = oracle.with_addr6(r, name, v)
+        recs.append(r)
+    return oracle.write_stream({"d_version": 1006, "flags": 0}, recs), recs
+
+
+def test_article_method_on_ipv6_with_the_shipped_list(run_cmd):
+    """"Reserved or foreign addresses": -S iana6_reserved keeps the IPv6
+    flows from special-purpose sources, iana46_reserved the IPv4 ones too;
+    output is v1006, records unchanged."""
+    data, recs = _v1006([
+        ("2001:db8::1", "2a00::1"), ("fe80::1", "2a00::1"), ("2a00:1450::1", "fe80::1"),
+        ("10.1.2.3", "8.8.8.8"), ("8.8.8.8", "10.1.2.3"), ("::1", "::1"),
+        ("fd12:3456::1", "2a00::1"), ("ff02::1", "2a00::1"), ("2001:4860::1", "2a00::1"),
+        ("3fff::5", "2a00::1"), ("::", "2a00::1"), ("100::1", "2a00::1")])
+    st_, out, err = run_cmd(["flow-filter", "-f", "iana-ipv6-special.acl", "-S",
+                             "iana6_reserved"], stdin=data)
+    assert st_ == 0, err
+    h, got = oracle.read_stream(out)
+    assert h["d_version"] == 1006
+    assert [r["srcport"] for r in got] == [0, 1, 5, 6, 7, 9, 10, 11]
+    assert got == [recs[i] for i in (0, 1, 5, 6, 7, 9, 10, 11)]
+    st_, out, err = run_cmd(["flow-filter", "-f", "iana-ipv6-special.acl", "-S",
+                             "iana46_reserved"], stdin=data)
+    assert [r["srcport"] for r in oracle.read_stream(out)[1]] == [0, 1, 3, 5, 6, 7, 9, 10, 11]
+    st_, out, err = run_cmd(["flow-filter", "-f", "iana-ipv6-special.acl", "-D",
+                             "iana6_public"], stdin=data)
+    assert [r["srcport"] for r in oracle.read_stream(out)[1]] == [0, 1, 3, 4, 6, 7, 8, 9, 10, 11]
+    # the IPv4 list on v1006: the IPv4 flows it keeps on v5
+    st_, out, err = run_cmd(["flow-filter", "-f", "iana-reserved.acl", "-S", "iana_reserved"],
+                            stdin=data)
+    assert [r["srcport"] for r in oracle.read_stream(out)[1]] == [3]
+
+
+def test_v1006_acl_file_with_ipv6_lines(run_cmd, tmp_path):
+    (tmp_path / "flow.acl").write_text(
+        "ip access-list standard v6 permit 2001:db8::/32\n"
+        "ip access-list standard v6 deny host 2001:db8::1\n"        # after: never decides
+        "ip access-list extended e permit icmp6 any 2a00::/16\n")
+    data, recs = _v1006([("2001:db8::1", "2a00::1"), ("2001:db9::1", "2a00::1"),
+                         ("10.0.0.1", "2a00::1")])
+    recs[0]["prot"] = 58
+    data = oracle.write_stream({"d_version": 1006, "flags": 0}, recs)
+    st_, out, err = run_cmd(["flow-filter", "-S", "v6"], stdin=data, cwd=tmp_path)
+    assert st_ == 0 and err == b""
+    assert [r["srcport"] for r in oracle.read_stream(out)[1]] == [0]
+    st_, out, err = run_cmd(["flow-filter", "-E", "e"], stdin=data, cwd=tmp_path)
+    assert [r["srcport"] for r in oracle.read_stream(out)[1]] == [0]
+    (tmp_path / "flow.acl").write_text("ip access-list standard v6 permit 2001:db8::/129\n")
+    st_, out, err = run_cmd(["flow-filter", "-S", "v6"], stdin=data, cwd=tmp_path)
+    assert st_ == 1 and out == b""
+    assert err.decode() == ("flow-filter: syntax error at '2001:db8::/129'\n\n"
+                            "flow-filter: Couldn't find list v6\n\n")

@@ -208,3 +208,31 @@ def test_pipeline_and_broken_pipe(run_cmd, env):
     st, out, err = run_cmd("flow-gen -V5 -n 200000 | flow-nfilter | head -c 100 >/dev/null; "
                            "echo ${PIPESTATUS[1]}")
     assert out.strip() in (b"0", b"141") and b"Traceback" not in err
+
+
+def test_v1006_stream_with_ipv6_primitives(run_cmd, tmp_path):
+    """v1006 in, v1006 out; IPv6 prefixes and an ICMPv6 port; a bad IPv6
+    value is one line naming file and line."""
+    import ipaddress
+    recs = []
+    for i, src in enumerate(("2001:db8::1", "2001:db8:bad::1", "10.0.0.1", "fe80::1")):
+        r = dict.fromkeys(oracle.fields("1006"), 0)
+        a = ipaddress.ip_address(src)
+        r = oracle.with_addr6(r, "srcaddr", int(a) if a.version == 6 else oracle.mapped(int(a)))
+        r.update(srcport=i, prot=58, dstport=128 << 8)
+        recs.append(r)
+    data = oracle.write_stream({"d_version": 1006, "flags": 0}, recs)
+    cfg = tmp_path / "f.cfg"
+    cfg.write_text("filter-primitive DOC6\n  type ip-address-prefix\n  permit 2001:db8::/32\n"
+                   "  deny 2001:db8:bad::/48\n  permit 10.0.0.0/8\n"
+                   "filter-primitive ECHO6\n  type ip-port\n  permit 32768\n"
+                   "filter-definition d\n  match ip-source-address DOC6\n"
+                   "  match ip-destination-port ECHO6\n")
+    st, out, err = run_cmd(["flow-nfilter", "-f", str(cfg), "-F", "d"], stdin=data)
+    assert st == 0 and err == b""
+    h, got = oracle.read_stream(out)
+    assert h["d_version"] == 1006 and got == [recs[0], recs[2]]
+    cfg.write_text("filter-primitive X\n  type ip-address\n  permit 2001:db8::zz\n")
+    st, out, err = run_cmd(["flow-nfilter", "-f", str(cfg)], stdin=data)
+    assert st == 1 and out == b""
+    assert err.decode() == '%s:3: Bad IPv6 address "2001:db8::zz".\n' % ("flow-nfilter: " + str(cfg))
