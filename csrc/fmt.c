@@ -1,6 +1,9 @@
 /* fmt.c -- flow-print's 25 text formats (commands.md section 2) and format
  * 25 for v1006 (IPv4 and IPv6 flows, man/flow-print.1): a batch of
- * host-order records -> text in a caller buffer.
+ * host-order records -> text in a caller buffer.  On v1006 the formats of
+ * the v1 family (0-6) and 9 print too: an IPv4-mapped address as the dotted
+ * quad in its IPv4 column, an IPv6 one in RFC 5952 form, its column widened
+ * to A6_W (prefixes P6_W), so IPv4 flows print exactly as from version 5.
  *
  * Every format is a table of columns.  A column turns one value of the record
  * into text (a number, an address, a prefix, a time, a symbol name), cuts it
@@ -40,6 +43,11 @@ enum {
 
 enum { S_NONE = 0, S_PROT = FTC_SYMK_PROT, S_PORT = FTC_SYMK_PORT, S_AS = FTC_SYMK_AS,
        S_TAG = FTC_SYMK_TAG };
+
+/* v1006: the column width of an IPv6 address (the longest RFC 5952 text)
+   and of an IPv6 prefix ("/128" more) */
+#define A6_W FTC_ADDR6_TEXT_MAX
+#define P6_W (FTC_ADDR6_TEXT_MAX + 4)
 
 #define FL_BOGUS 0x01   /* skip (and count) records with dPkts == 0 */
 #define FL_SYN   0x02   /* format 2: only prot 6, flags 0x02, 2 pkts, 80 octets */
@@ -98,7 +106,7 @@ typedef struct {
     C_BPK(3, " "), C_HEX(TOS, 2, " "), C_HEX(TCP_FLAGS, 2, "\n\n")
 
 #define RT(x) (1u << FTC_RT_##x)
-#define RT_V1_FAMILY (RT(V1) | RT(V5) | RT(V6) | RT(V7) | RT(V1005))
+#define RT_V1_FAMILY (RT(V1) | RT(V5) | RT(V6) | RT(V7) | RT(V1005) | RT(V1006))
 
 /* ---- column tables ---- */
 
@@ -308,7 +316,7 @@ static const fmt_t formats[FTC_FMT_COUNT] = {
              "srcIP            dstIP            prot  srcPort  dstPort  octets      packets\n",
              "srcIP            dstIP            prot   srcPort           dstPort           octets      packets\n",
              f3, f3w},
-    /* 4 */ {RT(V5) | RT(V6) | RT(V7) | RT(V1005), 0,
+    /* 4 */ {RT(V5) | RT(V6) | RT(V7) | RT(V1005) | RT(V1006), 0,
              "srcIP              dstIP              prot  srcAS  dstAS  octets      packets\n",
              "Sif  Dif  srcIP               dstIP               prot   srcAS             dstAS             octets      packets\n",
              f4, f4w},
@@ -324,7 +332,7 @@ static const fmt_t formats[FTC_FMT_COUNT] = {
     /* 8 */ {RT(V6), 0,
              "srcIP               dstIP               peer_nexthop     encap i/o  prot   srcPort         dstPort         octets      packets\n",
              NULL, f8, NULL},
-    /* 9 */ {RT(V1005), 0,
+    /* 9 */ {RT(V1005) | RT(V1006), 0,
              "srcTag      dstTag      srcIP            dstIP            octets      packets\n",
              "srcTag             dstTag             srcIP            dstIP            octets      packets\n",
              f9, f9w},
@@ -400,17 +408,43 @@ static const col_t *fmt_cols(const fmt_t *F, unsigned opts)
     return (opts & FTC_FMT_WIDE) && F->cols_w ? F->cols_w : F->cols;
 }
 
-/* one record as text at o; returns the length */
+/* the field of the first word of a v1006 128-bit address whose last word is
+   field f, or -1 */
+static int addr6_hi(int f)
+{
+    return f == FTC_F_SRCADDR ? FTC_F_SRCADDR6_0 : f == FTC_F_DSTADDR ? FTC_F_DSTADDR6_0
+           : f == FTC_F_NEXTHOP ? FTC_F_NEXTHOP6_0 : -1;
+}
+
+/* the prefix of length len (0..128; more reads as 128) of a 128-bit address,
+   as "text/len" (the address masked, printed as ftc_put_addr6 does) */
+static size_t put_prefix6(char *p, const uint32_t a[4], uint32_t len)
+{
+    uint32_t m[4];
+    size_t n;
+    int i;
+    for (i = 0; i < 4; i++) {
+        uint32_t bits = len > 32u * (unsigned)i ? len - 32u * (unsigned)i : 0;
+        m[i] = bits >= 32 ? a[i] : bits ? a[i] & ~(0xFFFFFFFFu >> bits) : 0;
+    }
+    n = ftc_put_addr6(p, m);
+    p[n++] = '/';
+    return n + ftc_put_dec(p + n, len);
+}
+
+/* one record as text at o; returns the length.  six: the record is v1006
+   (128-bit addresses) */
 static size_t emit(const col_t *c, const ftc_layout_t *L, const uint8_t *rec,
-                   const ftc_symtab_t *sym, ftc_fmt_state_t *st, char *o)
+                   const ftc_symtab_t *sym, ftc_fmt_state_t *st, char *o, int six)
 {
     char *p = o;
     char tmp[64];
     for (; c->kind != K_END; c++) {
         const char *t = tmp;
         const char *s;
-        size_t tl = 0, pad;
-        uint32_t v, d;
+        size_t tl = 0, pad, w = c->w, prec = c->p;
+        uint32_t v, d, a6[4];
+        int hi;
         switch (c->kind) {
         case K_DEC:
             v = ftc_get(L, rec, c->f);
@@ -436,6 +470,13 @@ static size_t emit(const col_t *c, const ftc_layout_t *L, const uint8_t *rec,
             tl = ftc_put_hex(tmp, ftc_get(L, rec, c->f), c->f2);
             break;
         case K_IP:
+            if (six && (hi = addr6_hi(c->f)) >= 0) {
+                ftc_get_addr6(L, rec, hi, c->f, a6);
+                tl = ftc_put_addr6(tmp, a6);
+                if (!(a6[0] == 0 && a6[1] == 0 && a6[2] == FTC_MAPPED_WORD) && w < A6_W)
+                    w = A6_W;
+                break;
+            }
             tl = ftc_put_ip(tmp, ftc_get(L, rec, c->f));
             break;
         case K_IP6: {
@@ -445,6 +486,15 @@ static size_t emit(const col_t *c, const ftc_layout_t *L, const uint8_t *rec,
             break;
         }
         case K_PFX:
+            if (six && (hi = addr6_hi(c->f)) >= 0 && !ftc_rec6_is_ipv4(L, rec)) {
+                /* an IPv6 flow: its prefix lengths count 128 bits */
+                ftc_get_addr6(L, rec, hi, c->f, a6);
+                tl = put_prefix6(tmp, a6, ftc_get(L, rec, c->f2));
+                if (w < P6_W)
+                    w = P6_W;
+                prec = 0;
+                break;
+            }
             tl = ftc_put_prefix(tmp, ftc_get(L, rec, c->f), ftc_get(L, rec, c->f2));
             break;
         case K_TIME:
@@ -471,9 +521,9 @@ static size_t emit(const col_t *c, const ftc_layout_t *L, const uint8_t *rec,
         default: /* K_LIT */
             break;
         }
-        if (c->p && tl > c->p)
-            tl = c->p;
-        pad = c->w > tl ? c->w - tl : 0;
+        if (prec && tl > prec)
+            tl = prec;
+        pad = w > tl ? w - tl : 0;
         if (c->right) {
             memset(p, ' ', pad);
             p += pad;
@@ -577,7 +627,7 @@ int ftc_fmt_records(const uint8_t *recs, size_t n, int rt, int fmt, unsigned opt
     const col_t *cols;
     const ftc_layout_t *L;
     size_t i, pos = 0, nbogus = 0, rs;
-    int rc;
+    int rc, six;
     if (!len || !consumed || !bogus || !st || (n && !recs) || (cap && !out))
         return FTC_EINVAL;
     rc = ftc_fmt_check(fmt, rt);
@@ -590,6 +640,7 @@ int ftc_fmt_records(const uint8_t *recs, size_t n, int rt, int fmt, unsigned opt
     L = ftc_layout_get(rt);
     cols = fmt_cols(F, opts);
     rs = L->rec_size;
+    six = L->off[FTC_F_SRCADDR6_0] >= 0;
     if (n > SIZE_MAX / rs)
         return FTC_EINVAL;
     if (!(opts & FTC_FMT_NAMES))
@@ -611,7 +662,7 @@ int ftc_fmt_records(const uint8_t *recs, size_t n, int rt, int fmt, unsigned opt
             !(ftc_get(L, rec, FTC_F_PROT) == 6 && ftc_get(L, rec, FTC_F_TCP_FLAGS) == 0x02 &&
               ftc_get(L, rec, FTC_F_DPKTS) == 2 && ftc_get(L, rec, FTC_F_DOCTETS) == 80))
             continue;
-        pos += emit(cols, L, rec, sym, st, out + pos);
+        pos += emit(cols, L, rec, sym, st, out + pos, six);
     }
     *len = pos;
     *consumed = i;

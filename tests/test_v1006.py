@@ -343,9 +343,10 @@ def check_format_25(f25, f5, records):
 
 def test_formats_of_1006():
     assert formats.default_format(RT) == 25
-    for f in range(formats.REF_COUNT):
-        with pytest.raises(formats.MissingField):
-            formats.check_format(f, RT)
+    for f in range(formats.REF_COUNT):      # 0-6 and 9 print v1006 (test_formats_v1006)
+        if f not in (0, 1, 2, 3, 4, 5, 6, 9):
+            with pytest.raises(formats.MissingField):
+                formats.check_format(f, RT)
     for rt in range(lib.FTC_RT_COUNT):
         if rt != RT:
             with pytest.raises(formats.NoSuchFormat):

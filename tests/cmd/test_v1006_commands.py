@@ -173,7 +173,7 @@ def test_print_mixed_file_against_ipaddress(run_cmd, mixed):
 
 
 def test_print_refusals(run_cmd, tmp_path):
-    st, out, err = run_cmd("flow-gen -V 1006 -n 3 | flow-print -f 5")
+    st, out, err = run_cmd("flow-gen -V 1006 -n 3 | flow-print -f 7")
     assert st == 255 and out == b""
     assert one_error_line(err, "flow-print") == [
         "flow-print: Flow record missing required field for format."]
