@@ -10,9 +10,13 @@ u32 and print as dotted quads.  Beside the raw time fields a record has
 v1006 records (IPv4 and IPv6 flows) have the fields of the layout (srcaddr
 is the last 32-bit word of the source address, srcaddr6_0 .. srcaddr6_2
 the others) and, besides, `srcaddr6`, `dstaddr6` and `nexthop6`: the
-128-bit addresses as ints (ipaddress.IPv6Address(r.srcaddr6) gives the
-address; an IPv4 flow's are IPv4-mapped), and `is_ipv4`.  pack() takes
-those three keys in dicts too."""
+128-bit addresses as `IPv6` values (ints of 128 bits printing as
+util/ipv6.text does: RFC 5952, a dotted quad when IPv4-mapped; `.address`
+the ipaddress.IPv6Address), and `is_ipv4`.  On an IPv4 flow, srcaddr,
+dstaddr and nexthop are `IPv4` values as in version 5; on an IPv6 flow
+they are `Word6` values: the last word (so the record packs back as it
+came) printing as the whole address, `.address` the IPv6Address.  pack()
+takes srcaddr6 / dstaddr6 / nexthop6 keys in dicts too."""
 import collections
 import datetime
 import ipaddress
@@ -32,8 +36,8 @@ _MAPPED = 0xFFFF << 32
 
 def _addr6_property(hi, lo):
     def get(self):
-        return ((getattr(self, hi + "0") << 96) | (getattr(self, hi + "1") << 64)
-                | (getattr(self, hi + "2") << 32) | int(getattr(self, lo)))
+        return IPv6((getattr(self, hi + "0") << 96) | (getattr(self, hi + "1") << 64)
+                    | (getattr(self, hi + "2") << 32) | int(getattr(self, lo)))
     return property(get)
 
 
@@ -82,6 +86,65 @@ class IPv4(int):
         if name.startswith("_"):
             raise AttributeError(name)
         return getattr(ipaddress.IPv4Address(int(self)), name)
+
+
+class IPv6(int):
+    """A 128-bit address (v1006's srcaddr6, dstaddr6, nexthop6): the int,
+    whose str() is util/ipv6.text (RFC 5952; a dotted quad when
+    IPv4-mapped) and whose `.address` is the ipaddress.IPv6Address (its
+    attributes answered too: `is_link_local`, `ipv4_mapped`, ...)."""
+
+    __slots__ = ()
+
+    def __str__(self):
+        from pyflowtools.util import ipv6
+        return ipv6.text(int(self))
+
+    def __repr__(self):
+        return "IPv6('%s')" % self
+
+    __format__ = IPv4.__format__
+
+    @property
+    def address(self):
+        return ipaddress.IPv6Address(int(self))
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(ipaddress.IPv6Address(int(self)), name)
+
+
+class Word6(int):
+    """srcaddr / dstaddr / nexthop of a v1006 IPv6 flow: the raw last
+    32-bit word of the address (what the field holds; equal to it, hashes
+    and packs as it) whose str() is the whole address in RFC 5952 form;
+    `.address` is the ipaddress.IPv6Address, `.addr6` the IPv6 value."""
+
+    def __new__(cls, word, addr6):
+        self = int.__new__(cls, word)
+        self.addr6 = IPv6(addr6)
+        return self
+
+    def __str__(self):
+        return str(self.addr6)
+
+    def __repr__(self):
+        return "Word6('%s')" % self
+
+    __format__ = IPv4.__format__
+
+    def __reduce__(self):
+        return (Word6, (int(self), int(self.addr6)))
+
+    @property
+    def address(self):
+        return self.addr6.address
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.addr6.address, name)
 
 
 def _ms_time(ms):
@@ -143,11 +206,23 @@ def unpack(rectype, buf, n):
     """List of named tuples for n host-order records in buf."""
     cls, st, names = record_type(rectype)
     addr = [i for i, name in enumerate(names) if name in ADDR_FIELDS]
+    # v1006: (last word index, upper word indexes) of each 128-bit address
+    six = [(names.index(lo), [names.index(hi + str(k)) for k in range(3)])
+           for _, hi, lo in ADDR6 if hi + "0" in names]
+    src, dst = (six[0], six[1]) if six else (None, None)
     out = []
     for v in st.iter_unpack(memoryview(buf)[:n * st.size]):
         v = list(v)
-        for i in addr:
-            v[i] = IPv4(v[i])
+        if six and not (v[src[1][0]] == v[src[1][1]] == v[dst[1][0]] == v[dst[1][1]] == 0
+                        and v[src[1][2]] == v[dst[1][2]] == 0xFFFF):
+            for lo, (a, b, c) in six:        # an IPv6 flow
+                v[lo] = Word6(v[lo], (v[a] << 96) | (v[b] << 64) | (v[c] << 32) | v[lo])
+            for i in addr:
+                if not isinstance(v[i], Word6):
+                    v[i] = IPv4(v[i])
+        else:
+            for i in addr:
+                v[i] = IPv4(v[i])
         out.append(cls._make(v))
     return out
 
