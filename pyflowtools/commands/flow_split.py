@@ -47,7 +47,7 @@ def main(argv=None):
     split.check_base(opts.base)
     started = time.time()
     tag = split.SRC if opts.src_tags else split.DST if opts.dst_tags else None
-    with stream.reader(cli.stdin_binary()) as rd:
+    with stream.reader(cli.stdin_binary(), ipv6=True) as rd:
         done = split.split(rd, opts.base, max_flows=opts.max_flows, max_time=opts.max_time,
                            tag=tag, tag_name=_tag_names(opts.names and tag), byte_order=order,
                            zlevel=zlevel, comment=opts.comment)

@@ -10,6 +10,10 @@ one up.  Output header as flow-cat's: streaming, the first input's
 version; to a regular file (`-o`) it is rewritten at the end with mode
 normal, capture start/end = min/max of the inputs' header capture times
 (0 for a stream without them) and the flow count.
+
+v1006 streams (IPv4 and IPv6 flows) merge with v1006 streams; a v1006
+stream among IPv4 ones is refused as any change of version is ("data
+version or sub version changed!"): convert with flow-cat -V first.
 """
 import os
 import signal
@@ -76,7 +80,7 @@ def merge(operands, dst, *, all_files=False, group=False, byte_order=None, zleve
     Returns Merged.  Raises FlowToolsError when the inputs' record
     versions differ (after the output header)."""
     lists = inputs.collect(operands, all_files=all_files, group=group, warn=warn,
-                           strict_stdin=True)
+                           strict_stdin=True, ipv6=True)
     items = [i for lst in lists for i in lst]
     if debug > 5:
         for i in items:
