@@ -11,12 +11,28 @@
 
 #include "ftc_internal.h"
 
-#define NXF 36
+#define NXF FTC_F_COUNT
 
 static int is_addr_field(int f)
 {
     return f == FTC_F_EXADDR || f == FTC_F_SRCADDR || f == FTC_F_DSTADDR ||
            f == FTC_F_NEXTHOP || f == FTC_F_PEER_NEXTHOP || f == FTC_F_ROUTER_SC;
+}
+
+/* v1006: the field of the first word of the 128-bit address whose last
+   word is field f (srcaddr, dstaddr, nexthop), or -1 */
+static int addr6_hi(const ftc_layout_t *L, int f)
+{
+    int hi = f == FTC_F_SRCADDR ? FTC_F_SRCADDR6_0 : f == FTC_F_DSTADDR ? FTC_F_DSTADDR6_0
+             : f == FTC_F_NEXTHOP ? FTC_F_NEXTHOP6_0 : -1;
+    return hi >= 0 && L->off[hi] >= 0 ? hi : -1;
+}
+
+/* the upper words of the 128-bit addresses are exported with their last
+   word's field (srcaddr: the whole address), never as columns */
+static int is_addr6_word(int f)
+{
+    return f >= FTC_F_SRCADDR6_0 && f <= FTC_F_NEXTHOP6_2;
 }
 
 uint64_t ftc_xfield_mask(int rt)
@@ -27,7 +43,7 @@ uint64_t ftc_xfield_mask(int rt)
     if (!L)
         return 0;
     for (f = 0; f < NXF; f++)
-        if (L->off[f] >= 0)
+        if (L->off[f] >= 0 && !is_addr6_word(f))
             m |= (uint64_t)1 << f;
     if (rt == FTC_RT_V8_10)   /* the reference exports no interfaces of 8.10 */
         m &= ~(((uint64_t)1 << FTC_F_INPUT) | ((uint64_t)1 << FTC_F_OUTPUT));
@@ -64,8 +80,9 @@ int ftc_export_text(const uint8_t *recs, size_t n, int rt, uint64_t mask, int st
     for (i = 0; i < NXF; i++)
         if (mask & ((uint64_t)1 << i))
             cols[ncol++] = value_field(i, style);
-    /* a value is at most 15 bytes plus quotes and a separator */
-    line_max = (size_t)ncol * 18 + 8;
+    /* a value is at most 15 bytes (an IPv6 address 39) plus quotes and a
+       separator */
+    line_max = (size_t)ncol * (L->off[FTC_F_SRCADDR6_0] >= 0 ? 42 : 18) + 8;
     if (!ncol) {                 /* no field: no lines */
         *consumed = n;
         return FTC_OK;
@@ -79,14 +96,20 @@ int ftc_export_text(const uint8_t *recs, size_t n, int rt, uint64_t mask, int st
         if (style == FTC_XT_SQL)
             *p++ = '(';
         for (i = 0; i < ncol; i++) {
-            int f = cols[i];
+            int f = cols[i], hi;
             uint32_t v = ftc_get(L, rec, f);
             if (i)
                 *p++ = ',';
             if (is_addr_field(f)) {
                 if (style == FTC_XT_SQL)
                     *p++ = '\'';
-                p += ftc_put_ip(p, v);
+                if ((hi = addr6_hi(L, f)) >= 0) {
+                    uint32_t a6[4];
+                    ftc_get_addr6(L, rec, hi, f, a6);
+                    p += ftc_put_addr6(p, a6);
+                } else {
+                    p += ftc_put_ip(p, v);
+                }
                 if (style == FTC_XT_SQL)
                     *p++ = '\'';
             } else {
@@ -437,8 +460,23 @@ int ftc_import_text(const uint8_t *in, size_t len, int final, int rt, const int8
             if (!ce)
                 ce = s + end;
             if (f >= 0 && f < NXF && L->off[f] >= 0) {
-                uint32_t v = is_addr_field(f) ? scan_ip(c, ce) : scan_num(c, ce, base);
-                ftc_stw(rec + L->off[f], ftc_field_width(f), v);
+                int hi = is_addr_field(f) ? addr6_hi(L, f) : -1;
+                if (hi >= 0) {
+                    /* v1006: IPv6 text (malformed: ::), else a dotted quad
+                       read as for the other versions, IPv4-mapped */
+                    uint32_t a6[4] = { 0, 0, FTC_MAPPED_WORD, 0 };
+                    if (memchr(c, ':', (size_t)(ce - c)))
+                        ftc_scan_addr6(c, ce, a6);
+                    else
+                        a6[3] = scan_ip(c, ce);
+                    ftc_st32(rec + L->off[hi], a6[0]);
+                    ftc_st32(rec + L->off[hi + 1], a6[1]);
+                    ftc_st32(rec + L->off[hi + 2], a6[2]);
+                    ftc_st32(rec + L->off[f], a6[3]);
+                } else {
+                    uint32_t v = is_addr_field(f) ? scan_ip(c, ce) : scan_num(c, ce, base);
+                    ftc_stw(rec + L->off[f], ftc_field_width(f), v);
+                }
             }
             c = ce + 1;
         }

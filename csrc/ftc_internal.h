@@ -328,6 +328,106 @@ static inline size_t ftc_put_addr6(char *p, const uint32_t w[4])
     return n;
 }
 
+/* strictly four decimal octets 0..255 of 1 to 3 digits over [p, e) */
+static inline int ftc_scan_quad(const uint8_t *p, const uint8_t *e, uint32_t *out)
+{
+    uint32_t a = 0;
+    int k;
+    for (k = 0; k < 4; k++) {
+        unsigned v = 0, digits = 0;
+        while (p < e && *p >= '0' && *p <= '9' && digits < 4) {
+            v = v * 10 + (unsigned)(*p - '0');
+            p++;
+            digits++;
+        }
+        if (digits == 0 || digits > 3 || v > 255)
+            return -1;
+        a = (a << 8) | v;
+        if (k < 3) {
+            if (p >= e || *p != '.')
+                return -1;
+            p++;
+        }
+    }
+    if (p != e)
+        return -1;
+    *out = a;
+    return 0;
+}
+
+/* THE C reader of IPv6 text (the inverse of ftc_put_addr6; flow-import):
+   [p, e) in any RFC 4291 form (1 to 4 hex digits a group, either case, one
+   "::" at most, a dotted quad as the last two groups) -> w[0..4), most
+   significant first.  Returns 0, or -1 with w all zero when malformed (no
+   zone index, no prefix length, no blanks). */
+static inline int ftc_scan_addr6(const uint8_t *p, const uint8_t *e, uint32_t w[4])
+{
+    unsigned g[8], full[8];
+    int n = 0, gap = -1, i;
+    w[0] = w[1] = w[2] = w[3] = 0;
+    if (e - p >= 2 && p[0] == ':' && p[1] == ':') {
+        gap = 0;
+        p += 2;
+    } else if (p < e && *p == ':') {
+        return -1;
+    }
+    while (p < e) {
+        const uint8_t *q = p;
+        unsigned v = 0, digits = 0;
+        while (q < e && digits < 5) {
+            unsigned c = *q, d;
+            if (c >= '0' && c <= '9')
+                d = c - '0';
+            else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+                d = (c | 0x20) - 'a' + 10;
+            else
+                break;
+            v = v * 16 + d;
+            q++;
+            digits++;
+        }
+        if (q < e && *q == '.') {            /* the last 32 bits as a dotted quad */
+            uint32_t a;
+            if (n > 6 || ftc_scan_quad(p, e, &a) < 0)
+                return -1;
+            g[n++] = a >> 16;
+            g[n++] = a & 0xFFFF;
+            p = e;
+            break;
+        }
+        if (digits == 0 || digits > 4 || n >= 8)
+            return -1;
+        g[n++] = v;
+        p = q;
+        if (p == e)
+            break;
+        if (*p != ':' || ++p == e)
+            return -1;
+        if (*p == ':') {
+            if (gap >= 0)
+                return -1;
+            gap = n;
+            p++;
+        }
+    }
+    if (gap < 0 ? n != 8 : n > 7)
+        return -1;
+    for (i = 0; i < 8; i++)
+        full[i] = 0;
+    if (gap < 0) {
+        for (i = 0; i < 8; i++)
+            full[i] = g[i];
+    } else {
+        for (i = 0; i < gap; i++)
+            full[i] = g[i];
+        for (i = gap; i < n; i++)
+            full[8 - (n - i)] = g[i];
+    }
+    for (i = 0; i < 4; i++)
+        w[i] = ((uint32_t)full[2 * i] << 16) | full[2 * i + 1];
+    return 0;
+}
+
 /* ---- time ---- */
 
 typedef struct {

@@ -1757,7 +1757,9 @@ int64_t ftc_split_group(int rt, int field, const ftc_range_t *index, size_t n_in
 #define FTC_IMP_BROKEN   2   /* strict: a line of another column count, skipped */
 #define FTC_IMP_VERSION  3   /* a datagram of an unknown version (*info) */
 #define FTC_IMP_V8       4   /* a v8 datagram (the reference cannot read them) */
-/* -m bits (1 << FTC_F_*) of the fields of record type rt */
+/* -m bits (1 << FTC_F_*) of the fields of record type rt (v1006: not the
+   upper address words, exported with srcaddr / dstaddr / nexthop as whole
+   addresses; flow_label, bit 45, is one) */
 uint64_t ftc_xfield_mask(int rt);
 /* The reference's cflowd mask of record type rt (commands.md 12.2). */
 uint32_t ftc_cflowd_mask(int rt);
@@ -1765,7 +1767,9 @@ uint32_t ftc_cflowd_mask(int rt);
 int ftc_cflowd_field(int bit);
 /* Records recs[0..n) of type rt as text lines of the -m fields `mask`
    (those rt has), style FTC_XT_*, into out[0..cap).  Whole lines only:
-   *consumed records, *len bytes.  FTC_OK or FTC_EFULL (write out, go on). */
+   *consumed records, *len bytes.  FTC_OK or FTC_EFULL (write out, go on).
+   v1006: srcaddr, dstaddr, nexthop as the whole address (ftc_put_addr6:
+   RFC 5952, a dotted quad when IPv4-mapped). */
 int ftc_export_text(const uint8_t *recs, size_t n, int rt, uint64_t mask, int style,
                     char *out, size_t cap, size_t *len, size_t *consumed);
 /* cflowd records (u32 BE mask = mask & the type's, fields BE).  As above. */
@@ -1783,7 +1787,8 @@ int ftc_import_cflowd(const uint8_t *in, size_t len, int rt, uint8_t *out, size_
 /* Lines of in[0..len) (pieces of at most 1023 bytes, as fgets) -> records of
    rt: cell k (split on `sep`) goes to field cols[k] (-1: ignored; fields rt
    lacks are dropped), numbers as strtoul(base), addresses dotted; missing
-   cells 0.  Not strict (CSV): lines starting with '#' are skipped, except
+   cells 0.  v1006: srcaddr, dstaddr, nexthop cells with a ':' are IPv6
+   text (ftc_scan_addr6; malformed: ::), others dotted quads, IPv4-mapped.  Not strict (CSV): lines starting with '#' are skipped, except
    "#:" ones when `headers` (FTC_IMP_HEADER).  strict (NFCollector): a line
    without exactly ncols cells is FTC_IMP_BROKEN (skipped).  *lines counts
    the lines passed.  Without `final`, an unfinished last line waits.

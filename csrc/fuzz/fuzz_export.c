@@ -7,7 +7,8 @@
  *     the records it has room for, and returns a defined status;
  *   - CSV: records parsed from any text, exported as CSV of every field and
  *     parsed again with the same column list, are the same records (the
- *     export/import round trip of flow-export -f 2 | flow-import -f 2);
+ *     export/import round trip of flow-export -f 2 | flow-import -f 2;
+ *     v1006: IPv6 text through ftc_scan_addr6, the whole addresses equal);
  *   - cflowd: records parsed, exported with the type's mask and parsed
  *     again keep every field the mask carries;
  *   - ftc_wire_split's lengths add up to what it consumed.
@@ -85,6 +86,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     CHECK(!memcmp(recs + i * L->rec_size + L->off[f],
                                   recs2 + i * L->rec_size + L->off[f], (size_t)w));
                 }
+                /* v1006: the whole 128-bit addresses (upper words too) */
+                for (f = FTC_F_SRCADDR6_0; f <= FTC_F_NEXTHOP6_2; f++)
+                    if (L->off[f] >= 0)
+                        CHECK(!memcmp(recs + i * L->rec_size + L->off[f],
+                                      recs2 + i * L->rec_size + L->off[f], 4));
             }
         }
         break;

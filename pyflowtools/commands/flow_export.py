@@ -78,8 +78,10 @@ def main(argv=None):
     started = time.time()
     exported = 0
     status = cli.EXIT_OK
-    # Parquet takes v1006 (IPv4 and IPv6 flows); the reference's formats not
-    with stream.reader(cli.stdin_binary(), ipv6=opts.format == PARQUET) as rd:
+    # v1006 (IPv4 and IPv6 flows) as text, rows and Parquet; the binary
+    # formats (cflowd, pcap, datagrams) have IPv4 addresses only
+    with stream.reader(cli.stdin_binary(), ipv6=opts.format in (CSV, MYSQL, PGSQL, PARQUET)) \
+            as rd:
         if opts.format == MYSQL and opts.uri is None:
             # the reference's build has no MySQL: scripts that call -f 3
             # without a database get its answer; -u exports for real

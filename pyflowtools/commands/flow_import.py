@@ -64,7 +64,8 @@ def main(argv=None):
     version, method = ver
     if not 0 <= opts.format <= WIRE:
         raise FlowToolsError("No such format, %d" % opts.format)
-    if version not in VERSIONS:
+    # v1006 (IPv4 and IPv6 flows) from CSV only: the other formats are IPv4
+    if version not in VERSIONS and not (version == 1006 and opts.format == CSV):
         raise FlowToolsError("Unsupported export version %d" % version)
     try:
         rectype = _rectype(version, method if version == 8 else 0)

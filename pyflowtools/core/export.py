@@ -16,8 +16,10 @@ VERSION, V8 = lib.FTC_IMP_VERSION, lib.FTC_IMP_V8
 
 _CHUNK = 1 << 20
 RT_V1005 = lib.FTC_RT_V1005
+RT_V1006 = lib.FTC_RT_V1006
 PEER_NEXTHOP, EXTRA_PKTS, MARKED_TOS = (lib.FTC_F_PEER_NEXTHOP, lib.FTC_F_EXTRA_PKTS,
                                         lib.FTC_F_MARKED_TOS)
+FLOW_LABEL, FIELD_COUNT = lib.FTC_F_FLOW_LABEL, lib.FTC_F_COUNT
 #: canonical (field number = -m bit, export name) of every record field
 FIELDS = [(f, ffi.string(lib.ftc_field_name(f)).decode().lower())
           for f in range(lib.FTC_F_COUNT) if ffi.string(lib.ftc_field_name(f))]

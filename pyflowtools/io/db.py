@@ -8,8 +8,9 @@ empty part takes its default; a host starting with `/` is a Unix socket:
 PostgreSQL's socket folder, MySQL's socket file).  The table is created
 when missing: one column per exported field, named as flow-export's CSV
 names them (peer_nexthop as itself), addresses as `inet` (PostgreSQL) or
-`VARCHAR(15)` (MySQL), numbers as the smallest integer type that holds
-the field.  Rows are made in C (core/export.py); a batch that fails is
+`VARCHAR(15)` (MySQL; v1006 `VARCHAR(39)`, IPv6 addresses as RFC 5952
+text, IPv4 flows' as dotted quads), numbers as the smallest integer type
+that holds the field (v1006's flow_label as the 32-bit ones).  Rows are made in C (core/export.py); a batch that fails is
 rolled back, so the table holds whole batches only.
 
 The drivers are optional: a missing one is one clear error line.
@@ -30,7 +31,7 @@ _WIDTH = {"unix_secs": 4, "unix_nsecs": 4, "sysuptime": 4, "dflows": 4, "dpkts":
           "input": 2, "output": 2, "srcport": 2, "dstport": 2, "prot": 1, "tos": 1,
           "tcp_flags": 1, "src_mask": 1, "dst_mask": 1, "src_as": 2, "dst_as": 2,
           "in_encaps": 1, "out_encaps": 1, "extra_pkts": 4, "marked_tos": 1,
-          "src_tag": 4, "dst_tag": 4}
+          "src_tag": 4, "dst_tag": 4, "flow_label": 4}
 STATEMENT_BYTES = 1 << 20
 
 
@@ -59,12 +60,14 @@ def columns(rectype, bits):
     return [n for f, n in export.FIELDS if bits & (1 << f)]
 
 
-def schema(kind, names):
-    """Column definitions of the table made when missing."""
+def schema(kind, names, rectype=None):
+    """Column definitions of the table made when missing (v1006: MySQL's
+    address columns VARCHAR(39), room for any RFC 5952 text)."""
     out = []
+    wide = rectype == export.RT_V1006
     for n in names:
         if n in ADDRESS_FIELDS:
-            t = "inet" if kind == "pgsql" else "VARCHAR(15)"
+            t = "inet" if kind == "pgsql" else "VARCHAR(39)" if wide else "VARCHAR(15)"
         elif kind == "pgsql":
             t = "bigint" if _WIDTH[n] == 4 else "integer"
         else:
@@ -83,6 +86,7 @@ class _DbSink(Sink):
 
     def __init__(self, uri, rectype, bits, style):
         self.uri = parse_uri(uri, self.kind)
+        self.rectype = rectype
         self.names = columns(rectype, bits)
         if not self.names:
             raise FormatError("no field to export")
@@ -136,7 +140,7 @@ class PgSink(_DbSink):
         self._copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(table, cols)
         create = sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
             table, sql.SQL(",").join(sql.SQL("{} " + t).format(sql.Identifier(n))
-                                     for n, t in schema(self.kind, self.names)))
+                                     for n, t in schema(self.kind, self.names, self.rectype)))
         try:
             with self.conn.transaction():
                 self.conn.execute(create)
@@ -187,7 +191,8 @@ class MySqlSink(_DbSink):
         self._insert = ("INSERT INTO %s (%s) VALUES " % (
             table, ",".join("`%s`" % n for n in self.names))).encode()
         create = "CREATE TABLE IF NOT EXISTS %s (%s)" % (
-            table, ",".join("`%s` %s" % nt for nt in schema(self.kind, self.names)))
+            table, ",".join("`%s` %s" % nt for nt in schema(self.kind, self.names,
+                                                            self.rectype)))
         try:
             with self.conn.cursor() as cur:
                 cur.execute(create)

@@ -3,7 +3,10 @@ share (commands.md 8.10, 8.11, 12): sinks for CSV text, cflowd records,
 the pcap-like file and export datagrams; the databases are in io/db.py.
 
 Field masks are the reference's -m bits: bit f = record field f
-(core/native field numbers, canonical order).
+(core/native field numbers, canonical order).  v1006 (IPv4 and IPv6 flows)
+adds bit 45, flow_label; its srcaddr, dstaddr and nexthop bits carry the
+whole 128-bit addresses (RFC 5952 text, dotted quads for IPv4-mapped ones),
+the upper address words are never columns.
 """
 import struct
 
@@ -12,9 +15,9 @@ from pyflowtools.core.errors import FlowToolsError, FormatError
 from pyflowtools.io.sink import Sink
 from pyflowtools.util import numbers
 
-ALL_FIELDS = (1 << 36) - 1
+ALL_FIELDS = (1 << _x.FIELD_COUNT) - 1     # each version keeps those it has (present())
 ALL_CFLOWD = 0xFFFFFF
-RT_V1005 = _x.RT_V1005
+RT_V1005, RT_V1006 = _x.RT_V1005, _x.RT_V1006
 #: canonical (bit, name) of every field
 FIELDS = _x.FIELDS
 NAME = dict(FIELDS)

@@ -185,7 +185,7 @@ def test_print_refusals(run_cmd, tmp_path):
 
 REFUSING = [
     "flow-stat",
-    "flow-report -s cfg/stat.cfg -S sd-plain", "flow-export -f 2",
+    "flow-report -s cfg/stat.cfg -S sd-plain",
     "flow-topn",
     "flow-send 0/127.0.0.1/9", "flow-tag -t cfg/tag.cfg -T ports",
     "flow-mask -m cfg/mask.cfg -M lans", "flow-xlate -x cfg/xlate.cfg -X nets",
