@@ -47,11 +47,11 @@ def small_times(r):
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(lists=st.lists(fst.v1006_record_lists(max_size=20).map(lambda l: [small_times(r) for r in l]),
+@given(lists=st.lists(fst.v1006_record_lists(max_size=20).map(lambda rs: [small_times(r) for r in rs]),
                       min_size=1, max_size=3),
        fmt=st.sampled_from(ORDERS))
 def test_merge_v1006_equals_python_merge(run_cmd, tmp_path, lists, fmt):
-    paths = [write(tmp_path / ("in%d.ft" % i), l, *fmt) for i, l in enumerate(lists)]
+    paths = [write(tmp_path / ("in%d.ft" % i), rs, *fmt) for i, rs in enumerate(lists)]
     st_, out, err = run_cmd(["flow-merge"] + paths)
     assert (st_, err) == (0, b"")
     h, got = oracle.read_stream(out)
