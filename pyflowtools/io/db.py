@@ -11,7 +11,8 @@ names them (peer_nexthop as itself), addresses as `inet` (PostgreSQL) or
 `VARCHAR(15)` (MySQL; v1006 `VARCHAR(39)`, IPv6 addresses as RFC 5952
 text, IPv4 flows' as dotted quads), numbers as the smallest integer type
 that holds the field (v1006's flow_label as the 32-bit ones).  Rows are
-made in C (core/export.py); a batch that fails is rolled back, so the table holds whole batches only.
+made in C (core/export.py); a batch that fails is rolled back, so the
+table holds whole batches only.
 
 The drivers are optional: a missing one is one clear error line.
 """
