@@ -1604,12 +1604,14 @@ typedef struct {
 } ftc_tag_prog_t;
 /* FTC_OK, FTC_EPROGRAM (malformed), FTC_EINVAL (NULL pointers). */
 int ftc_tag_check(const ftc_tag_prog_t *p);
-/* Tag n host-order v1005 records in place (checks p first). */
-int ftc_tag_apply(const ftc_tag_prog_t *p, uint8_t *recs, size_t n);
+/* Tag n host-order records of type rt (FTC_RT_V1005 or FTC_RT_V1006, else
+   FTC_EINVAL) in place (checks p first).  v1006: a lookup of srcaddr,
+   dstaddr or nexthop hits only an IPv4-mapped address (by its last word). */
+int ftc_tag_apply(const ftc_tag_prog_t *p, int rt, uint8_t *recs, size_t n);
 
 /* flow-mask: for records of type rt having srcaddr and src_mask, the range
    holding srcaddr sets src_mask to its value (< 256); the same for the
-   destination; other records are left alone. */
+   destination; other records are left alone (v1006: the IPv6 flows). */
 int ftc_mask_apply(int rt, const ftc_range_t *ranges, size_t n_ranges, uint8_t *recs,
                    size_t n);
 
@@ -1648,7 +1650,9 @@ typedef struct {
 int ftc_xlate_check(int rt, const ftc_xlate_term_t *terms, size_t n_terms,
                     const ftc_xlate_action_t *actions, size_t n_actions);
 /* Translate n records of type rt in place; sel and done are n bytes of
-   caller scratch. */
+   caller scratch.  v1006 IPv6 flows: SRC/DST_TO_NET mask the 128-bit
+   address to the flow's length (0, past 128: none), the CLASS and
+   ADDR_MASK actions leave them alone; IPv4 flows as their v5 form. */
 int ftc_xlate_apply(int rt, const ftc_xlate_term_t *terms, size_t n_terms,
                     const ftc_xlate_action_t *actions, size_t n_actions,
                     uint8_t *recs, size_t n, uint8_t *sel, uint8_t *done);

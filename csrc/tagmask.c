@@ -36,6 +36,19 @@ static int has(const ftc_layout_t *L, int f)
     return f >= 0 && f < FTC_F_COUNT && L->off[f] >= 0;
 }
 
+/* v1006: is the 128-bit address whose last word is field f (srcaddr,
+   dstaddr, nexthop) IPv4-mapped?  Fields of no such address, and the
+   records of the IPv4 versions: yes (their 32-bit value is the address). */
+static int v4_addr(const ftc_layout_t *L, const uint8_t *rec, int f)
+{
+    int hi = f == FTC_F_SRCADDR ? FTC_F_SRCADDR6_0 : f == FTC_F_DSTADDR ? FTC_F_DSTADDR6_0
+             : f == FTC_F_NEXTHOP ? FTC_F_NEXTHOP6_0 : -1;
+    if (hi < 0 || L->off[hi] < 0)
+        return 1;
+    return (ftc_ld32(rec + L->off[hi]) | ftc_ld32(rec + L->off[hi + 1])) == 0
+           && ftc_ld32(rec + L->off[hi + 2]) == FTC_MAPPED_WORD;
+}
+
 /* records argument shared by the entry points */
 static int recs_ok(const ftc_layout_t *L, const void *recs, size_t n)
 {
@@ -96,15 +109,16 @@ static inline int map_bit(const uint8_t *map, uint32_t v)
     return (map[v >> 3] >> (v & 7)) & 1;
 }
 
-int ftc_tag_apply(const ftc_tag_prog_t *p, uint8_t *recs, size_t n)
+int ftc_tag_apply(const ftc_tag_prog_t *p, int rt, uint8_t *recs, size_t n)
 {
-    const ftc_layout_t *L = ftc_layout_get(FTC_RT_V1005);
-    size_t i, rs = L->rec_size;
+    const ftc_layout_t *L = ftc_layout_get(rt);
+    size_t i, rs;
     int r = ftc_tag_check(p);
     if (r != FTC_OK)
         return r;
-    if (!recs_ok(L, recs, n))
+    if ((rt != FTC_RT_V1005 && rt != FTC_RT_V1006) || !recs_ok(L, recs, n))
         return FTC_EINVAL;
+    rs = L->rec_size;
     for (i = 0; i < n; i++) {
         uint8_t *rec = recs + i * rs;
         uint32_t src = ftc_ld32(rec + L->off[FTC_F_SRC_TAG]);
@@ -134,7 +148,9 @@ int ftc_tag_apply(const ftc_tag_prog_t *p, uint8_t *recs, size_t n)
                     if (a->field[k] == FTC_TAGK_NONE)
                         break;
                     key = a->field[k] == FTC_TAGK_ANY ? 0 : ftc_get(L, rec, a->field[k]);
-                    hit = ftc_range_find(rg, a->count, key);
+                    /* v1006: an IPv6 address is in no IPv4 prefix */
+                    hit = a->field[k] != FTC_TAGK_ANY && !v4_addr(L, rec, a->field[k]) ? -1
+                          : ftc_range_find(rg, a->count, key);
                     if (hit >= 0) {
                         const ftc_tag_set_t *s = &p->sets[rg[hit].value];
                         src = (src & s->src_and) | s->src_or;
@@ -159,9 +175,10 @@ int ftc_mask_apply(int rt, const ftc_range_t *ranges, size_t n_ranges, uint8_t *
 {
     const ftc_layout_t *L = ftc_layout_get(rt);
     size_t i, rs;
-    int r, do_src, do_dst;
+    int r, do_src, do_dst, six;
     if (!L || !recs_ok(L, recs, n))
         return FTC_EINVAL;
+    six = L->off[FTC_F_SRCADDR6_0] >= 0;
     r = ftc_ranges_check(ranges, n_ranges, 256);
     if (r != FTC_OK)
         return r;
@@ -171,6 +188,8 @@ int ftc_mask_apply(int rt, const ftc_range_t *ranges, size_t n_ranges, uint8_t *
     for (i = 0; i < n; i++) {
         uint8_t *rec = recs + i * rs;
         long hit;
+        if (six && !ftc_rec6_is_ipv4(L, rec))
+            continue;             /* v1006: an IPv6 flow keeps its masks */
         if (do_src) {
             hit = ftc_range_find(ranges, n_ranges, ftc_ld32(rec + L->off[FTC_F_SRCADDR]));
             if (hit >= 0)
@@ -264,10 +283,53 @@ static uint32_t class_mask(uint32_t a)
     return 0xFFFFFF00u;
 }
 
+/* v1006: the 128-bit address at word fields hi.. and lo masked to its
+   first len bits (len 0 and past 128 mask nothing, as the IPv4 rule) */
+static void net6(const ftc_layout_t *L, uint8_t *rec, int hi, int lo, uint32_t len)
+{
+    uint32_t w[4];
+    int k;
+    if (len == 0 || len > 128)
+        return;
+    ftc_get_addr6(L, rec, hi, lo, w);
+    for (k = 0; k < 4; k++) {
+        uint32_t bits = len > 32u * (unsigned)k ? len - 32u * (unsigned)k : 0;
+        w[k] = bits >= 32 ? w[k] : bits ? w[k] & ~(0xFFFFFFFFu >> bits) : 0;
+    }
+    ftc_st32(rec + L->off[hi], w[0]);
+    ftc_st32(rec + L->off[hi + 1], w[1]);
+    ftc_st32(rec + L->off[hi + 2], w[2]);
+    ftc_st32(rec + L->off[lo], w[3]);
+}
+
+/* one action on a v1006 IPv6 flow: the net actions mask the 128-bit
+   addresses with the flow's lengths (0..128); class and address-mask
+   actions, which are IPv4 notions, leave it alone; the others as for any
+   record.  Returns 0 when the record was handled here. */
+static int xlate_v6(const ftc_layout_t *L, const ftc_xlate_action_t *a, uint8_t *rec)
+{
+    switch (a->type) {
+    case FTC_XL_SRC_TO_NET:
+        net6(L, rec, FTC_F_SRCADDR6_0, FTC_F_SRCADDR, rec[L->off[FTC_F_SRC_MASK]]);
+        return 0;
+    case FTC_XL_DST_TO_NET:
+        net6(L, rec, FTC_F_DSTADDR6_0, FTC_F_DSTADDR, rec[L->off[FTC_F_DST_MASK]]);
+        return 0;
+    case FTC_XL_SRC_TO_CLASS:
+    case FTC_XL_DST_TO_CLASS:
+    case FTC_XL_ADDR_MASK:
+        return 0;
+    default:
+        return 1;
+    }
+}
+
 static void xlate_one(const ftc_layout_t *L, const ftc_xlate_action_t *a, uint8_t *rec)
 {
     const int16_t *o = L->off;
     uint32_t v;
+    if (o[FTC_F_SRCADDR6_0] >= 0 && !ftc_rec6_is_ipv4(L, rec) && xlate_v6(L, a, rec) == 0)
+        return;
     switch (a->type) {
     case FTC_XL_SRC_TO_NET:
         v = ftc_ld32(rec + o[FTC_F_SRCADDR]) & len2mask(rec[o[FTC_F_SRC_MASK]]);

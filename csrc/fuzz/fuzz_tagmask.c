@@ -29,7 +29,8 @@ static ftc_tag_set_t sets[16];
 static ftc_xlate_action_t xacts[16];
 static ftc_xlate_term_t xterms[16];
 static uint8_t maps[16384];
-static uint8_t recs[MAX_RECS * 72], orig[MAX_RECS * 72], out[MAX_RECS * 72 + 8];
+/* room for MAX_RECS records of the longest layout (v1006: 112 bytes) */
+static uint8_t recs[MAX_RECS * 128], orig[MAX_RECS * 128], out[MAX_RECS * 128 + 8];
 static uint8_t sel[MAX_RECS], done[MAX_RECS];
 
 static size_t take(void *dst, size_t want, const uint8_t **p, size_t *left)
@@ -74,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(recs, p, nrec * rs);
     memcpy(orig, recs, nrec * rs);
 
-    /* flow-tag: always over v1005 records (as many as fit) */
+    /* flow-tag: over v1005 records (as many as fit), then v1006 ones */
     prog.terms = terms; prog.n_terms = nt;
     prog.actions = actions; prog.n_actions = na;
     prog.ranges = ranges; prog.n_ranges = nr;
@@ -82,7 +83,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     prog.maps = maps; prog.maps_len = maps_len;
     chk = ftc_tag_check(&prog);
     CHECK(chk == FTC_OK || chk == FTC_EPROGRAM);
-    r = ftc_tag_apply(&prog, recs, nrec * rs / 72);
+    r = ftc_tag_apply(&prog, FTC_RT_V1005, recs, nrec * rs / 72);
+    CHECK(r == chk);
+    if (chk != FTC_OK)
+        CHECK(memcmp(recs, orig, nrec * rs) == 0);
+    /* and over v1006 records */
+    memcpy(recs, orig, nrec * rs);
+    r = ftc_tag_apply(&prog, FTC_RT_V1006, recs, nrec * rs / 112);
     CHECK(r == chk);
     if (chk != FTC_OK)
         CHECK(memcmp(recs, orig, nrec * rs) == 0);

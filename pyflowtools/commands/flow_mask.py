@@ -26,7 +26,7 @@ def main(argv=None):
     zlevel, order = cli.zlevel(opts), cli.byte_order(opts)
     started = time.time()
     masker = load(opts, maskcfg).definition(opts.definition)
-    with stream.reader(cli.stdin_binary()) as rd:
+    with stream.reader(cli.stdin_binary(), ipv6=True) as rd:
         with stream.writer(cli.stdout_binary(), output_header(rd.header, opts),
                            byte_order=order, zlevel=zlevel) as wr:
             for batch in rd:

@@ -1,5 +1,5 @@
 """flow-tag -- set src_tag/dst_tag with a tag.cfg definition, writing v1005
-records (commands.md 8.14, 14)."""
+records (commands.md 8.14, 14), or v1006 ones for v1006 input."""
 import time
 
 from pyflowtools import cli
@@ -38,10 +38,11 @@ def main(argv=None):
     zlevel, order = cli.zlevel(opts), cli.byte_order(opts)
     started = time.time()
     tagger = load(opts, tagcfg).definition(opts.definition)
-    with stream.reader(cli.stdin_binary()) as rd:
+    with stream.reader(cli.stdin_binary(), ipv6=True) as rd:
         tagger.check(rd.rectype)
         h = output_header(rd.header, opts)
-        h.d_version, h.agg_method = 1005, 0
+        # v1006 stays v1006 (it has the tags); the others become v1005
+        h.d_version, h.agg_method = (1006 if rd.header.ipv6 else 1005), 0
         with stream.writer(cli.stdout_binary(), h, byte_order=order, zlevel=zlevel) as wr:
             for batch in rd:
                 wr.write(tagger.apply(batch))

@@ -45,8 +45,9 @@ def main(argv=None):
     zlevel, order = cli.zlevel(opts), cli.byte_order(opts)
     started = time.time()
     xl = None if opts.no_config else load(opts, xlatecfg).definition(opts.definition)
-    # v1006 (IPv4 and IPv6 flows) only through -n: the actions know IPv4
-    with stream.reader(cli.stdin_binary(), ipv6=xl is None) as rd:
+    # v1006 (IPv4 and IPv6 flows): IPv4 flows as v5, IPv6 ones by the rules
+    # of man flow-xlate(1)
+    with stream.reader(cli.stdin_binary(), ipv6=True) as rd:
         if xl is not None:
             xl.check(rd.rectype)
         h = output_header(rd.header, opts)

@@ -1,5 +1,5 @@
 """ftc_tag_*: a compiled flow-tag program (csrc/tagmask.c) over v1005
-batches.  filters/tagcfg.py builds the tuples; Program holds the C arrays,
+(or v1006) batches.  filters/tagcfg.py builds the tuples; Program holds the C arrays,
 checked once by C here and again by every apply()."""
 from pyflowtools.core.native import check, ffi, lib
 
@@ -45,7 +45,8 @@ class Program:
         p.maps, p.maps_len = self._maps, len(maps)
         check(lib.ftc_tag_check(p), "tag program")
 
-    def apply(self, ptr, n):
-        """Tag n host-order v1005 records at ptr in place."""
+    def apply(self, ptr, n, rectype=lib.FTC_RT_V1005):
+        """Tag n host-order records of rectype (v1005 or v1006) at ptr in
+        place."""
         if n:
-            check(lib.ftc_tag_apply(self._prog, ptr, n), "tag program")
+            check(lib.ftc_tag_apply(self._prog, rectype, ptr, n), "tag program")

@@ -4,8 +4,8 @@ API (flow-tag; flow-report's `tag NAME`; flow-capture -t/-T):
 
     config = tagcfg.load(path=None, variables=None)   # -> TagConfig
     tagger = config.definition("NAME")                # -> Tagger
-    tagger.check(rectype)          # FlowToolsError unless v5, v6, v7 or v1005
-    out = tagger.apply(batch)      # -> Batch of v1005 records, tags set
+    tagger.check(rectype)          # FlowToolsError unless v5, v6, v7, v1005 or v1006
+    out = tagger.apply(batch)      # -> Batch of v1005 records (v1006: v1006), tags set
 
 `load` raises ConfigError (str: `FILE line N: message` or `open(FILE):
 reason`; `.load_failed`: "fttag_load(): failed"); `definition` raises
@@ -50,9 +50,10 @@ LOAD_FAILED = "fttag_load(): failed"
 DEF_FAILED = "fttag_def_find(): failed"
 MISSING_FIELDS = "Flow record missing required field for tagging."
 
-V1005 = _rectype(1005)
-#: record types flow-tag accepts (every v5 field)
-TAGGABLE = frozenset(_rectype(v) for v in (5, 6, 7, 1005))
+V1005, V1006 = _rectype(1005), _rectype(1006)
+#: record types flow-tag accepts (every v5 field); v1006 (IPv4 and IPv6
+#: flows) is tagged as it is, its address lookups hitting IPv4 addresses only
+TAGGABLE = frozenset(_rectype(v) for v in (5, 6, 7, 1005, 1006))
 
 # type -> (kind of value, fields looked up in order, protocol or 0)
 TYPES = {}
@@ -164,9 +165,19 @@ class Tagger:
 
     output_rectype = V1005
 
+    @staticmethod
+    def output_of(rectype):
+        """The record type apply() returns for batches of rectype."""
+        return V1006 if rectype == V1006 else V1005
+
     def apply(self, batch):
-        """The batch's records as tagged v1005 records (see module doc)."""
+        """The batch's records as tagged v1005 records (see module doc);
+        v1006 batches are tagged in place and stay v1006."""
         self.check(batch.rectype)
+        if batch.rectype == V1006:
+            batch.to_host()
+            self._prog.apply(batch.ptr, batch.n, V1006)
+            return batch
         if batch.rectype != V1005:
             conv = self._conv.get(batch.rectype)
             if conv is None:

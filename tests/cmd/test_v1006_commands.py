@@ -187,8 +187,7 @@ REFUSING = [
     "flow-stat",
     "flow-report -s cfg/stat.cfg -S sd-plain",
     "flow-topn",
-    "flow-send 0/127.0.0.1/9", "flow-tag -t cfg/tag.cfg -T ports",
-    "flow-mask -m cfg/mask.cfg -M lans", "flow-xlate -x cfg/xlate.cfg -X nets",
+    "flow-send 0/127.0.0.1/9",
     "flow-dscan -b -L cfg/dscan-none",
 ]
 

@@ -104,3 +104,160 @@ def test_split_v1006_by_tag(run_cmd, tmp_path, tag):
         assert h["d_version"] == 1006 and rs == [r for r in recs if r[key] == value]
         seen.append(value)
     assert sorted(seen) == sorted({r[key] for r in recs})
+
+
+# ---- flow-tag, flow-mask, flow-xlate ------------------------------------------------
+
+def mixed(n, seed):
+    """IPv4 flows (the even ones) and IPv6 flows with every field random;
+    ports, protocols and addresses drawn so that the conformance configs'
+    rules hit often (ports 53/80/443, prot 6/17, 10/8 and 192.168/16
+    addresses, as IPv6 last words too)."""
+    import random
+    rnd = random.Random(seed)
+    out = []
+    for i in range(n):
+        r = {f: rnd.randint(0, oracle.field_max("1006", f)) for f in oracle.fields("1006")}
+        r["prot"] = rnd.choice([1, 6, 17, r["prot"]])
+        r["srcport"], r["dstport"] = rnd.choice([53, 80, 443, 123]), rnd.choice([53, 80, 8080])
+        r["src_as"], r["dst_as"] = rnd.choice([0, 65001, r["src_as"]]), rnd.choice([0, 7018])
+        r["src_mask"], r["dst_mask"] = rnd.randint(0, 140), rnd.randint(0, 140)
+        for name in ("srcaddr", "dstaddr", "nexthop"):
+            low = rnd.choice([0x0A000000 | rnd.getrandbits(24), 0xC0A80100 | rnd.getrandbits(8),
+                              rnd.getrandbits(32), 0x0A57010A, 0x82D3DF67,
+                              0x0A570100 | rnd.getrandbits(8), 0x82D30000 | rnd.getrandbits(16)])
+            a = oracle.mapped(low) if i % 2 == 0 else (rnd.getrandbits(96) << 32) | low
+            r = oracle.with_addr6(r, name, a)
+        if i % 2 == 0:
+            r["src_mask"], r["dst_mask"], r["flow_label"] = r["src_mask"] % 33, r["dst_mask"] % 33, 0
+        out.append(r)
+    return out
+
+
+def v5_of(r, version="5"):
+    return {n: r[n] for n in oracle.fields(version)}
+
+
+def run_records(run_cmd, cwd, cmd, recs, version=1006):
+    data = oracle.write_stream({"d_version": version, "flags": oracle.HF_STREAMING}, recs,
+                               "big", 6)
+    st_, out, err = run_cmd(cmd, stdin=data, cwd=cwd)
+    assert (st_, err) == (0, b""), err
+    h, got = oracle.read_stream(out)
+    return h, got
+
+
+def as_v1006(r5, r6):
+    """v1006 record r6 with the fields of v5 (or v1005) record r5."""
+    out = dict(r6)
+    for n, v in r5.items():
+        if n in ("srcaddr", "dstaddr", "nexthop"):
+            out = oracle.with_addr6(out, n, oracle.mapped(v))
+        elif n in out:
+            out[n] = v
+    return out
+
+
+TAGS = ["ports", "nets", "misc", "hosts"]
+
+
+@pytest.mark.parametrize("definition", TAGS)
+def test_tag_v1006(run_cmd, corpus_dir, definition):
+    """IPv4 flows are tagged as their v5 form is; an IPv6 flow as the v5
+    form whose addresses hit no address rule (its addresses are in no IPv4
+    prefix, whatever their last word)."""
+    recs = mixed(400, 1)
+    cmd = ["flow-tag", "-t", "cfg/tag.cfg", "-T", definition]
+    h, got = run_records(run_cmd, corpus_dir, cmd, recs)
+    assert h["d_version"] == 1006 and len(got) == len(recs)
+    # the v5 path: v1005 records, tags from 0; ours keep the input's tags, so
+    # compare with inputs whose tags are 0
+    zero = [dict(r, src_tag=0, dst_tag=0) for r in recs]
+    _, got = run_records(run_cmd, corpus_dir, cmd, zero)
+    _, ref = run_records(run_cmd, corpus_dir, cmd, [v5_of(r) for r in zero], version=5)
+    # an IPv6 flow: its v5 form with addresses no rule of ports, misc and
+    # hosts names (nets: 0/0 matches every IPv4 address, no rule may hit)
+    nowhere = 0xFFFFFFFE
+    _, ref_none = run_records(run_cmd, corpus_dir, cmd, [
+        dict(v5_of(r), srcaddr=nowhere, dstaddr=nowhere, nexthop=nowhere) for r in zero],
+        version=5)
+    changed = 0
+    for r, g, four, none in zip(zero, got, ref, ref_none):
+        if oracle.is_ipv4(r):
+            assert g == as_v1006(four, r)
+        else:
+            assert g == r | {"src_tag": g["src_tag"], "dst_tag": g["dst_tag"]}
+            if definition != "nets":
+                assert (g["src_tag"], g["dst_tag"]) == (none["src_tag"], none["dst_tag"])
+            else:        # every rule is a prefix rule
+                assert (g["src_tag"], g["dst_tag"]) == (0, 0)
+        changed += (g["src_tag"], g["dst_tag"]) != (0, 0)
+    assert changed > 20
+
+
+def test_tag_v1006_ipv6_addresses_miss_ipv4_prefixes(run_cmd, corpus_dir):
+    r = oracle.record("1006", prot=6, dstport=80, src_tag=5)
+    six = oracle.with_addr6(oracle.with_addr6(r, "srcaddr", (0x20010DB8 << 96) | 0x0A000001),
+                            "dstaddr", (0x20010DB8 << 96) | 0xC0A80101)
+    four = oracle.with_addr6(oracle.with_addr6(r, "srcaddr", oracle.mapped(0x0A000001)),
+                             "dstaddr", oracle.mapped(0xC0A80101))
+    _, (g6, g4) = run_records(run_cmd, corpus_dir, ["flow-tag", "-t", "cfg/tag.cfg", "-T", "nets"],
+                              [six, four])
+    assert (g6["src_tag"], g6["dst_tag"]) == (5, 0)            # kept: no prefix hits
+    assert (g4["src_tag"], g4["dst_tag"]) == (3, 0x010000)     # 10/8, 192.168/16
+
+
+@pytest.mark.parametrize("definition", ["lans", "everything", "hosts"])
+def test_mask_v1006(run_cmd, corpus_dir, definition):
+    """IPv4 flows get the masks of their v5 form; IPv6 flows are unchanged."""
+    recs = mixed(400, 2)
+    cmd = ["flow-mask", "-m", "cfg/mask.cfg", "-M", definition]
+    h, got = run_records(run_cmd, corpus_dir, cmd, recs)
+    _, ref = run_records(run_cmd, corpus_dir, cmd, [v5_of(r) for r in recs], version=5)
+    assert h["d_version"] == 1006
+    changed = 0
+    for r, g, four in zip(recs, got, ref):
+        assert g == (as_v1006(four, r) if oracle.is_ipv4(r) else r)
+        changed += g != r
+    assert changed > 10
+
+
+def net6(a, length):
+    import ipaddress
+    if length == 0 or length > 128:
+        return a
+    return int(ipaddress.IPv6Network((a, length), strict=False).network_address)
+
+
+XLATES = ["nets", "classes", "privacy", "ports", "scale", "as0", "tags", "filtered"]
+
+
+@pytest.mark.parametrize("definition", XLATES)
+def test_xlate_v1006(run_cmd, corpus_dir, definition):
+    """IPv4 flows as their v1005 form; IPv6 flows: the fields but the
+    addresses as the v1005 form's, the addresses masked to the flow's prefix
+    lengths by `nets` (ipaddress) and unchanged by the other actions."""
+    recs = mixed(400, 3)
+    cmd = ["flow-xlate", "-x", "cfg/xlate.cfg", "-X", definition]
+    h, got = run_records(run_cmd, corpus_dir, cmd, recs)
+    # v1005: the v5 fields and the tags
+    _, ref = run_records(run_cmd, corpus_dir, cmd, [v5_of(r, "1005") for r in recs],
+                         version=1005)
+    assert h["d_version"] == 1006
+    changed = 0
+    for r, g, five in zip(recs, got, ref):
+        if oracle.is_ipv4(r):
+            assert g == as_v1006(five, r)
+        else:
+            want = dict(r)
+            for n, v in five.items():
+                if n not in ("srcaddr", "dstaddr", "nexthop"):
+                    want[n] = v
+            if definition == "nets":
+                want = oracle.with_addr6(want, "srcaddr",
+                                         net6(oracle.addr6(r, "srcaddr"), r["src_mask"]))
+                want = oracle.with_addr6(want, "dstaddr",
+                                         net6(oracle.addr6(r, "dstaddr"), r["dst_mask"]))
+            assert g == want
+        changed += g != r
+    assert changed > 10
