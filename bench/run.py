@@ -370,6 +370,7 @@ OTHER_BENCHES = (
     ("bench_export.py", "flow-export (files; PostgreSQL, MariaDB when installed), "
                         "flow-send -V 5/9/10", False),
     ("bench_arrow.py", "Arrow conversion, flow-export/flow-import -f 6 (Parquet)", False),
+    ("bench_v1006_text.py", "flow-print, flow-export -f 2: v5 beside v1006 (IPv4, mixed)", False),
     ("bench_stat_report.py", "flow-stat, flow-report (nfdump when installed)", False),
     ("bench_rptfmt.py", "flow-rptfmt", False),
     ("bench_filter6.py", "IPv6 filtering: flow-filter, flow-nfilter on v1006 against v5", False),
@@ -379,7 +380,8 @@ OTHER_BENCHES = (
 )
 
 #: scripts reading the flow-gen record count as BENCH_GEN (one number)
-GEN_COUNT = ("bench_export.py", "bench_stat_report.py", "bench_arrow.py", "bench_filter6.py")
+GEN_COUNT = ("bench_export.py", "bench_stat_report.py", "bench_arrow.py", "bench_filter6.py",
+             "bench_v1006_text.py")
 
 
 def other_env(script, env, n, rows_by_command):
