@@ -13,8 +13,16 @@ ORDERS = [("little", 0), ("big", 0), ("little", 6), ("big", 9)]
 
 
 def end_ms(r):
-    return (r["unix_secs"] * 1000 + r["unix_nsecs"] // 1000000 - r["sysUpTime"] + r["Last"]) \
-        & 0xFFFFFFFFFFFFFFFF
+    """The reference's ftltime of Last, step by step: seconds in 32 bits
+    (they wrap), milliseconds carried once."""
+    sys_, last = r["sysUpTime"], r["Last"]
+    secs, ms, sys_ms = r["unix_secs"] - sys_ // 1000, r["unix_nsecs"] // 1000000, sys_ % 1000
+    if sys_ms > ms:
+        secs, ms = secs - 1, ms + 1000
+    secs, ms = secs + last // 1000, ms - sys_ms + last % 1000
+    if ms >= 1000:
+        secs, ms = secs + 1, ms - 1000
+    return (secs & 0xFFFFFFFF, ms)
 
 
 def merged(lists):
@@ -40,9 +48,10 @@ def write(path, recs, order="little", level=0):
 
 
 def small_times(r):
-    """Keep end times comparable in 64 bits as the C key computes them."""
+    """sysUpTime 0 in half the records (ties and wraps more likely)."""
     r = dict(r)
-    r["sysUpTime"] = 0
+    if r["dPkts"] % 2:
+        r["sysUpTime"] = 0
     return r
 
 
