@@ -5,7 +5,7 @@ and translation with an xlate.cfg definition (-x/-X), in that order.
 
     tr = Transform(tag=("tag.cfg", "T"), xlate=("xlate.cfg", "D"),
                    variables=["V=1"], base="/var/flows")
-    tr.output_rectype(rt)          # the stored record type (1005 when tagging)
+    tr.output_rectype(rt)          # the stored record type (1005 when tagging; 1006 stays)
     tr.check(rt)                   # the field checks, once the type is known
     records, count = tr.apply(records, count, rt)
 
@@ -84,7 +84,8 @@ class Transform:
         self._progs = {}
 
     def output_rectype(self, rt):
-        return V1005 if self.tagger is not None and rt is not None else rt
+        # tagging writes v1005, but v1006 stays v1006 (it has the tags)
+        return self.tagger.output_of(rt) if self.tagger is not None and rt is not None else rt
 
     def check(self, rt):
         """The field checks for records of rt (raises FlowToolsError)."""
