@@ -270,3 +270,25 @@ def test_xlate_v1006(run_cmd, corpus_dir, definition):
             assert g == want
         changed += g != r
     assert changed > 10
+
+
+def test_collector_transform_tags_v1006_in_place(corpus_dir):
+    """flow-capture -t/-T on v1006 (netflow/transform.py): the stored type
+    stays v1006, the records tagged as flow-tag tags them."""
+    import sys
+    from pyflowtools.core.native import rectype
+    from pyflowtools.netflow.transform import Transform
+    v1006 = rectype(1006)
+    tr = Transform(tag=("cfg/tag.cfg", "nets"), base=str(corpus_dir))
+    assert tr.output_rectype(v1006) == v1006 and tr.output_rectype(rectype(5)) == rectype(1005)
+    tr.check(v1006)
+    four = oracle.with_addr6(oracle.record("1006"), "srcaddr", oracle.mapped(0x0A000001))
+    four = oracle.with_addr6(four, "dstaddr", oracle.mapped(0))
+    six = oracle.with_addr6(oracle.record("1006", src_tag=9), "srcaddr",
+                            (0x20010DB8 << 96) | 0x0A000001)
+    data = oracle.encode_records("1006", [four, six], sys.byteorder)
+    out, n = tr.apply(data, 2, v1006)
+    got = oracle.decode_records("1006", bytes(out)[:2 * 112], sys.byteorder)
+    assert n == 2
+    assert (got[0]["src_tag"], got[0]["dst_tag"]) == (3, 0x19)     # 10/8, 0/0
+    assert (got[1]["src_tag"], got[1]["dst_tag"]) == (9, 0)        # no IPv6 hit
