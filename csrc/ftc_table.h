@@ -231,10 +231,14 @@ static inline uint8_t *ftc_tab_claim(ftc_tab_t *t, uint32_t i, const uint8_t *ke
     return s;
 }
 
-/* room for `extra` more keys?  If not, mark the table for growth. */
+/* room for `extra` more keys (3/4 cap, or t->limit when lower)?  If not,
+   mark the table full (for growth, or eviction at its limit). */
 static inline int ftc_tab_room(ftc_tab_t *t, uint32_t extra)
 {
-    if ((uint64_t)t->used + extra <= ftc_tab_max_used(t->cap))
+    uint32_t most = ftc_tab_max_used(t->cap);
+    if (t->limit && t->limit < most)
+        most = t->limit;
+    if ((uint64_t)t->used + extra <= most)
         return 1;
     t->full = 1;
     return 0;

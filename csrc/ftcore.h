@@ -24,7 +24,7 @@
 
 /* cdef-begin */
 
-#define FTC_ABI_VERSION 1
+#define FTC_ABI_VERSION 2
 
 /* status codes */
 #define FTC_OK            0
@@ -414,7 +414,7 @@ int ftc_filter_select(const ftc_insn_t *prog, size_t nprog, const uint8_t *table
    pad to a multiple of 8] (stride bytes); tag 0 marks a free slot.  The
    value is the kind's slot struct up to its `tag` member.  cap is a power
    of two in [FTC_TAB_MIN_CAP, FTC_TAB_MAX_CAP]; a table takes at most
-   3/4 cap keys.  A kernel that needs a key more in a table at that load
+   3/4 cap keys, or `limit` when that is lower.  A kernel that needs a key more in a table at that load
    sets its `full`, changes nothing for the record (datagram) it could not
    take and returns FTC_EFULL: grow every table marked full (ftc_tab_rehash
    into a bigger zeroed table of the same kind and key length) and call
@@ -440,6 +440,9 @@ typedef struct {
     uint32_t key_off;    /* val_len + 4 */
     uint32_t stride;     /* bytes per slot */
     uint32_t full;       /* set by a kernel that returned FTC_EFULL */
+    uint32_t limit;      /* the most keys, when below 3/4 cap (0: none): set by
+                            the caller after ftc_tab_init; a kernel needing a
+                            key more returns FTC_EFULL at it, as at 3/4 cap */
 } ftc_tab_t;
 
 /* Bytes per slot of a table of `kind` with key_len-byte keys; FTC_EINVAL
@@ -999,13 +1002,20 @@ int ftc_pdu_decode(const uint8_t *buf, size_t len, uint32_t exaddr, uint16_t as_
 #define FTC_SEQ_EXPORTER  1
 #define FTC_SEQ_ENGINE    2
 #define FTC_SEQ_KEY_LEN   16
+/* The collectors' caps (README Security, man flow-capture): at most
+   FTC_SEQ_MAX_EXPORTERS exporters, i.e. twice as many slots (an exporter
+   key and one engine each; an exporter's further engines take a slot each),
+   and a slot silent FTC_SEQ_IDLE_SECS or more is expired (ftc_seq_expire). */
+#define FTC_SEQ_MAX_EXPORTERS  65536
+#define FTC_SEQ_IDLE_SECS      3600
 typedef struct {
     uint64_t pkts;         /* exporter slots: accepted datagrams */
     uint64_t flows;        /* exporter slots: records in them */
     uint64_t lost;         /* exporter slots: flows lost (gaps < 1000) */
-    uint64_t resets;       /* exporter slots: sequencer resets */
     uint64_t filtered;     /* exporter slots: for the caller (filter drops) */
+    uint32_t resets;       /* exporter slots: sequencer resets */
     uint32_t expected;     /* engine slots: next flow_sequence expected */
+    uint32_t last_seen;    /* unix seconds of the slot's last datagram */
     uint32_t tag;          /* the table's (0: free) */
     /* the key (FTC_SEQ_KEY_LEN bytes) */
     uint32_t exporter_ip;
@@ -1026,19 +1036,31 @@ typedef ftc_tab_t ftc_seq_table_t;
 /* Account one verified datagram h from exporter_ip to local_ip: updates
    the slots exactly as flow-capture (v1 is never checked; the wrap case is
    one short, as in the reference).  *expected and *lost describe a mismatch.
+   Every slot it touches is stamped last_seen = now (unix seconds).
    Returns the FTC_SEQ_* bits, FTC_EFULL (table untouched) or FTC_EINVAL. */
 int ftc_seq_check(ftc_seq_table_t *t, uint32_t exporter_ip, uint32_t local_ip,
-                  const ftc_pdu_hdr_t *h, uint32_t *expected, uint32_t *lost);
+                  const ftc_pdu_hdr_t *h, uint32_t now, uint32_t *expected, uint32_t *lost);
 /* Account one v9/IPFIX datagram whose sequence ipfix.c checked: the
    exporter slot of (exporter_ip, local_ip, version) gets one datagram and
-   the flows, lost and resets given.  FTC_SEQ_NEW for a new slot, else 0;
+   the flows, lost and resets given, and last_seen = now.  FTC_SEQ_NEW for a new slot, else 0;
    FTC_EFULL (table untouched), FTC_EINVAL. */
 int ftc_seq_add(ftc_seq_table_t *t, uint32_t exporter_ip, uint32_t local_ip,
-                uint16_t version, uint32_t flows, uint32_t lost, uint32_t resets);
+                uint16_t version, uint32_t flows, uint32_t lost, uint32_t resets,
+                uint32_t now);
 /* Look the exporter key (exporter_ip, local_ip, version) up: 1 and *index
    = its slot, 0 when absent, FTC_EINVAL. */
 int ftc_seq_find(const ftc_seq_table_t *t, uint32_t exporter_ip, uint32_t local_ip,
                  uint16_t version, uint32_t *index);
+/* Expire and evict (the collectors' caps): every slot silent idle_secs or
+   more (now - last_seen; 0: none by age; a slot stamped after now is not
+   silent) goes, then the slots heard from longest ago (ties: in slot order)
+   until at most `keep` remain.  Exporter and engine slots go alike (a key
+   heard from again starts afresh: a new exporter, its first sequence taken
+   as it comes).  Returns the slots removed, *expired those gone by age
+   (the rest were evicted), or FTC_EINVAL.  One pass over the table, and
+   four more (a radix select of the cut-off time) when evicting. */
+int64_t ftc_seq_expire(ftc_seq_table_t *t, uint32_t now, uint32_t idle_secs, uint32_t keep,
+                       uint32_t *expired);
 
 /* Receive batch: n datagrams packed back to back in buf[0..buf_len)
    (lens[i] bytes each, FTC_EINVAL before any work when they add up to more

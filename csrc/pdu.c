@@ -423,7 +423,7 @@ static int rx_ipx(void *ipx, const uint8_t *p, size_t len, uint32_t index, uint3
     }
     if (seq) {
         sr = ftc_seq_add(seq, src, dst, h.version, (uint32_t)got, info.seq_lost,
-                         info.seq_reset);
+                         info.seq_reset, now);
         if (sr < 0)
             return sr;   /* room was checked */
     }
@@ -574,7 +574,7 @@ int ftc_pdu_rx_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, s
         }
         if (seq) {
             uint32_t exp, gap;
-            int r = ftc_seq_check(seq, src, dst, &h, &exp, &gap);
+            int r = ftc_seq_check(seq, src, dst, &h, now, &exp, &gap);
             if (r == FTC_EFULL) {
                 st->full = FTC_PDU_FULL_TABLE;
                 break;

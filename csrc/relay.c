@@ -58,7 +58,7 @@ static void count_filtered(ftc_seq_table_t *seq, const uint8_t *p, uint32_t src,
 /* flow-fanout: a v9/IPFIX datagram goes out as it came.  1 relayed or
    counted, 0 no room, < 0 an error. */
 static int relay_ipx(const uint8_t *p, size_t len, uint32_t index, uint32_t src, uint32_t dst,
-                     uint32_t remote_ip, int must_touch, ftc_seq_table_t *seq,
+                     uint32_t remote_ip, int must_touch, ftc_seq_table_t *seq, uint32_t now,
                      uint8_t *out, size_t out_size,
                      uint32_t *out_lens, uint32_t *out_src, size_t lens_cap,
                      ftc_pdu_event_t *ev, ftc_fanout_stats_t *st)
@@ -83,7 +83,7 @@ static int relay_ipx(const uint8_t *p, size_t len, uint32_t index, uint32_t src,
     if (st->out_pdus + 1 > lens_cap || st->out_bytes + len > out_size)
         return 0;
     if (seq) {
-        sr = ftc_seq_add(seq, src, dst, version, 0, 0, 0);
+        sr = ftc_seq_add(seq, src, dst, version, 0, 0, 0, now);
         if (sr == FTC_EFULL)
             return 0;
         if (sr < 0)
@@ -151,7 +151,8 @@ int ftc_fanout_batch(const uint8_t *buf, size_t buf_len, const uint32_t *lens, s
         p = buf + off;
         if (enc && lens[i] >= 2 && p[0] == 0 && (p[1] == 9 || p[1] == 10)) {
             r = relay_ipx(p, lens[i], (uint32_t)i, src_ips[i], dst_ips ? dst_ips[i] : 0,
-                          remote_ip, mask != 0xFFFFFFFFu || prog != NULL, seq, out, out_size, out_lens, out_src, lens_cap, ev, st);
+                          remote_ip, mask != 0xFFFFFFFFu || prog != NULL, seq, now, out,
+                          out_size, out_lens, out_src, lens_cap, ev, st);
             if (r < 0)
                 return r;
             if (r == 0) {

@@ -666,10 +666,10 @@ def test_seq_c_statuses():
     t = tb.t
     assert tb.stride == ffi.sizeof("ftc_seq_slot_t") == 64
     h = ffi.new("ftc_pdu_hdr_t *", {"version": 5, "count": 1})
-    assert lib.ftc_seq_check(t, 1, 0, h, ffi.NULL, ffi.NULL) == lib.FTC_SEQ_NEW
+    assert lib.ftc_seq_check(t, 1, 0, h, 0, ffi.NULL, ffi.NULL) == lib.FTC_SEQ_NEW
     assert t.used == 2 and not t.full
     # 3/4 of 4 slots: one more exporter needs two slots -> full, untouched
-    assert lib.ftc_seq_check(t, 2, 0, h, ffi.NULL, ffi.NULL) == lib.FTC_EFULL
+    assert lib.ftc_seq_check(t, 2, 0, h, 0, ffi.NULL, ffi.NULL) == lib.FTC_EFULL
     assert t.used == 2 and t.full
     idx = ffi.new("uint32_t *")
     assert lib.ftc_seq_find(t, 1, 0, 5, idx) == 1
@@ -677,12 +677,12 @@ def test_seq_c_statuses():
     assert lib.ftc_seq_find(t, 2, 0, 5, idx) == 0
     assert lib.ftc_seq_find(t, 1, 0, 5, ffi.NULL) == lib.FTC_EINVAL
     t.cap = 3                                  # not a power of two
-    assert lib.ftc_seq_check(t, 1, 0, h, ffi.NULL, ffi.NULL) == lib.FTC_EINVAL
+    assert lib.ftc_seq_check(t, 1, 0, h, 0, ffi.NULL, ffi.NULL) == lib.FTC_EINVAL
     t.cap = 4
     t.kind = table.AGG                         # a table of another kind
-    assert lib.ftc_seq_check(t, 1, 0, h, ffi.NULL, ffi.NULL) == lib.FTC_EINVAL
+    assert lib.ftc_seq_check(t, 1, 0, h, 0, ffi.NULL, ffi.NULL) == lib.FTC_EINVAL
     t.kind = table.SEQ
-    assert lib.ftc_seq_check(t, 1, 0, ffi.NULL, ffi.NULL, ffi.NULL) == lib.FTC_EINVAL
+    assert lib.ftc_seq_check(t, 1, 0, ffi.NULL, 0, ffi.NULL, ffi.NULL) == lib.FTC_EINVAL
     # the one rehash: into a table too small, a non-empty one, then a good one
     small = table.Table(table.SEQ, lib.FTC_SEQ_KEY_LEN, 4)
     small.t.used = 3
@@ -691,8 +691,8 @@ def test_seq_c_statuses():
     assert tb.cap == 16 and len(tb) == 2 and not tb.t.full
     assert lib.ftc_tab_rehash(t, tb.t) == lib.FTC_EINVAL      # target not empty
     h.flow_sequence = 1                        # the next one expected: state kept
-    assert lib.ftc_seq_check(tb.t, 1, 0, h, ffi.NULL, ffi.NULL) == 0
-    assert lib.ftc_seq_check(tb.t, 2, 0, h, ffi.NULL, ffi.NULL) == lib.FTC_SEQ_NEW
+    assert lib.ftc_seq_check(tb.t, 1, 0, h, 0, ffi.NULL, ffi.NULL) == 0
+    assert lib.ftc_seq_check(tb.t, 2, 0, h, 0, ffi.NULL, ffi.NULL) == lib.FTC_SEQ_NEW
 
 
 # ---------------------------------------------------------------------------

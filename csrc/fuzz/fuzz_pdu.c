@@ -28,6 +28,9 @@
  *     the consumed datagrams' bytes, every FTC_EFULL call either makes
  *     progress or asks for growth the harness can give, and a batch
  *     resumed until FTC_OK consumes every datagram;
+ *   - the sequence table's caps: at RX_SEQ_LIMIT slots the oldest are
+ *     evicted, after each batch the slots silent 60 s expire
+ *     (ftc_seq_expire), and every slot left is found by its key;
  *   - no record is lost or made up: the records produced equal those of
  *     the accepted v1-v8 datagrams plus those the template state says it
  *     stored (its sources' `records`; checked while the clock is less than
@@ -234,6 +237,8 @@ static void rx_feed(rx_t *c, const uint8_t *buf, const uint32_t *lens, size_t n,
     }
     if (rx_no_eviction(now))
         CHECK(c->flows == c->v8_flows + c->ipx_before + rx_ipx_records(c->ipx));
+    if (c->seq)   /* the collectors' expiry pass (core/seq.py tick) */
+        rx_seq_expire(&rxseq, now, 60, RX_SEQ_LIMIT);
 }
 
 /* a collector restart: the templates go through ftc_ipx_save/ftc_ipx_load */

@@ -14,7 +14,7 @@ try:
 except ImportError as e:  # pragma: no cover - depends on the build
     raise ImportError("pyflowtools C core is not built (%s): run make" % e) from None
 
-ABI_VERSION = 1
+ABI_VERSION = 2
 if lib.ftc_abi_version() != lib.FTC_ABI_VERSION or lib.FTC_ABI_VERSION != ABI_VERSION:
     raise ImportError("pyflowtools C core is stale (ABI mismatch): run make")
 BUILD_STAMP = ffi.string(lib.ftc_build_stamp()).decode()

@@ -66,12 +66,15 @@ class Table:
     keys in cap slots.  `t` is the ftc_tab_t pointer C calls take; it is
     replaced when the table grows."""
 
-    def __init__(self, kind, key_len, cap=DEFAULT_CAP, limit=None):
+    def __init__(self, kind, key_len, cap=DEFAULT_CAP, limit=None, max_keys=0):
         self.kind = kind
         self.key_len = key_len
         #: most slots growth goes to (None: MAX_CAP); a kernel that caps its
         #: keys at n takes limit=cap_for(n), never four times that
         self.limit = limit
+        #: the most keys in C (ftc_tab_t.limit, 0: none but 3/4 cap): kernels
+        #: return FTC_EFULL at it, and growth stops at the capacity holding it
+        self.max_keys = max_keys
         self.stride = check(lib.ftc_tab_stride(kind, key_len), "table layout")
         self._mem, self.t = self._alloc(cap_for(0) if cap < MIN_CAP else cap)
 
@@ -83,6 +86,7 @@ class Table:
         t = ffi.new("ftc_tab_t *")
         check(lib.ftc_tab_init(t, self.kind, self.key_len, cap, ffi.cast("uint8_t *", mem),
                                size), "table")
+        t.limit = self.max_keys
         return mem, t
 
     @property
@@ -98,10 +102,13 @@ class Table:
         return self.t.cap * self.stride
 
     def grow(self):
-        """Move the keys into a table of next_cap() slots (at most limit)."""
+        """Move the keys into a table of next_cap() slots (at most limit,
+        and no more than hold max_keys keys when there is such a cap)."""
         cap = next_cap(self.t.cap)
         if self.limit is not None and self.t.cap < self.limit:
             cap = min(cap, self.limit)
+        if self.max_keys:
+            cap = max(self.t.cap, min(cap, cap_for(self.max_keys)))
         mem, t = self._alloc(cap)
         check(lib.ftc_tab_rehash(self.t, t), "table growth")
         self._mem, self.t = mem, t

@@ -134,6 +134,9 @@ class Collector:
 
     def poll(self, timeout):
         b = self.rx.recv(timeout)
+        line = self.tracker.tick(self.clock())     # the sequence state's expiry
+        if line:
+            self.log(line)
         if b.n == 0:
             return None
         self.total_pdus += b.n

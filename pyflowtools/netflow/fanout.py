@@ -97,6 +97,9 @@ class Fanout:
         """Receive one batch (waiting up to timeout seconds) and relay it.
         Returns the number of datagrams received."""
         b = self.rx.recv(timeout=timeout)
+        line = self.tracker.tick(self.clock())     # the sequence state's expiry
+        if line:
+            self.log(line)
         if not b.n:
             return 0
         if self.rectype is None and (self.filter_factory is not None

@@ -44,10 +44,11 @@ class SequenceTracker(SequenceTable):
     One tracker lives as long as the collector: expected sequence numbers
     and per-exporter counters survive file rotations."""
 
-    def check(self, exporter_ip, local_ip, header):
-        """Account one verified datagram (a PduHeader).  Returns
-        (flags, expected, lost): flags has SEQ_NEW / SEQ_LOST / SEQ_RESET."""
-        return SequenceTable.check(self, exporter_ip, local_ip, header_to_c(header))
+    def check(self, exporter_ip, local_ip, header, now=0):
+        """Account one verified datagram (a PduHeader) heard at `now`.
+        Returns (flags, expected, lost): flags has SEQ_NEW / SEQ_LOST /
+        SEQ_RESET."""
+        return SequenceTable.check(self, exporter_ip, local_ip, header_to_c(header), now)
 
     def exporters(self):
         """ExporterStats of every exporter key (flow-capture's STAT lines)."""
