@@ -298,6 +298,19 @@ def stdin_binary():
     return sys.stdin.buffer
 
 
+def text_input(name):
+    """THE reader of outside text given as an operand (`-`: standard input):
+    log lines, report text.  UTF-8 whatever the locale, a byte that is not
+    UTF-8 read as U+FFFD: binary input gives lines that do not parse,
+    never a UnicodeDecodeError.  A context manager (stdin is not closed)."""
+    import contextlib
+    import io
+    if name == "-":
+        return contextlib.nullcontext(io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8",
+                                                       errors="replace", newline=None))
+    return open(name, encoding="utf-8", errors="replace")
+
+
 def stdout_binary():
     """stdout for a binary stream; refuses a terminal."""
     out = sys.stdout.buffer

@@ -1,7 +1,5 @@
 """flow-log2rrd -- flow-capture and flow-fanout STAT log lines into RRD files
 (man flow-log2rrd)."""
-import sys
-
 from pyflowtools import cli
 from pyflowtools.report import rrd
 
@@ -21,13 +19,9 @@ def main(argv=None):
     verbose = cli.warn if opts.verbose or opts.debug > 0 else None
     with rrd.RRDTool() as tool:
         for name in opts.operands or ["-"]:
-            if name == "-":
-                used, files = rrd.log2rrd(sys.stdin, opts.rrd_path, tool, warn=cli.warn,
+            with cli.text_input(name) as src:
+                used, files = rrd.log2rrd(src, opts.rrd_path, tool, warn=cli.warn,
                                           verbose=verbose)
-            else:
-                with open(name, encoding="utf-8", errors="replace") as src:
-                    used, files = rrd.log2rrd(src, opts.rrd_path, tool, warn=cli.warn,
-                                              verbose=verbose)
             if verbose:
                 verbose("%s: %d STAT lines, %d files" % (name, used, files))
     return cli.EXIT_OK

@@ -1,6 +1,5 @@
 """flow-rpt2rrd -- flow-report output into RRD files, one per key
 (man flow-rpt2rrd)."""
-import sys
 
 from pyflowtools import cli
 from pyflowtools.core.errors import FlowToolsError, UsageError
@@ -58,11 +57,7 @@ def main(argv=None):
     srcs = opts.operands or ["-"]
     with rrd.RRDTool() as tool:
         for name in srcs:
-            if name == "-":
-                rrd.rpt2rrd(sys.stdin, keys, fields, opts.rrd_path, opts.postfix, storage,
+            with cli.text_input(name) as src:
+                rrd.rpt2rrd(src, keys, fields, opts.rrd_path, opts.postfix, storage,
                             tool, step=opts.step, symbols=names, verbose=verbose)
-            else:
-                with open(name, encoding="utf-8", errors="replace") as src:
-                    rrd.rpt2rrd(src, keys, fields, opts.rrd_path, opts.postfix, storage,
-                                tool, step=opts.step, symbols=names, verbose=verbose)
     return cli.EXIT_OK
