@@ -659,3 +659,51 @@ def test_replay_fuzz_report(path):
         table.Linear(scale=scale).add(b)
     except FlowToolsError:
         pass                            # a flow of years, or no First/Last
+
+
+@pytest.mark.parametrize("path", _corpus("tagmask"), ids=lambda p: p.name)
+def test_replay_fuzz_tagmask_conversion(path):
+    """csrc/fuzz/fuzz_tagmask.c's record types (bytes 0, 1) and whole
+    records from its tail: a version conversion writes exactly n records of
+    the target's size (v1006: 112 bytes, more than the harness once had
+    room for), FTC_EFULL one byte short."""
+    data = path.read_bytes().ljust(4, b"\0")
+    rt, rt2 = data[0] % lib.FTC_RT_COUNT, data[1] % lib.FTC_RT_COUNT
+    n = min(len(data) // rs(rt), 32)
+    src = ffi.new("uint8_t[]", max(n * rs(rt), 1))
+    ffi.memmove(src, data[len(data) - n * rs(rt):], n * rs(rt))
+    out = ffi.new("uint8_t[]", n * rs(rt2) + 8)
+    out[n * rs(rt2)] = 0xA5
+    if n:
+        assert lib.ftc_xlate_version(rt, src, n, rt2, out, n * rs(rt2) - 1) == lib.FTC_EFULL
+    assert lib.ftc_xlate_version(rt, src, n, rt2, out, n * rs(rt2)) == OK
+    assert out[n * rs(rt2)] == 0xA5
+
+
+@pytest.mark.parametrize("path", _corpus("splitmerge"), ids=lambda p: p.name)
+def test_replay_fuzz_splitmerge_merge(path):
+    """csrc/fuzz/fuzz_splitmerge.c's layout (type, inputs, batch, -N, -T,
+    records): the records dealt to the inputs come out of ftc_merge once
+    each, into an out of exactly that many records of the type's size."""
+    data = path.read_bytes().ljust(5, b"\0")
+    rt = data[0] % lib.FTC_RT_COUNT
+    size = rs(rt)
+    k = (data[1] & 7) + 1
+    n = min((len(data) - 5) // size, 64)
+    recs = [data[5 + i * size:5 + (i + 1) * size] for i in range(n)]
+    bufs = [ffi.new("uint8_t[]", max(b"".join(recs[j::k]), b"\0", key=len)) for j in range(k)]
+    ins = ffi.new("ftc_merge_in_t[]", k)
+    for j in range(k):
+        ins[j].recs, ins[j].size = bufs[j], len(recs[j::k]) * size
+        ins[j].n, ins[j].done = len(recs[j::k]), 1
+    out = ffi.new("uint8_t[]", n * size + 8)
+    out[n * size] = 0xA5
+    produced, need = ffi.new("size_t *"), ffi.new("size_t *")
+    heap = ffi.new("uint32_t[]", k)
+    r = lib.ftc_merge(rt, ins, k, heap, out, n, produced, need)
+    if r == lib.FTC_EFIELD:
+        return
+    assert r in (OK, lib.FTC_EFULL) and produced[0] == n
+    assert sorted(bytes(ffi.buffer(out, n * size))[i * size:(i + 1) * size]
+                  for i in range(n)) == sorted(recs)
+    assert out[n * size] == 0xA5

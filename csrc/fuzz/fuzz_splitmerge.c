@@ -22,9 +22,10 @@
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 #define MAX_RECS 64
 #define MAX_IN 8
+#define REC_MAX 128   /* bytes of the largest record (v1006: 112) */
 
-static uint8_t recs[MAX_RECS * 80], in_recs[MAX_IN][MAX_RECS * 80], out[16 * 80];
-static uint8_t grouped[MAX_RECS * 80];
+static uint8_t recs[MAX_RECS * REC_MAX], in_recs[MAX_IN][MAX_RECS * REC_MAX], out[16 * REC_MAX];
+static uint8_t grouped[MAX_RECS * REC_MAX];
 static ftc_merge_in_t ins[MAX_IN];
 static uint32_t heap[MAX_IN], slot[MAX_RECS], scratch[MAX_RECS];
 static ftc_split_group_t groups[MAX_RECS];
@@ -53,6 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     L = ftc_layout_get(rt);
     CHECK(L != NULL);
     rs = L->rec_size;
+    CHECK(rs <= REC_MAX);
     k = (size_t)(data[1] & 7) + 1;
     cap = data[1] >> 4;
     bs = (size_t)(data[2] & 15) + 1;
