@@ -44,7 +44,7 @@ def main(argv=None):
                            preload=opts.preload, t_start=t_start, t_end=t_end,
                            byte_order=order, zlevel=zlevel, comment=opts.comment,
                            to_file=bool(opts.output), warn=cli.warn, debug=opts.debug,
-                           version=opts.version)
+                           version=opts.version, prog=cli.prog())
     if opts.debug > 0 and done.selected:
         cli.profile(done.records, started)
     return cli.EXIT_OK if done.streams else cli.EXIT_ERROR

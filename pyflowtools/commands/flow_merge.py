@@ -29,7 +29,8 @@ def main(argv=None):
     try:
         done = merge.merge(opts.operands, dst, all_files=opts.all, group=opts.group,
                            byte_order=order, zlevel=zlevel, comment=opts.comment,
-                           regular=regular, warn=cli.warn, debug=opts.debug)
+                           regular=regular, warn=cli.warn, debug=opts.debug,
+                           prog=cli.prog())
     finally:
         if opts.output:
             dst.close()

@@ -7,7 +7,7 @@ import signal
 from collections import namedtuple
 
 from pyflowtools.io import header as hdr
-from pyflowtools.io import inputs, stream
+from pyflowtools.io import inputs, progress, stream
 from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.core.xlate import Converter
 from pyflowtools.util import daemon
@@ -95,7 +95,7 @@ def output_header(first, items, every, preload, to_file, comment, version=None):
 
 def concatenate(operands, dst, *, all_files=False, group=False, preload=False,
                 t_start=None, t_end=None, byte_order=None, zlevel=0, comment=None,
-                to_file=False, warn=lambda m: None, debug=0, version=None):
+                to_file=False, warn=lambda m: None, debug=0, version=None, prog=None):
     """Copy every selected input to dst, converted into record version
     `version` ((d_version, agg_method)) when given: then the inputs may
     be of different versions.  Returns Copied."""
@@ -103,14 +103,14 @@ def concatenate(operands, dst, *, all_files=False, group=False, preload=False,
     every = [i for lst in lists for i in lst]
     try:
         return _concatenate(every, dst, preload, t_start, t_end, byte_order, zlevel,
-                            comment, to_file, warn, debug, version)
+                            comment, to_file, warn, debug, version, prog)
     finally:
         for i in every:         # the kept readers of inputs not copied
             i.close()
 
 
 def _concatenate(every, dst, preload, t_start, t_end, byte_order, zlevel, comment,
-                 to_file, warn, debug, version):
+                 to_file, warn, debug, version, prog=None):
     items = every
     if t_start is not None or t_end is not None:
         items = select_times(items, t_start, t_end)
@@ -131,6 +131,7 @@ def _concatenate(every, dst, preload, t_start, t_end, byte_order, zlevel, commen
         # its header and no record
         stream.writer(dst, h, byte_order=byte_order, zlevel=zlevel).close()
         raise FlowToolsError("data version or sub version changed!")
+    shown = progress.Progress(prog, items, enabled=None if prog else False)
     with daemon.Signals(stop=(signal.SIGINT, signal.SIGTERM, signal.SIGHUP,
                               signal.SIGQUIT)) as stop:
         try:
@@ -140,6 +141,7 @@ def _concatenate(every, dst, preload, t_start, t_end, byte_order, zlevel, commen
                 try:
                     rd = inp.open(raw=True)
                 except (OSError, FlowToolsError) as e:
+                    shown.close()
                     warn("%s: %s" % (inp.name, e))
                     continue
                 with rd:
@@ -153,16 +155,19 @@ def _concatenate(every, dst, preload, t_start, t_end, byte_order, zlevel, commen
                         conv = converters.get(rd.rectype)
                         if conv is None:
                             conv = converters[rd.rectype] = Converter(rd.rectype, w.rectype)
-                    for b in rd:
+                    for b in shown.read(rd):
                         w.write(conv.convert(b) if conv is not None else b)
                         if stop.stop is not None:
                             break
+                    if rd.warnings or rd.error:
+                        shown.close()
                     for m in rd.warnings:
                         warn(m)
                     if rd.error:
                         warn(rd.error)
                 copied += 1
         finally:
+            shown.close()
             if w is not None:
                 if final is not None:
                     final.flows_count = w.records_written & 0xFFFFFFFF

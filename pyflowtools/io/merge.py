@@ -24,7 +24,7 @@ from pyflowtools.core import merge as _merge
 from pyflowtools.core.batch import Batch
 from pyflowtools.core.errors import FlowToolsError, FormatError
 from pyflowtools.io import header as hdr
-from pyflowtools.io import inputs, stream
+from pyflowtools.io import inputs, progress, stream
 from pyflowtools.util import daemon
 
 #: bytes of input batches, all inputs together (each input a batch of at
@@ -74,11 +74,12 @@ def _allow_files(k):
 
 
 def merge(operands, dst, *, all_files=False, group=False, byte_order=None, zlevel=0,
-          comment=None, regular=False, warn=lambda m: None, debug=0):
+          comment=None, regular=False, warn=lambda m: None, debug=0, prog=None):
     """Merge the operands' streams into dst (a binary file object;
     `regular`: it is a regular file whose header is rewritten at the end).
     Returns Merged.  Raises FlowToolsError when the inputs' record
-    versions differ (after the output header)."""
+    versions differ (after the output header).  `prog`: progress on stderr
+    under that name when it is a terminal (io/progress)."""
     lists = inputs.collect(operands, all_files=all_files, group=group, warn=warn,
                            strict_stdin=True, ipv6=True)
     items = [i for lst in lists for i in lst]
@@ -86,16 +87,19 @@ def merge(operands, dst, *, all_files=False, group=False, byte_order=None, zleve
         for i in items:
             warn("file: %s start=%d" % (i.name, _cap_times(i.header)[0]))
     readers = []
+    shown = progress.Progress(prog, items, enabled=None if prog else False)
     try:
-        return _merge_items(items, readers, dst, byte_order, zlevel, comment, regular, warn)
+        return _merge_items(items, readers, dst, byte_order, zlevel, comment, regular, warn,
+                            shown)
     finally:
+        shown.close()
         for rd in readers:
             rd.close()
         for i in items:
             i.close()
 
 
-def _merge_items(items, readers, dst, byte_order, zlevel, comment, regular, warn):
+def _merge_items(items, readers, dst, byte_order, zlevel, comment, regular, warn, shown):
     first = None
     w = None
     start, end = 0xFFFFFFFF, 0
@@ -130,7 +134,7 @@ def _merge_items(items, readers, dst, byte_order, zlevel, comment, regular, warn
             final = _final(h, start, end, 0)
             stream.writer(dst, h, byte_order=byte_order, zlevel=zlevel, rewrite=True).close(final)
         return Merged(0, 0)
-    written = _run(readers, w, warn)
+    written = _run(readers, w, warn, shown)
     w.close(_final(w.header, start, end, written) if regular else None)
     return Merged(len(readers), written)
 
@@ -142,11 +146,11 @@ def _final(h, start, end, flows):
     return f
 
 
-def _run(readers, w, warn):
+def _run(readers, w, warn, shown):
     rt, rs = readers[0].rectype, readers[0].rec_size
     k = len(readers)
     m = _merge.Merger(rt, k)
-    its = [iter(rd) for rd in readers]
+    its = [iter(shown.read(rd)) for rd in readers]
 
     def feed(i):
         b = next(its[i], None)

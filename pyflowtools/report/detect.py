@@ -5,10 +5,11 @@ operands or stdin, report output as text or TSV, stream output.
 Per-record work stays in C (filter programs, agg tables, formatters); this
 module only moves batches and writes finished rows.
 """
+import os
 import sys
 import tempfile
 
-from pyflowtools.io import inputs, sink, stream
+from pyflowtools.io import inputs, progress, sink, stream
 from pyflowtools.core.errors import FlowToolsError, UsageError
 
 
@@ -36,9 +37,13 @@ class Input:
     `replay`: the input is read a second time with again() (flow-trw -F):
     files are opened again; an operand readable once (stdin, a FIFO) is
     copied, while the first pass reads it, into an unlinked temporary file
-    ($TMPDIR) that again() reads back."""
+    ($TMPDIR) that again() reads back.
 
-    def __init__(self, operands, warn=lambda m: None, ipv6=False, replay=False):
+    While the first pass reads, io/progress shows files and records done,
+    records/s and time left on stderr when stderr is a terminal (named
+    `prog`, default the program's name)."""
+
+    def __init__(self, operands, warn=lambda m: None, ipv6=False, replay=False, prog=None):
         #: how many warnings went to `warn` (commands exit 1 after any)
         self.warnings = 0
 
@@ -58,8 +63,16 @@ class Input:
         self.records_read = 0
         self._replay = replay
         self._spools = {}
+        self._prog = prog or os.path.basename(sys.argv[0] or "flow-tools")
 
     def __iter__(self):
+        shown = progress.Progress(self._prog, self.items)
+        try:
+            yield from self._read(shown)
+        finally:
+            shown.close()
+
+    def _read(self, shown):
         for k, item in enumerate(self.items):
             spool = None
             if self._replay and item.reader is not None:
@@ -67,11 +80,13 @@ class Input:
                 self._spools[k] = f
                 spool = stream.writer(f, item.header)
             with item.open() as rd:
-                for b in rd:
+                for b in shown.read(rd):
                     self.records_read += b.n
                     if spool is not None:
                         spool.write(b)
                     yield b
+                if rd.warnings or rd.error:
+                    shown.close()           # the messages start on a clean line
                 for m in rd.warnings:
                     self.warn(m)
                 if rd.error:
