@@ -352,7 +352,9 @@ def test_replay_fuzz_splitmerge_merge(path):
     if len(data) < 5:
         return
     rt = data[0] % lib.FTC_RT_COUNT
-    version = next(v for v in oracle.VERSIONS if rectype(v) == rt)
+    version = next((v for v in oracle.VERSIONS if rectype(v) == rt), None)
+    if version is None:        # a type the oracle has no layout for (v1006)
+        return
     rs = oracle.RECORD_SIZE[version]
     k, cap, bs = (data[1] & 7) + 1, data[1] >> 4, (data[2] & 15) + 1
     n = min((len(data) - 5) // rs, 64)

@@ -302,7 +302,9 @@ def test_replay_fuzz_splitmerge_split(path):
     if len(data) < 5:
         return
     rt = data[0] % lib.FTC_RT_COUNT
-    version = next(v for v in oracle.VERSIONS if rectype(v) == rt)
+    version = next((v for v in oracle.VERSIONS if rectype(v) == rt), None)
+    if version is None:        # a type the oracle has no layout for (v1006)
+        return
     rs = oracle.RECORD_SIZE[version]
     n = min((len(data) - 5) // rs, 64)
     recs = oracle.decode_records(version, data[5:5 + n * rs], HOST)
