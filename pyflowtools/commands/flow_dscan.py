@@ -1,6 +1,6 @@
 """flow-dscan -- report hosts that scan many hosts or many ports of one host,
 and dump flows over octet/packet/duration thresholds (commands.md 8.12, 17)."""
-from pyflowtools import cli
+from pyflowtools import cli, parallel
 from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.filters import lists
 from pyflowtools.io import stream
@@ -29,11 +29,13 @@ def build_parser():
     p.add_argument("-S", dest="port_trigger", type=cli.atoi, default=64)
     p.add_argument("-t", dest="ager_timeout", type=cli.atoi, default=90000)
     p.add_argument("-T", dest="msecs", type=cli.atoi, default=0)
+    parallel.add_options(p)
     return p
 
 
 def main(argv=None):
     opts = cli.parse(build_parser(), argv, operands=True)
+    parallel.refuse(parallel.plan(opts), "its ager expires hosts as the flows' times pass")
     cli.reject_operands(opts.operands)
     ifs = [None if t is None else lists.bitmap_of(t) for t in (opts.in_ifs, opts.out_ifs)]
     if not (opts.stderr or opts.foreground):

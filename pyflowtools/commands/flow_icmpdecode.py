@@ -1,16 +1,17 @@
 """flow-icmpdecode -- list, select or count ICMP flows by type and code
 (the "ICMP" method of the worm articles; man flow-icmpdecode)."""
+import functools
 import sys
 import time
 
-from pyflowtools import cli
+from pyflowtools import cli, parallel
 from pyflowtools.io import sink
 from pyflowtools.report import detect, icmp
 from pyflowtools.core.errors import UsageError
 
 USAGE = ("Usage: flow-icmpdecode [-hFu] [-b big|little] [-C comment] [-d debug_level]\n"
          "       [-o text|tsv] [-s bytes] [-t type[/code][,...]] [-T threshold]\n"
-         "       [-z z_level] [file|directory ...]")
+         "       [-z z_level] [-j jobs | --dask address] [file|directory ...]")
 
 
 def build_parser():
@@ -22,6 +23,7 @@ def build_parser():
     p.add_argument("-t", dest="types", type=icmp.parse_types, action="append")
     p.add_argument("-T", dest="threshold", type=icmp.parse_threshold, default=None)
     p.add_argument("-u", dest="unreachable", action="store_true")
+    parallel.add_options(p)
     return p
 
 
@@ -41,15 +43,18 @@ def main(argv=None):
     fmt = detect.output_format(opts)
     check_options(opts, fmt)
     types = tuple(t for lst in opts.types for t in lst)
+    plan = parallel.plan(opts)
+    if not opts.unreachable:
+        parallel.refuse(plan, "the listing and -F write the flows in their order: only -u "
+                              "counts")
     started = time.time()
     inp = detect.Input(opts.operands, warn=cli.warn, ipv6=True)
     if opts.unreachable:
         threshold = icmp.DEFAULT_THRESHOLD if opts.threshold is None else opts.threshold
-        counts = icmp.Unreachable(inp.rectype)
-        for batch in inp:
-            counts.add(batch)
-        icmp.write_report(sys.stdout, counts.rows(threshold), threshold,
-                          tsv=fmt == "tsv", args=["flow-icmpdecode"] + argv, v6=counts.v6)
+        counts = parallel.accumulate(functools.partial(icmp.Unreachable, inp.rectype), inp,
+                                     plan)
+        icmp.write_report(sys.stdout, counts.rows(threshold), threshold, tsv=fmt == "tsv",
+                          args=["flow-icmpdecode"] + parallel.strip_args(argv), v6=counts.v6)
     elif opts.stream_out:
         icmp.check_rectype(inp.rectype)
         prog = icmp.compile_selection(inp.rectype, types, opts.size)

@@ -1,12 +1,14 @@
 """flow-portrank -- hosts with many SYN-only flows (or, -d, receiving many
 RST|ACK flows) and the ports they probed, in one pass."""
 
-from pyflowtools import cli
+import functools
+
+from pyflowtools import cli, parallel
 from pyflowtools.report import detect, portrank
 from pyflowtools.core.errors import UsageError
 
-USAGE = ("Usage: flow-portrank [-hNds] [-n hosts] [-o text|tsv] [-p ports] [-t threshold] "
-         "[file|directory ...]")
+USAGE = ("Usage: flow-portrank [-hNds] [-n hosts] [-o text|tsv] [-p ports] [-t threshold]\n"
+         "       [-j jobs | --dask address] [file|directory ...]")
 
 
 def count(what, minimum, maximum=(1 << 63) - 1):
@@ -32,6 +34,7 @@ def build_parser():
     p.add_argument("-n", dest="hosts", type=count("host count (-n)", 0), default=0)
     p.add_argument("-p", dest="ports", type=count("port count (-p)", 0),
                    default=portrank.DEFAULT_PORTS)
+    parallel.add_options(p)
     return p
 
 
@@ -41,7 +44,9 @@ def main(argv=None):
     names = portrank.load_names() if opts.names else None
     mode = portrank.mode(ingress=opts.ingress, matching_only=opts.matching_only)
     inp = detect.Input(opts.operands, warn=cli.warn, ipv6=True)
-    report = portrank.rank(inp, inp.rectype, mode, opts.threshold, opts.hosts, opts.ports)
+    ranking = parallel.accumulate(functools.partial(portrank.Ranking, inp.rectype, mode), inp,
+                                  parallel.plan(opts))
+    report = ranking.report(opts.threshold, opts.hosts, opts.ports)
     out = detect.text_out()
     if fmt == "tsv":
         tsv = detect.Tsv(out, portrank.tsv_columns(mode, names is not None))

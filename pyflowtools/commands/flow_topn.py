@@ -1,15 +1,16 @@
 """flow-topn -- rank sources, destinations or pairs by flows, octets,
 packets or distinct peers; mark hosts new to a stored baseline (man flow-topn)."""
+import functools
 import sys
 import time
 
-from pyflowtools import cli
+from pyflowtools import cli, parallel
 from pyflowtools.report import detect, topn
 from pyflowtools.core.errors import UsageError
 
 USAGE = ("Usage: flow-topn [-hU] [-b baseline_file] [-d debug_level] [-k src|dst|pair] "
          "[-m flows|octets|packets|peers] [-n count] [-o text|tsv] [-P dst_ports] "
-         "[-r protocols] [-t threshold] [file|directory ...]")
+         "[-r protocols] [-t threshold] [-j jobs | --dask address] [file|directory ...]")
 EXIT_NEW = 2
 
 
@@ -25,6 +26,7 @@ def build_parser():
     p.add_argument("-b", dest="baseline")
     p.add_argument("-U", dest="update", action="store_true")
     detect.add_common(p)
+    parallel.add_options(p)
     return p
 
 
@@ -34,17 +36,19 @@ def main(argv=None):
     fmt = detect.output_format(opts)
     if opts.update and not opts.baseline:
         raise UsageError("-U updates a baseline: give its file with -b")
-    counter = topn.TopN(opts.key, opts.metric, topn.selection(opts.ports, opts.protocols))
+    make = functools.partial(topn.TopN, opts.key, opts.metric,
+                             topn.selection(opts.ports, opts.protocols))
+    make()                           # option errors before any input is read
     base = topn.load_baseline(opts.baseline, opts.key, opts.metric) if opts.baseline else None
     started = time.time()
+    shown = [cli.prog()] + parallel.strip_args(argv)     # the single run's command line
     inp = detect.Input(opts.operands, warn=cli.warn)
-    for batch in inp:
-        counter.add(batch)
+    counter = parallel.accumulate(make, inp, parallel.plan(opts))
     rows = counter.rows(opts.n, opts.threshold)
     marks = ["NEW" if base is not None and r[0] not in base else "" for r in rows]
     note = None
     if opts.baseline and (base is None or opts.update):
-        topn.write_baseline(opts.baseline, opts.key, opts.metric, rows, [cli.prog()] + argv)
+        topn.write_baseline(opts.baseline, opts.key, opts.metric, rows, shown)
         note = "%s %s (%d entries)" % (opts.baseline, "created" if base is None else "updated",
                                        len(rows))
     elif opts.baseline:
@@ -56,7 +60,7 @@ def main(argv=None):
             out.write(topn.tsv_row(r, m))
         del tsv
     else:
-        out.write(topn.text_header(opts, [cli.prog()] + argv, note))
+        out.write(topn.text_header(opts, shown, note))
         for r, m in zip(rows, marks):
             out.write(topn.text_row(opts.metric, r, m))
     if opts.debug > 0:

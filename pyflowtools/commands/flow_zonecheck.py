@@ -3,7 +3,7 @@ use a service their zone file line does not allow (man flow-zonecheck)."""
 import sys
 import time
 
-from pyflowtools import cli
+from pyflowtools import cli, parallel
 from pyflowtools.io import sink
 from pyflowtools.report import detect, zones
 from pyflowtools.core.errors import UsageError
@@ -19,6 +19,7 @@ def build_parser():
     p.add_argument("-L", dest="inside", action="append")
     p.add_argument("-F", dest="stream_out", action="store_true")
     detect.add_common(p)
+    parallel.add_options(p)
     return p
 
 
@@ -30,6 +31,7 @@ def main(argv=None):
     fmt = detect.output_format(opts)
     table = zones.load(opts.zone_file)
     inside = zones.parse_inside(opts.inside)
+    parallel.refuse(parallel.plan(opts), "alerts are listed as the flows come")
     started = time.time()
     inp = detect.Input(opts.operands, warn=cli.warn, ipv6=True)
     checker = zones.Checker(table, inside)

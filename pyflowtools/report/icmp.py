@@ -216,6 +216,17 @@ class Unreachable:
             self.hosts.add(batch)
             self.codes.add(batch)
 
+    def partial(self):
+        """The counts as bytes, for a split run (pyflowtools/parallel)."""
+        from pyflowtools.core import partial
+        return partial.export_agg(self.hosts) + partial.export_agg(self.codes)
+
+    def merge(self, parts):
+        """Add another Unreachable's partial()."""
+        from pyflowtools.core import partial
+        partial.merge_agg(self.hosts, parts[:1])
+        partial.merge_agg(self.codes, parts[1:])
+
     def rows(self, threshold=DEFAULT_THRESHOLD):
         """[(address, flows, net, host, port)]: flows descending, ties by
         address ascending, only flows >= threshold."""

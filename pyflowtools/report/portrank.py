@@ -64,6 +64,16 @@ class Ranking:
         """Count one batch (one C call, more only when the table grows)."""
         self.table.add(batch)
 
+    def partial(self):
+        """The pair counts as bytes, for a split run (pyflowtools/parallel)."""
+        from pyflowtools.core import partial
+        return [partial.export(self.table.table)]
+
+    def merge(self, parts):
+        """Add another Ranking's partial()."""
+        from pyflowtools.core import partial
+        partial.merge(self.table.table, parts[0])
+
     def report(self, threshold=DEFAULT_THRESHOLD, max_hosts=0, max_ports=DEFAULT_PORTS):
         """Report of the hosts with at least `threshold` matching flows
         (count descending, address ascending; at most max_hosts, 0 = all),

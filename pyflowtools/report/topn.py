@@ -99,6 +99,17 @@ class TopN:
         if batch.n:
             self.counter.add(batch)
 
+    def partial(self):
+        """The counts as bytes, for a split run (pyflowtools/parallel)."""
+        from pyflowtools.core import partial
+        return [b"%d" % self.flows] + partial.export_agg(self.counter)
+
+    def merge(self, parts):
+        """Add another TopN's partial(), counted after this one's records."""
+        from pyflowtools.core import partial
+        self.flows += int(parts[0])
+        partial.merge_agg(self.counter, parts[1:])
+
     def rows(self, n=DEFAULT_N, threshold=0):
         """[(key, value, flows, octets, packets, peers)] best first, at most
         n (0: all), value >= threshold.  key is an address, or a (source,

@@ -85,6 +85,43 @@ def test_flow_stat_tree_equals_the_pipe(tree, cluster):
     assert body(piped.stdout) == body(split.stdout)
 
 
+@pytest.mark.parametrize("argv", [
+    ["flow-portrank", "-t", "5"], ["flow-portrank", "-d", "-t", "2", "-o", "tsv"],
+    ["flow-portrank", "-s", "-N", "-t", "3", "-p", "0"],
+    ["flow-topn", "-m", "octets", "-n", "0"], ["flow-topn", "-k", "pair", "-m", "packets"],
+    ["flow-topn", "-k", "dst", "-m", "peers", "-o", "tsv"],
+    ["flow-topn", "-m", "flows", "-P", "80,443", "-r", "6", "-t", "3"],
+    ["flow-icmpdecode", "-u", "-T", "1"]])
+def test_detectors_split_equal_single(tree, cluster, argv):
+    res = three_ways(argv, cluster, [str(tree / "b"), str(tree / "a")])
+    assert res.stdout.count(b"\n") > 3
+
+
+def test_topn_baseline_stores_the_single_runs_line(tree, cluster, tmp_path):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    r1 = harness.run(["flow-topn", "-b", str(a), "-j", "1", str(tree)], env=_env())
+    r2 = harness.run(["flow-topn", "-b", str(b), "-j", "2", str(tree)], env=_env())
+    assert r1.status == r2.status == 0
+    one, two = a.read_text().splitlines(), b.read_text().splitlines()
+    assert one[1].startswith("# written ") and one[1].endswith(" by flow-topn -b %s %s"
+                                                              % (a, tree))
+    assert two[1].endswith(" by flow-topn -b %s %s" % (b, tree))     # no -j 2
+    assert one[:1] + one[2:] == two[:1] + two[2:] and len(one) > 5
+
+
+@pytest.mark.parametrize("argv, why", [
+    (["flow-zonecheck", "-z", "zones.conf"], "alerts are listed as the flows come"),
+    (["flow-icmpdecode", "-t", "8"],
+     "the listing and -F write the flows in their order: only -u counts"),
+    (["flow-dscan", "-w"], "its ager expires hosts as the flows' times pass")])
+def test_order_dependent_commands_refuse(tree, argv, why):
+    res = harness.run(argv + ["-j", "2"] + ([] if argv[0] == "flow-dscan" else [str(tree)]),
+                      env=_env())
+    assert (res.status, res.stdout) == (1, b"")
+    assert res.stderr.decode().splitlines() == [
+        "%s: cannot split the input (-j, --dask): %s" % (argv[0], why)]
+
+
 def test_environment_variable_names_the_scheduler(tree, cluster):
     address = cluster[0].scheduler_address
     single = harness.run(["flow-stat", "-f", "8", "-j1", str(tree)], env=_env())
