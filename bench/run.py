@@ -9,7 +9,7 @@ Inputs are cached in bench/out/; results go to bench/out/results.json.
 After its own table it runs the other benches of bench/ in turn
 (OTHER_BENCHES: the detectors (flow-trw too), flow-tag/-mask/-xlate/-dscan/-import,
 flow-merge/-split, flow-export, Arrow/Parquet, flow-stat/-report, flow-rptfmt, the
-v9/IPFIX decoder, flow-capture against nfcapd), each printing its table and writing its JSON; the exit
+v9/IPFIX decoder, flow-capture against nfcapd, split runs), each printing its table and writing its JSON; the exit
 status is 1 when any of them failed.
 """
 import json
@@ -372,6 +372,8 @@ OTHER_BENCHES = (
     ("bench_arrow.py", "Arrow conversion, flow-export/flow-import -f 6 (Parquet)", False),
     ("bench_v1006_text.py", "flow-print, flow-export -f 2: v5 beside v1006 (IPv4, mixed)", False),
     ("bench_stat_report.py", "flow-stat, flow-report (nfdump when installed)", False),
+    ("bench_parallel.py", "split runs: -j 1, -j 2, a two-worker Dask cluster (20-file tree)",
+     False),
     ("bench_rptfmt.py", "flow-rptfmt", False),
     ("bench_filter6.py", "IPv6 filtering: flow-filter, flow-nfilter on v1006 against v5", False),
     ("bench_ipfix.py", "v9/IPFIX decoding (the collectors' C decoder)", False),
@@ -381,7 +383,7 @@ OTHER_BENCHES = (
 
 #: scripts reading the flow-gen record count as BENCH_GEN (one number)
 GEN_COUNT = ("bench_export.py", "bench_stat_report.py", "bench_arrow.py", "bench_filter6.py",
-             "bench_v1006_text.py")
+             "bench_v1006_text.py", "bench_parallel.py")
 
 
 def other_env(script, env, n, rows_by_command):

@@ -14,6 +14,7 @@ import time
 import pytest
 
 import dbservers
+import harness
 import oracle
 
 SAMPLE = "enterprise/ft-v05.2004-08-16.090000+0000"
@@ -398,9 +399,31 @@ def test_parquet_errors_are_one_line(run_cmd, require, argv, stdin, last, sample
     assert all(line.startswith(argv[0] + ": ") for line in lines)
 
 
+def guide_sql(name):
+    """The SQL of man/pyflowtools-analytics.7 between `.\\" sql: name` and
+    `.\\" sql: end`, troff escapes undone, its file a parameter (?)."""
+    page = harness.TESTS_DIR.parent / "man" / "pyflowtools-analytics.7"
+    lines = page.read_text(encoding="utf-8").splitlines()
+    start = lines.index('.\\" sql: %s' % name) + 1
+    body = lines[start:lines.index('.\\" sql: end', start)]
+    sql = "\n".join(body).replace("\\-", "-").replace("\\&", "")
+    assert "\\" not in sql and sql.count("'flows.parquet'") == 1
+    return sql.replace("'flows.parquet'", "?").rstrip().rstrip(";")
+
+
+def test_guide_sql_is_what_the_page_shows():
+    """The extraction reads the page's two queries (guards the test below
+    against passing on empty SQL)."""
+    syn, top = guide_sql("syn-only"), guide_sql("top-octets")
+    assert syn.startswith("SELECT srcaddr, count(*)") and "tcp_flags = 2" in syn
+    assert top.endswith("LIMIT 20") and "sum(dOctets)" in top
+
+
 def test_duckdb_over_parquet_equals_portrank_and_stat(run_cmd, require, sample_bytes, tmp_path):
-    """DuckDB over the exported Parquet: SYN-only flows per source equal
-    flow-portrank's counts, the Top 20 sources by octets flow-stat -f 9 -S 2's."""
+    """DuckDB over the exported Parquet, with the SQL of the guide
+    (pyflowtools-analytics(7)): SYN-only flows per source equal
+    flow-portrank -t 5's counts, the Top 20 sources by octets flow-stat -f 9
+    -S 2's rows."""
     require("flow-export", "flow-portrank", "flow-stat")
     pytest.importorskip("pyarrow")
     duckdb = pytest.importorskip("duckdb")
@@ -409,9 +432,7 @@ def test_duckdb_over_parquet_equals_portrank_and_stat(run_cmd, require, sample_b
     st, _, _ = run_cmd(["flow-export", "-f", "6", "-u", path], stdin=sample_bytes)
     assert st == 0
     con = duckdb.connect()
-    syn = con.execute(
-        "SELECT srcaddr, count(*) AS n FROM read_parquet(?) WHERE prot = 6 AND tcp_flags = 2 "
-        "GROUP BY srcaddr HAVING count(*) >= 5 ORDER BY n DESC, srcaddr", [path]).fetchall()
+    syn = con.execute(guide_sql("syn-only"), [path]).fetchall()
     st, out, _ = run_cmd(["flow-portrank", "-o", "tsv", "-t", "5"], stdin=sample_bytes)
     assert st == 0
     ranked = []
@@ -420,12 +441,10 @@ def test_duckdb_over_parquet_equals_portrank_and_stat(run_cmd, require, sample_b
         if not ranked or ranked[-1] != (host, int(n)):
             ranked.append((host, int(n)))
     assert [(ipv4.text(a), n) for a, n in syn] == ranked and len(ranked) >= 3
-    top = con.execute(
-        "SELECT srcaddr, count(*), sum(dOctets), sum(dPkts) FROM read_parquet(?) "
-        "GROUP BY srcaddr ORDER BY sum(dOctets) DESC LIMIT 20", [path]).fetchall()
+    top = con.execute(guide_sql("top-octets"), [path]).fetchall()
     st, out, _ = run_cmd(["flow-stat", "-f", "9", "-S", "2"], stdin=sample_bytes)
     assert st == 0
     rows = [line.split() for line in out.decode().splitlines()
             if line and not line.startswith("#")][:20]
     assert [(ipv4.text(a), f, o, p) for a, f, o, p in top] == \
-        [(r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows]
+        [(r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows] and len(rows) == 20

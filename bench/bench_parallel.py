@@ -1,0 +1,112 @@
+"""Split runs (issue 14, pyflowtools/parallel): on a 20-file capture tree,
+the records per second of flow-stat -f 10 (source/destination pairs),
+flow-stat -f 0 and flow-portrank read in one process (-j 1), by two local
+processes (-j 2) and by a two-worker Dask cluster (--dask, LocalCluster of
+two processes with one thread each, started here on 127.0.0.1), side by
+side.  Target: -j 2 and the cluster each at least 1.7x the one-process
+rate on a 2-core machine.  Memory: the command's peak RSS, and the
+workers' peak RSS (bounded by their partial tables, not by the flows).
+
+    .venv/bin/python bench/bench_parallel.py    # make install-venv first
+
+Environment: BENCH_GEN (flow-gen v5 records of the tree, default 10000000),
+BENCH_REPEAT (default 3).  Results: bench/out/parallel.json.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import harness
+from harness import bench_env as env, make_file as made
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "out")
+FILES = 20
+TARGET = 1.7
+
+COMMANDS = (("flow-stat -f 10", ["flow-stat", "-f", "10"]),
+            ("flow-stat -f 0", ["flow-stat", "-f", "0"]),
+            ("flow-portrank -t 50", ["flow-portrank", "-t", "50"]))
+
+
+def make_tree(n, e):
+    """FILES files of n / FILES flow-gen records each (cached)."""
+    top = os.path.join(OUT, "tree-%d" % n)
+    if os.path.isdir(top) and len(os.listdir(top)) == FILES:
+        return top
+    src = made(os.path.join(OUT, "gen-v5-%d.ft" % n), ["flow-gen", "-V", "5", "-n", str(n)], e)
+    shutil.rmtree(top, ignore_errors=True)
+    os.makedirs(top)
+    harness.log("splitting %s into %d files" % (src, FILES))
+    subprocess.run(["flow-split", "-N", str(-(-n // FILES)), "-o", os.path.join(top, "ft")],
+                   stdin=open(src, "rb"), env=e, check=True)
+    return top
+
+
+def _peak_rss_kib():
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def main():
+    n = int(os.environ.get("BENCH_GEN", "10000000"))
+    repeat = int(os.environ.get("BENCH_REPEAT", "3"))
+    e = env()
+    os.makedirs(OUT, exist_ok=True)
+    tree = make_tree(n, e)
+    for f in os.listdir(tree):
+        harness.warm(os.path.join(tree, f))
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        LocalCluster = None
+        print("bench_parallel: dask.distributed is not installed: no --dask rows")
+    cluster = client = None
+    if LocalCluster is not None:
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None, silence_logs=40)
+        client = Client(cluster, set_as_default=False)
+    rows, status = [], 0
+    try:
+        for name, argv in COMMANDS:
+            ways = [("-j 1", ["-j", "1"]), ("-j 2", ["-j", "2"])]
+            if cluster is not None:
+                ways.append(("--dask (2 workers)", ["--dask", cluster.scheduler_address]))
+            base = None
+            for way, extra in ways:
+                s = harness.summary([harness.run([argv + extra + [tree]], env=e)
+                                     for _ in range(repeat)])
+                base = base or s["best"]
+                row = dict(stage="%s %s" % (name, way), records=n, seconds=s["best"],
+                           rec_per_s=n / s["best"], speedup=base / s["best"],
+                           peak_rss_mb=s["peak_rss_kib"] / 1024.0)
+                if way != "-j 1":
+                    row["target_speedup"] = TARGET
+                if way.startswith("--dask"):
+                    row["worker_peak_rss_mb"] = max(client.run(_peak_rss_kib).values()) / 1024.0
+                rows.append(row)
+    finally:
+        if client is not None:
+            client.close()
+            cluster.close()
+    print("%-40s %9s %8s %10s %8s %9s %s" % ("stage", "records", "s", "M rec/s", "x -j 1",
+                                            "RSS MB", "worker RSS MB"))
+    for r in rows:
+        t = r.get("target_speedup")
+        verdict = "" if t is None else ("  ok" if r["speedup"] >= t else "  BELOW %.1fx" % t)
+        if t is not None and r["speedup"] < t:
+            status = 1
+        print("%-40s %9d %8.3f %10.2f %7.2fx %9.1f %s%s"
+              % (r["stage"], r["records"], r["seconds"], r["rec_per_s"] / 1e6, r["speedup"],
+                 r["peak_rss_mb"], ("%.1f" % r["worker_peak_rss_mb"])
+                 if "worker_peak_rss_mb" in r else "-", verdict))
+    print("(a loaded machine lowers the speed-ups: bench/run.py marks busy rows)")
+    with open(os.path.join(OUT, "parallel.json"), "w") as f:
+        json.dump(rows, f, indent=1)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
