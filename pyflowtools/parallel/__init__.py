@@ -61,8 +61,11 @@ class Plan:
     """How a run goes: jobs local processes, or the Dask scheduler at
     address; neither is the single run."""
 
-    def __init__(self, jobs=0, address=None):
+    def __init__(self, jobs=0, address=None, from_env=False):
         self.jobs, self.address = jobs, address
+        #: the address came from $PYFLOWTOOLS_DASK: stdin is then read as
+        #: usual instead of refused
+        self.from_env = from_env
 
     @property
     def split(self):
@@ -76,8 +79,8 @@ def plan(opts, environ=None):
     address = getattr(opts, "dask", None)
     if address is not None and jobs:
         raise UsageError("-j and --dask exclude each other")
-    if address is None and not jobs:
-        address = environ.get(ENV) or None
+    if address is None and not jobs and environ.get(ENV):
+        return Plan(0, environ[ENV], from_env=True)
     return Plan(jobs, address)
 
 
@@ -163,6 +166,8 @@ def accumulate(factory, inp, p=None, acc=None):
     input file run as p says.  Warnings go through inp.warn, records into
     inp.records_read, as the single run does."""
     acc = factory() if acc is None else acc
+    if p is not None and p.from_env and any(i.reader is not None for i in inp.items):
+        p = None                # stdin or a FIFO with only the variable set: one run
     if p is None or not p.split:
         for b in inp:
             acc.add(b)

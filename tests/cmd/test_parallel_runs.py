@@ -136,6 +136,17 @@ def test_environment_variable_names_the_scheduler(tree, cluster):
     assert bad.status == 1 and len(lines) == 1 and lines[0].startswith("flow-stat: dask ")
 
 
+def test_environment_variable_leaves_stdin_alone(tree):
+    """With only the variable set, a pipe is read as always (no scheduler
+    is even asked: the address is unreachable)."""
+    data = b"".join(p.read_bytes() for p in sorted(tree.rglob("ft*"))[:1])
+    plain = harness.run(["flow-portrank", "-t", "2"], stdin=data, env=_env())
+    with_env = harness.run(["flow-portrank", "-t", "2"], stdin=data,
+                           env=_env({"PYFLOWTOOLS_DASK": "tcp://127.0.0.1:1"}))
+    assert plain.status == with_env.status == 0
+    assert with_env.stdout == plain.stdout and plain.stdout.count(b"\n") > 2
+
+
 def test_damaged_file_says_the_same(tree, cluster, tmp_path):
     """A file cut in the middle of a compressed stream: the records before
     the damage are counted and the message is the single run's."""
