@@ -15,6 +15,9 @@ import pytest
 
 import harness
 
+# `make venv` installs dask[distributed]; a venv made before it skips these
+distributed = pytest.importorskip("distributed")
+
 SAMPLE = os.path.join(harness.SAMPLES_DIR, "enterprise", "ft-v05.2004-08-16.090000+0000")
 
 
