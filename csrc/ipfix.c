@@ -155,7 +155,7 @@ typedef struct {
     uint32_t head, tail, rused, rlive, ready;
     uint32_t hand;           /* where the next search for an idle source starts */
     uint32_t pad1;
-    ftc_store_t store[FTC_RT_COUNT];   /* how to store v[] for V1 .. V1005 and V1006 */
+    ftc_store_t store[FTC_RT_V1005 + 2];   /* how to store v[] for V1 .. V1005, then V1006 */
 } ipx_t;
 
 typedef struct {
@@ -242,7 +242,7 @@ int ftc_ipx_init(void *mem, size_t size, const ftc_ipx_limits_t *lim)
     x->ring_size = p.ring_size;
     for (k = FTC_RT_V1; k <= FTC_RT_V1005; k++)
         ftc_store_init(ftc_layout_get(k), &x->store[k]);
-    ftc_store_init(ftc_layout_get(FTC_RT_V1006), &x->store[FTC_RT_V1006]);
+    ftc_store_init(ftc_layout_get(FTC_RT_V1006), &x->store[FTC_RT_V1005 + 1]);
     if (ftc_tab_init(&x->stab, FTC_TAB_IPXS, SKEY_LEN, p.scap, b + p.stab,
                      (size_t)(p.src - p.stab)) != FTC_OK
         || ftc_tab_init(&x->ttab, FTC_TAB_IPXT, TKEY_LEN, p.tcap, b + p.ttab,
@@ -1165,9 +1165,13 @@ static inline void put_v6(const ftc_layout_t *L, const uint64_t *s, int a6, uint
    returns how many were stored; *nrec = records read, *nv6 = IPv6 ones
    (stored into v1006 records, else dropped), *r = FTC_IPX_R_RECORD when
    one ran past the set.  The hot loop: what it reads of the template and
-   the sink is copied into locals first. */
-static uint32_t flow_records(const src_t *S, const tpl_t *tp, const uint8_t *d, size_t len,
-                             const ctx_t *c, sink_t *k, uint32_t *nrec, uint32_t *nv6, int *r)
+   the sink is copied into locals first.  keep6 (v1006 records) is a
+   constant of each caller below, so that the IPv4 types' loop carries
+   none of the IPv6 work. */
+static inline __attribute__((always_inline))
+uint32_t flow_records_k(const src_t *S, const tpl_t *tp, const uint8_t *d, size_t len,
+                        const ctx_t *c, sink_t *k, uint32_t *nrec, uint32_t *nv6, int *r,
+                        const int keep6)
 {
     const op_t *ops = tpl_ops(tp);
     const ftc_store_t sp = *k->sp;
@@ -1175,8 +1179,8 @@ static uint32_t flow_records(const src_t *S, const tpl_t *tp, const uint8_t *d, 
     const uint64_t e1000 = (uint64_t)c->export_secs * 1000u;
     const size_t ml = tp->min_len, rs = k->rs;
     const int by_ver = tp->v6 == V6_BYVER, all6 = tp->v6 == V6_ALL, samp = tp->samp;
-    const int keep6 = k->v6, a6 = tp->a6;
-    const ftc_layout_t *L6 = ftc_layout_get(FTC_RT_V1006);
+    const int a6 = tp->a6;
+    const ftc_layout_t *L6 = keep6 ? ftc_layout_get(FTC_RT_V1006) : NULL;
     const uint32_t interval = c->interval, uptime = c->uptime;
     const int uptime_ok = c->uptime_ok;
     uint8_t *out = k->out + k->n * rs;
@@ -1209,7 +1213,7 @@ static uint32_t flow_records(const src_t *S, const tpl_t *tp, const uint8_t *d, 
         }
         p = q;
         n++;
-        is6 = all6 || (by_ver && s[X_IPVER] == 6);
+        is6 = (keep6 && all6) || (by_ver && s[X_IPVER] == 6);
         if (is6) {
             v6++;
             if (!keep6)
@@ -1235,7 +1239,7 @@ static uint32_t flow_records(const src_t *S, const tpl_t *tp, const uint8_t *d, 
         if (stored == room)
             break;   /* cannot happen: the caller checked the bound */
         ftc_store(&sp, v, out);
-        if (is6)
+        if (keep6 && is6)
             put_v6(L6, s, a6, out);
         out += rs;
         stored++;
@@ -1244,6 +1248,20 @@ static uint32_t flow_records(const src_t *S, const tpl_t *tp, const uint8_t *d, 
     *nrec = n;
     *nv6 = v6;
     return stored;
+}
+
+/* flow_records_k for the IPv4 record types (IPv6 flows counted, dropped)
+   and for v1006 (stored) */
+static uint32_t flow_records4(const src_t *S, const tpl_t *tp, const uint8_t *d, size_t len,
+                              const ctx_t *c, sink_t *k, uint32_t *nrec, uint32_t *nv6, int *r)
+{
+    return flow_records_k(S, tp, d, len, c, k, nrec, nv6, r, 0);
+}
+
+static uint32_t flow_records6(const src_t *S, const tpl_t *tp, const uint8_t *d, size_t len,
+                              const ctx_t *c, sink_t *k, uint32_t *nrec, uint32_t *nv6, int *r)
+{
+    return flow_records_k(S, tp, d, len, c, k, nrec, nv6, r, 1);
 }
 
 /* Decode the data set d[0..len) of template tp from source S.  *nrec =
@@ -1297,7 +1315,8 @@ static int data_set(src_t *S, const tpl_t *tp, const uint8_t *d, size_t len, con
         goto done;
     }
 
-    stored = flow_records(S, tp, d, len, c, k, &n, &v6, &r);
+    stored = k->v6 ? flow_records6(S, tp, d, len, c, k, &n, &v6, &r)
+                   : flow_records4(S, tp, d, len, c, k, &n, &v6, &r);
     info->records += stored;
     S->pub.records += stored;
 done:
@@ -1652,7 +1671,7 @@ static int rt_ok(int rt)
    is not one ftc_store_init() made (the state is the caller's memory) */
 static int sink_init(sink_t *k, const ipx_t *x, int rt, uint8_t *out, size_t out_size)
 {
-    const ftc_store_t *sp = &x->store[rt];
+    const ftc_store_t *sp = &x->store[rt == FTC_RT_V1006 ? FTC_RT_V1005 + 1 : rt];
     const int n = sp->n4 + sp->n2 + sp->n1;
     int j;
     if (sp->size != ftc_layout_get(rt)->rec_size || sp->n4 < 0 || sp->n2 < 0 || sp->n1 < 0
