@@ -339,3 +339,39 @@ def test_datagram_messages_are_rate_limited(run_cmd, tmp_path):
     suppressed = [int(ln.split()[1]) for ln in log.splitlines() if ln.endswith(" more messages suppressed")]
     assert suppressed and failed + sum(suppressed) == 301
     assert failed <= 20 * (len(suppressed) + 1)
+
+
+def test_ipv6_flows_of_ipfix_with_xlate_counted_and_dropped_once(run_cmd, tmp_path):
+    """-x: v9/IPFIX decoded and sent on as v5 datagrams, which hold no IPv6:
+    the IPv4 flows go on, the IPv6 ones are dropped with one line (once,
+    however many come); without -x the datagram goes on as it came."""
+    import ipfix_oracle as X
+    F = X.Field
+    f4 = [F(8, 4), F(12, 4), F(1, 4), F(2, 4), F(7, 2), F(11, 2), F(4, 1)]
+    f6 = [F(27, 16), F(28, 16), F(1, 4), F(2, 4), F(7, 2), F(11, 2), F(4, 1)]
+    a6 = (0x20010DB8 << 96 | 1).to_bytes(16, "big")
+    dg = X.ipfix([X.set_bytes(2, X.template_record(10, 300, f4) + X.template_record(10, 301, f6)),
+                  X.set_bytes(300, b"".join(X.data_record(f4, [0x0A000001, 0x0A000002 + i, 100,
+                                                              2, 1024, 80, 6]) for i in range(3))),
+                  X.set_bytes(301, b"".join(X.data_record(f6, [a6, a6, 100, 2, 1024, 80, 6])
+                                            for _ in range(4)))],
+                 seq=0, export=int(time.time()))
+    (tmp_path / "xlate.cfg").write_text(XLATE_CFG)
+    port = free_port()
+    a = Listener()
+    with fanout(tmp_path, port, "-x", str(tmp_path / "xlate.cfg"), "-X", "x",
+                "0/0/%d" % port, a.spec) as proc:
+        udp_send(port, [dg])
+        assert collector.wait_drained(port)
+        udp_send(port, [dg])
+    got = a.result()
+    assert proc.returncode == 0, proc.log
+    assert [header(d)[:2] for d in got] == [(5, 3), (5, 3)]
+    line = (b"flow-fanout: IPv6 flows from 127.0.0.1 are counted and dropped; without "
+            b"-t/-T/-x/-X v9/IPFIX datagrams are relayed as they came\n")
+    assert proc.log.count(b"IPv6 flows") == 1 and line in proc.log, proc.log
+    port = free_port()
+    b = Listener()
+    with fanout(tmp_path, port, "0/0/%d" % port, b.spec) as proc:
+        udp_send(port, [dg])
+    assert b.result() == [dg] and b"IPv6" not in proc.log, proc.log
