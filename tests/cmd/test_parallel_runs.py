@@ -65,7 +65,7 @@ def three_ways(argv, cluster, operands, env=None):
     return single
 
 
-@pytest.mark.parametrize("fmt", ["0", "5", "7", "8", "10", "11", "12", "15", "26"])
+@pytest.mark.parametrize("fmt", ["0", "7", "10", "11", "26"])
 def test_flow_stat_split_equals_single(tree, cluster, fmt):
     res = three_ways(["flow-stat", "-p", "-f", fmt], cluster, [str(tree)])
     assert res.status == 0 and res.stdout.count(b"\n") > 10
@@ -90,10 +90,8 @@ def test_flow_stat_tree_equals_the_pipe(tree, cluster):
 
 @pytest.mark.parametrize("argv", [
     ["flow-portrank", "-t", "5"], ["flow-portrank", "-d", "-t", "2", "-o", "tsv"],
-    ["flow-portrank", "-s", "-N", "-t", "3", "-p", "0"],
-    ["flow-topn", "-m", "octets", "-n", "0"], ["flow-topn", "-k", "pair", "-m", "packets"],
-    ["flow-topn", "-k", "dst", "-m", "peers", "-o", "tsv"],
-    ["flow-topn", "-m", "flows", "-P", "80,443", "-r", "6", "-t", "3"],
+    ["flow-topn", "-k", "pair", "-m", "octets", "-n", "0"],
+    ["flow-topn", "-k", "dst", "-m", "peers", "-P", "80,443,445", "-o", "tsv"],
     ["flow-icmpdecode", "-u", "-T", "1"]])
 def test_detectors_split_equal_single(tree, cluster, argv):
     res = three_ways(argv, cluster, [str(tree / "b"), str(tree / "a")])
