@@ -765,7 +765,7 @@ typedef struct {
 } ftc_zone_prefix_t;
 
 typedef struct {
-    uint32_t lo[4], hi[4];   /* addresses, inclusive */
+    uint64_t lo[2], hi[2];   /* addresses, inclusive: [0] the upper 64 bits, [1] the lower */
     uint32_t value;
 } ftc_zone_range_t;
 

@@ -84,16 +84,45 @@ out:
     return st;
 }
 
+/* the key words of a 128-bit host and a 16-bit port (18 key bytes): the
+   bytes ftc_key_words makes, built without its field loop */
+static inline void key_a16p2(const uint8_t *r, const int *roff, uint64_t *w)
+{
+    w[0] = ftc_bswap32(ftc_ld32(r + roff[0])) | (uint64_t)ftc_bswap32(ftc_ld32(r + roff[1])) << 32;
+    w[1] = ftc_bswap32(ftc_ld32(r + roff[2])) | (uint64_t)ftc_bswap32(ftc_ld32(r + roff[3])) << 32;
+    w[2] = ftc_bswap16(ftc_ld16(r + roff[4]));
+}
+
+/* ftc_tab_probe of an 18-byte key held as words (key_a16p2): the slot's
+   key compared word by word */
+static inline uint32_t probe_a16p2(const ftc_tab_t *t, const uint64_t *w, uint32_t tag)
+{
+    uint32_t mask = t->cap - 1, i = tag & mask, n;
+    for (n = 0; n < t->cap; n++, i = (i + 1) & mask) {
+        const uint8_t *s = ftc_tab_at(t, i);
+        uint32_t st;
+        memcpy(&st, s + t->val_len, 4);
+        if (st == 0 || (st == tag && ftc_ldle64(s + t->key_off) == w[0]
+                        && ftc_ldle64(s + t->key_off + 8) == w[1]
+                        && ftc_key_ld(s + t->key_off + 16, 2) == w[2]))
+            return i;
+    }
+    return FTC_TAB_NONE;
+}
+
 /* the counting loop of keys longer than 8 bytes (a 128-bit host and a
-   port): each key built as words (ftc_key_words), hashed as words, then
-   stored as bytes for the probe; `ahead` as in pr_loop */
+   port): each key built as words, hashed as words (ftc_hash_words: the
+   hash of its bytes), then probed (`a16p2`: the usual 18-byte key, built
+   and compared as three words; else stored as bytes for the generic
+   probe); `ahead` as in pr_loop */
 static inline __attribute__((always_inline)) int pr_loop_long(ftc_tab_t *tab,
                                                               const ftc_key_spec_t *k,
                                                               const int *roff, int oprot,
                                                               int oflags, const uint8_t *recs,
                                                               size_t n, size_t rs,
                                                               unsigned value, unsigned mask,
-                                                              int all, int ahead, size_t *done)
+                                                              int all, int a16p2, int ahead,
+                                                              size_t *done)
 {
     ftc_tab_t tl = *tab, *t = &tl;
     const size_t stage = ahead ? PR_AHEAD : 1;
@@ -113,9 +142,14 @@ static inline __attribute__((always_inline)) int pr_loop_long(ftc_tab_t *tab,
             match[j] = r[oprot] == FTC_TCP_PROT && (r[oflags] & mask) == value;
             if (!match[j] && !all)
                 continue;
-            memset(keys[j], 0, nw * 8u);
-            ftc_key_words(k, roff, r, keys[j], 0);
-            tags[j] = ftc_tag(ftc_hash_words(keys[j], klen));
+            if (a16p2) {
+                key_a16p2(r, roff, keys[j]);
+                tags[j] = ftc_tag(ftc_hash_words(keys[j], 18));
+            } else {
+                memset(keys[j], 0, nw * 8u);
+                ftc_key_words(k, roff, r, keys[j], 0);
+                tags[j] = ftc_tag(ftc_hash_words(keys[j], klen));
+            }
             if (ahead)
                 ftc_tab_prefetch(t, tags[j]);
         }
@@ -124,17 +158,22 @@ static inline __attribute__((always_inline)) int pr_loop_long(ftc_tab_t *tab,
             uint32_t si;
             if (!match[j] && !all)
                 continue;
-            ftc_key_store(kb, keys[j], nw);
-            si = ftc_tab_probe(t, kb, tags[j]);
+            if (a16p2)
+                si = probe_a16p2(t, keys[j], tags[j]);
+            else {
+                ftc_key_store(kb, keys[j], nw);
+                si = ftc_tab_probe(t, kb, tags[j]);
+            }
             if (si == FTC_TAB_NONE) {
                 st = FTC_EINVAL;
                 goto out;
             }
             if (ftc_tab_tag_at(t, si) != 0)
                 s = (ftc_pr_slot_t *)(void *)ftc_tab_at(t, si);
-            else if (ftc_tab_room(t, 1))
+            else if (ftc_tab_room(t, 1)) {
+                ftc_key_store(kb, keys[j], nw);
                 s = (ftc_pr_slot_t *)(void *)ftc_tab_claim(t, si, kb, tags[j]);
-            else {
+            } else {
                 *done = i + j;
                 st = FTC_EFULL;
                 goto out;
@@ -193,11 +232,14 @@ int ftc_pr_add(ftc_tab_t *tab, int rt, const uint8_t *recs, size_t n, size_t siz
     if (oprot < 0 || oflags < 0)
         return FTC_EFIELD;
     ahead = (uint64_t)tab->cap * tab->stride > PR_CACHED;
-    if (k.key_len > 8)      /* a 128-bit host */
+    if (k.key_len == 18)    /* a 128-bit host and a 16-bit port: the usual v1006 key */
         return ahead ? pr_loop_long(tab, &k, roff, oprot, oflags, recs, n, rs, value, mask,
-                                    all, 1, done)
+                                    all, 1, 1, done)
                      : pr_loop_long(tab, &k, roff, oprot, oflags, recs, n, rs, value, mask,
-                                    all, 0, done);
+                                    all, 1, 0, done);
+    if (k.key_len > 8)      /* a 128-bit host and a 32-bit field */
+        return pr_loop_long(tab, &k, roff, oprot, oflags, recs, n, rs, value, mask, all, 0,
+                            ahead, done);
     if (k.width[0] == 4 && k.width[1] == 2)     /* the usual key: klen 6, a constant */
         return ahead ? pr_loop(tab, &k, roff, oprot, oflags, recs, n, rs, value, mask, all,
                                6, 1, 1, done)

@@ -70,29 +70,22 @@ static int trw_tables_ok(const ftc_tab_t *c, const ftc_tab_t *r, const ftc_tab_t
         && ftc_tab_ok(s, FTC_TAB_TRWS) && s->key_len == 4;
 }
 
-/* words a[0..4) <= b[0..4) as one 128-bit number */
-static inline int trw_le128(const uint32_t *a, const uint32_t *b)
-{
-    int q;
-    for (q = 0; q < 4; q++)
-        if (a[q] != b[q])
-            return a[q] < b[q];
-    return 1;
-}
-
 /* the local set's ranges are 128-bit (zone.c): an IPv4 address is looked
-   up as its mapped form ::ffff:a.b.c.d */
+   up as its mapped form ::ffff:a.b.c.d (upper half 0, lower 0xffff:a) */
 static inline int trw_local(const ftc_trw_t *st, uint32_t a)
 {
     const uint32_t w[4] = {0, 0, 0xFFFFu, a};
+    const uint64_t low = (uint64_t)0xFFFFu << 32 | a;
     size_t k;
     if (!st->local)
         return 1;
     if (st->n_local > 8)
         return ftc_zone_lookup(st->local, st->n_local, w) >= 0;
-    for (k = 0; k < st->n_local; k++)       /* a few ranges: no call, no search */
-        if (trw_le128(st->local[k].lo, w) && trw_le128(w, st->local[k].hi))
+    for (k = 0; k < st->n_local; k++) {     /* a few ranges: no call, no search */
+        const ftc_zone_range_t *r = &st->local[k];
+        if ((r->lo[0] == 0 && r->lo[1] <= low) && (r->hi[0] > 0 || r->hi[1] >= low))
             return 1;
+    }
     return 0;
 }
 

@@ -27,6 +27,18 @@ static inline u128 w2u(const uint32_t *w)
     return (u128)w[0] << 96 | (u128)w[1] << 64 | (u128)w[2] << 32 | w[3];
 }
 
+/* a range bound (two 64-bit halves, upper first) <-> a 128-bit number */
+static inline u128 b2u(const uint64_t *b)
+{
+    return (u128)b[0] << 64 | b[1];
+}
+
+static inline void u2b(u128 v, uint64_t *b)
+{
+    b[0] = (uint64_t)(v >> 64);
+    b[1] = (uint64_t)v;
+}
+
 static inline void u2w(u128 v, uint32_t *w)
 {
     w[0] = (uint32_t)(v >> 96);
@@ -35,12 +47,12 @@ static inline void u2w(u128 v, uint32_t *w)
     w[3] = (uint32_t)v;
 }
 
-/* the 128-bit address of record r: the v1006 words from field hi on, or
-   the IPv4 field lo mapped */
-static inline u128 rec_addr(const ftc_layout_t *L, const uint8_t *r, int hi, int lo)
+/* the 128-bit address of record r: with `six` (v1006) the words from
+   field hi on, else the IPv4 field lo mapped */
+static inline u128 rec_addr(const ftc_layout_t *L, const uint8_t *r, int six, int hi, int lo)
 {
     uint32_t w[4];
-    if (L->off[hi] < 0)
+    if (!six)
         return (u128)0xFFFFu << 32 | ftc_ld32(r + L->off[lo]);
     ftc_get_addr6(L, r, hi, lo, w);
     return w2u(w);
@@ -107,8 +119,8 @@ static int put_range(ftc_zone_range_t *out, size_t cap, size_t *k, paint_t *pt, 
         return FTC_OK;
     if (*k >= cap)
         return FTC_EFULL;
-    u2w(pt->cur, out[*k].lo);
-    u2w(hi, out[*k].hi);
+    u2b(pt->cur, out[*k].lo);
+    u2b(hi, out[*k].hi);
     out[*k].value = value;
     (*k)++;
     if (hi == ALL128)
@@ -163,18 +175,23 @@ int ftc_zone_ranges(ftc_zone_prefix_t *pfx, size_t n, ftc_zone_range_t *out,
     return FTC_OK;
 }
 
-/* index of the range holding addr, or -1 */
+/* index of the range holding addr, or -1; the bounds are compared as
+   their two halves (an IPv4 search never leaves the upper one) */
 static inline int64_t find(const ftc_zone_range_t *r, size_t n, u128 addr)
 {
+    const uint64_t ah = (uint64_t)(addr >> 64), al = (uint64_t)addr;
     size_t lo = 0, hi = n;        /* first range with lo > addr is in [lo, hi] */
+    /* outside every range (most addresses): no search */
+    if (!n || b2u(r[n - 1].hi) < addr || addr < b2u(r[0].lo))
+        return -1;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (w2u(r[mid].lo) <= addr)
+        if (r[mid].lo[0] < ah || (r[mid].lo[0] == ah && r[mid].lo[1] <= al))
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo == 0 || w2u(r[lo - 1].hi) < addr)
+    if (lo == 0 || b2u(r[lo - 1].hi) < addr)
         return -1;
     return (int64_t)(lo - 1);
 }
@@ -225,7 +242,7 @@ int ftc_zone_check(const ftc_zone_db_t *db, int rt, const uint8_t *recs, size_t 
                    size_t *done, ftc_zone_alert_t *out, size_t cap, size_t *produced)
 {
     const ftc_layout_t *L = ftc_layout_get(rt);
-    int o_src, o_dst, o_sp, o_dp, o_prot, o_fl, o_pk, o_oc;
+    int o_src, o_dst, o_sp, o_dp, o_prot, o_fl, o_pk, o_oc, six;
     size_t i, k = 0;
     if (!L || !valid_db(db) || !done || !produced || (n && !recs) || (cap && !out)
         || n > SIZE_MAX / L->rec_size)
@@ -246,6 +263,7 @@ int ftc_zone_check(const ftc_zone_db_t *db, int rt, const uint8_t *recs, size_t 
         *done = n;
         return FTC_OK;
     }
+    six = L->off[FTC_F_SRCADDR6_0] >= 0;
     for (i = *done; i < n; i++) {
         const uint8_t *r = recs + i * L->rec_size;
         uint32_t prot = r[o_prot], fl;
@@ -254,8 +272,8 @@ int ftc_zone_check(const ftc_zone_db_t *db, int rt, const uint8_t *recs, size_t 
         int in_alert = 0, out_alert = 0;
         if (prot != PROT_TCP && prot != PROT_UDP)
             continue;
-        src = rec_addr(L, r, FTC_F_SRCADDR6_0, FTC_F_SRCADDR);
-        dst = rec_addr(L, r, FTC_F_DSTADDR6_0, FTC_F_DSTADDR);
+        src = rec_addr(L, r, six, FTC_F_SRCADDR6_0, FTC_F_SRCADDR);
+        dst = rec_addr(L, r, six, FTC_F_DSTADDR6_0, FTC_F_DSTADDR);
         zs = find(db->zones, db->n_zones, src);
         zd = find(db->zones, db->n_zones, dst);
         if (zs < 0 && zd < 0)

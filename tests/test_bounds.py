@@ -251,7 +251,7 @@ def test_compat_record_count_that_overflows():
 
 
 def test_zone_check_counts_and_service_table():
-    zones = ffi.new("ftc_zone_range_t[]", [{"lo": [0] * 4, "hi": [U32] * 4, "value": 0}])
+    zones = ffi.new("ftc_zone_range_t[]", [{"lo": [0, 0], "hi": [2**64 - 1] * 2, "value": 0}])
     start = ffi.new("uint32_t[]", [0, 1])
     svc = ffi.new("uint32_t[]", [0, 0])
     db = ffi.new("ftc_zone_db_t *", {"zones": zones, "n_zones": 1, "svc_start": start,

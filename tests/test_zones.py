@@ -132,6 +132,11 @@ def words(a):
     return [(a >> 96) & U32, (a >> 64) & U32, (a >> 32) & U32, a & U32]
 
 
+def halves(a):
+    """A range bound: the upper and lower 64 bits."""
+    return [a >> 64, a & ((1 << 64) - 1)]
+
+
 def ranges(prefixes, cap=None):
     """ftc_zone_ranges of 128-bit (net, len, value) prefixes -> (status,
     [(lo, hi, value)]); `arr` of the result is what lookups take."""
@@ -151,7 +156,7 @@ def lookup(r, addr):
     """ftc_zone_lookup over ranges r (as ranges() returns them)."""
     arr = ffi.new("ftc_zone_range_t[]", max(len(r), 1))
     for i, (lo, hi, v) in enumerate(r):
-        arr[i].lo, arr[i].hi, arr[i].value = words(lo), words(hi), v
+        arr[i].lo, arr[i].hi, arr[i].value = halves(lo), halves(hi), v
     return lib.ftc_zone_lookup(arr, len(r), ffi.new("uint32_t[4]", words(addr)))
 
 

@@ -63,7 +63,7 @@ static int under(const tab_t *x)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ftc_trw_t st;
-    ftc_zone_range_t local = { {0, 0, 0xFFFFu, 0x0A000000u}, {0, 0, 0xFFFFu, 0x0AFFFFFFu}, 0 };  /* 10/8, mapped */
+    ftc_zone_range_t local = { {0, 0xFFFF0A000000u}, {0, 0xFFFF0AFFFFFFu}, 0 };  /* 10/8, mapped */
     tab_t c, r, s, p;
     const ftc_layout_t *L;
     uint8_t *recs;

@@ -38,7 +38,10 @@ def lookup(rng, n, addr):
 
 
 def address(words):
-    """The 128-bit int of an alert's server or peer (four words)."""
+    """The 128-bit int of an alert's server or peer (four 32-bit words),
+    or of a range bound (two 64-bit halves)."""
+    if len(words) == 2:
+        return (words[0] << 64) | words[1]
     return (words[0] << 96) | (words[1] << 64) | (words[2] << 32) | words[3]
 
 

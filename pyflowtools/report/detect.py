@@ -7,7 +7,6 @@ module only moves batches and writes finished rows.
 """
 import os
 import sys
-import tempfile
 
 from pyflowtools.io import inputs, progress, sink, stream
 from pyflowtools.core.errors import FlowToolsError, UsageError
@@ -76,6 +75,7 @@ class Input:
         for k, item in enumerate(self.items):
             spool = None
             if self._replay and item.reader is not None:
+                import tempfile      # here: its import (re, shutil) costs every detector 30 ms
                 f = tempfile.TemporaryFile(prefix="pyflowtools-")
                 self._spools[k] = f
                 spool = stream.writer(f, item.header)
