@@ -332,3 +332,15 @@ def test_zonecheck_raises_the_same_alerts(run_cmd, capture, samples_dir):
     for kind in ("zone_ingress_alerts", "zone_red_alerts"):
         assert set(labels["detections"][kind]["expected_servers"]) <= servers
 
+
+
+@pytest.mark.parametrize("argv", [["flow-portrank", "-t", "25", "-o", "tsv"],
+                                  ["flow-portrank", "-d", "-t", "10", "-o", "tsv"],
+                                  ["flow-icmpdecode", "-u", "-o", "tsv"]])
+def test_split_runs_on_the_mixed_capture(run_cmd, capture, argv):
+    """-j 2 (issue 14) merges the partial tables of 128-bit hosts exactly."""
+    _, f6 = pair_files(capture, "pr-all", lambda r: r["prot"] != ICMP)
+    _, g6 = pair_files(capture, "syn")
+    one = run_ok(run_cmd, argv + [str(f6)], g6)
+    assert run_ok(run_cmd, argv + ["-j", "2", str(f6)], g6) == one
+    assert "2001:db8::" in one
