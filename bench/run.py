@@ -376,6 +376,8 @@ OTHER_BENCHES = (
      False),
     ("bench_rptfmt.py", "flow-rptfmt", False),
     ("bench_filter6.py", "IPv6 filtering: flow-filter, flow-nfilter on v1006 against v5", False),
+    ("bench_detect6.py", "IPv6 detectors: flow-synonly, -portrank, -icmpdecode -u, -zonecheck "
+                         "on v5, v1006 IPv4 and all-IPv6", True),
     ("bench_ipfix.py", "v9/IPFIX decoding (the collectors' C decoder)", False),
     ("bench_capture.py", "flow-capture, nfcapd (v5, v9, IPFIX: loss against rate on "
                          "127.0.0.1)", False),
