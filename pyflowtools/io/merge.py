@@ -25,7 +25,7 @@ from pyflowtools.core.batch import Batch
 from pyflowtools.core.errors import FlowToolsError, FormatError
 from pyflowtools.io import header as hdr
 from pyflowtools.io import inputs, progress, stream
-from pyflowtools.util import daemon
+from pyflowtools.util import daemon, files
 
 #: bytes of input batches, all inputs together (each input a batch of at
 #: most stream.BATCH_BYTES and at least MIN_BATCH records); the output batch
@@ -38,8 +38,9 @@ Merged = namedtuple("Merged", "inputs records")
 
 
 def open_output(path):
-    """(file object, regular) for -o: created or truncated, mode 0644."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    """(file object, regular) for -o: a fresh file, mode 0644, never
+    written through a symlink (util/files.open_output)."""
+    fd = files.open_output(path)
     return os.fdopen(fd, "wb", buffering=0), stat.S_ISREG(os.fstat(fd).st_mode)
 
 

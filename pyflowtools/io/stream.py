@@ -502,7 +502,9 @@ class Writer(Sink):
     regular file and `rewrite` is true, close() rewrites the header in
     place (same size) with the values of `final_header`.  `exclusive`: dst
     is a new file (util/files.create: O_EXCL|O_NOFOLLOW, never written
-    through a symlink), as the collectors create theirs.
+    through a symlink), as the collectors create theirs; else a named file
+    is opened by util/files.open_output (a symlink refused, a regular
+    file replaced by a fresh one, a device as it is).
     """
 
     def __init__(self, dst, header, byte_order=None, zlevel=0, rewrite=False,
@@ -511,8 +513,7 @@ class Writer(Sink):
             self.f = sys.stdout.buffer
             self._close = False
         elif isinstance(dst, (str, bytes, os.PathLike)):
-            fd = (files.create(dst) if exclusive else
-                  os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
+            fd = files.create(dst) if exclusive else files.open_output(dst)
             self.f = io.FileIO(fd, "wb")
             self._close = True
         else:

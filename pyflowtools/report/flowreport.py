@@ -403,7 +403,7 @@ class DefinitionRun:
         d = os.path.dirname(path)
         if d and not os.path.isdir(d):
             files.makedirs(d, 0o755)
-        f = open(path, "wb" if self.interval == 0 else "ab")
+        f = os.fdopen(files.open_output(path, append=self.interval != 0), "wb")
         return f.write, f.close
 
     def header_lines(self, run, out):

@@ -116,6 +116,31 @@ def create(path, mode=0o644):
     raise AssertionError("not reached")
 
 
+def open_output(path, append=False, mode=0o644):
+    """A file descriptor for writing the output file a user named
+    (flow-receive -o, flow-merge -o, flow-split's files, flow-report's
+    output paths), never through a symlink: a new file is created as
+    create() does (O_EXCL|O_NOFOLLOW; an existing regular file is replaced
+    by a fresh one, or appended to with `append`); a symlink at the name is
+    refused (ELOOP: a planted link would make us overwrite its target);
+    a device or FIFO (/dev/null) is opened as it is."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    if st is not None and stat.S_ISLNK(st.st_mode):
+        raise OSError(errno.ELOOP, "is a symbolic link (outputs are never written through one)",
+                      path)
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+    nofollow = os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        return os.open(path, nofollow | (os.O_APPEND if append else 0))
+    if append and st is not None:
+        return os.open(path, nofollow | os.O_APPEND)
+    return create(path, mode)
+
+
 def replace(path, data, mode=0o644, keep_mode=False):
     """Write bytes `data` to path through a fresh temporary file, synced,
     and a rename; the file gets `mode` less the umask (keep_mode: the mode

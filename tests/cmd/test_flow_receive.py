@@ -87,3 +87,19 @@ def test_statuses():
     assert st == 1 and err == "flow-receive: Illegal option: 0/0/2\n"
     st, err = _run(["-z", "10"])
     assert st == 1 and "Traceback" not in err
+
+
+def test_output_never_written_through_a_planted_symlink(tmp_path):
+    """-o names a symlink (planted to make the collector overwrite its
+    target): refused with one line, the target untouched (issue 13)."""
+    port = c.free_port()
+    target = tmp_path / "victim"
+    target.write_bytes(b"precious")
+    out = tmp_path / "o.ft"
+    out.symlink_to(target)
+    with receive(port, "-V", "5", "-o", str(out)) as p:   # -V: the file opens at once
+        send(port, pdu.encode(gen(lib.FTC_RT_V5, 10), lib.FTC_RT_V5))
+        status, err = p.p.wait(timeout=30), p.log()     # it stops by itself
+    assert target.read_bytes() == b"precious" and out.is_symlink()
+    assert status == 1 and "Traceback" not in err, err
+    assert "flow-receive: " in err and "symbolic link" in err

@@ -1,0 +1,86 @@
+"""Named output files (util/files.open_output, by every writer of a file a
+user names: stream.Writer, flow-merge -o, flow-split, flow-report output
+paths): never written through a symlink (issue 13)."""
+import errno
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pyflowtools.io import header as hdr
+from pyflowtools.io import merge, stream
+from pyflowtools.util import files
+
+
+def _planted(tmp_path):
+    target = tmp_path / "victim"
+    target.write_bytes(b"precious")
+    link = tmp_path / "out"
+    link.symlink_to(target)
+    return link, target
+
+
+@pytest.mark.parametrize("append", [False, True])
+def test_open_output_refuses_a_symlink(tmp_path, append):
+    link, target = _planted(tmp_path)
+    with pytest.raises(OSError) as e:
+        files.open_output(str(link), append=append)
+    assert e.value.errno == errno.ELOOP and "symbolic link" in e.value.strerror
+    assert target.read_bytes() == b"precious"
+
+
+def test_open_output_new_replaced_appended_and_devices(tmp_path):
+    p = tmp_path / "f"
+    os.close(files.open_output(str(p)))
+    assert p.read_bytes() == b""
+    p.write_bytes(b"old")
+    other = tmp_path / "hard"
+    os.link(p, other)                     # a hard link is not written through either
+    fd = files.open_output(str(p))
+    os.write(fd, b"new")
+    os.close(fd)
+    assert p.read_bytes() == b"new" and other.read_bytes() == b"old"
+    fd = files.open_output(str(p), append=True)
+    os.write(fd, b"+")
+    os.close(fd)
+    assert p.read_bytes() == b"new+"
+    fd = files.open_output(os.devnull)    # a device: opened as it is, never replaced
+    os.close(fd)
+    assert os.path.exists(os.devnull) and not os.path.isfile(os.devnull)
+    with pytest.raises(IsADirectoryError):
+        files.open_output(str(tmp_path))
+
+
+def test_stream_writer_and_merge_output(tmp_path):
+    link, target = _planted(tmp_path)
+    with pytest.raises(OSError):
+        stream.Writer(str(link), hdr.Header(5))
+    with pytest.raises(OSError):
+        merge.open_output(str(link))
+    assert target.read_bytes() == b"precious"
+
+
+def _cmd(name):
+    return os.path.join(os.path.dirname(sys.executable), name)
+
+
+@pytest.mark.parametrize("argv", [
+    ["flow-merge", "-o", "{out}", "-"],
+    ["flow-split", "-N", "1", "-o", "{dir}/ft"],
+])
+def test_commands_refuse_a_planted_output_symlink(tmp_path, argv):
+    target = tmp_path / "victim"
+    target.write_bytes(b"precious")
+    gen = subprocess.run([_cmd("flow-gen"), "-n", "3"], capture_output=True, check=True).stdout
+    out = tmp_path / "out"
+    out.symlink_to(target)
+    if argv[0] == "flow-split":                        # its first file's name
+        first = tmp_path / "ft.0"
+        out.unlink()
+        first.symlink_to(target)
+    args = [_cmd(argv[0])] + [a.format(out=out, dir=tmp_path) for a in argv[1:]]
+    r = subprocess.run(args, input=gen, capture_output=True, timeout=60)
+    assert target.read_bytes() == b"precious"
+    assert r.returncode == 1 and b"Traceback" not in r.stderr
+    assert r.stderr.startswith(argv[0].encode() + b": ") and len(r.stderr.splitlines()) == 1
