@@ -118,3 +118,12 @@ def test_binary_standard_input_is_not_a_traceback(cmd, tmp_path):
     r = subprocess.run(argv, input=data, capture_output=True, env=env, timeout=60)
     assert b"Traceback" not in r.stderr and b"UnicodeDecodeError" not in r.stderr, r.stderr
     assert len(r.stderr.splitlines()) <= 1 or r.returncode == 0, r.stderr
+
+
+def test_a_nul_ends_an_address_word():
+    """Found by the test above: a NUL in a suppress file's address word
+    reached gethostbyname (TypeError traceback); the C string ends there."""
+    from pyflowtools.util import ipv4
+    assert ipv4.scan("10.1\0.2.3") == ipv4.scan("10.1") == 0x0A010000
+    assert ipv4.scan("\0a") == 0
+    _each(dscan.load_suppress, b"\0a\t\0\t\0\t\0")

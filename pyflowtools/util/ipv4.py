@@ -14,7 +14,9 @@ def scan(value, resolve=True):
     first resolved as a host name (when `resolve`); else (or when that
     fails) dotted decimal, octet by octet, missing trailing octets zero
     (`10.1` = 10.1.0.0).  Characters other than digits and dots give
-    garbage, not an error (each adds its code minus '0'), as the reference."""
+    garbage, not an error (each adds its code minus '0'), as the reference.
+    A NUL ends the text, as it ends the reference's C string."""
+    value = value.split("\0", 1)[0]
     if resolve and any(c.isalpha() for c in value):
         import socket
         try:
