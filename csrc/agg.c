@@ -110,6 +110,7 @@ static inline void count(ftc_agg_slot_t *s, int fresh, uint32_t seq, const cnt_o
    or a virtual field computed from the fields at vin offsets */
 typedef struct {
     int octets, pkts, first, last, srcaddr, dstaddr, src_mask, dst_mask;
+    int dstaddr6;      /* v1006: the first word of the 128-bit dstaddr, else -1 */
 } vin_offs_t;
 
 static void vin_offsets(const ftc_layout_t *L, vin_offs_t *v)
@@ -122,6 +123,7 @@ static void vin_offsets(const ftc_layout_t *L, vin_offs_t *v)
     v->dstaddr = L->off[FTC_F_DSTADDR];
     v->src_mask = L->off[FTC_F_SRC_MASK];
     v->dst_mask = L->off[FTC_F_DST_MASK];
+    v->dstaddr6 = L->off[FTC_F_DSTADDR6_0];
 }
 
 /* the netmask of a mask length as flow-tools computes it: a 32-bit
@@ -160,6 +162,12 @@ static uint32_t key_value(int f, int roff, const vin_offs_t *v, const uint8_t *r
     case FTC_V_DURATION:
         return ftc_ld32(r + v->last) - ftc_ld32(r + v->first);
     case FTC_V_DSTTYPE:
+        if (v->dstaddr6 >= 0) {         /* v1006: an IPv6 destination is 6, or 7 (ff00::/8) */
+            uint32_t w0 = ftc_ld32(r + v->dstaddr6);
+            if (w0 != 0 || ftc_ld32(r + v->dstaddr6 + 4) != 0
+                || ftc_ld32(r + v->dstaddr6 + 8) != FTC_MAPPED_WORD)
+                return (w0 >> 24) == 0xFF ? 7 : 6;
+        }
         a = ftc_ld32(r + v->dstaddr);
         if (!(a & 0x80000000u))
             return 0;

@@ -530,7 +530,8 @@ typedef struct {
 #define FTC_V_BPS        65   /* (uint32) (dOctets * 8 / ((Last - First) / 1000.0)); 0 when Last == First */
 #define FTC_V_PPS        66   /* the same with dPkts */
 #define FTC_V_DURATION   67   /* Last - First */
-#define FTC_V_DSTTYPE    68   /* 8 bits: dstaddr class: 0 A, 1 B, 2 C, 3 224/4 but 232/8, 4 232/8, 5 240/4 */
+#define FTC_V_DSTTYPE    68   /* 8 bits: dstaddr class: 0 A, 1 B, 2 C, 3 224/4 but 232/8, 4 232/8, 5 240/4;
+                                 v1006: an IPv6 (not IPv4-mapped) dstaddr 6, 7 in ff00::/8 */
 #define FTC_V_SRCPREFIX  69   /* srcaddr & netmask(src_mask) */
 #define FTC_V_DSTPREFIX  70   /* dstaddr & netmask(dst_mask) */
 /* 128-bit address keys of v1006 (16 bytes, the address big-endian, so keys

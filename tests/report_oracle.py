@@ -12,9 +12,13 @@ dicts of flow-tools field names (tests/oracle.py reads them).
 `fields` is the set of field names the record version has.  Filters,
 tags and masks are not evaluated here (definitions using them are not
 generated).  Output `path` lines are ignored: every output goes to the
-returned text.
+returned text.  v1006 records (pyflowtools' IPv4 and IPv6 flows) key on
+their 128-bit addresses (A6), as man flow-report documents.
 """
+import ipaddress
 import time
+
+import oracle
 
 U32 = 0xFFFFFFFF
 
@@ -53,14 +57,49 @@ def pct(v, total):
 
 
 def prefix_text(addr, length):
-    """flow-print's prefix form: trailing zero octets dropped."""
+    """flow-print's prefix form: trailing zero octets dropped (an IPv6
+    address of v1006: its text, "/", the length as stored)."""
+    if isinstance(addr, A6):
+        if addr >> 32 != 0xFFFF:
+            return "%s/%d" % (ip(addr), length)
+        addr = addr & U32
     octets = [addr >> 24 & 255, addr >> 16 & 255, addr >> 8 & 255, addr & 255]
     while len(octets) > 1 and octets[-1] == 0:
         octets.pop()
     return "%s/%d" % (".".join(str(o) for o in octets), length)
 
 
+class A6(int):
+    """A 128-bit address of a v1006 record (man flow-tools-v1006.5): prints
+    as a dotted quad when IPv4-mapped, else RFC 5952 (Python's ipaddress)."""
+
+
+MAPPED = 0xFFFF << 32
+
+
+def addr_of(r, f):
+    """Address field f of record dict r: an A6 on v1006 records."""
+    if "srcaddr6_0" in r and f in ("srcaddr", "dstaddr", "nexthop"):
+        return A6(oracle.addr6(r, f))
+    return r[f]
+
+
+def prefix_of(a, n):
+    """The prefix key of address a and length n: the reference's netmask
+    on IPv4 (and on an IPv4-mapped address's last word), else the first
+    min(n, 128) bits (ipaddress)."""
+    if not isinstance(a, A6):
+        return a & netmask(n)
+    if a >> 32 == 0xFFFF:
+        return A6(MAPPED | (a & netmask(n)))
+    return A6(int(ipaddress.IPv6Network((int(a), min(n, 128)), strict=False).network_address))
+
+
 def ip(a):
+    if isinstance(a, A6):
+        if a >> 32 != 0xFFFF:
+            return ipaddress.IPv6Address(int(a)).compressed
+        a = a & U32
     return "%d.%d.%d.%d" % (a >> 24 & 255, a >> 16 & 255, a >> 8 & 255, a & 255)
 
 
@@ -122,7 +161,7 @@ class State:
         for k in self.rtype.keys:
             f = k.field
             if isinstance(f, tuple):            # ip-address, ip-port
-                return [((r[f[0]],),), ((r[f[1]],),)]
+                return [((addr_of(r, f[0]),),), ((addr_of(r, f[1]),),)]
             out.append(self.one_key(k, r))
         return [tuple(out)]
 
@@ -143,17 +182,21 @@ class State:
         if f == "duration":
             return (r["Last"] - r["First"]) & U32
         if f == "dsttype":
+            a = addr_of(r, "dstaddr")
+            if isinstance(a, A6) and a >> 32 != 0xFFFF:
+                return 7 if a >> 120 == 0xFF else 6     # v1006: IPv6, IPv6 multicast
             return dsttype(r["dstaddr"])
         if k.addr:
             fmt = rep.src_fmt if k.addr == "src" else rep.dst_fmt
             mask_field = "src_mask" if f == "srcaddr" else "dst_mask"
+            a = addr_of(r, f)
             if fmt == "address":
-                return (r[f],)
+                return (a,)
             n = r[mask_field]
             if fmt == "prefix-mask":
-                return (r[f] & netmask(n), n)
-            return (r[f], n)
-        return r[f]
+                return (prefix_of(a, n), n)
+            return (a, n)
+        return addr_of(r, f)
 
     def add(self, r, fields):
         rep = self.report
@@ -216,7 +259,7 @@ class State:
                 rate_add(c.pps, pps)
                 rate_add(c.bps, bps)
             if self.rtype.count:
-                c.peers.add(r[self.rtype.count])
+                c.peers.add(addr_of(r, self.rtype.count))
 
 
 def flat(key):

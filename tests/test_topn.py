@@ -14,8 +14,10 @@ from pyflowtools.io import stream
 from pyflowtools.report import topn
 from pyflowtools.core.errors import FormatError, UsageError
 from pyflowtools.filters import lists
+from pyflowtools.util import ipv6
 
 U32 = 0xFFFFFFFF
+M = 0xFFFF << 32            # ::ffff:0:0/96
 
 
 rec = oracle.record
@@ -148,24 +150,27 @@ def test_ranking_equals_python(recs, km, ports, protocols, n, threshold, per_bat
 def test_baseline_round_trip_and_atomic_write(tmp_path):
     p = tmp_path / "base.txt"
     assert topn.load_baseline(str(p), "src", "octets") is None
-    rows = [(0x0A000001, 500), (0x0A000002, 400)]
+    # keys are 128-bit (IPv4 mapped: the baseline of any input version)
+    rows = [(M | 0x0A000001, 500), (M | 0x0A000002, 400), (ipv6.parse("2001:db8::1"), 7)]
     topn.write_baseline(str(p), "src", "octets", rows, ["flow-topn", "-b", str(p)])
     text = p.read_text()
     assert text.splitlines()[0] == "# flow-topn baseline: -k src -m octets"
-    assert "10.0.0.1\t500\n10.0.0.2\t400\n" in text
-    assert topn.load_baseline(str(p), "src", "octets") == {0x0A000001, 0x0A000002}
+    assert "10.0.0.1\t500\n10.0.0.2\t400\n2001:db8::1\t7\n" in text
+    assert topn.load_baseline(str(p), "src", "octets") == {r[0] for r in rows}
     assert os.listdir(tmp_path) == ["base.txt"]             # no temporary left
     os.chmod(p, 0o640)
     topn.write_baseline(str(p), "src", "octets", rows[:1])
     assert os.stat(p).st_mode & 0o777 == 0o640
-    assert topn.load_baseline(str(p), "src", "octets") == {0x0A000001}
+    assert topn.load_baseline(str(p), "src", "octets") == {M | 0x0A000001}
 
 
 def test_baseline_pairs_and_hand_written(tmp_path):
     p = tmp_path / "pairs.txt"
-    p.write_text("# my list\n10.0.0.1 192.0.2.7\n\n10.0.0.2\t192.0.2.8\t99  # note\n")
-    assert topn.load_baseline(str(p), "pair", "flows") == {(0x0A000001, 0xC0000207),
-                                                          (0x0A000002, 0xC0000208)}
+    p.write_text("# my list\n10.0.0.1 192.0.2.7\n\n10.0.0.2\t192.0.2.8\t99  # note\n"
+                 "2001:DB8::0:1 ::ffff:192.0.2.9\n")
+    assert topn.load_baseline(str(p), "pair", "flows") == {
+        (M | 0x0A000001, M | 0xC0000207), (M | 0x0A000002, M | 0xC0000208),
+        (ipv6.parse("2001:db8::1"), M | 0xC0000209)}
     with pytest.raises(FormatError, match=r"pairs.txt:2: want ADDRESS \[VALUE\]"):
         topn.load_baseline(str(p), "src", "flows")            # 3 fields for one address
 

@@ -49,7 +49,7 @@ def main(argv=None):
             cli.warn(line)
         return cli.EXIT_ERROR
     defn = cfg.definition(opts.definition)
-    with stream.reader(cli.stdin_binary(), read_ahead=True) as rd:
+    with stream.reader(cli.stdin_binary(), read_ahead=True, ipv6=True) as rd:
         run = flowreport.DefinitionRun(cfg, defn, rd.header, cli.warn)
         for batch in rd:
             run.add(batch)

@@ -39,12 +39,12 @@ def _input(opts):
     $PYFLOWTOOLS_DASK (split as the plan says; -j 1 in this process)."""
     plan = parallel.plan(opts)
     if opts.operands and (opts.jobs or plan.address):
-        inp = detect.Input(opts.operands, warn=cli.warn)
+        inp = detect.Input(opts.operands, warn=cli.warn, ipv6=True)
         return inp, inp.header, plan
     cli.reject_operands(opts.operands)
     if opts.jobs or opts.dask is not None:
         raise UsageError("-j and --dask split files or directories, not stdin")
-    rd = stream.reader(cli.stdin_binary(), read_ahead=True)
+    rd = stream.reader(cli.stdin_binary(), read_ahead=True, ipv6=True)    # v1006 too
     return rd, rd.header, parallel.Plan()
 
 

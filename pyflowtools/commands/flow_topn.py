@@ -36,15 +36,16 @@ def main(argv=None):
     fmt = detect.output_format(opts)
     if opts.update and not opts.baseline:
         raise UsageError("-U updates a baseline: give its file with -b")
-    make = functools.partial(topn.TopN, opts.key, opts.metric,
-                             topn.selection(opts.ports, opts.protocols))
-    make()                           # option errors before any input is read
+    sel = topn.selection(opts.ports, opts.protocols)
+    topn.TopN(opts.key, opts.metric, sel)          # option errors before any input is read
     base = topn.load_baseline(opts.baseline, opts.key, opts.metric) if opts.baseline else None
     started = time.time()
     shown = [cli.prog()] + parallel.strip_args(argv)     # the single run's command line
-    inp = detect.Input(opts.operands, warn=cli.warn)
+    inp = detect.Input(opts.operands, warn=cli.warn, ipv6=True)
+    # v1006: 128-bit address keys
+    make = functools.partial(topn.TopN, opts.key, opts.metric, sel, rectype=inp.rectype)
     counter = parallel.accumulate(make, inp, parallel.plan(opts))
-    rows = counter.rows(opts.n, opts.threshold)
+    rows = counter.wide_rows(counter.rows(opts.n, opts.threshold))     # 128-bit keys
     marks = ["NEW" if base is not None and r[0] not in base else "" for r in rows]
     note = None
     if opts.baseline and (base is None or opts.update):
@@ -60,9 +61,10 @@ def main(argv=None):
             out.write(topn.tsv_row(r, m))
         del tsv
     else:
-        out.write(topn.text_header(opts, shown, note))
+        width = topn.addr_width(rows)
+        out.write(topn.text_header(opts, shown, note, width))
         for r, m in zip(rows, marks):
-            out.write(topn.text_row(opts.metric, r, m))
+            out.write(topn.text_row(opts.metric, r, m, width))
     if opts.debug > 0:
         cli.profile(inp.records_read, started)
     return EXIT_NEW if "NEW" in marks else cli.EXIT_ERROR if inp.warnings else cli.EXIT_OK

@@ -22,7 +22,7 @@ from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.core.native import layout, rectype as _rectype
 from pyflowtools.core import stat
 from pyflowtools.core.stat import Totals
-from pyflowtools.core.table import Aggregation, Column, Linear
+from pyflowtools.core.table import Aggregation, Column, Linear, is_ipv6
 from pyflowtools.report import statcfg, symbols
 from pyflowtools.util import files, ipv4
 
@@ -126,6 +126,43 @@ def host_names(agg, field):
     return symbols.CTables(tag=text.encode("latin-1", "replace"))
 
 
+def host_names6(agg, field):
+    """+names on a 128-bit address key (v1006): {address text: name} of
+    every address of key field `field` (util.ipv6.text; one resolver call
+    per distinct address), to put in the rows C formatted (rename_rows)."""
+    from pyflowtools.util import ipv6
+    out = {}
+    for a in {r.key[field] for r in agg.rows(agg.order("seq"))}:
+        t = ipv6.text(a)
+        out[t.encode()] = host_name_text(t).replace(" ", "_").encode("latin-1", "replace")
+    return out
+
+
+def host_name_text(text):
+    """The reverse-DNS name of an address given as text, or the text."""
+    import socket
+    try:
+        return socket.gethostbyaddr(text)[0]
+    except (OSError, UnicodeError):
+        return text
+
+
+def rename_rows(chunks, renames):
+    """The CSV rows of chunks (bytes) with cell j replaced by its name in
+    renames[j] ({text: name}): per output row, not per record."""
+    for chunk in chunks:
+        lines = chunk.split(b"\n")
+        for i, line in enumerate(lines):
+            if not line:
+                continue
+            cells = line.split(b",")
+            for j, names in renames.items():
+                if j < len(cells):
+                    cells[j] = names.get(cells[j], cells[j])
+            lines[i] = b",".join(cells)
+        yield b"\n".join(lines)
+
+
 # ---- one report over one interval ---------------------------------------------
 
 class ReportRun:
@@ -188,9 +225,10 @@ class ReportRun:
                 self.key_map.append((start, None))
         key_and = mask if any(m != U32 for m in mask) else None
         frecs = any("frecs" in o.fields for o in rep.outputs)
+        # v1006: address keys of 128 bits (address_fields)
         return Aggregation(names, peer=[rt.count] if rt.count else None, duration=True,
                            rates=self.rates or frecs, dflows=dflows, scale=rep.scale, each=rt.each,
-                           key_and=key_and)
+                           key_and=key_and, rectype=self.rectype)
 
     def add(self, batch, sel):
         if self.agg is not None:
@@ -265,6 +303,9 @@ class DefinitionRun:
         # the definition's mask (flow-mask) and tag (flow-tag) run on every
         # batch first, in that order (11.3); tagging makes v1005 records
         self.masker = cfg.mask_config.definition(defn.mask) if defn.mask else None
+        if self.masker is not None and is_ipv6(self.rectype):
+            # flow-mask's IPv4 prefixes would set IPv6 flows' lengths too
+            raise FlowToolsError("Unsupported d_version 1006")
         self.tagger = cfg.tag_config.definition(defn.tag) if defn.tag else None
         if self.tagger is not None:
             self.tagger.check(self.rectype)
@@ -509,11 +550,12 @@ class DefinitionRun:
             yield "\n" * len(idx)
 
     def columns(self, run, out):
-        """(titles, [Column]) of an output's rows, in `# recn:` order."""
+        """(titles, [Column], renames) of an output's rows, in `# recn:`
+        order; renames: {column: {address text: name}} (rename_rows)."""
         rt, tot = run.rtype, run.totals
         pct = "percent-total" in out.options
         names = "names" in out.options
-        titles, cols = [], []
+        titles, cols, renames = [], [], {}
         if "index" in out.fields:
             titles.append("index")
             cols.append(Column("index"))
@@ -528,7 +570,11 @@ class DefinitionRun:
             titles.append(k.title + "*")
             field, len_field = run.key_map[i]
             src = "key%d" % field
-            if k.kind == "ip" and names:
+            if k.kind == "ip" and names and run.agg.key.widths[field] == 16:
+                # v1006: the address in C, its name put in per row
+                renames[len(cols)] = host_names6(run.agg, field)
+                cols.append(Column(src, "ip"))
+            elif k.kind == "ip" and names:
                 # the reverse-DNS name of each address; a failed lookup
                 # prints the plain address (without /len: 11.4)
                 tab = host_names(run.agg, field)
@@ -561,10 +607,12 @@ class DefinitionRun:
             cols.append(Column("frecs"))
         for c in cols[:-1]:
             c.sep = c.sep + "," if c.src == "text" else ","
-        return titles, cols
+        return titles, cols, renames
 
     def rows(self, run, out, text):
-        titles, cols = self.columns(run, out)
+        titles, cols, renames = self.columns(run, out)
+        if renames:
+            text = _Renamed(text, renames)
         text.append("# recn: " + ",".join(titles) + "\n")
         idx = run.rows_order(out)
         n = len(idx)
@@ -603,6 +651,23 @@ class DefinitionRun:
             text.extend(run.agg.format(idx[:end], cols, start=at,
                                        index_start=start_index + at))
             at = end
+
+
+class _Renamed:
+    """An _Emit whose row chunks (bytes) go through rename_rows."""
+
+    def __init__(self, text, renames):
+        self.text, self.renames = text, renames
+
+    def append(self, piece):
+        self.text.append(piece)
+
+    def extend(self, pieces):
+        for piece in pieces:
+            if isinstance(piece, bytes):
+                piece = b"".join(rename_rows([piece], self.renames))
+            self.text.append(piece)
+        return self
 
 
 def _ratio(v, total):

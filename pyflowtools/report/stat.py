@@ -73,16 +73,18 @@ class Format:
     the key columns (Cell); pad: packets padded to 20."""
 
     __slots__ = ("number", "name", "kind", "needs", "key", "each", "double", "tcpudp",
-                 "head", "wide_head", "cells", "pad", "nkeys")
+                 "head", "wide_head", "cells", "pad", "nkeys", "titles")
 
     def __init__(self, number, kind, needs=(), key=(), each=False, head="", wide_head=None,
-                 cells=(), pad=False, nkeys=1):
+                 cells=(), pad=False, nkeys=1, titles=None):
         self.number, self.name, self.kind = number, NAMES[number], kind
         self.needs, self.key, self.each = tuple(needs), list(key), each
         self.double = number == 7
         self.tcpudp = number in (5, 6, 7)
         self.head, self.wide_head = head, head if wide_head is None else wide_head
         self.cells, self.pad, self.nkeys = tuple(cells), pad, nkeys
+        # address tables: head as (title, padding) per cell, to widen
+        self.titles = titles
 
     @property
     def table(self):
@@ -102,8 +104,12 @@ def _fixed(number, field, title, sym=None, needs=None):
 
 
 def _hash(number, key, head, cells, needs=None, pad=False, nkeys=None, each=False):
+    titles = None
+    if isinstance(head, list):          # [(title, padding)] of address cells
+        titles = tuple(head)
+        head = "".join("%-*s" % (w, t) for t, w in titles)
     return Format(number, "hash", needs or key, key, each=each, head=head, cells=cells,
-                  pad=pad, nkeys=len(cells) if nkeys is None else nkeys)
+                  pad=pad, nkeys=len(cells) if nkeys is None else nkeys, titles=titles)
 
 
 _IP = Cell("ip", 15)
@@ -112,7 +118,11 @@ _TAG = Cell("dec", 10, 10, True, "tag")
 _AS16 = Cell("dec", 16, 16, True, "asn")
 _IF5 = Cell("dec", 5)
 _PFX = Cell("prefix", 18)
-_IPHEAD = "IPaddr         "
+_IPHEAD = [("IPaddr", 15)]
+#: v1006: an address column holding an IPv6 address (not IPv4-mapped) is
+#: this much wider (39 characters, 43 for a prefix: the longest RFC 5952
+#: text, and "/128"); its title's padding too
+WIDEN = {"ip": 39 - 15, "prefix": 43 - 18}
 _PORTS = ["prot", "srcport", "dstport"]
 
 FORMATS = {f.number: f for f in [
@@ -126,7 +136,8 @@ FORMATS = {f.number: f for f in [
     _fixed(7, ["srcport", "dstport"], "port", "port", _PORTS),
     _hash(8, ["dstaddr"], _IPHEAD, [_IP]),
     _hash(9, ["srcaddr"], _IPHEAD, [_IP]),
-    _hash(10, ["srcaddr", "dstaddr"], "src IPaddr     dst IPaddr       ", [_IP, _IP], pad=True),
+    _hash(10, ["srcaddr", "dstaddr"], [("src IPaddr", 15), ("dst IPaddr", 17)], [_IP, _IP],
+          pad=True),
     _hash(11, ["srcaddr", "dstaddr"], _IPHEAD, [_IP], each=True),
     _fixed(12, "prot", "protocol", "prot"),
     Format(13, "plot", ["dPkts", "dOctets", "First", "Last"]),
@@ -141,12 +152,12 @@ FORMATS = {f.number: f for f in [
           pad=True),
     _fixed(22, "tos", "ToS"),
     _hash(23, ["input", "output"], "in   out    ", [_IF5, _IF5], pad=True),
-    _hash(24, ["srcprefix", "src_mask"], "Source Prefix     ", [_PFX],
+    _hash(24, ["srcprefix", "src_mask"], [("Source Prefix", 18)], [_PFX],
           ["srcaddr", "src_mask"]),
-    _hash(25, ["dstprefix", "dst_mask"], "Source Prefix     ", [_PFX],
+    _hash(25, ["dstprefix", "dst_mask"], [("Source Prefix", 18)], [_PFX],
           ["dstaddr", "dst_mask"]),
     _hash(26, ["srcprefix", "src_mask", "dstprefix", "dst_mask"],
-          "Source Prefix     Destination Prefix  ", [_PFX, _PFX],
+          [("Source Prefix", 18), ("Destination Prefix", 20)], [_PFX, _PFX],
           ["srcaddr", "src_mask", "dstaddr", "dst_mask"]),
     _hash(27, ["exaddr"], _IPHEAD, [_IP]),
     _fixed(28, "engine_id", "engine_id"),
@@ -220,9 +231,13 @@ def check_fields(fmt, rectype):
         raise MissingField(MISSING, missing[0])
 
 
-def title_lines(f, percent=False, wide=False, cc="#"):
-    """The `#`, column titles, `#` lines opening a table."""
+def title_lines(f, percent=False, wide=False, cc="#", widened=()):
+    """The `#`, column titles, `#` lines opening a table; widened: the
+    indexes of the address cells printed wider (IPv6 on v1006)."""
     head = f.wide_head if wide else f.head
+    if widened:
+        head = "".join("%-*s" % (w + (WIDEN[f.cells[j].kind] if j in widened else 0), t)
+                       for j, (t, w) in enumerate(f.titles))
     if percent:
         tail = "flows    octets   packets" + ("  duration" if wide else "")
     else:
@@ -363,7 +378,9 @@ class Report:
             # -t (40 bytes a key instead of 56 for an address)
             need_dur = (wide or (sort is not None and sort[0] == f.nkeys + 3)
                         or (percent and tally > 0))
-            self.agg = Aggregation(f.key, duration=need_dur, dflows=True, each=f.each)
+            # v1006: address keys of 128 bits (address_fields)
+            self.agg = Aggregation(f.key, duration=need_dur, dflows=True, each=f.each,
+                                   rectype=rectype)
             if f.tcpudp:
                 from pyflowtools.filters import program
                 self._select = program.in_set("prot", (6, 17), nbits=256)
@@ -438,8 +455,17 @@ class Report:
         elif f.kind == "plot":
             yield self.plot.trailer(cc)
         else:
-            yield title_lines(f, self.percent, self.wide, cc)
+            self._widened = self.widened()
+            yield title_lines(f, self.percent, self.wide, cc, self._widened)
             yield from self._rows()
+
+    def widened(self):
+        """The address cells holding an IPv6 address in some row (v1006):
+        printed WIDEN wider.  Empty on the IPv4 record types and when every
+        address is IPv4, so IPv4 flows print exactly as on v5."""
+        f = self.f
+        return frozenset(j for j, c in enumerate(f.cells) if c.kind in WIDEN
+                         and self.agg.has_ipv6(j * 2 if f.number == 26 else j))
 
     def totals_of_rows(self):
         """(flows, octets, packets, duration): what the percentages divide."""
@@ -476,8 +502,13 @@ class Report:
         from pyflowtools.core.table import Column
         f = self.f
         cols = []
+        widened = getattr(self, "_widened", None)
+        if widened is None:
+            widened = self.widened()
         for j, c in enumerate(f.cells):
             width = c.wide if self.wide else c.width
+            if j in widened:
+                width += WIDEN[c.kind]
             src = "key%d" % (j * 2 if f.number == 26 else j)
             if c.kind == "prefix":
                 cols.append(Column(src, "prefix", width=width, sep="  ",

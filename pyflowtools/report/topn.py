@@ -19,15 +19,21 @@ For `-k pair` an entry is `SOURCE<TAB>DESTINATION<TAB>VALUE`.  Only the
 addresses matter when reading; the value is informational.  The first
 line names the key and metric the entries were ranked by; a file made
 with another -k or -m is refused.
+
+Addresses are IPv4 dotted quads or IPv6 (written in RFC 5952 form by
+util.ipv6.text, read by util.ipv6.parse_any): a baseline made from v1006
+input holds both, and an IPv4 host is the same entry whichever version
+of input saw it (its IPv4-mapped address); baselines of IPv4 input are
+unchanged.  Keys are 128-bit ints here (IPv4 mapped) on every input.
 """
 import os
 import time
 
-from pyflowtools.core.table import Aggregation
+from pyflowtools.core.table import Aggregation, is_ipv6
 from pyflowtools.core.errors import FormatError, UsageError
 from pyflowtools.filters import lists, program
 from pyflowtools.report.text import args_text, report_information
-from pyflowtools.util import files, ipv4, numbers
+from pyflowtools.util import files, ipv6, numbers
 
 KEYS = ("src", "dst", "pair")
 METRICS = ("flows", "octets", "packets", "peers")
@@ -72,18 +78,20 @@ def selection(ports=None, protocols=None):
 class TopN:
     """Counts batches by key; rows() ranks them."""
 
-    def __init__(self, key=DEFAULT_KEY, metric=DEFAULT_METRIC, select=None):
+    def __init__(self, key=DEFAULT_KEY, metric=DEFAULT_METRIC, select=None, rectype=None):
         self.key = check_choice("-k", key, KEYS)
         self.metric = check_choice("-m", metric, METRICS)
         if metric == "peers" and key == "pair":
             raise UsageError("-m peers counts the peers of one address: use -k src or -k dst")
         f1, f2 = _FIELDS[key]
+        # rectype v1006: 128-bit address keys (Aggregation(rectype=))
+        self.ipv6 = rectype is not None and is_ipv6(rectype)
         if metric == "peers":
-            self.counter = Aggregation([f1], peer=[f2])
+            self.counter = Aggregation([f1], peer=[f2], rectype=rectype)
         elif key == "pair":
-            self.counter = Aggregation([f1, f2])
+            self.counter = Aggregation([f1, f2], rectype=rectype)
         else:
-            self.counter = Aggregation([f1])
+            self.counter = Aggregation([f1], rectype=rectype)
         self.select = select
         self._prog = None
         self._rectype = None
@@ -113,7 +121,9 @@ class TopN:
     def rows(self, n=DEFAULT_N, threshold=0):
         """[(key, value, flows, octets, packets, peers)] best first, at most
         n (0: all), value >= threshold.  key is an address, or a (source,
-        destination) tuple for pairs."""
+        destination) tuple for pairs: 32-bit on IPv4 input, 128-bit on
+        v1006 (wide() makes any of them 128-bit); ties by the lower key
+        (on v1006 the numerically lower 128-bit address)."""
         out = []
         for r in self.counter.ranked(self.metric, limit=n if n > 0 else None,
                                      min_value=threshold):
@@ -124,11 +134,24 @@ class TopN:
         return out
 
 
+    def wide(self, key):
+        """A row key as 128-bit addresses (IPv4 mapped): the keys of the
+        baseline, key_text and text_row."""
+        if self.ipv6:
+            return key
+        return tuple(ipv6.mapped(a) for a in key) if isinstance(key, tuple) \
+            else ipv6.mapped(key)
+
+    def wide_rows(self, rows):
+        return [(self.wide(r[0]),) + tuple(r[1:]) for r in rows]
+
+
 # ---- baseline -------------------------------------------------------------
 
 def key_text(key):
-    return "\t".join(ipv4.text(k) for k in key) if isinstance(key, tuple) \
-        else ipv4.text(key)
+    """Text of a 128-bit key (TopN.wide): dotted quads for IPv4."""
+    return "\t".join(ipv6.text(k) for k in key) if isinstance(key, tuple) \
+        else ipv6.text(key)
 
 
 def _spec(key, metric):
@@ -157,7 +180,7 @@ def load_baseline(path, key, metric):
         if not fields:
             continue
         try:
-            addrs = tuple(ipv4.parse(a) for a in fields[:want])
+            addrs = tuple(ipv6.parse_any(a) for a in fields[:want])
             if len(addrs) != want or len(fields) > want + 1 \
                     or not all(v.isdigit() for v in fields[want:]):
                 raise ValueError("want %s" % ("SOURCE DESTINATION [VALUE]" if want == 2
@@ -196,7 +219,20 @@ def columns(metric):
     return [metric] + rest
 
 
-def text_header(opts, argv, baseline_note):
+#: the address column: 15 wide, 39 when some row holds an IPv6 address
+ADDR_WIDTH, ADDR6_WIDTH = 15, 39
+
+
+def addr_width(rows):
+    """The address column width of rows (their keys)."""
+    for r in rows:
+        for a in (r[0] if isinstance(r[0], tuple) else (r[0],)):
+            if not ipv6.is_mapped(a):
+                return ADDR6_WIDTH
+    return ADDR_WIDTH
+
+
+def text_header(opts, argv, baseline_note, width=ADDR_WIDTH):
     sel = []
     if opts.ports is not None:
         sel.append("dstport %s" % opts.ports)
@@ -209,21 +245,21 @@ def text_header(opts, argv, baseline_note):
     lines = report_information("Top N %s by %s" % (_NAMES[opts.key], opts.metric), fields,
                                args_text(argv)) + ["#"]
     if opts.key == "pair":
-        title = "# src IPaddr     dst IPaddr       "
+        title = "# %-*s%-*s" % (width, "src IPaddr", width + 2, "dst IPaddr")
     else:
-        title = "# IPaddr         "
+        title = "# %-*s" % (width, "IPaddr")
     title += "".join("%-22s" % c for c in columns(opts.metric))
     lines += [title.rstrip(), "#"]
     return "\n".join(lines) + "\n"
 
 
-def text_row(metric, row, mark):
+def text_row(metric, row, mark, width=ADDR_WIDTH):
     key, value, flows, octets, packets, _ = row
     by = {"flows": flows, "octets": octets, "packets": packets, "peers": value}
     if isinstance(key, tuple):
-        s = "%-15s  %-15s  " % (ipv4.text(key[0]), ipv4.text(key[1]))
+        s = "%-*s  %-*s  " % (width, ipv6.text(key[0]), width, ipv6.text(key[1]))
     else:
-        s = "%-15s  " % ipv4.text(key)
+        s = "%-*s  " % (width, ipv6.text(key))
     s += "".join("%-22d" % by[c] for c in columns(metric))
     return (s + mark).rstrip() + "\n"
 
