@@ -49,7 +49,7 @@ def ipv6_copy(src, dst):
         return dst
     harness.log("making %s" % dst)
     with stream.reader(src, ipv6=True) as rd, open(dst + ".tmp", "wb") as f:
-        w = stream.writer(f, stream.streaming_header(rd.header), byte_order="little")
+        w = stream.writer(f, stream.streaming_header(rd.header))
         for b in rd:
             b.to_host()
             words = np.frombuffer(b.buf, dtype=np.uint32, count=b.n * 28).reshape(b.n, 28)

@@ -439,15 +439,15 @@ out:
 }
 
 /* key e of a record in agg_loop_any (full: every field at its offset):
-   with each, field e's bytes alone; else the whole key */
-static void any_key(const ftc_key_spec_t *k, const uint8_t *full, int each, uint32_t e,
-                    uint8_t *key)
+   with each, field e's bytes alone (in key); else the whole key, full */
+static const uint8_t *any_key(const ftc_key_spec_t *k, const uint8_t *full, int each,
+                              uint32_t e, uint8_t *key)
 {
-    if (each) {
-        memset(key, 0, FTC_KEY_MAX);
-        memcpy(key, full + k->off[e], k->width[e]);
-    } else
-        memcpy(key, full, FTC_KEY_MAX);
+    if (!each)
+        return full;
+    memset(key, 0, FTC_KEY_MAX);
+    memcpy(key, full + k->off[e], k->width[e]);
+    return key;
 }
 
 /* The loop for every other key: virtual fields, masked fields, each
@@ -476,19 +476,18 @@ static int agg_loop_any(const agg_args_t *a, size_t *done)
             ftc_tot_add(a->tot, a->tot_flags, a->scale, &a->to, r);       /* an ignore */
             continue;
         }
-        memset(full, 0, sizeof full);         /* the probe reads keys by words */
+        /* the fields cover the key's bytes: built in place, no clearing */
         for (j = 0; j < k->n; j++)
             field_put(k, j, a->koff[j], &a->v, r, a->scale, full + k->off[j]);
         /* room for every new key of the record before anything changes */
         for (e = 0; e < nk; e++) {
-            any_key(k, full, each, e, key);
-            if (ftc_tab_lookup(t, key) == FTC_TAB_NONE)
+            if (ftc_tab_lookup(t, any_key(k, full, each, e, key)) == FTC_TAB_NONE)
                 fresh_keys++;
         }
         if (pairs) {
             /* the (key, peer) pair: the key's bytes, then the peer's */
             memset(pkey, 0, sizeof pkey);
-            memcpy(pkey, key, a->klen);
+            memcpy(pkey, full, a->klen);        /* never with each */
             for (j = 0; j < pk->n; j++)
                 field_put(pk, j, a->poff[j], &a->v, r, a->scale, pkey + a->klen + pk->off[j]);
             pair_fresh = ftc_tab_lookup(pairs, pkey) == FTC_TAB_NONE;
@@ -503,8 +502,8 @@ static int agg_loop_any(const agg_args_t *a, size_t *done)
         for (e = 0; e < nk; e++) {
             int fresh = 0, bad = 0;
             ftc_agg_slot_t *s;
-            any_key(k, full, each, e, key);
-            s = (ftc_agg_slot_t *)(void *)ftc_tab_get(t, key, &fresh, &bad);
+            s = (ftc_agg_slot_t *)(void *)ftc_tab_get(t, any_key(k, full, each, e, key), &fresh,
+                                                      &bad);
             if (bad || !s) {
                 st = FTC_EINVAL;
                 goto out;
