@@ -311,3 +311,18 @@ def test_topn_of_cat_V1006_is_byte_identical(run_cmd, v4files, tmp_path):
         st4, out4, err4 = run_cmd("flow-topn %s < %s | grep -v Args" % (a, src))
         st6, out6, err6 = run_cmd("flow-cat -V 1006 %s | flow-topn %s | grep -v Args" % (src, a))
         assert (st6, out6, err6) == (st4, out4, err4) and out4.count(b"\n") > 10
+
+
+@pytest.mark.parametrize("fmt", [9, 10, 11, 16, 24, 26])
+def test_stat_j2_merges_128_bit_keys(run_cmd, mixed, tmp_path, fmt):
+    """-j 2 over two v1006 files: the partial tables of 128-bit keys merge
+    into the one-pass report (the Args line names the operands)."""
+    path, recs = mixed
+    a, b = tmp_path / "a.ft", tmp_path / "b.ft"
+    a.write_bytes(path.read_bytes())
+    b.write_bytes(oracle.write_stream({"d_version": 1006, "flags": oracle.HF_STREAMING},
+                                      mixed_records()[::-1][:120], "big", 0))
+    st1, one, err1 = run_cmd("flow-cat %s %s | flow-stat -f %d | grep -v '^# Args'" % (a, b, fmt))
+    st2, two, err2 = run_cmd("flow-stat -j 2 -f %d %s %s | grep -v '^# Args'" % (fmt, a, b))
+    assert (st1, err1) == (st2, err2) == (0, b"")
+    assert two == one and one.count(b"\n") > 12
