@@ -22,7 +22,7 @@ from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.core.native import layout, rectype as _rectype
 from pyflowtools.core import stat
 from pyflowtools.core.stat import Totals
-from pyflowtools.core.table import Aggregation, Column, Linear, is_ipv6
+from pyflowtools.core.table import Aggregation, Column, Linear
 from pyflowtools.report import statcfg, symbols
 from pyflowtools.util import files, ipv4
 
@@ -302,14 +302,12 @@ class DefinitionRun:
         self.rectype = header.rectype
         # the definition's mask (flow-mask) and tag (flow-tag) run on every
         # batch first, in that order (11.3); tagging makes v1005 records
+        # (v1006 stays v1006: both keep IPv6 flows as flow-mask and flow-tag do)
         self.masker = cfg.mask_config.definition(defn.mask) if defn.mask else None
-        if self.masker is not None and is_ipv6(self.rectype):
-            # flow-mask's IPv4 prefixes would set IPv6 flows' lengths too
-            raise FlowToolsError("Unsupported d_version 1006")
         self.tagger = cfg.tag_config.definition(defn.tag) if defn.tag else None
         if self.tagger is not None:
             self.tagger.check(self.rectype)
-            self.rectype = V1005
+            self.rectype = self.tagger.output_of(self.rectype)
         self.fields = set(layout(self.rectype)[3])
         for r in defn.reports:
             if r.type is None:
