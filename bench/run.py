@@ -376,6 +376,8 @@ OTHER_BENCHES = (
      False),
     ("bench_rptfmt.py", "flow-rptfmt", False),
     ("bench_filter6.py", "IPv6 filtering: flow-filter, flow-nfilter on v1006 against v5", False),
+    ("bench_stat6.py", "IPv6 reports: flow-stat, flow-report, flow-topn on v5, v1006 IPv4 "
+                       "and all-IPv6", False),
     ("bench_detect6.py", "IPv6 detectors: flow-synonly, -portrank, -icmpdecode -u, -zonecheck "
                          "on v5, v1006 IPv4 and all-IPv6", True),
     ("bench_ipfix.py", "v9/IPFIX decoding (the collectors' C decoder)", False),
@@ -385,7 +387,7 @@ OTHER_BENCHES = (
 
 #: scripts reading the flow-gen record count as BENCH_GEN (one number)
 GEN_COUNT = ("bench_export.py", "bench_stat_report.py", "bench_arrow.py", "bench_filter6.py",
-             "bench_v1006_text.py", "bench_parallel.py")
+             "bench_v1006_text.py", "bench_parallel.py", "bench_stat6.py")
 
 
 def other_env(script, env, n, rows_by_command):
