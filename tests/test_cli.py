@@ -257,7 +257,7 @@ STATUSES = {
     "flow_filter": (0, 0), "flow_gen": (0, 1), "flow_header": (0, 0),
     "flow_icmpdecode": (0, 1), "flow_nfilter": (1, 1), "flow_portrank": (0, 1),
     "flow_print": (0, 0), "flow_receive": (0, 0), "flow_send": (0, 0), "flow_synonly": (0, 1),
-    "flow_topn": (0, 1), "flow_trw": (0, 1), "flow_zonecheck": (0, 1), "flow_stat": (0, 0), "flow_report": (0, 0),
+    "flow_topn": (0, 1), "flow_trw": (0, 1), "flow_hunt": (0, 1), "flow_zonecheck": (0, 1), "flow_stat": (0, 0), "flow_report": (0, 0),
     "flow_tag": (1, 1), "flow_mask": (1, 1), "flow_xlate": (1, 1), "flow_split": (1, 1),
     "flow_merge": (1, 1),
     "flow_dscan": (1, 1),

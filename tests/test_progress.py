@@ -121,7 +121,7 @@ def run_on_pty(argv, env):
     return p.wait(), out.decode()
 
 
-@pytest.mark.parametrize("cmd", [["flow-cat"], ["flow-merge"], ["flow-portrank"], ["flow-trw"],
+@pytest.mark.parametrize("cmd", [["flow-cat"], ["flow-merge"], ["flow-portrank"], ["flow-trw"], ["flow-hunt"],
                                  ["flow-icmpdecode", "-u"]])
 def test_commands_show_progress_on_a_terminal_only(cmd, tree, flow_bin, require):
     require(cmd[0])

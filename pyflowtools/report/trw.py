@@ -106,20 +106,36 @@ def local_ranges(prefixes):
     return _zone.ranges([(net, length, 0) for net, length in sorted(set(prefixes))])
 
 
+class Detector:
+    """One run's accumulator: feed(batch) per host-order batch (one C call),
+    finish() once at the end -> the number of scanners; `walk` is the Walk.
+    flow-trw and flow-hunt both run it."""
+
+    def __init__(self, rectype, params=DEFAULT, local=None, max_contacts=DEFAULT_CONTACTS,
+                 max_per_source=DEFAULT_PER_SOURCE):
+        if rectype == V1006:
+            raise FlowToolsError("IPv6 (v1006) input is not supported yet: keep its IPv4 "
+                                 "flows with flow-cat -V 5")
+        self.params = params
+        self.walk = Walk(local_ranges(local), params.f_success, params.f_failure,
+                         params.eta1, params.eta0, max_contacts, max_per_source, max_contacts)
+        self.walk.check_rectype(rectype)
+
+    def feed(self, batch):
+        self.walk.add(batch)
+
+    def finish(self):
+        return self.walk.finish(self.params.min_failures())
+
+
 def detect(batches, rectype, params=DEFAULT, local=None, max_contacts=DEFAULT_CONTACTS,
            max_per_source=DEFAULT_PER_SOURCE):
     """One pass over `batches` (host-order batches of `rectype`) -> the
     Walk after finish() and the number of scanners."""
-    if rectype == V1006:
-        raise FlowToolsError("IPv6 (v1006) input is not supported yet: keep its IPv4 "
-                             "flows with flow-cat -V 5")
-    w = Walk(local_ranges(local), params.f_success, params.f_failure, params.eta1,
-             params.eta0, max_contacts, max_per_source, max_contacts)
-    w.check_rectype(rectype)
+    d = Detector(rectype, params, local, max_contacts, max_per_source)
     for b in batches:
-        w.add(b)
-    n = w.finish(params.min_failures())
-    return w, n
+        d.feed(b)
+    return d.walk, d.finish()
 
 
 def result(walk, max_hosts=0, max_ports=DEFAULT_PORTS):
