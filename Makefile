@@ -30,7 +30,7 @@ $(VPY):
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip setuptools wheel
 	$(VPY) -m pip install -q "cffi>=1.15" pytest hypothesis "psycopg[binary]>=3.1" "PyMySQL>=1.0" \
-	  "netflow>=0.12" "pyarrow>=14" pandas duckdb "dask[distributed]"
+	  "netflow>=0.12" "pyarrow>=14" pandas duckdb "dask[distributed]" "plotly>=5"
 
 venv: $(VPY)
 

@@ -24,7 +24,9 @@ setup(
                     "arrow": ["pyarrow>=14"], "pandas": ["pyarrow>=14", "pandas"],
                     # -j needs nothing; --dask the distributed scheduler's client
                     # (fsspec, for URL operands, comes with dask)
-                    "dask": ["dask[distributed]"]},
+                    "dask": ["dask[distributed]"],
+                    # flow-hunt -H: the charts of the HTML report
+                    "html": ["plotly>=5"]},
     cffi_modules=["csrc/build_ftcore.py:ffibuilder"],
     python_requires=">=3.9",
     zip_safe=False,

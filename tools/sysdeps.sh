@@ -3,7 +3,8 @@
 # on Debian-like systems: a C compiler, Python headers and venv, groff
 # (man page lint), softflowd, pmacct and nfdump (real peers of the collector
 # tests), PostgreSQL and MariaDB servers (flow-export's database tests),
-# rrdtool (flow-log2rrd and flow-rpt2rrd write RRD files with it).
+# rrdtool (flow-log2rrd and flow-rpt2rrd write RRD files with it), chromium
+# (flow-hunt's HTML report test).
 # Does nothing when everything is already there.
 set -e
 PYTHON=${PYTHON:-python3}
@@ -23,6 +24,8 @@ ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need="$need postgresql"
 [ -x /usr/sbin/mariadbd ] || [ -x /usr/sbin/mysqld ] || need="$need mariadb-server"
 # flow-log2rrd and flow-rpt2rrd run it
 command -v rrdtool >/dev/null 2>&1 || need="$need rrdtool"
+# the HTML report test of flow-hunt -H opens it in headless Chromium
+command -v chromium >/dev/null 2>&1 || need="$need chromium"
 [ -z "$need" ] && exit 0
 echo "sysdeps: installing$need" >&2
 if ! command -v apt-get >/dev/null 2>&1; then

@@ -36,8 +36,12 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     opts = cli.parse(build_parser(), argv, operands=True)
     site = settings(opts)
+    if opts.html:
+        from pyflowtools.report import hunthtml
+        hunthtml._plotly()              # refused before any input is read
     started = time.time()
-    inp = detect.Input(opts.operands, warn=cli.warn)
+    # -H: the suspects' activity is a second pass (report/hunthtml.py)
+    inp = detect.Input(opts.operands, warn=cli.warn, replay=bool(opts.html))
     run = hunt.Hunt(site, inp.rectype)
     for batch in inp:
         run.feed(batch)
@@ -49,8 +53,7 @@ def main(argv=None):
     for line in hunt.text_lines(run):
         out.write(line + "\n")
     if opts.html:
-        from pyflowtools.report import hunthtml
-        hunthtml.write(opts.html, run)
+        hunthtml.write(opts.html, run, inp.again())
     if opts.debug > 0:
         cli.profile(inp.records_read, started)
         for m in run.methods:
