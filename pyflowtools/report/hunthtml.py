@@ -17,11 +17,12 @@ active timeout.
 """
 import datetime
 import html
+import os
 
 from pyflowtools.core.errors import FlowToolsError
 from pyflowtools.core.table import Aggregation
 from pyflowtools.filters import acl, program
-from pyflowtools.util import ipv4
+from pyflowtools.util import files, ipv4
 
 #: at most this many suspects in the activity chart
 SUSPECTS = 20
@@ -156,5 +157,6 @@ def page(run, act):
 def write(path, run, batches):
     """Write the report to `path` (batches: the second pass's)."""
     text = page(run, activity(batches, suspects(run)))
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
+    fd = files.open_output(path)            # never through a symlink
+    with os.fdopen(fd, "wb") as f:
+        f.write(text.encode("utf-8"))

@@ -181,3 +181,83 @@ def test_errors_are_one_line_status_1(run_cmd, tmp_path, args, site, what):
     assert st == 1
     if args != ["-q"]:
         assert what in one_error(err)
+
+
+# ---- the HTML report in headless Chromium ------------------------------------------
+
+def chromium():
+    import shutil
+    for name in ("chromium", "chromium-browser"):
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.skip("chromium not found (tools/sysdeps.sh installs the Debian package)")
+
+
+def png_bytes(path):
+    """The decompressed (still filtered) scanlines of a PNG, and its size:
+    a tiny reader over zlib (chunks, IDAT concatenated)."""
+    import struct
+    import zlib
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, size = 8, [], None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            size = struct.unpack(">II", body[:8])
+        elif kind == b"IDAT":
+            idat.append(body)
+        pos += 12 + n
+    return zlib.decompress(b"".join(idat)), size
+
+
+def test_html_report_in_chromium(run_cmd, samples_dir, tmp_path):
+    """The report opens offline in headless Chromium: the screenshot is not
+    blank, the charts were drawn (plotly's inlined JavaScript ran), and
+    the page's text holds every finding's host."""
+    import subprocess
+    browser = chromium()
+    name, fname, inside = ENT
+    d = os.path.join(samples_dir, name)
+    f = os.path.join(d, fname)
+    report = tmp_path / "hunt.html"
+    st, out, err = run_cmd(["flow-hunt", "-L", inside, "-z", os.path.join(d, "zones.txt"),
+                            "-H", str(report), f])
+    assert st == 2 and err == b"", err
+    assert report.stat().st_size > 1 << 20          # plotly's JavaScript is in the page
+    args = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--user-data-dir=%s" % (tmp_path / "profile"), "--window-size=1200,2000"]
+    url = "file://%s" % report
+    shot = tmp_path / "shot.png"
+    env = dict(os.environ, HOME=str(tmp_path))
+    subprocess.run(args + ["--screenshot=%s" % shot, url], env=env, cwd=tmp_path,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    pixels, size = png_bytes(shot)
+    assert size == (1200, 2000)
+    # a blank page's scanlines hold a handful of byte values; text and charts many
+    assert len(set(pixels)) > 64
+    dom = subprocess.run(args + ["--virtual-time-budget=5000", "--dump-dom", url], env=env,
+                         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         timeout=120).stdout.decode("utf-8", "replace")
+    assert dom.count('class="main-svg"') >= 3          # 3 charts drawn by the inlined JS
+    got = sections(out)
+    hosts = set()
+    for method, lines in got.items():
+        for ln in hunt_rows(lines):
+            words = ln.split()
+            if method in ("syn-only", "rst-ack"):
+                if ln.startswith("potential"):
+                    hosts.add(words[2])
+            elif method == "trw":
+                if ln.startswith("scanner"):
+                    hosts.add(words[1])
+            elif words:
+                hosts.add(words[0])
+    for ln in got["zones"]:
+        if ln.startswith("# 135."):
+            hosts.update(ln[2:].split()[:1] + ln[2:].split()[4:])
+    assert len(hosts) > 600
+    missing = [h for h in hosts if h not in dom]
+    assert not missing
