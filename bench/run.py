@@ -365,6 +365,8 @@ OTHER_BENCHES = (
     ("bench_icmpdecode.py", "detectors: flow-icmpdecode", False),
     ("bench_zonecheck_topn.py", "detectors: flow-zonecheck, flow-topn", False),
     ("bench_trw.py", "detectors: flow-trw beside flow-cat, flow-portrank", True),
+    ("bench_hunt.py", "detectors: flow-hunt beside the separate pipelines one after another",
+     False),
     ("bench_tools.py", "flow-tag, flow-mask, flow-xlate, flow-dscan, flow-import", True),
     ("bench_split_merge.py", "flow-merge, flow-split", False),
     ("bench_export.py", "flow-export (files; PostgreSQL, MariaDB when installed), "
