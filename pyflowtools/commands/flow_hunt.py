@@ -56,6 +56,6 @@ def main(argv=None):
         hunthtml.write(opts.html, run, inp.again())
     if opts.debug > 0:
         cli.profile(inp.records_read, started)
-        for m in run.methods:
-            cli.warn("%s: fed %d records" % (m.name, run.records))
+        for m, fed in zip(run.methods, run.fed):
+            cli.warn("%s: fed %d records" % (m.name, fed))
     return EXIT_FINDINGS if found else cli.EXIT_ERROR if inp.warnings else cli.EXIT_OK

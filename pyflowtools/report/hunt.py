@@ -374,6 +374,9 @@ class Hunt:
     def __init__(self, settings, rectype):
         self.methods = methods(settings, rectype)
         self.records = 0
+        #: records handed to each method (the -d instrument: each equals
+        #: the records read, once)
+        self.fed = [0] * len(self.methods)
         self._scratch = None
 
     def _copy(self, b):
@@ -388,12 +391,16 @@ class Hunt:
     def feed(self, batch):
         batch.to_host()
         self.records += batch.n
-        for m in self.methods:
+        n = batch.n
+        for i, m in enumerate(self.methods):
             if not m.filters:
                 m.feed(batch)
-        for m in self.methods:
+                self.fed[i] += n
+        for i, m in enumerate(self.methods):
             if m.filters:
-                m.feed(self._copy(batch))
+                copy = self._copy(batch)
+                self.fed[i] += copy.n
+                m.feed(copy)
 
     def finish(self):
         for m in self.methods:
