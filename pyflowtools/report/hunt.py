@@ -167,7 +167,8 @@ class Top(Method):
         self.feed = self.acc.add
 
     def finish(self):
-        self.rows = self.acc.rows(self.n, 0)
+        self.rows = self.acc.wide_rows(self.acc.rows(self.n, 0))     # 128-bit keys
+        self.width = topn.addr_width(self.rows)
         base = topn.load_baseline(self.baseline, "src", self.metric) if self.baseline else None
         self.marks = ["NEW" if base is not None and r[0] not in base else "" for r in self.rows]
         self.findings = self.marks.count("NEW")
@@ -179,10 +180,10 @@ class Top(Method):
         if self.note:
             yield "# " + self.note
         for r, m in zip(self.rows, self.marks):
-            yield topn.text_row(self.metric, r, m).rstrip("\n")
+            yield topn.text_row(self.metric, r, m, self.width).rstrip("\n")
 
     def hosts(self):
-        return [r[0] for r in self.rows]
+        return [topn.key_text(r[0]) for r in self.rows]
 
 
 class Matching(Method):
@@ -195,15 +196,16 @@ class Matching(Method):
         self.feed = self.acc.add
 
     def finish(self):
-        self.rows = self.acc.rows(0, 0)
+        self.rows = self.acc.wide_rows(self.acc.rows(0, 0))
+        self.width = topn.addr_width(self.rows)
         self.findings = len(self.rows)
 
     def lines(self):
         for r in self.rows:
-            yield topn.text_row("flows", r, "").rstrip("\n")
+            yield topn.text_row("flows", r, "", self.width).rstrip("\n")
 
     def hosts(self):
-        return [r[0] for r in self.rows]
+        return [topn.key_text(r[0]) for r in self.rows]
 
 
 class Rank(Method):

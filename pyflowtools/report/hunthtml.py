@@ -48,19 +48,20 @@ def suspects(run):
         if name.startswith("top-"):
             hosts = [h for h, mark in zip(hosts, m.marks) if mark]
         for h in hosts:
+            h = h if isinstance(h, str) else ipv4.text(h)
             if h not in out and len(out) < SUSPECTS:
                 out.append(h)
     return out
 
 
 def activity(batches, hosts):
-    """{host: [(bin start, flows)]} of the hosts' flows as sources, from
+    """{host text: [(bin start, flows)]} of the hosts' flows as sources, from
     one pass over host-order batches (C: one filter and one aggregation
     call per batch)."""
     if not hosts:
         return {}
     lists = acl.parse("".join("ip access-list standard suspects permit host %s\n"
-                              % ipv4.text(h) for h in hosts))
+                              % h for h in hosts))
     node = lists.standard_node("suspects", "srcaddr")
     agg = Aggregation(["srcaddr", "unix_secs"], key_and=[0xFFFFFFFF,
                                                          0xFFFFFFFF & ~(BIN - 1)])
@@ -73,7 +74,7 @@ def activity(batches, hosts):
             agg.add(b)
     out = {h: [] for h in hosts}
     for r in agg.ranked("flows"):
-        out[r.key[0]].append((r.key[1], r.flows))
+        out[ipv4.text(r.key[0])].append((r.key[1], r.flows))
     span = [t for pts in out.values() for t, _ in pts]
     step = BIN
     if span:
@@ -105,13 +106,13 @@ def figures(run, act):
         for h, pts in act.items():
             fig.add_trace(go.Scatter(
                 x=[datetime.datetime.fromtimestamp(t, datetime.timezone.utc) for t, _ in pts],
-                y=[n for _, n in pts], mode="lines+markers", name=ipv4.text(h)))
+                y=[n for _, n in pts], mode="lines+markers", name=h))
         fig.update_layout(xaxis_title="export time (UTC)", yaxis_title="flows sent per bin",
                           height=500)
         out.append(("Suspects' activity over time", fig))
     for m in run.methods:
         if m.name.startswith("top-"):
-            fig = go.Figure(go.Bar(x=[ipv4.text(r[0]) for r in m.rows],
+            fig = go.Figure(go.Bar(x=m.hosts(),
                                    y=[r[1] for r in m.rows],
                                    marker_color=["#c0392b" if mark else "#2c7fb8"
                                                  for mark in m.marks]))
