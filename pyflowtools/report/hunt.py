@@ -138,7 +138,10 @@ def _relative(base, v):
 
 
 def load_site(path, s=None):
-    data = files.read(path)
+    try:
+        data = files.read(path)
+    except UnicodeEncodeError:          # a name the file system cannot hold
+        raise FormatError("site file %s: no such file" % ascii(path)) from None
     return parse_site(data.decode("utf-8", "replace"), path, s)
 
 
