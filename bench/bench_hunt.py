@@ -84,13 +84,13 @@ def main():
     hunt = best([["flow-hunt", "-L", LOCAL, "-z", ZONES]])
     html = best([["flow-hunt", "-L", LOCAL, "-z", ZONES, "-H", os.path.join(OUT, "hunt.html")]])
     busy = load.stop()
-    print("%-34s %9s %9s %12s %9s" % ("", "records", "seconds", "M records/s", "peak MB"))
+    print("%-38s %9s %9s %12s %9s" % ("", "records", "seconds", "M records/s", "peak MB"))
     for label, secs, mb in (("separate pipelines, one after another", separate, rss),
                             ("flow-hunt (one pass)", hunt["best"],
                              hunt["peak_rss_kib"] / 1024.0),
                             ("flow-hunt -H (second pass)", html["best"],
                              html["peak_rss_kib"] / 1024.0)):
-        print("%-34s %9d %9.3f %12.2f %9.1f" % (label[:34], n, secs, n / secs / 1e6, mb))
+        print("%-38s %9d %9.3f %12.2f %9.1f" % (label, n, secs, n / secs / 1e6, mb))
     print("flow-hunt / separate: %.2f%s" % (hunt["best"] / separate,
                                             " *" if busy is not None and busy >= 0.25 else ""))
     with open(os.path.join(OUT, "hunt.json"), "w") as f:
