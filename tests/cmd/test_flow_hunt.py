@@ -261,3 +261,22 @@ def test_html_report_in_chromium(run_cmd, samples_dir, tmp_path):
     assert len(hosts) > 600
     missing = [h for h in hosts if h not in dom]
     assert not missing
+
+
+def test_html_from_a_pipe(run_cmd, samples_dir, tmp_path):
+    """-H on standard input: the second pass reads the copy made while the
+    first read the pipe; the summary is the one without -H, and the
+    activity chart has a trace per suspect (the trw scanners among them)."""
+    name, fname, inside = TRW
+    f = os.path.join(samples_dir, name, fname)
+    report = tmp_path / "r.html"
+    st, out, err = run_cmd("cat %s | flow-hunt -L %s -H %s" % (f, inside, report))
+    assert st == 2 and err == b"", err
+    st, plain, _ = run_cmd(["flow-hunt", "-L", inside, f])
+    assert out == plain
+    page = report.read_text()
+    assert "Suspects&#x27; activity over time" in page
+    scanners = [ln.split()[1] for ln in sections(out)["trw"] if ln.startswith("scanner")]
+    assert scanners
+    for host in scanners:
+        assert '"name":"%s"' % host in page             # a trace of the activity chart
