@@ -56,9 +56,13 @@ class Reader:
     the damage were still yielded).
     `ipv6=True`: the caller reads v1006 streams (IPv4 and IPv6 flows); the
     others refuse them as the reference does ("Unsupported d_version 1006").
+    `span=(start, stop)`: only records start .. stop-1 of an uncompressed
+    regular file (stop None: to the end, its damage included), read after
+    one seek (the ranges of a big file in a split run: pyflowtools/parallel).
     """
 
-    def __init__(self, src, raw=False, batch_records=None, read_ahead=False, ipv6=False):
+    def __init__(self, src, raw=False, batch_records=None, read_ahead=False, ipv6=False,
+                 span=None):
         self.f, self.name, self._close = _open_src(src)
         self.raw = raw
         # read_ahead: a big regular file is read by a second thread while
@@ -90,6 +94,22 @@ class Reader:
         self._batch_records = batch_records or max(
             (BATCH_BYTES * 4 if read_ahead else BATCH_BYTES) // rs, 1)
         self._compat = self.header.s_version == 1
+        #: bytes a span has left to read (None: to the end)
+        self._left = None
+        if span is not None:
+            self._seek_span(span)
+
+    def _seek_span(self, span):
+        start, stop = span
+        h = self.header
+        if h.compressed or self._compat or not self._regular:
+            self.close()
+            raise ValueError("%s: only an uncompressed regular file is read by ranges"
+                             % self.name)
+        self.f.seek(h.header_len + start * self.rec_size)
+        self._rest = b""
+        if stop is not None:
+            self._left = max(stop - start, 0) * self.rec_size
 
     @property
     def batch_records(self):
@@ -151,8 +171,11 @@ class Reader:
         """Read into mv[pos:]; returns new fill.  Keeps reading a pipe only
         while data is immediately available (so live streams flow)."""
         end = len(mv)
+        left, begin = self._left, pos
+        if left is not None:
+            end = min(end, pos + left)
         while pos < end:
-            n = self.f.readinto(mv[pos:])
+            n = self.f.readinto(mv[pos:end])
             if not n:
                 self._eof = True
                 break
@@ -167,6 +190,9 @@ class Reader:
                 continue
             if not r:
                 break
+        if left is not None:
+            self._left = left - (pos - begin)
+            self._eof = self._eof or not self._left
         return pos
 
     def _iter_plain(self):

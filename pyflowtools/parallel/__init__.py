@@ -15,6 +15,8 @@ An accumulator has add(batch), partial() -> [bytes] and merge([bytes]);
 commands whose state cannot merge exactly (flow-dscan's order-dependent
 timers, flow-stat's plot data) refuse -j and --dask (`Refused`).
 """
+import functools
+import heapq
 import os
 
 from pyflowtools.core.errors import FlowToolsError, UsageError
@@ -93,17 +95,33 @@ def refuse(p, why):
 
 # ---- tasks ---------------------------------------------------------------
 
-def run_task(factory, name):
-    """One task: factory() fed every batch of input `name` (a path or an
-    fsspec URL) -> (partial bytes list, records read, warnings)."""
+#: tasks a run is cut into per worker (process or Dask thread): a few, so a
+#: slow worker is helped by the others, not one per file (each task's
+#: partial tables cost the merger their whole size): from 2 to 4 a worker,
+#: the count whose tasks, handed out in order, end soonest
+TASKS_PER_WORKER = (2, 4)
+#: the smallest range of a big file a task takes (records)
+MIN_RANGE = 1 << 16
+
+
+def run_task(factory, task):
+    """One task: factory() fed every batch of its pieces, one after the
+    other -> (partial bytes list, records read, warnings in order).  A task
+    is an input name (a path or an fsspec URL) or a list of pieces (name,
+    start, stop): records start .. stop-1 of an uncompressed file, (name,
+    0, None) a whole file.  Consecutive pieces fed to one accumulator are
+    the single run over them: no merge in the worker."""
     from pyflowtools.io import inputs
     acc = factory()
     records = 0
-    with inputs.open_name(name) as rd:
-        for b in rd:
-            records += b.n
-            acc.add(b)
-        messages = list(rd.warnings) + ([rd.error] if rd.error else [])
+    messages = []
+    for name, start, stop in ([(task, 0, None)] if isinstance(task, str) else task.pieces):
+        span = None if (start, stop) == (0, None) else (start, stop)
+        with inputs.open_name(name, span=span) as rd:
+            for b in rd:
+                records += b.n
+                acc.add(b)
+            messages += list(rd.warnings) + ([rd.error] if rd.error else [])
     return acc.partial(), records, messages
 
 
@@ -117,13 +135,133 @@ def _names(inp):
     return out
 
 
-def _local(factory, names, jobs):
+def _piece(name, header):
+    """(name, bytes of records, records or None when it cannot be cut)."""
+    if "://" in name:
+        return name, None, None
+    try:
+        size = os.stat(name).st_size
+    except OSError:
+        return name, None, None
+    body = max(size - header.header_len, 0)
+    if header.compressed or header.s_version == 1:
+        return name, body, None
+    return name, body, body // header.rec_size
+
+
+class Task:
+    """What one task reads: pieces (name, start, stop) in order, records
+    start .. stop-1 of an uncompressed file or (name, 0, None) a whole
+    file.  A class, not a list of tuples: Dask would look into those for
+    keys of its graph."""
+
+    __slots__ = ("pieces",)
+
+    def __init__(self, pieces):
+        self.pieces = list(pieces)
+
+    def __getstate__(self):
+        return self.pieces
+
+    def __setstate__(self, state):
+        self.pieces = state
+
+    def __repr__(self):
+        return "Task(%r)" % (self.pieces,)
+
+
+def cut(rows, ntasks, min_range=MIN_RANGE):
+    """rows [(name, bytes, records or None when it cannot be cut)] in
+    order -> at most ntasks Tasks of about the same bytes: each task's end
+    is aimed at its share of what is left; a file crossing it is cut there
+    on a record boundary when it can be (ranges of min_range records at
+    least), else the task ends before or after it, whichever is nearer."""
+    total = sum(b for _, b, _ in rows)
+    out, cur, done, begin = [], [], 0, 0
+
+    def close():
+        nonlocal cur, begin
+        out.append(Task(cur))
+        cur, begin = [], done
+    for name, size, nrec in rows:
+        pos = 0
+        while True:
+            last = len(out) >= ntasks - 1
+            bound = begin + (total - begin) / max(ntasks - len(out), 1)
+            rs = size / nrec if nrec else 0
+            left = (nrec - pos) * rs if nrec else size
+            if last or done + left <= bound:
+                cur.append((name, pos, None))
+                done += left
+                break
+            if nrec:
+                take = int(round((bound - done) / rs))
+                if take >= min_range and nrec - pos - take >= min_range:
+                    cur.append((name, pos, pos + take))
+                    done += take * rs
+                    pos += take
+                    close()
+                    continue
+                if take < min_range and cur:
+                    close()                 # the bound is just before this file
+                    continue
+            elif cur and bound - done < done + left - bound:
+                close()
+                continue
+            cur.append((name, pos, None))
+            done += left
+            close()
+            break
+    if cur:
+        out.append(Task(cur))
+    return out
+
+
+def _task_bytes(task, sizes):
+    return sum(sizes[n][0] * ((sizes[n][1] if b is None else b) - a) / sizes[n][1]
+               if sizes[n][1] else sizes[n][0] for n, a, b in task.pieces)
+
+
+def _makespan(loads, workers):
+    """When the last of `workers` ends, tasks of loads handed out in order
+    to whichever is free first."""
+    free = [0.0] * workers
+    for x in loads:
+        heapq.heapreplace(free, free[0] + x)
+    return max(free)
+
+
+def plan_rows(rows, workers, per_worker=TASKS_PER_WORKER):
+    """cut(rows) for `workers` workers: of the task counts per_worker[0] to
+    per_worker[1] times workers, the one whose tasks end soonest (the fewest
+    tasks among equals: fewer partials to merge)."""
+    sizes = {n: (b, r) for n, b, r in rows}
+    best = None
+    for k in range(per_worker[0] * workers, per_worker[1] * workers + 1):
+        work = cut(rows, k)
+        end = _makespan([_task_bytes(t, sizes) for t in work], workers)
+        if best is None or end < best[0] * (1 - 1e-9):
+            best = (end, work)
+    return best[1]
+
+
+def tasks(inp, workers):
+    """The inputs of inp as Tasks for `workers` workers (plan_rows()):
+    whole files, and ranges of the uncompressed ones bigger than a share.
+    Compressed streams (and URLs: their size is not asked) are never cut."""
+    rows = [_piece(n, i.header) for n, i in zip(_names(inp), inp.items)]
+    known = [b for _, b, _ in rows if b is not None]
+    fill = (sum(known) // len(known)) if known else 1
+    return plan_rows([(n, fill if b is None else max(b, 1), r) for n, b, r in rows], workers)
+
+
+def _local(factory, work, jobs):
     import concurrent.futures as cf
     import multiprocessing
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    with cf.ProcessPoolExecutor(max_workers=min(jobs, max(len(names), 1)),
+    with cf.ProcessPoolExecutor(max_workers=min(jobs, max(len(work), 1)),
                                 mp_context=ctx) as ex:
-        yield from ex.map(run_task, [factory] * len(names), names)
+        yield from ex.map(run_task, [factory] * len(work), work)
 
 
 def client(address):
@@ -140,10 +278,12 @@ def client(address):
         raise FlowToolsError("dask scheduler %s: %s" % (address, e)) from None
 
 
-def _dask(factory, names, address):
+def _dask(factory, work, address):
     c = address if not isinstance(address, str) else client(address)
     try:
-        futures = c.map(run_task, [factory] * len(names), names, pure=False)
+        if callable(work):
+            work = work(max(sum(c.nthreads().values()), 1))
+        futures = c.map(run_task, [factory] * len(work), work, pure=False)
         for f in futures:
             yield f.result()
             f.release()
@@ -152,11 +292,15 @@ def _dask(factory, names, address):
             c.close()
 
 
-def results(factory, names, p):
-    """The task results in the order of names."""
+def results(factory, work, p):
+    """The task results in the order of work: a list of tasks (run_task),
+    or a function of the number of workers returning them (called once
+    the workers are known)."""
     if p.address is not None:
-        return _dask(factory, names, p.address)
-    return _local(factory, names, p.jobs)
+        return _dask(factory, work, p.address)
+    if callable(work):
+        work = work(p.jobs)
+    return _local(factory, work, p.jobs)
 
 
 def accumulate(factory, inp, p=None, acc=None):
@@ -172,7 +316,8 @@ def accumulate(factory, inp, p=None, acc=None):
         for b in inp:
             acc.add(b)
         return acc
-    for parts, records, messages in results(factory, _names(inp), p):
+    _names(inp)                 # stdin refused before any worker starts
+    for parts, records, messages in results(factory, functools.partial(tasks, inp), p):
         acc.merge(parts)
         inp.records_read += records
         for m in messages:

@@ -148,6 +148,39 @@ def test_environment_variable_leaves_stdin_alone(tree):
     assert with_env.stdout == plain.stdout and plain.stdout.count(b"\n") > 2
 
 
+@pytest.fixture(scope="module")
+def big(tmp_path_factory):
+    """One uncompressed file of 300,000 flow-gen flows (big endian, a
+    partial record at its end) and a v1006 one of 280,000: too few files
+    for two workers, so each is cut into ranges of records."""
+    top = tmp_path_factory.mktemp("big")
+    res = harness.run("flow-gen -V 5 -b big -n 300000 > %s/v5 && printf xyz >> %s/v5 && "
+                      "flow-gen -V 1006 -n 280000 > %s/v1006" % (top, top, top), env=_env())
+    assert res.status == 0, res.stderr
+    return top
+
+
+@pytest.mark.parametrize("argv", [["flow-stat", "-f", "5"], ["flow-stat", "-f", "10", "-S", "3"],
+                                  ["flow-portrank", "-t", "1"], ["flow-stat", "-f", "0"],
+                                  ["flow-topn", "-k", "pair", "-m", "octets", "-n", "40"]])
+@pytest.mark.parametrize("version", ["v5", "v1006"])
+def test_one_big_file_is_cut_into_ranges(big, cluster, argv, version):
+    """-j 2 and --dask read ranges of the one file (proof: the workers each
+    read part of it: -d shows the tasks), output byte for byte the single
+    run's, the partial last record said once."""
+    res = three_ways(argv, cluster, [str(big / version)])
+    if argv[0] != "flow-portrank":         # flow-gen makes no SYN-only flow: no suspect
+        assert res.stdout.count(b"\n") > 3
+    if version == "v5" and argv[-1] == "0":
+        assert res.stderr.decode().splitlines() == [
+            "flow-stat: Warning, partial record before EOF"]
+    from pyflowtools import parallel
+    from pyflowtools.report import detect
+    work = parallel.tasks(detect.Input([str(big / version)], ipv6=True), 2)
+    assert len(work) == 4 and all(len(t.pieces) == 1 for t in work)
+    assert [t.pieces[0][1] for t in work][1:] != [0, 0, 0]
+
+
 def test_damaged_file_says_the_same(tree, cluster, tmp_path):
     """A file cut in the middle of a compressed stream: the records before
     the damage are counted and the message is the single run's."""

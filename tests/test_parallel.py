@@ -1,0 +1,127 @@
+"""pyflowtools/parallel without a process: how a run is cut into tasks
+(whole files, ranges of big uncompressed ones) and the stream Reader's
+spans that read those ranges.  The ranges of a file, read one after the
+other, are the file: its records, its warnings."""
+import pickle
+import tempfile
+
+from hypothesis import given, strategies as st
+
+import oracle
+import strategies as fst
+from pyflowtools import parallel
+from pyflowtools.core.errors import FormatError
+from pyflowtools.io import stream
+
+
+def _covered(work, rows):
+    """Each file's pieces, in order, cover it once: a run of contiguous
+    ranges ending with (name, pos, None); files in the rows' order."""
+    pieces = [p for t in work for p in t.pieces]
+    seen = []
+    for name, start, stop in pieces:
+        if not seen or seen[-1][0] != name or seen[-1][2] is None:
+            assert start == 0, pieces
+            seen.append([name, start, stop])
+        else:
+            assert start == seen[-1][2], pieces
+            seen[-1][2] = stop
+    assert [s[0] for s in seen] == [r[0] for r in rows]
+    assert all(s[2] is None for s in seen)
+    return pieces
+
+
+ROWS = st.lists(st.tuples(st.integers(1, 10 ** 7), st.one_of(st.none(), st.integers(1, 4000))),
+                min_size=1, max_size=30).map(
+    lambda xs: [("f%d" % i, b if r is None else r * 64, r) for i, (b, r) in enumerate(xs)])
+
+
+@given(ROWS, st.integers(1, 12), st.integers(1, 500))
+def test_cut_covers_every_file_once_in_order(rows, ntasks, min_range):
+    work = parallel.cut(rows, ntasks, min_range)
+    assert 1 <= len(work) <= ntasks
+    assert all(t.pieces for t in work)
+    recs = {n: r for n, _, r in rows}
+    for name, start, stop in _covered(work, rows):
+        if stop is not None:                    # a range: only of a file that can be cut
+            assert recs[name] and stop - start >= min_range
+        if start:
+            assert recs[name] - start >= min_range
+
+
+@given(ROWS, st.integers(1, 4))
+def test_plan_covers_every_file_and_keeps_the_counts_bounded(rows, workers):
+    work = parallel.plan_rows(rows, workers)
+    assert 1 <= len(work) <= 4 * workers
+    _covered(work, rows)
+
+
+def test_plan_of_equal_files_and_of_one_big_file():
+    rows = [("f%d" % i, 100, None) for i in range(20)]
+    assert [len(t.pieces) for t in parallel.plan_rows(rows, 2)] == [5, 5, 5, 5]
+    big = parallel.plan_rows([("big", 64 * 10 ** 7, 10 ** 7)], 2)
+    assert [t.pieces for t in big] == [[("big", 0, 2500000)], [("big", 2500000, 5000000)],
+                                       [("big", 5000000, 7500000)], [("big", 7500000, None)]]
+    # compressed (None records): never cut, whatever the size
+    assert [t.pieces for t in parallel.plan_rows([("z", 10 ** 9, None)], 2)] == [
+        [("z", 0, None)]]
+
+
+def test_task_pickles_and_is_no_tuple():
+    t = parallel.Task([("a", 0, 5), ("b", 0, None)])
+    assert not isinstance(t, (tuple, list))        # Dask would look into it for keys
+    assert pickle.loads(pickle.dumps(t)).pieces == t.pieces
+
+
+def _read(path, span=None, **kw):
+    with stream.reader(path, span=span, ipv6=True, **kw) as rd:
+        return [dict(r._asdict()) for r in rd.records()], rd.warnings, rd.records_read
+
+
+@given(st.data())
+def test_spans_read_one_after_the_other_are_the_file(data):
+    header, records, order, _ = data.draw(fst.streams(max_records=60, zlevel=0))
+    raw = oracle.write_stream(header, records, order, 0)
+    tail = data.draw(st.integers(0, 40))            # a partial record at the end
+    raw += b"\x01" * tail
+    n = len(records)
+    cuts = sorted(data.draw(st.lists(st.integers(0, n), max_size=4)))
+    bounds = [0] + cuts + [None]
+    batch = data.draw(st.sampled_from((1, 3, 64)))
+    ahead = data.draw(st.booleans())
+    saved = stream.READ_AHEAD_MIN
+    stream.READ_AHEAD_MIN = 0 if ahead else saved
+    try:
+        with tempfile.NamedTemporaryFile() as f:
+            f.write(raw)
+            f.flush()
+            try:
+                whole = _read(f.name, batch_records=batch)
+            except FormatError:
+                return
+            got, warnings, count = [], [], 0
+            for a, b in zip(bounds, bounds[1:]):
+                recs, w, c = _read(f.name, span=(a, b), batch_records=batch,
+                                   read_ahead=ahead)
+                assert len(recs) == c == (n - a if b is None else b - a)
+                if b is not None:
+                    assert w == []                  # only the last range sees the end
+                got += recs
+                warnings += w
+                count += c
+    finally:
+        stream.READ_AHEAD_MIN = saved
+    assert (got, warnings, count) == whole
+    assert got == records
+
+
+def test_span_of_a_compressed_stream_is_refused(tmp_path):
+    header, records = {"d_version": 5, "flags": oracle.HF_STREAMING}, []
+    p = tmp_path / "z.ft"
+    p.write_bytes(oracle.write_stream(header, records, "little", 6))
+    try:
+        stream.reader(str(p), span=(0, None))
+    except ValueError as e:
+        assert "only an uncompressed regular file" in str(e)
+    else:
+        raise AssertionError("a compressed stream was read by ranges")
