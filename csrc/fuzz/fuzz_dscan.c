@@ -7,7 +7,10 @@
  * Input layout: byte 0 record type (v1, v5, v6, v7, v1005 refused),
  * byte 1 opts (FTC_DSCAN_*), byte 2 ip_depth, byte 3 port_trigger,
  * byte 4 ager_timeout, byte 5 thresholds (bit 0 -O 1, bit 1 -P 1,
- * bit 2 -T 1), then the records (a partial last one ignored).  Sources and
+ * bit 2 -T 1), then the records (a partial last one ignored).  The state
+ * is saved (ftc_dscan_save walks all FTC_DSCAN_BUCKETS buckets, most of an
+ * execution's time) only when the low 3 bits of the input's last byte are
+ * clear: about one input in eight, so the rest run much faster.  Sources and
  * destinations are folded to few values (so that scans happen), and the
  * flow counter starts at 990 (so that the ager runs).
  *
@@ -119,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (done == n)
             break;
     }
-    if (rt != FTC_RT_V1005) {
+    if (rt != FTC_RT_V1005 && (data[size - 1] & 7) == 0) {
         for (;;) {
             r = ftc_dscan_save(&st, &s.t, &d.t, cur, text, TEXT, &len);
             CHECK(r == 0 || r == 1);
@@ -128,6 +131,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             len = 0;
         }
         CHECK(len >= 2 && text[len - 2] == '.' && text[len - 1] == '\n');
+    }
+    if (rt != FTC_RT_V1005) {
         /* the loaders: a new source, a duplicate refused, a destination */
         memset(ports, 0xFF, sizeof ports);
         for (;;) {
