@@ -1919,15 +1919,21 @@ int ftc_dscan_put_dst(ftc_dscan_t *st, ftc_tab_t *src, ftc_tab_t *dst, uint32_t 
    records fills three tables (ftc_table.h), then the walk runs per source
    in first-contact time order (man flow-trw, OUTCOMES):
      contacts  FTC_TAB_TRWC, key source | destination (8 bytes, each
-               big-endian): the EARLIEST attempt (start, then input order)
-               from the source to the destination;
+               big-endian; v1006: 32 bytes, the 128-bit addresses): the
+               EARLIEST attempt (start, then input order) from the source
+               to the destination;
      replies   FTC_TAB_TRWR, key a 64-bit fingerprint of (answerer,
-               answered, srcport, dstport, prot; ICMP ports 0), 8 bytes: the
-               time hull of the answers seen (TCP SYN+ACK, any UDP, ICMP echo
-               reply);
-     sources   FTC_TAB_TRWS, key the address (4 bytes): the walk's state.
-   Attempts: TCP with SYN, UDP, ICMP echo request (dstport 2048) from a
-   local source (to anywhere) or to a local destination.  Caps: a new first
+               answered, srcport, dstport, prot; ICMP and ICMPv6 ports 0),
+               8 bytes: the time hull of the answers seen (TCP SYN+ACK, any
+               UDP, ICMP echo reply, ICMPv6 echo reply 129);
+     sources   FTC_TAB_TRWS, key the address (4 bytes; v1006: 16): the
+               walk's state.
+   Every run's three tables are of one width: 8/8/4 for records with
+   32-bit addresses, 32/8/16 for v1006 (IPv4 flows there are their mapped
+   addresses ::ffff:a.b.c.d).
+   Attempts: TCP with SYN, UDP, ICMP echo request (dstport 2048), ICMPv6
+   echo request (prot 58, type 128: dstport 0x8000) from a local source
+   (to anywhere) or to a local destination.  Caps: a new first
    contact past max_contacts (table keys) or past max_per_source for its
    source, and a new reply tuple past max_replies, are not held but
    counted. */
@@ -1982,8 +1988,9 @@ typedef struct {
     uint64_t replies_dropped;    /* new reply tuples not held (cap) */
 } ftc_trw_t;
 /* Records [*done, n) of type rt (host order; recs holds size bytes; any
-   version with addresses, ports, prot, tcp_flags, First and Last but
-   v1006) into the tables.  FTC_OK with *done = n; FTC_EFULL when a table
+   version with addresses, ports, prot, tcp_flags, First and Last; v1006
+   with 128-bit tables, every other with 32-bit ones, else FTC_EINVAL)
+   into the tables.  FTC_OK with *done = n; FTC_EFULL when a table
    below its cap needs growth (*done = the record to take again; nothing
    of it was changed); FTC_EFIELD, FTC_EINVAL. */
 int ftc_trw_add(ftc_trw_t *st, ftc_tab_t *contacts, ftc_tab_t *replies, ftc_tab_t *srcs,
@@ -1997,11 +2004,13 @@ int64_t ftc_trw_finish(const ftc_trw_t *st, ftc_tab_t *contacts, const ftc_tab_t
                        ftc_tab_t *srcs, uint32_t min_failures, uint32_t *idx,
                        uint32_t *scratch, size_t n_idx);
 /* The ports of the flagged sources' contacts into `pairs` (FTC_TAB_PR,
-   key address | prot | port, 7 bytes: flows = first contacts, hits =
-   failures), contact slots from *done on; FTC_EFULL: grow, call again. */
+   key address | prot | port, 7 bytes, 19 with 128-bit tables: flows =
+   first contacts, hits = failures), contact slots from *done on;
+   FTC_EFULL: grow, call again. */
 int ftc_trw_ports(const ftc_tab_t *contacts, const ftc_tab_t *srcs, ftc_tab_t *pairs,
                   uint32_t *done);
-/* Compact recs[0..n) (rt, host order) to the flows of flagged sources. */
+/* Compact recs[0..n) (rt, host order) to the flows of flagged sources
+   (srcs 128-bit for v1006 records, 32-bit for the others). */
 int ftc_trw_keep(const ftc_tab_t *srcs, int rt, uint8_t *recs, size_t n, size_t size,
                  size_t *kept);
 /* ==== end of trw.c ==== */

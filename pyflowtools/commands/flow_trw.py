@@ -39,7 +39,7 @@ def main(argv=None):
     local = zones.parse_inside(opts.inside)
     names = trw.load_names() if opts.names else None
     started = time.time()
-    inp = detect.Input(opts.operands, warn=cli.warn, replay=opts.stream_out)
+    inp = detect.Input(opts.operands, warn=cli.warn, ipv6=True, replay=opts.stream_out)
     walk, found = trw.detect(inp, inp.rectype, params, local, opts.contacts, opts.per_source)
     res = trw.result(walk, opts.hosts, opts.ports)
     if res.contacts_dropped or res.replies_dropped:

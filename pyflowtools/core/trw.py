@@ -2,7 +2,8 @@
 first contacts per (source, destination), answers per 5-tuple and the walk
 state per source, filled in one pass of one C call per batch; outcomes and
 the walks in one C call at the end; the scanners' ports in portrank's
-(host, port) table and report."""
+(host, port) table and report.  v1006 records take 128-bit keys (Walk's
+`six`), every other version 32-bit ones."""
 from collections import namedtuple
 
 from pyflowtools.core import portrank
@@ -29,10 +30,11 @@ class Walk:
     """The tables and counters of one run.  `local`: (ftc_zone_range_t
     array, count) from core/zone.ranges, or None (every address local);
     factors and thresholds as ftc_trw_t wants them; caps: first contacts
-    held in all, per source, answer 5-tuples held."""
+    held in all, per source, answer 5-tuples held.  `six`: v1006 records,
+    128-bit keys (addresses are then 128-bit ints, IPv4 ones mapped)."""
 
     def __init__(self, local, f_success, f_failure, eta1, eta0, max_contacts,
-                 max_per_source, max_replies):
+                 max_per_source, max_replies, six=False):
         st = self.st = ffi.new("ftc_trw_t *")
         self._local = local
         if local is not None:
@@ -41,9 +43,12 @@ class Walk:
         st.max_contacts = max_contacts
         st.max_per_source = max_per_source
         st.max_replies = max_replies
-        self.contacts = Table(TRWC, 8, limit=cap_for(max_contacts))
+        self.six = six
+        #: bytes of an address in the keys
+        self.addr_len = 16 if six else 4
+        self.contacts = Table(TRWC, 2 * self.addr_len, limit=cap_for(max_contacts))
         self.replies = Table(TRWR, 8, limit=cap_for(max_replies))
-        self.sources = Table(TRWS, 4, limit=cap_for(max_contacts))
+        self.sources = Table(TRWS, self.addr_len, limit=cap_for(max_contacts))
         self._done = ffi.new("size_t *")
 
     def add(self, batch):
@@ -85,7 +90,7 @@ class Walk:
 
     def source(self, address):
         """The Source of an address (int), or None."""
-        i = self.sources.find(address.to_bytes(4, "big"))
+        i = self.sources.find(address.to_bytes(self.addr_len, "big"))
         if i is None:
             return None
         s = self.sources.slot(i, "ftc_trw_src_t")
@@ -102,10 +107,10 @@ class Walk:
         """[(Source, [Port])] of the flagged sources: failed first contacts
         descending, address ascending (at most max_hosts, 0: all), each
         with its ports by first contacts descending (at most max_ports)."""
-        pairs = Table(PR, 7)
+        pairs = Table(PR, self.addr_len + 3)
         done = ffi.new("uint32_t *", 0)
         run(lambda: lib.ftc_trw_ports(self.contacts.t, self.sources.t, pairs.t, done), pairs)
-        rows, _ = portrank.report(pairs, 4, 0, max_hosts, max_ports)
+        rows, _ = portrank.report(pairs, self.addr_len, 0, max_hosts, max_ports)
         out = []
         for r in rows:
             if r.port_rank == 1:
@@ -114,9 +119,8 @@ class Walk:
                                    self._failed(pairs, r.host, r.port)))
         return out
 
-    @staticmethod
-    def _failed(pairs, host, port):
-        i = pairs.find(host.to_bytes(4, "big") + port.to_bytes(3, "big"))
+    def _failed(self, pairs, host, port):
+        i = pairs.find(host.to_bytes(self.addr_len, "big") + port.to_bytes(3, "big"))
         return pairs.slot(i, "ftc_pr_slot_t").hits
 
     def keep(self, batch):

@@ -18,10 +18,10 @@ import time
 from collections import namedtuple
 
 from pyflowtools.core import zone as _zone
-from pyflowtools.core.errors import FlowToolsError, UsageError
+from pyflowtools.core.errors import UsageError
 from pyflowtools.core.trw import V1006, Walk
 from pyflowtools.report import symbols
-from pyflowtools.util import ipv4
+from pyflowtools.util import ipv4, ipv6
 
 THETA0 = 0.8        # a benign host's first contact succeeds with this probability
 THETA1 = 0.2        # a scanner's
@@ -33,10 +33,14 @@ DEFAULT_CONTACTS = 3000000
 DEFAULT_PER_SOURCE = 100000
 DEFAULT_PORTS = 10
 
-PROT_NAMES = {1: "icmp", 6: "tcp", 17: "udp"}
+PROT_NAMES = {1: "icmp", 6: "tcp", 17: "udp", 58: "icmp6"}
+#: the protocols whose "port" is the type and code (type << 8 | code)
+ICMP_PROTS = (1, 58)
 
+#: six: the addresses are 128-bit (v1006 input; IPv4 ones mapped, printed
+#: as dotted quads by util/ipv6.text)
 Result = namedtuple("Result", "scanners records attempts contacts sources "
-                              "contacts_dropped replies_dropped")
+                              "contacts_dropped replies_dropped six", defaults=(False,))
 
 
 class Params(namedtuple("Params", "theta0 theta1 alpha beta")):
@@ -113,12 +117,10 @@ class Detector:
 
     def __init__(self, rectype, params=DEFAULT, local=None, max_contacts=DEFAULT_CONTACTS,
                  max_per_source=DEFAULT_PER_SOURCE):
-        if rectype == V1006:
-            raise FlowToolsError("IPv6 (v1006) input is not supported yet: keep its IPv4 "
-                                 "flows with flow-cat -V 5")
         self.params = params
         self.walk = Walk(local_ranges(local), params.f_success, params.f_failure,
-                         params.eta1, params.eta0, max_contacts, max_per_source, max_contacts)
+                         params.eta1, params.eta0, max_contacts, max_per_source, max_contacts,
+                         six=rectype == V1006)
         self.walk.check_rectype(rectype)
 
     def feed(self, batch):
@@ -142,7 +144,13 @@ def result(walk, max_hosts=0, max_ports=DEFAULT_PORTS):
     """The Result of a finished Walk."""
     records, attempts, cdrop, rdrop = walk.counters
     return Result(walk.scanners(max_hosts, max_ports), records, attempts,
-                  len(walk.contacts), len(walk.sources), cdrop, rdrop)
+                  len(walk.contacts), len(walk.sources), cdrop, rdrop, walk.six)
+
+
+def address_text(res):
+    """The printer of a Result's addresses: util/ipv6.text on v1006 input
+    (IPv4 hosts as dotted quads), util/ipv4.text else."""
+    return ipv6.text if res.six else ipv4.text
 
 
 def load_names():
@@ -157,15 +165,15 @@ def when(ms):
 
 
 def port_text(prot, port):
-    """tcp/23, udp/161, icmp/8.0 (type.code)."""
+    """tcp/23, udp/161, icmp/8.0, icmp6/128.0 (type.code)."""
     name = PROT_NAMES.get(prot, str(prot))
-    if prot == 1:
-        return "icmp/%d.%d" % (port >> 8, port & 0xFF)
+    if prot in ICMP_PROTS:
+        return "%s/%d.%d" % (name, port >> 8, port & 0xFF)
     return "%s/%d" % (name, port)
 
 
 def _name(names, p):
-    if names is None or p.prot == 1:
+    if names is None or p.prot in ICMP_PROTS:
         return ""
     return names.name(p.port, "") or ""
 
@@ -179,10 +187,11 @@ def text_lines(res, names=None):
          22 first contacts: 13 failed, 9 succeeded
          14 times probe on tcp/3306, 13 failed
     """
+    text = address_text(res)
     for i, (s, ports) in enumerate(res.scanners):
         if i:
             yield ""
-        yield "scanner%d: %s (%s)" % (i + 1, ipv4.text(s.address),
+        yield "scanner%d: %s (%s)" % (i + 1, text(s.address),
                                       "local" if s.local else "remote")
         yield "-----"
         yield " flagged at %s, first contact %d, failure %d" % (when(s.flagged_at), s.to_flag,
@@ -205,9 +214,10 @@ def tsv_columns(names=False):
 
 def tsv_rows(res, names=None):
     """One tuple per (scanner, port)."""
+    text = address_text(res)
     for s, ports in res.scanners:
         for p in ports:
-            row = (ipv4.text(s.address), "local" if s.local else "remote", when(s.flagged_at),
+            row = (text(s.address), "local" if s.local else "remote", when(s.flagged_at),
                    s.to_flag, s.fail_to_flag, s.contacts, s.failures, s.successes,
                    port_text(p.prot, p.port), p.probes, p.failed)
             if names is not None:
