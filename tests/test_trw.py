@@ -2,7 +2,11 @@
 the walk against a plain Python TRW (tests/trw_oracle.py) over random
 first-contact sequences in any file order, outcomes, first contacts,
 caps and their counters, batch sizes, the parameters' arithmetic, the
-records kept for -F, and refusals."""
+records kept for -F, and refusals; the same on v1006 records with 128-bit
+hosts (IPv6 and IPv4-mapped, addresses built with Python's ipaddress),
+where IPv4 flows walk exactly as in v5 records."""
+import ipaddress
+
 import pytest
 from hypothesis import assume, given, strategies as st
 
@@ -15,10 +19,10 @@ from pyflowtools.core.native import lib
 from pyflowtools.core.record import pack
 from pyflowtools.report import trw
 
-RT = lib.FTC_RT_V5
+RT, RT6 = lib.FTC_RT_V5, lib.FTC_RT_V1006
 T0, UP = 1100000000, 3600000
 SRC0, DST0 = 0x0A000001, 0xC0A80000
-TCP, UDP, ICMP = 6, 17, 1
+TCP, UDP, ICMP, ICMP6 = 6, 17, 1, 58
 
 
 def rec(src, dst, sp, dp, prot, flags, start, dur=0):
@@ -27,24 +31,35 @@ def rec(src, dst, sp, dp, prot, flags, start, dur=0):
                          prot=prot, tcp_flags=flags, dPkts=1, dOctets=40)
 
 
+def rec6(src, dst, sp, dp, prot, flags, start, dur=0):
+    """A v1006 record: src and dst 128-bit ints."""
+    r = oracle.record("1006", unix_secs=T0, unix_nsecs=0, sysUpTime=UP, First=start,
+                      Last=start + dur, srcport=sp, dstport=dp, prot=prot, tcp_flags=flags,
+                      dPkts=1, dOctets=40)
+    return oracle.with_addr6(oracle.with_addr6(r, "srcaddr", src), "dstaddr", dst)
+
+
 def batches(recs, size=None):
     size = size or max(len(recs), 1)
+    rt = RT6 if recs and "srcaddr6_0" in recs[0] else RT
     for k in range(0, len(recs), size):
         part = recs[k:k + size]
-        data = pack(RT, part)
-        b = Batch(RT, 64, len(part))
+        data = pack(rt, part)
+        b = Batch(rt, len(data) // len(part), len(part))
         b.buf[:len(data)] = data
         b.n = len(part)
         yield b
 
 
 def walk(recs, params=trw.DEFAULT, local=None, min_failures=0, size=None,
-         contacts=1 << 20, per_source=1 << 20):
+         contacts=1 << 20, per_source=1 << 20, six=False, local6=None):
     # local: IPv4 (net, len) prefixes, given to C in their mapped 128-bit form
-    # as zones.parse_inside makes them
+    # as zones.parse_inside makes them; local6: 128-bit ones, given as they are
     mapped = None if local is None else [((0xFFFF << 32) | n, ln + 96) for n, ln in local]
+    if local6 is not None:
+        mapped = (mapped or []) + local6
     w = ctrw.Walk(trw.local_ranges(mapped), params.f_success, params.f_failure, params.eta1,
-                  params.eta0, contacts, per_source, contacts)
+                  params.eta0, contacts, per_source, contacts, six=six)
     for b in batches(recs, size):
         w.add(b)
     n = w.finish(min_failures)
@@ -128,6 +143,111 @@ def test_walk_equals_python_trw(recs, p, size):
     expect = trw_oracle.walk(recs, None, *p)
     compare(w, expect)
     assert n == sum(e.flagged for e in expect.values())
+
+
+# ---- v1006: 128-bit hosts ---------------------------------------------------
+
+#: the IPv6 homes of renamed hosts: sources under SRC6, destinations under
+#: DST6, keeping only the address's last byte -- so a source and a
+#: destination share their last word (srcaddr/dstaddr) and differ only in
+#: the upper words, which the 128-bit keys must tell apart
+SRC6 = int(ipaddress.IPv6Address("2001:db8:1::"))
+DST6 = int(ipaddress.IPv6Address("2001:db8:2::"))
+ICMP_TO6 = {0x0800: 0x8000, 0: 0x8100, 0x0301: 0x0103}     # echo, echo reply, host unreachable
+
+
+def mapped(a):
+    return int(ipaddress.IPv6Address("::ffff:%s" % ipaddress.IPv4Address(a)))
+
+
+def to_v1006(recs, six):
+    """The v5 records as v1006 ones: each address in `six` moved to IPv6
+    (1:1), every other one IPv4-mapped; an ICMP flow with an IPv6 end
+    becomes ICMPv6 (echo 8 -> 128, reply 0 -> 129, unreachable 3 -> 1)."""
+    def rename(a):
+        if a not in six:
+            return mapped(a)
+        return (SRC6 if a >> 24 == SRC0 >> 24 else DST6) | (a & 0xFF)
+    out = []
+    for r in recs:
+        src, dst = rename(r["srcaddr"]), rename(r["dstaddr"])
+        prot, dp = r["prot"], r["dstport"]
+        if prot == ICMP and (src >> 32 != 0xFFFF or dst >> 32 != 0xFFFF):
+            prot, dp = ICMP6, ICMP_TO6[dp]
+        out.append(rec6(src, dst, r["srcport"], dp, prot, r["tcp_flags"], r["First"],
+                        r["Last"] - r["First"]))
+    return out, rename
+
+
+@st.composite
+def scenarios6(draw):
+    """A scenario of v5 records, its v1006 form with some hosts renamed to
+    IPv6, and the renaming."""
+    recs = draw(scenarios())
+    addrs = sorted({r[k] for r in recs for k in ("srcaddr", "dstaddr")})
+    six = {a for a in addrs if draw(st.booleans())}
+    recs6, rename = to_v1006(recs, six)
+    return recs, recs6, rename
+
+
+@given(scenarios6(), params(), st.integers(1, 7),
+       st.sampled_from([None, "src6", "mapped", "both"]))
+def test_walk_on_128_bit_hosts_equals_python_trw(sc, p, size, local):
+    """v1006: every source's walk equals the plain walk over 128-bit
+    addresses (ICMPv6 echo and its reply as ICMP's), whatever the order,
+    batch size, parameters and local set (IPv6 and mapped prefixes); with
+    no local set it is also the v5 walk of the same flows, renamed."""
+    recs4, recs6, rename = sc
+    local6 = {None: None, "src6": [(SRC6, 96)], "mapped": [(mapped(SRC0 & 0xFF000000), 104)],
+              "both": [(SRC6, 96), (mapped(SRC0 & 0xFF000000), 104)]}[local]
+    w, n = walk(recs6, p, size=size, six=True, local6=local6)
+    expect = trw_oracle.walk(recs6, local6, *p)
+    compare(w, expect)
+    assert n == sum(e.flagged for e in expect.values())
+    if local is None:
+        assert expect == {rename(a): e for a, e in trw_oracle.walk(recs4, None, *p).items()}
+
+
+@given(scenarios(), params())
+def test_ipv4_flows_in_v1006_walk_as_in_v5(recs, p):
+    """flow-cat -V 1006 of IPv4 flows (every address mapped): the same
+    sources, walks, scanners and ports as the v5 records."""
+    w4, n4 = walk(recs, p)
+    w6, n6 = walk(to_v1006(recs, set())[0], p, six=True)
+    assert n6 == n4
+    assert sorted((mapped(s.address),) + tuple(s[1:]) for s in w4.sources_all()) == \
+        sorted(tuple(s) for s in w6.sources_all())
+    assert [(mapped(s.address), ports) for s, ports in w4.scanners()] == \
+        [(s.address, ports) for s, ports in w6.scanners()]
+
+
+def test_icmpv6_echo_counts_and_unreachable_fails():
+    a, b = SRC6 | 1, DST6 | 1          # the same last word: two hosts all the same
+    ok = [rec6(a, b, 0, 0x8000, ICMP6, 0, 0, 10), rec6(b, a, 0, 0x8100, ICMP6, 0, 0, 10)]
+    unreach = [rec6(a, b, 0, 0x8000, ICMP6, 0, 0, 10), rec6(b, a, 0, 0x0103, ICMP6, 0, 0, 10)]
+    ipv4_types = [rec6(a, b, 0, 0x0800, ICMP6, 0, 0, 10)]    # type 8 is no ICMPv6 echo
+    for recs, want in ((ok, (1, 0)), (unreach, (0, 1))):
+        s = walk(recs, six=True)[0].source(a)
+        assert (s.successes, s.failures) == want
+        assert walk(recs, six=True)[0].source(b) is None
+    assert walk(ipv4_types, six=True)[0].source(a) is None
+    # four unanswered ICMPv6 echoes flag, as four ICMP ones do
+    scan = [rec6(a, DST6 | k, 0, 0x8000, ICMP6, 0, 1000 * k) for k in range(4)]
+    w, n = walk(scan, six=True)
+    [(s, ports)] = w.scanners()
+    assert n == 1 and s.address == a and ports == [ctrw.Port(ICMP6, 0x8000, 4, 4)]
+    assert trw.port_text(ICMP6, 0x8000) == "icmp6/128.0"
+
+
+def test_keep_on_v1006_compacts_to_the_128_bit_scanners():
+    a, other = SRC6 | 1, mapped(SRC0 | 1)          # same last word
+    scan = [rec6(a, DST6 | k, 2000 + k, 22, TCP, 2, k) for k in range(5)]
+    calm = [rec6(other, DST6 | 1, 1, 80, TCP, 0x1B, 0, 10)]
+    w, n = walk(scan + calm, six=True)
+    b = next(batches(calm + scan))
+    w.keep(b)
+    assert n == 1 and b.n == 5
+    assert {(r.srcaddr6_0, r.srcaddr) for r in b.records()} == {(0x20010DB8, 1)}
 
 
 @given(scenarios(), params())
@@ -264,12 +384,18 @@ def test_scanners_ports_rank_like_portrank():
     assert [p.port for p in w.scanners(max_ports=1)[0][1]] == [3306]
 
 
-def test_v8_aggregations_and_v1006_are_refused():
+def test_v8_aggregations_and_mismatched_widths_are_refused():
     w = ctrw.Walk(None, 0.25, 4.0, 99.0, 0.0101, 10, 10, 10)
     with pytest.raises(FormatError):
         w.check_rectype(lib.FTC_RT_V8_1)
-    with pytest.raises(FlowToolsError, match="v1006"):
-        trw.detect(iter(()), lib.FTC_RT_V1006)
+    with pytest.raises(FlowToolsError):         # v1006 records want 128-bit tables
+        w.check_rectype(RT6)
+    w6 = ctrw.Walk(None, 0.25, 4.0, 99.0, 0.0101, 10, 10, 10, six=True)
+    w6.check_rectype(RT6)
+    with pytest.raises(FlowToolsError):         # and only they take them
+        w6.check_rectype(RT)
+    walk6, n = trw.detect(iter(()), RT6)
+    assert n == 0 and walk6.six
 
 
 def test_params():

@@ -1,7 +1,12 @@
 """A plain Python Threshold Random Walk (Jung, Paxson, Berger,
-Balakrishnan 2004) over v5 record dicts, written from the rule text of
-samples/enterprise-trw/labels.json (trw_scanners) and man flow-trw: the
-oracle of flow-trw's C walk.  It never imports pyflowtools.
+Balakrishnan 2004) over v5 or v1006 record dicts, written from the rule
+text of samples/enterprise-trw/labels.json (trw_scanners) and man flow-trw:
+the oracle of flow-trw's C walk.  It never imports pyflowtools.
+
+On v1006 records (those with srcaddr6_0) every address is the 128-bit
+int of its four words and the local prefixes are 128-bit (net, len);
+ICMPv6 (protocol 58) echo requests (type 128, dstport 0x8000) are attempts
+and echo replies (129, 0x8100) answers, like ICMP's 8 and 0.
 
     first contacts   per source, the earliest attempt (start, then file
                      order) to each destination; attempts are TCP with SYN,
@@ -18,7 +23,9 @@ oracle of flow-trw's C walk.  It never imports pyflowtools.
 from collections import namedtuple
 
 SYN, ACK = 0x02, 0x10
-TCP, UDP, ICMP = 6, 17, 1
+TCP, UDP, ICMP, ICMP6 = 6, 17, 1, 58
+ECHO = {ICMP: 0x0800, ICMP6: 0x8000}
+ECHO_REPLY = {ICMP: 0, ICMP6: 0x8100}
 
 Walked = namedtuple("Walked", "contacts failures successes benign flagged flagged_at "
                               "to_flag fail_to_flag")
@@ -28,12 +35,19 @@ def ms(r, field):
     return r["unix_secs"] * 1000 + r["unix_nsecs"] // 1000000 - r["sysUpTime"] + r[field]
 
 
-def is_local(a, local):
-    """local: [(net, len)] or None (everything local)."""
+def address(r, name):
+    """Address `name` of record r: 32-bit, or 128-bit on v1006."""
+    if name + "6_0" not in r:
+        return r[name]
+    return ((r[name + "6_0"] << 96) | (r[name + "6_1"] << 64) | (r[name + "6_2"] << 32)
+            | r[name])
+
+
+def is_local(a, local, bits=32):
+    """local: [(net, len)] of `bits`-bit addresses, or None (everything local)."""
     if local is None:
         return True
-    return any((a >> (32 - n) if n else 0) == (net >> (32 - n) if n else 0)
-               for net, n in local)
+    return any(a >> (bits - n) == net >> (bits - n) for net, n in local)
 
 
 def factors(theta0, theta1, alpha, beta):
@@ -48,13 +62,14 @@ def first_contacts(records, local=None):
     srcport, dstport, prot, start, end)]."""
     first, answers = {}, []
     for i, r in enumerate(records):
-        src, dst, prot, fl, dp = (r["srcaddr"], r["dstaddr"], r["prot"], r["tcp_flags"],
-                                  r["dstport"])
-        if not (is_local(src, local) or is_local(dst, local)):
+        src, dst, prot, fl, dp = (address(r, "srcaddr"), address(r, "dstaddr"), r["prot"],
+                                  r["tcp_flags"], r["dstport"])
+        bits = 128 if "srcaddr6_0" in r else 32
+        if not (is_local(src, local, bits) or is_local(dst, local, bits)):
             continue
-        attempt = (prot == TCP and fl & SYN) or prot == UDP or (prot == ICMP and dp == 2048)
+        attempt = (prot == TCP and fl & SYN) or prot == UDP or ECHO.get(prot) == dp
         answer = ((prot == TCP and fl & (SYN | ACK) == SYN | ACK) or prot == UDP
-                  or (prot == ICMP and dp == 0))
+                  or ECHO_REPLY.get(prot) == dp)
         start = ms(r, "First")
         end = max(ms(r, "Last"), start)
         if attempt:
@@ -62,7 +77,7 @@ def first_contacts(records, local=None):
             if k not in first or start < first[k][0]:
                 first[k] = (start, i, r)
         if answer:
-            sp, dport = (0, 0) if prot == ICMP else (r["srcport"], dp)
+            sp, dport = (0, 0) if prot in ECHO else (r["srcport"], dp)
             answers.append((src, dst, sp, dport, prot, start, end))
     return first, answers
 
@@ -73,10 +88,11 @@ def outcome(r, answers_by_key):
         return True
     start = ms(r, "First")
     end = max(ms(r, "Last"), start)
-    if r["prot"] == ICMP:
-        key = (r["dstaddr"], r["srcaddr"], 0, 0, ICMP)
+    src, dst = address(r, "srcaddr"), address(r, "dstaddr")
+    if r["prot"] in ECHO:
+        key = (dst, src, 0, 0, r["prot"])
     else:
-        key = (r["dstaddr"], r["srcaddr"], r["dstport"], r["srcport"], r["prot"])
+        key = (dst, src, r["dstport"], r["srcport"], r["prot"])
     return any(a_start <= end and a_end >= start for a_start, a_end in answers_by_key.get(key, ()))
 
 

@@ -5,12 +5,16 @@
  * the extension.
  *
  * Input layout: byte 0 record type (v1, v5, v6, v7, v1005, v1006: the last
- * refused with FTC_EFIELD), byte 1 max_contacts (1..32), byte 2
- * max_per_source (1..8), byte 3 max_replies (1..32), byte 4 local set (bit
- * 0: one range 0x0A000000-0x0AFFFFFF, else none), byte 5 min_failures
- * (0..7), then the records (a partial last one ignored).  Addresses are
- * folded to few values (so that first contacts repeat and answers match)
- * and times kept any value (starts before the epoch, Last before First).
+ * with 128-bit tables, contact keys of 32 bytes and source keys of 16),
+ * byte 1 max_contacts (1..32), byte 2 max_per_source (1..8), byte 3
+ * max_replies (1..32), byte 4 local set (bit 0: 10.0.0.0/8 mapped, bit 1:
+ * 2001:db8::/32 too, bit 2: the ranges past the inline few, as lookups),
+ * byte 5 min_failures (0..7), then the records (a partial last one
+ * ignored).  Addresses are folded to few values (so that first contacts
+ * repeat and answers match; on v1006 the upper words to IPv4-mapped or
+ * 2001:db8::/96, whose last words collide) and times kept any value (starts
+ * before the epoch, Last before First).  The other width's tables are
+ * refused (FTC_EINVAL) before anything is read.
  *
  * Checked, beyond "no crash, no sanitizer report": add returns FTC_OK or
  * FTC_EFULL (grown, resumed); no table passes 3/4 of its slots; the caps
@@ -63,8 +67,13 @@ static int under(const tab_t *x)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ftc_trw_t st;
-    ftc_zone_range_t local = { {0, 0xFFFF0A000000u}, {0, 0xFFFF0AFFFFFFu}, 0 };  /* 10/8, mapped */
-    tab_t c, r, s, p;
+    ftc_zone_range_t local[12] = {
+        { {0, 0xFFFF0A000000u}, {0, 0xFFFF0AFFFFFFu}, 0 },                 /* 10/8, mapped */
+        { {0x20010DB800000000u, 0}, {0x20010DB8FFFFFFFFu, UINT64_MAX}, 0 },  /* 2001:db8::/32 */
+    };
+    tab_t c, r, s, p, w;
+    int six;
+    uint32_t ak;
     const ftc_layout_t *L;
     uint8_t *recs;
     uint32_t *idx, *scratch, pdone = 0, i;
@@ -74,23 +83,44 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 6)
         return 0;
     rt = types[data[0] % 6];
+    six = rt == FTC_RT_V1006;
     L = ftc_layout_get(rt);
     CHECK(L);
     memset(&st, 0, sizeof st);
     st.max_contacts = 1u + data[1] % 32u;
     st.max_per_source = 1u + data[2] % 8u;
     st.max_replies = 1u + data[3] % 32u;
-    if (data[4] & 1) {
-        st.local = &local;
-        st.n_local = 1;
+    if (data[4] & 3) {
+        st.local = (data[4] & 3) == 2 ? &local[1] : local;
+        st.n_local = (data[4] & 3) == 3 ? 2 : 1;
+    }
+    if (st.local && (data[4] & 4)) {        /* many ranges: ftc_zone_lookup */
+        for (ak = 2; ak < 12; ak++) {       /* sorted, disjoint, after 2001:db8::/32 */
+            local[ak].lo[0] = local[ak].hi[0] = 0x3000000000000000u + ak;
+            local[ak].lo[1] = 0;
+            local[ak].hi[1] = UINT64_MAX;
+        }
+        if (st.local == local)
+            st.n_local = 12;
+        else if (st.local == &local[1])
+            st.n_local = 11;
     }
     st.f_success = 0.25;
     st.f_failure = 4.0;
     st.eta1 = 99.0;
     st.eta0 = 0.0101;
-    tab_new(&c, FTC_TAB_TRWC, 8, 4);
+    tab_new(&c, FTC_TAB_TRWC, six ? 32 : 8, 4);
     tab_new(&r, FTC_TAB_TRWR, 8, 4);
-    tab_new(&s, FTC_TAB_TRWS, 4, 4);
+    tab_new(&s, FTC_TAB_TRWS, six ? 16 : 4, 4);
+    tab_new(&w, FTC_TAB_TRWC, six ? 8 : 32, 4);      /* the other width: refused */
+    {
+        tab_t ws;
+        tab_new(&ws, FTC_TAB_TRWS, six ? 4 : 16, 4);
+        done = 0;
+        CHECK(ftc_trw_add(&st, &w.t, &r.t, &ws.t, rt, data, 0, 0, &done) == FTC_EINVAL);
+        CHECK(ftc_trw_keep(&ws.t, rt, NULL, 0, 0, &kept) == FTC_EINVAL);
+        free(ws.mem);
+    }
     n = (size - 6) / L->rec_size;
     recs = malloc(n * L->rec_size + 1);
     CHECK(recs);
@@ -101,13 +131,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             q[L->off[FTC_F_SRCADDR]] &= 3;
         if (L->off[FTC_F_DSTADDR] >= 0)
             q[L->off[FTC_F_DSTADDR]] &= 3;
+        if (six) {                         /* upper words: mapped or 2001:db8::/96 */
+            for (ak = 0; ak < 2; ak++) {
+                int f = ak ? FTC_F_DSTADDR6_0 : FTC_F_SRCADDR6_0;
+                const uint8_t *a = q + L->off[f];
+                uint32_t v[3] = {0, 0, 0xFFFFu};
+                if (a[0] & 1) {
+                    v[0] = 0x20010DB8u;
+                    v[2] = 0;
+                }
+                memcpy(q + L->off[f], &v[0], 4);
+                memcpy(q + L->off[f + 1], &v[1], 4);
+                memcpy(q + L->off[f + 2], &v[2], 4);
+            }
+        }
     }
     for (;;) {
         ret = ftc_trw_add(&st, &c.t, &r.t, &s.t, rt, recs, n, n * L->rec_size, &done);
-        if (rt == FTC_RT_V1006) {
-            CHECK(ret == FTC_EFIELD);
-            goto out;
-        }
         CHECK(ret == FTC_OK || ret == FTC_EFULL);
         CHECK(under(&c) && under(&r) && under(&s));
         CHECK(c.t.used <= st.max_contacts && r.t.used <= st.max_replies);
@@ -135,7 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(x->contacts <= st.max_per_source && x->failures + x->successes == x->contacts);
         CHECK(!(x->flags & FTC_TRW_FLAGGED) || (x->to_flag >= 1 && x->fail_to_flag >= 1));
     }
-    tab_new(&p, FTC_TAB_PR, 7, 4);
+    tab_new(&p, FTC_TAB_PR, six ? 19 : 7, 4);
     for (;;) {
         ret = ftc_trw_ports(&c.t, &s.t, &p.t, &pdone);
         if (ret != FTC_EFULL)
@@ -148,8 +188,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(p.mem);
     free(idx);
     free(scratch);
-out:
     free(recs);
+    free(w.mem);
     free(c.mem);
     free(r.mem);
     free(s.mem);

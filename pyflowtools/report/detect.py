@@ -61,6 +61,7 @@ class Input:
         self.rectype = self.header.rectype
         self.records_read = 0
         self._replay = replay
+        self._ipv6 = ipv6
         self._spools = {}
         self._prog = prog or os.path.basename(sys.argv[0] or "flow-tools")
 
@@ -104,7 +105,7 @@ class Input:
                 src = f
             else:
                 src = item.name
-            with stream.reader(src) as rd:
+            with stream.reader(src, ipv6=self._ipv6) as rd:
                 yield from rd
             if f is not None:
                 f.close()
