@@ -1,11 +1,15 @@
 """flow-report -- run a stat.cfg report definition over the flows on stdin
-(commands.md sections 7, 11 and 19; man flow-report)."""
+(commands.md sections 7, 11 and 19; man flow-report), or over files and
+directories split over processes (-j) or a Dask cluster (--dask) by
+pyflowtools.parallel."""
+import functools
 import sys
 import time
 
-from pyflowtools import cli
+from pyflowtools import cli, parallel
+from pyflowtools.core.errors import UsageError
 from pyflowtools.io import stream
-from pyflowtools.report import flowreport, statcfg
+from pyflowtools.report import detect, flowreport, statcfg
 
 USAGE = ("Usage: flow-report [-h] [-d debug_level] [-s stat_file] [-S stat_definition] "
          "[-v variable=value]")
@@ -22,7 +26,29 @@ def build_parser():
     for letter in ("-b", "-C", "-z"):
         p.add_argument(letter, dest="unhandled_" + letter[1])
     p.add_argument("-k", dest="unhandled_k", action="store_true")
+    parallel.add_options(p)
     return p
+
+
+def _plan(opts):
+    """The Plan: files, directories and URLs only with -j, --dask or
+    $PYFLOWTOOLS_DASK (as flow-stat); else stdin, as the reference reads."""
+    plan = parallel.plan(opts)
+    if opts.operands and (opts.jobs or plan.address):
+        return plan
+    cli.reject_operands(opts.operands)
+    if opts.jobs or opts.dask is not None:
+        raise UsageError("-j and --dask split files or directories, not stdin")
+    return None
+
+
+def _input(opts, plan):
+    """(source of batches, its header, its Plan)."""
+    if plan is not None:
+        inp = detect.Input(opts.operands, warn=cli.warn, ipv6=True)
+        return inp, inp.header, plan
+    rd = stream.reader(cli.stdin_binary(), read_ahead=True, ipv6=True)
+    return rd, rd.header, parallel.Plan()
 
 
 def help_text(count):
@@ -39,7 +65,7 @@ def main(argv=None):
         parser.print_usage_text()
         sys.stderr.write(help_text(opts.help_count))
         return cli.EXIT_OK if opts.help_count else cli.EXIT_ERROR
-    cli.reject_operands(opts.operands)
+    plan = _plan(opts)
     variables = dict(statcfg.parse_binding(v) for v in opts.variables)
     started = time.time()
     try:
@@ -49,13 +75,20 @@ def main(argv=None):
             cli.warn(line)
         return cli.EXIT_ERROR
     defn = cfg.definition(opts.definition)
-    with stream.reader(cli.stdin_binary(), read_ahead=True, ipv6=True) as rd:
-        run = flowreport.DefinitionRun(cfg, defn, rd.header, cli.warn)
-        for batch in rd:
-            run.add(batch)
+    why = flowreport.split_refusal(defn)
+    if why and plan is not None:
+        parallel.refuse(plan, why)
+    src, header, plan = _input(opts, plan)
+    try:
+        run = flowreport.DefinitionRun(cfg, defn, header, cli.warn)
+        task = functools.partial(flowreport.task_run, cfg, opts.definition, header)
+        parallel.accumulate(task, src, plan, acc=run)
         run.finish()
+    finally:
+        if not opts.operands:
+            src.close()
     if opts.debug > 0:
-        cli.profile(rd.records_read, started)
+        cli.profile(src.records_read, started)
     return cli.EXIT_OK
 
 

@@ -287,6 +287,35 @@ class ReportRun:
         return self.agg.order(by=by, ties=ties, field=kfield, nfields=nfields, init=init)
 
 
+# ---- split runs ------------------------------------------------------------------
+
+def split_refusal(defn):
+    """Why definition defn cannot be split into tasks whose counters merge
+    exactly (pyflowtools/parallel), or None."""
+    if defn.time_series:
+        return "time-series intervals follow the records' order"
+    for r in defn.reports:
+        if r.type is None:
+            continue
+        if r.type.table == "linear":
+            return ("report %s (%s) adds fractions of flows in the records' order"
+                    % (r.name, r.type.name))
+        if r.rates():
+            return ("report %s sums the flows' pps and bps in the records' order"
+                    % r.name)
+    return None
+
+
+def _quiet(message):
+    """The warnings of a task's run: none are made while counting."""
+
+
+def task_run(cfg, name, header):
+    """The DefinitionRun of definition `name` a task counts into (a
+    picklable factory: functools.partial(task_run, cfg, name, header))."""
+    return DefinitionRun(cfg, cfg.definition(name), header, _quiet)
+
+
 # ---- a definition over the whole input -------------------------------------------
 
 class DefinitionRun:
@@ -327,6 +356,30 @@ class DefinitionRun:
     def _new_runs(self):
         return [ReportRun(r, self.rectype, self.fields) for r in self.defn.reports
                 if r.type is not None]
+
+    # ---- split runs (pyflowtools/parallel)
+    def partial(self):
+        """The counters of every report as bytes (totals, then the table's
+        partials), for a split run."""
+        from pyflowtools.core import partial
+        parts = []
+        for run in self.runs:
+            parts.append(partial.export_totals(run.totals))
+            if run.agg is not None:
+                parts += partial.export_agg(run.agg)
+        return parts
+
+    def merge(self, parts):
+        """Add another run's partial(), counted after this one's records."""
+        from pyflowtools.core import partial
+        i = 0
+        for run in self.runs:
+            partial.merge_totals(run.totals, parts[i])
+            i += 1
+            if run.agg is not None:
+                n = 1 if run.agg.pairs is None else 2
+                partial.merge_agg(run.agg, parts[i:i + n])
+                i += n
 
     # ---- input
     def add(self, batch):
