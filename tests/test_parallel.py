@@ -2,16 +2,20 @@
 (whole files, ranges of big uncompressed ones) and the stream Reader's
 spans that read those ranges.  The ranges of a file, read one after the
 other, are the file: its records, its warnings."""
+import functools
+import os
 import pickle
 import tempfile
 
+import pytest
 from hypothesis import given, strategies as st
 
 import oracle
 import strategies as fst
 from pyflowtools import parallel
 from pyflowtools.core.errors import FormatError
-from pyflowtools.io import stream
+from pyflowtools.io import header as hdr, stream
+from pyflowtools.report import detect, stat
 
 
 def _covered(work, rows):
@@ -125,3 +129,62 @@ def test_span_of_a_compressed_stream_is_refused(tmp_path):
         assert "only an uncompressed regular file" in str(e)
     else:
         raise AssertionError("a compressed stream was read by ranges")
+
+
+SAMPLE = os.path.join(os.path.dirname(__file__), os.pardir, "samples", "enterprise",
+                      "ft-v05.2004-08-16.090000+0000")
+
+
+@pytest.fixture(scope="module")
+def three(tmp_path_factory):
+    """The sample as three files: plain, zlib, plain (big endian)."""
+    top = tmp_path_factory.mktemp("three")
+    with stream.reader(SAMPLE) as rd:
+        header = rd.header
+        batches = [b.copy() for b in rd]
+    third = len(batches) // 3 or 1
+    for i, (kw, part) in enumerate([({}, batches[:third]), ({"zlevel": 5}, batches[third:2 * third]),
+                                    ({"byte_order": hdr.BIG}, batches[2 * third:])]):
+        with open(top / ("f%d" % i), "wb") as f, stream.writer(f, header, **kw) as wr:
+            for b in part:
+                wr.write(b)
+    return top
+
+
+@pytest.mark.parametrize("after", [0, 1, 2, 5, 9, 10 ** 6])
+@pytest.mark.parametrize("fmt", [5, 10])
+def test_counted_prefix_then_tasks_equals_one_pass(three, monkeypatch, after, fmt):
+    """--dask's overlap (_overlapped): this process counts the inputs until
+    the cluster is there (after `after` batches: mid-file in a plain file,
+    after a whole compressed one, or all of them), tasks count the rest
+    (ranges of the file left midway), merged after: the single run's report."""
+    monkeypatch.setattr(parallel, "MIN_RANGE", 64)
+    monkeypatch.setattr(stream, "BATCH_BYTES", 64 * 300)
+    inp = detect.Input([str(three)])
+    factory = functools.partial(stat.Report, fmt, inp.rectype)
+    single = factory()
+    for b in inp:
+        single.add(b)
+    want_records = inp.records_read
+    inp = detect.Input([str(three)])
+    asked = [0]
+
+    def ready():
+        asked[0] += 1
+        return asked[0] > after
+    acc = factory()
+    rest = parallel.count_prefix(acc, inp, parallel.input_rows(inp), ready)
+    if after == 0:
+        assert rest == parallel.input_rows(inp)
+    if after == 10 ** 6:
+        assert rest == []
+    rows = parallel.input_rows(inp)
+    plain = [k for k, r in enumerate(rows) if r[2]]
+    if after == plain[0] + 1:           # one batch of the first plain file counted here
+        assert len(rest[0]) == 4 and rest[0][:1] == rows[plain[0]][:1] and rest[0][3] > 0
+    for t in parallel.plan_rows(rest, 2) if rest else []:
+        parts, records, messages = parallel.run_task(factory, t)
+        acc.merge(parts)
+        inp.records_read += records
+    assert inp.records_read == want_records == 57556
+    assert b"".join(acc.text()) == b"".join(single.text())

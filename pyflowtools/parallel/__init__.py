@@ -18,6 +18,8 @@ timers, flow-stat's plot data) refuse -j and --dask (`Refused`).
 import functools
 import heapq
 import os
+import sys
+import threading
 
 from pyflowtools.core.errors import FlowToolsError, UsageError
 
@@ -171,32 +173,36 @@ class Task:
 
 
 def cut(rows, ntasks, min_range=MIN_RANGE):
-    """rows [(name, bytes, records or None when it cannot be cut)] in
-    order -> at most ntasks Tasks of about the same bytes: each task's end
-    is aimed at its share of what is left; a file crossing it is cut there
-    on a record boundary when it can be (ranges of min_range records at
-    least), else the task ends before or after it, whichever is nearer."""
-    total = sum(b for _, b, _ in rows)
+    """rows [(name, bytes, records or None when it cannot be cut[, first])]
+    in order (first: the row is records first .. first+records-1 of an
+    uncompressed file, to its end; default 0) -> at most ntasks Tasks of
+    about the same bytes: each task's end is aimed at its share of what is
+    left; a file crossing it is cut there on a record boundary when it can
+    be (ranges of min_range records at least), else the task ends before
+    or after it, whichever is nearer."""
+    total = sum(row[1] for row in rows)
     out, cur, done, begin = [], [], 0, 0
 
     def close():
         nonlocal cur, begin
         out.append(Task(cur))
         cur, begin = [], done
-    for name, size, nrec in rows:
-        pos = 0
+    for row in rows:
+        name, size, nrec = row[:3]
+        pos = row[3] if len(row) > 3 else 0
+        end = pos + (nrec or 0)
+        rs = size / nrec if nrec else 0
         while True:
             last = len(out) >= ntasks - 1
             bound = begin + (total - begin) / max(ntasks - len(out), 1)
-            rs = size / nrec if nrec else 0
-            left = (nrec - pos) * rs if nrec else size
+            left = (end - pos) * rs if nrec else size
             if last or done + left <= bound:
                 cur.append((name, pos, None))
                 done += left
                 break
             if nrec:
                 take = int(round((bound - done) / rs))
-                if take >= min_range and nrec - pos - take >= min_range:
+                if take >= min_range and end - pos - take >= min_range:
                     cur.append((name, pos, pos + take))
                     done += take * rs
                     pos += take
@@ -218,8 +224,12 @@ def cut(rows, ntasks, min_range=MIN_RANGE):
 
 
 def _task_bytes(task, sizes):
-    return sum(sizes[n][0] * ((sizes[n][1] if b is None else b) - a) / sizes[n][1]
-               if sizes[n][1] else sizes[n][0] for n, a, b in task.pieces)
+    """Bytes of task's pieces; sizes {name: (bytes, records, first)}."""
+    total = 0
+    for n, a, b in task.pieces:
+        size, nrec, first = sizes[n]
+        total += size * ((first + nrec if b is None else b) - a) / nrec if nrec else size
+    return total
 
 
 def _makespan(loads, workers):
@@ -235,7 +245,7 @@ def plan_rows(rows, workers, per_worker=TASKS_PER_WORKER):
     """cut(rows) for `workers` workers: of the task counts per_worker[0] to
     per_worker[1] times workers, the one whose tasks end soonest (the fewest
     tasks among equals: fewer partials to merge)."""
-    sizes = {n: (b, r) for n, b, r in rows}
+    sizes = {row[0]: (row[1], row[2], row[3] if len(row) > 3 else 0) for row in rows}
     best = None
     for k in range(per_worker[0] * workers, per_worker[1] * workers + 1):
         work = cut(rows, k)
@@ -245,14 +255,20 @@ def plan_rows(rows, workers, per_worker=TASKS_PER_WORKER):
     return best[1]
 
 
-def tasks(inp, workers):
-    """The inputs of inp as Tasks for `workers` workers (plan_rows()):
-    whole files, and ranges of the uncompressed ones bigger than a share.
-    Compressed streams (and URLs: their size is not asked) are never cut."""
+def input_rows(inp):
+    """[(name, bytes, records or None when it cannot be cut)] of inp's
+    inputs, for cut(): compressed streams (and URLs: their size is not
+    asked) are never cut."""
     rows = [_piece(n, i.header) for n, i in zip(_names(inp), inp.items)]
     known = [b for _, b, _ in rows if b is not None]
     fill = (sum(known) // len(known)) if known else 1
-    return plan_rows([(n, fill if b is None else max(b, 1), r) for n, b, r in rows], workers)
+    return [(n, fill if b is None else max(b, 1), r) for n, b, r in rows]
+
+
+def tasks(inp, workers):
+    """The inputs of inp as Tasks for `workers` workers (plan_rows()):
+    whole files, and ranges of the uncompressed ones bigger than a share."""
+    return plan_rows(input_rows(inp), workers)
 
 
 def _local(factory, work, jobs):
@@ -303,11 +319,85 @@ def results(factory, work, p):
     return _local(factory, work, p.jobs)
 
 
+class _Connect(threading.Thread):
+    """client(address) made by a thread: importing distributed and
+    connecting cost the command ~0.4 s of one core, while the other core
+    would wait for the cluster."""
+
+    def __init__(self, address):
+        threading.Thread.__init__(self, name="flow-dask-connect", daemon=True)
+        self.address = address
+        self.client = self.error = None
+
+    def run(self):
+        try:
+            self.client = client(self.address)
+        except BaseException as e:       # said by the command's thread
+            self.error = e
+
+
+def count_prefix(acc, inp, rows, ready):
+    """Feed acc the inputs of inp in order, as the single run does (records,
+    warnings), until ready() is true: -> rows of what is left (cut() rows;
+    an uncompressed file left midway is its rest: (name, bytes, records,
+    first)).  ready() is asked after every batch; a compressed file is
+    finished first."""
+    from pyflowtools.io import inputs
+    for k, (name, size, nrec) in enumerate(rows):
+        if ready():
+            return rows[k:]
+        done = 0
+        with inputs.open_name(name) as rd:
+            for b in rd:
+                inp.records_read += b.n
+                acc.add(b)
+                done += b.n
+                if nrec and done < nrec and ready():
+                    rest = nrec - done
+                    return [(name, size * rest // nrec, rest, done)] + rows[k + 1:]
+            messages = list(rd.warnings) + ([rd.error] if rd.error else [])
+        for m in messages:
+            inp.warn(m)
+    return []
+
+
+def _overlapped(factory, inp, acc, address):
+    """--dask ADDRESS: while a thread imports distributed and connects,
+    this one counts the first inputs itself (the C calls release the GIL:
+    two cores busy); the cluster then runs tasks over the rest, merged
+    after them in order."""
+    conn = _Connect(address)
+    rows = input_rows(inp)
+    saved = sys.getswitchinterval()
+    sys.setswitchinterval(min(saved, 0.001))    # the counting thread gets the GIL back soon
+    conn.start()
+    try:
+        rest = count_prefix(acc, inp, rows, lambda: not conn.is_alive())
+    finally:
+        conn.join()
+        sys.setswitchinterval(saved)
+    if conn.error is not None:
+        raise conn.error
+    c = conn.client
+    try:
+        if rest:
+            for parts, records, messages in _dask(factory, functools.partial(plan_rows, rest),
+                                                  c):
+                acc.merge(parts)
+                inp.records_read += records
+                for m in messages:
+                    inp.warn(m)
+    finally:
+        c.close()
+    return acc
+
+
 def accumulate(factory, inp, p=None, acc=None):
     """The accumulator of every batch of inp (report/detect.Input, or a
     stream Reader for the single run): acc (default factory()) fed every
-    batch when p does not split, else the merge into it of one task per
-    input file run as p says.  Warnings go through inp.warn, records into
+    batch when p does not split, else the merge into it of the tasks run
+    as p says (for --dask, after the inputs this process counted while it
+    connected: _overlapped).  Warnings go through inp.warn, records into
     inp.records_read, as the single run does."""
     acc = factory() if acc is None else acc
     if p is not None and p.from_env and any(i.reader is not None for i in inp.items):
@@ -317,6 +407,8 @@ def accumulate(factory, inp, p=None, acc=None):
             acc.add(b)
         return acc
     _names(inp)                 # stdin refused before any worker starts
+    if isinstance(p.address, str):
+        return _overlapped(factory, inp, acc, p.address)
     for parts, records, messages in results(factory, functools.partial(tasks, inp), p):
         acc.merge(parts)
         inp.records_read += records
