@@ -140,6 +140,53 @@ def test_from_arrow_any_types_missing_columns_and_derived_times():
         arrow.to_batch(bad, rt)
 
 
+@pytest.mark.parametrize("version", ["5", "1006"])
+def test_parquet_files_are_written_for_scans(version):
+    """Every column zstd with min/max statistics equal to the column's (what
+    engines skip row groups by); the exporter, protocol and flags
+    dictionary-encoded, the other integer and time columns byte stream
+    split, the 16-byte addresses plain (io/parquet.py, man flow-export)."""
+    import random
+    rnd = random.Random(7)
+    if version == "1006":
+        recs = [oracle.with_addr6(oracle.record(oracle.V1006, dPkts=rnd.getrandbits(32),
+                                                prot=rnd.choice([6, 17]),
+                                                srcport=rnd.getrandbits(16)),
+                                  "srcaddr", rnd.getrandbits(128))
+                for _ in range(300)]
+    else:
+        recs = [oracle.record("5", srcaddr=rnd.getrandbits(32), dPkts=rnd.getrandbits(32),
+                              prot=rnd.choice([6, 17]), srcport=rnd.getrandbits(16),
+                              unix_secs=rnd.getrandbits(31), First=rnd.getrandbits(20))
+                for _ in range(300)]
+    buf = io.BytesIO()
+    with _reader(version, recs) as rd:
+        sink = parquet.ParquetSink(buf, rd.rectype, rd.header)
+        for b in rd:
+            sink.write(b)
+        sink.close()
+    f = pq.ParquetFile(io.BytesIO(buf.getvalue()))
+    tbl = f.read()
+    rg = f.metadata.row_group(0)
+    for i in range(rg.num_columns):
+        c = rg.column(i)
+        name = c.path_in_schema
+        assert c.compression == "ZSTD", name
+        col = tbl.column(name)
+        assert c.statistics is not None and c.statistics.has_min_max, name
+        if name not in ("srcaddr6", "dstaddr6", "nexthop6"):
+            import pyarrow.compute as pc
+            mm = pc.min_max(col)
+            assert (c.statistics.min, c.statistics.max) == (mm["min"].as_py(), mm["max"].as_py())
+        if name in parquet.DICTIONARY:
+            assert "RLE_DICTIONARY" in c.encodings, name
+        elif pa.types.is_fixed_size_binary(col.type):
+            assert c.encodings == ("PLAIN",) or "BYTE_STREAM_SPLIT" not in c.encodings, name
+        else:
+            assert "BYTE_STREAM_SPLIT" in c.encodings, (name, c.encodings)
+    assert version != "1006" or "srcaddr6" in tbl.column_names
+
+
 def test_not_parquet_is_a_format_error():
     with pytest.raises(FormatError):
         parquet.ParquetInput(io.BytesIO(b"not parquet at all"))

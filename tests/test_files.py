@@ -33,6 +33,38 @@ def test_create_never_follows_and_replaces_what_is_there(tmp_path):
         files.create(str(tmp_path / "d"))
 
 
+def test_create_below_makes_the_levels_and_never_follows_a_link(tmp_path):
+    top = tmp_path / "top"
+    top.mkdir()
+    fd = files.create_below(str(top), ["a", "b", "f"])
+    os.write(fd, b"x")
+    os.close(fd)
+    assert (top / "a" / "b" / "f").read_bytes() == b"x"
+    fd = files.create_below(str(top), ["a", "b", "f"])          # replaced, fresh
+    os.close(fd)
+    assert (top / "a" / "b" / "f").read_bytes() == b""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (top / "a" / "l").symlink_to(victim)
+    with pytest.raises(OSError) as e:
+        files.create_below(str(top), ["a", "l", "c", "f"])
+    assert e.value.errno == errno.ELOOP and e.value.filename == str(top / "a" / "l")
+    assert os.listdir(victim) == []
+    (top / "a" / "dangling").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(OSError) as e:
+        files.create_below(str(top), ["a", "dangling", "f"])
+    assert e.value.errno == errno.ELOOP and not (tmp_path / "nowhere").exists()
+    (victim / "keep").write_bytes(b"keep")                      # a link at the file's name
+    (top / "a" / "b" / "g").symlink_to(victim / "keep")
+    fd = files.create_below(str(top), ["a", "b", "g"])
+    os.close(fd)
+    assert (victim / "keep").read_bytes() == b"keep" and not (top / "a" / "b" / "g").is_symlink()
+    (top / "a" / "file").write_bytes(b"")
+    with pytest.raises(NotADirectoryError) as e:
+        files.create_below(str(top), ["a", "file", "f"])
+    assert e.value.filename == str(top / "a" / "file")
+
+
 def test_replace_writes_a_fresh_file(tmp_path):
     target = tmp_path / "target"
     target.write_bytes(b"keep")

@@ -11,6 +11,11 @@ files, templates, state files, pidfiles).
   (a random name, O_EXCL|O_NOFOLLOW) and rename it over `path`:
   readers see the old or the new file, never half of one, and a symlink at
   `path` is replaced, never written through.
+- create_below(top, parts): a new file top/parts[0]/.../parts[-1], the
+  levels below `top` made when missing and opened one by one through
+  directory descriptors with O_NOFOLLOW: a symlink at any of them is
+  refused (ELOOP), so nothing is ever created outside `top` (flow-export's
+  Parquet datasets).
 - makedirs(path, mode): every missing level made with that mode (less the
   umask, as mkdir(2) does), iteratively; os.makedirs gives the mode to the
   leaf only (the others 0777 less the umask: 0777 under `flow-capture -u`
@@ -104,16 +109,64 @@ _CREATE = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
            | getattr(os, "O_CLOEXEC", 0))
 
 
-def create(path, mode=0o644):
-    """A file descriptor of a new file at path (see the module text)."""
+def create(path, mode=0o644, dir_fd=None):
+    """A file descriptor of a new file at path (see the module text);
+    `dir_fd`: path relative to that directory descriptor."""
     for attempt in (0, 1):
         try:
-            return os.open(path, _CREATE, mode)
+            return os.open(path, _CREATE, mode, dir_fd=dir_fd)
         except FileExistsError:
             if attempt:
                 raise
-            os.unlink(path)      # a directory there: IsADirectoryError/EPERM
+            os.unlink(path, dir_fd=dir_fd)   # a directory there: IsADirectoryError/EPERM
     raise AssertionError("not reached")
+
+
+_LINK = "is a symbolic link (outputs are never written through one)"
+_SUBDIR = (os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0)
+           | getattr(os, "O_CLOEXEC", 0))
+
+
+def _is_link(name, dir_fd):
+    try:
+        return stat.S_ISLNK(os.lstat(name, dir_fd=dir_fd).st_mode)
+    except OSError:
+        return False
+
+
+def create_below(top, parts, mode=0o644, dir_mode=0o777):
+    """A file descriptor of a new file top/parts[0]/.../parts[-1] (each
+    part one name): the directories parts[:-1] made when missing (dir_mode
+    less the umask) and opened level by level relative to the one above,
+    with O_NOFOLLOW; the file made as create() makes it.  Nothing below
+    `top` is followed: a symlink at a directory level is refused (OSError
+    ELOOP naming its path), one at the file's name replaced, its target
+    untouched.  `top` is taken as the caller names it."""
+    dfd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+    path = top
+    try:
+        for name in parts[:-1]:
+            path = os.path.join(path, name)
+            try:
+                os.mkdir(name, dir_mode, dir_fd=dfd)
+            except FileExistsError:
+                pass
+            try:
+                sub = os.open(name, _SUBDIR, dir_fd=dfd)
+            except OSError as e:
+                # O_NOFOLLOW|O_DIRECTORY on a symlink: ELOOP, or ENOTDIR (Linux)
+                if e.errno == errno.ELOOP or (e.errno == errno.ENOTDIR and _is_link(name, dfd)):
+                    raise OSError(errno.ELOOP, _LINK, path) from None
+                raise OSError(e.errno, e.strerror, path) from None
+            os.close(dfd)
+            dfd = sub
+        path = os.path.join(path, parts[-1])
+        try:
+            return create(parts[-1], mode, dir_fd=dfd)
+        except OSError as e:
+            raise OSError(e.errno, e.strerror, path) from None
+    finally:
+        os.close(dfd)
 
 
 def open_output(path, append=False, mode=0o644):
@@ -129,8 +182,7 @@ def open_output(path, append=False, mode=0o644):
     except FileNotFoundError:
         st = None
     if st is not None and stat.S_ISLNK(st.st_mode):
-        raise OSError(errno.ELOOP, "is a symbolic link (outputs are never written through one)",
-                      path)
+        raise OSError(errno.ELOOP, _LINK, path)
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
     nofollow = os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
