@@ -22,7 +22,7 @@ pq = pytest.importorskip("pyarrow.parquet")
 import pyflowtools  # noqa: E402
 from pyflowtools.core import columns, native  # noqa: E402
 from pyflowtools.core.batch import Batch  # noqa: E402
-from pyflowtools.core.errors import FormatError, InternalError  # noqa: E402
+from pyflowtools.core.errors import FlowToolsError, FormatError, InternalError  # noqa: E402
 from pyflowtools.io import arrow, parquet, stream  # noqa: E402
 
 UTC = datetime.timezone.utc
@@ -140,13 +140,19 @@ def test_from_arrow_any_types_missing_columns_and_derived_times():
         arrow.to_batch(bad, rt)
 
 
+@pytest.mark.parametrize("plain", [False, True])
 @pytest.mark.parametrize("version", ["5", "1006"])
-def test_parquet_files_are_written_for_scans(version):
+def test_parquet_files_are_written_for_scans(version, plain, monkeypatch):
     """Every column zstd with min/max statistics equal to the column's (what
     engines skip row groups by); the exporter, protocol and flags
     dictionary-encoded, the other integer and time columns byte stream
-    split, the 16-byte addresses plain (io/parquet.py, man flow-export)."""
+    split (PYFLOWTOOLS_PARQUET_ENCODING=plain: plain), the 16-byte
+    addresses plain (io/parquet.py, man flow-export); the records back."""
     import random
+    if plain:
+        monkeypatch.setenv(parquet.ENV, " Plain")
+    else:
+        monkeypatch.delenv(parquet.ENV, raising=False)
     rnd = random.Random(7)
     if version == "1006":
         recs = [oracle.with_addr6(oracle.record(oracle.V1006, dPkts=rnd.getrandbits(32),
@@ -180,11 +186,22 @@ def test_parquet_files_are_written_for_scans(version):
             assert (c.statistics.min, c.statistics.max) == (mm["min"].as_py(), mm["max"].as_py())
         if name in parquet.DICTIONARY:
             assert "RLE_DICTIONARY" in c.encodings, name
-        elif pa.types.is_fixed_size_binary(col.type):
-            assert c.encodings == ("PLAIN",) or "BYTE_STREAM_SPLIT" not in c.encodings, name
+        elif pa.types.is_fixed_size_binary(col.type) or plain:
+            assert "PLAIN" in c.encodings and "BYTE_STREAM_SPLIT" not in c.encodings, name
         else:
             assert "BYTE_STREAM_SPLIT" in c.encodings, (name, c.encodings)
     assert version != "1006" or "srcaddr6" in tbl.column_names
+    src = parquet.ParquetInput(io.BytesIO(buf.getvalue()))
+    got = b"".join(bytes(b.view()) for b in src.batches(src.rectype()))
+    assert got == _record_bytes(version, recs)
+
+
+def test_parquet_encoding_environment_variable(monkeypatch):
+    monkeypatch.setenv(parquet.ENV, "delta")
+    with pytest.raises(FlowToolsError) as e:
+        parquet.ParquetSink(io.BytesIO(), native.rectype(5, 0))
+    assert str(e.value) == "PYFLOWTOOLS_PARQUET_ENCODING must be one of plain, split"
+    assert parquet.encoding({parquet.ENV: ""}) == parquet.encoding({}) == parquet.SPLIT
 
 
 def test_not_parquet_is_a_format_error():

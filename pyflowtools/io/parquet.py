@@ -9,7 +9,8 @@ for the exporter, protocol and TCP flags; BYTE_STREAM_SPLIT for the other
 integer and time columns (the bytes of each value in four or eight
 streams: zstd compresses those faster and smaller than plain values;
 measured on the enterprise sample, 15.5 bytes a flow instead of 15.9 and
-the writer a quarter faster); min/max statistics on every column, so that
+the writer a quarter faster; readers need Parquet format 2.11: ENV=plain
+writes PLAIN for older ones); min/max statistics on every column, so that
 engines skip row groups by time, address, port, protocol.  The records are
 converted (C) on the calling thread while the row group before is encoded
 and compressed on a second one (pyarrow releases the GIL): two cores.
@@ -37,6 +38,11 @@ COMPRESSION = "zstd"
 DICTIONARY = ("exaddr", "prot", "tcp_flags")
 #: the encoding of the other integer and timestamp columns
 SPLIT = "BYTE_STREAM_SPLIT"
+#: PYFLOWTOOLS_PARQUET_ENCODING=plain: PLAIN instead of SPLIT, for readers
+#: older than Parquet format 2.11 (byte stream split of integers: Spark
+#: before 4.0, DuckDB before 2026's releases); `split` the default
+ENV = "PYFLOWTOOLS_PARQUET_ENCODING"
+ENCODINGS = {"split": SPLIT, "plain": None}
 PARTITIONS = ("exporter", "date", "hour")
 MAX_OPEN = 64                # dataset files open at once
 
@@ -51,12 +57,22 @@ def is_dataset(path):
     return path.endswith("/") or (os.path.isdir(path) and not os.path.islink(path))
 
 
-def writer_options(schema):
+def encoding(environ=os.environ):
+    """The encoding of the integer and time columns (ENV); FlowToolsError
+    for a value that is not one of ENCODINGS."""
+    name = environ.get(ENV, "split").strip().lower() or "split"
+    if name not in ENCODINGS:
+        raise FlowToolsError("%s must be one of %s" % (ENV, ", ".join(sorted(ENCODINGS))))
+    return ENCODINGS[name]
+
+
+def writer_options(schema, environ=os.environ):
     """The ParquetWriter options of a file of that Arrow schema (module text)."""
     pa = arrow.pyarrow()
     dictionary = [n for n in DICTIONARY if n in schema.names]
-    split = {f.name: SPLIT for f in schema
-             if f.name not in dictionary
+    enc = encoding(environ)
+    split = {f.name: enc for f in schema
+             if enc is not None and f.name not in dictionary
              and (pa.types.is_integer(f.type) or pa.types.is_timestamp(f.type))}
     return dict(compression=COMPRESSION, use_dictionary=dictionary,
                 column_encoding=split or None, write_statistics=True)

@@ -399,6 +399,32 @@ def test_parquet_errors_are_one_line(run_cmd, require, argv, stdin, last, sample
     assert all(line.startswith(argv[0] + ": ") for line in lines)
 
 
+def test_parquet_plain_encoding_for_older_readers(run_cmd, require, sample_bytes, tmp_path):
+    """PYFLOWTOOLS_PARQUET_ENCODING=plain: no byte stream split column, the
+    same rows as the default file; a value not known: one line, status 1,
+    no file."""
+    require("flow-export")
+    pq = pytest.importorskip("pyarrow.parquet")
+    files = {}
+    for enc in ("plain", "split"):
+        path = tmp_path / ("%s.parquet" % enc)
+        st, _, err = run_cmd(["flow-export", "-f", "6", "-u", str(path)], stdin=sample_bytes,
+                             env={"PYFLOWTOOLS_PARQUET_ENCODING": enc})
+        assert st == 0, err
+        f = pq.ParquetFile(str(path))
+        encs = {e for i in range(f.metadata.num_row_groups)
+                for j in range(f.metadata.num_columns)
+                for e in f.metadata.row_group(i).column(j).encodings}
+        assert ("BYTE_STREAM_SPLIT" in encs) == (enc == "split")
+        files[enc] = f.read()
+    assert files["plain"].equals(files["split"])
+    st, _, err = run_cmd(["flow-export", "-f", "6", "-u", str(tmp_path / "x.parquet")],
+                         stdin=sample_bytes, env={"PYFLOWTOOLS_PARQUET_ENCODING": "fast"})
+    assert (st, stderr_lines(err)) == (1, [
+        "flow-export: PYFLOWTOOLS_PARQUET_ENCODING must be one of plain, split"])
+    assert not (tmp_path / "x.parquet").exists()
+
+
 def guide_sql(name):
     """The SQL of man/pyflowtools-analytics.7 between `.\\" sql: name` and
     `.\\" sql: end`, troff escapes undone, its file a parameter (?)."""
