@@ -310,6 +310,33 @@ def test_dataset_with_more_partitions_than_open_files(tmp_path, monkeypatch):
     assert sorted(got, key=lambda r: r["srcaddr"]) == recs
 
 
+@pytest.mark.parametrize("max_runs", [1, 3, 1024])
+def test_dataset_partitions_sliced_or_sorted_keep_the_order(tmp_path, monkeypatch, max_runs):
+    """A row group's rows go to their partitions in their order whether the
+    runs of one partition are sliced (few runs) or the rows sorted by the
+    key (more than MAX_RUNS): each file holds its partition's records in
+    the stream's order."""
+    monkeypatch.setattr(parquet, "MAX_RUNS", max_runs)
+    monkeypatch.setattr(parquet, "ROW_GROUP", 40)
+    keys = [(1, 0)] * 7 + [(2, 0)] * 5 + [(1, 1)] * 3 + [(1, 0)] * 9 + [(2, 0), (1, 0)] * 8
+    recs = [oracle.record("5", exaddr=exa, unix_secs=7200 + 3600 * h, srcaddr=i)
+            for i, (exa, h) in enumerate(keys)]
+    with _reader("5", recs) as rd:
+        rd.batch_records = 8
+        sink = parquet.ParquetSink(str(tmp_path / "ds"), rd.rectype, rd.header, dataset=True)
+        for b in rd:
+            sink.write(b)
+        sink.close()
+    got = {}
+    for f in sorted((tmp_path / "ds").rglob("*.parquet")):
+        part = str(f.parent.relative_to(tmp_path / "ds"))
+        got.setdefault(part, []).extend(pq.read_table(f).column("srcaddr").to_pylist())
+    want = {}
+    for i, (exa, h) in enumerate(keys):
+        want.setdefault("exporter=0.0.0.%d/date=1970-01-01/hour=%d" % (exa, 2 + h), []).append(i)
+    assert got == want
+
+
 def test_gather_checks_its_arguments():
     """ftc_recs_from_columns: a field the version lacks or records past the
     output are bugs of the caller (InternalError); n = 0 writes nothing."""

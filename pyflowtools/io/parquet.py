@@ -45,6 +45,7 @@ ENV = "PYFLOWTOOLS_PARQUET_ENCODING"
 ENCODINGS = {"split": SPLIT, "plain": None}
 PARTITIONS = ("exporter", "date", "hour")
 MAX_OPEN = 64                # dataset files open at once
+MAX_RUNS = 1024              # runs of one partition in a row group: sliced, not sorted
 
 
 def _arrow_errors(pa):
@@ -170,10 +171,12 @@ class ParquetSink(Sink):
                 raise FlowToolsError("%s: %s" % (_name(self._dst), _text(e))) from None
 
     def _partitions(self, tbl):
-        """[(key, rows)] of a table: its rows by partition (exporter, UTC
-        date and hour of the end), key = exaddr << 32 | hours since 1970;
-        the rows sorted by the key (stable) only when they are not in its
-        order already, then a slice per partition."""
+        """[(key, rows)] of a table, by key: its rows by partition
+        (exporter, UTC date and hour of the end), key = exaddr << 32 |
+        hours since 1970, each partition's rows in their order.  Rows come
+        in runs of one partition (a capture file: an exporter, an hour
+        after the other): up to MAX_RUNS runs are sliced, not copied;
+        more are sorted by the key (stable) and sliced."""
         pa = self._pa
         import pyarrow.compute as pc
         u64 = pa.uint64()
@@ -184,11 +187,19 @@ class ParquetSink(Sink):
         else:
             key = hour
         key = key.combine_chunks() if hasattr(key, "combine_chunks") else key
+        n = len(key)
+        change = pc.indices_nonzero(pc.not_equal(key[1:], key[:-1]))
+        if len(change) < MAX_RUNS:
+            starts = [0] + [i + 1 for i in change.to_pylist()]
+            runs = {}
+            for k, s, e in zip(key.take(starts).to_pylist(), starts, starts[1:] + [n]):
+                runs.setdefault(k, []).append(tbl.slice(s, e - s))
+            return sorted((k, v[0] if len(v) == 1 else pa.concat_tables(v))
+                          for k, v in runs.items())
         counts = pc.value_counts(key)
         pairs = sorted(zip(counts.field("values").to_pylist(),
                            counts.field("counts").to_pylist()))
-        if len(pairs) > 1 and pc.any(pc.less(key[1:], key[:-1])).as_py():
-            tbl = tbl.take(pc.sort_indices(key))
+        tbl = tbl.take(pc.sort_indices(key))
         out, pos = [], 0
         for k, c in pairs:
             out.append((k, tbl.slice(pos, c)))
