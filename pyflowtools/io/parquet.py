@@ -242,11 +242,6 @@ class ParquetSink(Sink):
         try:
             self._flush()
             self._wait()
-        finally:
-            if self._pool is not None:
-                self._pool.shutdown()
-                self._pool = None
-        try:
             while self._writers:
                 _close_pair(self._writers.popitem()[1])
             if self._writer is not None:
@@ -255,8 +250,15 @@ class ParquetSink(Sink):
             if self._file is not None:
                 self._file, f = None, self._file
                 f.close()
-        except _arrow_errors(self._pa) as e:
-            raise FlowToolsError("%s: %s" % (_name(self._dst), _text(e))) from None
+        except BaseException as e:
+            self.abort()              # every file closed, the error ours
+            if isinstance(e, _arrow_errors(self._pa)):
+                raise FlowToolsError("%s: %s" % (_name(self._dst), _text(e))) from None
+            raise
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
 
     def _close_file(self):
         if self._file is not None:
