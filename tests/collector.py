@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import harness
 import oracle
 
 REPO = Path(__file__).resolve().parent.parent
@@ -100,8 +101,9 @@ def rx_queue(port):
 
 
 def wait_for(cond, timeout=20.0, step=0.02):
-    """Poll cond() until it is true (returns True) or timeout seconds pass."""
-    end = time.time() + timeout
+    """Poll cond() until it is true (returns True) or timeout seconds (scaled by
+    harness.SLOW) pass."""
+    end = time.time() + harness.ceiling(timeout)
     while not cond():
         if time.time() > end:
             return False
@@ -112,8 +114,8 @@ def wait_for(cond, timeout=20.0, step=0.02):
 def wait_drained(port, timeout=20.0, settle=0.05):
     """True once the receive queue of the UDP socket on port is empty (and
     still is `settle` seconds later: loopback datagrams handed to softirq
-    processing have reached it)."""
-    end = time.time() + timeout
+    processing have reached it); timeout is scaled by harness.SLOW."""
+    end = time.time() + harness.ceiling(timeout)
     while time.time() < end:
         if rx_queue(port) == 0:
             time.sleep(settle)
@@ -141,6 +143,15 @@ class Clock:
     def advance(self, seconds):
         self.set(self.offset + seconds)
 
+    def past_midnight(self):
+        """Jump to one second past the next UTC midnight, a rotation boundary
+        whatever -n is: the next one is 86400/(n+1) s away (15 minutes for the
+        default), so a test that wants each collector to write one file is not
+        split in two by the wall clock crossing a boundary while it runs."""
+        now = time.time()
+        self.set(86400 * (int(now) // 86400 + 1) + 1 - now)
+        return self
+
     def now(self):
         return time.time() + self.offset
 
@@ -166,7 +177,7 @@ class Proc:
             self.ready()
 
     def ready(self):
-        end = time.time() + 20
+        end = time.time() + harness.ceiling(20)
         while not port_bound(self.port, self.p.pid):
             if self.p.poll() is not None or time.time() > end:
                 raise AssertionError("collector did not start: %r" % self.log())
@@ -200,7 +211,7 @@ class Proc:
         if self.p.poll() is None:
             self.p.send_signal(sig)
         try:
-            self.p.wait(timeout=timeout)
+            self.p.wait(timeout=harness.ceiling(timeout))
         except subprocess.TimeoutExpired:
             self.p.kill()
             self.p.wait()
@@ -295,7 +306,8 @@ def softflowd_export(pcap, version, pidfile, timeout=60):
         port = s.getsockname()[1]
         r = subprocess.run(["softflowd", "-6", "-r", str(pcap), "-n", "127.0.0.1:%d" % port,
                             "-v", version, "-d", "-p", str(pidfile)],
-                           capture_output=True, timeout=timeout)
+                           capture_output=True, timeout=harness.ceiling(timeout),
+                           env=harness.peer_env())
         assert r.returncode == 0, r.stderr
         s.setblocking(False)
         out = []
@@ -335,7 +347,7 @@ class Nfcapd:
         self.p = subprocess.Popen(["nfcapd", "-w", str(self.store), "-p", str(self.port),
                                    "-b", "127.0.0.1", "-B", str(1 << 23)],
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+                                  start_new_session=True, env=harness.peer_env())
         if not wait_for(lambda: self.p.poll() is not None or port_bound(self.port, self.p.pid)):
             raise AssertionError("nfcapd did not start")
         if self.p.poll() is not None:
@@ -352,7 +364,7 @@ class Nfcapd:
             self.log = self.p.communicate()[0].decode(errors="replace")
         res = subprocess.run(["nfdump", "-R", str(self.store), "-q", "-N", "-o", "json"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
-                             env=dict(os.environ, TZ="UTC"))
+                             env=harness.peer_env(dict(os.environ, TZ="UTC")))
         assert res.returncode == 0, res.stderr
         text = res.stdout.decode().strip().rstrip(",")
         if text.startswith("No matching flows") or not text:

@@ -13,6 +13,8 @@ import socket
 import subprocess
 import time
 
+import harness
+
 USER, PASSWORD, DB = "netflow", "nf-secret", "netflow"
 
 
@@ -32,8 +34,9 @@ def _as_user(name):
 
 
 def _wait_connect(path_or_port, proc, timeout=30.0):
-    """Wait until the server accepts connections on its socket (or it died)."""
-    deadline = time.monotonic() + timeout
+    """Wait until the server accepts connections on its socket (or it died);
+    timeout scaled by harness.SLOW."""
+    deadline = time.monotonic() + harness.ceiling(timeout)
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError("server exited with status %s" % proc.returncode)
@@ -89,7 +92,8 @@ class Postgres:
         subprocess.run([
             bindir + "/initdb", "-D", self.data, "-U", USER, "--pwfile", pwfile,
             "--auth=scram-sha-256", "-E", "UTF8", "--no-sync", "--locale=C"],
-            check=True, capture_output=True, cwd=self.base, **_as_user("postgres"))
+            check=True, capture_output=True, cwd=self.base, env=harness.peer_env(),
+            **_as_user("postgres"))
         self.start()
         import psycopg
         with psycopg.connect(**self.connargs(dbname="postgres"), autocommit=True) as c:
@@ -107,6 +111,7 @@ class Postgres:
             "-k", self.sock, "-c", "fsync=off",
             "-c", "full_page_writes=off", "-c", "logging_collector=off"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.base,
+            env=harness.peer_env(),
             **_as_user("postgres"))
         _wait_connect(os.path.join(self.sock, ".s.PGSQL.%d" % self.port), self.proc)
         _wait_ready(self)
@@ -187,7 +192,7 @@ class MariaDB:
         subprocess.run(["mariadb-install-db", "--no-defaults", "--datadir=" + self.data,
                         "--auth-root-authentication-method=normal", "--skip-test-db",
                         "--skip-name-resolve"] + user,
-                       check=True, capture_output=True)
+                       check=True, capture_output=True, env=harness.peer_env())
         self._user = user
         self.start()
         import pymysql
@@ -208,7 +213,7 @@ class MariaDB:
             "--innodb-flush-log-at-trx-commit=2", "--skip-log-bin",
             "--pid-file=" + os.path.join(self.base, "my.pid"),
             "--log-error=" + os.path.join(self.base, "my.err")] + self._user,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=harness.peer_env())
         _wait_connect(self.sock, self.proc)
 
     def kill(self):
@@ -233,7 +238,7 @@ class MariaDB:
         out = subprocess.run([client, "--no-defaults", "--batch", "--skip-column-names",
                               "-S", self.sock, "-u", USER, "-p" + PASSWORD, DB, "-e",
                               "SELECT %s FROM %s" % (",".join(names), table)],
-                             check=True, capture_output=True).stdout
+                             check=True, capture_output=True, env=harness.peer_env()).stdout
         return [tuple(line.split("\t")) for line in out.decode().splitlines()]
 
     def query(self, text):
@@ -251,7 +256,7 @@ class MariaDB:
 def _wait_ready(server, timeout=30.0):
     """PostgreSQL accepts the socket before it accepts logins."""
     import psycopg
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + harness.ceiling(timeout)
     while True:
         try:
             psycopg.connect(**server.connargs(dbname="postgres"), connect_timeout=2).close()

@@ -19,6 +19,31 @@ CORPUS_DIR = TESTS_DIR / "conformance"
 SAMPLES_DIR = TESTS_DIR.parent / "samples"
 CASE_TIMEOUT = 20
 
+# `make asan` preloads the ASan runtime into every process the suite starts (the
+# interpreter must load it before the sanitized C core).  Under it everything is
+# several times slower, so every ceiling on a wait for a process (run()'s timeout,
+# the collectors' readiness and log waits) is multiplied by SLOW: 6 when sanitized,
+# 1 otherwise, or $PYFLOWTOOLS_TEST_SLOW (say 3 on a loaded machine).  Waits end on
+# their event; SLOW only moves the point where a test gives up.
+SANITIZED = "libclang_rt.asan" in os.environ.get("LD_PRELOAD", "")
+SLOW = float(os.environ.get("PYFLOWTOOLS_TEST_SLOW") or (6 if SANITIZED else 1))
+
+
+def ceiling(seconds):
+    """A wait's ceiling in seconds, scaled by SLOW."""
+    return seconds * SLOW
+
+
+def peer_env(env=None):
+    """`env` (default os.environ) for a program that is not ours (database servers,
+    nfcapd, nfdump, softflowd, pmacctd, rrdtool, chromium): without the sanitizer
+    runtime and options, which such programs were not built for (postgres hangs
+    with ASan preloaded)."""
+    env = dict(os.environ if env is None else env)
+    for name in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS"):
+        env.pop(name, None)
+    return env
+
 COMMAND_WORD = re.compile(r"flow-[a-z]+")
 
 
@@ -85,7 +110,8 @@ def run(cmd, stdin=None, env=None, cwd=None, timeout=CASE_TIMEOUT):
     cmd: a string (run as `bash -c cmd`) or an argv list (argv[0] looked up on the
     PATH of env).  stdin: bytes, or None for /dev/null.  env: a full environment
     (default case_env()).  The command runs in its own process group, killed as a
-    whole on timeout (status 124, as coreutils timeout reports).  A command killed
+    whole on timeout (status 124, as coreutils timeout reports), the timeout
+    scaled by SLOW.  A command killed
     by signal N reports 128+N, as a shell does."""
     if isinstance(cmd, str):
         argv = ["bash", "-c", cmd]
@@ -98,7 +124,7 @@ def run(cmd, stdin=None, env=None, cwd=None, timeout=CASE_TIMEOUT):
         stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
-        out, err = proc.communicate(stdin, timeout=timeout)
+        out, err = proc.communicate(stdin, timeout=ceiling(timeout))
     except subprocess.TimeoutExpired:
         _kill_group(proc)
         out, err = proc.communicate()

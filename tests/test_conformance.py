@@ -77,7 +77,7 @@ def test_conformance(case, tmp_path, ahead):
 
     problems = []
     if result.timed_out:
-        problems.append("timed out after %ds" % harness.CASE_TIMEOUT)
+        problems.append("timed out after %ds" % harness.ceiling(harness.CASE_TIMEOUT))
     elif result.status != expected_status:
         problems.append("exit status %d, expected %d" % (result.status, expected_status))
     if result.stdout != expected:

@@ -16,6 +16,7 @@ import time
 import pytest
 
 import collector as c
+import harness
 import oracle
 from pyflowtools.netflow import pdu, udp
 from pyflowtools.core.native import ffi, layout, lib, rec_size
@@ -73,12 +74,13 @@ def test_round_trip_every_version(tmp_path):
     names and headers as formats.md says."""
     n = 200
     runs = []
+    clock = c.Clock(tmp_path / "clock").past_midnight()
     try:
         for version in VERSIONS:
             port = c.free_port()
             wd = tmp_path / version
             runs.append((version, port, wd, c.capture(wd, port, "-N", "0", "-C", "rt",
-                                                      wait=False)))
+                                                      clock=clock, wait=False)))
         for *_, proc in runs:
             proc.ready()
         for version, port, _wd, _ in runs:
@@ -110,7 +112,7 @@ def test_round_trip_every_version(tmp_path):
         assert h["flows_count"] == n and h["flows_lost"] == 0 and h["pkts_corrupt"] == 0
         assert h["seq_reset"] == 0 and h["comments"] == "rt"
         assert h["cap_hostname"] == os.uname().nodename
-        assert 0 < h["cap_start"] <= h["cap_end"] <= time.time()
+        assert 0 < h["cap_start"] <= h["cap_end"] <= clock.now()
 
 
 @pytest.mark.parametrize("args,order,flags", [
@@ -265,7 +267,8 @@ def test_hostile_input_never_dies_counts_every_bad_datagram(tmp_path):
     it = iter(good)
     mixed = [(k, next(it) if k == 0 else d) for k, d in mixed]
     port = c.free_port()
-    with c.capture(tmp_path, port, "-N", "0", "-z", "0") as p:
+    clock = c.Clock(tmp_path / "clock").past_midnight()
+    with c.capture(tmp_path / "wd", port, "-N", "0", "-z", "0", clock=clock) as p:
         s = sender(port)
         with s.sock:
             for i in range(0, len(mixed), 200):
@@ -275,7 +278,7 @@ def test_hostile_input_never_dies_counts_every_bad_datagram(tmp_path):
         assert p.p.poll() is None
         status, err = p.stop()
     assert status == 0 and "Traceback" not in err
-    fs = c.files(tmp_path)
+    fs = c.files(tmp_path / "wd")
     assert len(fs) == 1
     h, got = c.read(fs[0])
     assert h["pkts_corrupt"] == len(bad)
@@ -379,9 +382,10 @@ def test_signals_under_load_leave_finished_files(tmp_path, final):
     with c.capture(tmp_path, port, "-N", "0") as p:
         load = Load(port)
         load.start()
-        for _ in range(4):
+        for k in range(1, 5):
             time.sleep(rng.uniform(0.05, 0.3))
             p.send_signal(signal.SIGHUP)
+            p.wait_log("SIGHUP", k)      # else two pending SIGHUPs count as one
         time.sleep(rng.uniform(0.05, 0.2))
         load.halt.set()
         load.join()
@@ -545,7 +549,8 @@ def test_softflowd_exports_match_the_capture(tmp_path, version):
     with c.capture(wd, port, "-N", "0") as p:
         r = subprocess.run(["softflowd", "-r", str(pcap), "-n", "127.0.0.1:%d" % port,
                             "-v", version, "-d", "-p", str(tmp_path / "sf.pid")],
-                           capture_output=True, timeout=60)
+                           capture_output=True, timeout=harness.ceiling(60),
+                           env=harness.peer_env())
         assert r.returncode == 0, r.stderr
         assert c.wait_drained(port)
         status, err = p.stop()

@@ -38,6 +38,7 @@ import time
 import pytest
 
 import collector as c
+import harness
 
 PMACCTD = shutil.which("pmacctd", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
 
@@ -173,7 +174,8 @@ def exports(tmp_path_factory):
                         **extra)
             conf.write_text("".join("%s: %s\n" % kv for kv in keys.items()))
             runs[m] = subprocess.Popen([PMACCTD, "-f", str(conf)], stdin=subprocess.DEVNULL,
-                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                       env=harness.peer_env())
             stack.callback(runs[m].kill)
         out = {}
         for m, pm in runs.items():

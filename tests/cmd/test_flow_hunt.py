@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+import harness
 import pyflowtools
 
 DATA = os.path.join(os.path.dirname(pyflowtools.__file__), "data")
@@ -231,7 +232,7 @@ def test_html_report_in_chromium(run_cmd, samples_dir, tmp_path):
             "--user-data-dir=%s" % (tmp_path / "profile"), "--window-size=1200,2000"]
     url = "file://%s" % report
     shot = tmp_path / "shot.png"
-    env = dict(os.environ, HOME=str(tmp_path))
+    env = harness.peer_env(dict(os.environ, HOME=str(tmp_path)))
     subprocess.run(args + ["--screenshot=%s" % shot, url], env=env, cwd=tmp_path,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
     pixels, size = png_bytes(shot)

@@ -8,6 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
+import harness
+
 from pyflowtools.netflow.collector import stat_line
 from pyflowtools.util import ipv4
 
@@ -27,7 +29,8 @@ def line(now, startup, flows, pkts, lost, prefix="Aug 16 09:00:00 nf1 flow-captu
 
 def fetch(path, start, end):
     out = subprocess.run(["rrdtool", "fetch", str(path), "AVERAGE", "--start", str(start),
-                          "--end", str(end)], capture_output=True, text=True, check=True)
+                          "--end", str(end)], capture_output=True, text=True, check=True,
+                         env=harness.peer_env())
     head = out.stdout.splitlines()[0].split()
     rows = {}
     for ln in out.stdout.splitlines():

@@ -10,6 +10,8 @@ import subprocess
 import pytest
 from hypothesis import given, strategies as st
 
+import harness
+
 from pyflowtools.report import rrd
 
 pytestmark = pytest.mark.skipif(shutil.which("rrdtool") is None,
@@ -34,7 +36,8 @@ stat-definition day
 def fetch(path, start, end, cf="AVERAGE"):
     """{time: [values]} of `rrdtool fetch` run as a separate program."""
     out = subprocess.run(["rrdtool", "fetch", str(path), cf, "--start", str(start),
-                          "--end", str(end)], capture_output=True, text=True, check=True)
+                          "--end", str(end)], capture_output=True, text=True, check=True,
+                         env=harness.peer_env())
     rows = {}
     for line in out.stdout.splitlines():
         m = re.match(r"^(\d+): (.*)$", line)
@@ -121,7 +124,8 @@ def test_names_with_n_and_fields(run_cmd, day_report, tmp_path):
     assert st_ == 0
     assert b"created %s/http.rrd" % str(tmp_path).encode() in err
     info = subprocess.run(["rrdtool", "info", str(tmp_path / "smtp.rrd")],
-                          capture_output=True, text=True, check=True).stdout
+                          capture_output=True, text=True, check=True,
+                          env=harness.peer_env()).stdout
     assert re.findall(r"^ds\[(\w+)\]\.type", info, re.M) == ["octets"]
     blocks = report_blocks(day_report.decode())
     got = fetch(tmp_path / "smtp.rrd", slot(blocks[0][0]) - STEP, slot(blocks[-1][0]))
@@ -133,7 +137,8 @@ def test_storage_option_sets_the_archives(run_cmd, day_report, tmp_path):
                            "-r", "10:20:0:5"], stdin=day_report)
     assert (st_, err) == (0, b"")
     info = subprocess.run(["rrdtool", "info", str(tmp_path / "80.rrd")],
-                          capture_output=True, text=True, check=True).stdout
+                          capture_output=True, text=True, check=True,
+                          env=harness.peer_env()).stdout
     rras = re.findall(r"^rra\[\d+\]\.(cf|rows|pdp_per_row) = (\S+)", info, re.M)
     cfs = [v.strip('"') for k, v in rras if k == "cf"]
     rows = [int(v) for k, v in rras if k == "rows"]

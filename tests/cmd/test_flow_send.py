@@ -244,7 +244,8 @@ def _started(proc, port):
 
 def _nfdump_rows(directory):
     res = subprocess.run(["nfdump", "-R", str(directory), "-o", "csv", "-q", "-N"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
+                         env=harness.peer_env())
     assert res.returncode == 0, res.stderr
     text = res.stdout.decode()
     head = ("ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das,"
@@ -279,7 +280,7 @@ def test_real_collector_nfcapd(run_cmd, tmp_path):
     nf = subprocess.Popen(["nfcapd", "-w", str(store), "-p", str(port), "-b", "127.0.0.1",
                            "-B", str(1 << 23)],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          start_new_session=True)
+                          start_new_session=True, env=harness.peer_env())
     try:
         assert _started(nf, port), nf.stdout.read()
         res = run_cmd(["flow-send", "-x", "100", "0/127.0.0.1/%d" % port],

@@ -253,7 +253,7 @@ def _iso_ms(ms):
 def _nfdump_json(directory):
     res = subprocess.run(["nfdump", "-R", str(directory), "-q", "-N", "-o", "json"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
-                         env=dict(os.environ, TZ="UTC"))
+                         env=harness.peer_env(dict(os.environ, TZ="UTC")))
     assert res.returncode == 0, res.stderr
     text = res.stdout.decode().strip().rstrip(",")
     if text.startswith("No matching flows") or not text:
@@ -268,7 +268,7 @@ def _nfcapd_flows(run_cmd, tmp_path, version, stream, pace):
     nf = subprocess.Popen(["nfcapd", "-w", str(store), "-p", str(port), "-b", "127.0.0.1",
                            "-B", str(1 << 23)],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          start_new_session=True)
+                          start_new_session=True, env=harness.peer_env())
     try:
         assert collector.wait_for(lambda: nf.poll() is not None or collector.port_bound(port, nf.pid))
         assert nf.poll() is None, nf.stdout.read()
