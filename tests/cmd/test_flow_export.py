@@ -350,13 +350,17 @@ def test_parquet_round_trip_every_version(run_cmd, require, version, tmp_path):
     st, pq_data, err = run_cmd(["flow-export", "-f", "parquet"], stdin=data)
     assert (st, stderr_lines(err)) == (0, ["flow-export: Exported 3000 records"])
     assert pq_data[:4] == b"PAR1"
-    st, back, err = run_cmd(["flow-import", "-f", "6"], stdin=pq_data)
+    (tmp_path / "f.parquet").write_bytes(pq_data)
+    # the two imports (on stdin, and -u of the file) are independent: at once
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(2) as pool:
+        on_stdin = pool.submit(run_cmd, ["flow-import", "-f", "6"], stdin=pq_data)
+        from_file = pool.submit(run_cmd, ["flow-import", "-f", "6", "-u",
+                                          str(tmp_path / "f.parquet"), "-V", version, "-z", "5"])
+        (st, back, err), (st2, back2, _) = on_stdin.result(), from_file.result()
     assert (st, stderr_lines(err)) == (0, ["flow-import: Imported 3000 records."])
     assert _records(back) == _records(data)
-    (tmp_path / "f.parquet").write_bytes(pq_data)
-    st, back2, _ = run_cmd(["flow-import", "-f", "6", "-u", str(tmp_path / "f.parquet"),
-                            "-V", version, "-z", "5"])
-    assert st == 0 and _records(back2) == _records(data)
+    assert st2 == 0 and _records(back2) == _records(data)
 
 
 def test_parquet_dataset_and_mask(run_cmd, require, sample_bytes, tmp_path):
