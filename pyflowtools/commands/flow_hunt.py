@@ -9,7 +9,7 @@ from pyflowtools import cli
 from pyflowtools.report import detect, hunt, zones
 
 USAGE = ("Usage: flow-hunt [-h] [-c site_file] [-d debug_level] [-H html_file] "
-         "[-L prefix[,prefix...]] [-z zone_file] [file|directory ...]")
+         "[-L prefix[,prefix...]] [-o text|tsv] [-z zone_file] [file|directory ...]")
 EXIT_FINDINGS = 2
 
 
@@ -19,6 +19,7 @@ def build_parser():
     p.add_argument("-L", dest="inside", action="append")
     p.add_argument("-z", dest="zone_file")
     p.add_argument("-H", dest="html")
+    detect.add_common(p)                # -o text|tsv
     return p
 
 
@@ -35,13 +36,14 @@ def settings(opts):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     opts = cli.parse(build_parser(), argv, operands=True)
+    fmt = detect.output_format(opts)
     site = settings(opts)
     if opts.html:
         from pyflowtools.report import hunthtml
         hunthtml._plotly()              # refused before any input is read
     started = time.time()
     # -H: the suspects' activity is a second pass (report/hunthtml.py)
-    inp = detect.Input(opts.operands, warn=cli.warn, replay=bool(opts.html))
+    inp = detect.Input(opts.operands, warn=cli.warn, ipv6=True, replay=bool(opts.html))
     run = hunt.Hunt(site, inp.rectype)
     for batch in inp:
         run.feed(batch)
@@ -50,8 +52,13 @@ def main(argv=None):
         if getattr(m, "warning", None):
             cli.warn("%s: %s" % (m.name, m.warning))
     out = detect.text_out()
-    for line in hunt.text_lines(run):
-        out.write(line + "\n")
+    if fmt == "tsv":
+        tsv = detect.Tsv(out, hunt.TSV_COLUMNS)
+        for row in hunt.tsv_rows(run):
+            tsv.row(*row)
+    else:
+        for line in hunt.text_lines(run):
+            out.write(line + "\n")
     if opts.html:
         hunthtml.write(opts.html, run, inp.again())
     if opts.debug > 0:

@@ -18,6 +18,10 @@ its command, fed every batch of the one read of the input:
     zones                    flow-zonecheck's Checker and Summary (report/zones.py)
     trw                      flow-trw's Detector (report/trw.py)
 
+Every method reads v1006 input (IPv4 and IPv6 flows) as its command does:
+128-bit address keys, ICMPv6 beside ICMP, IPv6 blocks in -L and the site
+file, IPv6 zones.
+
 The accumulators that compact a batch to the flows they select (a filter
 program applied in place) get a copy of it in one reused scratch batch; the
 others read the batch itself.  Every per-record step stays in C.
@@ -153,23 +157,38 @@ def load_site(path, s=None):
 class Method:
     """One method: `name`, its command's terms (`command`), whether it
     compacts batches (`filters`), feed(batch), and after finish() the
-    `findings` count and text lines()."""
+    `findings` count, text lines() and hosts(): the addresses found, as
+    text (IPv6 in RFC 5952 form, IPv4 -- also mapped -- as dotted quads)."""
     filters = False
     findings = 0
 
     def finish(self):
         pass
 
+    def tsv_rows(self):
+        """(host, count, figures) per finding (-o tsv; TSV_COLUMNS)."""
+        return iter(())
+
+
+def _figures(**kw):
+    """name=value pairs joined by `;` (the figures column), in order."""
+    return ";".join("%s=%s" % (k, v) for k, v in kw.items())
+
+
+def _counts(r):
+    """flows, octets, packets of a flow-topn row."""
+    return _figures(flows=r[2], octets=r[3], packets=r[4])
+
 
 class Top(Method):
-    def __init__(self, metric, n, baseline):
+    def __init__(self, rectype, metric, n, baseline):
         self.name = "top-%s" % ("sessions" if metric == "flows" else "data")
         self.command = "flow-topn -k src -m %s -n %d%s" % (
             metric, n, " -b %s" % baseline if baseline else "")
         self.title = "Top N %s (source by %s)" % (
             "session" if metric == "flows" else "data", metric)
         self.metric, self.n, self.baseline = metric, n, baseline
-        self.acc = topn.TopN("src", metric)
+        self.acc = topn.TopN("src", metric, rectype=rectype)     # v1006: 128-bit keys
         self.feed = self.acc.add
 
     def finish(self):
@@ -191,14 +210,20 @@ class Top(Method):
     def hosts(self):
         return [topn.key_text(r[0]) for r in self.rows]
 
+    def tsv_rows(self):
+        # the findings: the hosts NEW to the baseline (none without one)
+        for r, m in zip(self.rows, self.marks):
+            if m:
+                yield topn.key_text(r[0]), r[1], _counts(r) + ";baseline=NEW"
+
 
 class Matching(Method):
     """Flows an ACL node selects, counted per address as flow-topn -n 0."""
     filters = True
 
-    def __init__(self, name, title, command, node, key):
+    def __init__(self, rectype, name, title, command, node, key):
         self.name, self.title, self.command, self.key = name, title, command, key
-        self.acc = topn.TopN(key, "flows", select=node)
+        self.acc = topn.TopN(key, "flows", select=node, rectype=rectype)
         self.feed = self.acc.add
 
     def finish(self):
@@ -212,6 +237,10 @@ class Matching(Method):
 
     def hosts(self):
         return [topn.key_text(r[0]) for r in self.rows]
+
+    def tsv_rows(self):
+        for r in self.rows:
+            yield topn.key_text(r[0]), r[1], _counts(r)
 
 
 class Rank(Method):
@@ -233,7 +262,14 @@ class Rank(Method):
         return portrank.text_lines(self.report)
 
     def hosts(self):
-        return [h.address for h in self.report.hosts]
+        text = portrank.host_text(self.report)
+        return [text(h.address) for h in self.report.hosts]
+
+    def tsv_rows(self):
+        text = portrank.host_text(self.report)
+        for h in self.report.hosts:
+            yield text(h.address), h.count, _figures(
+                ports=",".join("%d:%d" % (port, flows) for port, flows in h.ports))
 
 
 class Unreach(Method):
@@ -255,7 +291,12 @@ class Unreach(Method):
             yield icmp.text_row(r, self.acc.v6).rstrip("\n")
 
     def hosts(self):
-        return [r[0] for r in self.rows]
+        text = ipv6.text if self.acc.v6 else ipv4.text
+        return [text(r[0]) for r in self.rows]
+
+    def tsv_rows(self):
+        for h, (_, flows, net, host, port) in zip(self.hosts(), self.rows):
+            yield h, flows, _figures(net=net, host=host, port=port)
 
 
 class Zones(Method):
@@ -280,7 +321,14 @@ class Zones(Method):
         return self.summary.text(self.flows).rstrip("\n").split("\n")
 
     def hosts(self):
-        return sorted(self.summary.servers)
+        return [ipv6.text(a) for a in sorted(self.summary.servers)]
+
+    def tsv_rows(self):
+        # a row per server: its alerts are the findings (count)
+        for a in sorted(self.summary.servers):
+            i, e, r, peers = self.summary.servers[a]
+            yield ipv6.text(a), i + e, _figures(
+                ingress=i, egress=e, red=r, peers=",".join(ipv6.text(p) for p in sorted(peers)))
 
 
 class Trw(Method):
@@ -302,7 +350,17 @@ class Trw(Method):
         return trw.text_lines(self.res)
 
     def hosts(self):
-        return [s.address for s, _ in self.res.scanners]
+        text = trw.address_text(self.res)
+        return [text(s.address) for s, _ in self.res.scanners]
+
+    def tsv_rows(self):
+        for h, (s, ports) in zip(self.hosts(), self.res.scanners):
+            yield h, s.failures, _figures(
+                where="local" if s.local else "remote", flagged_at=trw.when(s.flagged_at),
+                contacts_to_flag=s.to_flag, failures_to_flag=s.fail_to_flag,
+                first_contacts=s.contacts, successes=s.successes,
+                ports=",".join("%s:%d:%d" % (trw.port_text(p.prot, p.port), p.probes, p.failed)
+                               for p in ports))
 
 
 def _inside_acl(inside):
@@ -336,10 +394,11 @@ def _acl_file(path):
 def methods(settings, rectype):
     """The methods of a run, in report order."""
     s = settings
-    out = [Top("flows", s.top, s.baseline_flows), Top("octets", s.top, s.baseline_octets)]
+    out = [Top(rectype, "flows", s.top, s.baseline_flows),
+           Top(rectype, "octets", s.top, s.baseline_octets)]
     rpath, reserved = _acl_file(RESERVED_ACL)
     for field, end in (("srcaddr", "src"), ("dstaddr", "dst")):
-        out.append(Matching("reserved-" + end, "IANA reserved %s addresses" % (
+        out.append(Matching(rectype, "reserved-" + end, "IANA reserved %s addresses" % (
             "source" if end == "src" else "destination"),
             "flow-filter -f %s -%s %s | flow-topn -k %s -n 0" % (
                 RESERVED_ACL, "S" if end == "src" else "D", RESERVED_LIST, end),
@@ -348,7 +407,7 @@ def methods(settings, rectype):
         notours = _inside_acl(s.inside)
         node = program.And(notours.standard_node("notours", "srcaddr"),
                            notours.standard_node("notours", "dstaddr"))
-        out.append(Matching("foreign-src", "Flows between two outside addresses (forged "
+        out.append(Matching(rectype, "foreign-src", "Flows between two outside addresses (forged "
                             "sources)", "flow-filter -f site.acl -S notours -D notours | "
                             "flow-topn -k src -n 0", node, "src"))
     if s.lists:
@@ -358,16 +417,17 @@ def methods(settings, rectype):
         for name, end in s.lists:
             if name not in site.standard:
                 raise FormatError("%s: no standard list %s" % (s.acl_file, name))
-            out.append(Matching("list-%s-%s" % (name, end), "Site list %s (%s)" % (name, end),
+            out.append(Matching(rectype, "list-%s-%s" % (name, end), "Site list %s (%s)" % (name, end),
                                 "flow-filter -f %s -%s %s | flow-topn -k %s -n 0" % (
                                     s.acl_file, "S" if end == "src" else "D", name, end),
                                 site.standard_node(name, end + "addr"), end))
     out.append(Rank(rectype, False, s.syn_threshold, s.ports))
     out.append(Rank(rectype, True, s.rst_threshold, s.ports))
     out.append(Unreach(rectype, s.unreach_threshold))
-    out.append(Matching("echo92", "ICMP echo requests of 92 bytes (Nachi)",
+    out.append(Matching(rectype, "echo92", "ICMP echo requests of 92 bytes (Nachi)",
                         "flow-icmpdecode -t 8 -s 92 -F | flow-topn -k src -n 0",
-                        icmp.selection(((ECHO_TYPE, None),), ECHO_SIZE), "src"))
+                        icmp.selection(((ECHO_TYPE, None),), ECHO_SIZE, icmp.is_v6(rectype)),
+                        "src"))
     if s.zone_file:
         out.append(Zones(rectype, s.zone_file, s.inside))
     out.append(Trw(rectype, s.trw, s.inside))
@@ -433,3 +493,15 @@ def text_lines(hunt):
         yield "== as: %s" % m.command
         for line in m.lines():
             yield line
+
+
+#: -o tsv: one row per finding (man flow-hunt, TSV OUTPUT)
+TSV_COLUMNS = ("method", "host", "count", "figures")
+
+
+def tsv_rows(hunt):
+    """(method, host, count, figures) of every finding, methods in report
+    order."""
+    for m in hunt.methods:
+        for host, count, figures in m.tsv_rows():
+            yield m.name, host, count, figures

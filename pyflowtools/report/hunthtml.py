@@ -20,9 +20,9 @@ import html
 import os
 
 from pyflowtools.core.errors import FlowToolsError
-from pyflowtools.core.table import Aggregation
+from pyflowtools.core.table import Aggregation, is_ipv6
 from pyflowtools.filters import acl, program
-from pyflowtools.util import files, ipv4
+from pyflowtools.util import files, ipv4, ipv6
 
 #: at most this many suspects in the activity chart
 SUSPECTS = 20
@@ -44,11 +44,10 @@ def suspects(run):
         m = by.get(name)
         if m is None:
             continue
-        hosts = m.hosts()
+        hosts = m.hosts()                 # text: IPv6 RFC 5952, IPv4 dotted
         if name.startswith("top-"):
             hosts = [h for h, mark in zip(hosts, m.marks) if mark]
         for h in hosts:
-            h = h if isinstance(h, str) else ipv4.text(h)
             if h not in out and len(out) < SUSPECTS:
                 out.append(h)
     return out
@@ -57,24 +56,28 @@ def suspects(run):
 def activity(batches, hosts):
     """{host text: [(bin start, flows)]} of the hosts' flows as sources, from
     one pass over host-order batches (C: one filter and one aggregation
-    call per batch)."""
+    call per batch).  On v1006 input the hosts are 128-bit (an IPv6 host's
+    text in RFC 5952 form, an IPv4 one's a dotted quad)."""
     if not hosts:
         return {}
     lists = acl.parse("".join("ip access-list standard suspects permit host %s\n"
                               % h for h in hosts))
     node = lists.standard_node("suspects", "srcaddr")
-    agg = Aggregation(["srcaddr", "unix_secs"], key_and=[0xFFFFFFFF,
-                                                         0xFFFFFFFF & ~(BIN - 1)])
-    prog, rectype = None, None
+    agg, prog, rectype = None, None, None
     for b in batches:
         if prog is None or rectype != b.rectype:
             prog, rectype = program.compile(node, b.rectype), b.rectype
+        if agg is None:
+            # the address mask is one of a 32-bit field (a 128-bit one is kept whole)
+            agg = Aggregation(["srcaddr", "unix_secs"], rectype=b.rectype,
+                              key_and=[0xFFFFFFFF, 0xFFFFFFFF & ~(BIN - 1)])
+            text = ipv6.text if is_ipv6(b.rectype) else ipv4.text
         prog.apply(b)
         if b.n:
             agg.add(b)
     out = {h: [] for h in hosts}
-    for r in agg.ranked("flows"):
-        out[ipv4.text(r.key[0])].append((r.key[1], r.flows))
+    for r in (agg.ranked("flows") if agg is not None else ()):
+        out[text(r.key[0])].append((r.key[1], r.flows))
     span = [t for pts in out.values() for t, _ in pts]
     step = BIN
     if span:
