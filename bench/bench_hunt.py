@@ -9,7 +9,9 @@ each pipeline's best run.
 
     .venv/bin/python bench/bench_hunt.py        # make install-venv first
 
-Environment: BENCH_REPEAT (default 3), BENCH_COPIES (default 100).
+Environment: BENCH_REPEAT (default 3), BENCH_COPIES (default 100),
+BENCH_V1006=1 (the same flows as v1006, flow-cat -V 1006: every method on
+128-bit keys).
 Results also go to bench/out/hunt.json.
 """
 import json
@@ -64,6 +66,9 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     path = _make(os.path.join(OUT, "enterprise-x%d.ft" % copies),
                  ["flow-cat"] + [SAMPLE] * copies, e)
+    if os.environ.get("BENCH_V1006"):
+        path = _make(os.path.join(OUT, "enterprise-x%d.v1006.ft" % copies),
+                     ["flow-cat", "-V", "1006", path], e)
     n = count(path, e)
     harness.warm(path)
     rows = []

@@ -11,7 +11,8 @@ grows with the flows.
 
 Environment: BENCH_REPEAT (default 3), BENCH_ONLY (regular expression on
 the stage name).  Target (issue 15): flow-trw >= 10 M records/s on the
-realistic file.  Results also go to bench/out/trw.json.
+realistic file (the v1006 stage: the same flows through the 128-bit path,
+no target).  Results also go to bench/out/trw.json.
 """
 import json
 import os
@@ -35,6 +36,9 @@ STAGES = [
     ("flow-trw -L", ["flow-trw", "-L", LOCAL], ("real", "real10M"), False, 10e6),
     ("flow-trw -L < file", ["flow-trw", "-L", LOCAL], ("real",), True, 10e6),
     ("flow-trw (no -L)", ["flow-trw"], ("real",), False, 10e6),
+    # the same flows as v1006 (flow-cat -V 1006: IPv4-mapped, 112-byte
+    # records, 128-bit keys): the cost of the IPv6 path, no target
+    ("flow-trw -L (v1006)", ["flow-trw", "-L", LOCAL], ("real1006",), False, None),
     ("flow-trw -L -o tsv -p 0", ["flow-trw", "-L", LOCAL, "-o", "tsv", "-p", "0"], ("real",),
      False, 10e6),
     # -F reads the file twice (the scanners' flows in the second pass)
@@ -44,9 +48,12 @@ STAGES = [
 
 def inputs(e):
     os.makedirs(OUT, exist_ok=True)
-    return {name: _make(os.path.join(OUT, "enterprise-x%d.ft" % copies),
-                        ["flow-cat"] + [SAMPLE] * copies, e)
-            for name, copies in (("real", 100), ("real10M", 174))}
+    out = {name: _make(os.path.join(OUT, "enterprise-x%d.ft" % copies),
+                       ["flow-cat"] + [SAMPLE] * copies, e)
+           for name, copies in (("real", 100), ("real10M", 174))}
+    out["real1006"] = _make(os.path.join(OUT, "enterprise-x100.v1006.ft"),
+                            ["flow-cat", "-V", "1006", out["real"]], e)
+    return out
 
 
 def main():
