@@ -169,6 +169,15 @@ def run_ok(run_cmd, argv, path, statuses=(0,)):
     return out.decode()
 
 
+def at_once(*calls):
+    """The results of independent calls (commands on the v5 and the mixed
+    file), run at the same time."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(len(calls)) as pool:
+        futures = [pool.submit(f) for f in calls]
+        return [f.result() for f in futures]
+
+
 # ---- flow-portrank (and flow-synonly's SYN-only flows through it) ------------
 
 def portrank_rows(text, mapped=False):
@@ -206,15 +215,17 @@ def test_portrank_finds_the_same_hosts(run_cmd, capture, label, keep, args):
     det = labels["detections"][label]
     f5, f6 = pair_files(capture, "pr-%s%s" % (label, "".join(args)), keep)
     argv = ["flow-portrank", "-t", str(det["threshold"]), "-p", "0", "-o", "tsv"] + args
-    want = portrank_rows(run_ok(run_cmd, argv, f5))
-    got = portrank_rows(run_ok(run_cmd, argv, f6), mapped=True)
+    out5, out6, text6 = at_once(
+        lambda: run_ok(run_cmd, argv, f5), lambda: run_ok(run_cmd, argv, f6),
+        lambda: run_ok(run_cmd, ["flow-portrank", "-t", str(det["threshold"])] + args, f6))
+    want = portrank_rows(out5)
+    got = portrank_rows(out6, mapped=True)
     assert got == want
     check_detection(det, got)
     if "-s" in args:
         assert {h: {str(p): n for p, n in ports.items()} for h, (_, ports) in got.items()} \
             == det["dst_ports"]
     # some of the hosts found are IPv6 ones in the mixed run
-    text6 = run_ok(run_cmd, ["flow-portrank", "-t", str(det["threshold"])] + args, f6)
     assert "potential host1: " in text6 and "2001:db8::" in text6
 
 
@@ -222,15 +233,15 @@ def test_portrank_finds_the_same_hosts(run_cmd, capture, label, keep, args):
 def test_portrank_whole_capture(run_cmd, capture, args):
     f5, f6 = pair_files(capture, "pr-all", lambda r: r["prot"] != ICMP)
     argv = ["flow-portrank", "-o", "tsv"] + args
-    assert portrank_rows(run_ok(run_cmd, argv, f6), mapped=True) == \
-        portrank_rows(run_ok(run_cmd, argv, f5))
+    out6, out5 = at_once(lambda: run_ok(run_cmd, argv, f6), lambda: run_ok(run_cmd, argv, f5))
+    assert portrank_rows(out6, mapped=True) == portrank_rows(out5)
 
 
 def test_synonly_passes_the_same_flows(run_cmd, capture):
     f5, f6 = pair_files(capture, "syn")
-    for args in ([], ["-R"]):
-        st, out5, _ = run_cmd(["flow-synonly"] + args + [str(f5)])
-        st6, out6, err = run_cmd(["flow-synonly"] + args + [str(f6)])
+    runs = at_once(*[lambda a=args, f=f: run_cmd(["flow-synonly"] + a + [str(f)])
+                     for args in ([], ["-R"]) for f in (f5, f6)])
+    for (st, out5, _), (st6, out6, err) in (runs[:2], runs[2:]):
         assert (st, st6, err) == (0, 0, b"")
         h6, recs6 = oracle.read_stream(out6)
         recs5 = oracle.read_stream(out5)[1]
@@ -260,8 +271,9 @@ def test_icmpdecode_finds_the_same_unreachable_receivers(run_cmd, capture, inter
     f5, f6 = pair_files(capture, "unr-%s" % internal_only, keep)
     argv = ["flow-icmpdecode", "-u", "-o", "tsv", "-T",
             str(det["threshold"] if internal_only else 1)]
-    want = unreach_rows(run_ok(run_cmd, argv, f5))
-    got = unreach_rows(run_ok(run_cmd, argv, f6), mapped=True)
+    out5, out6 = at_once(lambda: run_ok(run_cmd, argv, f5), lambda: run_ok(run_cmd, argv, f6))
+    want = unreach_rows(out5)
+    got = unreach_rows(out6, mapped=True)
     assert got == want and got
     if internal_only:
         assert set(got) == set(det["expected"])
@@ -280,8 +292,9 @@ def test_icmpdecode_lists_the_same_nachi_sweep(run_cmd, capture):
     labels = capture[2]
     det = labels["detections"]["nachi_pattern"]
     f5, f6 = pair_files(capture, "nachi")
-    want = run_ok(run_cmd, ["flow-icmpdecode", "-t", "8", "-s", "92", "-o", "tsv"], f5)
-    got = run_ok(run_cmd, ["flow-icmpdecode", "-t", "8,128", "-s", "92", "-o", "tsv"], f6)
+    want, got = at_once(
+        lambda: run_ok(run_cmd, ["flow-icmpdecode", "-t", "8", "-s", "92", "-o", "tsv"], f5),
+        lambda: run_ok(run_cmd, ["flow-icmpdecode", "-t", "8,128", "-s", "92", "-o", "tsv"], f6))
     rows = []
     for ln in got.splitlines()[1:]:
         src, dst, t, c, tname, cname, *rest = ln.split("\t")
@@ -317,10 +330,11 @@ def test_zonecheck_raises_the_same_alerts(run_cmd, capture, samples_dir):
     inside6 = ",".join("%s/%d" % (ipaddress.IPv6Address(to6(int(n.network_address))),
                                   96 + n.prefixlen)
                        for n in map(ipaddress.IPv4Network, labels["network"]["internal_blocks"]))
-    want = run_ok(run_cmd, ["flow-zonecheck", "-z", str(z5), "-L", inside, "-o", "tsv"], f5,
-                  (2,))
-    got = run_ok(run_cmd, ["flow-zonecheck", "-z", str(z6), "-L", inside + "," + inside6,
-                           "-o", "tsv"], f6, (2,))
+    want, got = at_once(
+        lambda: run_ok(run_cmd, ["flow-zonecheck", "-z", str(z5), "-L", inside, "-o", "tsv"],
+                       f5, (2,)),
+        lambda: run_ok(run_cmd, ["flow-zonecheck", "-z", str(z6), "-L", inside + "," + inside6,
+                                 "-o", "tsv"], f6, (2,)))
     rows = []
     for ln in got.splitlines()[1:]:
         cells = ln.split("\t")
