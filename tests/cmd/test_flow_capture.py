@@ -724,6 +724,25 @@ def _pipe(argv, data):
     return r.stdout
 
 
+@pytest.fixture(scope="module")
+def plain_capture(tmp_path_factory):
+    """(v5 datagrams, the file a plain flow-capture makes of them), made once
+    for every configuration compared with it."""
+    rt = lib.FTC_RT_V5
+    datagrams = pdu.encode(gen(rt, 40), rt)
+    d = tmp_path_factory.mktemp("plain")
+    port = c.free_port()
+    with c.capture(d / "wd", port, "-N", "0",
+                   clock=c.Clock(d / "clock").past_midnight()) as plain:
+        s = sender(port)
+        with s.sock:
+            s.send_list(datagrams)
+        assert c.wait_drained(port)
+        assert plain.stop()[0] == 0
+    (f,) = c.files(d / "wd")
+    return datagrams, f.read_bytes()
+
+
 @pytest.mark.parametrize("args,steps", [
     (["-t", "tag.cfg", "-T", "d"], ["tag"]),
     (["-V", "5", "-T", "d", "-t", "tag.cfg", "-x", "xlate.cfg", "-X", "x"], ["tag", "xlate"]),
@@ -731,33 +750,29 @@ def _pipe(argv, data):
     (["-t", "tag.cfg", "-T", "d", "-f", "filter.cfg", "-F", "tagged", "-x", "xlate.cfg", "-X",
       "x"], ["tag", "filter", "xlate"]),
 ])
-def test_tags_and_translation_at_capture_time(tmp_path, args, steps):
+def test_tags_and_translation_at_capture_time(tmp_path, plain_capture, args, steps):
     """The stored records are those flow-tag, flow-nfilter and flow-xlate make
     of a plain capture of the same datagrams; the config files are named
     relative to the workdir."""
-    plain_wd, wd = tmp_path / "plain", tmp_path / "wd"
+    wd = tmp_path / "wd"
     wd.mkdir()
     for name, text in (("tag.cfg", TAG_CFG), ("xlate.cfg", XLATE_CFG),
                        ("filter.cfg", TAG_FILTER)):
         (wd / name).write_text(text)
-    rt = lib.FTC_RT_V5
-    datagrams = pdu.encode(gen(rt, 40), rt)
-    ports = c.free_port(), c.free_port()
-    with c.capture(plain_wd, ports[0], "-N", "0") as plain, \
-            c.capture(wd, ports[1], "-N", "0", *args) as p:
-        for port in ports:
-            s = sender(port)
-            with s.sock:
-                s.send_list(datagrams)
-            assert c.wait_drained(port)
-        assert plain.stop()[0] == 0
+    datagrams, want = plain_capture
+    port = c.free_port()
+    with c.capture(wd, port, "-N", "0", *args,
+                   clock=c.Clock(tmp_path / "clock").past_midnight()) as p:
+        s = sender(port)
+        with s.sock:
+            s.send_list(datagrams)
+        assert c.wait_drained(port)
         st, log = p.stop()
         assert st == 0, log
     (f,) = c.files(wd)
     h, got = c.read(f)
     assert h["d_version"] == (1005 if "tag" in steps else 5)
     assert f.name.startswith("ft-v1005." if "tag" in steps else "ft-v05.")
-    want = c.files(plain_wd)[0].read_bytes()
     cfg = {"tag": ["flow-tag", "-t", str(wd / "tag.cfg"), "-T", "d"],
            "filter": ["flow-nfilter", "-f", str(wd / "filter.cfg"), "-F", "tagged"],
            "xlate": ["flow-xlate", "-x", str(wd / "xlate.cfg"), "-X", "x"]}
