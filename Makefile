@@ -67,9 +67,10 @@ fuzz:
 # suite run against it: PYTHONPATH makes the installed flow-* commands import this
 # tree's core, LD_PRELOAD gives every Python process the ASan runtime first (the
 # tests run programs that are not ours -- database servers, nfcapd, softflowd,
-# rrdtool, chromium -- without it: tests/harness.py peer_env) and the tests' wait
-# ceilings grow (harness.SLOW).  The normal core is rebuilt afterwards, pass or fail.
-asan: $(VPY)
+# rrdtool, chromium -- without it: tests/harness.py peer_env), a test that caps the
+# address space runs the installed normal core (harness.UNSANITIZED) and the tests'
+# wait ceilings grow (harness.SLOW).  The normal core is rebuilt afterwards, pass or fail.
+asan: install-venv
 	CC=clang CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
 	  $(VPY) csrc/build_ftcore.py >/dev/null
 	ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \

@@ -34,6 +34,13 @@ def ceiling(seconds):
     return seconds * SLOW
 
 
+#: run_cmd(env=UNSANITIZED): the commands without the sanitizers under `make asan`
+#: (the installed core, no preloaded runtime), for a test that limits the address
+#: space (`ulimit -v`: ASan's shadow memory alone reserves terabytes); empty otherwise
+UNSANITIZED = dict.fromkeys(("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS", "PYTHONPATH")
+                            ) if SANITIZED else {}
+
+
 def peer_env(env=None):
     """`env` (default os.environ) for a program that is not ours (database servers,
     nfcapd, nfdump, softflowd, pmacctd, rrdtool, chromium): without the sanitizer

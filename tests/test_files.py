@@ -222,7 +222,7 @@ ULIMIT_V = 1500000
 def _check(run_cmd, cmd, path):
     prog = cmd.split()[0]
     st_, out, err = run_cmd("flow-gen -n 50 | (ulimit -v %d; %s)" % (ULIMIT_V, cmd.format(f=path)),
-                            timeout=60)
+                            env=harness.UNSANITIZED, timeout=60)
     text = err.decode("utf-8", "replace")
     assert "Traceback" not in text and "MemoryError" not in text, text
     assert st_ == 1, (st_, text)
