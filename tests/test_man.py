@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+import harness
+
 REPO = Path(__file__).resolve().parent.parent
 BIN = REPO / "bin"
 MAN = REPO / "man"
@@ -127,7 +129,8 @@ def test_page_lints_clean(page):
         pytest.skip("neither groff nor mandoc is installed: cannot lint man pages "
                     "(apt-get install groff)")
     res = subprocess.run(cmd(str(MAN / page)), stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, universal_newlines=True)
+                         stderr=subprocess.PIPE, universal_newlines=True,
+                         env=harness.peer_env())
     messages = (res.stdout + res.stderr).strip()
     assert res.returncode == 0 and not messages, \
         "man/%s does not lint clean (%s):\n%s" % (page, " ".join(cmd(page)), messages)
