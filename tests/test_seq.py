@@ -7,6 +7,8 @@ import struct
 from hypothesis import given
 from hypothesis import strategies as st
 
+import harness
+
 from pyflowtools.core import seq as cseq
 from pyflowtools.core import table
 from pyflowtools.core.native import ffi, lib
@@ -164,7 +166,10 @@ def test_spoofed_exporters_stay_bounded():
     assert t.capacity == table.cap_for(limit)
     at_cap = t.tab.nbytes                            # 262144 slots of 64 bytes: 16 MiB
     assert at_cap == table.cap_for(limit) * 64
-    # unbounded, 600,000 slots would take a 64 MiB table (and 80 MiB while it grows)
-    assert grown < at_cap + (8 << 20), (grown, at_cap)
+    # unbounded, 600,000 slots would take a 64 MiB table (and 80 MiB while it grows);
+    # under make asan the process size says nothing (ASan's allocator keeps freed
+    # blocks, its quarantine): the table's size above is the check there
+    if not harness.SANITIZED:
+        assert grown < at_cap + (8 << 20), (grown, at_cap)
     # the most recent exporters are there, the first ones gone
     assert t.exporter(heard, 0, 5) is not None and t.exporter(1, 0, 5) is None
