@@ -22,13 +22,13 @@ DEFAULT_SUPPRESS = "./dscan.suppress"
 DEFAULT_STATE = "/var/tmp/dscan.state"
 
 
-def _open(path, mode="r", cap=files.CONFIG_MAX):
-    """A file to write ("wb"), or the text of one to read, whole, through
-    the capped reader (util.files): `fopen(PATH): failed` as the reference
-    says, or `PATH: File too large (the limit is ...)` past the cap."""
+def _open(path, cap=files.CONFIG_MAX):
+    """The text of a file to read, whole, through the capped reader
+    (util.files): `fopen(PATH): failed` as the reference says, or
+    `PATH: File too large (the limit is ...)` past the cap.  (The state
+    file is written by save_state: util/files.replace, never through a
+    symlink.)"""
     try:
-        if "b" in mode:
-            return open(path, mode)
         return io.StringIO(files.read_text(path, cap), newline="")
     except OSError as e:
         if e.errno == errno.EFBIG:
