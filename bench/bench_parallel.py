@@ -1,11 +1,15 @@
 """Split runs (issue 14, pyflowtools/parallel): on a 20-file capture tree,
-the records per second of flow-stat -f 0, -f 5 and flow-portrank (and
-flow-stat -f 10, a key per flow: no target) read in one process (-j 1), by two local
-processes (-j 2) and by a two-worker Dask cluster (--dask, LocalCluster of
-two processes with one thread each, started here on 127.0.0.1), side by
-side.  Target: -j 2 and the cluster each at least 1.7x the one-process
-rate on a 2-core machine.  Memory: the command's peak RSS, and the
-workers' peak RSS (bounded by their partial tables, not by the flows).
+the records per second of flow-stat -f 0, -f 5, flow-report (a port table)
+and flow-portrank (and flow-stat -f 10, a key per flow: no target) read in
+one process (-j 1), by two local processes (-j 2) and by a two-worker Dask
+cluster (--dask, LocalCluster of two processes with one thread each,
+started here on 127.0.0.1), side by side; then flow-stat -f 5 on the same
+flows as ONE uncompressed file (cut into ranges of records).  Target: -j 2
+and the cluster each at least 1.7x the one-process rate on a 2-core
+machine.  Memory: the command's peak RSS, and the workers' peak RSS
+(bounded by their partial tables, not by the flows).  CPU: user + sys
+seconds of the command and its processes (not the Dask workers'), best
+run: on a shared machine the wall clock swings, the CPU time much less.
 
     .venv/bin/python bench/bench_parallel.py    # make install-venv first
 
@@ -32,8 +36,19 @@ TARGET = 1.7
 #: not held to the target
 COMMANDS = (("flow-stat -f 0", ["flow-stat", "-f", "0"], True),
             ("flow-stat -f 5", ["flow-stat", "-f", "5"], True),
+            ("flow-report dport", ["flow-report", "-s", "@CFG", "-S", "dport"], True),
             ("flow-portrank -t 50", ["flow-portrank", "-t", "50"], True),
             ("flow-stat -f 10", ["flow-stat", "-f", "10"], False))
+#: flow-report's definition: a destination port table sorted on octets
+REPORT_CFG = """stat-report dport
+  type ip-destination-port
+  output
+    sort +octets
+    records 20
+
+stat-definition dport
+  report dport
+"""
 
 
 def make_tree(n, e):
@@ -50,6 +65,30 @@ def make_tree(n, e):
     return top
 
 
+def one_file(tree, n, e):
+    """The tree's flows as one uncompressed file (cached)."""
+    path = os.path.join(OUT, "one-%d.ft" % n)
+    if not os.path.exists(path):
+        harness.log("writing %s" % path)
+        with open(path + ".tmp", "wb") as f:
+            subprocess.run(["flow-cat", "-z", "0", tree], stdout=f, env=e, check=True)
+        os.rename(path + ".tmp", path)
+    return path
+
+
+def _cpu():
+    import resource
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _timed(argv, e):
+    """One run: (harness Result, CPU seconds of it and its processes)."""
+    before = _cpu()
+    r = harness.run([argv], env=e)
+    return r, _cpu() - before
+
+
 def _peak_rss_kib():
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -63,6 +102,11 @@ def main():
     tree = make_tree(n, e)
     for f in os.listdir(tree):
         harness.warm(os.path.join(tree, f))
+    cfg = os.path.join(OUT, "bench-report.cfg")
+    with open(cfg, "w") as f:
+        f.write(REPORT_CFG)
+    one = one_file(tree, n, e)
+    harness.warm(one)
     try:
         from distributed import Client, LocalCluster
     except ImportError:
@@ -75,17 +119,25 @@ def main():
         client = Client(cluster, set_as_default=False)
     rows, status = [], 0
     try:
-        for name, argv, held in COMMANDS:
+        runs = [(name, [cfg if a == "@CFG" else a for a in argv], held, tree)
+                for name, argv, held in COMMANDS]
+        runs.append(("flow-stat -f 5, one file", ["flow-stat", "-f", "5"], True, one))
+        for name, argv, held, data in runs:
             ways = [("-j 1", ["-j", "1"]), ("-j 2", ["-j", "2"])]
             if cluster is not None:
                 ways.append(("--dask (2 workers)", ["--dask", cluster.scheduler_address]))
             base = None
             for way, extra in ways:
-                s = harness.summary([harness.run([argv + extra + [tree]], env=e)
-                                     for _ in range(repeat)])
+                try:
+                    got = [_timed(argv + extra + [data], e) for _ in range(repeat)]
+                except harness.CommandFailed as err:     # another build without it
+                    harness.log("%s %s: %s" % (name, way, err))
+                    break
+                s = harness.summary([r for r, _ in got])
                 base = base or s["best"]
                 row = dict(stage="%s %s" % (name, way), records=n, seconds=s["best"],
                            rec_per_s=n / s["best"], speedup=base / s["best"],
+                           cpu_s=min(c for _, c in got),
                            peak_rss_mb=s["peak_rss_kib"] / 1024.0)
                 if way != "-j 1" and held:
                     row["target_speedup"] = TARGET
@@ -96,16 +148,16 @@ def main():
         if client is not None:
             client.close()
             cluster.close()
-    print("%-40s %9s %8s %10s %8s %9s %s" % ("stage", "records", "s", "M rec/s", "x -j 1",
-                                            "RSS MB", "worker RSS MB"))
+    print("%-44s %9s %8s %10s %8s %7s %9s %s" % ("stage", "records", "s", "M rec/s", "x -j 1",
+                                                  "CPU s", "RSS MB", "worker RSS MB"))
     for r in rows:
         t = r.get("target_speedup")
         verdict = "" if t is None else ("  ok" if r["speedup"] >= t else "  BELOW %.1fx" % t)
         if t is not None and r["speedup"] < t:
             status = 1
-        print("%-40s %9d %8.3f %10.2f %7.2fx %9.1f %s%s"
+        print("%-44s %9d %8.3f %10.2f %7.2fx %7.2f %9.1f %s%s"
               % (r["stage"], r["records"], r["seconds"], r["rec_per_s"] / 1e6, r["speedup"],
-                 r["peak_rss_mb"], ("%.1f" % r["worker_peak_rss_mb"])
+                 r["cpu_s"], r["peak_rss_mb"], ("%.1f" % r["worker_peak_rss_mb"])
                  if "worker_peak_rss_mb" in r else "-", verdict))
     print("(a loaded machine lowers the speed-ups: bench/run.py marks busy rows)")
     with open(os.path.join(OUT, "parallel.json"), "w") as f:

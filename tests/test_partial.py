@@ -174,3 +174,45 @@ def test_corpus_seeds_replay():
         t = table.Table(kinds[(data[0] & 0x7F) % 5], 1 + data[1] % 16, table.MIN_CAP)
         partial.merge(t, data[2:])
         assert len(t) == int.from_bytes(data[2 + 24:2 + 32], "little")
+
+
+def test_merge_reserves_room_for_the_partial_before_inserting(monkeypatch):
+    """A partial's keys arrive in its table's slot (hash) order: merged
+    into a table of the same size, half full, they would pile into one run
+    of slots.  The merge makes room for all of them first (the table ends
+    with room for both tables' keys and loses nothing)."""
+    bs = BATCHES[997]
+    half = len(bs) // 2
+
+    def counted(part):
+        p = portrank.PairCounts(bs[0].rectype, "srcaddr", "dstport", 0x02, 0x3F, True)
+        for b in part:
+            p.add(b)
+        return p
+    first, second = counted(bs[:half]), counted(bs[half:])
+    data = partial.export(second.table)
+    before = first.table.cap
+    n, used = len(first) + len(second), len(first)
+    grows = []
+    grow = table.Table.grow
+
+    def watched(self):
+        grows.append(len(self))
+        grow(self)
+    monkeypatch.setattr(table.Table, "grow", watched)
+    partial.merge(first.table, data)
+    assert grows and set(grows) == {used}      # all growth before the first key went in
+    assert table.max_keys(first.table.cap) >= n
+    assert first.table.cap >= before
+    assert first.pairs() == counted(bs).pairs()
+
+
+def test_reserve_grows_only_when_needed():
+    t = table.Table(table.SET, 4)
+    cap = t.cap
+    t.reserve(table.max_keys(cap))
+    assert t.cap == cap
+    t.reserve(table.max_keys(cap) + 1)
+    assert t.cap > cap and table.max_keys(t.cap) >= table.max_keys(cap) + 1
+    t.reserve(10 ** 5)
+    assert table.max_keys(t.cap) >= 10 ** 5

@@ -32,6 +32,9 @@ def merge(table, data, owner=None):
     that is not one raises FormatError."""
     if len(data) < HEAD:
         raise FormatError("partial table: %s" % strerror(lib.FTC_ETRUNC))
+    count = int.from_bytes(data[24:32], "little")       # ftc_part_export's header
+    if count <= len(data) - HEAD:
+        table.reserve(len(table) + count)
     done = ffi.new("size_t *", 0)
     buf = ffi.from_buffer("uint8_t[]", data)
     run(lambda: lib.ftc_part_merge(table.t, ffi.NULL if owner is None else owner.t, buf,

@@ -113,6 +113,18 @@ class Table:
         check(lib.ftc_tab_rehash(self.t, t), "table growth")
         self._mem, self.t = mem, t
 
+    def reserve(self, n):
+        """Grow (as grow() does) until n keys fit without growing.  A
+        partial merge reserves its keys first: csrc/partial.c inserts a
+        partial's keys in its slot (hash) order, which into a table of the
+        same size, already well filled, piles them into one run of slots
+        that every later key probes across (10 M portrank pairs: minutes)."""
+        while max_keys(self.t.cap) < n:
+            cap = self.t.cap
+            self.grow()
+            if self.t.cap == cap:
+                break
+
     def renew(self, cap=None):
         """Start empty, with cap slots (default next_cap())."""
         self._mem, self.t = self._alloc(next_cap(self.t.cap) if cap is None else cap)
