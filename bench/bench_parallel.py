@@ -14,7 +14,7 @@ run: on a shared machine the wall clock swings, the CPU time much less.
     .venv/bin/python bench/bench_parallel.py    # make install-venv first
 
 Environment: BENCH_GEN (flow-gen v5 records of the tree, default 10000000),
-BENCH_REPEAT (default 3).  Results: bench/out/parallel.json.
+BENCH_REPEAT (default 3), BENCH_ONLY (only the rows whose name has this).  Results: bench/out/parallel.json.
 """
 import json
 import os
@@ -122,6 +122,8 @@ def main():
         runs = [(name, [cfg if a == "@CFG" else a for a in argv], held, tree)
                 for name, argv, held in COMMANDS]
         runs.append(("flow-stat -f 5, one file", ["flow-stat", "-f", "5"], True, one))
+        only = os.environ.get("BENCH_ONLY")
+        runs = [r for r in runs if not only or only in r[0]]
         for name, argv, held, data in runs:
             ways = [("-j 1", ["-j", "1"]), ("-j 2", ["-j", "2"])]
             if cluster is not None:
