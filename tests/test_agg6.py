@@ -7,7 +7,7 @@ import io
 import ipaddress
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 import oracle
 import strategies as fst
@@ -59,7 +59,6 @@ KEYS = [["srcaddr6"], ["dstaddr6"], ["nexthop6"], ["srcaddr6", "dstaddr6"],
         ["prot", "dstaddr6"]]
 
 
-@settings(max_examples=60)
 @given(fst.v1006_record_lists(max_size=60), st.sampled_from(KEYS), st.integers(1, 9))
 def test_v1006_keys_equal_python(recs, key, per):
     agg = Aggregation(key, cap=4, dflows=True)      # tiny: forces growth
@@ -79,7 +78,6 @@ def test_v1006_keys_equal_python(recs, key, per):
         assert agg.has_ipv6() == any(k[0] >> 32 != 0xFFFF for k in want)
 
 
-@settings(max_examples=40)
 @given(fst.v1006_record_lists(max_size=60))
 def test_v1006_each_and_peers(recs):
     each = Aggregation(["srcaddr6", "dstaddr6"], each=True, cap=4)
@@ -98,7 +96,6 @@ def test_v1006_each_and_peers(recs):
     assert {r.key[0]: r.distinct for r in peers} == {k: len(v) for k, v in dist.items()}
 
 
-@settings(max_examples=40)
 @given(fst.v1006_record_lists(max_size=40))
 def test_v1006_address_cells_print_as_ipaddress(recs):
     agg = Aggregation(["srcaddr6", "srcprefix6", "src_mask"])
@@ -124,7 +121,6 @@ def test_v1006_address_cells_print_as_ipaddress(recs):
         assert line == "%s %s" % (want_a, want_p)
 
 
-@settings(max_examples=40)
 @given(st.lists(fst.records("5"), max_size=50),
        st.sampled_from([["srcaddr"], ["srcaddr", "dstaddr"], ["srcprefix", "src_mask"],
                         ["dstprefix", "dst_mask", "srcaddr"], ["nexthop", "dstport"]]))

@@ -11,7 +11,7 @@ import random
 import struct
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import oracle
@@ -1040,7 +1040,6 @@ def keyed_records(draw, version, max_size=90):
     return out
 
 
-@settings(max_examples=100)
 @given(st.data())
 def test_roundtrip_same_version(data):
     v = data.draw(st.sampled_from(WIRE_VERSIONS))
@@ -1057,7 +1056,6 @@ def test_roundtrip_same_version(data):
         assert decoded(v, res.records) == [after_roundtrip(r, v, v, v, src) for r in recs]
 
 
-@settings(max_examples=100)
 @given(st.data())
 def test_roundtrip_translated(data):
     v = data.draw(st.sampled_from(NON_V8 + ("1005",)))
@@ -1078,7 +1076,6 @@ def test_roundtrip_translated(data):
     assert decoded(t, res.records) == [after_roundtrip(r, v, w, t, A) for r in recs]
 
 
-@settings(max_examples=50)
 @given(st.data())
 def test_encoder_chunking_gives_the_same_datagrams(data):
     v = data.draw(st.sampled_from(WIRE_VERSIONS))

@@ -6,7 +6,7 @@ v5."""
 import io
 import ipaddress
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 import oracle
 import report_oracle
@@ -99,7 +99,6 @@ ADDRESS_TYPES = [t for t in statcfg.TYPE_NAMES if "address" in t or "prefix" in 
                  or "next-hop" in t]
 
 
-@settings(max_examples=150)
 @given(recs=st.lists(flows(), max_size=14),
        cfg_text=st.one_of(definitions(ADDRESS_TYPES), definitions()))
 def test_v1006_reports_equal_the_oracle(recs, cfg_text):
@@ -117,7 +116,6 @@ def as_v1006(r):
     return out
 
 
-@settings(max_examples=150)
 @given(recs=st.lists(flows("5"), max_size=14), cfg_text=definitions())
 def test_ipv4_flows_report_as_on_v5(recs, cfg_text):
     v5 = library_output(cfg_text, oracle.write_stream({"d_version": 5}, recs))
