@@ -38,6 +38,7 @@ ffibuilder.set_source(
     'const char *ftc_build_stamp(void) { return "%s"; }\n' % stamp.digest(CDEF),
     sources=sources(),
     include_dirs=["csrc"],
+    libraries=["z"],
     extra_compile_args=["-O2", "-std=gnu99", "-Wall", "-Wextra", "-Wno-unused-parameter"],
 )
 

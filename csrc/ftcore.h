@@ -201,6 +201,23 @@ int ftc_rec_is_ipv4(int rt, const uint8_t *rec);
    conversions of v1006 into the IPv4 types run it first. */
 int ftc_recs_keep_ipv4(int rt, uint8_t *recs, size_t n, size_t *kept);
 
+/* ---- inflate.c (the record area of a compressed stream, formats.md 3) ----
+   One zlib (RFC 1950) stream inflated straight into the caller's batch
+   buffer: no buffer of its own per call, so reading a compressed file
+   allocates nothing per batch.  ftc_inflate_run inflates in[0..in_len)
+   into out[0..out_cap): *used = input bytes consumed, *made = bytes
+   written.  Returns 0 (more may come: call again with more input or more
+   room), 1 (the stream ended; input after it is not consumed), or a
+   negative zlib code (Z_NEED_DICT is given as 2): the stream is damaged,
+   and *made still counts every byte inflated before the damage (they are
+   in out).  ftc_inflate_msg: zlib's text of the last error, or "". */
+typedef struct ftc_inflate ftc_inflate_t;
+ftc_inflate_t *ftc_inflate_new(void);
+void ftc_inflate_free(ftc_inflate_t *z);
+int ftc_inflate_run(ftc_inflate_t *z, const uint8_t *in, size_t in_len, uint8_t *out,
+                    size_t out_cap, size_t *used, size_t *made);
+const char *ftc_inflate_msg(ftc_inflate_t *z);
+
 /* ---- columns.c (Arrow/Parquet: records <-> columns) ---- */
 #define FTC_COL_START  -1    /* virtual column: absolute First, int64 ms since 1970 */
 #define FTC_COL_END    -2    /* virtual column: absolute Last (ftc_flow_ms) */

@@ -707,3 +707,39 @@ def test_replay_fuzz_splitmerge_merge(path):
     assert sorted(bytes(ffi.buffer(out, n * size))[i * size:(i + 1) * size]
                   for i in range(n)) == sorted(recs)
     assert out[n * size] == 0xA5
+
+
+def _inflate_chunked(data, ichunk, ochunk, room):
+    """csrc/inflate.c fed data ichunk bytes and ochunk bytes of room a
+    call, as the reader does (at the end of the input it asks until no
+    output comes) -> (bytes, last status)."""
+    z = ffi.gc(lib.ftc_inflate_new(), lib.ftc_inflate_free)
+    src = ffi.from_buffer("uint8_t[]", data) if data else ffi.new("uint8_t[]", 1)
+    out = ffi.new("uint8_t[]", room)
+    used, made = ffi.new("size_t *"), ffi.new("size_t *")
+    ipos = fill = 0
+    rc = 0
+    while fill < room:
+        n = min(len(data) - ipos, ichunk)
+        m = min(room - fill, ochunk)
+        rc = lib.ftc_inflate_run(z, src + ipos, n, out + fill, m, used, made)
+        assert used[0] <= n and made[0] <= m
+        ipos += used[0]
+        fill += made[0]
+        if rc != 0 or (not n and not made[0]):
+            break
+        assert not (n and m) or used[0] or made[0]
+    return bytes(ffi.buffer(out, fill)), rc
+
+
+@pytest.mark.parametrize("path", _corpus("inflate"), ids=lambda p: p.name)
+def test_replay_fuzz_inflate(path):
+    """csrc/fuzz/fuzz_inflate.c's layout (input chunk, output room, a zlib
+    stream): the bytes inflated chunk by chunk are those of one call with
+    room for all, and the stream ends (or fails) the same way."""
+    data = path.read_bytes().ljust(2, b"\0")
+    ichunk = len(data) if data[0] == 255 else data[0] + 1
+    ochunk = 1 << 20 if data[1] == 255 else data[1] + 1
+    got, rc = _inflate_chunked(data[2:], ichunk, ochunk, 1 << 20)
+    want, rw = _inflate_chunked(data[2:], len(data), 1 << 20, 1 << 20)
+    assert got == want and (rc == 1) == (rw == 1)

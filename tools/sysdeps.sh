@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install the system packages the build and the tests need, when missing,
-# on Debian-like systems: a C compiler, Python headers and venv, groff
+# on Debian-like systems: a C compiler, Python headers and venv, zlib's
+# headers, groff
 # (man page lint), softflowd, pmacct and nfdump (real peers of the collector
 # tests), PostgreSQL and MariaDB servers (flow-export's database tests),
 # rrdtool (flow-log2rrd and flow-rpt2rrd write RRD files with it), chromium
@@ -13,6 +14,8 @@ command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || need="$need g
 "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1 || need="$need python3-venv"
 inc=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["include"])' 2>/dev/null || true)
 [ -n "$inc" ] && [ -f "$inc/Python.h" ] || need="$need python3-dev"
+# the C core inflates compressed streams with zlib (csrc/inflate.c)
+[ -f /usr/include/zlib.h ] || need="$need zlib1g-dev"
 command -v groff >/dev/null 2>&1 || need="$need groff-base"
 command -v make >/dev/null 2>&1 || need="$need make"
 # real peers of the collector tests: exporters and a collector

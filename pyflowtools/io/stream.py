@@ -15,7 +15,7 @@ import zlib
 
 from pyflowtools.core import recs
 from pyflowtools.core.batch import Batch
-from pyflowtools.core.native import HOST_ORDER
+from pyflowtools.core.native import HOST_ORDER, ffi, lib
 from pyflowtools.core.errors import FormatError, FlowToolsError
 from pyflowtools.io import header as hdr
 from pyflowtools.io.header import Header
@@ -276,62 +276,48 @@ class Reader:
         return tail
 
     def _iter_z(self):
-        """Inflate and yield whole records.  On damage (zlib's error), every
-        complete record inflated before the bad byte is yielded, then the
-        error is set (the output of the failing call is recovered by
-        _salvage, which may be more than fits the current batch)."""
+        """Inflate and yield whole records: the C inflater (csrc/inflate.c)
+        writes straight into the batch buffer from a reused input buffer, so
+        nothing is allocated per batch.  On damage, every complete record
+        inflated before the bad byte is yielded, then the error is set."""
         rs = self.rec_size
-        d = zlib.decompressobj()
+        z = inflater()
         b = self._new_batch()
         cap = len(b.buf)
         mv = memoryview(b.buf)
-        fill = 0
-        pending = self._rest
+        inbuf = bytearray(max(READ_CHUNK, len(self._rest)))
+        inp = recs.pointer(inbuf)
+        imv = memoryview(inbuf)
+        ipos, ilen = 0, len(self._rest)
+        imv[:ilen] = self._rest
         self._rest = b""
-        eof = False
-        spill = b""                 # salvaged output not yet in a batch
-        salvage = None
+        used, made = ffi.new("size_t *"), ffi.new("size_t *")
+        fill = 0
+        eof = False                 # the file is read to its end
+        done = False                # the stream ended, was damaged, or its file did
         while True:
-            while fill < cap:
-                if not spill and salvage is not None:
-                    spill = next(salvage, None)
-                    if spill is None:
-                        salvage, spill = None, b""
-                if spill:
-                    take = min(len(spill), cap - fill)
-                    mv[fill:fill + take] = spill[:take]
-                    fill += take
-                    spill = spill[take:]
-                    continue
-                if not pending:
-                    if eof or d.eof:
-                        break
-                    pending = self.f.read(READ_CHUNK)
-                    if not pending:
-                        eof = True
-                        break
-                saved = d.copy()
-                try:
-                    out = d.decompress(pending, cap - fill)
-                except zlib.error as e:
-                    self.error = "inflate(): failed (%s)" % (e.args[0] if e.args else e)
-                    salvage = _salvage(saved, pending)
-                    pending = b""
-                    eof = True
-                    continue
-                pending = d.unconsumed_tail
-                if d.eof:
-                    pending = b""
-                if out:
-                    mv[fill:fill + len(out)] = out
-                    fill += len(out)
-                elif not pending and not self._regular and fill:
-                    break
+            while fill < cap and not done:
+                if ipos == ilen and not eof:
+                    ipos, ilen = 0, self.f.readinto(imv[:READ_CHUNK]) or 0
+                    eof = not ilen
+                # at the end of the file zlib may still hold output that did
+                # not fit the batch: called with no input until it gives none
+                rc = lib.ftc_inflate_run(z, inp + ipos, ilen - ipos, b.ptr + fill, cap - fill,
+                                         used, made)
+                ipos += used[0]
+                fill += made[0]
+                if rc == 1 or (rc == 0 and eof and not made[0]):
+                    done = True
+                elif rc < 0 or rc > 1:
+                    msg = ffi.string(lib.ftc_inflate_msg(z)).decode("latin-1")
+                    self.error = "inflate(): failed (Error %d while decompressing data%s)" % (
+                        rc, ": " + msg if msg else "")
+                    done = True
+                elif ipos == ilen and not self._regular and fill >= rs:
+                    break               # a live stream: hand out what came
             if fill >= rs:
                 fill = yield from self._emit(b, mv, fill)
-                if fill < cap and (spill or salvage or not (eof or d.eof)):
-                    continue
-            if (eof or d.eof) and not pending and not spill and salvage is None:
+            if done and fill < rs:
                 break
         if fill:
             self.warnings.append("Warning, partial inflated record before EOF")
@@ -391,31 +377,6 @@ class Reader:
         self.close()
 
 
-def _salvage(d, data, step=64):
-    """Yield all that inflating `data` gives before the damage (zlib drops
-    the output of the call that fails): `step` bytes per call, and the step
-    that fails again one byte per call from a copy of the state before it.
-    A generator, so that a bomb is never held whole: the caller spills the
-    pieces over batches."""
-    for i in range(0, len(data), step):
-        piece = data[i:i + step]
-        before = d.copy()
-        try:
-            yield d.decompress(piece)
-        except zlib.error:
-            d = before
-            for j in range(len(piece)):
-                try:
-                    yield d.decompress(piece[j:j + 1])
-                except zlib.error:
-                    return
-                if d.eof:
-                    return
-            return
-        if d.eof:
-            return
-
-
 def reader(src, **kw):
     return Reader(src, **kw)
 
@@ -436,6 +397,14 @@ class RecordReader(Reader):
     def records(self):
         for b in Reader.__iter__(self):
             yield from b.records()
+
+
+def inflater():
+    """A C inflater (csrc/inflate.c) of one zlib stream, freed with it."""
+    z = lib.ftc_inflate_new()
+    if z == ffi.NULL:
+        raise MemoryError("inflateInit")
+    return ffi.gc(z, lib.ftc_inflate_free)
 
 
 class Deflater:
