@@ -469,7 +469,7 @@ static int agg_loop_any(const agg_args_t *a, size_t *done)
         const uint8_t *r = a->recs + i * a->rs;
         uint8_t key[FTC_KEY_MAX], pkey[FTC_KEY_MAX], full[FTC_KEY_MAX];
         uint32_t j, e, fresh_keys = 0;
-        int pair_fresh = 0;
+        int pair_fresh = 0, no_room;
         if (a->sel && !a->sel[i])
             continue;
         if (a->tot && !ftc_ld32(r + a->to.pk)) {
@@ -493,8 +493,9 @@ static int agg_loop_any(const agg_args_t *a, size_t *done)
             pair_fresh = ftc_tab_lookup(pairs, pkey) == FTC_TAB_NONE;
         }
         /* room in both tables before anything changes (both marked) */
-        if ((fresh_keys && !ftc_tab_room(t, fresh_keys))
-            | (pair_fresh && !ftc_tab_room(pairs, 1))) {
+        no_room = fresh_keys && !ftc_tab_room(t, fresh_keys);
+        no_room |= pair_fresh && !ftc_tab_room(pairs, 1);     /* both asked */
+        if (no_room) {
             *done = i;
             st = FTC_EFULL;
             goto out;

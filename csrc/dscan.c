@@ -544,6 +544,7 @@ int ftc_dscan_add(ftc_dscan_t *st, ftc_tab_t *t, ftc_tab_t *dt, int rt,
         const uint8_t *r = recs + i * rs;
         uint32_t s, d, ti, di, stag, dtag, prot = r[o.prot];
         uint64_t dk;
+        int no_room;
         uint16_t sport, dport;
         ftc_dscan_src_t *sr;
         if (i + AHEAD < n)
@@ -552,7 +553,9 @@ int ftc_dscan_add(ftc_dscan_t *st, ftc_tab_t *t, ftc_tab_t *dt, int rt,
             *done = i;
             return FTC_OK;
         }
-        if (!ftc_tab_room(t, 1) | !ftc_tab_room(dt, 1)) {
+        no_room = !ftc_tab_room(t, 1);
+        no_room |= !ftc_tab_room(dt, 1);                      /* both asked */
+        if (no_room) {
             *done = i;
             return FTC_EFULL;
         }
