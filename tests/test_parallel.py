@@ -188,3 +188,135 @@ def test_counted_prefix_then_tasks_equals_one_pass(three, monkeypatch, after, fm
         inp.records_read += records
     assert inp.records_read == want_records == 57556
     assert b"".join(acc.text()) == b"".join(single.text())
+
+
+@given(ROWS, st.data(), st.integers(1, 40))
+def test_counter_share_is_one_workers_share_of_compressed_rows(rows, data, workers):
+    """counter_share: the forked counter busy with compressed row k goes on
+    over the compressed rows after it while the midpoint of each stays
+    within one worker's share of what is left (half of row k counted as
+    left); a plain row ends its share (the workers cut it)."""
+    compressed = [k for k, r in enumerate(rows) if r[2] is None]
+    if not compressed:
+        return
+    k = data.draw(st.sampled_from(compressed))
+    last = parallel.counter_share(rows, k, workers)
+    share = (rows[k][1] / 2 + sum(r[1] for r in rows[k + 1:])) / (workers + 1)
+    load = rows[k][1] / 2
+    for j in range(k + 1, last + 1):
+        assert rows[j][2] is None
+        assert load + rows[j][1] / 2 <= share
+        load += rows[j][1]
+    if last + 1 < len(rows) and rows[last + 1][2] is None:
+        assert load + rows[last + 1][1] / 2 > share
+
+
+@pytest.fixture(scope="module")
+def six(tmp_path_factory):
+    """The sample as six files: zlib, zlib, plain, zlib, zlib, zlib."""
+    top = tmp_path_factory.mktemp("six")
+    with stream.reader(SAMPLE) as rd:
+        header = rd.header
+        batches = [b.copy() for b in rd]
+    step = -(-len(batches) // 6)
+    for i in range(6):
+        kw = {} if i == 2 else {"zlevel": 1}
+        with open(top / ("f%d" % i), "wb") as f, stream.writer(f, header, **kw) as wr:
+            for b in batches[i * step:(i + 1) * step]:
+                wr.write(b)
+    return top
+
+
+class _Gated:
+    """An accumulator that, until `opened`, says it has come (`came`) and
+    waits for a permit (`gate`) before each batch: the test knows which
+    batch the forked counter holds when the cluster 'arrives'."""
+
+    def __init__(self, inner, came, gate, opened):
+        self.inner, self.came, self.gate, self.opened = inner, came, gate, opened
+
+    def add(self, b):
+        if not self.opened.value:
+            self.came.release()
+            self.gate.acquire()
+        self.inner.add(b)
+
+    def partial(self):
+        return self.inner.partial()
+
+
+def _came(came, counter):
+    """Wait until the gated counter comes for a permit (-> True) or has
+    ended, every batch counted (-> False)."""
+    import select
+    while not came.acquire(timeout=0.05):
+        if select.select([counter.fd], [], [], 0)[0]:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("after", [0, 1, 5, 9, 10, 11, 19, 20, 21, 25, 31, 40, 10 ** 6])
+@pytest.mark.parametrize("workers", [1, 2, 5])
+def test_forked_counter_then_tasks_equals_one_pass(six, monkeypatch, after, workers):
+    """--dask's forked counter (_Counter): the cluster arrives after the
+    counter has counted `after` batches (in a compressed file, which it
+    finishes and then goes on over its share as one more worker; in the
+    plain one, which it leaves after the batch in hand; or after all of
+    them); tasks over the rows handed out then, merged after the
+    counter's partials, are the single run, and the counter stopped
+    where the tasks began."""
+    import multiprocessing
+    monkeypatch.setattr(parallel, "MIN_RANGE", 64)
+    monkeypatch.setattr(stream, "BATCH_BYTES", 64 * 1000)
+    inp = detect.Input([str(six)])
+    factory = functools.partial(stat.Report, 5, inp.rectype)
+    single = factory()
+    for b in inp:
+        single.add(b)
+    want = b"".join(single.text())
+    inp = detect.Input([str(six)])
+    rows = parallel.input_rows(inp)
+    ctx = multiprocessing.get_context("fork")
+    came, gate, opened = ctx.Semaphore(0), ctx.Semaphore(0), ctx.RawValue("b", 0)
+    counter = parallel._Counter(lambda: _Gated(factory(), came, gate, opened), rows)
+    try:
+        for _ in range(after):
+            if not _came(came, counter):        # ran out of batches: it counted them all
+                break
+            gate.release()
+        else:
+            assert _came(came, counter)         # holds batch `after` (counted: after)
+        claimed = counter._state[1]
+        rest = counter.share(workers)
+        opened.value = 1
+        gate.release()
+        if rest is None:
+            assert after == 10 ** 6 or rows[claimed][2] is not None
+            got = counter.result()
+            rest = got[3]
+        else:
+            assert rows[claimed][2] is None and rest == rows[parallel.counter_share(
+                rows, claimed, workers) + 1:]
+            got = counter.result()
+            assert got[3] == rest
+    finally:
+        counter.abandon()
+    acc = factory()
+    acc.merge(got[0])
+    records = got[1]
+    for t in parallel.plan_rows(rest, workers) if rest else []:
+        parts, n, messages = parallel.run_task(factory, t)
+        acc.merge(parts)
+        records += n
+    assert records == 57556
+    assert b"".join(acc.text()) == want
+
+
+def test_abandoned_counter_leaves_no_process(six):
+    """A failed command ends its forked counter: killed and reaped."""
+    inp = detect.Input([str(six)])
+    counter = parallel._Counter(functools.partial(stat.Report, 5, inp.rectype),
+                                parallel.input_rows(inp))
+    counter.abandon()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(counter.pid, 0)

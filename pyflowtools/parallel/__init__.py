@@ -294,15 +294,24 @@ def client(address):
         raise FlowToolsError("dask scheduler %s: %s" % (address, e)) from None
 
 
+def _submit(c, factory, work):
+    """The tasks of work (a list, or a function of the number of the
+    cluster's threads) handed to client c -> their futures, in order."""
+    if callable(work):
+        work = work(max(sum(c.nthreads().values()), 1))
+    return c.map(run_task, [factory] * len(work), work, pure=False)
+
+
+def _gather(futures):
+    for f in futures:
+        yield f.result()
+        f.release()
+
+
 def _dask(factory, work, address):
     c = address if not isinstance(address, str) else client(address)
     try:
-        if callable(work):
-            work = work(max(sum(c.nthreads().values()), 1))
-        futures = c.map(run_task, [factory] * len(work), work, pure=False)
-        for f in futures:
-            yield f.result()
-            f.release()
+        yield from _gather(_submit(c, factory, work))
     finally:
         if c is not address:
             c.close()
@@ -321,12 +330,13 @@ def results(factory, work, p):
 
 class _Connect(threading.Thread):
     """client(address) made by a thread: importing distributed and
-    connecting cost the command ~0.4 s of one core, while the other core
-    would wait for the cluster."""
+    connecting cost the command ~0.5 s of one core, while the other core
+    counts the first inputs (_Counter); the thread closes `wake` when it
+    is done."""
 
-    def __init__(self, address):
+    def __init__(self, address, wake=None):
         threading.Thread.__init__(self, name="flow-dask-connect", daemon=True)
-        self.address = address
+        self.address, self.wake = address, wake
         self.client = self.error = None
 
     def run(self):
@@ -334,17 +344,21 @@ class _Connect(threading.Thread):
             self.client = client(self.address)
         except BaseException as e:       # said by the command's thread
             self.error = e
+        finally:
+            if self.wake is not None:   # the command's select() wakes
+                os.close(self.wake)
 
 
-def count_prefix(acc, inp, rows, ready):
+def count_prefix(acc, inp, rows, ready, claim=None):
     """Feed acc the inputs of inp in order, as the single run does (records,
     warnings), until ready() is true: -> rows of what is left (cut() rows;
     an uncompressed file left midway is its rest: (name, bytes, records,
     first)).  ready() is asked after every batch; a compressed file is
-    finished first."""
+    finished first.  claim(k), when given, is asked before row k instead
+    of ready(): false stops there (a file once claimed is counted)."""
     from pyflowtools.io import inputs
     for k, (name, size, nrec) in enumerate(rows):
-        if ready():
+        if not claim(k) if claim is not None else ready():
             return rows[k:]
         done = 0
         with inputs.open_name(name) as rd:
@@ -361,34 +375,178 @@ def count_prefix(acc, inp, rows, ready):
     return []
 
 
+class _Tally:
+    """inp for count_prefix in a forked counter: records and warnings kept
+    for the command's process, which says them."""
+
+    def __init__(self):
+        self.records_read = 0
+        self.messages = []
+
+    def warn(self, m):
+        self.messages.append(m)
+
+
+def counter_share(rows, k, workers):
+    """The last row a counter busy with compressed row k of rows keeps
+    counting beside `workers` workers taking the rows after it: its share
+    of what is left (half of row k taken as left) is one worker's, in
+    whole compressed rows (a plain row is cut among the workers)."""
+    left = rows[k][1] / 2.0
+    share = (left + sum(row[1] for row in rows[k + 1:])) / (workers + 1)
+    last = k
+    for j in range(k + 1, len(rows)):
+        if rows[j][2] is not None or left + rows[j][1] / 2.0 > share:
+            break
+        left += rows[j][1]
+        last = j
+    return last
+
+
+class _Counter:
+    """A forked process counting the first rows (count_prefix) with its
+    own accumulator while this process imports distributed and connects:
+    both cores busy, no GIL shared (a thread counting beside the import
+    ran at a third of its speed).  Once the cluster is there, share()
+    ends it: it goes on as one more worker over the compressed files of
+    its share (counter_share), or leaves a plain file after the batch in
+    hand; result() -> (partials, records, messages, rows left)."""
+
+    def __init__(self, factory, rows):
+        import multiprocessing
+        import pickle
+        ctx = multiprocessing.get_context("fork")
+        self.rows = rows
+        self._lock = ctx.Lock()
+        # [stop asked, row claimed (-1: none), last row it may claim]
+        self._state = ctx.RawArray("q", 3)
+        self._state[1], self._state[2] = -1, len(rows)
+        r, w = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.pid = os.fork()
+        if self.pid == 0:               # the counter: never back into the command
+            try:
+                os.close(r)
+                try:
+                    tally, acc = _Tally(), factory()
+                    rest = count_prefix(acc, tally, rows, lambda: self._state[0] != 0,
+                                        self._claim)
+                    out = ("ok", acc.partial(), tally.records_read, tally.messages, rest)
+                    data = pickle.dumps(out, pickle.HIGHEST_PROTOCOL)
+                except BaseException as e:
+                    try:
+                        data = pickle.dumps(("error", e), pickle.HIGHEST_PROTOCOL)
+                    except BaseException:
+                        data = pickle.dumps(("error", FlowToolsError(str(e))))
+                with os.fdopen(w, "wb") as f:
+                    f.write(data)
+            finally:
+                os._exit(0)
+        os.close(w)
+        self.fd = r
+        self._result = None
+        self.taken = None
+
+    def _claim(self, k):
+        with self._lock:
+            if self._state[0] or k > self._state[2]:
+                return False
+            self._state[1] = k
+            return True
+
+    def share(self, workers):
+        """The counter ends its share beside `workers` workers -> the rows
+        the tasks take now (after the compressed files it counts), or None
+        when they are only known from result() (a plain file left midway,
+        or none claimed)."""
+        with self._lock:
+            k = self._state[1]
+            if 0 <= k < len(self.rows) and self.rows[k][2] is None:
+                last = counter_share(self.rows, k, workers)
+                self._state[2] = last
+                self.taken = self.rows[last + 1:]
+                return self.taken
+            self._state[0] = 1
+        return None
+
+    def result(self):
+        import pickle
+        if self._result is None:
+            with os.fdopen(self.fd, "rb") as f:
+                data = f.read()
+            os.waitpid(self.pid, 0)
+            try:
+                self._result = pickle.loads(data)
+            except Exception:
+                self._result = ("error", FlowToolsError("the counting process ended "
+                                                        "without its result"))
+        if self._result[0] == "error":
+            raise self._result[1]
+        if self.taken is not None and self._result[4] != self.taken:
+            raise FlowToolsError("the counting process stopped at another file than "
+                                 "planned")
+        return self._result[1:]
+
+    def abandon(self):
+        """The command failed: end the counter without its result."""
+        if self._result is None:
+            import signal
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
+            os.close(self.fd)
+            self._result = ("error", None)
+
+
+def _merge_into(acc, inp, got):
+    parts, records, messages = got[:3]
+    acc.merge(parts)
+    inp.records_read += records
+    for m in messages:
+        inp.warn(m)
+
+
 def _overlapped(factory, inp, acc, address):
-    """--dask ADDRESS: while a thread imports distributed and connects,
-    this one counts the first inputs itself (the C calls release the GIL:
-    two cores busy); the cluster then runs tasks over the rest, merged
-    after them in order."""
-    conn = _Connect(address)
+    """--dask ADDRESS: while a thread imports distributed and connects, a
+    forked counter (_Counter) counts the first inputs; once the cluster is
+    there the counter goes on over its share of the compressed files as
+    one more worker, and tasks over the rest are handed out at once.
+    Merged in order: the counter's partials, then the tasks'."""
+    import select
     rows = input_rows(inp)
-    saved = sys.getswitchinterval()
-    sys.setswitchinterval(min(saved, 0.001))    # the counting thread gets the GIL back soon
+    counter = _Counter(factory, rows)
+    wake_r, wake_w = os.pipe()
+    conn = _Connect(address, wake_w)
     conn.start()
+    c = None
     try:
-        rest = count_prefix(acc, inp, rows, lambda: not conn.is_alive())
-    finally:
+        # until connected, or the counter has counted everything
+        done = counter.fd in select.select([counter.fd, wake_r], [], [])[0]
         conn.join()
-        sys.setswitchinterval(saved)
-    if conn.error is not None:
-        raise conn.error
-    c = conn.client
-    try:
-        if rest:
-            for parts, records, messages in _dask(factory, functools.partial(plan_rows, rest),
-                                                  c):
-                acc.merge(parts)
-                inp.records_read += records
-                for m in messages:
-                    inp.warn(m)
+        if conn.error is not None:
+            raise conn.error
+        c = conn.client
+        got = rest = None
+        workers = max(sum(c.nthreads().values()), 1)
+        if not done:
+            rest = counter.share(workers)
+        if rest is None:
+            got = counter.result()
+            rest = got[3]
+        futures = _submit(c, factory, plan_rows(rest, workers)) if rest else []
+        _merge_into(acc, inp, got or counter.result())
+        for got in _gather(futures):
+            _merge_into(acc, inp, got)
+    except BaseException:
+        counter.abandon()
+        raise
     finally:
-        c.close()
+        os.close(wake_r)
+        if c is not None:
+            c.close()
     return acc
 
 
@@ -396,9 +554,10 @@ def accumulate(factory, inp, p=None, acc=None):
     """The accumulator of every batch of inp (report/detect.Input, or a
     stream Reader for the single run): acc (default factory()) fed every
     batch when p does not split, else the merge into it of the tasks run
-    as p says (for --dask, after the inputs this process counted while it
-    connected: _overlapped).  Warnings go through inp.warn, records into
-    inp.records_read, as the single run does."""
+    as p says (for --dask, after the inputs a forked counter took while
+    this process connected and then beside the workers: _overlapped).
+    Warnings go through inp.warn, records into inp.records_read, as the
+    single run does."""
     acc = factory() if acc is None else acc
     if p is not None and p.from_env and any(i.reader is not None for i in inp.items):
         p = None                # stdin or a FIFO with only the variable set: one run
