@@ -478,3 +478,14 @@ def test_duckdb_over_parquet_equals_portrank_and_stat(run_cmd, require, sample_b
             if line and not line.startswith("#")][:20]
     assert [(ipv4.text(a), f, o, p) for a, f, o, p in top] == \
         [(r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows] and len(rows) == 20
+
+
+def test_parquet_import_of_a_missing_file_is_one_line(run_cmd, require, tmp_path):
+    """-u of a path that is not there: the system's words, one line, status 1
+    (a file is opened as a Parquet file, a directory as a dataset)."""
+    require("flow-import")
+    pytest.importorskip("pyarrow")
+    missing = str(tmp_path / "nothing.parquet")
+    st, out, err = run_cmd(["flow-import", "-f", "6", "-u", missing])
+    assert (st, out) == (1, b"")
+    assert stderr_lines(err) == ["flow-import: %s: No such file or directory" % missing]

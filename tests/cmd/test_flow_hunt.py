@@ -402,7 +402,9 @@ def test_html_report_in_chromium(run_cmd, samples_dir, tmp_path):
         if ln.startswith("# 135."):
             hosts.update(ln[2:].split()[:1] + ln[2:].split()[4:])
     assert len(hosts) > 600
-    missing = [h for h in hosts if h not in dom]
+    import re
+    words = set(re.findall(r"[0-9A-Fa-f:.]+", dom))     # once, not a search per host
+    missing = [h for h in hosts if h not in words and h not in dom]
     assert not missing
 
 
@@ -435,12 +437,17 @@ def test_html_report_shows_ipv6_hosts(run_cmd, tmp_path):
     st, out, err = run_cmd(["flow-hunt", "-L", ",".join(INSIDE6), "-z", zones,
                             "-H", str(report), f])
     assert st == 2 and err == b"", err
+    import re
     page = html.unescape(report.read_text())
+    # the page's address-like words, once: a 5 MB page searched again for
+    # each of thousands of hosts took 14 s; a host not a whole word of it is
+    # still looked for as a substring
+    words = set(re.findall(r"[0-9A-Fa-f:.]+", page))
     got = sections(out)
     for method, lines in got.items():
         if method != "zones":
             for h in hosts_of(method, lines):
-                assert h in page, (method, h)
+                assert h in words or h in page, (method, h)
     for h in PLANTED["trw"] + PLANTED["syn-only"] + PLANTED["echo92"]:
         assert '"name":"%s"' % h in page, h
     trace = page.split('"name":"2001:db8:aa::66"')[1].split('"y":[', 1)[1].split("]")[0]
