@@ -185,9 +185,21 @@ class Proc:
         return self
 
     def log(self):
-        """stderr so far (text)."""
-        self.errf.seek(0)
-        return self.errf.read().decode(errors="replace")
+        """stderr so far (text).  Read with pread: the file's offset is
+        shared with the command's stderr (one open file description), so
+        a seek(0) here made a line the command wrote before our read land
+        at offset 0, over the first line (a third `SIGHUP` line written
+        over the first one: the count stayed 2)."""
+        fd = self.errf.fileno()
+        size = os.fstat(fd).st_size
+        data, pos = [], 0
+        while pos < size:
+            chunk = os.pread(fd, size - pos, pos)
+            if not chunk:
+                break
+            data.append(chunk)
+            pos += len(chunk)
+        return b"".join(data).decode(errors="replace")
 
     def wait_log(self, text, count=1, timeout=20.0):
         """Wait until stderr holds `text` at least count times; returns the log."""
