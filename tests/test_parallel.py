@@ -151,13 +151,38 @@ def three(tmp_path_factory):
     return top
 
 
+@given(ROWS, st.integers(1, 5000))
+def test_units_cover_every_row_once_in_order(rows, chunk):
+    """units(): a compressed row whole, a plain one in chunks from its
+    first record to its last; rows_from(u) is what is left from unit u."""
+    us = parallel.units(rows, chunk)
+    for k, row in enumerate(rows):
+        mine = [u for u in us if u[0] == k]
+        if row[2] is None:
+            assert mine == [(k, 0, None)]
+        else:                           # the last to the end of the file
+            assert mine[0][1] == 0 and mine[-1][2] is None and mine[-1][1] < row[2]
+            assert all(x[2] == y[1] for x, y in zip(mine, mine[1:]))
+            assert all(0 < u[2] - u[1] == chunk for u in mine[:-1])
+            assert row[2] - mine[-1][1] <= chunk
+    assert [u[0] for u in us] == sorted(u[0] for u in us)
+    for u, (k, a, _b) in enumerate(us):
+        left = parallel.rows_from(rows, us, u)
+        assert left[1:] == rows[k + 1:]
+        if a == 0:
+            assert left[0] == rows[k]
+        else:
+            assert left[0][0] == rows[k][0] and left[0][2:] == (rows[k][2] - a, a)
+    assert parallel.rows_from(rows, us, len(us)) == []
+
+
 @pytest.mark.parametrize("after", [0, 1, 2, 5, 9, 10 ** 6])
 @pytest.mark.parametrize("fmt", [5, 10])
-def test_counted_prefix_then_tasks_equals_one_pass(three, monkeypatch, after, fmt):
-    """--dask's overlap (_overlapped): this process counts the inputs until
-    the cluster is there (after `after` batches: mid-file in a plain file,
-    after a whole compressed one, or all of them), tasks count the rest
-    (ranges of the file left midway), merged after: the single run's report."""
+def test_counted_units_then_tasks_equals_one_pass(three, monkeypatch, after, fmt):
+    """The counter's units (count_units): the first `after` of them here
+    (chunks of the plain files, the compressed one whole, or all of them),
+    tasks over the rows left (a plain file entered midway is its rest, cut
+    into ranges), merged after: the single run's report."""
     monkeypatch.setattr(parallel, "MIN_RANGE", 64)
     monkeypatch.setattr(stream, "BATCH_BYTES", 64 * 300)
     inp = detect.Input([str(three)])
@@ -167,21 +192,11 @@ def test_counted_prefix_then_tasks_equals_one_pass(three, monkeypatch, after, fm
         single.add(b)
     want_records = inp.records_read
     inp = detect.Input([str(three)])
-    asked = [0]
-
-    def ready():
-        asked[0] += 1
-        return asked[0] > after
-    acc = factory()
-    rest = parallel.count_prefix(acc, inp, parallel.input_rows(inp), ready)
-    if after == 0:
-        assert rest == parallel.input_rows(inp)
-    if after == 10 ** 6:
-        assert rest == []
     rows = parallel.input_rows(inp)
-    plain = [k for k, r in enumerate(rows) if r[2]]
-    if after == plain[0] + 1:           # one batch of the first plain file counted here
-        assert len(rest[0]) == 4 and rest[0][:1] == rows[plain[0]][:1] and rest[0][3] > 0
+    us = parallel.units(rows, 5000)
+    acc = factory()
+    rest = parallel.count_units(acc, inp, rows, us, lambda u: u < after)
+    assert rest == parallel.rows_from(rows, us, min(after, len(us)))
     for t in parallel.plan_rows(rest, 2) if rest else []:
         parts, records, messages = parallel.run_task(factory, t)
         acc.merge(parts)
@@ -190,25 +205,20 @@ def test_counted_prefix_then_tasks_equals_one_pass(three, monkeypatch, after, fm
     assert b"".join(acc.text()) == b"".join(single.text())
 
 
-@given(ROWS, st.data(), st.integers(1, 40))
-def test_counter_share_is_one_workers_share_of_compressed_rows(rows, data, workers):
-    """counter_share: the forked counter busy with compressed row k goes on
-    over the compressed rows after it while the midpoint of each stays
-    within one worker's share of what is left (half of row k counted as
-    left); a plain row ends its share (the workers cut it)."""
-    compressed = [k for k, r in enumerate(rows) if r[2] is None]
-    if not compressed:
-        return
-    k = data.draw(st.sampled_from(compressed))
-    last = parallel.counter_share(rows, k, workers)
-    share = (rows[k][1] / 2 + sum(r[1] for r in rows[k + 1:])) / (workers + 1)
-    load = rows[k][1] / 2
-    for j in range(k + 1, last + 1):
-        assert rows[j][2] is None
-        assert load + rows[j][1] / 2 <= share
-        load += rows[j][1]
-    if last + 1 < len(rows) and rows[last + 1][2] is None:
-        assert load + rows[last + 1][1] / 2 > share
+@given(st.lists(st.floats(1, 1e7), min_size=1, max_size=40), st.data(), st.integers(1, 40))
+def test_counter_share_is_one_workers_share(sizes, data, workers):
+    """counter_share: the forked counter busy with unit c goes on over the
+    units after it while the middle of each stays within one worker's
+    share of what is left (half of unit c counted as left)."""
+    c = data.draw(st.integers(0, len(sizes) - 1))
+    last = parallel.counter_share(sizes, c, workers)
+    share = (sizes[c] / 2 + sum(sizes[c + 1:])) / (workers + 1)
+    load = sizes[c] / 2
+    for j in range(c + 1, last + 1):
+        assert load + sizes[j] / 2 <= share
+        load += sizes[j]
+    if last + 1 < len(sizes):
+        assert load + sizes[last + 1] / 2 > share
 
 
 @pytest.fixture(scope="module")
@@ -259,12 +269,11 @@ def _came(came, counter):
 @pytest.mark.parametrize("workers", [1, 2, 5])
 def test_forked_counter_then_tasks_equals_one_pass(six, monkeypatch, after, workers):
     """--dask's forked counter (_Counter): the cluster arrives after the
-    counter has counted `after` batches (in a compressed file, which it
-    finishes and then goes on over its share as one more worker; in the
-    plain one, which it leaves after the batch in hand; or after all of
-    them); tasks over the rows handed out then, merged after the
-    counter's partials, are the single run, and the counter stopped
-    where the tasks began."""
+    counter has counted `after` batches (in a compressed file or a chunk
+    of the plain one, or after all of them); the counter goes on over its
+    share as one more worker, tasks take the rows after it at once; merged
+    after the counter's partials they are the single run, and the counter
+    stopped where the tasks began."""
     import multiprocessing
     monkeypatch.setattr(parallel, "MIN_RANGE", 64)
     monkeypatch.setattr(stream, "BATCH_BYTES", 64 * 1000)
@@ -286,19 +295,15 @@ def test_forked_counter_then_tasks_equals_one_pass(six, monkeypatch, after, work
             gate.release()
         else:
             assert _came(came, counter)         # holds batch `after` (counted: after)
-        claimed = counter._state[1]
+        claimed = counter._state[0]
         rest = counter.share(workers)
         opened.value = 1
         gate.release()
-        if rest is None:
-            assert after == 10 ** 6 or rows[claimed][2] is not None
-            got = counter.result()
-            rest = got[3]
-        else:
-            assert rows[claimed][2] is None and rest == rows[parallel.counter_share(
-                rows, claimed, workers) + 1:]
-            got = counter.result()
-            assert got[3] == rest
+        sizes = [parallel.unit_bytes(rows, u) for u in counter.units]
+        last = -1 if claimed < 0 else parallel.counter_share(sizes, claimed, workers)
+        assert rest == parallel.rows_from(rows, counter.units, last + 1)
+        got = counter.result()
+        assert got[3] == rest
     finally:
         counter.abandon()
     acc = factory()

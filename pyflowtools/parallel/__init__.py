@@ -349,26 +349,80 @@ class _Connect(threading.Thread):
                 os.close(self.wake)
 
 
-def count_prefix(acc, inp, rows, ready, claim=None):
-    """Feed acc the inputs of inp in order, as the single run does (records,
-    warnings), until ready() is true: -> rows of what is left (cut() rows;
-    an uncompressed file left midway is its rest: (name, bytes, records,
-    first)).  ready() is asked after every batch; a compressed file is
-    finished first.  claim(k), when given, is asked before row k instead
-    of ready(): false stops there (a file once claimed is counted)."""
+def units(rows, chunk=None):
+    """What a counter claims one at a time, in order: (row index, start,
+    stop) -- a compressed row whole (k, 0, None), a plain one in chunks of
+    `chunk` records (default MIN_RANGE) from its first record ((name,
+    bytes, records, first) rows start midway), the last to the end of the
+    file (stop None: a partial record there is said, as run_task's last
+    piece does)."""
+    chunk = chunk or MIN_RANGE
+    out = []
+    for k, row in enumerate(rows):
+        nrec = row[2]
+        if not nrec:
+            out.append((k, 0, None))
+            continue
+        first = row[3] if len(row) > 3 else 0
+        for a in range(first, first + nrec, chunk):
+            out.append((k, a, a + chunk if a + chunk < first + nrec else None))
+    return out
+
+
+def _first(row):
+    return row[3] if len(row) > 3 else 0
+
+
+def unit_bytes(rows, unit):
+    k, a, b = unit
+    row = rows[k]
+    if not row[2]:
+        return row[1]
+    end = _first(row) + row[2] if b is None else b
+    return row[1] * (end - a) / row[2]
+
+
+def rows_from(rows, us, u):
+    """The cut() rows of units us[u:] (a plain row entered midway is its
+    rest: (name, bytes, records, first))."""
+    if u >= len(us):
+        return []
+    k, a, b = us[u]
+    row = rows[k]
+    if a == _first(row):
+        return rows[k:]
+    rest = _first(row) + row[2] - a
+    return [(row[0], row[1] * rest // row[2], rest, a)] + rows[k + 1:]
+
+
+def counter_share(sizes, c, workers):
+    """The last unit a counter busy with unit c keeps counting beside
+    `workers` workers taking the units after it (sizes: bytes of each
+    unit): one worker's share of what is left (half of unit c taken as
+    left), up to the unit whose middle would pass it."""
+    left = sizes[c] / 2.0
+    share = (left + sum(sizes[c + 1:])) / (workers + 1)
+    last = c
+    for j in range(c + 1, len(sizes)):
+        if left + sizes[j] / 2.0 > share:
+            break
+        left += sizes[j]
+        last = j
+    return last
+
+
+def count_units(acc, inp, rows, us, claim):
+    """Feed acc units us of rows in order while claim(u) says yes (records
+    into inp.records_read, warnings through inp.warn, as the single run
+    does) -> the rows left (rows_from)."""
     from pyflowtools.io import inputs
-    for k, (name, size, nrec) in enumerate(rows):
-        if not claim(k) if claim is not None else ready():
-            return rows[k:]
-        done = 0
-        with inputs.open_name(name) as rd:
-            for b in rd:
-                inp.records_read += b.n
-                acc.add(b)
-                done += b.n
-                if nrec and done < nrec and ready():
-                    rest = nrec - done
-                    return [(name, size * rest // nrec, rest, done)] + rows[k + 1:]
+    for u, (k, a, b) in enumerate(us):
+        if not claim(u):
+            return rows_from(rows, us, u)
+        with inputs.open_name(rows[k][0], span=None if (a, b) == (0, None) else (a, b)) as rd:
+            for batch in rd:
+                inp.records_read += batch.n
+                acc.add(batch)
             messages = list(rd.warnings) + ([rd.error] if rd.error else [])
         for m in messages:
             inp.warn(m)
@@ -376,7 +430,7 @@ def count_prefix(acc, inp, rows, ready, claim=None):
 
 
 class _Tally:
-    """inp for count_prefix in a forked counter: records and warnings kept
+    """inp for count_units in a forked counter: records and warnings kept
     for the command's process, which says them."""
 
     def __init__(self):
@@ -387,40 +441,25 @@ class _Tally:
         self.messages.append(m)
 
 
-def counter_share(rows, k, workers):
-    """The last row a counter busy with compressed row k of rows keeps
-    counting beside `workers` workers taking the rows after it: its share
-    of what is left (half of row k taken as left) is one worker's, in
-    whole compressed rows (a plain row is cut among the workers)."""
-    left = rows[k][1] / 2.0
-    share = (left + sum(row[1] for row in rows[k + 1:])) / (workers + 1)
-    last = k
-    for j in range(k + 1, len(rows)):
-        if rows[j][2] is not None or left + rows[j][1] / 2.0 > share:
-            break
-        left += rows[j][1]
-        last = j
-    return last
-
-
 class _Counter:
-    """A forked process counting the first rows (count_prefix) with its
-    own accumulator while this process imports distributed and connects:
-    both cores busy, no GIL shared (a thread counting beside the import
-    ran at a third of its speed).  Once the cluster is there, share()
-    ends it: it goes on as one more worker over the compressed files of
-    its share (counter_share), or leaves a plain file after the batch in
-    hand; result() -> (partials, records, messages, rows left)."""
+    """A forked process counting the first inputs (count_units: whole
+    compressed files, chunks of plain ones) with its own accumulator while
+    this process imports distributed and connects: both cores busy, no GIL
+    shared (a thread counting beside the import ran at a third of its
+    speed).  Once the cluster is there, share() says where it ends: it
+    goes on as one more worker over its share (counter_share); result()
+    -> (partials, records, messages, rows left)."""
 
     def __init__(self, factory, rows):
         import multiprocessing
         import pickle
         ctx = multiprocessing.get_context("fork")
         self.rows = rows
+        self.units = units(rows)
         self._lock = ctx.Lock()
-        # [stop asked, row claimed (-1: none), last row it may claim]
-        self._state = ctx.RawArray("q", 3)
-        self._state[1], self._state[2] = -1, len(rows)
+        # [unit claimed (-1: none), last unit it may claim]
+        self._state = ctx.RawArray("q", 2)
+        self._state[0], self._state[1] = -1, len(self.units)
         r, w = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
@@ -430,8 +469,7 @@ class _Counter:
                 os.close(r)
                 try:
                     tally, acc = _Tally(), factory()
-                    rest = count_prefix(acc, tally, rows, lambda: self._state[0] != 0,
-                                        self._claim)
+                    rest = count_units(acc, tally, rows, self.units, self._claim)
                     out = ("ok", acc.partial(), tally.records_read, tally.messages, rest)
                     data = pickle.dumps(out, pickle.HIGHEST_PROTOCOL)
                 except BaseException as e:
@@ -448,27 +486,23 @@ class _Counter:
         self._result = None
         self.taken = None
 
-    def _claim(self, k):
+    def _claim(self, u):
         with self._lock:
-            if self._state[0] or k > self._state[2]:
+            if u > self._state[1]:
                 return False
-            self._state[1] = k
+            self._state[0] = u
             return True
 
     def share(self, workers):
-        """The counter ends its share beside `workers` workers -> the rows
-        the tasks take now (after the compressed files it counts), or None
-        when they are only known from result() (a plain file left midway,
-        or none claimed)."""
+        """The counter's last unit beside `workers` workers -> the rows
+        the tasks take now (those after it)."""
+        sizes = [unit_bytes(self.rows, x) for x in self.units]
         with self._lock:
-            k = self._state[1]
-            if 0 <= k < len(self.rows) and self.rows[k][2] is None:
-                last = counter_share(self.rows, k, workers)
-                self._state[2] = last
-                self.taken = self.rows[last + 1:]
-                return self.taken
-            self._state[0] = 1
-        return None
+            c = self._state[0]
+            last = -1 if c < 0 else counter_share(sizes, c, workers)
+            self._state[1] = last
+        self.taken = rows_from(self.rows, self.units, last + 1)
+        return self.taken
 
     def result(self):
         import pickle
@@ -512,8 +546,8 @@ def _merge_into(acc, inp, got):
 def _overlapped(factory, inp, acc, address):
     """--dask ADDRESS: while a thread imports distributed and connects, a
     forked counter (_Counter) counts the first inputs; once the cluster is
-    there the counter goes on over its share of the compressed files as
-    one more worker, and tasks over the rest are handed out at once.
+    there the counter goes on over its share as one more worker, and tasks
+    over the rest are handed out at once.
     Merged in order: the counter's partials, then the tasks'."""
     import select
     rows = input_rows(inp)
@@ -531,11 +565,11 @@ def _overlapped(factory, inp, acc, address):
         c = conn.client
         got = rest = None
         workers = max(sum(c.nthreads().values()), 1)
-        if not done:
-            rest = counter.share(workers)
-        if rest is None:
+        if done:
             got = counter.result()
             rest = got[3]
+        else:
+            rest = counter.share(workers)
         futures = _submit(c, factory, plan_rows(rest, workers)) if rest else []
         _merge_into(acc, inp, got or counter.result())
         for got in _gather(futures):
