@@ -135,20 +135,25 @@ SAMPLE = os.path.join(os.path.dirname(__file__), os.pardir, "samples", "enterpri
                       "ft-v05.2004-08-16.090000+0000")
 
 
-@pytest.fixture(scope="module")
-def three(tmp_path_factory):
-    """The sample as three files: plain, zlib, plain (big endian)."""
-    top = tmp_path_factory.mktemp("three")
+def _sample_as(top, kinds):
+    """The sample's batches cut into len(kinds) files f0, f1, ... in order,
+    each written with its writer keywords (kinds[i])."""
     with stream.reader(SAMPLE) as rd:
         header = rd.header
         batches = [b.copy() for b in rd]
-    third = len(batches) // 3 or 1
-    for i, (kw, part) in enumerate([({}, batches[:third]), ({"zlevel": 5}, batches[third:2 * third]),
-                                    ({"byte_order": hdr.BIG}, batches[2 * third:])]):
+    step = -(-len(batches) // len(kinds))
+    for i, kw in enumerate(kinds):
         with open(top / ("f%d" % i), "wb") as f, stream.writer(f, header, **kw) as wr:
-            for b in part:
+            for b in batches[i * step:(i + 1) * step]:
                 wr.write(b)
     return top
+
+
+@pytest.fixture(scope="module")
+def three(tmp_path_factory):
+    """The sample as three files: plain, zlib, plain (big endian)."""
+    return _sample_as(tmp_path_factory.mktemp("three"),
+                      [{}, {"zlevel": 5}, {"byte_order": hdr.BIG}])
 
 
 @given(ROWS, st.integers(1, 5000))
@@ -224,17 +229,8 @@ def test_counter_share_is_one_workers_share(sizes, data, workers):
 @pytest.fixture(scope="module")
 def six(tmp_path_factory):
     """The sample as six files: zlib, zlib, plain, zlib, zlib, zlib."""
-    top = tmp_path_factory.mktemp("six")
-    with stream.reader(SAMPLE) as rd:
-        header = rd.header
-        batches = [b.copy() for b in rd]
-    step = -(-len(batches) // 6)
-    for i in range(6):
-        kw = {} if i == 2 else {"zlevel": 1}
-        with open(top / ("f%d" % i), "wb") as f, stream.writer(f, header, **kw) as wr:
-            for b in batches[i * step:(i + 1) * step]:
-                wr.write(b)
-    return top
+    z = {"zlevel": 1}
+    return _sample_as(tmp_path_factory.mktemp("six"), [z, z, {}, z, z, z])
 
 
 class _Gated:
