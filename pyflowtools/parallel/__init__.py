@@ -113,18 +113,32 @@ def run_task(factory, task):
     start, stop): records start .. stop-1 of an uncompressed file, (name,
     0, None) a whole file.  Consecutive pieces fed to one accumulator are
     the single run over them: no merge in the worker."""
-    from pyflowtools.io import inputs
     acc = factory()
     records = 0
     messages = []
     for name, start, stop in ([(task, 0, None)] if isinstance(task, str) else task.pieces):
-        span = None if (start, stop) == (0, None) else (start, stop)
-        with inputs.open_name(name, span=span) as rd:
-            for b in rd:
-                records += b.n
-                acc.add(b)
-            messages += list(rd.warnings) + ([rd.error] if rd.error else [])
+        n, said = feed(acc, name, start, stop)
+        records += n
+        messages += said
     return acc.partial(), records, messages
+
+
+def feed(acc, name, start=0, stop=None):
+    """acc fed every batch of one piece: records start .. stop-1 of an
+    uncompressed file, or (0, None) the whole input -> (records, its
+    warnings in order).  The one reading loop of tasks and the counter."""
+    from pyflowtools.io import inputs
+    records = 0
+    with inputs.open_name(name, span=None if (start, stop) == (0, None) else (start, stop)) as rd:
+        for b in rd:
+            records += b.n
+            acc.add(b)
+        return records, list(rd.warnings) + ([rd.error] if rd.error else [])
+
+
+def _first(row):
+    """The first record of a cut() row: (name, bytes, records[, first])."""
+    return row[3] if len(row) > 3 else 0
 
 
 def _names(inp):
@@ -189,7 +203,7 @@ def cut(rows, ntasks, min_range=MIN_RANGE):
         cur, begin = [], done
     for row in rows:
         name, size, nrec = row[:3]
-        pos = row[3] if len(row) > 3 else 0
+        pos = _first(row)
         end = pos + (nrec or 0)
         rs = size / nrec if nrec else 0
         while True:
@@ -245,7 +259,7 @@ def plan_rows(rows, workers, per_worker=TASKS_PER_WORKER):
     """cut(rows) for `workers` workers: of the task counts per_worker[0] to
     per_worker[1] times workers, the one whose tasks end soonest (the fewest
     tasks among equals: fewer partials to merge)."""
-    sizes = {row[0]: (row[1], row[2], row[3] if len(row) > 3 else 0) for row in rows}
+    sizes = {row[0]: (row[1], row[2], _first(row)) for row in rows}
     best = None
     for k in range(per_worker[0] * workers, per_worker[1] * workers + 1):
         work = cut(rows, k)
@@ -363,14 +377,10 @@ def units(rows, chunk=None):
         if not nrec:
             out.append((k, 0, None))
             continue
-        first = row[3] if len(row) > 3 else 0
+        first = _first(row)
         for a in range(first, first + nrec, chunk):
             out.append((k, a, a + chunk if a + chunk < first + nrec else None))
     return out
-
-
-def _first(row):
-    return row[3] if len(row) > 3 else 0
 
 
 def unit_bytes(rows, unit):
@@ -415,15 +425,11 @@ def count_units(acc, inp, rows, us, claim):
     """Feed acc units us of rows in order while claim(u) says yes (records
     into inp.records_read, warnings through inp.warn, as the single run
     does) -> the rows left (rows_from)."""
-    from pyflowtools.io import inputs
     for u, (k, a, b) in enumerate(us):
         if not claim(u):
             return rows_from(rows, us, u)
-        with inputs.open_name(rows[k][0], span=None if (a, b) == (0, None) else (a, b)) as rd:
-            for batch in rd:
-                inp.records_read += batch.n
-                acc.add(batch)
-            messages = list(rd.warnings) + ([rd.error] if rd.error else [])
+        records, messages = feed(acc, rows[k][0], a, b)
+        inp.records_read += records
         for m in messages:
             inp.warn(m)
     return []
@@ -526,13 +532,13 @@ class _Counter:
         """The command failed: end the counter without its result."""
         if self._result is None:
             import signal
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
-            except OSError:
-                pass
-            os.close(self.fd)
             self._result = ("error", None)
+            for end in (lambda: os.kill(self.pid, signal.SIGKILL),
+                        lambda: os.waitpid(self.pid, 0), lambda: os.close(self.fd)):
+                try:
+                    end()
+                except OSError:         # already gone, reaped or closed
+                    pass
 
 
 def _merge_into(acc, inp, got):
@@ -602,9 +608,6 @@ def accumulate(factory, inp, p=None, acc=None):
     _names(inp)                 # stdin refused before any worker starts
     if isinstance(p.address, str):
         return _overlapped(factory, inp, acc, p.address)
-    for parts, records, messages in results(factory, functools.partial(tasks, inp), p):
-        acc.merge(parts)
-        inp.records_read += records
-        for m in messages:
-            inp.warn(m)
+    for got in results(factory, functools.partial(tasks, inp), p):
+        _merge_into(acc, inp, got)
     return acc
