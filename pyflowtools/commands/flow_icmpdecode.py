@@ -5,6 +5,7 @@ import sys
 import time
 
 from pyflowtools import cli, parallel
+from pyflowtools.core.batch import Batch
 from pyflowtools.io import sink
 from pyflowtools.report import detect, icmp
 from pyflowtools.core.errors import UsageError
@@ -44,9 +45,6 @@ def main(argv=None):
     check_options(opts, fmt)
     types = tuple(t for lst in opts.types for t in lst)
     plan = parallel.plan(opts)
-    if not opts.unreachable:
-        parallel.refuse(plan, "the listing and -F write the flows in their order: only -u "
-                              "counts")
     started = time.time()
     inp = detect.Input(opts.operands, warn=cli.warn, ipv6=True)
     if opts.unreachable:
@@ -55,19 +53,22 @@ def main(argv=None):
                                      plan)
         icmp.write_report(sys.stdout, counts.rows(threshold), threshold, tsv=fmt == "tsv",
                           args=["flow-icmpdecode"] + parallel.strip_args(argv), v6=counts.v6)
-    elif opts.stream_out:
-        icmp.check_rectype(inp.rectype)
-        prog = icmp.compile_selection(inp.rectype, types, opts.size)
-        with detect.stream_writer(inp.header, cli.stdout_binary(), opts.comment,
-                                  cli.byte_order(opts), cli.zlevel(opts)) as wr:
-            for batch in inp:
-                wr.write(prog.apply(batch))
     else:
-        prog = icmp.compile_selection(inp.rectype, types, opts.size)
-        listing = icmp.Listing(inp.rectype, tsv=fmt == "tsv")
-        with sink.TextSink(sys.stdout.buffer, listing) as text:
-            for batch in inp:
-                text.write(prog.apply(batch))
+        icmp.check_rectype(inp.rectype)
+        factory = functools.partial(icmp.Selected, inp.rectype, types, opts.size,
+                                    fmt == "tsv", opts.stream_out)
+        run = factory()
+        if opts.stream_out:
+            rec_size = inp.header.rec_size
+            with detect.stream_writer(inp.header, cli.stdout_binary(), opts.comment,
+                                      cli.byte_order(opts), cli.zlevel(opts)) as wr:
+                run.take = lambda data: wr.write(Batch.wrap(inp.rectype, rec_size, data))
+                parallel.accumulate(factory, inp, plan, run)
+        else:
+            with sink.TextSink(sys.stdout.buffer) as text:
+                text.text(run.listing.header())
+                run.take = text.text
+                parallel.accumulate(factory, inp, plan, run)
     if opts.debug:
         cli.profile(inp.records_read, started)
     return cli.EXIT_OK

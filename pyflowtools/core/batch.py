@@ -18,6 +18,19 @@ class Batch:
         self.order = order
         self._ptr = recs.pointer(self.buf)
 
+    @classmethod
+    def wrap(cls, rectype, rec_size, data, order=HOST_ORDER):
+        """The whole records of data as a Batch: over data itself when it is
+        writable (a bytearray or a view of one: no copy), else over a
+        copy (bytes from another process)."""
+        b = cls.__new__(cls)
+        b.rectype, b.rec_size, b.order = rectype, rec_size, order
+        mv = memoryview(data)
+        b.buf = mv if not mv.readonly else bytearray(mv)
+        b.n = len(b.buf) // rec_size
+        b._ptr = recs.pointer(b.buf)
+        return b
+
     @property
     def capacity(self):
         return len(self.buf) // self.rec_size

@@ -97,6 +97,23 @@ class Db:
         return batch
 
 
+#: bytes of one alert (ftc_zone_alert_t: plain numbers, no pointer)
+ALERT_BYTES = ffi.sizeof("ftc_zone_alert_t")
+
+
+def alert_bytes(alerts, n):
+    """The bytes of alerts[0..n) (a view of the array: use it at once)."""
+    return ffi.buffer(alerts, n * ALERT_BYTES)
+
+
+def alerts_of(data):
+    """(cffi ftc_zone_alert_t array over data, count): alert_bytes()
+    read back, in this process or another one (data is kept by the
+    caller as long as the array)."""
+    n = len(data) // ALERT_BYTES
+    return ffi.from_buffer("ftc_zone_alert_t[]", data), n
+
+
 def header(opts):
     """The alert lines' column header (FTC_ZONE_TSV: tab-separated)."""
     buf = bytearray(1 << 12)

@@ -541,6 +541,38 @@ class _Counter:
                     pass
 
 
+class Ordered:
+    """The accumulator of a command whose output follows the flows' order
+    (a listing, alert lines, an -F stream): add(batch) (the subclass's)
+    passes what a batch gives, as bytes, to emit().  In the command's own
+    process `take` is set (the command's writer of those bytes) and
+    emit() calls it at once: the single run writes as the flows come.  In
+    a task take is None: the bytes are kept, in order, and are the task's
+    partial; merging it hands them to take.  The tasks merge in the
+    inputs' order, so the output is the single run's, byte for byte; a
+    task holds its share of the output (what it selected), not its
+    flows."""
+
+    #: bytes -> None, in the command's process; None in a task
+    take = None
+
+    def emit(self, data):
+        if self.take is not None:
+            self.take(data)
+        elif len(data):
+            kept = self.__dict__.setdefault("_kept", [])
+            kept.append(bytes(data))
+
+    def partial(self):
+        kept = self.__dict__.pop("_kept", [])
+        return [b"".join(kept)]
+
+    def merge(self, parts):
+        for data in parts:
+            if data:
+                self.take(data)
+
+
 def _merge_into(acc, inp, got):
     parts, records, messages = got[:3]
     acc.merge(parts)

@@ -23,6 +23,7 @@ ICMPv6 destination unreachables (type 1) of the codes that mean the same
 """
 import re
 
+from pyflowtools import parallel
 from pyflowtools.core import icmp as _icmp
 from pyflowtools.core.table import Aggregation
 from pyflowtools.io import sink
@@ -178,6 +179,26 @@ class Listing:
     def format(self, batch):
         batch.to_host()
         return self._text.records(batch.ptr, batch.n)
+
+
+class Selected(parallel.Ordered):
+    """The listing's (or -F's, with `records`) pass over the flows, split
+    or not (parallel.Ordered): per batch the selected flows as lines
+    formatted in C, or as host-order records."""
+
+    def __init__(self, rectype, types=(), size=None, tsv=False, records=False):
+        self.prog = compile_selection(rectype, types, size)
+        self.listing = None if records else Listing(rectype, tsv=tsv)
+
+    def add(self, batch):
+        b = self.prog.apply(batch)
+        if not b.n:
+            return
+        if self.listing is None:
+            self.emit(b.view())
+        else:
+            for chunk in self.listing.format(b):
+                self.emit(chunk)
 
 
 # ---- the unreachable report -----------------------------------------------

@@ -16,10 +16,13 @@ longest one (its own services only).  Errors name the file and line.
 
 Per-record work is C (csrc/zone.c): the zone and inside lookups, the
 flag and service tests, the alert lines.  Python only loops over batches
-and keeps the per-server summary of the (few) alerts.
+and keeps the per-server summary of the (few) alerts.  Split runs (-j,
+--dask: Alerts) check the flows in the tasks and send the alerts back,
+in the flows' order, to the command's process, which writes them.
 """
 import collections
 
+from pyflowtools import parallel
 from pyflowtools.core import zone as _zone
 from pyflowtools.core.errors import FormatError, UsageError
 from pyflowtools.report import text
@@ -172,6 +175,27 @@ class Checker:
     def keep(self, batch, alerts, n):
         """Compact batch to the records that raised alerts."""
         return self._db.keep(batch, alerts, n)
+
+
+class Alerts(parallel.Ordered):
+    """flow-zonecheck's pass over the flows, split or not (parallel.Ordered):
+    per batch the alerts as the C structs (formatted and summed by the
+    command's process: they are few), or with `records` (-F) the records
+    that raised them, in host order."""
+
+    def __init__(self, zones, inside=(), records=False):
+        self.checker = Checker(zones, inside)
+        self.records = records
+
+    def add(self, batch):
+        alerts, n = self.checker.check(batch)
+        if n:
+            self.emit(self.checker.keep(batch, alerts, n).view() if self.records
+                      else _zone.alert_bytes(alerts, n))
+
+
+#: (cffi alert array, count) of the bytes Alerts emits without `records`
+alerts_of = _zone.alerts_of
 
 
 class Formatter:

@@ -110,17 +110,52 @@ def test_topn_baseline_stores_the_single_runs_line(tree, cluster, tmp_path):
     assert one[:1] + one[2:] == two[:1] + two[2:] and len(one) > 5
 
 
-@pytest.mark.parametrize("argv, why", [
-    (["flow-zonecheck", "-z", "zones.conf"], "alerts are listed as the flows come"),
-    (["flow-icmpdecode", "-t", "8"],
-     "the listing and -F write the flows in their order: only -u counts"),
-    (["flow-dscan", "-w"], "its ager expires hosts as the flows' times pass")])
-def test_order_dependent_commands_refuse(tree, argv, why):
-    res = harness.run(argv + ["-j", "2"] + ([] if argv[0] == "flow-dscan" else [str(tree)]),
-                      env=_env())
+ZONES = os.path.join(harness.SAMPLES_DIR, "enterprise", "zones.txt")
+INSIDE = "135.169.0.0/16"      # the sample's inside network (labels.json)
+
+
+@pytest.mark.parametrize("argv, lines", [
+    (["flow-zonecheck", "-z", ZONES, "-L", INSIDE], 20),
+    (["flow-zonecheck", "-z", ZONES, "-o", "tsv"], 10),
+    (["flow-icmpdecode"], 100), (["flow-icmpdecode", "-t", "3", "-o", "tsv"], 100)])
+def test_listings_split_equal_single(tree, cluster, argv, lines):
+    """The lines that follow the flows' order (alerts, the ICMP listing):
+    each task's come back and are written in the files' order; the
+    zonecheck summary sums the tasks' alerts."""
+    res = three_ways(argv, cluster, [str(tree / "b"), str(tree / "a")])
+    assert res.stdout.count(b"\n") > lines
+    if argv[0] == "flow-zonecheck":
+        assert res.status == 2              # alerts found
+    # lines of files in both directories (so of more than one task), in order
+    def body(out):      # the lines of flows: no `#` line, no column header
+        head = out.splitlines()[0]
+        return [ln for ln in out.splitlines() if ln[:1] not in (b"#", b"") and ln != head]
+    parts = [body(harness.run(argv + [str(tree / d)], env=_env()).stdout) for d in ("b", "a")]
+    assert parts[0] and parts[1]
+    assert body(res.stdout) == parts[0] + parts[1]
+
+
+@pytest.mark.parametrize("argv", [["flow-zonecheck", "-F", "-z", ZONES, "-L", INSIDE],
+                                  ["flow-icmpdecode", "-F", "-t", "8,0", "-z", "6"]])
+def test_streams_split_equal_single(tree, cluster, argv):
+    """-F: the selected flows of each task, written in the files' order,
+    are the single run's stream (its header's comment and time aside: the
+    streams are compared as records)."""
+    address = cluster[0].scheduler_address
+    outs = [harness.run(argv + x + [str(tree)], env=_env())
+            for x in (["-j", "1"], ["-j", "2"], ["--dask", address])]
+    flows = [harness.run(["flow-print", "-f", "5"], stdin=r.stdout, env=_env()) for r in outs]
+    assert len(set(r.status for r in outs)) == 1 and outs[0].stderr == b""
+    assert flows[0].stdout.count(b"\n") > 10
+    assert flows[1].stdout == flows[0].stdout and flows[2].stdout == flows[0].stdout
+
+
+def test_dscan_refuses(tree):
+    res = harness.run(["flow-dscan", "-w", "-j", "2"], env=_env())
     assert (res.status, res.stdout) == (1, b"")
     assert res.stderr.decode().splitlines() == [
-        "%s: cannot split the input (-j, --dask): %s" % (argv[0], why)]
+        "flow-dscan: cannot split the input (-j, --dask): its ager expires hosts as the "
+        "flows' times pass"]
 
 
 def test_environment_variable_names_the_scheduler(tree, cluster):
