@@ -1,8 +1,9 @@
 """Split runs (issue 14, pyflowtools/parallel): on 20-file capture trees,
 the records per second of flow-stat -f 0, -f 5, flow-report (a port
 table), flow-portrank and flow-zonecheck (alert lines, in the flows'
-order) read in one process (-j 1), by two local processes (-j 2) and by a two-worker Dask cluster (--dask, LocalCluster of two
-processes with one thread each, started here on 127.0.0.1), side by side;
+order) read in one process (-j 1), by two local processes (-j 2) and by
+a two-worker Dask cluster (--dask, LocalCluster of two processes with one
+thread each, started here on 127.0.0.1), side by side;
 then flow-stat -f 5 on the same flows as ONE uncompressed file (cut into
 ranges of records).  Target: -j 2 and the cluster each at least 1.7x the
 one-process rate on a 2-core machine.
