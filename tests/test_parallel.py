@@ -212,18 +212,87 @@ def test_counted_units_then_tasks_equals_one_pass(three, monkeypatch, after, fmt
 
 @given(st.lists(st.floats(1, 1e7), min_size=1, max_size=40), st.data(), st.integers(1, 40))
 def test_counter_share_is_one_workers_share(sizes, data, workers):
-    """counter_share: the forked counter busy with unit c goes on over the
-    units after it while the middle of each stays within one worker's
-    share of what is left (half of unit c counted as left)."""
+    """counter_share: the forked counter busy with unit c, part `done` of
+    it counted, goes on over the units after it while the middle of each
+    stays within one worker's share of what is left."""
     c = data.draw(st.integers(0, len(sizes) - 1))
-    last = parallel.counter_share(sizes, c, workers)
-    share = (sizes[c] / 2 + sum(sizes[c + 1:])) / (workers + 1)
-    load = sizes[c] / 2
+    done = data.draw(st.floats(0, 1))
+    last = parallel.counter_share(sizes, c, workers, done)
+    share = (sizes[c] * (1 - done) + sum(sizes[c + 1:])) / (workers + 1)
+    load = sizes[c] * (1 - done)
     for j in range(c + 1, last + 1):
         assert load + sizes[j] / 2 <= share
         load += sizes[j]
     if last + 1 < len(sizes):
         assert load + sizes[last + 1] / 2 > share
+
+
+def _greedy(loads, workers):
+    """When the last of `workers` ends, tasks of loads handed out in order
+    to whichever is free first (each on its own core)."""
+    import heapq
+    free = [0.0] * workers
+    for x in loads:
+        heapq.heapreplace(free, free[0] + x)
+    return max(free)
+
+
+LOADS = st.lists(st.integers(0, 1000).map(float), max_size=30)
+
+
+@given(LOADS, st.integers(1, 6), st.integers(0, 3000).map(float), st.sampled_from([None, 1, 2, 4]))
+def test_ends_of_tasks_beside_a_counter(loads, workers, counter, cores):
+    """_ends: without a counter nor shared cores it is list scheduling;
+    with shared cores no run ends before its work fits on them, nor before
+    its longest piece, nor after that work done one piece at a time."""
+    end = parallel._ends(loads, workers, counter, cores)
+    if not counter and cores is None:
+        assert end == pytest.approx(_greedy(loads, workers))
+    if cores is not None:
+        assert end >= (sum(loads) + counter) / cores * (1 - 1e-9)
+        assert end <= sum(loads) + counter + 1e-6
+    assert end >= max(loads + [counter]) * (1 - 1e-9)
+
+
+def test_ends_by_hand():
+    # the counter (5.5 left) and two workers (7 each) on two cores: at 2/3
+    # speed the counter ends at 8.25, the workers then have 1.5 each
+    assert parallel._ends([7.0, 7.0], 2, 5.5, 2) == pytest.approx(9.75)
+    assert parallel._ends([6.0, 7.0], 2, 6.5, 2) == pytest.approx(10.0)
+    assert parallel._ends([1.0] * 19, 2) == 10.0
+
+
+@given(st.lists(st.integers(1, 10 ** 6), min_size=1, max_size=40), st.data(),
+       st.integers(1, 6), st.sampled_from([None, 2, 4]))
+def test_counter_last_never_ends_later_than_one_share(sizes, data, workers, cores):
+    """counter_last: the stopping point whose run ends soonest; never later
+    than counter_share()'s."""
+    rows = [("f%d" % i, n, None) for i, n in enumerate(sizes)]
+    us = parallel.units(rows)
+    c = data.draw(st.integers(0, len(us) - 1))
+    done = data.draw(st.floats(0, 1))
+
+    def end(last):
+        rest = parallel.rows_from(rows, us, last + 1)
+        loads = [parallel._task_bytes(t, {r[0]: (r[1], r[2], 0) for r in rest})
+                 for t in parallel.plan_rows(rest, workers)] if rest else []
+        mine = sizes[c] * (1 - done) + sum(sizes[c + 1:last + 1])
+        return parallel._ends(loads, workers, mine, cores)
+    last = parallel.counter_last(rows, us, c, workers, cores, done)
+    assert c <= last < len(us)
+    share = parallel.counter_share([float(x) for x in sizes], c, workers, done)
+    assert end(last) <= end(share) * (1 + 1e-9)
+
+
+def test_counter_last_of_equal_files():
+    """Twenty equal compressed files, the counter in the first when the
+    cluster answers: beside two workers on its own two cores it stops
+    after file 5 (the 14 left split in two); with cores of their own, one
+    worker's share (file 6)."""
+    rows = [("f%d" % i, 100, None) for i in range(20)]
+    us = parallel.units(rows)
+    assert parallel.counter_last(rows, us, 0, 2, cores=2) == 5
+    assert parallel.counter_last(rows, us, 0, 2) == 6 == parallel.counter_share([100] * 20, 0, 2)
 
 
 @pytest.fixture(scope="module")
@@ -291,12 +360,13 @@ def test_forked_counter_then_tasks_equals_one_pass(six, monkeypatch, after, work
             gate.release()
         else:
             assert _came(came, counter)         # holds batch `after` (counted: after)
-        claimed = counter._state[0]
+        claimed, done = counter._state[0], counter._done.value
+        assert 0 <= done <= 1
         rest = counter.share(workers)
         opened.value = 1
         gate.release()
-        sizes = [parallel.unit_bytes(rows, u) for u in counter.units]
-        last = -1 if claimed < 0 else parallel.counter_share(sizes, claimed, workers)
+        last = -1 if claimed < 0 else parallel.counter_last(rows, counter.units, claimed,
+                                                            workers, done=done)
         assert rest == parallel.rows_from(rows, counter.units, last + 1)
         got = counter.result()
         assert got[3] == rest

@@ -16,7 +16,6 @@ commands whose state cannot merge exactly (flow-dscan's order-dependent
 timers, flow-stat's plot data) refuse -j and --dask (`Refused`).
 """
 import functools
-import heapq
 import os
 import sys
 import threading
@@ -123,16 +122,19 @@ def run_task(factory, task):
     return acc.partial(), records, messages
 
 
-def feed(acc, name, start=0, stop=None):
+def feed(acc, name, start=0, stop=None, seen=None):
     """acc fed every batch of one piece: records start .. stop-1 of an
     uncompressed file, or (0, None) the whole input -> (records, its
-    warnings in order).  The one reading loop of tasks and the counter."""
+    warnings in order); seen(reader, records so far) after each batch.
+    The one reading loop of tasks and the counter."""
     from pyflowtools.io import inputs
     records = 0
     with inputs.open_name(name, span=None if (start, stop) == (0, None) else (start, stop)) as rd:
         for b in rd:
             records += b.n
             acc.add(b)
+            if seen is not None:
+                seen(rd, records)
         return records, list(rd.warnings) + ([rd.error] if rd.error else [])
 
 
@@ -246,27 +248,50 @@ def _task_bytes(task, sizes):
     return total
 
 
-def _makespan(loads, workers):
-    """When the last of `workers` ends, tasks of loads handed out in order
-    to whichever is free first."""
-    free = [0.0] * workers
-    for x in loads:
-        heapq.heapreplace(free, free[0] + x)
-    return max(free)
+def _ends(loads, workers, counter=0.0, cores=None):
+    """When the last runner ends (work in one core's time): tasks of
+    `loads` handed out in order to `workers` workers, each taking the next
+    as it frees up, beside a counter with `counter` work left that takes
+    none; the runners share `cores` cores equally (None: each runs on a
+    core of its own)."""
+    queue = list(loads)[::-1]
+    running = [queue.pop() for _ in range(min(workers, len(queue)))]
+    t = 0.0
+    while running or counter > 0:
+        active = running + ([counter] if counter > 0 else [])
+        step = min(active)
+        t += step / (1.0 if cores is None else min(1.0, cores / len(active)))
+        if counter > 0:
+            counter -= step
+        nxt = []
+        for x in running:
+            x -= step
+            if x > 0:
+                nxt.append(x)
+            elif queue:
+                nxt.append(queue.pop())
+        running = nxt
+    return t
+
+
+def _plan(rows, workers, per_worker=TASKS_PER_WORKER):
+    """(when they end, tasks, their bytes) of plan_rows()."""
+    sizes = {row[0]: (row[1], row[2], _first(row)) for row in rows}
+    best = None
+    for k in range(per_worker[0] * workers, per_worker[1] * workers + 1):
+        work = cut(rows, k)
+        loads = [_task_bytes(t, sizes) for t in work]
+        end = _ends(loads, workers)
+        if best is None or end < best[0] * (1 - 1e-9):
+            best = (end, work, loads)
+    return best
 
 
 def plan_rows(rows, workers, per_worker=TASKS_PER_WORKER):
     """cut(rows) for `workers` workers: of the task counts per_worker[0] to
     per_worker[1] times workers, the one whose tasks end soonest (the fewest
     tasks among equals: fewer partials to merge)."""
-    sizes = {row[0]: (row[1], row[2], _first(row)) for row in rows}
-    best = None
-    for k in range(per_worker[0] * workers, per_worker[1] * workers + 1):
-        work = cut(rows, k)
-        end = _makespan([_task_bytes(t, sizes) for t in work], workers)
-        if best is None or end < best[0] * (1 - 1e-9):
-            best = (end, work)
-    return best[1]
+    return _plan(rows, workers, per_worker)[1]
 
 
 def input_rows(inp):
@@ -405,12 +430,12 @@ def rows_from(rows, us, u):
     return [(row[0], row[1] * rest // row[2], rest, a)] + rows[k + 1:]
 
 
-def counter_share(sizes, c, workers):
+def counter_share(sizes, c, workers, done=0.5):
     """The last unit a counter busy with unit c keeps counting beside
     `workers` workers taking the units after it (sizes: bytes of each
-    unit): one worker's share of what is left (half of unit c taken as
-    left), up to the unit whose middle would pass it."""
-    left = sizes[c] / 2.0
+    unit): one worker's share of what is left (the part `done` of unit c
+    counted), up to the unit whose middle would pass it."""
+    left = sizes[c] * (1.0 - done)
     share = (left + sum(sizes[c + 1:])) / (workers + 1)
     last = c
     for j in range(c + 1, len(sizes)):
@@ -421,14 +446,64 @@ def counter_share(sizes, c, workers):
     return last
 
 
-def count_units(acc, inp, rows, us, claim):
+#: counter_last() weighs stopping points up to this many units before
+#: counter_share()'s (the grain's effect is within a few units of it) ...
+LAST_BEFORE = 8
+#: ... and only while this many units are left (more, smaller ones: the
+#: grain matters less than the time to weigh them)
+LAST_UNITS = 512
+
+
+def counter_last(rows, us, c, workers, cores=None, done=0.5):
+    """The last unit of us (units of rows) a counter busy with unit c
+    counts beside `workers` workers taking the rest as plan_rows() tasks:
+    of the stopping points from LAST_BEFORE before counter_share()'s to
+    two past it, the one whose run ends soonest (_ends: the part `done` of
+    unit c counted; the counter and the workers share `cores` cores, None
+    when the workers have cores of their own), counter_share()'s among
+    equals.  Files are the grain: with two workers on the counter's two
+    cores, 19 equal files left make the counter stop five files on, not
+    six (the workers' 14 split in two)."""
+    sizes = [unit_bytes(rows, u) for u in us]
+    share = counter_share(sizes, c, workers, done)
+    if len(us) - c > LAST_UNITS:
+        return share
+    top = min(share + 2, len(us) - 1)
+    points = list(range(share, max(c, share - LAST_BEFORE) - 1, -1)) + \
+        list(range(share + 1, top + 1))
+    best = None
+    for last in points:
+        mine = sizes[c] * (1.0 - done) + sum(sizes[c + 1:last + 1])
+        rest = rows_from(rows, us, last + 1)
+        end = _ends(_plan(rest, workers)[2] if rest else [], workers, mine, cores)
+        if best is None or end < best[0] * (1 - 1e-9):
+            best = (end, last)
+    return best[1]
+
+
+def _seen(rows, unit, done):
+    """feed()'s seen for a unit: done(the part of it counted) -- by the
+    file's position in a compressed row (its bytes), by records in a
+    range of a plain one."""
+    k, a, b = unit
+    row = rows[k]
+    if not row[2]:
+        body = float(max(row[1], 1))
+        return lambda rd, n: done(min((rd.f.tell() - rd.header.header_len) / body, 1.0))
+    span = float(max((_first(row) + row[2] if b is None else b) - a, 1))
+    return lambda rd, n: done(min(n / span, 1.0))
+
+
+def count_units(acc, inp, rows, us, claim, done=None):
     """Feed acc units us of rows in order while claim(u) says yes (records
     into inp.records_read, warnings through inp.warn, as the single run
-    does) -> the rows left (rows_from)."""
+    does; done(the part of the unit counted) after each batch) -> the rows
+    left (rows_from)."""
     for u, (k, a, b) in enumerate(us):
         if not claim(u):
             return rows_from(rows, us, u)
-        records, messages = feed(acc, rows[k][0], a, b)
+        records, messages = feed(acc, rows[k][0], a, b,
+                                 None if done is None else _seen(rows, us[u], done))
         inp.records_read += records
         for m in messages:
             inp.warn(m)
@@ -466,6 +541,8 @@ class _Counter:
         # [unit claimed (-1: none), last unit it may claim]
         self._state = ctx.RawArray("q", 2)
         self._state[0], self._state[1] = -1, len(self.units)
+        # the part of the claimed unit counted (written without the lock)
+        self._done = ctx.RawValue("d", 0.0)
         r, w = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
@@ -475,7 +552,8 @@ class _Counter:
                 os.close(r)
                 try:
                     tally, acc = _Tally(), factory()
-                    rest = count_units(acc, tally, rows, self.units, self._claim)
+                    rest = count_units(acc, tally, rows, self.units, self._claim,
+                                       self._counted)
                     out = ("ok", acc.partial(), tally.records_read, tally.messages, rest)
                     data = pickle.dumps(out, pickle.HIGHEST_PROTOCOL)
                 except BaseException as e:
@@ -497,15 +575,20 @@ class _Counter:
             if u > self._state[1]:
                 return False
             self._state[0] = u
+            self._done.value = 0.0
             return True
 
-    def share(self, workers):
-        """The counter's last unit beside `workers` workers -> the rows
-        the tasks take now (those after it)."""
-        sizes = [unit_bytes(self.rows, x) for x in self.units]
+    def _counted(self, part):
+        self._done.value = part
+
+    def share(self, workers, cores=None):
+        """The counter's last unit beside `workers` workers (counter_last;
+        cores: those the counter shares with them, None if none) -> the
+        rows the tasks take now (those after it)."""
         with self._lock:
             c = self._state[0]
-            last = -1 if c < 0 else counter_share(sizes, c, workers)
+            last = -1 if c < 0 else counter_last(self.rows, self.units, c, workers, cores,
+                                                 self._done.value)
             self._state[1] = last
         self.taken = rows_from(self.rows, self.units, last + 1)
         return self.taken
@@ -581,6 +664,22 @@ def _merge_into(acc, inp, got):
         inp.warn(m)
 
 
+def _shared_cores(c):
+    """The cores of this machine when every worker of client c listens on
+    a loopback address (the counter then shares them with the workers),
+    else None."""
+    import ipaddress
+    from distributed.comm import get_address_host
+    try:
+        for addr in c.scheduler_info().get("workers", {}):
+            host = get_address_host(addr)
+            if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
+                return None
+    except (ValueError, TypeError):     # a host name, an address of another kind
+        return None
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
 def _overlapped(factory, inp, acc, address):
     """--dask ADDRESS: while a thread imports distributed and connects, a
     forked counter (_Counter) counts the first inputs; once the cluster is
@@ -607,7 +706,7 @@ def _overlapped(factory, inp, acc, address):
             got = counter.result()
             rest = got[3]
         else:
-            rest = counter.share(workers)
+            rest = counter.share(workers, _shared_cores(c))
         futures = _submit(c, factory, plan_rows(rest, workers)) if rest else []
         _merge_into(acc, inp, got or counter.result())
         for got in _gather(futures):
