@@ -391,3 +391,20 @@ def test_abandoned_counter_leaves_no_process(six):
     counter.abandon()
     with pytest.raises(ChildProcessError):
         os.waitpid(counter.pid, 0)
+
+
+@pytest.mark.parametrize("workers, cores", [
+    (["tcp://127.0.0.1:4001", "tcp://127.0.0.1:4002"], "all"),
+    (["tcp://[::1]:4001"], "all"), (["tcp://localhost:4001"], "all"),
+    (["tcp://127.0.0.1:4001", "tcp://10.1.2.3:4002"], None),
+    (["tcp://node7.example:4001"], None)])
+def test_shared_cores_only_with_loopback_workers(workers, cores):
+    """The counter shares this machine's cores with the workers only when
+    every worker listens on a loopback address."""
+    pytest.importorskip("distributed")
+
+    class Client:
+        def scheduler_info(self):
+            return {"workers": {w: {} for w in workers}}
+    want = len(os.sched_getaffinity(0)) if cores == "all" else None
+    assert parallel._shared_cores(Client()) == want
