@@ -408,3 +408,50 @@ def test_shared_cores_only_with_loopback_workers(workers, cores):
             return {"workers": {w: {} for w in workers}}
     want = len(os.sched_getaffinity(0)) if cores == "all" else None
     assert parallel._shared_cores(Client()) == want
+
+
+class _Stuck:
+    """An accumulator that, fed a batch of 7 records, stays busy for a
+    minute and then leaves `marker` (a file) behind."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def add(self, b):
+        if b.n == 7:
+            with open(self.marker + ".started", "w"):
+                pass
+            import time
+            time.sleep(60)
+            with open(self.marker, "w"):
+                pass
+
+    def partial(self):
+        return [b""]
+
+
+def test_a_reader_gone_ends_the_local_processes(tmp_path):
+    """-j: when the command stops reading the results (`| head`, an
+    error), the processes end at once and the tasks not started are
+    cancelled: a task stuck in its work never finishes it (its marker is
+    never written), where waiting for it would take a minute."""
+    import multiprocessing
+    with stream.reader(SAMPLE) as rd:
+        header, first = rd.header, next(iter(rd)).copy()
+    for name, n in (("a", 5), ("b", 7)):
+        first.n = n
+        with open(tmp_path / name, "wb") as f, stream.writer(f, header) as wr:
+            wr.write(first)
+    marker = str(tmp_path / "finished")
+    work = [parallel.Task([(str(tmp_path / "a"), 0, None)])] + \
+        [parallel.Task([(str(tmp_path / "b"), 0, None)]) for _ in range(3)]
+    results = parallel._local(functools.partial(_Stuck, marker), work, 2)
+    assert next(results)[1] == 5                # task 0: five records
+    import time
+    deadline = time.monotonic() + 30
+    while not os.path.exists(marker + ".started"):      # a task is stuck in its work
+        assert time.monotonic() < deadline
+        os.sched_yield()
+    results.close()
+    assert not multiprocessing.active_children()
+    assert not os.path.exists(marker)

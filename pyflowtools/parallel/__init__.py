@@ -311,12 +311,24 @@ def tasks(inp, workers):
 
 
 def _local(factory, work, jobs):
+    """The results of work's tasks run by `jobs` processes, in order.  A
+    command that stops reading them (a closed pipe: `| head`, an error)
+    ends the processes at once, the tasks not started cancelled, rather
+    than waiting for every task."""
     import concurrent.futures as cf
     import multiprocessing
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    with cf.ProcessPoolExecutor(max_workers=min(jobs, max(len(work), 1)),
-                                mp_context=ctx) as ex:
+    ex = cf.ProcessPoolExecutor(max_workers=min(jobs, max(len(work), 1)), mp_context=ctx)
+    try:
         yield from ex.map(run_task, [factory] * len(work), work)
+    except BaseException:               # GeneratorExit too: the reader is gone
+        ex.shutdown(wait=False, cancel_futures=True)
+        for proc in multiprocessing.active_children():
+            proc.terminate()
+        for proc in multiprocessing.active_children():
+            proc.join()
+        raise
+    ex.shutdown()
 
 
 def client(address):
