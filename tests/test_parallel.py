@@ -455,3 +455,23 @@ def test_a_reader_gone_ends_the_local_processes(tmp_path):
     results.close()
     assert not multiprocessing.active_children()
     assert not os.path.exists(marker)
+
+
+def test_counter_progress_of_a_stream_without_a_position():
+    """The counter's progress in a compressed input whose file object has
+    no position (some fsspec streams) is left as it was, not an error."""
+    got = []
+
+    class NoTell:
+        def tell(self):
+            raise OSError("not seekable")
+
+    class Reader:
+        f = NoTell()
+    seen = parallel._seen([("u", 100, None)], (0, 0, None), got.append)
+    seen(Reader(), 10)
+    assert got == []
+    Reader.f = type("F", (), {"tell": lambda self: 58})()
+    Reader.header = type("H", (), {"header_len": 8})()
+    seen(Reader(), 10)
+    assert got == [0.5]

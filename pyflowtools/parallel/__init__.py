@@ -501,7 +501,14 @@ def _seen(rows, unit, done):
     row = rows[k]
     if not row[2]:
         body = float(max(row[1], 1))
-        return lambda rd, n: done(min((rd.f.tell() - rd.header.header_len) / body, 1.0))
+
+        def seen(rd, n):
+            try:
+                pos = rd.f.tell()
+            except (AttributeError, OSError, ValueError):   # a stream without a position
+                return
+            done(min(max(pos - rd.header.header_len, 0) / body, 1.0))
+        return seen
     span = float(max((_first(row) + row[2] if b is None else b) - a, 1))
     return lambda rd, n: done(min(n / span, 1.0))
 
