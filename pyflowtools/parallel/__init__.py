@@ -655,18 +655,19 @@ class Ordered:
     task holds its share of the output (what it selected), not its
     flows."""
 
-    #: bytes -> None, in the command's process; None in a task
-    take = None
+    def __init__(self):
+        #: bytes -> None, in the command's process; None in a task
+        self.take = None
+        self._kept = []
 
     def emit(self, data):
         if self.take is not None:
             self.take(data)
         elif len(data):
-            kept = self.__dict__.setdefault("_kept", [])
-            kept.append(bytes(data))
+            self._kept.append(bytes(data))
 
     def partial(self):
-        kept = self.__dict__.pop("_kept", [])
+        kept, self._kept = self._kept, []
         return [b"".join(kept)]
 
     def merge(self, parts):

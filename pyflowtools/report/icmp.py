@@ -187,6 +187,7 @@ class Selected(parallel.Ordered):
     formatted in C, or as host-order records."""
 
     def __init__(self, rectype, types=(), size=None, tsv=False, records=False):
+        parallel.Ordered.__init__(self)
         self.prog = compile_selection(rectype, types, size)
         self.listing = None if records else Listing(rectype, tsv=tsv)
 

@@ -184,6 +184,7 @@ class Alerts(parallel.Ordered):
     that raised them, in host order."""
 
     def __init__(self, zones, inside=(), records=False):
+        parallel.Ordered.__init__(self)
         self.checker = Checker(zones, inside)
         self.records = records
 
